@@ -1,0 +1,156 @@
+"""mt.cfg: Movable Type-style `Directive value` lines.
+
+The file is `cgi-bin/mt.cfg` beside the scripts, or the one named by the MT_CONFIG
+environment variable. `#` starts a comment line. Relative paths resolve from the
+config file's folder. An unknown directive is a warning (MT ignored them too); a
+bad value is a ConfigError naming the file and line.
+"""
+
+import os
+
+
+class ConfigError(Exception):
+    pass
+
+
+def _text(value):
+    return value
+
+
+def _path(value):
+    return value  # resolved against the file's folder in Config.__init__
+
+
+def _boolean(value):
+    if value in ("1", "0"):
+        return value == "1"
+    raise ValueError("expected 1 or 0")
+
+
+def _count(value):
+    number = int(value)
+    if number < 0:
+        raise ValueError("expected a whole number, 0 or more")
+    return number
+
+
+def _words(value):
+    return value.split()
+
+
+def _url_dir(value):
+    return value if value.endswith("/") else value + "/"
+
+
+def _choice(*allowed):
+    def check(value):
+        if value.lower() not in allowed:
+            raise ValueError("expected one of: %s" % ", ".join(allowed))
+        return value.lower()
+    return check
+
+
+# name -> (parse, default). Defaults that depend on the file's place are filled in
+# Config.__init__.
+DIRECTIVES = {
+    "CGIPath": (_url_dir, "/cgi-bin/"),
+    "DataSource": (_path, None),            # default: data/ beside cgi-bin/
+    "ObjectDriver": (_choice("sqlite", "flat"), "sqlite"),
+    "TemplatePath": (_path, None),          # default: tmpl/ beside cgi-bin/
+    "TrackbackScript": (_text, "mt-tb.cgi"),
+    "AdminScript": (_text, "mt.cgi"),
+    "PublishCharset": (_text, "utf-8"),
+    "GenerateTrackBackRSS": (_boolean, True),
+    "AllowGetPings": (_boolean, True),
+    "OneHourMaxPings": (_count, 10),
+    "OneDayMaxPings": (_count, 50),
+    "MaxRequestBytes": (_count, 65536),
+    "TransparentProxyIPs": (_words, []),
+    "MailTransfer": (_choice("sendmail", "smtp", "debug"), "sendmail"),
+    "SendMailPath": (_path, "/usr/sbin/sendmail"),
+    "SMTPServer": (_text, "localhost"),
+    "EmailAddressMain": (_text, ""),
+    "LogFile": (_path, None),
+}
+PATH_DIRECTIVES = ("DataSource", "TemplatePath", "SendMailPath", "LogFile")
+
+
+class Config:
+    """Parsed directives; `get(name)` gives the value or its default."""
+
+    def __init__(self, path=None, text=None):
+        self.path = os.path.abspath(path) if path else None
+        self.folder = os.path.dirname(self.path) if self.path else os.getcwd()
+        self.values = {}
+        self.warnings = []
+        if text is None and self.path:
+            try:
+                with open(self.path, encoding="utf-8") as handle:
+                    text = handle.read()
+            except OSError as error:
+                raise ConfigError("Cannot read the configuration %s: %s"
+                                  % (self.path, error.strerror))
+        self._parse(text or "")
+        # The install root is the folder holding cgi-bin/; data never goes inside it.
+        root = os.path.dirname(self.folder) if os.path.basename(self.folder) == "cgi-bin" else self.folder
+        self.values.setdefault("DataSource", os.path.join(root, "data"))
+        self.values.setdefault("TemplatePath", os.path.join(root, "tmpl"))
+
+    def _parse(self, text):
+        where = self.path or "<config>"
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            name, _, value = line.partition(" ")
+            if "\t" in name:
+                name, _, rest = name.partition("\t")
+                value = rest + value
+            value = value.strip()
+            directive = _lookup(name)
+            if directive is None:
+                self.warnings.append("%s line %d: unknown directive %s (ignored)" % (where, number, name))
+                continue
+            parse = DIRECTIVES[directive][0]
+            try:
+                parsed = parse(value)
+            except ValueError as error:
+                raise ConfigError("%s line %d: bad value %r for %s: %s"
+                                  % (where, number, value, directive, error))
+            if directive in PATH_DIRECTIVES and parsed:
+                parsed = os.path.normpath(os.path.join(self.folder, os.path.expanduser(parsed)))
+            self.values[directive] = parsed
+
+    def get(self, name):
+        if name in self.values:
+            return self.values[name]
+        default = DIRECTIVES[name][1]
+        return list(default) if isinstance(default, list) else default
+
+    def set(self, name, value):
+        self.values[_lookup(name) or name] = value
+
+    def script_url(self, script_directive="TrackbackScript"):
+        return self.get("CGIPath") + self.get(script_directive)
+
+
+def _lookup(name):
+    if name in DIRECTIVES:
+        return name
+    lowered = name.lower()
+    for known in DIRECTIVES:
+        if known.lower() == lowered:
+            return known
+    return None
+
+
+def find_config_path(script_dir=None):
+    """MT_CONFIG, else mt.cfg in the scripts' folder (cgi-bin/)."""
+    named = os.environ.get("MT_CONFIG")
+    if named:
+        return named
+    return os.path.join(script_dir or os.getcwd(), "mt.cfg")
+
+
+def load(path=None, script_dir=None):
+    return Config(path or find_config_path(script_dir))

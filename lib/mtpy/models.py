@@ -1,0 +1,93 @@
+"""The stored kinds of object, as plain records.
+
+Deliberately not dataclasses: `dataclasses` imports `inspect`, which costs more
+than the rest of the ping path together. Times are UTC strings
+"YYYY-MM-DD HH:MM:SS" (see mtpy.timeutil); lists are Python lists.
+"""
+
+
+class Record:
+    """A record with named fields and defaults; `FIELDS` maps name -> default."""
+
+    FIELDS = {}
+    __slots__ = ()
+
+    def __init__(self, **values):
+        for name, default in self.FIELDS.items():
+            value = values.pop(name, default)
+            if isinstance(value, (list, dict)):
+                value = type(value)(value)  # never share a mutable default
+            setattr(self, name, value)
+        if values:
+            raise TypeError("%s has no field %s" % (type(self).__name__, ", ".join(sorted(values))))
+
+    def as_dict(self):
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    def copy(self, **changes):
+        values = self.as_dict()
+        values.update(changes)
+        return type(self)(**values)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.as_dict() == self.as_dict()
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, ", ".join(
+            "%s=%r" % item for item in self.as_dict().items()))
+
+
+def _record(name, fields, doc):
+    return type(name, (Record,), {"FIELDS": fields, "__slots__": tuple(fields), "__doc__": doc})
+
+
+Blog = _record("Blog", {
+    "id": None, "name": "", "description": "",
+    "site_path": "", "site_url": "", "archive_path": "", "archive_url": "",
+    "timezone": 0.0,            # offset from UTC in hours, e.g. -3.5
+    "email_new_pings": True,    # mail the author on each accepted ping
+    "allow_pings_default": True,  # new entries accept pings
+}, "A weblog.")
+
+Author = _record("Author", {
+    "id": None, "name": "", "email": "", "password_hash": "",
+}, "Someone who writes entries; receives the ping notifications of their entries.")
+
+Entry = _record("Entry", {
+    "id": None, "blog_id": None, "author_id": None,
+    "title": "", "body": "", "extended": "", "excerpt": "", "keywords": "",
+    "basename": "", "status": "Publish",   # "Publish" or "Draft"
+    "created_on": "",                      # UTC
+    "allow_pings": True, "allow_comments": False, "convert_breaks": "1",
+    "to_ping_urls": [], "pinged_urls": [],
+    "category_ids": [],                    # the primary category first
+    "comments": [],                        # kept from imports: list of dicts
+}, "A weblog entry.")
+
+Category = _record("Category", {
+    "id": None, "blog_id": None, "author_id": None,
+    "label": "", "description": "", "allow_pings": False, "passphrase": "",
+    "ping_urls": [],                       # outbound: every entry posted here pings them
+}, "A category of entries; may receive pings of its own.")
+
+Trackback = _record("Trackback", {
+    "id": None, "blog_id": None, "entry_id": None, "category_id": None,
+    "title": "", "description": "", "url": "", "passphrase": "",
+    "is_disabled": False,
+}, "Something that receives pings: exactly one of entry_id / category_id is set.")
+
+Ping = _record("Ping", {
+    "id": None, "blog_id": None, "tb_id": None,
+    "title": "", "excerpt": "", "source_url": "", "ip": "", "blog_name": "",
+    "created_on": "",                      # UTC
+    "visible": True,
+}, "A TrackBack ping received by a TrackBack item.")
+
+IPBan = _record("IPBan", {
+    "id": None, "blog_id": None, "ip": "",
+}, "An address, MT-style prefix ('192.168.') or CIDR range that may not ping a blog.")
+
+Job = _record("Job", {
+    "id": None, "kind": "", "payload": {}, "created_on": "", "attempts": 0,
+    "not_before": "", "last_error": "",
+}, "Deferred work (mail, rebuilds) kept in the store until done.")

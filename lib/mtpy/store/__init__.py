@@ -1,0 +1,187 @@
+"""The storage interface: one API, several backends with the same behaviour.
+
+A backend implements the primitives marked "backend" below (generic get / find /
+insert / update / delete per kind of record, the few ping and job queries that must
+stay fast with many rows, and an exclusive `transaction()`); the behaviour that
+does not depend on the backend (TrackBack items following their entry or category,
+the deferred-work queue) lives here once.
+
+Kinds are the record classes of mtpy.models.
+"""
+
+from mtpy.models import Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job
+from mtpy import timeutil
+
+KINDS = (Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job)
+
+
+class StoreError(Exception):
+    """A store that cannot be opened or created (missing, already there, corrupt)."""
+
+
+def open_store(config, create=False):
+    """The store named by the config's ObjectDriver and DataSource."""
+    driver = config.get("ObjectDriver")
+    if driver == "sqlite":
+        from mtpy.store.sqlite import SQLiteStore as cls
+    elif driver == "flat":
+        from mtpy.store.flat import FlatStore as cls
+    else:  # config.py validates the value; this is for callers that bypass it
+        raise StoreError("Unknown ObjectDriver %r" % driver)
+    return cls(config.get("DataSource"), create=create)
+
+
+class Store:
+    """Base class of the backends. Records are mtpy.models instances."""
+
+    # -- backend primitives -------------------------------------------------
+
+    def get(self, kind, record_id):
+        """The record of `kind` with this id, or None.  (backend)"""
+        raise NotImplementedError
+
+    def find(self, kind, order_by="id", desc=False, limit=None, **equals):
+        """Records of `kind` whose fields equal `equals`, ordered.  (backend)"""
+        raise NotImplementedError
+
+    def insert(self, record):
+        """Store a new record; sets and returns its id.  (backend)"""
+        raise NotImplementedError
+
+    def update(self, record):
+        """Replace a stored record (by id).  (backend)"""
+        raise NotImplementedError
+
+    def delete(self, kind, record_id):
+        """Remove a record; True when it existed.  (backend)"""
+        raise NotImplementedError
+
+    def transaction(self):
+        """Context manager: exclusive and atomic; re-entrant.  (backend)"""
+        raise NotImplementedError
+
+    def list_pings(self, tb_id=None, blog_id=None, visible_only=True,
+                   newest_first=False, limit=None):
+        """Pings of an item (or of a blog), by id.  (backend)"""
+        raise NotImplementedError
+
+    def count_pings(self, tb_id, visible_only=True):
+        """(backend)"""
+        raise NotImplementedError
+
+    def find_ping(self, tb_id, source_url):
+        """The item's ping from this source URL, or None.  (backend)"""
+        raise NotImplementedError
+
+    def count_pings_since(self, blog_id, since):
+        """Pings the blog accepted at or after the UTC time `since`.  (backend)"""
+        raise NotImplementedError
+
+    def next_job(self, now):
+        """The oldest job due at `now` (its not_before <= now), or None.  (backend)"""
+        raise NotImplementedError
+
+    def close(self):
+        pass
+
+    # -- behaviour shared by all backends ---------------------------------
+
+    def save(self, record):
+        """Insert or update; entries and categories bring their TrackBack item along."""
+        with self.transaction():
+            if record.id is None:
+                self.insert(record)
+            else:
+                self.update(record)
+            if isinstance(record, (Entry, Category)):
+                self._sync_trackback(record)
+        return record.id
+
+    def _sync_trackback(self, owner):
+        """Create, update or disable the owner's TrackBack item (reference §1).
+
+        Items are never deleted while pings may point at them; an owner that no
+        longer accepts pings disables its item.
+        """
+        is_entry = isinstance(owner, Entry)
+        key = "entry_id" if is_entry else "category_id"
+        found = self.find(Trackback, **{key: owner.id})
+        item = found[0] if found else None
+        if item is None and not owner.allow_pings:
+            return None
+        if item is None:
+            item = Trackback(blog_id=owner.blog_id, **{key: owner.id})
+        before = item.as_dict()
+        item.is_disabled = not owner.allow_pings
+        if is_entry:
+            blog = self.get(Blog, owner.blog_id)
+            item.title = owner.title
+            item.description = owner.excerpt or _first_words(owner.body, 40)
+            item.url = entry_permalink(blog, owner) if blog else ""
+            item.passphrase = ""
+        else:
+            item.title = owner.label
+            item.description = owner.description
+            item.passphrase = owner.passphrase
+        if item.id is None:
+            self.insert(item)
+        elif item.as_dict() != before:
+            self.update(item)
+        return item
+
+    def trackback_for(self, entry=None, category=None):
+        """The TrackBack item of an entry or category (enabled or not), or None."""
+        if entry is not None:
+            found = self.find(Trackback, entry_id=entry.id)
+        else:
+            found = self.find(Trackback, category_id=category.id)
+        return found[0] if found else None
+
+    def delete_entry(self, entry_id):
+        """Delete an entry with its TrackBack item and pings."""
+        with self.transaction():
+            for item in self.find(Trackback, entry_id=entry_id):
+                for ping in self.list_pings(tb_id=item.id, visible_only=False):
+                    self.delete(Ping, ping.id)
+                self.delete(Trackback, item.id)
+            return self.delete(Entry, entry_id)
+
+    # -- the queue of deferred work ---------------------------------------
+
+    def enqueue(self, kind, payload):
+        """Keep work for after the response; it survives a process that dies."""
+        job = Job(kind=kind, payload=payload, created_on=timeutil.utc_now(),
+                  not_before=timeutil.utc_now())
+        self.insert(job)
+        return job
+
+    def claim_job(self, lease_seconds=300):
+        """Take the next due job, hiding it from other workers for the lease."""
+        with self.transaction():
+            job = self.next_job(timeutil.utc_now())
+            if job is None:
+                return None
+            job.attempts += 1
+            job.not_before = timeutil.utc_now(lease_seconds)
+            self.update(job)
+            return job
+
+    def retry_job(self, job, error, delay_seconds):
+        job.last_error = error
+        job.not_before = timeutil.utc_now(delay_seconds)
+        self.update(job)
+
+
+def entry_permalink(blog, entry):
+    """The entry's archive page URL: MT 2.x's default `000123.html` names."""
+    base = blog.archive_url or blog.site_url
+    if base and not base.endswith("/"):
+        base += "/"
+    return "%s%06d.html" % (base, entry.id)
+
+
+def _first_words(html_text, count):
+    from mtpy.text import plain_text
+    words = plain_text(html_text).split()
+    text = " ".join(words[:count])
+    return text + ("..." if len(words) > count else "")
