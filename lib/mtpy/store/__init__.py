@@ -155,10 +155,17 @@ class Store:
         self.insert(job)
         return job
 
-    def claim_job(self, lease_seconds=300):
-        """Take the next due job, hiding it from other workers for the lease."""
+    def claim_job(self, job_id=None, lease_seconds=300):
+        """Take the next due job (or this one, if due), hiding it from other
+        workers for the lease."""
         with self.transaction():
-            job = self.next_job(timeutil.utc_now())
+            now = timeutil.utc_now()
+            if job_id is None:
+                job = self.next_job(now)
+            else:
+                job = self.get(Job, job_id)
+                if job is not None and job.not_before > now:
+                    job = None
             if job is None:
                 return None
             job.attempts += 1

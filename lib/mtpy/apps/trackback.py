@@ -1,0 +1,148 @@
+"""mt-tb.cgi: receives pings, answers `__mode=rss`, shows the `__mode=view` popup.
+
+The ping path imports neither jinja2 nor requests: only the popup renders a
+template, and mail goes out after the response.
+"""
+
+from mtpy import web
+from mtpy.trackback import envelope
+from mtpy.trackback.receive import PingRejected, find_item, receive
+
+POST_ONLY = "Trackback pings must use HTTP POST"
+
+
+class TrackbackApp:
+    """WSGI application. `config` is an mtpy.config.Config; the store is opened
+    per request (a CGI process serves one request; a WSGI worker many)."""
+
+    def __init__(self, config):
+        self.config = config
+
+    def __call__(self, environ, start_response):
+        try:
+            response = self.handle(environ)
+        except Exception:
+            web.log_error(self.config.get("LogFile"), "mt-tb.cgi failed on %s %s?%s" % (
+                environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), environ.get("QUERY_STRING")))
+            response = _xml_error("Internal error: the ping was not stored. The site's log has details.",
+                                  web.STATUS_TEXT[500])
+        return response(environ, start_response)
+
+    def handle(self, environ):
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        limit = self.config.get("MaxRequestBytes")
+        body = web.request_body(environ, limit) if method == "POST" else b""
+        if body is None:
+            return _xml_error("The request is larger than %d bytes." % limit, web.STATUS_TEXT[413])
+        from mtpy.trackback.form import decode_form
+        fields = decode_form(environ.get("QUERY_STRING", ""), body, environ.get("CONTENT_TYPE", ""))
+        mode = fields.get("__mode", "")
+        tb_id, passphrase = _item_address(environ.get("PATH_INFO", ""), fields)
+        if mode == "rss":
+            return self.rss(tb_id)
+        if mode == "view":
+            return self.view(fields)
+        if mode:
+            return _html_error("Unknown action %s" % mode, web.STATUS_TEXT[400])
+        if method != "POST" and not self.config.get("AllowGetPings"):
+            return _xml_error(POST_ONLY, web.STATUS_TEXT[405], [("Allow", "POST")])
+        return self.ping(environ, tb_id, passphrase, fields)
+
+    def open_store(self):
+        from mtpy.store import open_store
+        return open_store(self.config)
+
+    def ping(self, environ, tb_id, passphrase, fields):
+        remote_ip = web.remote_address(environ, self.config.get("TransparentProxyIPs"))
+        store = self.open_store()
+        try:
+            ping, job_ids = receive(store, self.config, tb_id, passphrase, fields, remote_ip)
+        except PingRejected as rejected:
+            store.close()
+            return _xml_error(rejected.message, rejected.status, rejected.headers)
+        store.close()
+        response = web.Response(envelope.success(), envelope.CONTENT_TYPE)
+        if job_ids:
+            response.after.append(lambda: self.run_jobs(job_ids))
+        return response
+
+    def run_jobs(self, job_ids):
+        from mtpy.work import run_jobs
+        store = self.open_store()
+        try:
+            run_jobs(store, self.config, job_ids)
+        finally:
+            store.close()
+
+    def rss(self, tb_id):
+        store = self.open_store()
+        try:
+            item, blog = find_item(store, tb_id)
+            pings = store.list_pings(tb_id=item.id)
+        except PingRejected as rejected:
+            return _xml_error(rejected.message)
+        finally:
+            store.close()
+        return web.Response(envelope.success(envelope.rss(item, pings)), envelope.CONTENT_TYPE)
+
+    def view(self, fields):
+        from mtpy.publish.listing import render_listing, ListingError
+        store = self.open_store()
+        try:
+            html = render_listing(store, self.config, fields.get("entry_id", ""))
+        except ListingError as error:
+            return _html_error(str(error), web.STATUS_TEXT[404])
+        finally:
+            store.close()
+        return web.Response(html)
+
+
+def _item_address(path_info, fields):
+    """(tb_id text, passphrase) from `/5/secret` or from tb_id= and pass=."""
+    path = path_info.strip("/")
+    if path:
+        item, _, passphrase = path.partition("/")
+        if item.isdigit() and "/" not in passphrase:
+            return item, passphrase
+        return path, ""  # not an id: reported as Invalid TrackBack ID 'path'
+    return fields.get("tb_id", "").strip(), fields.get("pass", "")
+
+
+def _xml_error(message, status="200 OK", headers=()):
+    return web.Response(envelope.error(message), envelope.CONTENT_TYPE, status, headers)
+
+
+def _html_error(message, status):
+    from mtpy.text import escape_html
+    page = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Error</title></head>\n'
+            '<body><h1>Error</h1>\n<p>%s</p>\n</body></html>\n') % escape_html(message)
+    return web.Response(page, status=status)
+
+
+def application(environ, start_response):
+    """Module-level WSGI entry point: the config comes from MT_CONFIG or the
+    default place, loaded once per process."""
+    try:
+        app = _default_app()
+    except Exception as error:  # a broken mt.cfg: say so, in the protocol's terms
+        web.log_error(None, "mt-tb.cgi cannot start: %s" % error)
+        return _xml_error("The TrackBack server is misconfigured; the site's error log has details.",
+                          web.STATUS_TEXT[500])(environ, start_response)
+    return app(environ, start_response)
+
+
+_apps = []
+
+
+def _default_app():
+    if not _apps:
+        from mtpy.config import load
+        _apps.append(TrackbackApp(load(script_dir=_script_dir())))
+    return _apps[0]
+
+
+def _script_dir():
+    import os
+    import sys
+    script = os.environ.get("SCRIPT_FILENAME") or (sys.argv[0] if sys.argv else "")
+    return os.path.dirname(os.path.realpath(script)) if script else None

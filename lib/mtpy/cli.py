@@ -1,0 +1,417 @@
+"""The `mtpy` command: set-up, weblog administration from the shell, the queue
+worker and the development server. Errors are one line and a non-zero exit."""
+
+import argparse
+import os
+import sys
+
+from mtpy.config import Config, ConfigError, find_config_path
+from mtpy.models import Author, Blog, Category, Entry, IPBan, Job, Ping, Trackback
+from mtpy.store import StoreError, open_store
+
+INSTALL_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_CONFIG_TEXT = """\
+# mt.cfg: mtpy's configuration (Movable Type style: Directive value).
+# Relative paths are relative to this file's folder.
+CGIPath %(cgi_path)s
+# DataSource ../data
+# ObjectDriver sqlite
+# MailTransfer sendmail
+# EmailAddressMain you@example.com
+"""
+
+
+class CommandError(Exception):
+    """A one-line error for the user."""
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except (CommandError, ConfigError, StoreError) as error:
+        sys.stderr.write("mtpy: %s\n" % error)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+# -- shared helpers -----------------------------------------------------------
+
+def config_path(args):
+    return os.path.abspath(args.config or find_config_path(os.path.join(os.getcwd(), "cgi-bin")))
+
+
+def load_config(args):
+    path = config_path(args)
+    if not os.path.exists(path):
+        raise CommandError("No configuration at %s (run `mtpy init`, or pass --config)" % path)
+    config = Config(path)
+    for warning in config.warnings:
+        sys.stderr.write("mtpy: warning: %s\n" % warning)
+    return config
+
+
+def store_for(args):
+    config = load_config(args)
+    return config, open_store(config)
+
+
+def get_blog(store, blog_id):
+    blog = store.get(Blog, blog_id)
+    if blog is None:
+        raise CommandError("No weblog with id %s" % blog_id)
+    return blog
+
+
+def get_entry(store, blog, entry_id):
+    entry = store.get(Entry, entry_id)
+    if entry is None or entry.blog_id != blog.id:
+        raise CommandError("No entry %s in weblog %d" % (entry_id, blog.id))
+    return entry
+
+
+def flag(value):
+    if value not in ("0", "1"):
+        raise argparse.ArgumentTypeError("expected 0 or 1")
+    return value == "1"
+
+
+def ping_url(config, item):
+    from mtpy.publish.listing import ping_url as url
+    return url(config, item)
+
+
+# -- init ---------------------------------------------------------------------
+
+def cmd_init(args):
+    path = config_path(args)
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(DEFAULT_CONFIG_TEXT % {"cgi_path": args.cgi_path})
+        print("Wrote %s" % path)
+    config = load_config(args)
+    password = args.password or os.environ.get("MTPY_PASSWORD")
+    if not password:
+        import getpass
+        password = getpass.getpass("Password for %s: " % args.admin)
+    if not password:
+        raise CommandError("A password is needed (--password, MTPY_PASSWORD or the prompt)")
+    store = open_store(config, create=True)
+    from mtpy.passwords import hash_password
+    store.save(Author(name=args.admin, email=args.email, password_hash=hash_password(password)))
+    print("Created the store in %s with author %s" % (config.get("DataSource"), args.admin))
+
+
+# -- blog -----------------------------------------------------------------------
+
+BLOG_OPTIONS = [  # (option, field, type)
+    ("--name", "name", str), ("--description", "description", str),
+    ("--site-url", "site_url", str), ("--site-path", "site_path", str),
+    ("--archive-url", "archive_url", str), ("--archive-path", "archive_path", str),
+    ("--timezone", "timezone", float), ("--email-new-pings", "email_new_pings", flag),
+    ("--allow-pings-default", "allow_pings_default", flag),
+]
+
+
+def _blog_values(args):
+    values = {}
+    for _, field, kind in BLOG_OPTIONS:
+        value = getattr(args, field)
+        if value is None:
+            continue
+        if field in ("site_path", "archive_path"):
+            value = os.path.abspath(value)
+        if field in ("site_url", "archive_url") and value and not value.endswith("/"):
+            value += "/"
+        values[field] = value
+    return values
+
+
+def cmd_blog_create(args):
+    config, store = store_for(args)
+    values = _blog_values(args)
+    values.setdefault("archive_url", values.get("site_url", ""))
+    values.setdefault("archive_path", values.get("site_path", ""))
+    blog = Blog(**values)
+    store.save(blog)
+    print(blog.id)
+
+
+def cmd_blog_set(args):
+    config, store = store_for(args)
+    blog = get_blog(store, args.blog)
+    for field, value in _blog_values(args).items():
+        setattr(blog, field, value)
+    store.save(blog)
+    for entry in store.find(Entry, blog_id=blog.id):
+        store.save(entry)  # item URLs follow a changed archive URL
+
+
+def cmd_blog_list(args):
+    config, store = store_for(args)
+    for blog in store.find(Blog):
+        print("%d\t%s\t%s" % (blog.id, blog.site_url, blog.name))
+
+
+# -- entries and categories --------------------------------------------------------
+
+def cmd_entry_list(args):
+    config, store = store_for(args)
+    blog = get_blog(store, args.blog)
+    for entry in store.find(Entry, blog_id=blog.id):
+        item = store.trackback_for(entry=entry)
+        url = ping_url(config, item) if item is not None and not item.is_disabled else ""
+        print("\t".join([str(entry.id), entry.status, "1" if entry.allow_pings else "0", url,
+                         _one_line(entry.title)]))
+
+
+def cmd_entry_set(args):
+    config, store = store_for(args)
+    blog = get_blog(store, args.blog)
+    entry = get_entry(store, blog, args.entry)
+    if args.allow_pings is not None:
+        entry.allow_pings = args.allow_pings
+    if args.status is not None:
+        entry.status = args.status
+    store.save(entry)
+
+
+def cmd_category_set(args):
+    config, store = store_for(args)
+    blog = get_blog(store, args.blog)
+    found = store.find(Category, blog_id=blog.id, label=args.label)
+    category = found[0] if found else Category(blog_id=blog.id, label=args.label)
+    if args.allow_pings is not None:
+        category.allow_pings = args.allow_pings
+    if args.passphrase is not None:
+        category.passphrase = args.passphrase
+    if args.description is not None:
+        category.description = args.description
+    store.save(category)
+    item = store.trackback_for(category=category)
+    if item is not None and not item.is_disabled:
+        url = ping_url(config, item)
+        print(url + ("/" + category.passphrase if category.passphrase else ""))
+
+
+# -- IP bans -----------------------------------------------------------------------
+
+def cmd_ipban(args):
+    from mtpy.trackback.rules import valid_ban
+    config, store = store_for(args)
+    blog = get_blog(store, args.blog)
+    bans = store.find(IPBan, blog_id=blog.id)
+    if args.action == "list":
+        for ban in bans:
+            print(ban.ip)
+        return
+    if not args.address:
+        raise CommandError("ipban %s needs an ADDRESS" % args.action)
+    address = args.address.strip()
+    if args.action == "add":
+        if not valid_ban(address):
+            raise CommandError("Not an address, prefix (192.168.) or CIDR range: %r" % address)
+        if address not in [ban.ip for ban in bans]:
+            store.save(IPBan(blog_id=blog.id, ip=address))
+        return
+    matching = [ban for ban in bans if ban.ip == address]
+    if not matching:
+        raise CommandError("%s is not banned in weblog %d" % (address, blog.id))
+    for ban in matching:
+        store.delete(IPBan, ban.id)
+
+
+# -- pings -------------------------------------------------------------------------
+
+def cmd_ping_list(args):
+    from mtpy.timeutil import mt_format
+    config, store = store_for(args)
+    blog = get_blog(store, args.blog)
+    if args.entry is not None:
+        item = store.trackback_for(entry=get_entry(store, blog, args.entry))
+        pings = store.list_pings(tb_id=item.id, visible_only=False) if item else []
+    else:
+        pings = store.list_pings(blog_id=blog.id, visible_only=False)
+    for ping in pings:
+        print("\t".join([str(ping.id), str(ping.tb_id), mt_format(ping.created_on, blog.timezone, "%Y-%m-%d %H:%M:%S"),
+                         ping.ip, _one_line(ping.source_url), _one_line(ping.title)]))
+
+
+def cmd_ping_delete(args):
+    from mtpy.trackback.envelope import write_feed
+    config, store = store_for(args)
+    blog = get_blog(store, args.blog)
+    with store.transaction():
+        items = set()
+        for ping_id in args.ping_ids:
+            ping = store.get(Ping, ping_id)
+            if ping is None or ping.blog_id != blog.id:
+                raise CommandError("No ping %d in weblog %d (nothing deleted)" % (ping_id, blog.id))
+            store.delete(Ping, ping_id)
+            items.add(ping.tb_id)
+        if config.get("GenerateTrackBackRSS"):
+            for item_id in sorted(items):
+                write_feed(store, blog, store.get(Trackback, item_id))
+    print("Deleted %d ping(s)" % len(args.ping_ids))
+
+
+# -- import / export ----------------------------------------------------------------
+
+def cmd_import(args):
+    from mtpy.importexport import ImportFormatError, import_entries
+    config, store = store_for(args)
+    blog = get_blog(store, args.blog)
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError("Cannot read %s: %s" % (args.file, error))
+    try:
+        result = import_entries(store, blog, text)
+    except ImportFormatError as error:
+        raise CommandError("%s: %s (nothing imported)" % (args.file, error))
+    print("Imported %d entries, %d pings, %d comments" % (result.entries, result.pings, result.comments))
+
+
+def cmd_export(args):
+    from mtpy.importexport import export_entries
+    config, store = store_for(args)
+    blog = get_blog(store, args.blog)
+    sys.stdout.write(export_entries(store, blog))
+
+
+# -- the queue and the server -------------------------------------------------------
+
+def cmd_work(args):
+    from mtpy.work import run_jobs
+    config, store = store_for(args)
+    if args.list:
+        for job in store.find(Job):
+            print("\t".join([str(job.id), job.kind, str(job.attempts), job.not_before, _one_line(job.last_error)]))
+        return
+    done, failed = run_jobs(store, config)
+    print("%d job(s) done, %d failed" % (done, failed))
+    return 1 if failed else 0
+
+
+def cmd_serve(args):
+    from mtpy.devserver import serve
+    config, store = store_for(args)
+    mounts = serve_mounts(store.find(Blog))
+    urls = "\n".join("  weblog %d: http://%s:%d%s" % (blog.id, args.host, args.port, _url_path(blog.site_url))
+                     for blog in store.find(Blog))
+    store.close()
+    serve(args.host, args.port, os.path.join(INSTALL_ROOT, "cgi-bin"), mounts,
+          environ={"MT_CONFIG": config.path}, python=sys.executable, urls_message=urls)
+
+
+def serve_mounts(blogs):
+    """Each weblog's site and archive folders under the paths of their URLs."""
+    mounts = []
+    for blog in blogs:
+        for url, folder in ((blog.site_url, blog.site_path), (blog.archive_url, blog.archive_path)):
+            if url and folder and (_url_path(url), folder) not in mounts:
+                mounts.append((_url_path(url), folder))
+    return mounts
+
+
+def _url_path(url):
+    from urllib.parse import urlsplit
+    path = urlsplit(url).path or "/"
+    return path if path.endswith("/") else path + "/"
+
+
+def cmd_demo(args):
+    from mtpy.demo import make_demo
+    path = config_path(args)
+    for line in make_demo(path, args.host, args.port, os.path.join(INSTALL_ROOT, "archives")):
+        print(line)
+
+
+def _one_line(text):
+    return " ".join((text or "").split())
+
+
+# -- the parser -----------------------------------------------------------------------
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="mtpy", description="Movable Type's TrackBack system, in Python.")
+    parser.add_argument("--config", help="mt.cfg to use (default: $MT_CONFIG, else ./cgi-bin/mt.cfg)")
+    commands = parser.add_subparsers(metavar="COMMAND")
+
+    def command(parent, name, run, help_text):
+        sub = parent.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        sub.set_defaults(run=run)
+        return sub
+
+    sub = command(commands, "init", cmd_init, "create the store (and mt.cfg if missing) with an admin author")
+    sub.add_argument("--admin", required=True)
+    sub.add_argument("--email", required=True)
+    sub.add_argument("--password", help="else $MTPY_PASSWORD, else a prompt")
+    sub.add_argument("--cgi-path", default="/cgi-bin/", help="CGIPath for a new mt.cfg")
+
+    blog = commands.add_parser("blog", help="create, change and list weblogs").add_subparsers(metavar="ACTION")
+    create = command(blog, "create", cmd_blog_create, "create a weblog; prints its id")
+    change = command(blog, "set", cmd_blog_set, "change a weblog's settings")
+    change.add_argument("--blog", type=int, required=True)
+    for sub in (create, change):
+        for option, field, kind in BLOG_OPTIONS:
+            sub.add_argument(option, dest=field, type=kind, metavar="0|1" if kind is flag else None)
+    command(blog, "list", cmd_blog_list, "list weblogs")
+
+    entry = commands.add_parser("entry", help="list and change entries").add_subparsers(metavar="ACTION")
+    sub = command(entry, "list", cmd_entry_list, "id, status, allow pings, TrackBack URL, title")
+    sub.add_argument("--blog", type=int, required=True)
+    sub = command(entry, "set", cmd_entry_set, "change an entry")
+    sub.add_argument("--blog", type=int, required=True)
+    sub.add_argument("--entry", type=int, required=True)
+    sub.add_argument("--allow-pings", type=flag, metavar="0|1")
+    sub.add_argument("--status", choices=["Draft", "Publish"])
+
+    category = commands.add_parser("category", help="create or change categories").add_subparsers(metavar="ACTION")
+    sub = command(category, "set", cmd_category_set, "create or change a category; prints its TrackBack URL")
+    sub.add_argument("--blog", type=int, required=True)
+    sub.add_argument("--label", required=True)
+    sub.add_argument("--allow-pings", type=flag, metavar="0|1")
+    sub.add_argument("--passphrase")
+    sub.add_argument("--description")
+
+    sub = command(commands, "ipban", cmd_ipban, "ban addresses from pinging a weblog")
+    sub.add_argument("action", choices=["add", "remove", "list"])
+    sub.add_argument("address", nargs="?")
+    sub.add_argument("--blog", type=int, required=True)
+
+    ping = commands.add_parser("ping", help="list and delete received pings").add_subparsers(metavar="ACTION")
+    sub = command(ping, "list", cmd_ping_list, "id, item, date, ip, url, title")
+    sub.add_argument("--blog", type=int, required=True)
+    sub.add_argument("--entry", type=int)
+    sub = command(ping, "delete", cmd_ping_delete, "delete pings (the feed file follows)")
+    sub.add_argument("--blog", type=int, required=True)
+    sub.add_argument("ping_ids", type=int, nargs="+", metavar="PING_ID")
+
+    sub = command(commands, "import", cmd_import, "import a Movable Type export file")
+    sub.add_argument("--blog", type=int, required=True)
+    sub.add_argument("file")
+    sub = command(commands, "export", cmd_export, "export a weblog in Movable Type's format")
+    sub.add_argument("--blog", type=int, required=True)
+
+    sub = command(commands, "work", cmd_work, "run deferred work left in the queue (for cron)")
+    sub.add_argument("--list", action="store_true", help="show the queue instead")
+
+    for name, run, help_text in (("serve", cmd_serve, "serve cgi-bin/ and the weblogs for trying mtpy"),
+                                 ("demo", cmd_demo, "create or refresh the demo weblog for this port")):
+        sub = command(commands, name, run, help_text)
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=8080)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""The demo weblog of `make run`: created once, its URLs refreshed for the port at
+each start (so printed URLs always work)."""
+
+import os
+
+from mtpy.config import Config
+from mtpy.models import Author, Blog, Category, Entry
+from mtpy.store import open_store
+
+DEMO_ENTRIES = [
+    ("Welcome to mtpy", "<p>This weblog accepts TrackBack pings. Send one to this entry's ping URL.</p>", True),
+    ("A movie I just saw", "<p>Write about it on <em>your</em> weblog and ping this entry.</p>", True),
+    ("Notes to self", "<p>This entry does not accept pings.</p>", False),
+]
+
+
+def make_demo(config_path, host, port, archive_folder):
+    """Create or refresh the demo; returns lines for the user."""
+    base = "http://%s:%d/" % (host, port)
+    folder = os.path.dirname(os.path.abspath(config_path))
+    os.makedirs(folder, exist_ok=True)
+    os.makedirs(archive_folder, exist_ok=True)
+    with open(config_path, "w", encoding="utf-8") as handle:
+        handle.write("# Written by `mtpy demo` at each start; edit a copy for real use.\n"
+                     "CGIPath %scgi-bin/\nDataSource data\nMailTransfer debug\n"
+                     "LogFile mtpy.log\n" % base)
+    config = Config(config_path)
+    created = not os.path.isdir(config.get("DataSource"))
+    store = open_store(config, create=created)
+    blogs = store.find(Blog)
+    if blogs:
+        blog = blogs[0]
+    else:
+        author = Author(name="Melody", email="melody@example.invalid")
+        store.save(author)
+        blog = Blog(name="mtpy demo weblog", description="Trying TrackBack with mtpy.",
+                    email_new_pings=False)
+        _place(blog, base, archive_folder)
+        store.save(blog)
+        category = Category(blog_id=blog.id, label="Movies", allow_pings=True, author_id=author.id)
+        store.save(category)
+        from mtpy.timeutil import utc_now
+        for title, body, allow_pings in DEMO_ENTRIES:
+            store.save(Entry(blog_id=blog.id, author_id=author.id, title=title, body=body,
+                             allow_pings=allow_pings, created_on=utc_now(), status="Publish",
+                             category_ids=[category.id] if "movie" in title else []))
+    _place(blog, base, archive_folder)
+    store.save(blog)
+    for entry in store.find(Entry, blog_id=blog.id):
+        store.save(entry)  # their items' URLs follow the port
+    entry = next(e for e in store.find(Entry, blog_id=blog.id) if e.allow_pings)
+    item = store.trackback_for(entry=entry)
+    ping = "%s%s/%d" % (config.get("CGIPath"), config.get("TrackbackScript"), item.id)
+    store.close()
+    return [
+        "Demo weblog: %s" % base,
+        "Ping URL of entry %d (%s): %s" % (entry.id, entry.title, ping),
+        "Send it a ping:",
+        "  curl -d 'title=Hello&url=http://example.com/post&blog_name=Example&excerpt=Hi' %s" % ping,
+        "Then see it: %s?__mode=rss  %s%d.xml  %s%s?__mode=view&entry_id=%d" % (
+            ping, blog.archive_url, item.id, config.get("CGIPath"), config.get("TrackbackScript"), entry.id),
+    ]
+
+
+def _place(blog, base, archive_folder):
+    blog.site_url = blog.archive_url = base
+    blog.site_path = blog.archive_path = os.path.abspath(archive_folder)

@@ -1,0 +1,78 @@
+"""E-mail notification of new pings (reference §8), through sendmail or SMTP.
+
+Ping text is untrusted: header values are forced onto one line and the message is
+built with the email package, so nothing a pinger sends can add a header.
+"""
+
+from mtpy.models import Author, Blog, Category, Entry, Trackback
+from mtpy.text import header_safe, plain_text
+
+
+class MailError(Exception):
+    pass
+
+
+def ping_notification(store, config, ping):
+    """The message for a new ping, or None when nobody is to be told."""
+    item = store.get(Trackback, ping.tb_id)
+    blog = store.get(Blog, ping.blog_id)
+    if item is None or blog is None or not blog.email_new_pings:
+        return None
+    if item.entry_id is not None:
+        owner = store.get(Entry, item.entry_id)
+        kind, number, name = "Entry", item.entry_id, owner.title if owner else item.title
+        where = "the entry"
+    else:
+        owner = store.get(Category, item.category_id)
+        kind, number, name = "Category", item.category_id, owner.label if owner else item.title
+        where = "the category"
+    author = store.get(Author, owner.author_id) if owner is not None and owner.author_id else None
+    if author is None or not author.email:
+        return None
+    subject = "[%s] New TrackBack Ping to %s %d (%s)" % (blog.name, kind, number, name)
+    body = ("A new TrackBack ping has been sent to your weblog, on %s %d (%s).\n\n"
+            "IP Address: %s\nURL: %s\nTitle: %s\nWeblog: %s\n\nExcerpt:\n%s\n") % (
+        where, number, header_safe(name), header_safe(ping.ip), header_safe(ping.source_url),
+        header_safe(plain_text(ping.title)), header_safe(plain_text(ping.blog_name)), plain_text(ping.excerpt))
+    sender = config.get("EmailAddressMain") or author.email
+    return build_message(sender, author.email, subject, body)
+
+
+def build_message(sender, recipient, subject, body):
+    from email.message import EmailMessage
+    from email.utils import formatdate, make_msgid
+    message = EmailMessage()
+    message["From"] = header_safe(sender)
+    message["To"] = header_safe(recipient)
+    message["Subject"] = header_safe(plain_text(subject))
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain="mtpy.invalid")
+    message.set_content(body)
+    return message
+
+
+def send(config, message):
+    """Deliver through the configured MailTransfer; raises MailError."""
+    transfer = config.get("MailTransfer")
+    if transfer == "debug":
+        import sys
+        sys.stderr.write(message.as_string() + "\n")
+        return
+    if transfer == "smtp":
+        import smtplib
+        host, _, port = config.get("SMTPServer").partition(":")
+        try:
+            with smtplib.SMTP(host, int(port or 25), timeout=30) as smtp:
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as error:
+            raise MailError("SMTP delivery through %s failed: %s" % (config.get("SMTPServer"), error))
+        return
+    import subprocess
+    try:
+        done = subprocess.run([config.get("SendMailPath"), "-oi", "-t"], input=message.as_bytes(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise MailError("sendmail (%s) failed: %s" % (config.get("SendMailPath"), error))
+    if done.returncode != 0:
+        raise MailError("sendmail (%s) exited with %d: %s" % (
+            config.get("SendMailPath"), done.returncode, done.stderr.decode("utf-8", "replace").strip()))

@@ -1,0 +1,1 @@
+"""Publishing: the Jinja2 environment, views of records for templates, pages."""

@@ -1,0 +1,1 @@
+"""The TrackBack protocol: receiving, the XML envelope, RSS, discovery data."""

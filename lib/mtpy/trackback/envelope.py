@@ -1,0 +1,55 @@
+"""The XML documents of the protocol (reference §3 and §5): the response envelope,
+the RSS 0.91 listing of an item's pings, and the static `ID.xml` feed.
+
+Everything is escaped, so the documents are well-formed whatever the ping says.
+"""
+
+from mtpy.text import escape_xml
+
+CONTENT_TYPE = "text/xml; charset=utf-8"
+PROLOG = '<?xml version="1.0" encoding="utf-8"?>\n'
+
+
+def success(inner=""):
+    return "%s<response>\n<error>0</error>\n%s</response>\n" % (PROLOG, inner)
+
+
+def error(message):
+    return "%s<response>\n<error>1</error>\n<message>%s</message>\n</response>\n" % (
+        PROLOG, escape_xml(message))
+
+
+def rss(item, pings):
+    """RSS 0.91 for an item and its pings (in the order given)."""
+    parts = ['<rss version="0.91"><channel>\n',
+             "<title>%s</title>\n" % escape_xml(item.title),
+             "<link>%s</link>\n" % escape_xml(item.url),
+             "<description>%s</description>\n" % escape_xml(item.description),
+             "<language>en-us</language>\n"]
+    for ping in pings:
+        parts.append("<item>\n<title>%s</title>\n<link>%s</link>\n" % (
+            escape_xml(ping.title), escape_xml(ping.source_url)))
+        if ping.excerpt:
+            parts.append("<description>%s</description>\n" % escape_xml(ping.excerpt))
+        parts.append("</item>\n")
+    parts.append("</channel>\n</rss>")
+    return "".join(parts)
+
+
+FEED_SIZE = 10
+
+
+def write_feed(store, blog, item):
+    """Replace `<archive path>/<id>.xml` with the item's newest pings, newest first.
+
+    Call inside the store transaction that added or removed the ping, so that
+    concurrent pings cannot finish in the wrong order and leave an older list."""
+    import os
+    from mtpy.fileutil import write_atomic
+    folder = blog.archive_path or blog.site_path
+    if not folder:
+        return None
+    pings = store.list_pings(tb_id=item.id, newest_first=True, limit=FEED_SIZE)
+    path = os.path.join(folder, "%d.xml" % item.id)
+    write_atomic(path, rss(item, pings) + "\n")
+    return path

@@ -1,0 +1,137 @@
+"""WSGI helpers shared by the applications, and the CGI runner.
+
+The applications are plain WSGI callables; `run_cgi` serves one under CGI/1.1 so
+the same code runs as a .cgi script or under any WSGI server. No `cgi` module: it
+is gone from Python 3.13.
+"""
+
+import os
+import sys
+
+STATUS_TEXT = {200: "200 OK", 400: "400 Bad Request", 403: "403 Forbidden",
+               404: "404 Not Found", 405: "405 Method Not Allowed",
+               413: "413 Request Entity Too Large", 500: "500 Internal Server Error"}
+
+
+class Response:
+    """A complete response; `after` holds callables run once it has been sent."""
+
+    def __init__(self, body, content_type="text/html; charset=utf-8", status="200 OK", headers=()):
+        self.body = body.encode("utf-8") if isinstance(body, str) else body
+        self.status = status
+        self.headers = [("Content-Type", content_type),
+                        ("Content-Length", str(len(self.body)))] + list(headers)
+        self.after = []
+
+    def __call__(self, environ, start_response):
+        start_response(self.status, self.headers)
+        return _BodyThenWork(self.body, self.after)
+
+
+class _BodyThenWork:
+    """The WSGI body iterable. Servers call close() after the last byte is sent:
+    that is where work the answer does not need runs (PEP 3333)."""
+
+    def __init__(self, body, after):
+        self.body = body
+        self.after = after
+
+    def __iter__(self):
+        yield self.body
+
+    def close(self):
+        for work in self.after:
+            work()
+
+
+def request_body(environ, limit):
+    """The body, or None when it is longer than `limit` bytes."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit:
+        return None
+    return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+def remote_address(environ, trusted_proxies):
+    """REMOTE_ADDR, or, from a trusted proxy, the last X-Forwarded-For hop that is
+    not itself a trusted proxy (earlier hops are whatever the client claimed)."""
+    address = environ.get("REMOTE_ADDR", "")
+    if address not in trusted_proxies:
+        return address
+    hops = [hop.strip() for hop in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted_proxies:
+            return hop
+    return address
+
+
+def log_error(log_file, message):
+    """Append a message (and the current traceback, if any) to the log file, or
+    to stderr, which ends in the web server's error log."""
+    import time
+    import traceback
+    text = "[%s] %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), message)
+    if sys.exc_info()[0] is not None:
+        text += traceback.format_exc()
+    if log_file:
+        try:
+            with open(log_file, "a", encoding="utf-8") as handle:
+                handle.write(text)
+            return
+        except OSError:
+            pass
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def run_cgi(application):
+    """Serve one CGI request with a WSGI application, then run deferred work.
+
+    The response is written and stdout closed before the body iterable's close()
+    runs, so the web server can finish the request while mail goes out."""
+    environ = dict(os.environ)
+    environ.update({
+        "wsgi.input": sys.stdin.buffer, "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0), "wsgi.multithread": False, "wsgi.multiprocess": True,
+        "wsgi.run_once": True,
+        "wsgi.url_scheme": "https" if environ.get("HTTPS", "off").lower() in ("on", "1") else "http",
+    })
+    environ.setdefault("PATH_INFO", "")
+    environ.setdefault("QUERY_STRING", "")
+    environ.setdefault("SCRIPT_NAME", "")
+    out = sys.stdout.buffer
+    started = []
+
+    def start_response(status, headers, exc_info=None):
+        started[:] = [status, headers]
+        return out.write
+
+    result = None
+    try:
+        result = application(environ, start_response)
+        body = b"".join(result)
+        status, headers = started
+    except Exception:
+        log_error(None, "Unhandled error in %s" % environ.get("SCRIPT_NAME", "a CGI script"))
+        body = b"Internal Server Error\n"
+        status, headers = STATUS_TEXT[500], [("Content-Type", "text/plain; charset=utf-8")]
+        result = None
+    head = "Status: %s\r\n" % status + "".join("%s: %s\r\n" % pair for pair in headers) + "\r\n"
+    try:
+        out.write(head.encode("latin-1") + body)
+        out.flush()
+    except OSError:
+        pass  # the client went away; the deferred work still runs
+    # Let the server see the end of the response before the deferred work.
+    try:
+        os.close(sys.stdout.fileno())
+    except OSError:
+        pass
+    if result is not None and hasattr(result, "close"):
+        try:
+            result.close()
+        except Exception:
+            log_error(None, "Deferred work failed")

@@ -1,0 +1,64 @@
+"""The deferred-work queue's worker: jobs kept in the store until they succeed.
+
+A ping's process runs the jobs it queued right after its response; `mtpy work`
+(from cron) runs whatever is left: jobs of a process that died, and retries.
+"""
+
+from mtpy.models import Job, Ping
+from mtpy import web
+
+MAX_ATTEMPTS = 5
+
+
+def notify_ping(store, config, payload):
+    from mtpy import mail
+    ping = store.get(Ping, payload["ping_id"])
+    if ping is None:
+        return  # deleted before the mail went out: nothing to say
+    message = mail.ping_notification(store, config, ping)
+    if message is not None:
+        mail.send(config, message)
+
+
+HANDLERS = {"notify_ping": notify_ping}
+
+
+def run_job(store, config, job):
+    """Run one claimed job; True when done (and removed from the queue)."""
+    handler = HANDLERS.get(job.kind)
+    try:
+        if handler is None:
+            raise LookupError("unknown job kind %r" % job.kind)
+        handler(store, config, job.payload)
+    except Exception as error:
+        web.log_error(config.get("LogFile"), "Job %d (%s) failed, attempt %d: %s" % (
+            job.id, job.kind, job.attempts, error))
+        # Back off 1, 4, 16, 64 minutes; after the last attempt keep the job (with
+        # its error) for `mtpy work --list` instead of retrying forever.
+        delay = 60 * 4 ** (job.attempts - 1) if job.attempts < MAX_ATTEMPTS else 10 ** 9
+        store.retry_job(job, str(error), delay)
+        return False
+    store.delete(Job, job.id)
+    return True
+
+
+def run_jobs(store, config, job_ids=None, limit=None):
+    """Run the given jobs (or every due job); returns (done, failed)."""
+    done = failed = 0
+    pending = list(job_ids) if job_ids is not None else None
+    while limit is None or done + failed < limit:
+        if pending is not None:
+            if not pending:
+                break
+            job = store.claim_job(job_id=pending.pop(0))
+            if job is None:
+                continue
+        else:
+            job = store.claim_job()
+            if job is None:
+                break
+        if run_job(store, config, job):
+            done += 1
+        else:
+            failed += 1
+    return done, failed
