@@ -1,17 +1,42 @@
-"""Shared fixtures. Every store-level test runs against both backends."""
+"""Shared fixtures.
+
+Store-level tests run against both backends. End-to-end tests build a real
+installation in a temporary folder (cgi-bin/ with the scripts' `#!` line set as
+the README says, lib/ and tmpl/ beside it, mt.cfg, a store with a weblog) and
+drive it through a real web server: lighttpd running the scripts as CGI, and
+`mtpy serve`.
+"""
 
 import os
+import shutil
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lib"))
 
-from mtpy.config import Config  # noqa: E402
+from mtpy.config import Config, ConfigError  # noqa: E402
+from mtpy.models import Author, Blog, Entry, Category  # noqa: E402
 from mtpy.store import open_store  # noqa: E402
 
 BACKENDS = ["sqlite", "flat"]
+IN_CI = os.environ.get("CI") == "true"
+SAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "reference", "samples")
+
+
+def need(program):
+    """A real server must be there in CI; elsewhere a missing one skips."""
+    path = shutil.which(program) or (os.path.exists("/usr/sbin/" + program) and "/usr/sbin/" + program)
+    if not path:
+        if IN_CI:
+            pytest.fail("%s is not installed (make test installs it)" % program)
+        pytest.skip("%s is not installed" % program)
+    return path
 
 
 @pytest.fixture(params=BACKENDS)
@@ -25,3 +50,189 @@ def store(tmp_path, backend):
     opened = open_store(config, create=True)
     yield opened
     opened.close()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Site:
+    """A mtpy installation in a folder, as a weblog owner would upload it."""
+
+    def __init__(self, folder, backend, extra_config="", python=sys.executable, copy_lib=False):
+        self.folder = str(folder)
+        self.port = free_port()
+        self.base = "http://127.0.0.1:%d/" % self.port
+        cgi_bin = os.path.join(self.folder, "cgi-bin")
+        os.makedirs(cgi_bin)
+        for name in os.listdir(os.path.join(ROOT, "cgi-bin")):
+            if name.endswith(".cgi"):
+                install_script(os.path.join(ROOT, "cgi-bin", name), os.path.join(cgi_bin, name), python)
+        for part in ("lib", "tmpl"):
+            if copy_lib:
+                shutil.copytree(os.path.join(ROOT, part), os.path.join(self.folder, part),
+                                ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                os.symlink(os.path.join(ROOT, part), os.path.join(self.folder, part))
+        self.archives = os.path.join(self.folder, "archives")
+        os.makedirs(self.archives)
+        self.config_path = os.path.join(cgi_bin, "mt.cfg")
+        with open(self.config_path, "w") as handle:
+            handle.write("CGIPath %scgi-bin/\nObjectDriver %s\nLogFile ../mtpy.log\n"
+                         "OneHourMaxPings 0\nOneDayMaxPings 0\nMailTransfer debug\n%s"
+                         % (self.base, backend, extra_config))
+        self.config = Config(self.config_path)
+        store = open_store(self.config, create=True)
+        self.author = Author(name="Melody", email="melody@example.com")
+        store.save(self.author)
+        self.blog = Blog(name="Test Weblog", site_url=self.base, site_path=self.archives,
+                         archive_url=self.base, archive_path=self.archives, email_new_pings=False)
+        store.save(self.blog)
+        self.entry = Entry(blog_id=self.blog.id, author_id=self.author.id, title="Hello <World> & Co",
+                           body="<p>First entry</p>", created_on="2026-11-24 10:00:00")
+        store.save(self.entry)
+        self.item = store.trackback_for(entry=self.entry)
+        store.close()
+
+    def store(self):
+        return open_store(Config(self.config_path))
+
+    def update_config(self, text):
+        with open(self.config_path, "a") as handle:
+            handle.write(text)
+        try:
+            self.config = Config(self.config_path)
+        except ConfigError:
+            pass  # a test of a broken config: the scripts must cope, not the fixture
+
+    def ping_url(self, item=None):
+        return "%scgi-bin/mt-tb.cgi/%d" % (self.base, (item or self.item).id)
+
+    def add_entry(self, **values):
+        store = self.store()
+        values.setdefault("created_on", "2026-11-24 11:00:00")
+        entry = Entry(blog_id=self.blog.id, author_id=self.author.id, **values)
+        store.save(entry)
+        item = store.trackback_for(entry=entry)
+        store.close()
+        return entry, item
+
+    def add_category(self, **values):
+        store = self.store()
+        category = Category(blog_id=self.blog.id, author_id=self.author.id, **values)
+        store.save(category)
+        item = store.trackback_for(category=category)
+        store.close()
+        return category, item
+
+    def log(self):
+        path = os.path.join(self.folder, "mtpy.log")
+        return open(path).read() if os.path.exists(path) else ""
+
+
+def install_script(source, target, python):
+    """Copy a .cgi and set its `#!` line to this Python, as the README tells users."""
+    with open(source) as handle:
+        lines = handle.read().split("\n")
+    lines[0] = "#!" + python
+    with open(target, "w") as handle:
+        handle.write("\n".join(lines))
+    os.chmod(target, 0o755)
+
+
+@pytest.fixture
+def site(tmp_path, backend):
+    return Site(tmp_path / "site", backend)
+
+
+def wait_for_port(port, process, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited with %s" % process.returncode)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError("server did not listen on %d" % port)
+
+
+def lighttpd_config(site):
+    with open(os.path.join(ROOT, "docs", "lighttpd.conf")) as handle:
+        text = handle.read()
+    text = text.replace('var.mtpy = "/home/you/mtpy"', 'var.mtpy = "%s"' % site.folder)
+    return text.replace("var.port = 8080", "var.port = %d" % site.port)
+
+
+def start_lighttpd(site):
+    binary = need("lighttpd")
+    path = os.path.join(site.folder, "lighttpd.conf")
+    with open(path, "w") as handle:
+        handle.write(lighttpd_config(site))
+    process = subprocess.Popen([binary, "-D", "-f", path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for_port(site.port, process)
+    return process
+
+
+def start_mtpy_serve(site):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mtpy.cli", "--config", site.config_path, "serve", "--port", str(site.port)],
+        cwd=site.folder, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib")),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for_port(site.port, process)
+    return process
+
+
+SERVERS = {"lighttpd": start_lighttpd, "mtpy-serve": start_mtpy_serve}
+
+
+@pytest.fixture(params=sorted(SERVERS))
+def served(request, site):
+    """The site behind a real web server (each server, each backend)."""
+    process = SERVERS[request.param](site)
+    site.server = request.param
+    yield site
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+class HTTPResult:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8")
+
+
+def http(url, data=None, headers=None, method=None):
+    """One request to 127.0.0.1 with a time bound; errors are results, not raises."""
+    assert url.startswith("http://127.0.0.1:")
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return HTTPResult(response.status, response.headers, response.read())
+    except urllib.error.HTTPError as error:
+        return HTTPResult(error.code, error.headers, error.read())
+
+
+def raw_request(port, data, timeout=30):
+    """Send bytes exactly as given; return (status, headers text, body bytes)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        connection.sendall(data)
+        chunks = []
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    answer = b"".join(chunks)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, head.decode("latin-1"), body

@@ -44,7 +44,7 @@ def build_message(sender, recipient, subject, body):
     message = EmailMessage()
     message["From"] = header_safe(sender)
     message["To"] = header_safe(recipient)
-    message["Subject"] = header_safe(plain_text(subject))
+    message["Subject"] = header_safe(subject)
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain="mtpy.invalid")
     message.set_content(body)

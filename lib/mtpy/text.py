@@ -13,12 +13,14 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def escape_xml(text):
-    """For XML text and attribute values (and HTML: the same five characters)."""
+    """For XML text and double-quoted attribute values (MT's `& < > "`)."""
     return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
+            .replace('"', "&quot;"))
 
 
-escape_html = escape_xml
+def escape_html(text):
+    """For HTML text and attribute values, quoted either way."""
+    return escape_xml(text).replace("'", "&#39;")
 
 
 def strip_controls(text):

@@ -88,10 +88,8 @@ def log_error(log_file, message):
 
 
 def run_cgi(application):
-    """Serve one CGI request with a WSGI application, then run deferred work.
-
-    The response is written and stdout closed before the body iterable's close()
-    runs, so the web server can finish the request while mail goes out."""
+    """Serve one CGI request with a WSGI application; deferred work (the body
+    iterable's close()) runs after the response, in a forked child when possible."""
     environ = dict(os.environ)
     environ.update({
         "wsgi.input": sys.stdin.buffer, "wsgi.errors": sys.stderr,
@@ -119,19 +117,37 @@ def run_cgi(application):
         body = b"Internal Server Error\n"
         status, headers = STATUS_TEXT[500], [("Content-Type", "text/plain; charset=utf-8")]
         result = None
-    head = "Status: %s\r\n" % status + "".join("%s: %s\r\n" % pair for pair in headers) + "\r\n"
-    try:
-        out.write(head.encode("latin-1") + body)
-        out.flush()
-    except OSError:
-        pass  # the client went away; the deferred work still runs
-    # Let the server see the end of the response before the deferred work.
-    try:
-        os.close(sys.stdout.fileno())
-    except OSError:
-        pass
-    if result is not None and hasattr(result, "close"):
+    deferred = result is not None and hasattr(result, "close") and getattr(result, "after", True)
+    role = _fork_worker() if deferred else "parent"
+    if role != "child":
+        head = "Status: %s\r\n" % status + "".join("%s: %s\r\n" % pair for pair in headers) + "\r\n"
+        try:
+            out.write(head.encode("latin-1") + body)
+            out.flush()
+        except OSError:
+            pass  # the client went away
+    if role in ("child", "alone"):
         try:
             result.close()
         except Exception:
             log_error(None, "Deferred work failed")
+
+
+def _fork_worker():
+    """Split off the deferred work before the response is sent, as MT's
+    start_background_task did: web servers end (or kill) a CGI process as soon as
+    its response is complete. Returns "child" in the process that leaves the
+    server's session and pipes to do the work, "parent" in the one that answers,
+    "alone" where there is no fork (answer, then work)."""
+    try:
+        if os.fork() > 0:
+            return "parent"
+    except (AttributeError, OSError):
+        return "alone"
+    os.setsid()
+    for stream in (sys.stdin, sys.stdout):
+        try:
+            os.close(stream.fileno())
+        except (OSError, ValueError):
+            pass
+    return "child"

@@ -137,7 +137,10 @@ _apps = []
 def _default_app():
     if not _apps:
         from mtpy.config import load
-        _apps.append(TrackbackApp(load(script_dir=_script_dir())))
+        config = load(script_dir=_script_dir())
+        for warning in config.warnings:
+            web.log_error(config.get("LogFile"), "warning: " + warning)
+        _apps.append(TrackbackApp(config))
     return _apps[0]
 
 

@@ -1,0 +1,46 @@
+# mtpy: `make run` to try it, `make test` to test it. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8080
+HOST ?= 127.0.0.1
+DEMO_CONFIG ?= demo/mt.cfg
+# Debian packages the tests drive for real (web servers, browser).
+TEST_SYSTEM_PACKAGES ?= lighttpd apache2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test test-system-packages venv clean
+
+run: $(VENV)/.installed
+	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) demo --host $(HOST) --port $(PORT)
+	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-test test-system-packages
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+venv: $(VENV)/.installed
+
+# python3 -m venv needs Debian's python3-venv (ensurepip); install it when missing.
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python setup.cfg pyproject.toml
+	$(VENV)/bin/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(VENV)/bin/python -m pip install -q -e '.[test]'
+	touch $@
+
+test-system-packages:
+	@missing=""; for package in $(TEST_SYSTEM_PACKAGES); do \
+	  dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache

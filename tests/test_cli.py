@@ -1,0 +1,147 @@
+"""The mtpy command, run as a real process: set-up, administration, errors."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+SAMPLE_EXPORT = os.path.join(ROOT, "tests", "data", "mt-export-sample.txt")
+
+
+def mtpy(*args, config=None, env=None, check=True, stdin=None):
+    command = [sys.executable, "-m", "mtpy.cli"] + (["--config", str(config)] if config else []) + list(args)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, input=stdin,
+                          env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib"), **(env or {})))
+    if check and done.returncode != 0:
+        raise AssertionError("mtpy %s failed: %s" % (" ".join(args), done.stderr))
+    return done
+
+
+@pytest.fixture
+def installed(tmp_path, backend):
+    config = tmp_path / "cgi-bin" / "mt.cfg"
+    config.parent.mkdir()
+    config.write_text("CGIPath http://example.com/cgi-bin/\nObjectDriver %s\n" % backend)
+    mtpy("init", "--admin", "Melody", "--email", "m@example.com", "--password", "pw", config=config)
+    blog_id = mtpy("blog", "create", "--name", "My Weblog", "--site-url", "http://example.com/",
+                   "--site-path", str(tmp_path / "site"), "--archive-url", "http://example.com/arch",
+                   "--archive-path", str(tmp_path / "site" / "arch"), config=config).stdout
+    return config, blog_id.strip()
+
+
+def test_init_refuses_to_overwrite(installed, tmp_path):
+    config, _ = installed
+    assert (tmp_path / "data").is_dir()                # beside cgi-bin/, not inside it
+    done = mtpy("init", "--admin", "X", "--email", "x@example.com", "--password", "pw", config=config, check=False)
+    assert done.returncode == 1
+    assert done.stderr.startswith("mtpy: A store already exists") and "Traceback" not in done.stderr
+
+
+def test_init_takes_password_from_environment(tmp_path):
+    config = tmp_path / "mt.cfg"
+    done = mtpy("init", "--admin", "Melody", "--email", "m@example.com", config=config,
+                env={"MTPY_PASSWORD": "from-env"})
+    assert "Created the store" in done.stdout
+    sys.path.insert(0, os.path.join(ROOT, "lib"))
+    from mtpy.config import Config
+    from mtpy.models import Author
+    from mtpy.passwords import check_password
+    from mtpy.store import open_store
+    store = open_store(Config(str(config)))
+    [author] = store.find(Author)
+    assert check_password("from-env", author.password_hash) and not check_password("nope", author.password_hash)
+
+
+def test_blog_create_prints_id_alone_and_set_changes(installed):
+    config, blog_id = installed
+    assert blog_id == "1"
+    mtpy("blog", "set", "--blog", blog_id, "--email-new-pings", "0", "--timezone", "-3.5", config=config)
+    listing = mtpy("blog", "list", config=config).stdout
+    assert listing == "1\thttp://example.com/\tMy Weblog\n"
+    bad = mtpy("blog", "set", "--blog", blog_id, "--email-new-pings", "maybe", config=config, check=False)
+    assert bad.returncode == 2 and "expected 0 or 1" in bad.stderr
+
+
+def test_import_entry_list_set_export(installed, tmp_path):
+    config, blog_id = installed
+    done = mtpy("import", "--blog", blog_id, SAMPLE_EXPORT, config=config)
+    assert done.stdout.startswith("Imported ")
+    lines = mtpy("entry", "list", "--blog", blog_id, config=config).stdout.splitlines()
+    assert lines, "nothing imported"
+    first = lines[0].split("\t")
+    assert len(first) == 5 and first[1] in ("Publish", "Draft") and first[2] in ("0", "1")
+    pingable = [line.split("\t") for line in lines if line.split("\t")[2] == "1"]
+    assert pingable[0][3] == "http://example.com/cgi-bin/mt-tb.cgi/%s" % pingable[0][3].rsplit("/", 1)[1]
+    entry_id = pingable[0][0]
+    mtpy("entry", "set", "--blog", blog_id, "--entry", entry_id, "--allow-pings", "0", "--status", "Draft", config=config)
+    changed = [l.split("\t") for l in mtpy("entry", "list", "--blog", blog_id, config=config).stdout.splitlines()
+               if l.split("\t")[0] == entry_id][0]
+    assert changed[1:4] == ["Draft", "0", ""]
+    exported = mtpy("export", "--blog", blog_id, config=config).stdout
+    assert "PING:" in exported and "--------" in exported
+    # A second weblog gets the same entries and pings from the export.
+    other = mtpy("blog", "create", "--name", "Copy", "--site-url", "http://copy.example/",
+                 "--site-path", str(tmp_path / "copy"), config=config).stdout.strip()
+    export_file = tmp_path / "export.txt"
+    export_file.write_text(exported)
+    mtpy("import", "--blog", other, str(export_file), config=config)
+    again = mtpy("export", "--blog", other, config=config).stdout
+    assert again == exported
+
+
+def test_import_of_a_broken_file_imports_nothing(installed, tmp_path):
+    config, blog_id = installed
+    broken = tmp_path / "broken.txt"
+    broken.write_text("TITLE: fine\n-----\nBODY:\nok\n--------\nTITLE: bad\nDATE: 13/45/2003 99:00:00 PM\n-----\n--------\n")
+    done = mtpy("import", "--blog", blog_id, str(broken), config=config, check=False)
+    assert done.returncode == 1 and "nothing imported" in done.stderr and "Traceback" not in done.stderr
+    assert mtpy("entry", "list", "--blog", blog_id, config=config).stdout == ""
+
+
+def test_category_set_prints_ping_url(installed):
+    config, blog_id = installed
+    url = mtpy("category", "set", "--blog", blog_id, "--label", "Perl", "--allow-pings", "1",
+               "--passphrase", "s3", config=config).stdout.strip()
+    assert url.startswith("http://example.com/cgi-bin/mt-tb.cgi/") and url.endswith("/s3")
+    quiet = mtpy("category", "set", "--blog", blog_id, "--label", "Perl", "--allow-pings", "0", config=config)
+    assert quiet.stdout == ""
+
+
+def test_ipban_add_list_remove(installed):
+    config, blog_id = installed
+    for address in ("192.168.", "10.0.0.0/8", "2001:db8::/32", "203.0.113.9"):
+        mtpy("ipban", "add", "--blog", blog_id, address, config=config)
+    assert mtpy("ipban", "list", "--blog", blog_id, config=config).stdout.split() == [
+        "192.168.", "10.0.0.0/8", "2001:db8::/32", "203.0.113.9"]
+    bad = mtpy("ipban", "add", "--blog", blog_id, "192.168.*", config=config, check=False)
+    assert bad.returncode == 1 and "Not an address" in bad.stderr
+    mtpy("ipban", "remove", "--blog", blog_id, "10.0.0.0/8", config=config)
+    assert "10.0.0.0/8" not in mtpy("ipban", "list", "--blog", blog_id, config=config).stdout
+
+
+def test_ping_list_and_delete_rewrite_feed(installed, tmp_path):
+    config, blog_id = installed
+    mtpy("import", "--blog", blog_id, SAMPLE_EXPORT, config=config)
+    pings = [line.split("\t") for line in mtpy("ping", "list", "--blog", blog_id, config=config).stdout.splitlines()]
+    assert len(pings) >= 2
+    victim, item_id = pings[0][0], pings[0][1]
+    mtpy("ping", "delete", "--blog", blog_id, victim, config=config)
+    remaining = mtpy("ping", "list", "--blog", blog_id, config=config).stdout
+    assert not any(line.split("\t")[0] == victim for line in remaining.splitlines())
+    feed = (tmp_path / "site" / "arch" / ("%s.xml" % item_id)).read_text()
+    assert victim not in feed and "<rss" in feed
+    missing = mtpy("ping", "delete", "--blog", blog_id, "99999", config=config, check=False)
+    assert missing.returncode == 1 and "No ping 99999" in missing.stderr
+
+
+def test_errors_are_one_line(tmp_path):
+    done = mtpy("entry", "list", "--blog", "1", config=tmp_path / "none.cfg", check=False)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "No configuration" in done.stderr
+    bad = tmp_path / "bad.cfg"
+    bad.write_text("OneHourMaxPings lots\nFrobnicate 1\n")
+    done = mtpy("entry", "list", "--blog", "1", config=bad, check=False)
+    assert done.returncode == 1 and "line 1" in done.stderr and "OneHourMaxPings" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,69 @@
+"""mt.cfg parsing, and what the ping path imports."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from mtpy.config import Config, ConfigError
+
+
+def test_defaults_and_relative_paths(tmp_path):
+    (tmp_path / "cgi-bin").mkdir()
+    path = tmp_path / "cgi-bin" / "mt.cfg"
+    path.write_text("# comment\nCGIPath http://example.com/cgi-bin\nLogFile ../logs/mt.log\n"
+                    "objectdriver flat\nTransparentProxyIPs 10.0.0.1 10.0.0.2\n")
+    config = Config(str(path))
+    assert config.get("CGIPath") == "http://example.com/cgi-bin/"
+    assert config.get("DataSource") == str(tmp_path / "data")          # beside cgi-bin/
+    assert config.get("TemplatePath") == str(tmp_path / "tmpl")
+    assert config.get("LogFile") == str(tmp_path / "logs" / "mt.log")
+    assert config.get("ObjectDriver") == "flat"
+    assert config.get("TransparentProxyIPs") == ["10.0.0.1", "10.0.0.2"]
+    assert (config.get("OneHourMaxPings"), config.get("OneDayMaxPings")) == (10, 50)
+    assert config.get("GenerateTrackBackRSS") is True and config.get("AllowGetPings") is True
+    assert config.get("PublishCharset") == "utf-8" and config.get("TrackbackScript") == "mt-tb.cgi"
+
+
+def test_unknown_directive_warns(tmp_path):
+    config = Config(text="Frobnicate yes\nOneHourMaxPings 3\n")
+    assert config.get("OneHourMaxPings") == 3
+    assert config.warnings == ["<config> line 1: unknown directive Frobnicate (ignored)"]
+
+
+@pytest.mark.parametrize("line", ["OneHourMaxPings -1", "AllowGetPings yes", "ObjectDriver mysql",
+                                  "MailTransfer pigeon", "MaxRequestBytes 1e6"])
+def test_bad_values_name_the_line(line):
+    with pytest.raises(ConfigError) as raised:
+        Config(text="# first\n" + line + "\n")
+    assert "line 2" in str(raised.value) and line.split()[0] in str(raised.value)
+
+
+PROBE = r"""
+import io, os, sys
+sys.path.insert(0, %(lib)r)
+os.environ.update({"MT_CONFIG": %(config)r, "REQUEST_METHOD": "POST", "PATH_INFO": "/1",
+                   "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": "30",
+                   "REMOTE_ADDR": "127.0.0.1"})
+sys.stdin = io.TextIOWrapper(io.BytesIO(b"url=http://a.example/&title=hi"))
+out = io.BytesIO()
+sys.stdout = io.TextIOWrapper(out)
+from mtpy.web import run_cgi
+from mtpy.apps.trackback import application
+run_cgi(application)
+sys.stderr.write(out.getvalue().decode() + "\nMODULES " + " ".join(sorted(sys.modules)))
+"""
+
+
+def test_ping_path_imports_neither_jinja2_nor_requests(site):
+    done = subprocess.run([sys.executable, "-c", PROBE % {"lib": os.path.join(ROOT, "lib"),
+                                                          "config": site.config_path}],
+                          capture_output=True, text=True, timeout=60)
+    output, _, modules = done.stderr.rpartition("\nMODULES ")
+    assert "<error>0</error>" in output, done.stderr
+    loaded = set(modules.split())
+    for heavy in ("jinja2", "requests", "email", "smtplib", "urllib.request", "xml.sax",
+                  "dataclasses", "tempfile", "http.client"):
+        assert heavy not in loaded, heavy
