@@ -127,12 +127,14 @@ def test_ping_list_and_delete_rewrite_feed(installed, tmp_path):
     mtpy("import", "--blog", blog_id, SAMPLE_EXPORT, config=config)
     pings = [line.split("\t") for line in mtpy("ping", "list", "--blog", blog_id, config=config).stdout.splitlines()]
     assert len(pings) >= 2
-    victim, item_id = pings[0][0], pings[0][1]
+    victim, item_id, victim_url = pings[0][0], pings[0][1], pings[0][4]
+    survivors = [p[4] for p in pings[1:] if p[1] == item_id]
     mtpy("ping", "delete", "--blog", blog_id, victim, config=config)
     remaining = mtpy("ping", "list", "--blog", blog_id, config=config).stdout
     assert not any(line.split("\t")[0] == victim for line in remaining.splitlines())
     feed = (tmp_path / "site" / "arch" / ("%s.xml" % item_id)).read_text()
-    assert victim not in feed and "<rss" in feed
+    assert victim_url not in feed and "<rss" in feed
+    assert all(url in feed for url in survivors)
     missing = mtpy("ping", "delete", "--blog", blog_id, "99999", config=config, check=False)
     assert missing.returncode == 1 and "No ping 99999" in missing.stderr
 

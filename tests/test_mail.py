@@ -66,7 +66,7 @@ def test_notification_reaches_smtp_server(mail_site):
     message = email.message_from_bytes(content, policy=email.policy.default)
     assert sender == "mt@example.com" and recipients == ["melody@example.com"]
     assert message["Subject"] == "[Test Weblog] New TrackBack Ping to Entry %d (Hello <World> & Co)" % site.entry.id
-    body = message.get_content()
+    body = message.get_content().replace("\r\n", "\n")
     assert body == (
         "A new TrackBack ping has been sent to your weblog, on the entry %d (Hello <World> & Co).\n\n"
         "IP Address: 127.0.0.1\nURL: http://other.example/post\nTitle: Their title\n"

@@ -173,3 +173,178 @@ def test_concurrent_inserts_lose_nothing(tmp_path, backend):
     check = open_store(config)
     pings = check.list_pings(tb_id=item_id)
     assert len(pings) == 40 and len({p.id for p in pings}) == 40
+
+
+# -- behaviour the flat files must keep as well as SQLite ---------------------
+
+def test_awkward_values_round_trip(store):
+    blog = Blog(name=" lead\tand trail ", timezone=-3.5, email_new_pings=False)
+    store.save(blog)
+    body = "first\r\nsecond\n\n  indented\n=not json\ntitle: not a field\n\x0b\x1c\u2028end\n"
+    entry = Entry(blog_id=blog.id, title="=x", body=body, extended="\n", excerpt=None,
+                  keywords=" ", allow_pings=False,
+                  comments=[{"author": "\u00e9", "text": "a\nb", "score": 1.5, "ok": None}])
+    store.save(entry)
+    assert store.get(Entry, entry.id) == entry
+    assert store.get(Blog, blog.id) == blog
+    job = store.enqueue("mail", {"to": ["a@b"], "n": 3, "f": 0.25, "yes": True, "none": None})
+    assert store.get(type(job), job.id).payload == job.payload
+
+
+def test_many_pings_newest_first(store, backend, tmp_path, monkeypatch):
+    monkeypatch.setattr("os.fsync", lambda descriptor: None)  # durability is not tested here
+    blog = make_blog(store)
+    entry = Entry(blog_id=blog.id, title="x")
+    store.save(entry)
+    item = store.trackback_for(entry=entry)
+    for batch in range(20):
+        with store.transaction():
+            for n in range(batch * 100, batch * 100 + 100):
+                store.insert(Ping(blog_id=blog.id, tb_id=item.id, title="ping %d" % n,
+                                  source_url="http://s/%d" % n, visible=(n != 1998)))
+    newest = store.list_pings(item.id, newest_first=True, limit=10)
+    assert [p.title for p in newest] == ["ping %d" % n for n in (1999, 1997, 1996, 1995, 1994,
+                                                                1993, 1992, 1991, 1990, 1989)]
+    assert [p.title for p in store.list_pings(item.id, limit=2)] == ["ping 0", "ping 1"]
+    assert store.count_pings(item.id) == 1999
+    assert store.find_ping(item.id, "http://s/1500").title == "ping 1500"
+    if backend == "flat":
+        with open(tmp_path / "data" / "ping" / ("%06d.txt" % newest[0].id), encoding="utf-8") as f:
+            assert "title: ping 1999\n" in f.read()
+
+
+def test_pings_since_recent_and_older(store):
+    from mtpy.timeutil import utc_now
+    blog = make_blog(store)
+    entry = Entry(blog_id=blog.id, title="x")
+    store.save(entry)
+    item = store.trackback_for(entry=entry)
+    ages = [3 * 86400, 2 * 3600, 600, 60, 0]
+    for n, age in enumerate(ages):
+        store.insert(Ping(blog_id=blog.id, tb_id=item.id, source_url="http://s/%d" % n,
+                          created_on=utc_now(-age), visible=(n != 3)))
+    assert store.count_pings_since(blog.id, utc_now(-3600)) == 3    # hidden pings count too
+    assert store.count_pings_since(blog.id, utc_now(-86400)) == 4
+    assert store.count_pings_since(blog.id, utc_now(-4 * 86400)) == 5
+    assert store.count_pings_since(blog.id + 1, utc_now(-86400)) == 0
+    newest = store.list_pings(item.id, newest_first=True, limit=1, visible_only=False)[0]
+    store.delete(Ping, newest.id)
+    assert store.count_pings_since(blog.id, utc_now(-3600)) == 2
+
+
+def test_ping_updates_keep_queries_right(store):
+    blog = make_blog(store)
+    first, second = Entry(blog_id=blog.id, title="1"), Entry(blog_id=blog.id, title="2")
+    store.save(first)
+    store.save(second)
+    one, two = store.trackback_for(entry=first), store.trackback_for(entry=second)
+    pings = [Ping(blog_id=blog.id, tb_id=one.id, title="p%d" % n, source_url="http://s/%d" % n)
+             for n in range(3)]
+    for ping in pings:
+        store.insert(ping)
+    pings[1].visible = False
+    store.update(pings[1])
+    assert store.count_pings(one.id) == 2 and store.count_pings(one.id, visible_only=False) == 3
+    assert [p.title for p in store.list_pings(one.id)] == ["p0", "p2"]
+    pings[0].tb_id = two.id
+    pings[0].source_url = "http://moved/"
+    store.update(pings[0])
+    assert store.find_ping(one.id, "http://s/0") is None
+    assert store.find_ping(two.id, "http://moved/") == pings[0]
+    assert store.count_pings(one.id, visible_only=False) == 2 and store.count_pings(two.id) == 1
+    store.update(Ping(id=999, tb_id=one.id, title="never stored"))
+    assert store.get(Ping, 999) is None and store.count_pings(one.id, visible_only=False) == 2
+
+
+def test_nested_transaction_commits_with_the_outer_one(store):
+    blog = make_blog(store)
+    with store.transaction():
+        with store.transaction():
+            store.insert(Entry(blog_id=blog.id, title="kept"))
+        assert [e.title for e in store.find(Entry, blog_id=blog.id)] == ["kept"]
+    assert [e.title for e in store.find(Entry, blog_id=blog.id)] == ["kept"]
+
+
+# -- the flat files themselves -------------------------------------------------
+
+@pytest.fixture
+def flat(tmp_path):
+    from mtpy.store.flat import FlatStore
+    opened = FlatStore(str(tmp_path / "data"), create=True)
+    yield opened
+    opened.close()
+
+
+def test_flat_records_are_readable_text(flat, tmp_path):
+    import os
+    blog = make_blog(flat)
+    entry = Entry(blog_id=blog.id, title="Hello", body="line one\nline two", category_ids=[2])
+    flat.save(entry)
+    with open(tmp_path / "data" / "entry" / ("%06d.txt" % entry.id), encoding="utf-8") as f:
+        text = f.read()
+    assert "title: Hello\n" in text and "body: line one\n  line two\n" in text
+    assert "category_ids: [2]\n" in text and "allow_pings: true\n" in text
+    assert oct(os.stat(tmp_path / "data").st_mode & 0o777) == "0o700"
+
+
+def test_flat_ping_path_reads_few_files(flat, monkeypatch):
+    import os
+    from mtpy.store import flat as module
+    from mtpy.timeutil import utc_now
+    monkeypatch.setattr("os.fsync", lambda descriptor: None)
+    blog = make_blog(flat)
+    entry = Entry(blog_id=blog.id, title="x")
+    flat.save(entry)
+    item = flat.trackback_for(entry=entry)
+    with flat.transaction():
+        for n in range(1500):
+            flat.insert(Ping(blog_id=blog.id, tb_id=item.id, source_url="http://s/%d" % n,
+                             created_on="2026-01-01 00:00:00"))
+    reads, written, listed = [], [], []
+    real_read, real_write, real_listdir = module._read_file, module.write_atomic, os.listdir
+    monkeypatch.setattr(module, "_read_file", lambda path: reads.append(path) or real_read(path))
+    monkeypatch.setattr(module, "write_atomic",
+                        lambda path, data: written.append(path) or real_write(path, data))
+    monkeypatch.setattr("os.listdir", lambda path: listed.append(path) or real_listdir(path))
+    with flat.transaction():  # what mt-tb.cgi does with a ping
+        assert flat.find_ping(item.id, "http://new/") is None
+        assert flat.count_pings_since(blog.id, utc_now(-3600)) == 0
+        flat.insert(Ping(blog_id=blog.id, tb_id=item.id, source_url="http://new/",
+                         created_on=utc_now()))
+    assert flat.count_pings(item.id) == 1501
+    assert len(flat.list_pings(item.id, newest_first=True, limit=10)) == 10
+    assert len(reads) < 30 and len(written) <= 8
+    assert not [path for path in listed if os.path.basename(path) in ("ping", "urls")]
+
+
+def test_flat_interrupted_commit_is_completed(flat, tmp_path, monkeypatch):
+    from mtpy.store import flat as module
+    blog = make_blog(flat)
+    entry = Entry(blog_id=blog.id, title="x")
+    flat.save(entry)
+    item = flat.trackback_for(entry=entry)
+    real_write, calls = module.write_atomic, []
+
+    def dies_after_the_journal_and_one_file(path, data):
+        calls.append(path)
+        if len(calls) > 2:
+            raise KeyboardInterrupt
+        return real_write(path, data)
+
+    monkeypatch.setattr(module, "write_atomic", dies_after_the_journal_and_one_file)
+    with pytest.raises(KeyboardInterrupt):
+        flat.insert(Ping(blog_id=blog.id, tb_id=item.id, title="saved", source_url="http://s/"))
+    monkeypatch.setattr(module, "write_atomic", real_write)
+    again = module.FlatStore(str(tmp_path / "data"))
+    assert not (tmp_path / "data" / "journal.json").exists()
+    assert [p.title for p in again.list_pings(item.id)] == ["saved"]
+    assert again.count_pings(item.id) == 1
+    assert again.find_ping(item.id, "http://s/").title == "saved"
+
+
+def test_flat_refuses_a_folder_of_another_format(tmp_path):
+    from mtpy.store.flat import FlatStore
+    FlatStore(str(tmp_path / "data"), create=True).close()
+    (tmp_path / "data" / "mtpy-store.txt").write_text("mtpy flat-file store, version 99\n")
+    with pytest.raises(StoreError):
+        FlatStore(str(tmp_path / "data"))

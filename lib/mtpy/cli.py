@@ -211,8 +211,6 @@ def cmd_ipban(args):
         for ban in bans:
             print(ban.ip)
         return
-    if not args.address:
-        raise CommandError("ipban %s needs an ADDRESS" % args.action)
     address = args.address.strip()
     if args.action == "add":
         if not valid_ban(address):
@@ -307,7 +305,10 @@ def cmd_serve(args):
     urls = "\n".join("  weblog %d: http://%s:%d%s" % (blog.id, args.host, args.port, _url_path(blog.site_url))
                      for blog in store.find(Blog))
     store.close()
-    serve(args.host, args.port, os.path.join(INSTALL_ROOT, "cgi-bin"), mounts,
+    # The scripts beside the config when it lives in an installation's cgi-bin/.
+    cgi_dir = config.folder if any(name.endswith(".cgi") for name in os.listdir(config.folder)) \
+        else os.path.join(INSTALL_ROOT, "cgi-bin")
+    serve(args.host, args.port, cgi_dir, mounts,
           environ={"MT_CONFIG": config.path}, python=sys.executable, urls_message=urls)
 
 
@@ -383,10 +384,14 @@ def build_parser():
     sub.add_argument("--passphrase")
     sub.add_argument("--description")
 
-    sub = command(commands, "ipban", cmd_ipban, "ban addresses from pinging a weblog")
-    sub.add_argument("action", choices=["add", "remove", "list"])
-    sub.add_argument("address", nargs="?")
-    sub.add_argument("--blog", type=int, required=True)
+    ipban = commands.add_parser("ipban", help="ban addresses from pinging a weblog").add_subparsers(metavar="ACTION")
+    for action, help_text in (("add", "ban an address, prefix (192.168.) or CIDR range"),
+                              ("remove", "lift a ban"), ("list", "list the bans")):
+        sub = command(ipban, action, cmd_ipban, help_text)
+        sub.set_defaults(action=action, address=None)
+        if action != "list":
+            sub.add_argument("address", metavar="ADDRESS")
+        sub.add_argument("--blog", type=int, required=True)
 
     ping = commands.add_parser("ping", help="list and delete received pings").add_subparsers(metavar="ACTION")
     sub = command(ping, "list", cmd_ping_list, "id, item, date, ip, url, title")

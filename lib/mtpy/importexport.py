@@ -1,0 +1,501 @@
+"""Movable Type's import/export text format (reference §13).
+
+The format, as MT wrote it:
+
+    AUTHOR: Melody
+    TITLE: A title
+    STATUS: Publish
+    ...header lines `KEY: value`...
+    DATE: 05/28/2003 07:48:00 AM
+    -----
+    BODY:
+    the body, any number of lines
+    -----
+    COMMENT:
+    AUTHOR: ...
+    DATE: ...
+    the comment text
+    -----
+    --------
+
+Entries end with a line of eight dashes, sections with a line of five. Dates are
+in the blog's local time; mtpy stores UTC, so both directions convert with the
+blog's offset.
+
+`parse` is a pure function (text -> list of dicts); `import_entries` writes the
+parsed entries into a store in one transaction; `export_entries` writes a blog
+back out in the same format.
+
+Limits of the format itself, and what this module does about them:
+
+- A text line that is exactly `-----` or `--------` would be read as a separator.
+  MT wrote such lines unchanged and so produced files it could not read back. The
+  exporter adds one space to any line made of five or eight dashes followed by
+  spaces; the importer removes one space from such lines, so our own files round
+  trip exactly. (A foreign file with a line `----- ` loses one trailing space.)
+  For the same reason separators must be exact: `-----  ` is text, not a separator.
+- A comment or ping text whose first line looks like a field (`URL: ...`) would
+  be read as that field. The exporter then writes a blank line after the fields;
+  the importer stops reading fields at the first blank line.
+- Multi-line values lose leading and trailing blank lines (MT trimmed them too),
+  and CR/CRLF become LF. Single-line values (titles, names) are trimmed, and a
+  newline inside one is written as a space.
+- There is no place for a ping's moderation state, so every imported ping is
+  visible again; nor for the pings of category TrackBack items, which are not
+  exported.
+"""
+
+import re
+from datetime import datetime
+
+from mtpy import timeutil
+from mtpy.models import Author, Category, Entry, Ping
+
+ENTRY_END = "--------"
+SECTION_END = "-----"
+
+# Sections that hold free text (everything after the key line).
+TEXT_SECTIONS = {"BODY": "body", "EXTENDED BODY": "extended",
+                 "EXCERPT": "excerpt", "KEYWORDS": "keywords"}
+# Sections that start with field lines and end with free text.
+RECORD_SECTIONS = {
+    "COMMENT": ("AUTHOR", "EMAIL", "URL", "IP", "DATE"),
+    "PING": ("TITLE", "URL", "IP", "BLOG NAME", "DATE"),
+}
+SECTION_KEYS = set(TEXT_SECTIONS) | set(RECORD_SECTIONS)
+
+# MT 3.x wrote "Future" for scheduled entries; mtpy has no scheduling, so Draft.
+STATUSES = {"PUBLISH": "Publish", "DRAFT": "Draft", "FUTURE": "Draft"}
+
+_KEY_LINE = re.compile(r"^\s*([^:]+?)\s*:\s*(.*?)\s*$")
+_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
+                   r"(?:\s*([AaPp][Mm]))?$")
+# Text lines that would read as separators, with any spaces already added.
+_DASH_LINE = re.compile(r"^(?:-----|--------) *$")
+
+
+class ImportFormatError(ValueError):
+    """Malformed import text; the message names the entry and the line."""
+
+    def __init__(self, message, entry_number, line_number):
+        ValueError.__init__(self, "Entry %d, line %d: %s" % (entry_number, line_number, message))
+        self.entry_number = entry_number
+        self.line_number = line_number
+
+
+class ImportResult:
+    """What an import created."""
+
+    __slots__ = ("entries", "pings", "comments", "authors_created", "categories_created")
+
+    def __init__(self):
+        for name in self.__slots__:
+            setattr(self, name, 0)
+
+    def as_dict(self):
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __repr__(self):
+        return "ImportResult(%s)" % ", ".join("%s=%d" % item for item in self.as_dict().items())
+
+
+# -- parsing ----------------------------------------------------------------
+
+def parse(text):
+    """The entries of an MT export text, as dicts (see `_new_entry`).
+
+    Dates are naive datetimes in the writer's local time (None when absent):
+    only the caller knows which blog, hence which offset, they belong to.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    entries = []
+    for chunk in _split(_numbered_lines(text), ENTRY_END):
+        if any(line.strip() for _, line in chunk):
+            entries.append(_parse_entry(chunk, len(entries) + 1))
+    return entries
+
+
+def _numbered_lines(text):
+    return list(enumerate(text.split("\n"), start=1))
+
+
+def _split(lines, separator):
+    """Runs of (number, line) pairs between exact separator lines."""
+    chunks, current = [], []
+    for number, line in lines:
+        if line == separator:
+            chunks.append(current)
+            current = []
+        else:
+            current.append((number, line))
+    chunks.append(current)
+    return chunks
+
+
+def _new_entry(number, line):
+    return {
+        "number": number, "line": line,
+        "author": None, "title": "", "basename": "",
+        "status": None, "allow_comments": None, "allow_pings": None,
+        "convert_breaks": None, "primary_category": None, "categories": [],
+        "date": None,
+        "body": "", "extended": "", "excerpt": "", "keywords": "",
+        "comments": [], "pings": [],
+    }
+
+
+def _parse_entry(chunk, number):
+    sections = [section for section in _split(chunk, SECTION_END) if _strip_blank(section)]
+    entry = _new_entry(number, _strip_blank(chunk)[0][0])
+    # The first section is the header, unless a writer left it out altogether.
+    if sections and _section_key(sections[0]) is None:
+        _parse_header(entry, sections.pop(0))
+    for section in sections:
+        _parse_section(entry, section)
+    return entry
+
+
+def _strip_blank(lines):
+    """The lines without leading and trailing blank ones."""
+    start, end = 0, len(lines)
+    while start < end and not lines[start][1].strip():
+        start += 1
+    while end > start and not lines[end - 1][1].strip():
+        end -= 1
+    return lines[start:end]
+
+
+def _section_key(section):
+    """(KEY, rest of the key line) when the section starts with a known key."""
+    first = _strip_blank(section)[0][1]
+    match = _KEY_LINE.match(first)
+    if match and match.group(1).upper() in SECTION_KEYS:
+        return match.group(1).upper(), match.group(2)
+    return None
+
+
+def _parse_header(entry, lines):
+    fail = _failer(entry["number"])
+    for number, line in lines:
+        match = _KEY_LINE.match(line)
+        if not match or not match.group(2):
+            continue  # MT skipped blank and stray lines; an empty value means "not given"
+        key, value = match.group(1).upper(), match.group(2)
+        if key == "AUTHOR":
+            entry["author"] = value
+        elif key in ("TITLE", "BASENAME"):
+            entry[key.lower()] = value
+        elif key == "STATUS":
+            if value.upper() not in STATUSES:
+                fail(number, "unknown STATUS %r (expected Publish or Draft)" % value)
+            entry["status"] = STATUSES[value.upper()]
+        elif key == "ALLOW COMMENTS":
+            # MT 2.x had 2 for "closed": old comments shown, no new ones.
+            entry["allow_comments"] = _flag(value, ("0", "1", "2"), key, number, fail) == "1"
+        elif key == "ALLOW PINGS":
+            entry["allow_pings"] = _flag(value, ("0", "1"), key, number, fail) == "1"
+        elif key == "CONVERT BREAKS":
+            entry["convert_breaks"] = value  # also filter names: markdown, textile_2...
+        elif key == "PRIMARY CATEGORY":
+            entry["primary_category"] = value
+        elif key == "CATEGORY":
+            entry["categories"].append(value)
+        elif key == "DATE":
+            entry["date"] = _parse_date(value, number, fail)
+        # Other keys (NO ENTRY, TAGS, later MT's fields) are ignored, as MT did
+        # with keys it did not know.
+    entry["categories"] = _unique([entry["primary_category"]] + entry["categories"])
+
+
+def _flag(value, allowed, key, number, fail):
+    if value not in allowed:
+        fail(number, "%s must be %s, not %r" % (key, " or ".join(allowed), value))
+    return value
+
+
+def _unique(labels):
+    seen, result = set(), []
+    for label in labels:
+        if label and label not in seen:
+            seen.add(label)
+            result.append(label)
+    return result
+
+
+def _parse_date(value, number, fail):
+    """`MM/DD/YYYY hh:mm:ss AM|PM`, or 24-hour without AM/PM; seconds optional."""
+    match = _DATE.match(value)
+    if not match:
+        fail(number, "bad DATE %r (expected MM/DD/YYYY hh:mm:ss AM|PM)" % value)
+    month, day, year, hour, minute, second, half = match.groups()
+    hour = int(hour)
+    if half:
+        if not 1 <= hour <= 12:
+            fail(number, "bad DATE %r (hour must be 1 to 12 with AM/PM)" % value)
+        hour = hour % 12 + (12 if half.upper() == "PM" else 0)
+    try:
+        return datetime(int(year), int(month), int(day), hour, int(minute), int(second or 0))
+    except ValueError as error:
+        fail(number, "bad DATE %r (%s)" % (value, error))
+
+
+def _failer(entry_number):
+    def fail(line_number, message):
+        raise ImportFormatError(message, entry_number, line_number)
+    return fail
+
+
+def _parse_section(entry, section):
+    found = _section_key(section)
+    if found is None:
+        return  # a section MT did not write; nothing to keep
+    key, rest = found
+    lines = _strip_blank(section)
+    # Text may start on the key line itself ("KEYWORDS: a b"); MT allowed that.
+    if rest:
+        lines = [(lines[0][0], rest)] + lines[1:]
+    else:
+        lines = lines[1:]
+    if key in TEXT_SECTIONS:
+        entry[TEXT_SECTIONS[key]] = _text(lines)
+        return
+    fields, text = _parse_record(lines, RECORD_SECTIONS[key], entry["number"])
+    if key == "COMMENT":
+        fields["text"] = text
+        entry["comments"].append(fields)
+    else:
+        fields["excerpt"] = text
+        entry["pings"].append(fields)
+
+
+def _parse_record(lines, names, entry_number):
+    """The field lines at the top of a COMMENT/PING section, then its text.
+
+    Fields are matched in upper case only, as MT wrote them, so that text
+    starting with "Url: ..." stays text. A blank line ends the fields.
+    """
+    fields = {name.lower().replace(" ", "_"): "" for name in names}
+    fields["date"] = None
+    index = 0
+    while index < len(lines):
+        number, line = lines[index]
+        key, _, value = line.partition(":")
+        if not line.strip() or key.strip() not in names:
+            break
+        name = key.strip().lower().replace(" ", "_")
+        value = value.strip()
+        if name == "date":
+            fields["date"] = _parse_date(value, number, _failer(entry_number)) if value else None
+        else:
+            fields[name] = value
+        index += 1
+    return fields, _text(lines[index:])
+
+
+def _text(lines):
+    """Free text: blank edges dropped, our dash-line escape undone."""
+    return "\n".join(_unprotect(line) for _, line in _strip_blank(lines))
+
+
+def _unprotect(line):
+    return line[:-1] if _DASH_LINE.match(line) and line.endswith(" ") else line
+
+
+# -- importing --------------------------------------------------------------
+
+def import_entries(store, blog, text, default_author=None):
+    """Add the entries of an MT export text to `blog`; all or nothing.
+
+    Everything is parsed (and so validated) before anything is written, and the
+    writes share one transaction, so a bad file leaves the store as it was.
+    `default_author` names the author of entries without an AUTHOR line.
+    """
+    parsed = parse(text)
+    result = ImportResult()
+    authors, categories = {}, {}
+    with store.transaction():
+        for item in parsed:
+            _import_entry(store, blog, item, default_author, authors, categories, result)
+    return result
+
+
+def _import_entry(store, blog, item, default_author, authors, categories, result):
+    timezone = blog.timezone or 0.0
+    name = item["author"] or default_author
+    entry = Entry(
+        blog_id=blog.id,
+        author_id=_author_id(store, name, authors, result) if name else None,
+        title=item["title"], body=item["body"], extended=item["extended"],
+        excerpt=item["excerpt"], keywords=item["keywords"], basename=item["basename"],
+        status=item["status"] or "Publish",
+        created_on=_stored_date(item["date"], timezone),
+        allow_comments=bool(item["allow_comments"]),
+        convert_breaks=item["convert_breaks"] if item["convert_breaks"] is not None else "1",
+        category_ids=[_category_id(store, blog, label, categories, result)
+                      for label in item["categories"]],
+        comments=[_stored_comment(comment, timezone) for comment in item["comments"]],
+    )
+    allow_pings = item["allow_pings"]
+    if allow_pings is None:
+        allow_pings = blog.allow_pings_default
+    # Pings need a TrackBack item, and only saving an entry that allows pings
+    # creates one; an entry that no longer allows them keeps it disabled.
+    entry.allow_pings = allow_pings or bool(item["pings"])
+    store.save(entry)
+    if item["pings"]:
+        tb_item = store.trackback_for(entry=entry)
+        for ping in item["pings"]:
+            store.save(Ping(
+                blog_id=blog.id, tb_id=tb_item.id, title=ping["title"],
+                excerpt=ping["excerpt"], source_url=ping["url"], ip=ping["ip"],
+                blog_name=ping["blog_name"], created_on=_stored_date(ping["date"], timezone),
+                visible=True))
+        if not allow_pings:
+            entry.allow_pings = False
+            store.save(entry)
+    result.entries += 1
+    result.pings += len(item["pings"])
+    result.comments += len(item["comments"])
+
+
+def _stored_date(local, timezone):
+    """A local datetime as stored UTC; a missing date is the time of import, as in MT."""
+    if local is None:
+        return timeutil.utc_now()
+    return timeutil.from_local(local, timezone)
+
+
+def _stored_comment(comment, timezone):
+    stored = dict(comment)
+    stored["date"] = _stored_date(comment["date"], timezone)
+    return stored
+
+
+def _author_id(store, name, cache, result):
+    """Authors are found by name across the installation, created when missing."""
+    if name not in cache:
+        found = store.find(Author, name=name)
+        if found:
+            cache[name] = found[0].id
+        else:
+            cache[name] = store.save(Author(name=name))
+            result.authors_created += 1
+    return cache[name]
+
+
+def _category_id(store, blog, label, cache, result):
+    """Categories are per blog, found by label, created when missing."""
+    if label not in cache:
+        found = store.find(Category, blog_id=blog.id, label=label)
+        if found:
+            cache[label] = found[0].id
+        else:
+            cache[label] = store.save(Category(blog_id=blog.id, label=label))
+            result.categories_created += 1
+    return cache[label]
+
+
+# -- exporting --------------------------------------------------------------
+
+def export_entries(store, blog):
+    """Every entry of the blog, oldest first, in MT's format (LF line endings).
+
+    It is a backup: drafts, comments and hidden (moderated) pings are included.
+    """
+    entries = store.find(Entry, blog_id=blog.id, order_by="created_on")
+    entries.sort(key=lambda entry: (entry.created_on, entry.id))
+    timezone = blog.timezone or 0.0
+    return "".join(_export_entry(store, entry, timezone) for entry in entries)
+
+
+def _export_entry(store, entry, timezone):
+    out = []
+    author = store.get(Author, entry.author_id) if entry.author_id is not None else None
+    if author is not None:
+        out.append(_field("AUTHOR", author.name))
+    out.append(_field("TITLE", entry.title))
+    out.append(_field("BASENAME", entry.basename))
+    out.append(_field("STATUS", entry.status))
+    out.append(_field("ALLOW COMMENTS", "1" if entry.allow_comments else "0"))
+    out.append(_field("ALLOW PINGS", "1" if entry.allow_pings else "0"))
+    out.append(_field("CONVERT BREAKS", entry.convert_breaks))
+    labels = _category_labels(store, entry)
+    if labels:
+        out.append(_field("PRIMARY CATEGORY", labels[0]))
+        out.extend(_field("CATEGORY", label) for label in labels)
+    if entry.created_on:
+        out.append(_field("DATE", _local_date(entry.created_on, timezone)))
+    out.append(SECTION_END + "\n")
+    for key, name in (("BODY", "body"), ("EXTENDED BODY", "extended"),
+                      ("EXCERPT", "excerpt"), ("KEYWORDS", "keywords")):
+        out.append("%s:\n%s\n%s\n" % (key, _protect(getattr(entry, name)), SECTION_END))
+    for comment in entry.comments:
+        out.append(_export_comment(comment, timezone))
+    item = store.trackback_for(entry=entry)
+    if item is not None:
+        for ping in store.list_pings(tb_id=item.id, visible_only=False):
+            out.append(_export_ping(ping, timezone))
+    out.append(ENTRY_END + "\n")
+    return "".join(out)
+
+
+def _category_labels(store, entry):
+    labels = []
+    for category_id in entry.category_ids:
+        category = store.get(Category, category_id)
+        if category is not None:  # a deleted category is simply left out
+            labels.append(category.label)
+    return _unique(labels)
+
+
+def _export_comment(comment, timezone):
+    fields = [("AUTHOR", comment.get("author", "")), ("EMAIL", comment.get("email", "")),
+              ("URL", comment.get("url", "")), ("IP", comment.get("ip", "")),
+              ("DATE", _local_date(comment.get("date", ""), timezone))]
+    return _record_section("COMMENT", fields, comment.get("text", ""))
+
+
+def _export_ping(ping, timezone):
+    fields = [("TITLE", ping.title), ("URL", ping.source_url), ("IP", ping.ip),
+              ("BLOG NAME", ping.blog_name), ("DATE", _local_date(ping.created_on, timezone))]
+    return _record_section("PING", fields, ping.excerpt)
+
+
+def _record_section(key, fields, text):
+    names = RECORD_SECTIONS[key]
+    lines = [key + ":\n"] + [_field(name, value) for name, value in fields if value]
+    text = _protect(text)
+    first = text.split("\n", 1)[0]
+    if first.partition(":")[0].strip() in names:
+        lines.append("\n")  # else the text's first line would be read as a field
+    lines.append("%s\n%s\n" % (text, SECTION_END))
+    return "".join(lines)
+
+
+def _field(key, value):
+    """A `KEY: value` line; a value must not spill onto a second line."""
+    value = " ".join(str(value or "").splitlines()).strip()
+    return ("%s: %s\n" % (key, value)) if value else ("%s:\n" % key)
+
+
+def _protect(text):
+    """Text as lines MT's reader cannot mistake for separators (see the top)."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(line + " " if _DASH_LINE.match(line) else line
+                     for line in text.split("\n"))
+
+
+def _local_date(stored, timezone):
+    """A stored UTC time as MT wrote dates: 05/28/2003 07:48:00 AM, local time.
+
+    Built by hand because strftime's %p follows the process locale.
+    """
+    if not stored:
+        return ""
+    local = timeutil.to_datetime(stored, timezone)
+    hour = local.hour % 12 or 12
+    return "%02d/%02d/%04d %02d:%02d:%02d %s" % (
+        local.month, local.day, local.year, hour, local.minute, local.second,
+        "PM" if local.hour >= 12 else "AM")

@@ -1,0 +1,477 @@
+"""Flat-file backend: plain text files a weblog owner can open and read.
+
+The DataSource folder holds:
+
+    mtpy-store.txt                      what this folder is; the format version
+    .lock                               held by whoever is writing
+    journal.json                        only while a commit is being applied
+    entry/000123.txt                    one file per record (likewise blog/, author/,
+                                        category/, trackback/, ping/, ipban/, job/)
+    entry/last-id.txt                   the last id given out: ids are never reused
+    index/trackback-000007/counts.txt   how many pings item 7 has, and how many visible
+    index/trackback-000007/ids-000012.txt   its pings with ids 12000-12999, in order
+    index/trackback-000007/urls/1a2b3c4d.txt   its pings from source URLs with this CRC-32
+    index/blog-000001-recent.txt        every ping of blog 1 created since a given time
+
+A record file has one `name: value` line per field, in the model's order. Text is
+written as it is, its further lines indented by two spaces. Other values (numbers,
+true/false, null, lists, dicts) are one line of JSON. A text field holding
+something other than text (None, say) is written `name:= <JSON>`.
+
+The index files keep the queries made on every ping (duplicates, counts, the
+newest pings, throttles) as fast with 100,000 pings as with ten; they change in
+the same transaction as the pings.
+
+A transaction keeps its writes in memory (reads within it see them) and applies
+them at commit under an exclusive lock. A commit of several files first writes
+them all to journal.json, so one interrupted halfway is completed by the next
+writer.
+"""
+
+import json
+import os
+import zlib
+
+from mtpy import timeutil
+from mtpy.fileutil import write_atomic
+from mtpy.models import Ping, Job
+from mtpy.store import Store, StoreError
+
+MARKER = "mtpy-store.txt"
+MARKER_TEXT = """mtpy flat-file store, version 1
+
+One text file per record in blog/, author/, entry/, category/, trackback/, ping/,
+ipban/ and job/. index/ holds lookup files that must stay in step with ping/:
+read the files freely, but change them through mtpy only.
+"""
+JOURNAL = "journal.json"
+LOCK_TIMEOUT = 30           # seconds, as long as the SQLite backend waits for its lock
+IDS_PER_FILE = 1000         # ping ids per index file: bounds what adding a ping rewrites
+RECENT_SECONDS = 24 * 3600  # the throttles look back a day at most
+HIDDEN = "hidden"           # the note on an index line of a ping that is not visible
+
+
+class FlatStore(Store):
+
+    def __init__(self, folder, create=False):
+        self.folder = folder
+        marker = os.path.join(folder, MARKER)
+        exists = os.path.exists(marker)
+        if create and exists:
+            raise StoreError("A store already exists at %s" % folder)
+        if not create and not exists:
+            raise StoreError("No store at %s (run `mtpy init` first)" % folder)
+        self.depth = 0
+        self.pending = {}  # file name in the store -> its new text, or None to delete it
+        self.lock = None
+        if create:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            write_atomic(marker, MARKER_TEXT)
+        elif _read_file(marker).split("\n", 1)[0] != MARKER_TEXT.split("\n", 1)[0]:
+            raise StoreError("Cannot open the store %s: %s is not in a format this mtpy reads"
+                             % (folder, MARKER))
+        if os.path.exists(self._path(JOURNAL)):
+            with self.transaction():  # taking the lock completes the interrupted commit
+                pass
+
+    # -- files, as the current transaction sees them ------------------------
+
+    def _path(self, name):
+        return os.path.join(self.folder, name)
+
+    def _read(self, name):
+        if name in self.pending:
+            return self.pending[name]
+        return _read_file(self._path(name))
+
+    def _lines(self, name):
+        text = self._read(name)
+        return text.splitlines() if text else []
+
+    def _write(self, name, text):
+        """Change a file (text None: delete it) when the transaction commits."""
+        self.pending[name] = text
+
+    def _names(self, folder):
+        try:
+            names = set(os.listdir(self._path(folder)))
+        except FileNotFoundError:
+            names = set()
+        prefix = folder + "/"
+        for name, text in self.pending.items():
+            if not name.startswith(prefix) or "/" in name[len(prefix):]:
+                continue
+            if text is None:
+                names.discard(name[len(prefix):])
+            else:
+                names.add(name[len(prefix):])
+        return names
+
+    # -- transactions -------------------------------------------------------
+
+    def transaction(self):
+        return _Transaction(self)
+
+    def _begin(self):
+        if self.lock is None:
+            # Imported here: filelock takes ~50 ms to import, which requests that
+            # only read never pay.
+            from filelock import FileLock
+            self.lock = FileLock(self._path(".lock"), timeout=LOCK_TIMEOUT)
+        self.lock.acquire()
+        try:
+            journal = _read_file(self._path(JOURNAL))
+            if journal is not None:  # a writer died while applying its commit
+                self._apply(json.loads(journal))
+                os.unlink(self._path(JOURNAL))
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _end(self, commit):
+        try:
+            if commit and self.pending:
+                self._commit()
+        finally:
+            self.pending = {}
+            self.lock.release()
+
+    def _commit(self):
+        changes = list(self.pending.items())
+        if len(changes) == 1:  # replacing one file is atomic already
+            self._apply(changes)
+            return
+        # Once the journal is on disk the transaction is committed: should
+        # applying it fail halfway, the next writer finishes the job.
+        write_atomic(self._path(JOURNAL), json.dumps(changes))
+        self._apply(changes)
+        os.unlink(self._path(JOURNAL))
+
+    def _apply(self, changes):
+        for name, text in changes:
+            if text is not None:
+                write_atomic(self._path(name), text)
+                continue
+            try:
+                os.unlink(self._path(name))
+            except FileNotFoundError:  # replaying a journal: done before
+                pass
+
+    # -- generic records ----------------------------------------------------
+
+    def get(self, kind, record_id):
+        return self._load(kind, _record_file(kind, record_id))
+
+    def _load(self, kind, name):
+        text = self._read(name) if name else None
+        if text is None:
+            return None
+        try:
+            return _parse(kind, text)
+        except (ValueError, KeyError) as error:
+            raise StoreError("Cannot read %s: %s" % (self._path(name), error))
+
+    def _all(self, kind):
+        """Every record of the kind, by id: a scan, kept off the ping path."""
+        ids = sorted(_record_ids(self._names(_folder(kind))))
+        records = (self.get(kind, record_id) for record_id in ids)
+        return [record for record in records if record is not None]
+
+    def find(self, kind, order_by="id", desc=False, limit=None, **equals):
+        for name in list(equals) + [order_by]:
+            if name not in kind.FIELDS:
+                raise KeyError(name)
+        found = [record for record in self._all(kind)
+                 if all(getattr(record, name) == value for name, value in equals.items())]
+        found.sort(key=lambda record: (_order_key(getattr(record, order_by)), record.id),
+                   reverse=desc)
+        return found if limit is None else found[:int(limit)]
+
+    def insert(self, record):
+        kind = type(record)
+        with self.transaction():
+            last = self._last_id(kind)
+            if record.id is None:
+                record.id = last + 1
+            elif self._read(_record_file(kind, record.id)) is not None:
+                raise StoreError("%s %s already exists" % (kind.__name__, record.id))
+            self._write(_folder(kind) + "/last-id.txt", "%d\n" % max(last, record.id))
+            self._write(_record_file(kind, record.id), _format(record))
+            if kind is Ping:
+                self._index_ping(record, add=True)
+        return record.id
+
+    def _last_id(self, kind):
+        text = self._read(_folder(kind) + "/last-id.txt")
+        if text is not None:
+            return int(text)
+        # No counter yet (a new store): start after whatever records are there.
+        return max(_record_ids(self._names(_folder(kind))), default=0)
+
+    def update(self, record):
+        kind = type(record)
+        name = _record_file(kind, record.id)
+        with self.transaction():
+            if name is None or self._read(name) is None:
+                return  # as SQL's UPDATE of a missing row: nothing changes
+            if kind is Ping:
+                self._index_ping(self._load(kind, name), add=False)
+                self._index_ping(record, add=True)
+            self._write(name, _format(record))
+
+    def delete(self, kind, record_id):
+        name = _record_file(kind, record_id)
+        with self.transaction():
+            if name is None or self._read(name) is None:
+                return False
+            if kind is Ping:
+                self._index_ping(self._load(kind, name), add=False)
+            self._write(name, None)
+        return True
+
+    # -- pings --------------------------------------------------------------
+
+    def _index_ping(self, ping, add):
+        """Enter the ping in the index files, or (add False) take it out."""
+        folder = _item_folder(ping.tb_id)
+        if folder is not None:
+            line = "%d%s" % (ping.id, "" if ping.visible else " " + HIDDEN)
+            self._put_id(folder + "/ids-%06d.txt" % (ping.id // IDS_PER_FILE),
+                         ping.id, line if add else None)
+            self._put_id(_url_file(folder, ping.source_url), ping.id,
+                         str(ping.id) if add else None)
+            counts = self._counts(folder)
+            step = 1 if add else -1
+            counts["pings"] += step
+            if ping.visible:
+                counts["visible"] += step
+            self._write(folder + "/counts.txt", "pings: %(pings)d\nvisible: %(visible)d\n" % counts
+                        if counts["pings"] else None)
+        blog = _number(ping.blog_id)
+        if blog is not None:
+            self._log_recent(blog, ping, add)
+
+    def _put_id(self, name, ping_id, line):
+        """The file lists ping ids in order, one a line, maybe with a note after
+        it: put `line` in the place of `ping_id`, or (line None) drop the id."""
+        lines = self._lines(name)
+        at = len(lines)
+        while at and _leading_id(lines[at - 1]) >= ping_id:  # new pings go last: search from there
+            at -= 1
+        if at < len(lines) and _leading_id(lines[at]) == ping_id:
+            del lines[at]
+        if line is not None:
+            lines.insert(at, line)
+        self._write(name, "".join(text + "\n" for text in lines) if lines else None)
+
+    def _counts(self, folder):
+        counts = {"pings": 0, "visible": 0}
+        for line in self._lines(folder + "/counts.txt") if folder else []:
+            key, _, value = line.partition(": ")
+            counts[key] = int(value)
+        return counts
+
+    def _recent(self, blog):
+        """(since, [(ping id, created_on)]): every ping of the blog created at
+        or after `since`. No file: the blog never had a ping, so since is ""."""
+        lines = self._lines(_recent_file(blog)) if blog is not None else []
+        if not lines:
+            return "", []
+        since = lines[0].partition(": ")[2]
+        pings = [line.partition(" ") for line in lines[1:]]
+        return since, [(int(ping_id), created) for ping_id, _, created in pings]
+
+    def _log_recent(self, blog, ping, add):
+        since, pings = self._recent(blog)
+        # Forget what the throttles never ask about, so the file stays small.
+        since = max(since, timeutil.utc_now(-RECENT_SECONDS))
+        pings = [(ping_id, created) for ping_id, created in pings
+                 if created >= since and ping_id != ping.id]
+        if add and ping.created_on >= since:
+            pings.append((ping.id, ping.created_on))
+        self._write(_recent_file(blog), "since: %s\n" % since
+                    + "".join("%d %s\n" % entry for entry in pings))
+
+    def list_pings(self, tb_id=None, blog_id=None, visible_only=True,
+                   newest_first=False, limit=None):
+        if tb_id is None:  # a blog's or all pings: only admin pages ask, so scan
+            candidates = self._all(Ping)
+            if newest_first:
+                candidates.reverse()
+        else:
+            candidates = self._item_pings(tb_id, visible_only, newest_first)
+        found = []
+        for ping in candidates:
+            if limit is not None and len(found) >= int(limit):
+                break
+            if ((tb_id is None or ping.tb_id == _number(tb_id))
+                    and (blog_id is None or ping.blog_id == _number(blog_id))
+                    and (ping.visible or not visible_only)):
+                found.append(ping)
+        return found
+
+    def _item_pings(self, tb_id, visible_only, newest_first):
+        """The item's pings in id order, read through its index files; hidden
+        ones are skipped without opening them."""
+        folder = _item_folder(tb_id)
+        if folder is None:
+            return
+        chunks = sorted((name for name in self._names(folder) if name.startswith("ids-")),
+                        key=lambda name: int(name[4:-4]), reverse=newest_first)
+        for chunk in chunks:
+            lines = self._lines(folder + "/" + chunk)
+            for line in reversed(lines) if newest_first else lines:
+                ping_id, _, note = line.partition(" ")
+                if visible_only and note == HIDDEN:
+                    continue
+                ping = self.get(Ping, int(ping_id))
+                if ping is not None:  # else deleted since we read the index: readers take no lock
+                    yield ping
+
+    def count_pings(self, tb_id, visible_only=True):
+        return self._counts(_item_folder(tb_id))["visible" if visible_only else "pings"]
+
+    def find_ping(self, tb_id, source_url):
+        folder = _item_folder(tb_id)
+        if folder is None:
+            return None
+        for line in self._lines(_url_file(folder, source_url)):
+            ping = self.get(Ping, int(line))
+            if ping is not None and ping.source_url == source_url:  # CRC-32s can collide
+                return ping
+        return None
+
+    def count_pings_since(self, blog_id, since):
+        logged_since, pings = self._recent(_number(blog_id))
+        if since >= logged_since:
+            return sum(1 for _, created in pings if created >= since)
+        # Further back than the log goes: count the slow way.
+        return sum(1 for ping in self._all(Ping)
+                   if ping.blog_id == _number(blog_id) and ping.created_on >= since)
+
+    # -- jobs ---------------------------------------------------------------
+
+    def next_job(self, now):
+        for job in self._all(Job):  # few jobs wait at any time
+            if job.not_before <= now:
+                return job
+        return None
+
+
+class _Transaction:
+    """Exclusive across processes (a lock file) and atomic; re-entrant: the
+    outermost one commits, or drops the writes when an exception leaves it."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def __enter__(self):
+        if self.store.depth == 0:
+            self.store._begin()
+        self.store.depth += 1
+        return self.store
+
+    def __exit__(self, error_type, error, traceback):
+        self.store.depth -= 1
+        if self.store.depth == 0:
+            self.store._end(commit=error_type is None)
+        return False
+
+
+# -- file names -------------------------------------------------------------
+
+def _number(value):
+    """An id as SQLite matches it against an INTEGER column (7 or "7"), or None."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _folder(kind):
+    return kind.__name__.lower()
+
+
+def _record_file(kind, record_id):
+    """The file of the record, or None for an id no record can have."""
+    number = _number(record_id)
+    return None if number is None else "%s/%06d.txt" % (_folder(kind), number)
+
+
+def _record_ids(names):
+    """The ids of the record files among these names (not counters, nor the
+    temporary files of writes under way)."""
+    return [int(name[:-4]) for name in names if name.endswith(".txt") and name[:-4].isdigit()]
+
+
+def _item_folder(tb_id):
+    number = _number(tb_id)
+    return None if number is None else "index/trackback-%06d" % number
+
+
+def _url_file(item_folder, source_url):
+    return "%s/urls/%08x.txt" % (item_folder, zlib.crc32(str(source_url).encode("utf-8")))
+
+
+def _recent_file(blog):
+    return "index/blog-%06d-recent.txt" % blog
+
+
+def _leading_id(line):
+    return int(line.partition(" ")[0])
+
+
+def _read_file(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8")
+    except FileNotFoundError:
+        return None
+
+
+# -- record text ------------------------------------------------------------
+
+def _format(record):
+    lines = []
+    for name, default in record.FIELDS.items():
+        value = getattr(record, name)
+        if isinstance(default, str) and isinstance(value, str):
+            first, *more = value.split("\n")
+            lines.append("%s: %s" % (name, first) if first else name + ":")
+            lines.extend("  " + line for line in more)
+        else:
+            marker = "=" if isinstance(default, str) else ""
+            lines.append("%s:%s %s" % (name, marker, json.dumps(value, ensure_ascii=False)))
+    return "\n".join(lines) + "\n"
+
+
+def _parse(kind, text):
+    found = {}  # name -> [is JSON, text]
+    lines = text.split("\n")  # not splitlines(): text may hold \r and the like
+    if lines[-1] == "":
+        lines.pop()
+    name = None
+    for line in lines:
+        if line.startswith("  ") or not line:  # a further line (an editor may strip "  ")
+            found[name][1] += "\n" + line[2:]
+            continue
+        name, _, rest = line.partition(":")
+        if rest.startswith("="):
+            found[name] = [True, rest[1:]]
+        else:
+            found[name] = [not isinstance(kind.FIELDS.get(name, ""), str),
+                           rest[1:] if rest.startswith(" ") else rest]
+    values = {}
+    for name, (is_json, value) in found.items():
+        if name in kind.FIELDS:  # a field this version no longer has is left out
+            values[name] = json.loads(value) if is_json else value
+    return kind(**values)
+
+
+def _order_key(value):
+    """Values in SQLite's order: NULL, numbers, text (lists and dicts are JSON text there)."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, (int, float)):
+        return (1, value)
+    return (2, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
