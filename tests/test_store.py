@@ -348,3 +348,36 @@ def test_flat_refuses_a_folder_of_another_format(tmp_path):
     (tmp_path / "data" / "mtpy-store.txt").write_text("mtpy flat-file store, version 99\n")
     with pytest.raises(StoreError):
         FlatStore(str(tmp_path / "data"))
+
+
+def test_flat_waits_for_the_lock_then_gives_up(flat, tmp_path, monkeypatch):
+    from mtpy.store import flat as module
+    monkeypatch.setattr(module, "LOCK_TIMEOUT", 0.2)
+    other = module.FlatStore(str(tmp_path / "data"))
+    with flat.transaction():
+        with pytest.raises(StoreError):
+            other.insert(Blog(name="blocked"))
+    other.insert(Blog(name="later"))
+    assert [b.name for b in flat.find(Blog)] == ["later"]
+
+
+def test_flat_uses_filelock_where_there_is_no_fcntl(tmp_path, monkeypatch):
+    import sys
+    from mtpy.store.flat import FlatStore
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # as on Windows
+    folder = str(tmp_path / "data")
+    FlatStore(folder, create=True).close()
+
+    def worker(n):
+        own = FlatStore(folder)
+        for k in range(10):
+            own.insert(Ping(blog_id=1, tb_id=1, source_url="http://s/%d/%d" % (n, k)))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check = FlatStore(folder)
+    assert type(check.lock).__name__ != "_Flock" or check.lock is None
+    assert check.count_pings(1) == 40 and len({p.id for p in check.list_pings(1)}) == 40
