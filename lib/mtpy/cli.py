@@ -331,7 +331,8 @@ def _url_path(url):
 def cmd_demo(args):
     from mtpy.demo import make_demo
     path = config_path(args)
-    for line in make_demo(path, args.host, args.port, os.path.join(INSTALL_ROOT, "archives")):
+    archives = args.archives or os.path.join(INSTALL_ROOT, "archives")
+    for line in make_demo(path, args.host, args.port, archives, os.path.join(INSTALL_ROOT, "tmpl")):
         print(line)
 
 
@@ -415,6 +416,8 @@ def build_parser():
         sub = command(commands, name, run, help_text)
         sub.add_argument("--host", default="127.0.0.1")
         sub.add_argument("--port", type=int, default=8080)
+        if name == "demo":
+            sub.add_argument("--archives", help="where the demo publishes (default: archives/)")
     return parser
 
 

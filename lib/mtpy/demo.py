@@ -14,7 +14,7 @@ DEMO_ENTRIES = [
 ]
 
 
-def make_demo(config_path, host, port, archive_folder):
+def make_demo(config_path, host, port, archive_folder, template_folder):
     """Create or refresh the demo; returns lines for the user."""
     base = "http://%s:%d/" % (host, port)
     folder = os.path.dirname(os.path.abspath(config_path))
@@ -22,8 +22,8 @@ def make_demo(config_path, host, port, archive_folder):
     os.makedirs(archive_folder, exist_ok=True)
     with open(config_path, "w", encoding="utf-8") as handle:
         handle.write("# Written by `mtpy demo` at each start; edit a copy for real use.\n"
-                     "CGIPath %scgi-bin/\nDataSource data\nMailTransfer debug\n"
-                     "LogFile mtpy.log\n" % base)
+                     "CGIPath %scgi-bin/\nDataSource data\nTemplatePath %s\nMailTransfer debug\n"
+                     "LogFile mtpy.log\n" % (base, os.path.abspath(template_folder)))
     config = Config(config_path)
     created = not os.path.isdir(config.get("DataSource"))
     store = open_store(config, create=created)
