@@ -52,7 +52,10 @@ out = io.BytesIO()
 sys.stdout = io.TextIOWrapper(out)
 from mtpy.web import run_cgi
 from mtpy.apps.trackback import application
+answering = os.getpid()
 run_cgi(application)
+if os.getpid() != answering:   # the forked child that rebuilt pages after the answer
+    os._exit(0)
 sys.stderr.write(out.getvalue().decode() + "\nMODULES " + " ".join(sorted(sys.modules)))
 """
 

@@ -180,6 +180,32 @@ def cmd_entry_set(args):
     if args.status is not None:
         entry.status = args.status
     store.save(entry)
+    if blog.site_path and os.path.exists(os.path.join(blog.site_path, "index.html")):
+        from mtpy.publish.rebuild import Publisher, rebuild_lock
+        with rebuild_lock(config):
+            Publisher(store, config, blog).rebuild_entry(entry.id)
+
+
+def cmd_rebuild(args):
+    from mtpy.publish.rebuild import Publisher, rebuild_lock
+    config, store = store_for(args)
+    blog = get_blog(store, args.blog)
+    if not blog.site_path:
+        raise CommandError("Weblog %d has no site path (mtpy blog set --site-path DIR)" % blog.id)
+    progress = _progress_bar if sys.stderr.isatty() else None
+    with rebuild_lock(config):
+        publisher = Publisher(store, config, blog).rebuild_all(progress)
+    if progress:
+        sys.stderr.write("\n")
+    print("Rebuilt weblog %d: %d file(s) written, %d unchanged" % (
+        blog.id, len(publisher.written), publisher.unchanged))
+
+
+def _progress_bar(done, total):
+    width = 40
+    filled = width * done // max(total, 1)
+    sys.stderr.write("\r[%s%s] %d/%d entries" % ("#" * filled, "." * (width - filled), done, total))
+    sys.stderr.flush()
 
 
 def cmd_category_set(args):
@@ -406,6 +432,9 @@ def build_parser():
     sub.add_argument("--blog", type=int, required=True)
     sub.add_argument("file")
     sub = command(commands, "export", cmd_export, "export a weblog in Movable Type's format")
+    sub.add_argument("--blog", type=int, required=True)
+
+    sub = command(commands, "rebuild", cmd_rebuild, "publish the weblog's pages")
     sub.add_argument("--blog", type=int, required=True)
 
     sub = command(commands, "work", cmd_work, "run deferred work left in the queue (for cron)")

@@ -286,7 +286,8 @@ class DevRequestHandler(BaseHTTPRequestHandler):
     # taken for the next request).
     _body_unread = False
 
-    def do_GET(self):
+    def _dispatch(self):
+        """GET, HEAD and POST alike: the CGI script sees the method."""
         self._started = time.time()
         self._body_unread = self._has_body()
         target = self._raw_target()
@@ -308,8 +309,7 @@ class DevRequestHandler(BaseHTTPRequestHandler):
             return self._run_script(path, raw_query, target)
         return self._serve_static(path, raw_path, raw_query)
 
-    do_HEAD = do_GET
-    do_POST = do_GET
+    do_GET = do_HEAD = do_POST = _dispatch
 
     def parse_request(self):
         if not BaseHTTPRequestHandler.parse_request(self):
@@ -333,7 +333,7 @@ class DevRequestHandler(BaseHTTPRequestHandler):
         target = self.path.encode("latin-1").partition(b"#")[0]
         if target.startswith(b"/"):
             return target
-        # Absolute form ("GET http://host/path"), which proxies-minded clients send.
+        # Absolute form ("GET http://host/path"), which proxy-minded clients send.
         parts = urlsplit(target)
         if parts.scheme.lower() in (b"http", b"https") and parts.path.startswith(b"/"):
             return parts.path + (b"?" + parts.query if parts.query else b"")

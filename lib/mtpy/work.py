@@ -20,7 +20,19 @@ def notify_ping(store, config, payload):
         mail.send(config, message)
 
 
-HANDLERS = {"notify_ping": notify_ping}
+def rebuild_entry(store, config, payload):
+    """Republish the pages that show an entry (its TrackBack count changed)."""
+    from mtpy.models import Blog, Entry
+    from mtpy.publish.rebuild import Publisher, rebuild_lock
+    entry = store.get(Entry, payload["entry_id"])
+    blog = store.get(Blog, entry.blog_id) if entry is not None else None
+    if blog is None or not blog.site_path:
+        return
+    with rebuild_lock(config):
+        Publisher(store, config, blog).rebuild_entry(entry.id)
+
+
+HANDLERS = {"notify_ping": notify_ping, "rebuild_entry": rebuild_entry}
 
 
 def run_job(store, config, job):

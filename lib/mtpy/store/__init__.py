@@ -116,7 +116,7 @@ class Store:
         if is_entry:
             blog = self.get(Blog, owner.blog_id)
             item.title = owner.title
-            item.description = owner.excerpt or _first_words(owner.body, 40)
+            item.description = entry_excerpt(owner)
             item.url = entry_permalink(blog, owner) if blog else ""
             item.passphrase = ""
         else:
@@ -187,8 +187,11 @@ def entry_permalink(blog, entry):
     return "%s%06d.html" % (base, entry.id)
 
 
-def _first_words(html_text, count):
+def entry_excerpt(entry):
+    """The entry's excerpt, or Movable Type's automatic one: the first 40 words of
+    the body as plain text, followed by `...`."""
+    if entry.excerpt:
+        return entry.excerpt
     from mtpy.text import plain_text
-    words = plain_text(html_text).split()
-    text = " ".join(words[:count])
-    return text + ("..." if len(words) > count else "")
+    words = plain_text(entry.body).split()
+    return " ".join(words[:40]) + "..." if words else ""

@@ -378,16 +378,19 @@ class _Flock:
     def acquire(self):
         descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + LOCK_TIMEOUT
-        while True:
-            try:
-                self.fcntl.flock(descriptor, self.fcntl.LOCK_EX | self.fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:  # fail the request rather than hang
-                    os.close(descriptor)
-                    raise StoreError("The store is busy: %s stayed locked for %d seconds"
-                                     % (self.path, LOCK_TIMEOUT))
-                time.sleep(0.05)
+        try:
+            while True:
+                try:
+                    self.fcntl.flock(descriptor, self.fcntl.LOCK_EX | self.fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:  # another writer has it
+                    if time.monotonic() > deadline:  # fail the request rather than hang
+                        raise StoreError("The store is busy: %s stayed locked for %g seconds"
+                                         % (self.path, LOCK_TIMEOUT))
+                    time.sleep(0.05)
+        except BaseException:
+            os.close(descriptor)
+            raise
         self.descriptor = descriptor
 
     def release(self):
