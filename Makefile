@@ -5,7 +5,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 DEMO_CONFIG ?= demo/mt.cfg
 # Debian packages the tests drive for real (web servers, browser).
-TEST_SYSTEM_PACKAGES ?= lighttpd apache2
+TEST_SYSTEM_PACKAGES ?= lighttpd apache2 chromium curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-system-packages venv clean

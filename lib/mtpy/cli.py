@@ -354,6 +354,13 @@ def _url_path(url):
     return path if path.endswith("/") else path + "/"
 
 
+def cmd_check(args):
+    from mtpy.check import Report, render_text
+    report = Report(INSTALL_ROOT)
+    sys.stdout.write(render_text(report))
+    return 0 if report.ready else 1
+
+
 def cmd_demo(args):
     from mtpy.demo import make_demo
     path = config_path(args)
@@ -433,6 +440,8 @@ def build_parser():
     sub.add_argument("file")
     sub = command(commands, "export", cmd_export, "export a weblog in Movable Type's format")
     sub.add_argument("--blog", type=int, required=True)
+
+    command(commands, "check", cmd_check, "report missing modules, as mt-check.cgi does")
 
     sub = command(commands, "rebuild", cmd_rebuild, "publish the weblog's pages")
     sub.add_argument("--blog", type=int, required=True)

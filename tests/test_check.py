@@ -1,0 +1,75 @@
+"""mt-check.cgi through lighttpd, and `mtpy check`: in a Python with nothing but
+the standard library it still answers and names what is missing; with
+everything installed it says the server is ready."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, Site, http, start_lighttpd
+from mtpy.check import READY
+
+
+@pytest.fixture(scope="module")
+def bare_python(tmp_path_factory):
+    """A venv without jinja2, filelock or requests (no pip either)."""
+    folder = tmp_path_factory.mktemp("bare") / "venv"
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    subprocess.run([base, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
+    python = str(folder / "bin" / "python")
+    for module in ("jinja2", "filelock", "requests"):
+        found = subprocess.run([python, "-c", "import %s" % module], capture_output=True)
+        assert found.returncode != 0, "%s is visible in the bare venv" % module
+    return python
+
+
+def check_page(tmp_path, python, query=""):
+    site = Site(tmp_path / "site", "sqlite", python=python)
+    process = start_lighttpd(site)
+    try:
+        return site, http(site.base + "cgi-bin/mt-check.cgi" + query)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_bare_python_names_what_is_missing(tmp_path, bare_python):
+    site, result = check_page(tmp_path, bare_python)
+    assert result.status == 200 and result.headers["Content-Type"] == "text/html; charset=utf-8"
+    page = result.text
+    assert "<h1>mtpy System Check</h1>" in page
+    assert bare_python in page                                   # the Python that runs the scripts
+    for module, package in (("jinja2", "Jinja2"), ("filelock", "filelock"), ("requests", "requests")):
+        assert "Your server does not have %s installed." % module in page
+        assert "%s -m pip install --user %s" % (bare_python, package) in page
+        assert "%s -m pip install --target %s %s" % (bare_python, os.path.join(site.folder, "extlib"), package) in page
+    assert "Your server has sqlite3 installed (SQLite library 3." in page
+    assert "Needed to send TrackBack pings" in page
+    assert READY not in page and "Missing required modules: jinja2." in page
+
+
+def test_everything_installed_says_ready(tmp_path):
+    site, result = check_page(tmp_path, sys.executable)
+    page = result.text
+    for module in ("jinja2", "filelock", "requests", "sqlite3"):
+        assert "Your server has %s installed (" % module in page
+    assert "does not have" not in page
+    assert READY in page
+
+
+def test_sys_check_stops_after_system_information(tmp_path):
+    _, result = check_page(tmp_path, sys.executable, "?sys-check")
+    assert "Python version" in result.text and "REQUIRED" not in result.text and READY not in result.text
+
+
+def test_mtpy_check_exit_status(bare_python):
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib"))
+    bare = subprocess.run([bare_python, "-m", "mtpy.cli", "check"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert bare.returncode == 1
+    assert "jinja2: MISSING" in bare.stdout and "Missing required modules: jinja2." in bare.stdout
+    full = subprocess.run([sys.executable, "-m", "mtpy.cli", "check"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert full.returncode == 0 and READY in full.stdout

@@ -1,0 +1,144 @@
+"""Published pages carry TrackBack (reference §6, §7): a client finds each entry's
+ping URL from the page through lighttpd, pings it, and the count on the pages
+follows, after the ping's answer and without a full rebuild."""
+
+import os
+import re
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import http, start_lighttpd
+from mtpy.config import Config
+from mtpy.publish.rebuild import Publisher, rebuild_lock
+from test_ping_protocol import SUCCESS, post
+
+RDF_NS = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+TB_NS = "{http://madskills.com/public/xml/rss/module/trackback/}"
+DC_NS = "{http://purl.org/dc/elements/1.1/}"
+
+
+def discover(page, page_url):
+    """A TrackBack client's discovery, written independently of mtpy: every
+    <rdf:RDF> block, parsed as XML; the block whose dc:identifier is the page URL
+    (with or without #fragment) gives trackback:ping."""
+    found = {}
+    for block in re.findall(r"<rdf:RDF\b.*?</rdf:RDF>", page, re.S):
+        description = ET.fromstring(block).find(RDF_NS + "Description")
+        identifier = description.get(DC_NS + "identifier")
+        if identifier.split("#")[0] == page_url:
+            found[identifier] = description.get(TB_NS + "ping")
+    return found
+
+
+def rebuild(site):
+    store = site.store()
+    config = Config(site.config_path)
+    blog = store.get(type(site.blog), site.blog.id)
+    with rebuild_lock(config):
+        publisher = Publisher(store, config, blog).rebuild_all()
+    store.close()
+    return publisher
+
+
+@pytest.fixture
+def weblog(site):
+    site.add_entry(title='Quotes "and" it\'s -- dashes', body="<p>Second <b>entry</b> body</p>",
+                   created_on="2026-11-24 12:00:00")
+    site.add_entry(title="No pings here", body="<p>closed</p>", allow_pings=False,
+                   created_on="2026-11-24 13:00:00")
+    site.add_entry(title="A draft", status="Draft", created_on="2026-11-24 14:00:00")
+    rebuild(site)
+    return site
+
+
+def test_rebuild_writes_index_and_entry_pages(weblog):
+    names = sorted(os.listdir(weblog.archives))
+    assert names == ["%06d.html" % n for n in (1, 2, 3)] + ["index.html"]   # no draft page
+    index = open(os.path.join(weblog.archives, "index.html"), encoding="utf-8").read()
+    assert index.count("<rdf:RDF") == 2 and "No pings here" in index
+    closed = open(os.path.join(weblog.archives, "000003.html"), encoding="utf-8").read()
+    assert "<rdf:RDF" not in closed and "TrackBack (" not in closed and "OpenTrackback(this.href)" not in closed
+    page = open(os.path.join(weblog.archives, "000002.html"), encoding="utf-8").read()
+    assert "function OpenTrackback (c) {" in page and "'width=480,height=480,scrollbars=yes" in page
+    assert ('<a class="trackback-link" href="%scgi-bin/mt-tb.cgi?__mode=view&amp;entry_id=2" '
+            'onclick="OpenTrackback(this.href); return false">TrackBack (0)</a>' % weblog.base) in page
+    assert "TrackBack URL for this entry:" in page
+    block = re.search(r"<!--\n(<rdf:RDF.*?</rdf:RDF>)\n-->", page, re.S).group(1)
+    assert block == (
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"\n'
+        '         xmlns:trackback="http://madskills.com/public/xml/rss/module/trackback/"\n'
+        '         xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
+        "<rdf:Description\n"
+        '    rdf:about="%(base)s000002.html"\n'
+        '    trackback:ping="%(base)scgi-bin/mt-tb.cgi/2"\n'
+        '    dc:title="Quotes &quot;and&quot; it&apos;s - dashes"\n'
+        '    dc:identifier="%(base)s000002.html"\n'
+        '    dc:subject=""\n'
+        '    dc:description="Second entry body..."\n'
+        '    dc:creator="Melody"\n'
+        '    dc:date="2026-11-24T12:00:00+00:00" />\n'
+        "</rdf:RDF>" % {"base": weblog.base})
+
+
+def test_unchanged_pages_are_not_rewritten(weblog):
+    path = os.path.join(weblog.archives, "000001.html")
+    before = os.stat(path)
+    publisher = rebuild(weblog)
+    assert publisher.written == [] and publisher.unchanged == 4
+    assert os.stat(path).st_ino == before.st_ino
+
+
+def test_timezone_shows_in_dates(weblog):
+    store = weblog.store()
+    weblog.blog.timezone = -3.5
+    store.save(weblog.blog)
+    store.close()
+    rebuild(weblog)
+    page = open(os.path.join(weblog.archives, "000002.html"), encoding="utf-8").read()
+    assert 'dc:date="2026-11-24T08:30:00-03:30"' in page and "November 24, 2026 08:30 AM" in page
+
+
+def wait_for_text(url, text, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if text in http(url).text:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_client_discovers_pings_and_sees_the_count(weblog):
+    process = start_lighttpd(weblog)
+    try:
+        pages = {weblog.base: http(weblog.base).text}
+        for number in (1, 2, 3):
+            url = "%s%06d.html" % (weblog.base, number)
+            pages[url] = http(url).text
+        # Each entry page names its own ping URL; the index carries one block per pingable entry.
+        assert discover(pages[weblog.base + "000001.html"], weblog.base + "000001.html") == {
+            weblog.base + "000001.html": weblog.ping_url()}
+        assert discover(pages[weblog.base + "000003.html"], weblog.base + "000003.html") == {}
+        second = discover(pages[weblog.base + "000002.html"], weblog.base + "000002.html")
+        [ping_url] = second.values()
+        assert post(ping_url, {"url": "http://remote.example/a", "title": "Remote"}).text == SUCCESS
+        # The answer came first; the count on both pages follows without a full rebuild.
+        assert wait_for_text(weblog.base + "000002.html", "TrackBack (1)</a>")
+        assert wait_for_text(weblog.base, "TrackBack (1)</a>")
+        assert "TrackBack (0)</a>" in http(weblog.base + "000001.html").text
+        assert post(ping_url, {"url": "http://remote.example/b"}).text == SUCCESS
+        assert wait_for_text(weblog.base + "000002.html", "TrackBack (2)</a>")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_turning_pings_off_removes_the_block(weblog):
+    from mtpy.cli import main
+    assert main(["--config", weblog.config_path, "entry", "set", "--blog", "1", "--entry", "1",
+                 "--allow-pings", "0"]) == 0
+    page = open(os.path.join(weblog.archives, "000001.html"), encoding="utf-8").read()
+    assert "<rdf:RDF" not in page and "TrackBack (" not in page
+    index = open(os.path.join(weblog.archives, "index.html"), encoding="utf-8").read()
+    assert index.count("<rdf:RDF") == 1
