@@ -8,7 +8,13 @@ DEMO_CONFIG ?= demo/mt.cfg
 TEST_SYSTEM_PACKAGES ?= lighttpd apache2 chromium curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-system-packages venv clean
+# Other Pythons to run the smoke part of the suite on, when pyenv has them.
+OTHER_PYTHONS ?= 3.9 3.10 3.12 3.13
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
+SMOKE_TESTS ?= tests/test_store.py tests/test_form.py tests/test_config.py tests/test_ping_protocol.py \
+	tests/test_publish.py tests/test_check.py tests/test_importexport.py
+
+.PHONY: run test test-pythons test-system-packages venv clean
 
 run: $(VENV)/.installed
 	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) demo --host $(HOST) --port $(PORT)
@@ -16,6 +22,19 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test test-system-packages
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-pythons
+
+# The scripts end to end (lighttpd, both stores) on each other Python present.
+test-pythons: test-system-packages
+	@for version in $(OTHER_PYTHONS); do \
+	  python=$$(ls -d $(PYENV_ROOT)/versions/$$version.*/bin/python3 2>/dev/null | sort -V | tail -n 1); \
+	  if [ -z "$$python" ]; then echo "Python $$version: not installed here, not tested"; continue; fi; \
+	  venv=.venv-$$version; \
+	  [ -x $$venv/bin/python ] || $$python -m venv $$venv || exit 1; \
+	  $$venv/bin/python -m pip install -q -e . pytest || exit 1; \
+	  echo "== Python $$version ($$python)"; \
+	  $$venv/bin/python -m pytest -q -p no:cacheprovider $(SMOKE_TESTS) || exit 1; \
+	done
 
 venv: $(VENV)/.installed
 
@@ -43,4 +62,4 @@ test-system-packages:
 	fi
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache
+	rm -rf $(VENV) .venv-3.* demo .pytest_cache

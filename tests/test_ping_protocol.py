@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conftest import http
-from mtpy.models import Ping, IPBan
+from mtpy.models import IPBan
 
 SUCCESS = '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0</error>\n</response>\n'
 

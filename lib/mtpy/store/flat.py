@@ -30,7 +30,6 @@ writer.
 
 import json
 import os
-import time
 import zlib
 
 from mtpy import timeutil
@@ -116,7 +115,12 @@ class FlatStore(Store):
     def _begin(self):
         if self.lock is None:
             self.lock = _file_lock(self._path(".lock"))
-        self.lock.acquire()
+        from filelock import Timeout
+        try:
+            self.lock.acquire()
+        except Timeout:  # fail the request rather than hang
+            raise StoreError("The store is busy: %s stayed locked for %g seconds"
+                             % (self._path(".lock"), LOCK_TIMEOUT))
         try:
             journal = _read_file(self._path(JOURNAL))
             if journal is not None:  # a writer died while applying its commit
@@ -357,45 +361,10 @@ class FlatStore(Store):
 
 
 def _file_lock(path):
-    """An exclusive lock on the file, across processes and threads."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        from filelock import FileLock
-        return FileLock(path, timeout=LOCK_TIMEOUT)
-    return _Flock(path, fcntl)
-
-
-class _Flock:
-    """What filelock does on Unix, without its imports: filelock brings in
-    typing, inspect and dataclasses, some 50 ms on every ping."""
-
-    def __init__(self, path, fcntl):
-        self.path = path
-        self.fcntl = fcntl
-        self.descriptor = None
-
-    def acquire(self):
-        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.monotonic() + LOCK_TIMEOUT
-        try:
-            while True:
-                try:
-                    self.fcntl.flock(descriptor, self.fcntl.LOCK_EX | self.fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:  # another writer has it
-                    if time.monotonic() > deadline:  # fail the request rather than hang
-                        raise StoreError("The store is busy: %s stayed locked for %g seconds"
-                                         % (self.path, LOCK_TIMEOUT))
-                    time.sleep(0.05)
-        except BaseException:
-            os.close(descriptor)
-            raise
-        self.descriptor = descriptor
-
-    def release(self):
-        os.close(self.descriptor)  # closing the file releases its lock
-        self.descriptor = None
+    """An exclusive lock on the file across processes and threads: filelock
+    (fcntl on Unix, msvcrt on Windows), bounded like SQLite's busy timeout."""
+    from filelock import FileLock
+    return FileLock(path, timeout=LOCK_TIMEOUT)
 
 
 class _Transaction:
