@@ -45,7 +45,7 @@ class TrackbackApp:
         if mode:
             return _html_error("Unknown action %s" % mode, web.STATUS_TEXT[400])
         if method != "POST" and not self.config.get("AllowGetPings"):
-            return _xml_error(POST_ONLY, web.STATUS_TEXT[405], [("Allow", "POST")])
+            return _xml_error(POST_ONLY)  # 200, like every other protocol error
         return self.ping(environ, tb_id, passphrase, fields)
 
     def open_store(self):
