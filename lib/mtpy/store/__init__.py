@@ -77,6 +77,11 @@ class Store:
         """Pings the blog accepted at or after the UTC time `since`.  (backend)"""
         raise NotImplementedError
 
+    def ping_counts(self, blog_id):
+        """{item id: visible ping count} for a blog's items (one pass; a backend
+        may do it in one query)."""
+        return {item.id: self.count_pings(item.id) for item in self.find(Trackback, blog_id=blog_id)}
+
     def next_job(self, now):
         """The oldest job due at `now` (its not_before <= now), or None.  (backend)"""
         raise NotImplementedError

@@ -189,6 +189,11 @@ class SQLiteStore(Store):
         sql = "SELECT COUNT(*) FROM tbping WHERE tb_id = ?" + (" AND visible = 1" if visible_only else "")
         return self.db.execute(sql, (tb_id,)).fetchone()[0]
 
+    def ping_counts(self, blog_id):
+        rows = self.db.execute("SELECT tb_id, COUNT(*) FROM tbping WHERE blog_id = ? AND visible = 1 "
+                               "GROUP BY tb_id", (blog_id,))
+        return dict(rows.fetchall())
+
     def find_ping(self, tb_id, source_url):
         row = self.db.execute(self._select(Ping) + " WHERE tb_id = ? AND source_url = ? LIMIT 1",
                               (tb_id, source_url)).fetchone()

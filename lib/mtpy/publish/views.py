@@ -1,0 +1,287 @@
+"""What templates see: read-only views of a weblog, built from one load of the
+store per rebuild (the "load" stage of the pipeline).
+
+- SiteView: the weblog being published; entries, categories, archives, pings.
+- EntryView, CategoryView, PingView, AuthorView: records with their links.
+- ArchiveView: one archive page (an entry, a category, a month).
+
+Times stay UTC strings ("YYYY-MM-DD HH:MM:SS"); `local(...)` gives the blog's
+local datetime. Archive file names are Movable Type 2.x's defaults:
+`000123.html`, `cat_label.html`, `2026_11.html`.
+"""
+
+import calendar
+import os
+import re
+
+from mtpy import timeutil
+from mtpy.models import Author, Category, Entry, Trackback
+from mtpy.store import entry_excerpt, entry_permalink
+
+ARCHIVE_TYPES = ("Individual", "Category", "Monthly")
+
+
+def dirify(text):
+    """MT's dirify: lower case, accents and non-word characters dropped, spaces
+    to underscores."""
+    import unicodedata
+    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii").lower()
+    text = re.sub(r"<[^>]*>", "", text)
+    text = re.sub(r"&[^;\s]*;", "", text)
+    text = re.sub(r"[^\w\s-]", "", text)
+    return re.sub(r"\s+", "_", text.strip())
+
+
+class AuthorView:
+    def __init__(self, author):
+        self.id = author.id if author else None
+        self.name = author.name if author else ""
+        self.email = author.email if author else ""
+
+
+class PingView:
+    def __init__(self, ping, site):
+        self.id = ping.id
+        self.tb_id = ping.tb_id
+        self.title = ping.title
+        self.excerpt = ping.excerpt
+        self.url = ping.source_url
+        self.blog_name = ping.blog_name
+        self.ip = ping.ip
+        self.created_on = ping.created_on
+        self.timezone = site.blog.timezone
+
+
+class CategoryView:
+    def __init__(self, category, site):
+        self.site = site
+        self.id = category.id
+        self.label = category.label
+        self.description = category.description
+        self.basename = "cat_" + (dirify(category.label) or str(category.id))
+        self.archive_url = site.archive_base + self.basename + ".html"
+        self.archive_path = os.path.join(site.archive_folder, self.basename + ".html")
+        item = site.items_by_category.get(category.id)
+        self.accepts_pings = item is not None and not item.is_disabled
+        self.trackback_id = item.id if item is not None else None
+        self.ping_url = site.ping_url(item) if self.accepts_pings else ""
+        if self.accepts_pings and category.passphrase:
+            self.ping_url += "/" + category.passphrase
+
+    @property
+    def entries(self):
+        return self.site.entries(category=self)
+
+    @property
+    def entry_count(self):
+        return len(self.site.entries_by_category.get(self.id, ()))
+
+    def pings(self):
+        return self.site.pings_of(self.trackback_id) if self.trackback_id else []
+
+
+class EntryView:
+    def __init__(self, entry, site):
+        self.site = site
+        self.id = entry.id
+        self.title = entry.title
+        self.body = entry.body                      # the author's HTML
+        self.extended = entry.extended
+        self.excerpt = entry.excerpt                # as written (may be empty)
+        self.auto_excerpt = entry_excerpt(entry)    # MT's <$MTEntryExcerpt$>
+        self.keywords = entry.keywords
+        self.status = entry.status
+        self.created_on = entry.created_on
+        self.timezone = site.blog.timezone
+        self.basename = "%06d" % entry.id
+        self.permalink = entry_permalink(site.blog, entry)
+        self.archive_path = os.path.join(site.archive_folder, self.basename + ".html")
+        self.author = site.author(entry.author_id)
+        self.category_ids = list(entry.category_ids)
+        self.allow_comments = entry.allow_comments
+        self.convert_breaks = entry.convert_breaks
+        self.pinged_urls = list(entry.pinged_urls)
+        item = site.items_by_entry.get(entry.id)
+        self.trackback_id = item.id if item is not None else None
+        self.accepts_pings = item is not None and not item.is_disabled
+        self.allow_pings = entry.allow_pings
+        self.ping_url = site.ping_url(item) if self.accepts_pings else ""
+        self.popup_url = "%s?__mode=view&entry_id=%d" % (site.script_url, entry.id)
+
+    @property
+    def categories(self):
+        return [self.site.categories_by_id[cid] for cid in self.category_ids if cid in self.site.categories_by_id]
+
+    @property
+    def category(self):
+        """The primary category, or None."""
+        categories = self.categories
+        return categories[0] if categories else None
+
+    @property
+    def ping_count(self):
+        self.site.note_pings(self.id)
+        return self.site.ping_counts.get(self.trackback_id, 0) if self.accepts_pings else 0
+
+    def pings(self):
+        self.site.note_pings(self.id)
+        return self.site.pings_of(self.trackback_id) if self.trackback_id else []
+
+    @property
+    def previous(self):
+        """The next older published entry."""
+        return self.site.neighbour(self, +1)
+
+    @property
+    def next(self):
+        """The next newer published entry."""
+        return self.site.neighbour(self, -1)
+
+    @property
+    def month(self):
+        return self.site.month_archive(self.created_on)
+
+
+class ArchiveView:
+    """One archive page: kind is "Individual", "Category", "Monthly" or None (an index)."""
+
+    def __init__(self, kind, site, entry=None, category=None, month=None):
+        self.kind = kind
+        self.site = site
+        self.entry = entry
+        self.category = category
+        self.month = month                          # (year, month) in the blog's time
+        if kind == "Individual":
+            self.title, self.url, self.path = entry.title, entry.permalink, entry.archive_path
+        elif kind == "Category":
+            self.title, self.url, self.path = category.label, category.archive_url, category.archive_path
+        elif kind == "Monthly":
+            name = "%04d_%02d.html" % month
+            self.title = "%s %d" % (calendar.month_name[month[1]], month[0])
+            self.url = site.archive_base + name
+            self.path = os.path.join(site.archive_folder, name)
+        else:
+            self.title, self.url, self.path = site.blog.name, site.blog.site_url, None
+
+    @property
+    def start(self):
+        """The first moment of the archive's period, UTC stored form (Monthly)."""
+        if self.kind == "Monthly":
+            return "%04d-%02d-01 00:00:00" % self.month
+        if self.kind == "Individual":
+            return self.entry.created_on
+        return None
+
+    def entries(self):
+        if self.kind == "Individual":
+            return [self.entry]
+        if self.kind == "Category":
+            return self.site.entries(category=self.category)
+        if self.kind == "Monthly":
+            return self.site.entries(month=self.month)
+        return self.site.entries()
+
+
+class SiteView:
+    """A weblog loaded for publishing. `entries` are published ones, newest first."""
+
+    def __init__(self, store, config, blog):
+        self.store = store
+        self.config = config
+        self.blog = blog
+        self.script_url = config.script_url()
+        self.cgi_path = config.get("CGIPath")
+        base = blog.archive_url or blog.site_url
+        self.archive_base = base if base.endswith("/") else base + "/"
+        self.archive_folder = blog.archive_path or blog.site_path
+        items = store.find(Trackback, blog_id=blog.id)
+        self.items_by_entry = {i.entry_id: i for i in items if i.entry_id is not None}
+        self.items_by_category = {i.category_id: i for i in items if i.category_id is not None}
+        self.ping_counts = store.ping_counts(blog.id)
+        self._authors = {}
+        self.categories_by_id = {}
+        for category in store.find(Category, blog_id=blog.id, order_by="label"):
+            self.categories_by_id[category.id] = CategoryView(category, self)
+        records = store.find(Entry, blog_id=blog.id, status="Publish", order_by="created_on", desc=True)
+        self.all_entries = [EntryView(record, self) for record in records]
+        self.position = {entry.id: number for number, entry in enumerate(self.all_entries)}
+        self.entries_by_category = {}
+        self.entries_by_month = {}
+        for entry in self.all_entries:
+            for category_id in entry.category_ids:
+                self.entries_by_category.setdefault(category_id, []).append(entry)
+            self.entries_by_month.setdefault(self.local_month(entry.created_on), []).append(entry)
+        self.ping_notes = None     # set by the rebuild to learn which pages show pings
+
+    # -- lookups ----------------------------------------------------------------
+
+    def author(self, author_id):
+        if author_id not in self._authors:
+            record = self.store.get(Author, author_id) if author_id else None
+            self._authors[author_id] = AuthorView(record)
+        return self._authors[author_id]
+
+    def ping_url(self, item):
+        return "%s/%d" % (self.script_url, item.id)
+
+    def local_month(self, stored):
+        local = timeutil.to_datetime(stored, self.blog.timezone)
+        return (local.year, local.month)
+
+    def neighbour(self, entry, step):
+        number = self.position.get(entry.id)
+        if number is None or not 0 <= number + step < len(self.all_entries):
+            return None
+        return self.all_entries[number + step]
+
+    def note_pings(self, entry_id):
+        if self.ping_notes is not None:
+            self.ping_notes.add(entry_id)
+
+    def pings_of(self, item_id, lastn=None):
+        """Visible pings of an item: oldest first, or the `lastn` newest, newest first."""
+        if lastn:
+            pings = self.store.list_pings(tb_id=item_id, newest_first=True, limit=lastn)
+        else:
+            pings = self.store.list_pings(tb_id=item_id)
+        return [PingView(ping, self) for ping in pings]
+
+    # -- collections ------------------------------------------------------------
+
+    def entries(self, category=None, month=None, lastn=None, days=None, offset=0, sort_order="descend"):
+        if category is not None:
+            chosen = self.entries_by_category.get(category.id, [])
+        elif month is not None:
+            chosen = self.entries_by_month.get(tuple(month), [])
+        else:
+            chosen = self.all_entries
+        if days:
+            since = timeutil.utc_now(-86400 * days)
+            chosen = [entry for entry in chosen if entry.created_on >= since]
+        chosen = chosen[offset:]
+        if lastn:
+            chosen = chosen[:lastn]
+        if sort_order == "ascend":
+            chosen = list(reversed(chosen))
+        return chosen
+
+    def categories(self):
+        return list(self.categories_by_id.values())
+
+    def month_archive(self, stored):
+        return ArchiveView("Monthly", self, month=self.local_month(stored))
+
+    def archives(self, kind):
+        """Every archive page of a kind, newest first (categories by label)."""
+        if kind == "Individual":
+            return [ArchiveView("Individual", self, entry=entry) for entry in self.all_entries]
+        if kind == "Category":
+            return [ArchiveView("Category", self, category=c) for c in self.categories()
+                    if self.entries_by_category.get(c.id)]
+        if kind == "Monthly":
+            return [ArchiveView("Monthly", self, month=month) for month in sorted(self.entries_by_month, reverse=True)]
+        raise ValueError("unknown archive type %r" % kind)
+
+    def blog_pings(self, lastn=None):
+        pings = self.store.list_pings(blog_id=self.blog.id, newest_first=bool(lastn), limit=lastn)
+        return [PingView(ping, self) for ping in pings]
