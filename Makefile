@@ -14,7 +14,7 @@ PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
 SMOKE_TESTS ?= tests/test_store.py tests/test_form.py tests/test_config.py tests/test_ping_protocol.py \
 	tests/test_publish.py tests/test_check.py tests/test_importexport.py
 
-.PHONY: run test test-pythons test-system-packages venv clean
+.PHONY: run test test-pythons test-system-packages venv clean bench
 
 run: $(VENV)/.installed
 	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) demo --host $(HOST) --port $(PORT)
@@ -35,6 +35,9 @@ test-pythons: test-system-packages
 	  echo "== Python $$version ($$python)"; \
 	  $$venv/bin/python -m pytest -q -p no:cacheprovider $(SMOKE_TESTS) || exit 1; \
 	done
+
+bench: $(VENV)/.installed
+	$(VENV)/bin/python bench/rebuild.py
 
 venv: $(VENV)/.installed
 

@@ -42,7 +42,7 @@ def test_trackback_link_opens_the_popup(site, browser):
         assert popup.url == "%scgi-bin/mt-tb.cgi?__mode=view&entry_id=%d" % (site.base, site.entry.id)
         assert popup.title() == "Test Weblog: Discussion on Hello <World> & Co"
         assert popup.evaluate("window.name") == "trackback"
-        assert popup.locator(".trackback-url").inner_text().strip() == site.ping_url()
+        assert popup.locator(".trackback-url").inner_text().strip().endswith(site.ping_url())
         body = popup.locator(".trackback-body")
         assert body.count() == 1
         title_link = body.locator("a")

@@ -175,6 +175,8 @@ def cmd_entry_set(args):
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
     entry = get_entry(store, blog, args.entry)
+    # A new status changes which archives list the entry and every count: all pages.
+    structural = args.status is not None and args.status != entry.status
     if args.allow_pings is not None:
         entry.allow_pings = args.allow_pings
     if args.status is not None:
@@ -183,7 +185,36 @@ def cmd_entry_set(args):
     if blog.site_path and os.path.exists(os.path.join(blog.site_path, "index.html")):
         from mtpy.publish.rebuild import Publisher, rebuild_lock
         with rebuild_lock(config):
-            Publisher(store, config, blog).rebuild_entry(entry.id)
+            publisher = Publisher(store, config, blog)
+            if structural:
+                publisher.rebuild_all()
+            else:
+                publisher.rebuild_entry(entry.id)
+
+
+def cmd_template_list(args):
+    from mtpy.publish.templates import TemplateSet
+    config, store = store_for(args)
+    templates = TemplateSet(config, get_blog(store, args.blog)).ensure_copy()
+    for template in templates.templates:
+        print("\t".join([template.name, template.kind, template.output or "", templates.path(template)]))
+
+
+def cmd_template_set(args):
+    from mtpy.publish.templates import TemplateSet, TemplateSetError
+    from mtpy.publish.environment import check_template
+    config, store = store_for(args)
+    templates = TemplateSet(config, get_blog(store, args.blog))
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError("Cannot read %s: %s" % (args.file, error))
+    try:
+        template = templates.replace(args.name, text, lambda name, source: check_template(config, templates, name, source))
+    except TemplateSetError as error:
+        raise CommandError(str(error))
+    print("Replaced %s (%s)" % (template.name, templates.path(template)))
 
 
 def cmd_rebuild(args):
@@ -282,6 +313,12 @@ def cmd_ping_delete(args):
         if config.get("GenerateTrackBackRSS"):
             for item_id in sorted(items):
                 write_feed(store, blog, store.get(Trackback, item_id))
+    entry_ids = [item.entry_id for item in (store.get(Trackback, i) for i in items) if item.entry_id]
+    if entry_ids and blog.site_path and os.path.exists(os.path.join(blog.site_path, "index.html")):
+        from mtpy.publish.rebuild import Publisher, rebuild_lock
+        with rebuild_lock(config):
+            for entry_id in entry_ids:   # the pages that show their counts
+                Publisher(store, config, blog).rebuild_pings_of(entry_id)
     print("Deleted %d ping(s)" % len(args.ping_ids))
 
 
@@ -380,10 +417,12 @@ def build_parser():
     parser.add_argument("--config", help="mt.cfg to use (default: $MT_CONFIG, else ./cgi-bin/mt.cfg)")
     commands = parser.add_subparsers(metavar="COMMAND")
 
-    def command(parent, name, run, help_text):
+    def command(parent, name, run, help_text, blog=False):
         sub = parent.add_parser(name, help=help_text, description=help_text)
         sub.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         sub.set_defaults(run=run)
+        if blog:
+            sub.add_argument("--blog", type=int, required=True, help="the weblog's id")
         return sub
 
     sub = command(commands, "init", cmd_init, "create the store (and mt.cfg if missing) with an admin author")
@@ -394,25 +433,21 @@ def build_parser():
 
     blog = commands.add_parser("blog", help="create, change and list weblogs").add_subparsers(metavar="ACTION")
     create = command(blog, "create", cmd_blog_create, "create a weblog; prints its id")
-    change = command(blog, "set", cmd_blog_set, "change a weblog's settings")
-    change.add_argument("--blog", type=int, required=True)
+    change = command(blog, "set", cmd_blog_set, "change a weblog's settings", blog=True)
     for sub in (create, change):
         for option, field, kind in BLOG_OPTIONS:
             sub.add_argument(option, dest=field, type=kind, metavar="0|1" if kind is flag else None)
     command(blog, "list", cmd_blog_list, "list weblogs")
 
     entry = commands.add_parser("entry", help="list and change entries").add_subparsers(metavar="ACTION")
-    sub = command(entry, "list", cmd_entry_list, "id, status, allow pings, TrackBack URL, title")
-    sub.add_argument("--blog", type=int, required=True)
-    sub = command(entry, "set", cmd_entry_set, "change an entry")
-    sub.add_argument("--blog", type=int, required=True)
+    sub = command(entry, "list", cmd_entry_list, "id, status, allow pings, TrackBack URL, title", blog=True)
+    sub = command(entry, "set", cmd_entry_set, "change an entry", blog=True)
     sub.add_argument("--entry", type=int, required=True)
     sub.add_argument("--allow-pings", type=flag, metavar="0|1")
     sub.add_argument("--status", choices=["Draft", "Publish"])
 
     category = commands.add_parser("category", help="create or change categories").add_subparsers(metavar="ACTION")
-    sub = command(category, "set", cmd_category_set, "create or change a category; prints its TrackBack URL")
-    sub.add_argument("--blog", type=int, required=True)
+    sub = command(category, "set", cmd_category_set, "create or change a category; prints its TrackBack URL", blog=True)
     sub.add_argument("--label", required=True)
     sub.add_argument("--allow-pings", type=flag, metavar="0|1")
     sub.add_argument("--passphrase")
@@ -421,30 +456,30 @@ def build_parser():
     ipban = commands.add_parser("ipban", help="ban addresses from pinging a weblog").add_subparsers(metavar="ACTION")
     for action, help_text in (("add", "ban an address, prefix (192.168.) or CIDR range"),
                               ("remove", "lift a ban"), ("list", "list the bans")):
-        sub = command(ipban, action, cmd_ipban, help_text)
+        sub = command(ipban, action, cmd_ipban, help_text, blog=True)
         sub.set_defaults(action=action, address=None)
         if action != "list":
             sub.add_argument("address", metavar="ADDRESS")
-        sub.add_argument("--blog", type=int, required=True)
 
     ping = commands.add_parser("ping", help="list and delete received pings").add_subparsers(metavar="ACTION")
-    sub = command(ping, "list", cmd_ping_list, "id, item, date, ip, url, title")
-    sub.add_argument("--blog", type=int, required=True)
+    sub = command(ping, "list", cmd_ping_list, "id, item, date, ip, url, title", blog=True)
     sub.add_argument("--entry", type=int)
-    sub = command(ping, "delete", cmd_ping_delete, "delete pings (the feed file follows)")
-    sub.add_argument("--blog", type=int, required=True)
+    sub = command(ping, "delete", cmd_ping_delete, "delete pings (the feed file follows)", blog=True)
     sub.add_argument("ping_ids", type=int, nargs="+", metavar="PING_ID")
 
-    sub = command(commands, "import", cmd_import, "import a Movable Type export file")
-    sub.add_argument("--blog", type=int, required=True)
+    sub = command(commands, "import", cmd_import, "import a Movable Type export file", blog=True)
     sub.add_argument("file")
-    sub = command(commands, "export", cmd_export, "export a weblog in Movable Type's format")
-    sub.add_argument("--blog", type=int, required=True)
+    sub = command(commands, "export", cmd_export, "export a weblog in Movable Type's format", blog=True)
 
     command(commands, "check", cmd_check, "report missing modules, as mt-check.cgi does")
 
-    sub = command(commands, "rebuild", cmd_rebuild, "publish the weblog's pages")
-    sub.add_argument("--blog", type=int, required=True)
+    template = commands.add_parser("template", help="the weblog's templates").add_subparsers(metavar="ACTION")
+    sub = command(template, "list", cmd_template_list, "name, kind, output file, path on disk", blog=True)
+    sub = command(template, "set", cmd_template_set, "replace a template's text (refused if it does not compile)", blog=True)
+    sub.add_argument("--name", required=True)
+    sub.add_argument("file")
+
+    sub = command(commands, "rebuild", cmd_rebuild, "publish the weblog's pages", blog=True)
 
     sub = command(commands, "work", cmd_work, "run deferred work left in the queue (for cron)")
     sub.add_argument("--list", action="store_true", help="show the queue instead")

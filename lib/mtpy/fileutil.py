@@ -3,10 +3,12 @@
 import os
 
 
-def write_atomic(path, data, mode=0o644):
+def write_atomic(path, data, mode=0o644, durable=True):
     """Write bytes (or str, as UTF-8) to a temporary file beside `path`, flush it
-    to disk, then rename it over `path`. Returns False when the file already held
-    exactly these bytes (and leaves it untouched)."""
+    to disk (unless `durable` is False: published pages can be rebuilt, and the
+    rename alone keeps readers from half a file), then rename it over `path`.
+    Returns False when the file already held exactly these bytes (and leaves it
+    untouched)."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     try:
@@ -23,8 +25,9 @@ def write_atomic(path, data, mode=0o644):
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         try:

@@ -12,10 +12,16 @@ _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 
+# Characters XML 1.0 forbids outright: one of them (from an imported title, say)
+# would make a whole feed unreadable.
+_NOT_XML = dict.fromkeys([c for c in range(32) if c not in (9, 10, 13)] + [0xFFFE, 0xFFFF])
+
+
 def escape_xml(text):
-    """For XML text and double-quoted attribute values (MT's `& < > "`)."""
-    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
+    """For XML text and double-quoted attribute values (MT's `& < > "`);
+    characters XML cannot hold are dropped."""
+    return (str(text).translate(_NOT_XML).replace("&", "&amp;").replace("<", "&lt;")
+            .replace(">", "&gt;").replace('"', "&quot;"))
 
 
 def escape_html(text):

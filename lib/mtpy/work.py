@@ -20,8 +20,8 @@ def notify_ping(store, config, payload):
         mail.send(config, message)
 
 
-def rebuild_entry(store, config, payload):
-    """Republish the pages that show an entry (its TrackBack count changed)."""
+def republish_pings(store, config, payload):
+    """Republish the pages that show an entry's pings or TrackBack count."""
     from mtpy.models import Blog, Entry
     from mtpy.publish.rebuild import Publisher, rebuild_lock
     entry = store.get(Entry, payload["entry_id"])
@@ -29,10 +29,10 @@ def rebuild_entry(store, config, payload):
     if blog is None or not blog.site_path:
         return
     with rebuild_lock(config):
-        Publisher(store, config, blog).rebuild_entry(entry.id)
+        Publisher(store, config, blog).rebuild_pings_of(entry.id)
 
 
-HANDLERS = {"notify_ping": notify_ping, "rebuild_entry": rebuild_entry}
+HANDLERS = {"notify_ping": notify_ping, "republish_pings": republish_pings}
 
 
 def run_job(store, config, job):

@@ -89,7 +89,7 @@ class TrackbackApp:
         from mtpy.publish.listing import render_listing, ListingError
         store = self.open_store()
         try:
-            html = render_listing(store, self.config, fields.get("entry_id", ""))
+            html = render_listing(store, self.config, fields)
         except ListingError as error:
             return _html_error(str(error), web.STATUS_TEXT[404])
         finally:

@@ -98,8 +98,25 @@ def weblog_environment(config, template_set):
     return environment
 
 
+def check_template(config, template_set, filename, source):
+    """Translate and compile a template's new text; raises TemplateSetError with
+    the message (tag, template, line) when it does not."""
+    from mtpy.publish.templates import TemplateSetError
+    environment = weblog_environment(config, template_set)
+    try:
+        if is_mt_syntax(filename, source):
+            from mtpy.publish.mtml import translate
+            source, _ = translate(source, template_display_name(filename))
+        environment.parse(source, filename)
+    except Exception as error:  # MTTemplateError or a Jinja2 syntax error
+        raise TemplateSetError("%s does not compile, nothing changed: %s" % (filename, error))
+
+
 def _autoescape(name):
-    return bool(name) and name.endswith((".html", ".htm", ".xml")) and not name.endswith(".mtml")
+    """Jinja2 templates in .html/.xml files autoescape. Never .mtml files, whose
+    MT tags escape for themselves (an MT-syntax .html file is the owner's call:
+    they should name it .mtml)."""
+    return bool(name) and name.endswith((".html", ".htm", ".xml"))
 
 
 def safe_url(url):

@@ -1,60 +1,34 @@
-"""Publishing a weblog as a pipeline: load what the pages show, render the
-templates, write the files (atomically, and only when their bytes change).
+"""Publishing a weblog as a pipeline: load (SiteView), plan the pages, render
+them with the weblog's templates, write the files (atomically, and only when
+their bytes change).
 
-Pages written:
-- the main index at `<site path>/index.html`: the newest published entries
-  (15, like MT's `lastn`);
-- one page per published entry at `<archive path>/000123.html` (MT 2.x's default
-  names, so permalinks stay stable).
+Pages: each index template's output under the site path; one page per published
+entry, category and month under the archive path, from the archive templates.
+
+While rendering, each page notes the entries it lists and the entries whose pings
+or TrackBack count it shows. Those notes (kept in the data folder) say which
+pages a ping or an edited entry can change, so neither needs a full rebuild.
 """
 
+import json
 import os
 from contextlib import contextmanager
 
-from markupsafe import Markup
-
 from mtpy import timeutil
 from mtpy.fileutil import write_atomic
-from mtpy.models import Author, Category, Entry
-from mtpy.publish.environment import make_environment
-from mtpy.publish.listing import ping_url
-from mtpy.store import entry_permalink, entry_excerpt
-from mtpy.trackback.rdf import rdf_block
-
-INDEX_SIZE = 15
-MAIN_INDEX = "weblog/main-index.html"
-ENTRY_PAGE = "weblog/entry.html"
+from mtpy.publish.environment import weblog_environment
+from mtpy.publish.templates import TemplateSet
+from mtpy.publish.views import ArchiveView, SiteView
 
 
-class EntryView:
-    """An entry as templates see it: fields, links and its TrackBack data."""
+class Page:
+    """A file to publish: which template renders it, and with what in context."""
 
-    def __init__(self, entry, blog, config, author, categories, item, ping_count):
-        self.id = entry.id
-        self.title = entry.title
-        self.body = Markup(entry.body)            # the author's HTML
-        self.extended = Markup(entry.extended)
-        self.excerpt = entry_excerpt(entry)
-        self.permalink = entry_permalink(blog, entry)
-        self.basename = "%06d" % entry.id
-        self.created_on = entry.created_on
-        self.date = timeutil.mt_format(entry.created_on, blog.timezone)
-        self.iso_date = timeutil.iso8601(entry.created_on, blog.timezone)
-        self.author = author.name if author else ""
-        self.categories = [category.label for category in categories]
-        self.category = self.categories[0] if self.categories else ""
-        self.accepts_pings = item is not None and not item.is_disabled
-        self.ping_url = ping_url(config, item) if self.accepts_pings else ""
-        self.ping_count = ping_count
-        self.popup_url = "%s?__mode=view&entry_id=%d" % (config.script_url(), entry.id)
-
-    def trackback_rdf(self, page_url=None, comment_wrap=True):
-        """The §7 block; on a page listing several entries, `page_url#000123`."""
-        if not self.accepts_pings:
-            return Markup("")
-        about = "%s#%s" % (page_url, self.basename) if page_url else self.permalink
-        return Markup(rdf_block(about, self.ping_url, self.title, about, self.category,
-                                self.excerpt, self.author, self.iso_date, comment_wrap))
+    def __init__(self, key, template, path, archive=None):
+        self.key = key            # "index:Main Index", "Individual:12", "Category:3", "Monthly:2026-11"
+        self.template = template
+        self.path = path
+        self.archive = archive
 
 
 class Publisher:
@@ -62,76 +36,149 @@ class Publisher:
         self.store = store
         self.config = config
         self.blog = blog
-        self.environment = make_environment(config)
+        self.templates = TemplateSet(config, blog)
+        self.environment = weblog_environment(config, self.templates)
+        self.site = SiteView(store, config, blog)
+        self.now = timeutil.utc_now()
         self.written = []          # paths whose bytes changed
         self.unchanged = 0
+        self.notes_path = os.path.join(config.get("DataSource"), "cache", "pages-blog-%d.json" % blog.id)
+        self.notes = self._load_notes()
 
-    # -- load ---------------------------------------------------------------
+    # -- plan -------------------------------------------------------------------
 
-    def published_entries(self):
-        """Published entries, newest first."""
-        return self.store.find(Entry, blog_id=self.blog.id, status="Publish", order_by="created_on", desc=True)
+    def index_pages(self):
+        return [Page("index:" + t.name, t, os.path.join(self.blog.site_path, t.output))
+                for t in self.templates.of_kind("index")]
 
-    def view(self, entry):
-        author = self.store.get(Author, entry.author_id) if entry.author_id else None
-        categories = [c for c in (self.store.get(Category, cid) for cid in entry.category_ids) if c]
-        item = self.store.trackback_for(entry=entry)
-        count = self.store.count_pings(item.id) if item is not None and not item.is_disabled else 0
-        return EntryView(entry, self.blog, self.config, author, categories, item, count)
+    def archive_pages(self, kind, archives=None):
+        pages = []
+        for template in self.templates.of_kind(kind):
+            for archive in archives if archives is not None else self.site.archives(kind):
+                pages.append(Page(archive_key(archive), template, archive.path, archive))
+        return pages
+
+    def all_pages(self):
+        pages = []
+        for kind in ("Individual", "Category", "Monthly"):
+            pages += self.archive_pages(kind)
+        return pages + self.index_pages()
+
+    def pages_for_keys(self, keys):
+        """The pages with these keys that still exist (an entry may have gone)."""
+        wanted = set(keys)
+        pages = [page for page in self.index_pages() if page.key in wanted]
+        for key in sorted(wanted):
+            kind, _, value = key.partition(":")
+            archive = self.archive_for(kind, value)
+            if archive is not None:
+                pages += self.archive_pages(kind, [archive])
+        return pages
+
+    def archive_for(self, kind, value):
+        site = self.site
+        if kind == "Individual":
+            number = site.position.get(int(value))
+            return ArchiveView(kind, site, entry=site.all_entries[number]) if number is not None else None
+        if kind == "Category":
+            category = site.categories_by_id.get(int(value))
+            if category is None or not site.entries_by_category.get(category.id):
+                return None
+            return ArchiveView(kind, site, category=category)
+        if kind == "Monthly":
+            month = tuple(int(part) for part in value.split("-"))
+            return ArchiveView(kind, site, month=month) if month in site.entries_by_month else None
+        return None
 
     # -- render and write -------------------------------------------------------
 
-    def render(self, template, **context):
-        return self.environment.get_template(template).render(
-            blog=self.blog, cgi_path=self.config.get("CGIPath"),
-            charset=self.config.get("PublishCharset"), **context)
+    def render(self, page):
+        """The page's text; notes what it shows into self.notes."""
+        archive = page.archive
+        listed, pinged = set(), set()
+        self.site.listing_notes, self.site.ping_notes = listed, pinged
+        context = {"site": self.site, "blog": self.blog, "config": self.config, "now": self.now,
+                   "archive": archive, "entry": archive.entry if archive else None,
+                   "category": archive.category if archive else None}
+        if archive is not None and archive.entry is not None:
+            listed.add(archive.entry.id)
+        text = self.environment.get_template(page.template.filename).render(context)
+        self.site.listing_notes = self.site.ping_notes = None
+        self.notes[page.key] = {"entries": sorted(listed), "pings": sorted(pinged)}
+        return text
 
-    def write(self, path, text):
-        if write_atomic(path, text):
-            self.written.append(path)
-        else:
-            self.unchanged += 1
-
-    def index_path(self):
-        return os.path.join(self.blog.site_path, "index.html")
-
-    def entry_path(self, entry):
-        return os.path.join(self.blog.archive_path or self.blog.site_path, "%06d.html" % entry.id)
-
-    def publish_index(self, newest):
-        self.write(self.index_path(), self.render(MAIN_INDEX, entries=[self.view(e) for e in newest],
-                                                  page_url=self.blog.site_url))
-
-    def publish_entry(self, entry, newer=None, older=None):
-        view = self.view(entry)
-        self.write(self.entry_path(entry), self.render(
-            ENTRY_PAGE, entry=view, page_url=view.permalink,
-            newer=self.view(newer) if newer else None, older=self.view(older) if older else None))
+    def publish(self, pages, progress=None):
+        for number, page in enumerate(pages):
+            text = self.render(page)
+            if write_atomic(page.path, text, durable=False):
+                self.written.append(page.path)
+            else:
+                self.unchanged += 1
+            if progress:
+                progress(number + 1, len(pages))
+        self._save_notes()
+        return self
 
     # -- what to rebuild ---------------------------------------------------------
 
     def rebuild_all(self, progress=None):
-        entries = self.published_entries()
-        for number, entry in enumerate(entries):
-            newer = entries[number - 1] if number > 0 else None
-            older = entries[number + 1] if number + 1 < len(entries) else None
-            self.publish_entry(entry, newer, older)
-            if progress:
-                progress(number + 1, len(entries))
-        self.publish_index(entries[:INDEX_SIZE])
-        return self
+        self.notes = {}
+        return self.publish(self.all_pages(), progress)
+
+    def rebuild_pings_of(self, entry_id):
+        """The pages that show this entry's pings or TrackBack count."""
+        keys = [key for key, shown in self.notes.items() if entry_id in shown["pings"]]
+        if not self.notes:   # never fully published: the entry's own pages
+            keys = self.entry_keys(entry_id) + [page.key for page in self.index_pages()]
+        return self.publish(self.pages_for_keys(keys))
 
     def rebuild_entry(self, entry_id):
-        """The pages that show this entry: its own page, and the main index (which
-        it may have just joined or left; an unchanged index is not rewritten)."""
-        entries = self.published_entries()
-        ids = [entry.id for entry in entries]
-        if entry_id in ids:
-            number = ids.index(entry_id)
-            self.publish_entry(entries[number], entries[number - 1] if number > 0 else None,
-                               entries[number + 1] if number + 1 < len(entries) else None)
-        self.publish_index(entries[:INDEX_SIZE])
-        return self
+        """After an edit: every page that listed the entry or may list it now (its
+        archives, the indexes, its neighbours); unchanged output is not written."""
+        keys = set(key for key, shown in self.notes.items() if entry_id in shown["entries"])
+        keys.update(self.entry_keys(entry_id))
+        keys.update(page.key for page in self.index_pages())
+        entry = self.site_entry(entry_id)
+        if entry is not None:
+            for neighbour in (entry.previous, entry.next):
+                if neighbour is not None:
+                    keys.add("Individual:%d" % neighbour.id)
+        return self.publish(self.pages_for_keys(keys))
+
+    def site_entry(self, entry_id):
+        number = self.site.position.get(entry_id)
+        return self.site.all_entries[number] if number is not None else None
+
+    def entry_keys(self, entry_id):
+        """The archive pages an entry belongs to."""
+        entry = self.site_entry(entry_id)
+        if entry is None:
+            return []
+        keys = ["Individual:%d" % entry_id, "Monthly:%04d-%02d" % self.site.local_month(entry.created_on)]
+        return keys + ["Category:%d" % category_id for category_id in entry.category_ids]
+
+    # -- notes --------------------------------------------------------------------
+
+    def _load_notes(self):
+        try:
+            with open(self.notes_path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return {}
+
+    def _save_notes(self):
+        try:
+            write_atomic(self.notes_path, json.dumps(self.notes, separators=(",", ":")), durable=False)
+        except OSError:
+            pass  # without notes the next incremental rebuild does a little more
+
+
+def archive_key(archive):
+    if archive.kind == "Individual":
+        return "Individual:%d" % archive.entry.id
+    if archive.kind == "Category":
+        return "Category:%d" % archive.category.id
+    return "Monthly:%04d-%02d" % archive.month
 
 
 @contextmanager

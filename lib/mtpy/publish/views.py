@@ -64,9 +64,9 @@ class CategoryView:
         item = site.items_by_category.get(category.id)
         self.accepts_pings = item is not None and not item.is_disabled
         self.trackback_id = item.id if item is not None else None
+        # The public ping URL never carries the passphrase (reference §1): only
+        # the owner's screens show the protected form.
         self.ping_url = site.ping_url(item) if self.accepts_pings else ""
-        if self.accepts_pings and category.passphrase:
-            self.ping_url += "/" + category.passphrase
 
     @property
     def entries(self):
@@ -211,7 +211,9 @@ class SiteView:
             for category_id in entry.category_ids:
                 self.entries_by_category.setdefault(category_id, []).append(entry)
             self.entries_by_month.setdefault(self.local_month(entry.created_on), []).append(entry)
-        self.ping_notes = None     # set by the rebuild to learn which pages show pings
+        # Set by the rebuild while it renders a page, to learn what the page shows.
+        self.listing_notes = None   # ids of the entries it lists
+        self.ping_notes = None      # ids of the entries whose pings or count it shows
 
     # -- lookups ----------------------------------------------------------------
 
@@ -232,7 +234,10 @@ class SiteView:
         number = self.position.get(entry.id)
         if number is None or not 0 <= number + step < len(self.all_entries):
             return None
-        return self.all_entries[number + step]
+        found = self.all_entries[number + step]
+        if self.listing_notes is not None:
+            self.listing_notes.add(found.id)
+        return found
 
     def note_pings(self, entry_id):
         if self.ping_notes is not None:
@@ -263,6 +268,8 @@ class SiteView:
             chosen = chosen[:lastn]
         if sort_order == "ascend":
             chosen = list(reversed(chosen))
+        if self.listing_notes is not None:
+            self.listing_notes.update(entry.id for entry in chosen)
         return chosen
 
     def categories(self):
@@ -285,3 +292,29 @@ class SiteView:
     def blog_pings(self, lastn=None):
         pings = self.store.list_pings(blog_id=self.blog.id, newest_first=bool(lastn), limit=lastn)
         return [PingView(ping, self) for ping in pings]
+
+
+class CategoryListingView:
+    """A category's TrackBack item standing where templates expect an entry, so
+    the one "TrackBack Listing" template lists a category's pings too."""
+
+    def __init__(self, category):
+        self.id = category.id
+        self.title = self.label = category.label
+        self.body = self.excerpt = self.auto_excerpt = category.description
+        self.extended = ""
+        self.permalink = category.archive_url
+        self.basename = category.basename
+        self.accepts_pings = category.accepts_pings
+        self.ping_url = category.ping_url
+        self.trackback_id = category.trackback_id
+        self.category = category
+        self.categories = [category]
+        self._pings = category.pings
+
+    @property
+    def ping_count(self):
+        return len(self._pings())
+
+    def pings(self):
+        return self._pings()

@@ -73,7 +73,7 @@ def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
             envelope.write_feed(store, blog, item)
         job_ids = []
         if item.entry_id is not None:   # its pages show the new TrackBack count
-            job_ids.append(store.enqueue("rebuild_entry", {"entry_id": item.entry_id}).id)
+            job_ids.append(store.enqueue("republish_pings", {"entry_id": item.entry_id}).id)
         if blog.email_new_pings:
             job_ids.append(store.enqueue("notify_ping", {"ping_id": ping.id}).id)
     return ping, job_ids

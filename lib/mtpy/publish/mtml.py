@@ -1,0 +1,828 @@
+"""Movable Type 2.x template tags, translated to Jinja2 source.
+
+`translate(source, template_name)` runs once per template (the caller caches
+the result); the output renders on an environment prepared by
+`mtpy.publish.tags.install`, with autoescape off, trim_blocks and lstrip_blocks
+off (MT outputs values raw and keeps the template's whitespace as written).
+
+How:
+1. scan: MT tags (`<$MTName a="v"$>`, `<MTName a="v">`, `</MTName>`, names
+   case-insensitive, `mt:` accepted) are found with a regular expression. Other
+   text, Jinja included, is kept as it is; Jinja comments and `{% raw %}` blocks
+   are skipped whole.
+2. parse: the tags become a tree (a container holds its body and, for
+   conditionals, an <MTElse> branch), so nesting mistakes and bad attributes are
+   reported with the tag, the template and the line.
+3. generate: each tag becomes a Jinja expression or statement. Which entry,
+   category, archive, ping or calendar day a tag means is known from where it
+   sits (the innermost tag that sets it), so the output is plain attribute access
+   and filters: no per-tag dispatch at render time, which a rebuild of thousands
+   of pages would pay for on every tag.
+
+Variables the pipeline passes to every render: site, blog, config, now, archive,
+entry, category, and the function mt_template_name(module=None, file=None).
+"""
+
+import bisect
+import re
+
+from mtpy.publish.tags import DATE_CODES, DEFAULT_DATE_FORMAT, DEFAULT_LANGUAGE, VERSION
+
+
+class MTTemplateError(ValueError):
+    """A template MT would not have built; the message names the tag, the
+    template and the line."""
+
+
+FUNCTION, CONTAINER, CONDITIONAL, ELSE = "function", "container", "conditional", "else"
+
+# How a function tag's value may be shown: "html" is the author's own (raw unless
+# attributes ask otherwise); "text" and "url" come from strangers (pings) and are
+# always shown as escaped plain text.
+HTML, TEXT, URL = "html", "text", "url"
+
+
+class Tag:
+    __slots__ = ("name", "kind", "build", "attributes", "value", "nothing")
+
+    def __init__(self, name, kind, build=None, attributes=None, value=HTML, nothing=None):
+        self.name = name                  # as MT spelled it, without "MT"
+        self.kind = kind
+        self.build = build                # (generator, node, scope) -> Jinja text
+        self.attributes = attributes or {}  # name -> validator (raises ValueError)
+        self.value = value
+        self.nothing = nothing            # (topic, reason, output) of tags mtpy lacks
+
+    def display(self):
+        if self.kind == FUNCTION:
+            return "<$MT%s$>" % self.name
+        return "<MT%s>" % self.name
+
+
+TAGS = {}
+
+
+def _register(tag):
+    TAGS[tag.name.lower()] = tag
+    return tag
+
+
+# -- attribute values ------------------------------------------------------------------
+
+def _number(value):
+    if not re.match(r"^\s*\d+\s*$", value):
+        raise ValueError("must be a whole number")
+    return int(value)
+
+
+def _flag(value):
+    if value.strip() not in ("0", "1"):
+        raise ValueError('must be "0" or "1"')
+    return value.strip() == "1"
+
+
+def _text(value):
+    return value
+
+
+def _choice(*allowed):
+    def check(value):
+        for choice in allowed:
+            if value.strip().lower() == choice.lower():
+                return choice
+        raise ValueError("must be one of: %s" % ", ".join(allowed))
+    return check
+
+
+def _date_format(value):
+    for code in re.findall(r"%(.?)", value):
+        if code not in DATE_CODES:
+            raise ValueError("has an unknown date code %%%s (known: %s)"
+                             % (code, " ".join("%" + c for c in sorted(DATE_CODES))))
+    return value
+
+
+def _month(value):
+    value = value.strip().lower()
+    if value in ("this", "last"):
+        return value
+    if re.match(r"^\d{6}$", value) and 1 <= int(value[4:]) <= 12:
+        return value
+    raise ValueError('must be "this", "last" or a month as YYYYMM')
+
+
+def _sanitize(value):
+    value = value.strip()
+    if value == "0":
+        return None
+    if value != "1" and not re.match(r"^[A-Za-z][\w/ ,-]*$", value):
+        raise ValueError('must be "1" or a list of tags such as "a href,b,i,br/"')
+    return value
+
+
+# Attributes every function tag takes, applied in this order: decoding and tag
+# removal first (so trim_to counts visible characters and never cuts a tag or an
+# entity in two), case and padding next, encoding last (so nothing undoes it).
+GLOBAL_ATTRIBUTES = {
+    "decode_html": _flag, "decode_xml": _flag, "remove_html": _flag, "sanitize": _sanitize,
+    "dirify": _flag, "trim_to": _number, "lower_case": _flag, "upper_case": _flag,
+    "strip_linefeeds": _flag, "zero_pad": _number, "space_pad": _number,
+    "encode_html": _flag, "encode_xml": _flag, "encode_js": _flag, "encode_url": _flag,
+}
+_STEPS = (
+    ("decode_html", lambda v: "mt_decode_html"),
+    ("decode_xml", lambda v: "mt_decode_html"),
+    ("remove_html", lambda v: "mt_remove_html"),
+    ("sanitize", lambda v: "mt_sanitize(%s)" % _literal(v)),
+    ("dirify", lambda v: "mt_dirify"),
+    ("trim_to", lambda v: "mt_trim(%d)" % v),
+    ("lower_case", lambda v: "mt_lower"),
+    ("upper_case", lambda v: "mt_upper"),
+    ("strip_linefeeds", lambda v: "mt_strip_linefeeds"),
+    ("zero_pad", lambda v: "mt_zero_pad(%d)" % v),
+    ("space_pad", lambda v: "mt_space_pad(%d)" % v),
+    ("encode_html", lambda v: "mt_encode_html"),
+    ("encode_xml", lambda v: "mt_encode_xml"),
+    ("encode_js", lambda v: "mt_encode_js"),
+    ("encode_url", lambda v: "mt_encode_url"),
+)
+# On ping fields these cannot be honoured as asked: the value is already plain
+# text, and it is always escaped at the end (decode_html must not undo that).
+_FIXED_FOR_STRANGERS = frozenset(("decode_html", "decode_xml", "remove_html", "sanitize",
+                                  "encode_html", "encode_xml", "encode_js", "encode_url"))
+
+
+def _literal(value):
+    """A Python value as a Jinja literal (Python's repr is valid Jinja syntax
+    for str, int and bool, and Jinja's lexer reads "}}" inside a string)."""
+    return repr(value)
+
+
+def _post_process(expression, value_kind, attributes):
+    steps = []
+    if value_kind == HTML:
+        steps = [step(attributes[name]) for name, step in _STEPS if attributes.get(name)]
+    else:
+        steps.append("mt_plain" if value_kind == TEXT else "mt_ping_url")
+        steps += [step(attributes[name]) for name, step in _STEPS
+                  if attributes.get(name) and name not in _FIXED_FOR_STRANGERS]
+        if attributes.get("encode_url"):
+            steps.append("mt_encode_url")    # percent-encoding leaves nothing to escape
+        else:
+            steps.append("mt_encode_html")
+            if attributes.get("encode_js"):
+                steps.append("mt_encode_js")
+    return "|".join([expression] + steps)
+
+
+# -- where a tag sits -------------------------------------------------------------------
+
+class Loop:
+    """A loop a tag sits in; `saved` names the Jinja loop object when a tag
+    inside (a header, a date header) needs it from within nested loops."""
+
+    def __init__(self, kind, var):
+        self.kind = kind
+        self.var = var
+        self.saved = None
+
+
+class Scope:
+    """What the tags at one place of the template refer to, as Jinja expressions."""
+
+    def __init__(self):
+        self.entry = "(entry or mt_none)"      # the page's entry, maybe None
+        self.entry_bound = False               # True inside a loop that sets it
+        self.category = "(category or mt_none)"
+        self.category_bound = False
+        self.archive = "(archive or mt_none)"
+        self.ping = None
+        self.sent_url = None
+        self.cell = None
+        self.source = None                     # entries a nested <MTEntries> lists
+        self.ping_owner = None                 # ("entry"|"category", expression)
+        self.loops = ()
+
+    def but(self, **changes):
+        scope = Scope.__new__(Scope)
+        scope.__dict__.update(self.__dict__)
+        scope.__dict__.update(changes)
+        return scope
+
+    def loop(self, kind):
+        for loop in reversed(self.loops):
+            if loop.kind == kind:
+                return loop
+        return None
+
+
+# -- the tree -----------------------------------------------------------------------------
+
+class Node:
+    __slots__ = ("tag", "attributes", "line", "body", "else_body", "in_else")
+
+    def __init__(self, tag, attributes, line):
+        self.tag = tag
+        self.attributes = attributes
+        self.line = line
+        self.body = []
+        self.else_body = None
+        self.in_else = False              # adding to the MTElse branch
+
+    def target(self):
+        return self.else_body if self.in_else else self.body
+
+
+_SCAN = re.compile(r"""
+    (?P<skip> \{\#.*?\#\}
+            | \{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\} )
+  | <(?P<close>/)?(?P<dollar>\$)?(?P<prefix>mt:?)(?P<name>\w+)
+""", re.I | re.S | re.X)
+_ATTRIBUTE = re.compile(r"""\s+([A-Za-z_][\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+?)(?=\s|/?\$?>))""")
+_OPEN_END = re.compile(r"\s*(/)?\s*(\$)?>")
+_CLOSE_END = re.compile(r"\s*>")
+
+
+class Parser:
+    def __init__(self, source, template_name):
+        self.source = source
+        self.template_name = template_name
+        self.newlines = [match.start() for match in re.finditer("\n", source)]
+        self.root = Node(None, {}, 1)
+        self.stack = [self.root]
+        self.warnings = []
+        self.warned = set()
+
+    def line(self, position):
+        return bisect.bisect_right(self.newlines, position) + 1
+
+    def error(self, line, message):
+        return MTTemplateError("%s line %d: %s" % (self.template_name, line, message))
+
+    def text(self, chunk):
+        if chunk:
+            self.stack[-1].target().append(chunk)
+
+    def parse(self):
+        position = 0
+        while True:
+            match = _SCAN.search(self.source, position)
+            if match is None:
+                break
+            self.text(self.source[position:match.start()])
+            if match.group("skip"):
+                self.text(match.group(0))
+                position = match.end()
+            else:
+                position = self.tag(match)
+        self.text(self.source[position:])
+        if len(self.stack) > 1:
+            node = self.stack[-1]
+            raise self.error(node.line, "<MT%s> is not closed (no </MT%s>)" % (node.tag.name, node.tag.name))
+        return self.root.body
+
+    # -- one tag -------------------------------------------------------------------------
+
+    def tag(self, match):
+        """Handle the tag starting at `match`; returns where scanning goes on."""
+        line = self.line(match.start())
+        written = "MT" + match.group("name")
+        tag = TAGS.get(match.group("name").lower())
+        # MathML's <mtable>, <mtr>, <mtd>, <mtext> start like MT tags: an unknown
+        # name is only an error when it is written the way MT tags are.
+        strict = bool(match.group("dollar") or ":" in match.group("prefix")
+                      or match.group("prefix") == "MT")
+        if tag is None and not strict:
+            self.text(match.group(0))
+            return match.end()
+        if match.group("close"):
+            end = _CLOSE_END.match(self.source, match.end())
+            if end is None:
+                raise self.error(line, "malformed closing tag </%s: expected >" % written)
+            if tag is None:
+                raise self.error(line, "unknown tag </%s>" % written)
+            self.close(tag, line)
+            return end.end()
+        attributes, position = self.attributes(match.end())
+        end = _OPEN_END.match(self.source, position)
+        if end is None:
+            raise self.error(line, "malformed tag <%s: expected attributes like "
+                             'name="value", then > or $>' % written)
+        if tag is None:
+            raise self.error(line, "unknown tag <%s>" % written)
+        as_function = bool(match.group("dollar") or end.group(1) or end.group(2))
+        self.open(tag, self.check_attributes(tag, attributes, line), line, as_function)
+        return end.end()
+
+    def attributes(self, position):
+        found = []
+        while True:
+            match = _ATTRIBUTE.match(self.source, position)
+            if match is None:
+                return found, position
+            value = next(group for group in match.groups()[1:] if group is not None)
+            found.append((match.group(1).lower(), value))
+            position = match.end()
+
+    def check_attributes(self, tag, attributes, line):
+        checked = {}
+        for name, value in attributes:
+            check = tag.attributes.get(name)
+            if check is None and tag.kind == FUNCTION:
+                check = GLOBAL_ATTRIBUTES.get(name)
+            if check is None:
+                continue  # MT ignored attributes a tag does not know
+            try:
+                checked[name] = check(value)
+            except ValueError as error:
+                raise self.error(line, '<MT%s %s="%s">: %s %s' % (tag.name, name, value, name, error))
+        return checked
+
+    def open(self, tag, attributes, line, as_function):
+        if tag.nothing is not None and tag.name.lower() not in self.warned:
+            self.warned.add(tag.name.lower())
+            topic, reason, output = tag.nothing
+            self.warnings.append("%s line %d: %s (%s) renders %s: %s" % (
+                self.template_name, line, tag.display(), topic,
+                "nothing" if output == "" else output, reason))
+        if tag.kind == ELSE:
+            return self.start_else(line)
+        if tag.kind == FUNCTION:
+            self.stack[-1].target().append(Node(tag, attributes, line))
+            return
+        if as_function:
+            raise self.error(line, "<MT%s> is a container tag: write <MT%s>...</MT%s>, not <$MT%s$>"
+                             % ((tag.name,) * 4))
+        node = Node(tag, attributes, line)
+        self.stack[-1].target().append(node)
+        self.stack.append(node)
+
+    def start_else(self, line):
+        node = self.stack[-1]
+        if node.tag is None:
+            raise self.error(line, "<MTElse> outside a conditional tag (<MTEntryIfExtended> and the like)")
+        if node.tag.kind != CONDITIONAL:
+            raise self.error(line, "<MTElse> inside <MT%s>, which is not a conditional tag" % node.tag.name)
+        if node.else_body is not None:
+            raise self.error(line, "a second <MTElse> in <MT%s> of line %d" % (node.tag.name, node.line))
+        node.else_body = []
+        node.in_else = True
+
+    def close(self, tag, line):
+        node = self.stack[-1]
+        if tag.kind == FUNCTION:
+            raise self.error(line, "<$MT%s$> is a function tag: it has no closing </MT%s>" % (tag.name, tag.name))
+        if tag.kind == ELSE:
+            if node.tag is None or not node.in_else:
+                raise self.error(line, "</MTElse> without <MTElse>")
+            node.in_else = False          # MT 3 style: what follows is the true branch again
+            return
+        if node.tag is tag:
+            self.stack.pop()
+            return
+        opened = [each for each in self.stack[1:] if each.tag is tag]
+        if not opened:
+            raise self.error(line, "</MT%s> has no opening <MT%s>" % (tag.name, tag.name))
+        raise self.error(line, "</MT%s> closes <MT%s> of line %d, but <MT%s> of line %d is still open"
+                         % (tag.name, tag.name, opened[-1].line, node.tag.name, node.line))
+
+
+# -- generation -----------------------------------------------------------------------------
+
+class Generator:
+    def __init__(self, template_name):
+        self.template_name = template_name
+        self.count = 0
+
+    def name(self, prefix):
+        self.count += 1
+        return "_mt%s%d" % (prefix, self.count)
+
+    def error(self, node, message):
+        return MTTemplateError("%s line %d: %s" % (self.template_name, node.line, message))
+
+    def nodes(self, nodes, scope):
+        return "".join(node if isinstance(node, str) else self.node(node, scope) for node in nodes)
+
+    def node(self, node, scope):
+        tag = node.tag
+        if tag.nothing is not None:
+            return self.nothing(node, scope)
+        if tag.kind == FUNCTION:
+            code = tag.build(self, node, scope)
+            if code.startswith("{%"):      # a statement (MTInclude)
+                return code
+            return "{{ %s }}" % _post_process(code, tag.value, node.attributes)
+        if tag.kind == CONDITIONAL:
+            code = "{%% if %s %%}%s" % (tag.build(self, node, scope), self.nodes(node.body, scope))
+            if node.else_body is not None:
+                code += "{% else %}" + self.nodes(node.else_body, scope)
+            return code + "{% endif %}"
+        return tag.build(self, node, scope)
+
+    def nothing(self, node, scope):
+        """Comment and search tags: counts are 0, conditionals false (their
+        MTElse branch shows), the rest shows nothing."""
+        if node.tag.kind == CONDITIONAL:
+            return self.nodes(node.else_body or [], scope)
+        return node.tag.nothing[2] if node.tag.kind == FUNCTION else ""
+
+    def loop(self, node, scope, kind, var, iterable, inner, condition=None):
+        """A for loop over `iterable` whose body sees `inner` (a Scope)."""
+        frame = Loop(kind, var)
+        body = self.nodes(node.body, inner.but(loops=scope.loops + (frame,)))
+        head = "{%% for %s in %s%s %%}" % (var, iterable, " if " + condition if condition else "")
+        if frame.saved:
+            head += "{%% set %s = loop %%}" % frame.saved
+        glue = node.attributes.get("glue")
+        if glue:
+            head += "{%% if not loop.first %%}{{ %s }}{%% endif %%}" % _literal(glue)
+        return head + body + "{% endfor %}"
+
+    def loop_object(self, node, scope, kind, container):
+        frame = scope.loop(kind)
+        if frame is None:
+            raise self.error(node, "<MT%s> used outside <MT%s>" % (node.tag.name, container))
+        if frame.saved is None:
+            frame.saved = self.name("l")
+        return frame
+
+    def need(self, node, value, container):
+        if value is None:
+            raise self.error(node, "%s used outside <MT%s>" % (node.tag.display(), container))
+        return value
+
+
+# -- tag definitions --------------------------------------------------------------------------
+
+def function(name, build, value=HTML, **attributes):
+    return _register(Tag(name, FUNCTION, build, attributes, value))
+
+
+def container(name, build, **attributes):
+    return _register(Tag(name, CONTAINER, build, attributes))
+
+
+def conditional(name, build, **attributes):
+    return _register(Tag(name, CONDITIONAL, build, attributes))
+
+
+def _of(context, field):
+    """A tag showing one field of the entry/category/archive in context."""
+    return lambda g, node, scope: "%s.%s" % (getattr(scope, context), field)
+
+
+def _date(stored, timezone):
+    """A date tag: `stored` and `timezone` are fields of the thing in context."""
+    def build(g, node, scope):
+        thing = stored(g, node, scope)
+        fmt = node.attributes.get("format", DEFAULT_DATE_FORMAT)
+        return "%s.created_on|mt_date(%s.%s, %s)" % (thing, thing, timezone, _literal(fmt))
+    return build
+
+
+_register(Tag("Else", ELSE))
+
+# Entries ---------------------------------------------------------------------------------------
+
+ENTRIES_ATTRIBUTES = dict(lastn=_number, offset=_number, days=_number, category=_text, author=_text,
+                          sort_order=_choice("ascend", "descend"), glue=_text)
+
+
+def _entries(g, node, scope):
+    var = g.name("e")
+    arguments = ["site", "archive", scope.source or "None", "now"]
+    for name in ("lastn", "offset", "days", "category", "author", "sort_order"):
+        if name in node.attributes:
+            arguments.append("%s=%s" % (name, _literal(node.attributes[name])))
+    inner = scope.but(entry=var, entry_bound=True, source=None, ping_owner=("entry", var))
+    return g.loop(node, scope, "entries", var, "mt_entries(%s)" % ", ".join(arguments), inner)
+
+
+def _entry_text(field):
+    def build(g, node, scope):
+        convert = node.attributes.get("convert_breaks")
+        value = "%s.%s" % (scope.entry, field)
+        if convert is None:
+            return "%s|mt_entry_text(%s.convert_breaks)" % (value, scope.entry)
+        return value + "|mt_convert_breaks" if convert else value
+    return build
+
+
+def _entry_id(g, node, scope):
+    if node.attributes.get("pad"):
+        return "%s.id|mt_zero_pad(6)" % scope.entry
+    return "%s.id" % scope.entry
+
+
+def _entry_link(g, node, scope):
+    kind = node.attributes.get("archive_type")
+    if kind == "Monthly":
+        return "%s.month.url" % scope.entry
+    if kind == "Category":
+        return "(%s.category or mt_none).archive_url" % scope.entry
+    return "%s.permalink" % scope.entry
+
+
+def _entry_neighbour(field):
+    def build(g, node, scope):
+        var = g.name("e")
+        inner = scope.but(entry=var, entry_bound=True, ping_owner=("entry", var))
+        return "{%% with %s = %s.%s %%}{%% if %s %%}%s{%% endif %%}{%% endwith %%}" % (
+            var, scope.entry, field, var, g.nodes(node.body, inner))
+    return build
+
+
+def _entry_categories(g, node, scope):
+    var = g.name("c")
+    inner = scope.but(category=var, category_bound=True, source=var + ".entries",
+                      ping_owner=("category", var))
+    return g.loop(node, scope, "categories", var, scope.entry + ".categories", inner)
+
+
+def _trackback_data(g, node, scope):
+    wrap = node.attributes.get("comment_wrap", True)
+    return "mt_trackback_rdf(%s, archive, %s)" % (scope.entry, _literal(wrap))
+
+
+def _date_header(footer):
+    def build(g, node, scope):
+        frame = g.loop_object(node, scope, "entries", "Entries")
+        if footer:
+            test = "%s.last or mt_day(%s) != mt_day(%s.nextitem)" % (frame.saved, frame.var, frame.saved)
+        else:
+            test = "%s.first or mt_day(%s) != mt_day(%s.previtem)" % (frame.saved, frame.var, frame.saved)
+        return "{%% if %s %%}%s{%% endif %%}" % (test, g.nodes(node.body, scope))
+    return build
+
+
+def _loop_edge(kind, container_name, last):
+    """MT 3's <MTEntriesHeader>/<MTPingsFooter> and the like."""
+    def build(g, node, scope):
+        frame = g.loop_object(node, scope, kind, container_name)
+        return "{%% if %s.%s %%}%s{%% endif %%}" % (frame.saved, "last" if last else "first",
+                                                   g.nodes(node.body, scope))
+    return build
+
+
+container("Entries", _entries, **ENTRIES_ATTRIBUTES)
+container("DateHeader", _date_header(False))
+container("DateFooter", _date_header(True))
+container("EntriesHeader", _loop_edge("entries", "Entries", False))
+container("EntriesFooter", _loop_edge("entries", "Entries", True))
+function("EntryTitle", _of("entry", "title"))
+function("EntryBody", _entry_text("body"), convert_breaks=_flag)
+function("EntryMore", _entry_text("extended"), convert_breaks=_flag)
+function("EntryExcerpt", _of("entry", "auto_excerpt"))
+function("EntryKeywords", _of("entry", "keywords"))
+function("EntryID", _entry_id, pad=_flag)
+function("EntryBasename", _of("entry", "basename"))
+function("EntryDate", _date(lambda g, node, scope: scope.entry, "timezone"), format=_date_format)
+function("EntryAuthor", _of("entry", "author.name"))
+function("EntryAuthorNickname", _of("entry", "author.name"))
+function("EntryAuthorEmail", _of("entry", "author.email"))
+function("EntryAuthorLink", lambda g, node, scope: "%s.author|mt_author_link" % scope.entry)
+function("EntryLink", _entry_link, archive_type=_choice("Individual", "Monthly", "Category"))
+function("EntryPermalink", _of("entry", "permalink"), archive_type=_text)
+function("EntryCategory", lambda g, node, scope: "(%s.category or mt_none).label" % scope.entry)
+container("EntryCategories", _entry_categories, glue=_text)
+conditional("EntryIfExtended", _of("entry", "extended"))
+conditional("EntryIfAllowPings", _of("entry", "accepts_pings"))
+container("EntryPrevious", _entry_neighbour("previous"))
+container("EntryNext", _entry_neighbour("next"))
+function("EntryTrackbackLink", _of("entry", "ping_url"))
+function("EntryTrackbackID", lambda g, node, scope: "(%s.trackback_id or '')" % scope.entry)
+function("EntryTrackbackCount", _of("entry", "ping_count"))
+function("EntryTrackbackData", _trackback_data, comment_wrap=_flag)
+
+# Pings ------------------------------------------------------------------------------------------
+
+
+def _pings(g, node, scope):
+    var = g.name("p")
+    owner = scope.ping_owner
+    if owner is None:            # the page's entry, else its category, else the weblog
+        arguments = "site, entry, category"
+    elif owner[0] == "entry":
+        arguments = "site, %s, None" % owner[1]
+    else:
+        arguments = "site, None, %s" % owner[1]
+    if "lastn" in node.attributes:
+        arguments += ", lastn=%d" % node.attributes["lastn"]
+    return g.loop(node, scope, "pings", var, "mt_pings(%s)" % arguments, scope.but(ping=var))
+
+
+def _ping(field):
+    return lambda g, node, scope: "%s.%s" % (g.need(node, scope.ping, "Pings"), field)
+
+
+def _pings_sent(g, node, scope):
+    var = g.name("u")
+    return g.loop(node, scope, "sent", var, scope.entry + ".pinged_urls", scope.but(sent_url=var))
+
+
+container("Pings", _pings, lastn=_number, glue=_text)
+container("PingsHeader", _loop_edge("pings", "Pings", False))
+container("PingsFooter", _loop_edge("pings", "Pings", True))
+function("PingID", _ping("id"))
+function("PingTitle", _ping("title"), value=TEXT)
+function("PingExcerpt", _ping("excerpt"), value=TEXT)
+function("PingBlogName", _ping("blog_name"), value=TEXT)
+function("PingIP", _ping("ip"), value=TEXT)
+function("PingURL", _ping("url"), value=URL)
+function("PingDate", _date(lambda g, node, scope: g.need(node, scope.ping, "Pings"), "timezone"),
+         format=_date_format)
+container("PingsSent", _pings_sent, glue=_text)
+function("PingsSentURL", lambda g, node, scope: g.need(node, scope.sent_url, "PingsSent"))
+
+# The weblog ------------------------------------------------------------------------------------------
+
+
+def _constant(expression):
+    return lambda g, node, scope: expression
+
+
+function("BlogName", _constant("blog.name"))
+function("BlogDescription", _constant("blog.description"))
+function("BlogURL", _constant("blog.site_url"))
+function("BlogArchiveURL", _constant("site.archive_base"))
+function("BlogID", _constant("blog.id"))
+function("BlogTimezone", lambda g, node, scope: "blog.timezone|mt_utc_offset(%s)"
+         % _literal(not node.attributes.get("no_colon")), no_colon=_flag)
+function("BlogEntryCount", _constant("site.entries()|length"))
+function("BlogHost", _constant("blog.site_url|mt_url_host"))
+function("BlogRelativeURL", _constant("blog.site_url|mt_url_path"))
+function("CGIPath", _constant("config.get('CGIPath')"))
+function("TrackbackScript", _constant("config.get('TrackbackScript')"))
+function("AdminScript", _constant("config.get('AdminScript')"))
+function("PublishCharset", _constant("config.get('PublishCharset')"))
+function("Date", lambda g, node, scope: "now|mt_date(blog.timezone, %s)"
+         % _literal(node.attributes.get("format", DEFAULT_DATE_FORMAT)), format=_date_format)
+function("Version", _constant(_literal(VERSION)))
+function("DefaultLanguage", _constant(_literal(DEFAULT_LANGUAGE)))
+
+
+def _include(g, node, scope):
+    found = [name for name in ("module", "file") if name in node.attributes]
+    if len(found) != 1:
+        raise g.error(node, '<$MTInclude$> needs module="..." or file="..." (one of them)')
+    code = "{%% include mt_template_name(%s=%s) %%}" % (found[0], _literal(node.attributes[found[0]]))
+    # An included module refers to `entry`/`category`: inside a loop, the loop's.
+    rebind = []
+    if scope.entry_bound:
+        rebind.append("entry = " + scope.entry)
+    if scope.category_bound:
+        rebind.append("category = " + scope.category)
+    if rebind:
+        code = "{%% with %s %%}%s{%% endwith %%}" % (", ".join(rebind), code)
+    return code
+
+
+function("Include", _include, module=_text, file=_text)
+
+# Categories ----------------------------------------------------------------------------------------------
+
+
+def _categories(g, node, scope):
+    var = g.name("c")
+    inner = scope.but(category=var, category_bound=True, source=var + ".entries",
+                      ping_owner=("category", var))
+    condition = None if node.attributes.get("show_empty") else var + ".entry_count"
+    return g.loop(node, scope, "categories", var, "site.categories()", inner, condition)
+
+
+container("Categories", _categories, show_empty=_flag, glue=_text)
+function("CategoryLabel", _of("category", "label"))
+function("CategoryID", _of("category", "id"))
+function("CategoryDescription", _of("category", "description"))
+function("CategoryArchiveLink", _of("category", "archive_url"))
+function("CategoryCount", _of("category", "entry_count"))
+function("CategoryTrackbackLink", _of("category", "ping_url"))
+function("CategoryTrackbackCount", lambda g, node, scope: "%s.pings()|length" % scope.category)
+conditional("CategoryIfAllowPings", _of("category", "accepts_pings"))
+
+# Archives -------------------------------------------------------------------------------------------------
+
+
+def _archive_list(g, node, scope):
+    var = g.name("a")
+    kind = node.attributes.get("archive_type", "Monthly")
+    arguments = "site, %s" % _literal(kind)
+    if "lastn" in node.attributes:
+        arguments += ", %d" % node.attributes["lastn"]
+    inner = scope.but(archive=var, source=var + ".entries()")
+    return g.loop(node, scope, "archives", var, "mt_archives(%s)" % arguments, inner)
+
+
+def _archive_neighbour(step):
+    def build(g, node, scope):
+        var = g.name("a")
+        inner = scope.but(archive=var, source=var + ".entries()")
+        return "{%% with %s = mt_archive_neighbour(site, %s, %d) %%}{%% if %s %%}%s{%% endif %%}{%% endwith %%}" % (
+            var, scope.archive, step, var, g.nodes(node.body, inner))
+    return build
+
+
+def _archive_date(end):
+    def build(g, node, scope):
+        fmt = node.attributes.get("format", DEFAULT_DATE_FORMAT)
+        return "%s|mt_archive_date(%s, %s)" % (scope.archive, _literal(fmt), _literal(end))
+    return build
+
+
+container("ArchiveList", _archive_list, lastn=_number, glue=_text,
+          archive_type=_choice("Monthly", "Category", "Individual"))
+container("ArchivePrevious", _archive_neighbour(+1))
+container("ArchiveNext", _archive_neighbour(-1))
+function("ArchiveTitle", _of("archive", "title"))
+function("ArchiveLink", _of("archive", "url"))
+function("ArchiveCount", lambda g, node, scope: "%s|mt_archive_count" % scope.archive)
+function("ArchiveDate", _archive_date(False), format=_date_format)
+function("ArchiveDateEnd", _archive_date(True), format=_date_format)
+function("ArchiveCategory", lambda g, node, scope: "(%s.category or mt_none).label" % scope.archive)
+function("ArchiveType", lambda g, node, scope: "(%s.kind or '')" % scope.archive)
+
+# The calendar --------------------------------------------------------------------------------------------
+
+
+def _calendar(g, node, scope):
+    var = g.name("d")
+    month = node.attributes.get("month", "this")
+    inner = scope.but(cell=var, source=var + ".entries")
+    return g.loop(node, scope, "calendar", var, "mt_calendar(site, archive, now, %s)" % _literal(month), inner)
+
+
+def _cell(expression):
+    """A calendar tag: `expression` uses {cell}, the current calendar cell."""
+    return lambda g, node, scope: expression.format(cell=g.need(node, scope.cell, "Calendar"))
+
+
+def _cell_block(expression):
+    def build(g, node, scope):
+        return "{%% if %s %%}%s{%% endif %%}" % (_cell(expression)(g, node, scope), g.nodes(node.body, scope))
+    return build
+
+
+container("Calendar", _calendar, month=_month)
+container("CalendarWeekHeader", _cell_block("{cell}.week_start"))
+container("CalendarWeekFooter", _cell_block("{cell}.week_end"))
+conditional("CalendarIfBlank", _cell("{cell}.blank"))
+conditional("CalendarIfEntries", _cell("{cell}.entries"))
+conditional("CalendarIfNoEntries", _cell("not {cell}.blank and not {cell}.entries"))
+conditional("CalendarIfToday", _cell("{cell}.is_today"))
+function("CalendarDay", _cell("{cell}.day"))
+function("CalendarCellNumber", _cell("{cell}.number"))
+function("CalendarDate", lambda g, node, scope: "%s|mt_cell_date(%s)" % (
+    g.need(node, scope.cell, "Calendar"), _literal(node.attributes.get("format", DEFAULT_DATE_FORMAT))),
+    format=_date_format)
+
+# What mtpy does not have: comments, search, sign-in. Shown as nothing (counts
+# as 0, conditionals as false), listed once in the warnings. ---------------------------------------------
+
+_COMMENTS = ("comments", "mtpy has no comments", "")
+_SEARCH = ("search", "mtpy has no search", "")
+_GOOGLE = ("Google search", "mtpy has no Google search", "")
+_NOTHING = {
+    FUNCTION: {
+        _COMMENTS: ("CommentID", "CommentBody", "CommentAuthor", "CommentAuthorLink",
+                    "CommentAuthorIdentity", "CommentEmail", "CommentURL", "CommentIP", "CommentDate",
+                    "CommentOrderNumber", "CommentEntryID", "CommentFields", "CommentScript",
+                    "CommentPreviewAuthor", "CommentPreviewEmail", "CommentPreviewURL",
+                    "CommentPreviewBody", "CommentPreviewIP", "CommentPreviewDate",
+                    "CommentPreviewState", "CommentPreviewIsStatic", "CommenterName",
+                    "CommenterEmail", "RemoteSignInLink", "RemoteSignOutLink", "SignOnURL",
+                    "TypeKeyToken", "ErrorMessage"),
+        ("comments", "mtpy has no comments", "0"): ("EntryCommentCount", "BlogCommentCount"),
+        _SEARCH: ("SearchScript", "SearchString", "SearchIncludeBlogs", "SearchTemplateID"),
+        ("search", "mtpy has no search", "0"): ("SearchResultCount",),
+        _GOOGLE: ("GoogleSearchResult",),
+        ("author URL", "mtpy's authors have no URL", ""): ("EntryAuthorURL",),
+    },
+    CONTAINER: {
+        _COMMENTS: ("Comments", "CommentsHeader", "CommentsFooter", "CommentEntry"),
+        _SEARCH: ("SearchResults", "NoSearch", "NoSearchResults", "BlogResultHeader",
+                  "BlogResultFooter", "SearchResultsHeader", "SearchResultsFooter"),
+        _GOOGLE: ("GoogleSearch",),
+    },
+    CONDITIONAL: {
+        _COMMENTS: ("EntryIfAllowComments", "EntryIfCommentsOpen", "BlogIfCommentsOpen",
+                    "EntryIfComments", "IfCommentsAllowed", "IfRegistrationRequired",
+                    "IfRegistrationNotRequired", "IfRegistrationAllowed", "IfCommentsModerated",
+                    "IfAllowCommentHTML", "IfCommenterTrusted", "IfNonAnonymousCommenter"),
+        _SEARCH: ("IfStraightSearch", "IfTagSearch"),
+    },
+}
+for _kind, _groups in _NOTHING.items():
+    for _why, _names in _groups.items():
+        for _name in _names:
+            _register(Tag(_name, _kind, nothing=_why))
+
+
+# -- the entry point -------------------------------------------------------------------------------------
+
+
+def translate(source, template_name):
+    """MT 2.x template text -> (Jinja2 source, warnings). Raises MTTemplateError."""
+    parser = Parser(source, template_name)
+    tree = parser.parse()
+    return Generator(template_name).nodes(tree, Scope()), parser.warnings

@@ -1,0 +1,599 @@
+"""The runtime of Movable Type tags: what templates translated by
+`mtpy.publish.mtml` call while they render.
+
+`install(environment)` registers these functions (globals) and filters on a
+jinja2.Environment. Translated templates are rendered with autoescape off, as MT
+output values raw; the filters here do the escaping MT's rules ask for, and ping
+fields (untrusted: sent by anyone) are always shown as escaped plain text.
+
+Rebuilds render thousands of pages from one SiteView, and the sidebars of those
+pages ask the same questions again and again (this month's calendar, the list of
+monthly archives, the same dates in the same format), so those answers are kept
+for as long as the SiteView lives (one load of the store per rebuild).
+"""
+
+import calendar
+import html
+import re
+import weakref
+from datetime import datetime, timedelta
+from functools import lru_cache
+from urllib.parse import quote, urlsplit
+
+from mtpy import text, timeutil
+from mtpy.publish.views import ArchiveView, dirify
+from mtpy.trackback.rdf import rdf_block
+
+VERSION = "2.661-mtpy"
+DEFAULT_LANGUAGE = "en"
+# MT showed the weblog's last N days on the main index; mtpy's blogs have no such
+# setting, so an index's <MTEntries> without lastn/days shows the 15 newest, like
+# the default main index of mtpy.
+INDEX_LASTN = 15
+DEFAULT_DATE_FORMAT = "%B %e, %Y %I:%M %p"
+# MT's GlobalSanitizeSpec: the tags (and their attributes) `sanitize="1"` keeps.
+DEFAULT_SANITIZE = "a href,b,i,br/,p,strong,em,ul,ol,li,blockquote,pre"
+
+
+# -- what stands for a missing entry, category or archive ------------------------
+
+class Nothing:
+    """Stands for the entry, category or archive a page does not have (an entry
+    tag on the main index, outside <MTEntries>): every field is empty, counts are
+    0, lists are empty. Cheaper and kinder than failing the whole rebuild."""
+
+    ping_count = entry_count = 0
+
+    def __getattr__(self, name):
+        if name.startswith("_"):  # never pretend to be a protocol (__html__, ...)
+            raise AttributeError(name)
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self):
+        return 0
+
+    def __bool__(self):
+        return False
+
+    def __str__(self):
+        return ""
+
+
+NOTHING = Nothing()
+
+
+# -- dates ------------------------------------------------------------------------
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _hour12(hour):
+    return hour % 12 or 12
+
+
+def utc_offset(hours, colon=True):
+    """A timezone in hours as MT wrote it: +09:00, -03:30 (+0900 without colon)."""
+    minutes = int(round(float(hours or 0) * 60))
+    sign = "-" if minutes < 0 else "+"
+    minutes = abs(minutes)
+    return "%s%02d%s%02d" % (sign, minutes // 60, ":" if colon else "", minutes % 60)
+
+
+# MT's date codes; %e %k %l are space-padded like MT's (" 5"), which HTML shows
+# as one space anyway.
+_CODES = {
+    "a": lambda d, tz: _WEEKDAYS[d.weekday()][:3],
+    "A": lambda d, tz: _WEEKDAYS[d.weekday()],
+    "b": lambda d, tz: _MONTHS[d.month - 1][:3],
+    "B": lambda d, tz: _MONTHS[d.month - 1],
+    "d": lambda d, tz: "%02d" % d.day,
+    "e": lambda d, tz: "%2d" % d.day,
+    "H": lambda d, tz: "%02d" % d.hour,
+    "I": lambda d, tz: "%02d" % _hour12(d.hour),
+    "j": lambda d, tz: "%03d" % d.timetuple().tm_yday,
+    "k": lambda d, tz: "%2d" % d.hour,
+    "l": lambda d, tz: "%2d" % _hour12(d.hour),
+    "m": lambda d, tz: "%02d" % d.month,
+    "M": lambda d, tz: "%02d" % d.minute,
+    "p": lambda d, tz: "PM" if d.hour >= 12 else "AM",
+    "S": lambda d, tz: "%02d" % d.second,
+    "y": lambda d, tz: "%02d" % (d.year % 100),
+    "Y": lambda d, tz: "%04d" % d.year,
+    "Z": lambda d, tz: utc_offset(tz),
+    "%": lambda d, tz: "%",
+}
+# English forms of MT's language-dependent codes.
+_SHORTHANDS = {"x": "%B %e, %Y", "X": "%I:%M %p"}
+DATE_CODES = frozenset(_CODES) | frozenset(_SHORTHANDS)
+_CODE = re.compile(r"%(.)", re.S)
+
+
+@lru_cache(maxsize=256)
+def _compile_format(fmt):
+    """A format as a tuple of literal strings and code functions."""
+    fmt = _CODE.sub(lambda m: _SHORTHANDS.get(m.group(1), m.group(0)), fmt)
+    parts = []
+    position = 0
+    for match in _CODE.finditer(fmt):
+        parts.append(fmt[position:match.start()])
+        code = _CODES.get(match.group(1))
+        parts.append(code if code else match.group(0))  # mtml rejects unknown codes
+        position = match.end()
+    parts.append(fmt[position:])
+    return tuple(part for part in parts if part != "")
+
+
+def format_local(moment, fmt, timezone=0.0):
+    """Format a local datetime with MT's codes."""
+    return "".join(part if isinstance(part, str) else part(moment, timezone)
+                   for part in _compile_format(fmt))
+
+
+@lru_cache(maxsize=65536)
+def local_time(stored, timezone=0.0):
+    """A stored UTC string as the blog's local datetime (sliced, not strptime'd:
+    rebuilds turn the same few thousand times into dates over and over)."""
+    moment = datetime(int(stored[0:4]), int(stored[5:7]), int(stored[8:10]),
+                      int(stored[11:13]), int(stored[14:16]), int(stored[17:19]))
+    return moment + timedelta(hours=float(timezone or 0))
+
+
+@lru_cache(maxsize=65536)
+def _format_stored(stored, timezone, fmt):
+    return format_local(local_time(stored, timezone), fmt, timezone)
+
+
+def format_date(stored, timezone=0.0, fmt=DEFAULT_DATE_FORMAT):
+    """Filter mt_date: a stored UTC time in the blog's time, MT's codes."""
+    if not stored:
+        return ""
+    return _format_stored(stored, timezone or 0.0, fmt)
+
+
+def local_day(entry):
+    """The blog-local date of an entry, for <MTDateHeader>/<MTDateFooter>."""
+    return local_time(entry.created_on, entry.timezone).date()
+
+
+def _stored_minus_days(stored, days):
+    moment = local_time(stored, 0.0) - timedelta(days=days)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+# -- the global attributes of function tags ----------------------------------------
+
+def _string(value):
+    return value if isinstance(value, str) else str(value)
+
+
+def encode_html(value):
+    return text.escape_html(_string(value))
+
+
+def encode_xml(value):
+    return text.escape_xml(_string(value))
+
+
+_JS = {"\\": "\\\\", "'": "\\x27", '"': "\\x22", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+       "<": "\\x3c", ">": "\\x3e", "&": "\\x26"}
+_JS_SPECIAL = re.compile(r"[\\'\"\n\r\t<>&]")
+
+
+def encode_js(value):
+    """For a JavaScript string literal. Quotes and < > & become \\x escapes (not
+    MT's \\' \\"), so the result is also safe inside an HTML attribute or a
+    <script> element."""
+    return _JS_SPECIAL.sub(lambda m: _JS[m.group(0)], _string(value))
+
+
+def encode_url(value):
+    return quote(_string(value), safe="")
+
+
+def decode_html(value):
+    return html.unescape(_string(value))
+
+
+def remove_html(value):
+    return text.remove_tags(_string(value))
+
+
+def trim(value, length):
+    return _string(value)[:length]
+
+
+def lower(value):
+    return _string(value).lower()
+
+
+def upper(value):
+    return _string(value).upper()
+
+
+def strip_linefeeds(value):
+    return _string(value).replace("\r", "").replace("\n", "")
+
+
+def zero_pad(value, width):
+    value = _string(value)
+    return value.rjust(width, "0") if value else value
+
+
+def space_pad(value, width):
+    return _string(value).rjust(width)
+
+
+def make_dirify(value):
+    return dirify(_string(value))
+
+
+# -- sanitize ----------------------------------------------------------------------
+
+_MARKUP = re.compile(r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>|<", re.S)
+_TAG_ATTRIBUTE = re.compile(r"""([A-Za-z_:][\w:.-]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
+_URL_ATTRIBUTES = frozenset(("href", "src", "cite", "action"))
+_SAFE_SCHEMES = ("http", "https", "mailto")
+
+
+@lru_cache(maxsize=64)
+def sanitize_spec(spec):
+    """'a href,b,br/' -> {"a": ({"href"}, False), "b": (set(), False), "br": (set(), True)}."""
+    allowed = {}
+    for item in spec.split(","):
+        words = item.split()
+        if not words:
+            continue
+        name = words[0].lower()
+        empty = name.endswith("/")
+        allowed[name.rstrip("/")] = (frozenset(word.lower() for word in words[1:]), empty)
+    return allowed
+
+
+def safe_link(url):
+    """A URL fit for href: http(s)/mailto or relative; '' otherwise (javascript:)."""
+    squeezed = re.sub(r"[\x00-\x20]", "", html.unescape(url)).lower()
+    scheme = re.match(r"([a-z][a-z0-9+.-]*):", squeezed)
+    return url if scheme is None or scheme.group(1) in _SAFE_SCHEMES else ""
+
+
+def _sanitized_tag(match, allowed):
+    if match.group(2) is None:  # a comment goes, a lone "<" is shown as text
+        return "&lt;" if match.group(0) == "<" else ""
+    name = match.group(2).lower()
+    if name not in allowed:
+        return ""
+    if match.group(1):
+        return "</%s>" % name
+    names, empty = allowed[name]
+    kept = []
+    for attribute, raw in _TAG_ATTRIBUTE.findall(match.group(3)):
+        attribute = attribute.lower()
+        value = html.unescape(raw[1:-1] if raw[:1] in "\"'" else raw)
+        if attribute not in names or (attribute in _URL_ATTRIBUTES and not safe_link(value)):
+            continue
+        kept.append(' %s="%s"' % (attribute, text.escape_html(value)))
+    return "<%s%s%s>" % (name, "".join(kept), " /" if empty else "")
+
+
+def sanitize(value, spec):
+    """Keep only the allowed tags and attributes (spec "1": MT's default set)."""
+    allowed = sanitize_spec(DEFAULT_SANITIZE if spec in ("1", True) else spec)
+    return _MARKUP.sub(lambda match: _sanitized_tag(match, allowed), _string(value))
+
+
+# -- entries' text ------------------------------------------------------------------
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+_BLOCK_START = re.compile(
+    r"<(?:!--|/?(?:p|div|h[1-6]|ul|ol|li|dl|dt|dd|pre|blockquote|table|thead|tbody|tfoot|tr|td|th|"
+    r"form|fieldset|hr|address|center|noscript|script|style|object|iframe|section|article|aside|"
+    r"header|footer|nav|figure|figcaption|hgroup|menu)\b)", re.I)
+
+
+def convert_breaks(value):
+    """MT's "Convert Line Breaks": blank lines separate paragraphs, each wrapped
+    in <p> unless it starts with a block-level tag; other newlines become <br />."""
+    body = _string(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not body:
+        return ""
+    paragraphs = []
+    for paragraph in _PARAGRAPH_BREAK.split(body):
+        if _BLOCK_START.match(paragraph):
+            paragraphs.append(paragraph)
+        else:
+            paragraphs.append("<p>%s</p>" % paragraph.replace("\n", "<br />\n"))
+    return "\n\n".join(paragraphs)
+
+
+def entry_text(value, convert):
+    """MTEntryBody/MTEntryMore without convert_breaks: the entry's own setting."""
+    if convert in ("1", "__default__", True, 1):
+        return convert_breaks(value)
+    return _string(value)
+
+
+def author_link(author):
+    """MTEntryAuthorLink: the name, linked to a mailto: when there is an e-mail."""
+    if not author or not author.name:
+        return ""
+    if author.email:
+        return '<a href="mailto:%s">%s</a>' % (text.escape_html(author.email), author.name)
+    return author.name
+
+
+# -- untrusted ping fields ----------------------------------------------------------
+
+def plain(value):
+    """What a reader of a ping field should see, before escaping: tags removed,
+    character references decoded (reference §2)."""
+    return text.plain_text(_string(value))
+
+
+def ping_url(value):
+    """A ping's source URL as plain text, kept only when it is http(s)."""
+    url = plain(value).strip()
+    return url if url.lower().startswith(("http://", "https://")) else ""
+
+
+# -- weblog-wide values ---------------------------------------------------------------
+
+def url_host(url):
+    return urlsplit(_string(url)).netloc
+
+
+def url_path(url):
+    return urlsplit(_string(url)).path or "/"
+
+
+# -- collections ---------------------------------------------------------------------
+
+_SITE_CACHES = weakref.WeakKeyDictionary()
+
+
+def _cache(site):
+    """Answers kept for the life of one SiteView (one rebuild). A stand-in site
+    that cannot be weakly referenced (a SimpleNamespace in a test) gets none."""
+    try:
+        return _SITE_CACHES.setdefault(site, {})
+    except TypeError:
+        return {}
+
+
+def _category_named(site, label):
+    cache = _cache(site)
+    labels = cache.get("labels")
+    if labels is None:
+        labels = cache["labels"] = {category.label: category for category in site.categories()}
+    return labels.get(label)
+
+
+# Pages that list their archive's entries. An entry's own page is not one: MT gave
+# it the entry only, so <MTEntries> there (a sidebar's) lists the weblog's.
+_LISTING_KINDS = ("Category", "Monthly")
+
+
+def entries(site, archive, source, now, lastn=None, offset=0, days=None, category=None,
+            author=None, sort_order=None):
+    """<MTEntries>. `source` is the list a surrounding tag gives (a category's,
+    an archive's, a calendar day's entries); without one, a category or monthly
+    page's entries, else the weblog's. category/author/days always select from the
+    weblog."""
+    blog_wide = category is not None or author is not None or days is not None
+    if source is not None and not blog_wide:
+        chosen = source
+    elif not blog_wide and archive is not None and archive.kind in _LISTING_KINDS:
+        chosen = archive.entries()
+    elif category is not None:
+        found = _category_named(site, category)
+        chosen = site.entries(category=found) if found is not None else []
+    else:
+        chosen = site.entries()
+        if not lastn and not blog_wide:   # MT took lastn="0" as no lastn
+            lastn = INDEX_LASTN
+    if author is not None:
+        chosen = [entry for entry in chosen if entry.author.name == author]
+    if days is not None and now:
+        since = _stored_minus_days(now, days)
+        chosen = [entry for entry in chosen if entry.created_on >= since]
+    if offset:
+        chosen = chosen[offset:]
+    if lastn:
+        chosen = chosen[:lastn]
+    if sort_order is not None:
+        chosen = sorted(chosen, key=lambda entry: entry.created_on, reverse=sort_order == "descend")
+    return chosen
+
+
+def pings(site, entry, category, lastn=None):
+    """<MTPings>: the entry's, else the category's, else the weblog's; oldest
+    first, or with lastn the N newest, newest first."""
+    if entry:
+        found = entry.pings()
+    elif category:
+        found = category.pings()
+    else:
+        return site.blog_pings(lastn) if lastn else site.blog_pings()
+    return found[::-1][:lastn] if lastn else found
+
+
+def archives(site, kind, lastn=None):
+    """<MTArchiveList>: the archive pages of a kind, newest first."""
+    cache = _cache(site)
+    key = ("archives", kind)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = site.archives(kind)
+    return found[:lastn] if lastn else found
+
+
+_COUNTS = weakref.WeakKeyDictionary()
+
+
+def archive_count(archive):
+    if not archive:
+        return 0
+    try:
+        count = _COUNTS.get(archive)
+        if count is None:
+            count = _COUNTS[archive] = len(archive.entries())
+        return count
+    except TypeError:             # a stand-in that cannot be weakly referenced
+        return len(archive.entries())
+
+
+def archive_date(archive, fmt=DEFAULT_DATE_FORMAT, end=False):
+    """MTArchiveDate / MTArchiveDateEnd: the first (last) moment of the period."""
+    if not archive:
+        return ""
+    timezone = archive.site.blog.timezone
+    if archive.kind == "Monthly":
+        year, month = archive.month
+        if end:
+            moment = datetime(year, month, calendar.monthrange(year, month)[1], 23, 59, 59)
+        else:
+            moment = datetime(year, month, 1)
+        return format_local(moment, fmt, timezone)
+    if archive.kind == "Individual":
+        return format_date(archive.entry.created_on, timezone, fmt)
+    return ""
+
+
+def archive_neighbour(site, archive, step):
+    """The next older (step +1) or newer (-1) archive of the same kind, or None."""
+    if not archive:
+        return None
+    if archive.kind == "Monthly":
+        months = [each.month for each in archives(site, "Monthly")]
+        if archive.month not in months:
+            return None
+        number = months.index(archive.month) + step
+        return archives(site, "Monthly")[number] if 0 <= number < len(months) else None
+    if archive.kind == "Individual":
+        entry = archive.entry.previous if step > 0 else archive.entry.next
+        return ArchiveView("Individual", site, entry=entry) if entry is not None else None
+    return None
+
+
+# -- the calendar ----------------------------------------------------------------------
+
+class CalendarCell:
+    """One day (or blank) of <MTCalendar>, weeks from Sunday to Saturday."""
+
+    __slots__ = ("number", "day", "date", "timezone", "entries", "blank", "is_today",
+                 "week_start", "week_end")
+
+    def __init__(self, number, day, date, timezone, entries, is_today):
+        self.number = number                    # 1-based cell number
+        self.day = day if date else ""
+        self.date = date                        # local datetime, None when blank
+        self.timezone = timezone
+        self.entries = entries                  # the day's entries, oldest first
+        self.blank = date is None
+        self.is_today = is_today
+        self.week_start = number % 7 == 1
+        self.week_end = number % 7 == 0
+
+
+def _calendar_month(site, archive, now, month):
+    timezone = site.blog.timezone
+    if month == "this" and archive is not None and archive.kind == "Monthly":
+        return archive.month
+    current = local_time(now, timezone)
+    if month == "this":
+        return current.year, current.month
+    if month == "last":
+        return (current.year - 1, 12) if current.month == 1 else (current.year, current.month - 1)
+    return int(month[:4]), int(month[4:6])
+
+
+def calendar_cells(site, archive, now, month="this"):
+    """<MTCalendar>: the cells of the month (this / last / YYYYMM)."""
+    now = now or timeutil.utc_now()
+    timezone = site.blog.timezone
+    year, number = _calendar_month(site, archive, now, month)
+    today = local_time(now, timezone).date()
+    key = ("calendar", year, number, today)
+    cache = _cache(site)
+    cells = cache.get(key)
+    if cells is None:
+        cells = cache[key] = _build_cells(site, year, number, today)
+    return cells
+
+
+def _build_cells(site, year, month, today):
+    timezone = site.blog.timezone
+    by_day = {}
+    for entry in reversed(site.entries(month=(year, month))):   # oldest first
+        by_day.setdefault(local_time(entry.created_on, entry.timezone).day, []).append(entry)
+    first_weekday, length = calendar.monthrange(year, month)    # Monday is 0
+    lead = (first_weekday + 1) % 7                              # Sunday-first weeks
+    total = -(-(lead + length) // 7) * 7
+    cells = []
+    for number in range(1, total + 1):
+        day = number - lead
+        date = datetime(year, month, day) if 1 <= day <= length else None
+        cells.append(CalendarCell(number, day, date, timezone, by_day.get(day, []) if date else [],
+                                  date is not None and date.date() == today))
+    return cells
+
+
+def cell_date(cell, fmt=DEFAULT_DATE_FORMAT):
+    return format_local(cell.date, fmt, cell.timezone) if cell and cell.date else ""
+
+
+# -- TrackBack ---------------------------------------------------------------------------
+
+
+def trackback_rdf(entry, archive, comment_wrap=True):
+    """<$MTEntryTrackbackData$> (reference §7): nothing unless the entry takes
+    pings; on a category or monthly page the entry is `page#000123`."""
+    if not entry or not entry.accepts_pings:
+        return ""
+    if archive is not None and archive.kind in _LISTING_KINDS:
+        about = "%s#%s" % (archive.url, entry.basename)
+    else:
+        about = entry.permalink
+    category = entry.category
+    return rdf_block(about, entry.ping_url, entry.title, about, category.label if category else "",
+                     entry.auto_excerpt, entry.author.name,
+                     iso8601(entry.created_on, entry.timezone), comment_wrap)
+
+
+def iso8601(stored, timezone):
+    return local_time(stored, timezone).strftime("%Y-%m-%dT%H:%M:%S") + utc_offset(timezone)
+
+
+# -- installation --------------------------------------------------------------------------
+
+FILTERS = {
+    "mt_encode_html": encode_html, "mt_encode_xml": encode_xml, "mt_encode_js": encode_js,
+    "mt_encode_url": encode_url, "mt_decode_html": decode_html, "mt_remove_html": remove_html,
+    "mt_sanitize": sanitize, "mt_dirify": make_dirify, "mt_trim": trim, "mt_lower": lower,
+    "mt_upper": upper, "mt_strip_linefeeds": strip_linefeeds, "mt_zero_pad": zero_pad,
+    "mt_space_pad": space_pad, "mt_convert_breaks": convert_breaks, "mt_entry_text": entry_text,
+    "mt_date": format_date, "mt_plain": plain, "mt_ping_url": ping_url,
+    "mt_utc_offset": utc_offset, "mt_url_host": url_host, "mt_url_path": url_path,
+    "mt_author_link": author_link, "mt_archive_count": archive_count,
+    "mt_archive_date": archive_date, "mt_cell_date": cell_date,
+}
+
+GLOBALS = {
+    "mt_none": NOTHING, "mt_entries": entries, "mt_pings": pings, "mt_archives": archives,
+    "mt_archive_neighbour": archive_neighbour, "mt_calendar": calendar_cells,
+    "mt_trackback_rdf": trackback_rdf, "mt_day": local_day,
+}
+
+
+def install(environment):
+    """Make an environment able to render translated MT templates."""
+    environment.filters.update(FILTERS)
+    environment.globals.update(GLOBALS)
+    return environment
