@@ -93,7 +93,7 @@ class Publisher:
     # -- render and write -------------------------------------------------------
 
     def render(self, page):
-        """The page's text; notes what it shows into self.notes."""
+        """The page's text, and notes of what it shows."""
         archive = page.archive
         listed, pinged = set(), set()
         self.site.listing_notes, self.site.ping_notes = listed, pinged
@@ -104,24 +104,63 @@ class Publisher:
             listed.add(archive.entry.id)
         text = self.environment.get_template(page.template.filename).render(context)
         self.site.listing_notes = self.site.ping_notes = None
-        self.notes[page.key] = {"entries": sorted(listed), "pings": sorted(pinged)}
-        return text
+        return text, {"entries": sorted(listed), "pings": sorted(pinged)}
 
     def publish(self, pages, progress=None):
+        workers = worker_count(len(pages))
+        if workers > 1:
+            results = self._publish_in_workers(pages, workers, progress)
+        else:
+            results = [self._publish_part(pages, progress)]
+        changed = False
+        for written, unchanged, notes in results:
+            self.written += written
+            self.unchanged += unchanged
+            for key, shown in notes.items():
+                if self.notes.get(key) != shown:
+                    self.notes[key] = shown
+                    changed = True
+        if changed:    # a ping's pages usually show the same entries as before
+            self._save_notes()
+        return self
+
+    def _publish_part(self, pages, progress=None):
+        """Render and write pages; returns (paths written, count unchanged, notes)."""
+        written, unchanged, notes = [], 0, {}
         for number, page in enumerate(pages):
-            text = self.render(page)
+            text, notes[page.key] = self.render(page)
             if write_atomic(page.path, text, durable=False):
-                self.written.append(page.path)
+                written.append(page.path)
             else:
-                self.unchanged += 1
+                unchanged += 1
             if progress:
                 progress(number + 1, len(pages))
-        self._save_notes()
-        return self
+        return written, unchanged, notes
+
+    def _publish_in_workers(self, pages, workers, progress):
+        """Pages are independent: forked workers (one per core) render and write
+        chunks of them; each opens its own store connection."""
+        import multiprocessing
+        for template in self.templates.templates:   # compile once, before the fork
+            self.environment.get_template(template.filename)
+        chunks = [pages[start:start + CHUNK] for start in range(0, len(pages), CHUNK)]
+        _forked["job"] = (self, chunks)
+        results, done = [], 0
+        try:
+            with multiprocessing.get_context("fork").Pool(workers, initializer=_open_own_store) as pool:
+                for result in pool.imap_unordered(_publish_chunk, range(len(chunks))):
+                    results.append(result)
+                    done += len(result[2])
+                    if progress:
+                        progress(done, len(pages))
+        finally:
+            _forked.clear()
+        return results
 
     # -- what to rebuild ---------------------------------------------------------
 
     def rebuild_all(self, progress=None):
+        self.site.preload()
         self.notes = {}
         return self.publish(self.all_pages(), progress)
 
@@ -171,6 +210,31 @@ class Publisher:
             write_atomic(self.notes_path, json.dumps(self.notes, separators=(",", ":")), durable=False)
         except OSError:
             pass  # without notes the next incremental rebuild does a little more
+
+
+CHUNK = 200          # pages per task handed to a worker
+
+
+def worker_count(pages):
+    """Processes for a rebuild: one per core for a large one, where fork exists."""
+    if pages < 2 * CHUNK or not hasattr(os, "fork"):
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+_forked = {}         # what forked workers inherit: (publisher, chunks)
+
+
+def _open_own_store():
+    from mtpy.store import open_store
+    publisher = _forked["job"][0]
+    # The parent's connection must not be used across the fork: leave it alone.
+    publisher.store = publisher.site.store = open_store(publisher.config)
+
+
+def _publish_chunk(number):
+    publisher, chunks = _forked["job"]
+    return publisher._publish_part(chunks[number])
 
 
 def archive_key(archive):

@@ -391,13 +391,16 @@ def entries(site, archive, source, now, lastn=None, offset=0, days=None, categor
         chosen = source
     elif not blog_wide and archive is not None and archive.kind in _LISTING_KINDS:
         chosen = archive.entries()
-    elif category is not None:
-        found = _category_named(site, category)
-        chosen = site.entries(category=found) if found is not None else []
     else:
-        chosen = site.entries()
-        if not lastn and not blog_wide:   # MT took lastn="0" as no lastn
+        if category is None and not lastn and not blog_wide:   # MT took lastn="0" as no lastn
             lastn = INDEX_LASTN
+        # Only what will be shown is loaded (SiteView loads entries on demand).
+        limit = offset + lastn if lastn and author is None and days is None else None
+        if category is not None:
+            found = _category_named(site, category)
+            chosen = site.entries(category=found, lastn=limit) if found is not None else []
+        else:
+            chosen = site.entries(lastn=limit)
     if author is not None:
         chosen = [entry for entry in chosen if entry.author.name == author]
     if days is not None and now:

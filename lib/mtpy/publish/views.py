@@ -88,7 +88,8 @@ class EntryView:
         self.body = entry.body                      # the author's HTML
         self.extended = entry.extended
         self.excerpt = entry.excerpt                # as written (may be empty)
-        self.auto_excerpt = entry_excerpt(entry)    # MT's <$MTEntryExcerpt$>
+        self._record = entry
+        self._auto_excerpt = None
         self.keywords = entry.keywords
         self.status = entry.status
         self.created_on = entry.created_on
@@ -101,12 +102,19 @@ class EntryView:
         self.allow_comments = entry.allow_comments
         self.convert_breaks = entry.convert_breaks
         self.pinged_urls = list(entry.pinged_urls)
-        item = site.items_by_entry.get(entry.id)
+        item = site.item_for_entry(entry.id)
         self.trackback_id = item.id if item is not None else None
         self.accepts_pings = item is not None and not item.is_disabled
         self.allow_pings = entry.allow_pings
         self.ping_url = site.ping_url(item) if self.accepts_pings else ""
         self.popup_url = "%s?__mode=view&entry_id=%d" % (site.script_url, entry.id)
+
+    @property
+    def auto_excerpt(self):
+        """MT's <$MTEntryExcerpt$>: the excerpt, or the first words of the body."""
+        if self._auto_excerpt is None:
+            self._auto_excerpt = entry_excerpt(self._record)
+        return self._auto_excerpt
 
     @property
     def categories(self):
@@ -121,7 +129,7 @@ class EntryView:
     @property
     def ping_count(self):
         self.site.note_pings(self.id)
-        return self.site.ping_counts.get(self.trackback_id, 0) if self.accepts_pings else 0
+        return self.site.ping_count(self.trackback_id) if self.accepts_pings else 0
 
     def pings(self):
         self.site.note_pings(self.id)
@@ -182,10 +190,37 @@ class ArchiveView:
         return self.site.entries()
 
 
-class SiteView:
-    """A weblog loaded for publishing. `entries` are published ones, newest first."""
+class LazyList:
+    """Keys in order, turned into views only when looked at: a rebuild after one
+    ping renders a few pages and must not load every entry."""
 
-    def __init__(self, store, config, blog):
+    def __init__(self, keys, make):
+        self.keys = keys
+        self.make = make
+
+    def __len__(self):
+        return len(self.keys)
+
+    def __bool__(self):
+        return bool(self.keys)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.make(key) for key in self.keys[index]]
+        return self.make(self.keys[index])
+
+    def __iter__(self):
+        return (self.make(key) for key in self.keys)
+
+
+class SiteView:
+    """A weblog loaded for publishing. `entries` are published ones, newest first.
+
+    Up front it reads only each published entry's id, date and categories (to
+    know the archives); `preload=True` (a full rebuild) also reads every entry
+    at once, which is faster than one by one when all will be shown."""
+
+    def __init__(self, store, config, blog, preload=False):
         self.store = store
         self.config = config
         self.blog = blog
@@ -194,26 +229,72 @@ class SiteView:
         base = blog.archive_url or blog.site_url
         self.archive_base = base if base.endswith("/") else base + "/"
         self.archive_folder = blog.archive_path or blog.site_path
-        items = store.find(Trackback, blog_id=blog.id)
-        self.items_by_entry = {i.entry_id: i for i in items if i.entry_id is not None}
-        self.items_by_category = {i.category_id: i for i in items if i.category_id is not None}
-        self.ping_counts = store.ping_counts(blog.id)
+        self._ping_counts = {}      # item id -> visible pings; all at once by preload()
         self._authors = {}
+        self._views = {}
+        self._items = {}
+        self.items_by_category = {}
+        for item in store.find(Trackback, blog_id=blog.id, entry_id=None):
+            self.items_by_category[item.category_id] = item
         self.categories_by_id = {}
         for category in store.find(Category, blog_id=blog.id, order_by="label"):
             self.categories_by_id[category.id] = CategoryView(category, self)
-        records = store.find(Entry, blog_id=blog.id, status="Publish", order_by="created_on", desc=True)
-        self.all_entries = [EntryView(record, self) for record in records]
-        self.position = {entry.id: number for number, entry in enumerate(self.all_entries)}
-        self.entries_by_category = {}
-        self.entries_by_month = {}
-        for entry in self.all_entries:
-            for category_id in entry.category_ids:
-                self.entries_by_category.setdefault(category_id, []).append(entry)
-            self.entries_by_month.setdefault(self.local_month(entry.created_on), []).append(entry)
+        index = store.published_entries(blog.id)     # (id, created_on, category ids), newest first
+        self.created_on = {entry_id: created for entry_id, created, _ in index}
+        ids = [entry_id for entry_id, _, _ in index]
+        self.all_entries = LazyList(ids, self.entry_view)
+        self.position = {entry_id: number for number, entry_id in enumerate(ids)}
+        by_category, by_month = {}, {}
+        for entry_id, created, category_ids in index:
+            for category_id in category_ids:
+                by_category.setdefault(category_id, []).append(entry_id)
+            by_month.setdefault(self.local_month(created), []).append(entry_id)
+        self.entries_by_category = {key: LazyList(value, self.entry_view) for key, value in by_category.items()}
+        self.entries_by_month = {key: LazyList(value, self.entry_view) for key, value in by_month.items()}
+        if preload:
+            self.preload()
         # Set by the rebuild while it renders a page, to learn what the page shows.
         self.listing_notes = None   # ids of the entries it lists
         self.ping_notes = None      # ids of the entries whose pings or count it shows
+
+    def ping_count(self, item_id):
+        if item_id not in self._ping_counts:
+            self._ping_counts[item_id] = self.store.count_pings(item_id)
+        return self._ping_counts[item_id]
+
+    def preload(self):
+        """Read every published entry, TrackBack item and ping count at once."""
+        counts = self.store.ping_counts(self.blog.id)
+        items = self.store.find(Trackback, blog_id=self.blog.id)
+        self._items = {item.entry_id: item for item in items if item.entry_id is not None}
+        self._ping_counts = {item.id: counts.get(item.id, 0) for item in items}
+        for record in self.store.find(Entry, blog_id=self.blog.id, status="Publish"):
+            if record.id not in self._views:
+                self._views[record.id] = EntryView(record, self)
+
+    def load(self, entry_ids):
+        """Read the entries (and their TrackBack items) not read yet, at once."""
+        missing = [entry_id for entry_id in entry_ids if entry_id not in self._views]
+        if len(missing) < 2:
+            return
+        for item in self.store.find_in(Trackback, "entry_id", missing):
+            self._items[item.entry_id] = item
+        for entry_id in missing:
+            self._items.setdefault(entry_id, None)
+        for record in self.store.find_in(Entry, "id", missing):
+            self._views[record.id] = EntryView(record, self)
+
+    def entry_view(self, entry_id):
+        view = self._views.get(entry_id)
+        if view is None:
+            view = self._views[entry_id] = EntryView(self.store.get(Entry, entry_id), self)
+        return view
+
+    def item_for_entry(self, entry_id):
+        if entry_id not in self._items:
+            found = self.store.find(Trackback, entry_id=entry_id)
+            self._items[entry_id] = found[0] if found else None
+        return self._items[entry_id]
 
     # -- lookups ----------------------------------------------------------------
 
@@ -227,6 +308,11 @@ class SiteView:
         return "%s/%d" % (self.script_url, item.id)
 
     def local_month(self, stored):
+        # Called for every entry: only a date near a month's edge can move to
+        # another month in the blog's time.
+        day = int(stored[8:10])
+        if not self.blog.timezone or 2 <= day <= 27:
+            return (int(stored[0:4]), int(stored[5:7]))
         local = timeutil.to_datetime(stored, self.blog.timezone)
         return (local.year, local.month)
 
@@ -255,22 +341,24 @@ class SiteView:
 
     def entries(self, category=None, month=None, lastn=None, days=None, offset=0, sort_order="descend"):
         if category is not None:
-            chosen = self.entries_by_category.get(category.id, [])
+            chosen = self.entries_by_category.get(category.id)
         elif month is not None:
-            chosen = self.entries_by_month.get(tuple(month), [])
+            chosen = self.entries_by_month.get(tuple(month))
         else:
             chosen = self.all_entries
+        ids = chosen.keys if chosen is not None else []
         if days:
             since = timeutil.utc_now(-86400 * days)
-            chosen = [entry for entry in chosen if entry.created_on >= since]
-        chosen = chosen[offset:]
+            ids = [entry_id for entry_id in ids if self.created_on[entry_id] >= since]
+        ids = ids[offset:]
         if lastn:
-            chosen = chosen[:lastn]
+            ids = ids[:lastn]
         if sort_order == "ascend":
-            chosen = list(reversed(chosen))
+            ids = ids[::-1]
         if self.listing_notes is not None:
-            self.listing_notes.update(entry.id for entry in chosen)
-        return chosen
+            self.listing_notes.update(ids)
+        self.load(ids)
+        return [self.entry_view(entry_id) for entry_id in ids]
 
     def categories(self):
         return list(self.categories_by_id.values())
@@ -281,7 +369,8 @@ class SiteView:
     def archives(self, kind):
         """Every archive page of a kind, newest first (categories by label)."""
         if kind == "Individual":
-            return [ArchiveView("Individual", self, entry=entry) for entry in self.all_entries]
+            return LazyList(self.all_entries.keys,
+                            lambda entry_id: ArchiveView("Individual", self, entry=self.entry_view(entry_id)))
         if kind == "Category":
             return [ArchiveView("Category", self, category=c) for c in self.categories()
                     if self.entries_by_category.get(c.id)]

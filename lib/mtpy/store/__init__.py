@@ -77,6 +77,20 @@ class Store:
         """Pings the blog accepted at or after the UTC time `since`.  (backend)"""
         raise NotImplementedError
 
+    def find_in(self, kind, field, values):
+        """Records of `kind` whose `field` is one of `values` (a backend may do it
+        in one query)."""
+        found = []
+        for value in values:
+            found += self.find(kind, **{field: value})
+        return found
+
+    def published_entries(self, blog_id):
+        """(id, created_on, category ids) of the blog's published entries, newest
+        first: what publishing needs to know of every entry up front."""
+        entries = self.find(Entry, blog_id=blog_id, status="Publish", order_by="created_on", desc=True)
+        return [(entry.id, entry.created_on, entry.category_ids) for entry in entries]
+
     def ping_counts(self, blog_id):
         """{item id: visible ping count} for a blog's items (one pass; a backend
         may do it in one query)."""

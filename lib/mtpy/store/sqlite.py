@@ -189,6 +189,23 @@ class SQLiteStore(Store):
         sql = "SELECT COUNT(*) FROM tbping WHERE tb_id = ?" + (" AND visible = 1" if visible_only else "")
         return self.db.execute(sql, (tb_id,)).fetchone()[0]
 
+    def find_in(self, kind, field, values):
+        if field not in kind.FIELDS:
+            raise KeyError(field)
+        values, found = list(values), []
+        for start in range(0, len(values), 500):   # SQLite's limit on parameters
+            chunk = values[start:start + 500]
+            sql = self._select(kind) + " WHERE %s IN (%s)" % (field, ", ".join("?" * len(chunk)))
+            found += [self._row_to_record(kind, row) for row in self.db.execute(sql, chunk)]
+        return found
+
+    def published_entries(self, blog_id):
+        rows = self.db.execute("SELECT id, created_on, category_ids FROM entry WHERE blog_id = ? AND "
+                               "status = 'Publish' ORDER BY created_on DESC, id DESC", (blog_id,))
+        # category_ids is a JSON list of integers: read it without json for speed.
+        return [(entry_id, created, [int(n) for n in (ids or "").strip("[]").split(",") if n.strip()])
+                for entry_id, created, ids in rows]
+
     def ping_counts(self, blog_id):
         rows = self.db.execute("SELECT tb_id, COUNT(*) FROM tbping WHERE blog_id = ? AND visible = 1 "
                                "GROUP BY tb_id", (blog_id,))
