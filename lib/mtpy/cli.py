@@ -211,9 +211,12 @@ def cmd_template_set(args):
     except (OSError, UnicodeDecodeError) as error:
         raise CommandError("Cannot read %s: %s" % (args.file, error))
     try:
-        template = templates.replace(args.name, text, lambda name, source: check_template(config, templates, name, source))
+        template, warnings = templates.replace(
+            args.name, text, lambda name, source: check_template(config, templates, name, source))
     except TemplateSetError as error:
         raise CommandError(str(error))
+    for warning in warnings:
+        sys.stderr.write("mtpy: warning: %s\n" % warning)
     print("Replaced %s (%s)" % (template.name, templates.path(template)))
 
 
@@ -228,6 +231,9 @@ def cmd_rebuild(args):
         publisher = Publisher(store, config, blog).rebuild_all(progress)
     if progress:
         sys.stderr.write("\n")
+    for warnings in publisher.environment.loader.warnings.values():
+        for warning in warnings:
+            sys.stderr.write("mtpy: warning: %s\n" % warning)
     print("Rebuilt weblog %d: %d file(s) written, %d unchanged" % (
         blog.id, len(publisher.written), publisher.unchanged))
 

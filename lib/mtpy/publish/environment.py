@@ -37,20 +37,24 @@ class WeblogLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
     def translate(self, source, name):
+        """The Jinja2 text for an MT-syntax template; its warnings (tags mtpy
+        renders as nothing) are kept in self.warnings[name]."""
+        import json
         digest = hashlib.sha1(("%s\0%s" % (name, source)).encode("utf-8")).hexdigest()
-        cached = os.path.join(self.cache_folder, digest + ".j2") if self.cache_folder else None
-        if cached and os.path.exists(cached):
+        cached = os.path.join(self.cache_folder, digest + ".json") if self.cache_folder else None
+        try:
             with open(cached, encoding="utf-8") as handle:
-                return handle.read()
-        from mtpy.publish.mtml import translate
-        translated, warnings = translate(source, template_display_name(name))
+                translated, warnings = json.load(handle)
+        except (OSError, ValueError, TypeError):
+            from mtpy.publish.mtml import translate
+            translated, warnings = translate(source, template_display_name(name))
+            if cached:
+                from mtpy.fileutil import write_atomic
+                try:
+                    write_atomic(cached, json.dumps([translated, warnings]), durable=False)
+                except OSError:
+                    pass  # a read-only data folder: translate each time
         self.warnings[name] = warnings
-        if cached:
-            from mtpy.fileutil import write_atomic
-            try:
-                write_atomic(cached, translated)
-            except OSError:
-                pass  # a read-only data folder: translate each time
         return translated
 
 
@@ -99,17 +103,20 @@ def weblog_environment(config, template_set):
 
 
 def check_template(config, template_set, filename, source):
-    """Translate and compile a template's new text; raises TemplateSetError with
-    the message (tag, template, line) when it does not."""
+    """Translate and compile a template's new text. Returns the translation's
+    warnings; raises TemplateSetError with the message (tag, template, line) when
+    it does not compile."""
     from mtpy.publish.templates import TemplateSetError
     environment = weblog_environment(config, template_set)
+    warnings = []
     try:
         if is_mt_syntax(filename, source):
             from mtpy.publish.mtml import translate
-            source, _ = translate(source, template_display_name(filename))
+            source, warnings = translate(source, template_display_name(filename))
         environment.parse(source, filename)
     except Exception as error:  # MTTemplateError or a Jinja2 syntax error
         raise TemplateSetError("%s does not compile, nothing changed: %s" % (filename, error))
+    return warnings
 
 
 def _autoescape(name):

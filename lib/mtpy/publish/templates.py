@@ -68,10 +68,11 @@ class TemplateSet:
         return [template for template in self.templates if template.kind == kind]
 
     def replace(self, name, text, check):
-        """Replace a template's text after `check(filename, text)` compiled it;
-        a template that does not compile is refused and the old one stays."""
+        """Replace a template's text after `check(filename, text)` compiled it
+        (it returns warnings); a template that does not compile is refused and
+        the old one stays. Returns (template, warnings)."""
         template = self.by_name(name)
-        check(template.filename, text)
+        warnings = check(template.filename, text)
         self.ensure_copy()
         write_atomic(self.path(template), text)
-        return template
+        return template, warnings

@@ -1,0 +1,229 @@
+"""Templates as an MT 2.x user has them: the weblog's own copies, replaced from
+the shell, pasted MT-syntax templates, the popup from the weblog's template, and
+what rebuilds write (every archive type, incrementally after a ping)."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, SAMPLES, http, start_lighttpd
+from mtpy.models import Entry, Ping
+from mtpy.trackback.rdf import rdf_block
+from test_ping_protocol import SUCCESS, post
+from test_publish import rebuild, wait_for_text
+
+# A Main Index as an MT 2.x weblog had it after the manual's TrackBack steps 3 and
+# 4, comment and search tags included (mtpy renders those as nothing).
+CUSTOM_MAIN_INDEX = """\
+<html><head><title><$MTBlogName encode_html="1"$></title>
+<script type="text/javascript">
+function OpenComments (c) { window.open(c, 'comments', 'width=480,height=480,scrollbars=yes,status=yes'); }
+function OpenTrackback (c) { window.open(c, 'trackback', 'width=480,height=480,scrollbars=yes,status=yes'); }
+</script></head>
+<body>
+<h1><$MTBlogName$></h1>
+<form method="get" action="<$MTCGIPath$><$MTSearchScript$>"><input name="search" /></form>
+<MTEntries lastn="3">
+<$MTEntryTrackbackData$>
+<MTDateHeader><h2><$MTEntryDate format="%A, %B %d, %Y"$></h2></MTDateHeader>
+<h3 id="a<$MTEntryID pad="1"$>"><$MTEntryTitle$></h3>
+<$MTEntryBody$>
+<MTEntryIfExtended><a href="<$MTEntryPermalink$>#more">Continue reading</a></MTEntryIfExtended>
+<div class="posted">Posted by <$MTEntryAuthor$> at <a href="<$MTEntryPermalink$>"><$MTEntryDate format="%I:%M %p"$></a>
+<MTEntryIfAllowComments>| <a href="<$MTCGIPath$><$MTCommentScript$>?entry_id=<$MTEntryID$>">Comments (<$MTEntryCommentCount$>)</a></MTEntryIfAllowComments>
+<MTEntryIfAllowPings>| <a href="<$MTCGIPath$>mt-tb.cgi?__mode=view&amp;entry_id=<$MTEntryID$>" onclick="OpenTrackback(this.href); return false">TrackBack (<$MTEntryTrackbackCount$>)</a></MTEntryIfAllowPings>
+</div>
+</MTEntries>
+</body></html>
+"""
+
+
+def mtpy(site, *args, check=True):
+    done = subprocess.run([sys.executable, "-m", "mtpy.cli", "--config", site.config_path] + list(args),
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib")))
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def read(site, name):
+    with open(os.path.join(site.archives, name), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def test_template_list_names_every_template(site):
+    lines = [line.split("\t") for line in mtpy(site, "template", "list", "--blog", "1").stdout.splitlines()]
+    names = [line[0] for line in lines]
+    assert names == ["Main Index", "RSS 1.0 Index", "RSS 2.0 Index", "Atom Index", "Stylesheet",
+                     "Individual Entry Archive", "Category Archive", "Date-Based Archive",
+                     "TrackBack Listing", "Sidebar"]
+    main = lines[0]
+    assert main[1:3] == ["index", "index.html"] and os.path.isfile(main[3])
+    assert main[3].startswith(os.path.join(site.config.get("DataSource"), "templates", "blog-1"))
+
+
+def test_broken_template_is_refused_and_the_old_one_stays(site, tmp_path):
+    path = mtpy(site, "template", "list", "--blog", "1").stdout.splitlines()[0].split("\t")[3]
+    before = open(path).read()
+    for text, message in (
+            ("<p>\n<MTEntries>\n<$MTEntryTitle$>\n</p>\n", "line 2"),               # never closed
+            ("<p>\n\n<$MTEntryFrobnicate$>\n", "MTEntryFrobnicate"),                # unknown tag
+            ("<MTEntries><MTEntryIfExtended></MTEntries></MTEntryIfExtended>", "MTEntries")):
+        broken = tmp_path / "broken.mtml"
+        broken.write_text(text)
+        done = mtpy(site, "template", "set", "--blog", "1", "--name", "Main Index", str(broken), check=False)
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+        assert message in done.stderr and "Main Index" in done.stderr and "nothing changed" in done.stderr
+        assert open(path).read() == before
+
+
+def test_pasted_mt2_main_index_publishes(site, tmp_path):
+    site.add_entry(title="Older & wiser", body="<p>older</p>", extended="more", created_on="2026-11-23 09:30:00")
+    custom = tmp_path / "main.mtml"
+    custom.write_text(CUSTOM_MAIN_INDEX)
+    done = mtpy(site, "template", "set", "--blog", "1", "--name", "main index", str(custom))
+    warned = done.stderr.splitlines()
+    for tag in ("MTSearchScript", "MTEntryIfAllowComments", "MTCommentScript", "MTEntryCommentCount"):
+        assert sum(tag in line for line in warned) == 1, (tag, warned)
+    mtpy(site, "rebuild", "--blog", "1")
+    page = read(site, "index.html")
+    assert "<title>Test Weblog</title>" in page and "<h1>Test Weblog</h1>" in page
+    assert page.count("<rdf:RDF") == 2
+    assert '<h3 id="a000001">Hello <World> & Co</h3>' in page        # titles are the author's HTML
+    assert "<h2>Tuesday, November 24, 2026</h2>" in page and "<h2>Monday, November 23, 2026</h2>" in page
+    assert ('| <a href="%scgi-bin/mt-tb.cgi?__mode=view&amp;entry_id=1" onclick="OpenTrackback(this.href); '
+            'return false">TrackBack (0)</a>' % site.base) in page
+    assert ">Comments (" not in page and 'action="%scgi-bin/"' % site.base in page
+    assert '<a href="%s000002.html#more">Continue reading</a>' % site.base in page
+
+
+def test_rdf_block_matches_movable_type_byte_for_byte():
+    """The block of reference §7 for the entry Movable Type 5.2 published."""
+    with open(os.path.join(SAMPLES, "movabletype-5.2-rdf.txt"), encoding="utf-8") as handle:
+        expected = handle.read()
+    permalink = "http://127.0.0.1:8052/site/themed/2026/11/its-deja-vu.html"
+    block = rdf_block(permalink, "http://127.0.0.1:8052/cgi-bin/mt/mt-tb.cgi/3", "It's déjà vu — 日本",
+                      permalink, "", "Excerpt with markup & an ampersand: café, 日本語....", "Admin",
+                      "2026-11-24T10:13:28+00:00", comment_wrap=False)
+    assert block + "\n" == expected
+
+
+def test_every_archive_type_is_written(site):
+    category, _ = site.add_category(label="Perl Things", allow_pings=True)
+    site.add_entry(title="In October", body="<p>october body</p>", created_on="2026-10-05 10:00:00",
+                   category_ids=[category.id])
+    rebuild(site)
+    names = set(os.listdir(site.archives))
+    assert {"000001.html", "000002.html", "2026_11.html", "2026_10.html", "cat_perl_things.html",
+            "index.html", "index.rdf", "index.xml", "atom.xml", "styles-site.css"} <= names
+    assert "october body" in read(site, "cat_perl_things.html") and "october body" in read(site, "2026_10.html")
+    assert "october body" not in read(site, "2026_11.html")
+    assert ".trackback-url" in read(site, "styles-site.css")
+
+
+def test_custom_listing_template_and_category_listing(site, tmp_path):
+    category, item = site.add_category(label="Perl", allow_pings=True, passphrase="pw")
+    custom = tmp_path / "listing.mtml"
+    custom.write_text('<html><body><h1>Pings for <$MTEntryTitle encode_html="1"$></h1>\n'
+                      '<MTPings><p class="ping"><$MTPingTitle$> / <$MTPingBlogName$></p></MTPings>\n</body></html>\n')
+    mtpy(site, "template", "set", "--blog", "1", "--name", "TrackBack Listing", str(custom))
+    process = start_lighttpd(site)
+    try:
+        assert post(site.ping_url(), {"url": "http://a.example/", "title": "<b>Entry</b> ping",
+                                      "blog_name": "A"}).text == SUCCESS
+        assert post(site.ping_url(item) + "/pw", {"url": "http://b.example/", "title": "Category ping",
+                                                  "blog_name": "B"}).text == SUCCESS
+        page = http(site.base + "cgi-bin/mt-tb.cgi?__mode=view&entry_id=%d" % site.entry.id).text
+        assert "<h1>Pings for Hello &lt;World&gt; &amp; Co</h1>" in page
+        assert '<p class="ping">Entry ping / A</p>' in page and "Category ping" not in page
+        listing = http(site.base + "cgi-bin/mt-tb.cgi?__mode=view&category_id=%d" % category.id).text
+        assert "<h1>Pings for Perl</h1>" in listing and '<p class="ping">Category ping / B</p>' in listing
+        missing = http(site.base + "cgi-bin/mt-tb.cgi?__mode=view&category_id=999")
+        assert "Invalid category ID" in missing.text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def modification_times(folder):
+    return {name: os.stat(os.path.join(folder, name)).st_mtime_ns for name in os.listdir(folder)}
+
+
+def test_a_ping_rewrites_only_the_pages_that_show_it(site):
+    category, _ = site.add_category(label="Perl")
+    old, _ = site.add_entry(title="Old entry", body="x", created_on="2025-01-10 10:00:00",
+                            category_ids=[category.id])
+    for day in range(1, 20):      # push the old entry off the main index
+        site.add_entry(title="Filler %d" % day, body="y", created_on="2026-11-%02d 08:00:00" % day)
+    rebuild(site)
+    before = modification_times(site.archives)
+    time.sleep(0.05)
+    process = start_lighttpd(site)
+    try:
+        store = site.store()
+        item = store.trackback_for(entry=store.get(Entry, old.id))
+        store.close()
+        assert post(site.ping_url(item), {"url": "http://c.example/"}).text == SUCCESS
+        expected = {"%06d.html" % old.id, "2025_01.html", "cat_perl.html"}
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            changed = {name for name, mtime in modification_times(site.archives).items() if before.get(name) != mtime}
+            changed.discard("%d.xml" % item.id)    # the item's feed, written with the ping
+            if changed >= expected:
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)     # anything else would have been written by now
+        changed = {name for name, mtime in modification_times(site.archives).items() if before.get(name) != mtime}
+        assert changed == expected | {"%d.xml" % item.id}
+        assert "TrackBack (1)" in read(site, "%06d.html" % old.id)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_an_edit_writes_only_changed_pages(site):
+    for day in range(1, 5):
+        site.add_entry(title="Day %d" % day, body="z", created_on="2026-11-%02d 08:00:00" % day)
+    rebuild(site)
+    store = site.store()
+    entry = store.get(Entry, 3)
+    entry.body = "<p>Edited body</p>"
+    store.save(entry)
+    store.close()
+    from mtpy.config import Config
+    from mtpy.publish.rebuild import Publisher
+    store = site.store()
+    publisher = Publisher(store, Config(site.config_path), store.get(type(site.blog), 1)).rebuild_entry(3)
+    store.close()
+    written = sorted(os.path.basename(path) for path in publisher.written)
+    # Its page, the index and feeds listing it, its month; not its neighbours (titles unchanged).
+    assert "000003.html" in written and "000002.html" not in written and "000004.html" not in written
+    assert {"index.html", "2026_11.html"} <= set(written)
+    assert publisher.unchanged >= 2 and "Edited body" in read(site, "000003.html")
+
+
+def test_large_rebuild_in_workers_matches_one_process(site):
+    """Over 400 pages the rebuild forks workers; the result is the same."""
+    store = site.store()
+    with store.transaction():
+        for number in range(420):
+            store.save(Entry(blog_id=site.blog.id, author_id=site.author.id, title="Entry %d" % number,
+                             body="b", created_on="2026-%02d-%02d 10:00:00" % (1 + number % 10, 1 + number % 27)))
+    store.close()
+    publisher = rebuild(site)
+    assert len(publisher.written) == 421 + 11 + 5     # entries, months (Jan-Oct and Nov), indexes
+    assert len(publisher.notes) == 421 + 11 + 5
+    text = read(site, "000200.html")
+    assert "Entry 198" in text and "TrackBack (0)" in text    # its neighbour and its count
+    store = site.store()
+    item = store.trackback_for(entry=store.get(Entry, 200))
+    store.insert(Ping(blog_id=site.blog.id, tb_id=item.id, source_url="http://x.example/", title="x"))
+    from mtpy.config import Config
+    from mtpy.publish.rebuild import Publisher
+    after = Publisher(store, Config(site.config_path), store.get(type(site.blog), 1)).rebuild_pings_of(200)
+    store.close()
+    assert sorted(os.path.basename(p) for p in after.written) == ["000200.html", "2026_09.html"]  # number 198
