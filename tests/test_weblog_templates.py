@@ -7,13 +7,12 @@ import subprocess
 import sys
 import time
 
-import pytest
 
 from conftest import ROOT, SAMPLES, http, start_lighttpd
 from mtpy.models import Entry, Ping
 from mtpy.trackback.rdf import rdf_block
 from test_ping_protocol import SUCCESS, post
-from test_publish import rebuild, wait_for_text
+from test_publish import rebuild
 
 # A Main Index as an MT 2.x weblog had it after the manual's TrackBack steps 3 and
 # 4, comment and search tags included (mtpy renders those as nothing).
