@@ -186,6 +186,17 @@ def start_mtpy_serve(site):
     return process
 
 
+def start_wsgi_server(site):
+    """`mtpy serve --wsgi`: the same applications in gunicorn's persistent workers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mtpy.cli", "--config", site.config_path, "serve", "--wsgi", "--workers", "2",
+         "--port", str(site.port)],
+        cwd=site.folder, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib")),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for_port(site.port, process)
+    return process
+
+
 SERVERS = {"lighttpd": start_lighttpd, "mtpy-serve": start_mtpy_serve}
 
 

@@ -377,6 +377,13 @@ def cmd_serve(args):
     # The scripts beside the config when it lives in an installation's cgi-bin/.
     cgi_dir = config.folder if any(name.endswith(".cgi") for name in os.listdir(config.folder)) \
         else os.path.join(INSTALL_ROOT, "cgi-bin")
+    if args.wsgi:
+        from mtpy.apps.site import SiteApp, serve as serve_wsgi
+        try:
+            serve_wsgi(SiteApp(config.path, mounts, cgi_dir), args.host, args.port, args.workers, urls)
+        except RuntimeError as error:
+            raise CommandError(str(error))
+        return
     serve(args.host, args.port, cgi_dir, mounts,
           environ={"MT_CONFIG": config.path}, python=sys.executable, urls_message=urls)
 
@@ -497,6 +504,11 @@ def build_parser():
         sub.add_argument("--port", type=int, default=8080)
         if name == "demo":
             sub.add_argument("--archives", help="where the demo publishes (default: archives/)")
+        else:
+            sub.add_argument("--wsgi", action="store_true",
+                             help="keep the applications in gunicorn's persistent workers instead of CGI")
+            sub.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2,
+                             help="gunicorn workers with --wsgi (default: two per core)")
     return parser
 
 

@@ -505,29 +505,10 @@ class DevRequestHandler(BaseHTTPRequestHandler):
         if self.command not in ("GET", "HEAD"):
             return self._send_plain(405, "Method not allowed.", headers=[("Allow", "GET, HEAD")])
         location = raw_path.decode("latin-1") + "/" + ("?" + raw_query.decode("latin-1") if raw_query else "")
-        for prefix, folder in self.server.mounts:
-            if path.startswith(prefix):
-                break
-            if path + "/" == prefix:
-                return self._redirect(location)
-        else:
-            return self._send_plain(404, "Not found.")
-        parts = [part for part in path[len(prefix):].split("/") if part]
-        # Dot segments are traversal ("..") or private (.htaccess, .git, the
-        # half-written .*.tmp files of fileutil.write_atomic).
-        if any(part.startswith(".") or "\\" in part for part in parts):
-            return self._send_plain(404, "Not found.")
-        target = os.path.join(folder, *parts)
-        if not _inside(target, folder):
-            return self._send_plain(404, "Not found.")
-        if os.path.isdir(target):
-            if not path.endswith("/"):
-                # Relative links in the index page need the trailing slash.
-                return self._redirect(location)
-            target = os.path.join(target, "index.html")
-            if not _inside(target, folder):
-                return self._send_plain(404, "Not found.")
-        if not os.path.isfile(target):
+        found, target = find_static_file(self.server.mounts, path)
+        if found == "redirect":
+            return self._redirect(location)
+        if found != "file":
             return self._send_plain(404, "Not found.")
         try:
             handle = open(target, "rb")
@@ -611,6 +592,34 @@ def _host_name(host_header):
     else:
         host = host.partition(":")[0]
     return host if re.match(r"^[A-Za-z0-9.\-\[\]:]+$", host) else ""
+
+
+def find_static_file(mounts, path):
+    """Where a URL path leads in the mounted folders: ("file", path),
+    ("redirect", None) when it names a folder without its trailing slash, or
+    ("missing", None). Never outside a mount, never a dot file."""
+    for prefix, folder in mounts:
+        if path.startswith(prefix):
+            break
+        if path + "/" == prefix:
+            return "redirect", None
+    else:
+        return "missing", None
+    parts = [part for part in path[len(prefix):].split("/") if part]
+    # Dot segments are traversal ("..") or private (.htaccess, .git, the
+    # half-written .*.tmp files of fileutil.write_atomic).
+    if any(part.startswith(".") or "\\" in part for part in parts):
+        return "missing", None
+    target = os.path.join(folder, *parts)
+    if not _inside(target, folder):
+        return "missing", None
+    if os.path.isdir(target):
+        if not path.endswith("/"):
+            return "redirect", None   # relative links in the index page need the slash
+        target = os.path.join(target, "index.html")
+        if not _inside(target, folder):
+            return "missing", None
+    return ("file", target) if os.path.isfile(target) else ("missing", None)
 
 
 def _inside(path, folder):

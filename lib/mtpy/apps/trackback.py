@@ -125,10 +125,16 @@ def application(environ, start_response):
     try:
         app = _default_app()
     except Exception as error:  # a broken mt.cfg: say so, in the protocol's terms
-        web.log_error(None, "mt-tb.cgi cannot start: %s" % error)
-        return _xml_error("The TrackBack server is misconfigured; the site's error log has details.",
-                          web.STATUS_TEXT[500])(environ, start_response)
+        app = misconfigured(error)
     return app(environ, start_response)
+
+
+def misconfigured(error):
+    """The answer while mt.cfg cannot be read: an error document; details go to
+    the web server's error log."""
+    web.log_error(None, "mt-tb.cgi cannot start: %s" % error)
+    return _xml_error("The TrackBack server is misconfigured; the site's error log has details.",
+                      web.STATUS_TEXT[500])
 
 
 _apps = []

@@ -1,0 +1,93 @@
+"""The whole installation as one WSGI application, for a persistent WSGI server
+(`mtpy serve --wsgi`): the scripts at /cgi-bin/ and each weblog's files at the
+paths of their URLs, the same URLs as `mtpy serve`, with the applications kept in
+memory instead of a process per request."""
+
+import os
+
+from mtpy import web
+from mtpy.config import Config
+
+
+class SiteApp:
+    def __init__(self, config_path, mounts, cgi_dir):
+        from mtpy.devserver import _normalize_mounts
+        self.config_path = config_path
+        self.mounts = _normalize_mounts(mounts)
+        self.cgi_dir = cgi_dir
+        self.stamp = None
+        self.scripts = {}
+
+    def current_scripts(self):
+        """The applications, built again when mt.cfg changes (edits take effect
+        without a restart, as they do under CGI)."""
+        stamp = os.stat(self.config_path).st_mtime_ns
+        if stamp != self.stamp:
+            from mtpy.apps import check
+            from mtpy.apps.trackback import TrackbackApp
+            config = Config(self.config_path)
+            for warning in config.warnings:
+                web.log_error(config.get("LogFile"), "warning: " + warning)
+            self.scripts = {config.get("TrackbackScript"): TrackbackApp(config), "mt-check.cgi": check.application}
+            self.stamp = stamp
+        return self.scripts
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "") or "/"
+        if path.startswith("/cgi-bin/"):
+            name, slash, rest = path[len("/cgi-bin/"):].partition("/")
+            try:
+                application = self.current_scripts().get(name)
+            except Exception as error:   # a broken mt.cfg, as mt-tb.cgi reports it
+                from mtpy.apps.trackback import misconfigured
+                self.stamp = None
+                application = misconfigured(error)
+            if application is None:
+                return _plain(404, "Not found.")(environ, start_response)
+            environ = dict(environ, SCRIPT_NAME=environ.get("SCRIPT_NAME", "") + "/cgi-bin/" + name,
+                           PATH_INFO=slash + rest, SCRIPT_FILENAME=os.path.join(self.cgi_dir, name))
+            return application(environ, start_response)
+        return self.static(environ, start_response, path)
+
+    def static(self, environ, start_response, path):
+        from mtpy.devserver import find_static_file, guess_type
+        if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
+            return _plain(405, "Method not allowed.")(environ, start_response)
+        found, target = find_static_file(self.mounts, path)
+        if found == "redirect":
+            start_response("301 Moved Permanently", [("Location", path + "/"), ("Content-Length", "0")])
+            return [b""]
+        if found != "file":
+            return _plain(404, "Not found.")(environ, start_response)
+        with open(target, "rb") as handle:
+            body = handle.read()
+        start_response("200 OK", [("Content-Type", guess_type(target)), ("Content-Length", str(len(body))),
+                                  ("Cache-Control", "no-cache")])
+        return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
+
+
+def _plain(code, text):
+    return web.Response(text + "\n", "text/plain; charset=utf-8", web.STATUS_TEXT[code])
+
+
+def serve(app, host, port, workers, urls_message=None):
+    """Run the application in gunicorn's pre-forked workers."""
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:
+        raise RuntimeError("mtpy serve --wsgi needs gunicorn: pip install gunicorn")
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", "%s:%d" % (host, port))
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("loglevel", "warning")
+
+        def load(self):
+            return app
+
+    print("mtpy serve --wsgi: %d workers on http://%s:%d/" % (workers, host, port))
+    if urls_message:
+        print(urls_message)
+    Server().run()
