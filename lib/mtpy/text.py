@@ -5,11 +5,17 @@ Ping fields are kept as received. Wherever they are shown as HTML they go throug
 so `It&#8217;s` reads It's and `<script>` never runs (reference §2).
 """
 
-import re
+# No `re` at import time: the ping path uses the escapes and strip_controls only,
+# and a CGI process pays for every import.
+_CONTROL = dict.fromkeys(list(range(0, 9)) + list(range(11, 32)) + [127])
+_patterns = {}
 
-_TAG = re.compile(r"<!--.*?-->|<[^>]*>?", re.S)
-_SPACE = re.compile(r"\s+")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+def _pattern(name, source):
+    if name not in _patterns:
+        import re
+        _patterns[name] = re.compile(source, re.S)
+    return _patterns[name]
 
 
 # Characters XML 1.0 forbids outright: one of them (from an imported title, say)
@@ -32,11 +38,11 @@ def escape_html(text):
 def strip_controls(text):
     """Remove C0 control characters except tab and newline (and CR, which
     becomes part of the newline)."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROL)
 
 
 def remove_tags(text):
-    return _TAG.sub("", text)
+    return _pattern("tag", r"<!--.*?-->|<[^>]*>?").sub("", text)
 
 
 def plain_text(text):
@@ -46,7 +52,7 @@ def plain_text(text):
 
 
 def collapse_space(text):
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def first_words(text, count):
@@ -55,9 +61,9 @@ def first_words(text, count):
 
 def squeeze_dashes(text):
     """An HTML comment cannot hold `--`: squeeze runs of dashes to one."""
-    return re.sub(r"-{2,}", "-", text)
+    return _pattern("dashes", r"-{2,}").sub("-", text)
 
 
 def header_safe(text):
     """One line: for mail headers and anything else line-based."""
-    return collapse_space(_CONTROL.sub(" ", text.replace("\r", " ").replace("\n", " ")))
+    return collapse_space(text.translate(dict.fromkeys(_CONTROL, " ")))

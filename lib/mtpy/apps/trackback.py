@@ -58,9 +58,12 @@ class TrackbackApp:
         try:
             ping, job_ids = receive(store, self.config, tb_id, passphrase, fields, remote_ip)
         except PingRejected as rejected:
-            store.close()
             return _xml_error(rejected.message, rejected.status, rejected.headers)
-        store.close()
+        finally:
+            # A CGI process ends with its answer (web.run_cgi): closing SQLite's
+            # last connection would checkpoint the WAL, with fsyncs, on every ping.
+            if not environ.get("wsgi.run_once"):
+                store.close()
         response = web.Response(envelope.success(), envelope.CONTENT_TYPE)
         if job_ids:
             response.after.append(lambda: self.run_jobs(job_ids))

@@ -72,7 +72,7 @@ def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
         if config.get("GenerateTrackBackRSS"):
             envelope.write_feed(store, blog, item)
         job_ids = []
-        if item.entry_id is not None:   # its pages show the new TrackBack count
+        if item.entry_id is not None and blog.site_path:   # its pages show the new count
             job_ids.append(store.enqueue("republish_pings", {"entry_id": item.entry_id}).id)
         if blog.email_new_pings:
             job_ids.append(store.enqueue("notify_ping", {"ping_id": ping.id}).id)

@@ -1,0 +1,238 @@
+"""Ping benchmark (make bench): mt-tb.cgi under lighttpd (mod_cgi) against the
+floor, a CGI that only starts Python (`python -S`); flatness as pings pile up;
+`mtpy serve --wsgi`; memory of one CGI ping; the popup. Ratios are measured in one
+run: figures vary by about 25% from run to run on these machines.
+
+Uses the test suite's installation helpers (tests/conftest.py): the scripts are
+installed into a temporary folder with this venv's Python in their `#!` line.
+"""
+
+import argparse
+import http.client
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[0:0] = [os.path.join(ROOT, "lib"), os.path.join(ROOT, "tests")]
+
+from conftest import Site, start_lighttpd, start_wsgi_server  # noqa: E402
+from mtpy.models import Ping  # noqa: E402
+
+FLOOR_SCRIPT = """#!%s -S
+import sys
+sys.stdout.write("Status: 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: 2\\r\\n\\r\\nok")
+"""
+
+
+class Target:
+    """A running server with an installed site; counts what the store holds."""
+
+    def __init__(self, folder, backend, server="lighttpd", publish=False):
+        self.site = Site(os.path.join(folder, "%s-%s-%s" % (server, backend, publish)), backend)
+        floor = os.path.join(self.site.folder, "cgi-bin", "floor.cgi")
+        with open(floor, "w") as handle:
+            handle.write(FLOOR_SCRIPT % sys.executable)
+        os.chmod(floor, 0o755)
+        store = self.site.store()
+        if not publish:   # no pages to republish after each ping
+            self.site.blog.site_path = self.site.blog.archive_path = ""
+            self.site.blog.site_url = self.site.blog.archive_url = self.site.base
+            store.save(self.site.blog)
+        store.close()
+        if publish:
+            from mtpy.config import Config
+            from mtpy.publish.rebuild import Publisher
+            store = self.site.store()
+            Publisher(store, Config(self.site.config_path), store.get(type(self.site.blog), 1)).rebuild_all()
+            store.close()
+        starter = start_wsgi_server if server == "wsgi" else start_lighttpd
+        self.process = starter(self.site)
+        self.counter = 0
+        self.lock = threading.Lock()
+
+    def stored(self):
+        store = self.site.store()
+        try:
+            return store.count_pings(self.site.item.id)
+        finally:
+            store.close()
+
+    def fill(self, count):
+        """Pings already stored on the item (straight into the store)."""
+        store = self.site.store()
+        with store.transaction():
+            for number in range(count):
+                store.insert(Ping(blog_id=self.site.blog.id, tb_id=self.site.item.id, title="old %d" % number,
+                                  source_url="http://old.example/%d" % number, created_on="2026-01-01 00:00:00"))
+        store.close()
+
+    def next_body(self):
+        with self.lock:
+            self.counter += 1
+            number = self.counter
+        return ("url=http%%3A%%2F%%2Fbench.example%%2F%d&title=Ping+%d&excerpt=An+excerpt&blog_name=Bench"
+                % (number, number)).encode("ascii")
+
+    def request(self, path, body=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.site.port, timeout=60)
+        started = time.perf_counter()
+        if body is None:
+            connection.request("GET", path)
+        else:
+            connection.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+        response = connection.getresponse()
+        answer = response.read()
+        elapsed = time.perf_counter() - started
+        connection.close()
+        if response.status != 200:
+            raise RuntimeError("%s answered %d: %r" % (path, response.status, answer[:200]))
+        return elapsed
+
+    def ping_path(self):
+        return "/cgi-bin/mt-tb.cgi/%d" % self.site.item.id
+
+    def stop(self):
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def latencies(target, count, path=None, ping=True):
+    return [target.request(path or target.ping_path(), target.next_body() if ping else None)
+            for _ in range(count)]
+
+
+def throughput(target, clients, seconds, path=None, ping=True):
+    """Requests answered per second by `clients` threads; for pings, the figure
+    is what the store gained, not what was answered."""
+    before = target.stored() if ping else 0
+    done = [0] * clients
+    deadline = time.perf_counter() + seconds
+
+    def client(number):
+        while time.perf_counter() < deadline:
+            target.request(path or target.ping_path(), target.next_body() if ping else None)
+            done[number] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return ((target.stored() - before) if ping else sum(done)) / elapsed
+
+
+def p99(values):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def ping_memory(target):
+    """Peak resident memory (MiB) of one CGI ping process, run as lighttpd runs it."""
+    body = target.next_body()
+    environ = dict(os.environ, REQUEST_METHOD="POST", PATH_INFO="/%d" % target.site.item.id, QUERY_STRING="",
+                   CONTENT_TYPE="application/x-www-form-urlencoded", CONTENT_LENGTH=str(len(body)),
+                   REMOTE_ADDR="127.0.0.1", SCRIPT_FILENAME=os.path.join(target.site.folder, "cgi-bin", "mt-tb.cgi"))
+    environ.pop("PYTHONPATH", None)
+    process = subprocess.Popen([environ["SCRIPT_FILENAME"]], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               env=environ)
+    process.stdin.write(body)
+    process.stdin.close()
+    process.stdout.read()
+    _, _, usage = os.wait4(process.pid, 0)
+    return usage.ru_maxrss / 1024.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=200, help="sequential requests per latency figure")
+    parser.add_argument("--seconds", type=float, default=8, help="length of each throughput run")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers for --wsgi")
+    args = parser.parse_args()
+    rows = []
+    folder = tempfile.mkdtemp(prefix="mtpy-pingbench-")
+    targets = []
+    try:
+        sqlite = Target(folder, "sqlite")
+        targets.append(sqlite)
+        floor_path = "/cgi-bin/floor.cgi"
+        latencies(sqlite, 20)                                   # warm caches and .pyc files
+        latencies(sqlite, 20, floor_path, ping=False)
+        floor = latencies(sqlite, args.count, floor_path, ping=False)
+        pings = latencies(sqlite, args.count)
+        floor_median = statistics.median(floor)
+        rows.append(("1. cold CGI ping, 1 client (median / p99)",
+                     "%.1f / %.1f ms" % (1000 * statistics.median(pings), 1000 * p99(pings)),
+                     "floor %.1f ms; ratio %.2f (target <= 2.5)" % (1000 * floor_median,
+                                                                    statistics.median(pings) / floor_median)))
+        published = Target(folder, "sqlite", publish=True)
+        targets.append(published)
+        latencies(published, 10)
+        with_pages = latencies(published, args.count // 2)
+        rows.append(("   the same, republishing pages after each answer",
+                     "%.1f ms" % (1000 * statistics.median(with_pages)),
+                     "ratio %.2f" % (statistics.median(with_pages) / floor_median)))
+
+        floor_rate = throughput(sqlite, 4, args.seconds, floor_path, ping=False)
+        ping_rate = throughput(sqlite, 4, args.seconds)
+        flat = Target(folder, "flat")
+        targets.append(flat)
+        flat_rate = throughput(flat, 4, args.seconds)
+        rows.append(("2. throughput, 4 clients (pings stored/s)", "%.0f /s" % ping_rate,
+                     "floor %.0f /s; ratio %.2f (target >= 0.6); flat files %.0f /s" % (
+                         floor_rate, ping_rate / floor_rate, flat_rate)))
+
+        level_medians = []
+        stored = sqlite.stored()
+        for level in (0, 10000, 100000):
+            fresh = Target(folder + "/flatness-%d" % level, "sqlite")
+            targets.append(fresh)
+            fresh.fill(level)
+            latencies(fresh, 10)
+            level_medians.append(statistics.median(latencies(fresh, args.count // 2)))
+            fresh.stop()
+        rows.append(("3. flatness: median at 0 / 10,000 / 100,000 pings",
+                     " / ".join("%.1f" % (1000 * m) for m in level_medians) + " ms",
+                     "ratio 100k/0 %.2f (target <= 1.2)" % (level_medians[2] / level_medians[0])))
+        del stored
+
+        wsgi = Target(folder, "sqlite", server="wsgi")
+        targets.append(wsgi)
+        latencies(wsgi, 20)
+        wsgi_rate = throughput(wsgi, 4, args.seconds)
+        rows.append(("4. mtpy serve --wsgi, 4 clients (pings stored/s)", "%.0f /s" % wsgi_rate,
+                     "target >= 1,500 /s (WordPress 6.1: about 140 /s)"))
+
+        memory = max(ping_memory(sqlite) for _ in range(3))
+        rows.append(("5. peak memory of one CGI ping", "%.1f MiB" % memory, "target < 25 MiB"))
+
+        view_path = "/cgi-bin/mt-tb.cgi?__mode=view&entry_id=%d" % sqlite.site.entry.id
+        latencies(sqlite, 5, view_path, ping=False)
+        views = latencies(sqlite, args.count // 4, view_path, ping=False)
+        rows.append(("6. popup (__mode=view), cold CGI (median)", "%.1f ms" % (1000 * statistics.median(views)),
+                     "ratio %.2f to the floor (target <= 4)" % (statistics.median(views) / floor_median)))
+    finally:
+        for target in targets:
+            try:
+                target.stop()
+            except Exception:
+                pass
+        subprocess.run(["rm", "-rf", folder])
+    width = max(len(row[0]) for row in rows)
+    print("Ping benchmark (Python %s, %d cores)" % (sys.version.split()[0], os.cpu_count() or 1))
+    for name, figure, note in rows:
+        print("  %-*s  %16s  %s" % (width, name, figure, note))
+
+
+if __name__ == "__main__":
+    main()
