@@ -36,8 +36,9 @@ test-pythons: test-system-packages
 	  $$venv/bin/python -m pytest -q -p no:cacheprovider $(SMOKE_TESTS) || exit 1; \
 	done
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-test test-system-packages
 	$(VENV)/bin/python bench/rebuild.py
+	$(VENV)/bin/python bench/ping.py
 
 venv: $(VENV)/.installed
 
