@@ -131,11 +131,12 @@ def run_cgi(application):
             result.close()
         except Exception:
             log_error(None, "Deferred work failed")
-    if role == "parent":
-        # Done: leave without the interpreter's teardown, which would close the
-        # store's connection (a WAL checkpoint with fsyncs) after the answer.
-        sys.stderr.flush()
-        os._exit(0)
+    # Leave without the interpreter's teardown. It would close the store's
+    # SQLite connection: a WAL checkpoint with fsyncs after every answer, and, in
+    # the forked child, a connection inherited across the fork, which SQLite
+    # forbids (closing it there can drop the parent's committed pings).
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _fork_worker():

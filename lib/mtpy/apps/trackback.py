@@ -13,10 +13,12 @@ POST_ONLY = "Trackback pings must use HTTP POST"
 
 class TrackbackApp:
     """WSGI application. `config` is an mtpy.config.Config; the store is opened
-    per request (a CGI process serves one request; a WSGI worker many)."""
+    once per process and thread (a CGI process serves one request; a WSGI worker
+    many)."""
 
     def __init__(self, config):
         self.config = config
+        self.stores = {}     # (process, thread) -> its store
 
     def __call__(self, environ, start_response):
         try:
@@ -48,22 +50,25 @@ class TrackbackApp:
             return _xml_error(POST_ONLY)  # 200, like every other protocol error
         return self.ping(environ, tb_id, passphrase, fields)
 
-    def open_store(self):
-        from mtpy.store import open_store
-        return open_store(self.config)
+    def store(self):
+        """The store, opened once per process and thread and kept: a CGI process
+        leaves with its answer (web.run_cgi), and a persistent worker serves many
+        requests. Closing SQLite's last connection would checkpoint the WAL, with
+        fsyncs, on every ping."""
+        import os
+        from _thread import get_ident   # not threading: a CGI ping pays for imports
+        key = (os.getpid(), get_ident())
+        if key not in self.stores:
+            from mtpy.store import open_store
+            self.stores[key] = open_store(self.config)
+        return self.stores[key]
 
     def ping(self, environ, tb_id, passphrase, fields):
         remote_ip = web.remote_address(environ, self.config.get("TransparentProxyIPs"))
-        store = self.open_store()
         try:
-            ping, job_ids = receive(store, self.config, tb_id, passphrase, fields, remote_ip)
+            ping, job_ids = receive(self.store(), self.config, tb_id, passphrase, fields, remote_ip)
         except PingRejected as rejected:
             return _xml_error(rejected.message, rejected.status, rejected.headers)
-        finally:
-            # A CGI process ends with its answer (web.run_cgi): closing SQLite's
-            # last connection would checkpoint the WAL, with fsyncs, on every ping.
-            if not environ.get("wsgi.run_once"):
-                store.close()
         response = web.Response(envelope.success(), envelope.CONTENT_TYPE)
         if job_ids:
             response.after.append(lambda: self.run_jobs(job_ids))
@@ -71,32 +76,23 @@ class TrackbackApp:
 
     def run_jobs(self, job_ids):
         from mtpy.work import run_jobs
-        store = self.open_store()
-        try:
-            run_jobs(store, self.config, job_ids)
-        finally:
-            store.close()
+        run_jobs(self.store(), self.config, job_ids)
 
     def rss(self, tb_id):
-        store = self.open_store()
+        store = self.store()
         try:
             item, blog = find_item(store, tb_id)
-            pings = store.list_pings(tb_id=item.id)
         except PingRejected as rejected:
             return _xml_error(rejected.message)
-        finally:
-            store.close()
+        pings = store.list_pings(tb_id=item.id)
         return web.Response(envelope.success(envelope.rss(item, pings)), envelope.CONTENT_TYPE)
 
     def view(self, fields):
         from mtpy.publish.listing import render_listing, ListingError
-        store = self.open_store()
         try:
-            html = render_listing(store, self.config, fields)
+            html = render_listing(self.store(), self.config, fields)
         except ListingError as error:
             return _html_error(str(error), web.STATUS_TEXT[404])
-        finally:
-            store.close()
         return web.Response(html)
 
 
