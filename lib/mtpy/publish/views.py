@@ -239,7 +239,7 @@ class SiteView:
         self.categories_by_id = {}
         for category in store.find(Category, blog_id=blog.id, order_by="label"):
             self.categories_by_id[category.id] = CategoryView(category, self)
-        index = store.published_entries(blog.id)     # (id, created_on, category ids), newest first
+        index = self._entry_index()                   # (id, created_on, category ids), newest first
         self.created_on = {entry_id: created for entry_id, created, _ in index}
         ids = [entry_id for entry_id, _, _ in index]
         self.all_entries = LazyList(ids, self.entry_view)
@@ -261,6 +261,29 @@ class SiteView:
         if item_id not in self._ping_counts:
             self._ping_counts[item_id] = self.store.count_pings(item_id)
         return self._ping_counts[item_id]
+
+    def _entry_index(self):
+        """store.published_entries, cached in the data folder while the blog's
+        entries do not change (pings do not change them)."""
+        import marshal
+        version = self.store.entries_version(self.blog.id)
+        path = os.path.join(self.config.get("DataSource"), "cache", "entries-blog-%d.bin" % self.blog.id)
+        if version is not None:
+            try:
+                with open(path, "rb") as handle:
+                    cached_version, index = marshal.load(handle)
+                if cached_version == version:
+                    return index
+            except (OSError, ValueError, EOFError, TypeError):
+                pass
+        index = self.store.published_entries(self.blog.id)
+        if version is not None:
+            from mtpy.fileutil import write_atomic
+            try:
+                write_atomic(path, marshal.dumps((version, [tuple(row) for row in index])), durable=False)
+            except OSError:
+                pass   # a read-only data folder: read them each time
+        return index
 
     def preload(self):
         """Read every published entry, TrackBack item and ping count at once."""

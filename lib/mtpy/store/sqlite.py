@@ -45,6 +45,15 @@ MIGRATIONS = [
         "CREATE INDEX ipban_blog ON ipban (blog_id)",
         "CREATE INDEX job_due ON job (not_before, id)",
     ],
+    # 2: a version per blog that every change to its entries bumps (publishing
+    # caches what it reads of every entry, keyed by it).
+    ["CREATE TABLE entry_version (blog_id INTEGER PRIMARY KEY, version INTEGER NOT NULL)"] + [
+        # INSERT OR IGNORE + UPDATE rather than an upsert: old hosts' SQLite lacks it.
+        "CREATE TRIGGER entry_version_%s AFTER %s ON entry BEGIN "
+        "INSERT OR IGNORE INTO entry_version (blog_id, version) VALUES (%s.blog_id, 0); "
+        "UPDATE entry_version SET version = version + 1 WHERE blog_id = %s.blog_id; END"
+        % (event.lower(), event, row, row)
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))],
 ]
 
 
@@ -198,6 +207,10 @@ class SQLiteStore(Store):
             sql = self._select(kind) + " WHERE %s IN (%s)" % (field, ", ".join("?" * len(chunk)))
             found += [self._row_to_record(kind, row) for row in self.db.execute(sql, chunk)]
         return found
+
+    def entries_version(self, blog_id):
+        row = self.db.execute("SELECT version FROM entry_version WHERE blog_id = ?", (blog_id,)).fetchone()
+        return row[0] if row else 0
 
     def published_entries(self, blog_id):
         rows = self.db.execute("SELECT id, created_on, category_ids FROM entry WHERE blog_id = ? AND "
