@@ -85,6 +85,12 @@ class Store:
             found += self.find(kind, **{field: value})
         return found
 
+    def entries_version(self, blog_id):
+        """A value that changes whenever one of the blog's entries is added,
+        changed or deleted (so publishing may cache what it read of them), or None
+        when the backend cannot tell."""
+        return None
+
     def published_entries(self, blog_id):
         """(id, created_on, category ids) of the blog's published entries, newest
         first: what publishing needs to know of every entry up front."""
