@@ -75,6 +75,14 @@ def get_entry(store, blog, entry_id):
     return entry
 
 
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError("Cannot read %s: %s" % (path, error))
+
+
 def flag(value):
     if value not in ("0", "1"):
         raise argparse.ArgumentTypeError("expected 0 or 1")
@@ -205,11 +213,7 @@ def cmd_template_set(args):
     from mtpy.publish.environment import check_template
     config, store = store_for(args)
     templates = TemplateSet(config, get_blog(store, args.blog))
-    try:
-        with open(args.file, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise CommandError("Cannot read %s: %s" % (args.file, error))
+    text = read_text(args.file)
     try:
         template, warnings = templates.replace(
             args.name, text, lambda name, source: check_template(config, templates, name, source))
@@ -334,11 +338,7 @@ def cmd_import(args):
     from mtpy.importexport import ImportFormatError, import_entries
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
-    try:
-        with open(args.file, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise CommandError("Cannot read %s: %s" % (args.file, error))
+    text = read_text(args.file)
     try:
         result = import_entries(store, blog, text)
     except ImportFormatError as error:
