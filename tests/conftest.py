@@ -1,17 +1,20 @@
 """Shared fixtures.
 
-Store-level tests run against both backends. End-to-end tests build a real
-installation in a temporary folder (cgi-bin/ with the scripts' `#!` line set as
-the README says, lib/ and tmpl/ beside it, mt.cfg, a store with a weblog) and
-drive it through a real web server: lighttpd running the scripts as CGI, and
-`mtpy serve`.
+Store-level tests run against every backend: SQLite, flat files and PostgreSQL
+(a throwaway server started for the test run, a new database for each test).
+End-to-end tests build a real installation in a temporary folder (cgi-bin/ with
+the scripts' `#!` line set as the README says, lib/ and tmpl/ beside it, mt.cfg,
+a store with a weblog) and drive it through a real web server: lighttpd running
+the scripts as CGI, and `mtpy serve`.
 """
 
+import glob
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -24,7 +27,7 @@ from mtpy.config import Config, ConfigError  # noqa: E402
 from mtpy.models import Author, Blog, Entry, Category  # noqa: E402
 from mtpy.store import open_store  # noqa: E402
 
-BACKENDS = ["sqlite", "flat"]
+BACKENDS = ["sqlite", "flat", "postgres"]
 IN_CI = os.environ.get("CI") == "true"
 SAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "reference", "samples")
 
@@ -39,14 +42,173 @@ def need(program):
     return path
 
 
+class PostgresServer:
+    """A PostgreSQL server of our own for the test run: a new cluster in a
+    temporary folder, listening on a Unix socket there only (no TCP port to find
+    or to clash with the system's cluster), stopped and deleted at the end.
+
+    PostgreSQL refuses to run as root: as root, it runs as the `postgres` system
+    user (Debian's package creates it). Authentication is `trust`, so the
+    scripts reach it as whichever user the web server runs them (root under
+    lighttpd, www-data under Apache) by naming the role in mt.cfg.
+    """
+
+    ROLE = "mtpy"
+    PORT = 5432   # only names the socket file, inside our own folder
+    running = None  # the server of this test run, once started
+
+    def __init__(self):
+        self.bin = postgres_programs()
+        if self.bin is None:
+            self.unavailable("PostgreSQL is not installed (Debian package postgresql)")
+        self.as_owner = []
+        if os.geteuid() == 0:
+            try:
+                import pwd
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                self.unavailable("there is no postgres user to run PostgreSQL as (not as root)")
+            self.as_owner = [need("runuser"), "-u", "postgres", "--"]
+        # Not under pytest's tmp_path: its folders are private to root, and the
+        # postgres user (and www-data, for the socket) must reach this one. In
+        # memory where there is a RAM disk: nothing of this cluster needs a disk,
+        # and each test's CREATE DATABASE writes megabytes.
+        ram = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+        self.folder = tempfile.mkdtemp(prefix="mtpy-postgres-", dir=ram)
+        self.data = os.path.join(self.folder, "data")
+        self.socket = os.path.join(self.folder, "socket")
+        os.mkdir(self.data, 0o700)
+        os.mkdir(self.socket)
+        for path in (self.folder, self.socket):
+            os.chmod(path, 0o755)
+        if self.as_owner:
+            for path in (self.folder, self.data, self.socket):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        self.databases = []   # created for the current test
+        self.count = 0
+        self.admin = None
+
+    @staticmethod
+    def unavailable(reason):
+        if IN_CI:
+            pytest.fail(reason + " (make test installs it)")
+        pytest.skip(reason)
+
+    def _run(self, *command):
+        done = subprocess.run(self.as_owner + [os.path.join(self.bin, command[0])] + list(command[1:]),
+                              cwd=self.folder, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError("%s failed: %s%s" % (command[0], done.stdout, done.stderr))
+
+    def start(self):
+        self._run("initdb", "--pgdata", self.data, "--username", "postgres", "--auth", "trust",
+                  "--encoding", "UTF8", "--locale", "C.UTF-8", "--no-sync")
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as conf:
+            # Durability is not what is tested; speed is welcome.
+            conf.write("listen_addresses = ''\nunix_socket_directories = '%s'\nport = %d\n"
+                       "fsync = off\nfull_page_writes = off\nsynchronous_commit = off\n"
+                       % (self.socket, self.PORT))
+        self._run("pg_ctl", "--pgdata", self.data, "--log", os.path.join(self.folder, "server.log"),
+                  "--wait", "start")
+        import psycopg
+        self.admin = psycopg.connect(host=self.socket, port=self.PORT, user="postgres", dbname="postgres",
+                                     autocommit=True)
+        self.admin.execute("CREATE ROLE %s LOGIN" % self.ROLE)
+        PostgresServer.running = self
+
+    def stop(self):
+        """Stop the server (if it started) and delete its files."""
+        PostgresServer.running = None
+        if self.admin is not None:
+            self.admin.close()
+        if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            self._run("pg_ctl", "--pgdata", self.data, "--mode", "immediate", "stop")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def new_database(self):
+        """The name of a new, empty database, owned by the role the tests use."""
+        self.count += 1
+        name = "mtpy_test_%d" % self.count
+        self.admin.execute("CREATE DATABASE %s OWNER %s" % (name, self.ROLE))
+        self.databases.append(name)
+        return name
+
+    def drop_databases(self):
+        """Drop the current test's databases (FORCE: a script's forked worker may
+        still be connected)."""
+        while self.databases:
+            self.admin.execute("DROP DATABASE %s WITH (FORCE)" % self.databases.pop())
+
+    def directives(self, database):
+        return "Database %s\nDBHost %s\nDBPort %d\nDBUser %s\n" % (database, self.socket, self.PORT, self.ROLE)
+
+    def environment(self, database):
+        """libpq's variables naming a database: used where a test's mt.cfg names none."""
+        return {"PGDATABASE": database, "PGHOST": self.socket, "PGPORT": str(self.PORT), "PGUSER": self.ROLE}
+
+
+def postgres_programs():
+    """The folder of initdb, pg_ctl and postgres: Debian keeps them out of PATH,
+    in one folder per major version (the newest wins)."""
+    found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
+    found.sort(key=lambda path: int(path.split("/")[-3]) if path.split("/")[-3].isdigit() else 0)
+    initdb = found[-1] if found else shutil.which("initdb")
+    return os.path.dirname(initdb) if initdb else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        PostgresServer.unavailable("psycopg is not installed (pip install -e '.[postgres]')")
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request):
-    return request.param
+    """The name of a backend. For PostgreSQL the test also gets an empty database
+    named by libpq's PG* variables: a mt.cfg without a Database directive (made
+    by a test for a second store, or by `mtpy init`) uses it."""
+    if request.param != "postgres":
+        yield request.param
+        return
+    server = request.getfixturevalue("postgres_server")
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    for name, value in server.environment(server.new_database()).items():
+        monkeypatch.setenv(name, value)
+    yield request.param
+    server.drop_databases()
+
+
+@pytest.fixture
+def postgres_database(postgres_server):
+    """mt.cfg lines naming a new, empty PostgreSQL database, for tests of that
+    backend alone."""
+    yield postgres_server.directives(postgres_server.new_database())
+    postgres_server.drop_databases()
+
+
+def new_store_directives(backend):
+    """mt.cfg lines placing a new, empty store of this backend beyond its
+    DataSource: for PostgreSQL, a new database of the test run's server."""
+    if backend != "postgres":
+        return ""
+    server = PostgresServer.running
+    if server is None:
+        raise RuntimeError("a PostgreSQL store outside the `backend` fixture: no server started")
+    return server.directives(server.new_database())
 
 
 @pytest.fixture
 def store(tmp_path, backend):
-    config = Config(text="ObjectDriver %s\nDataSource %s\n" % (backend, tmp_path / "data"))
+    config = Config(text="ObjectDriver %s\nDataSource %s\n%s" % (backend, tmp_path / "data",
+                                                                  new_store_directives(backend)))
     opened = open_store(config, create=True)
     yield opened
     opened.close()
@@ -80,9 +242,9 @@ class Site:
         os.makedirs(self.archives)
         self.config_path = os.path.join(cgi_bin, "mt.cfg")
         with open(self.config_path, "w") as handle:
-            handle.write("CGIPath %scgi-bin/\nObjectDriver %s\nLogFile ../mtpy.log\n"
+            handle.write("CGIPath %scgi-bin/\nObjectDriver %s\n%sLogFile ../mtpy.log\n"
                          "OneHourMaxPings 0\nOneDayMaxPings 0\nMailTransfer debug\n%s"
-                         % (self.base, backend, extra_config))
+                         % (self.base, backend, new_store_directives(backend), extra_config))
         self.config = Config(self.config_path)
         store = open_store(self.config, create=True)
         self.author = Author(name="Melody", email="melody@example.com")

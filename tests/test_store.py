@@ -265,6 +265,71 @@ def test_nested_transaction_commits_with_the_outer_one(store):
     assert [e.title for e in store.find(Entry, blog_id=blog.id)] == ["kept"]
 
 
+def test_text_orders_by_code_point_and_nulls_come_first(store):
+    """SQLite's order, whatever the PostgreSQL database's locale: by code point,
+    capitals before small letters, spaces counting; NULL before any value."""
+    blog = make_blog(store)
+    labels = ["b", "B", "a", "\u00e9", "Z", "a b", "ab", "a-c"]
+    for label in labels:
+        store.save(Category(blog_id=blog.id, label=label))
+    assert [c.label for c in store.find(Category, blog_id=blog.id, order_by="label")] == sorted(labels)
+    assert ([c.label for c in store.find(Category, blog_id=blog.id, order_by="label", desc=True)]
+            == sorted(labels, reverse=True))
+    entry = Entry(blog_id=blog.id, title="x")
+    store.save(entry)
+    store.save(Category(blog_id=blog.id, label="pinged", allow_pings=True))  # an item without entry_id
+    items = store.find(Trackback, blog_id=blog.id, order_by="entry_id")
+    assert [item.entry_id for item in items] == [None, entry.id]
+    items = store.find(Trackback, blog_id=blog.id, order_by="entry_id", desc=True)
+    assert [item.entry_id for item in items] == [entry.id, None]
+
+
+def test_long_source_url_is_stored_and_found(store):
+    blog = make_blog(store)
+    entry = Entry(blog_id=blog.id, title="x")
+    store.save(entry)
+    item = store.trackback_for(entry=entry)
+    url = "http://s/?" + "q" * 20000   # longer than a PostgreSQL B-tree entry may be
+    store.insert(Ping(blog_id=blog.id, tb_id=item.id, source_url=url))
+    assert store.find_ping(item.id, url).source_url == url
+    assert store.find_ping(item.id, url + "q") is None
+
+
+def test_given_ids_are_kept_and_never_given_again(store):
+    store.insert(Blog(id=50, name="given"))
+    later = Blog(name="later")
+    store.insert(later)
+    assert later.id > 50 and store.get(Blog, 50).name == "given"
+    store.delete(Blog, later.id)
+    again = Blog(name="again")
+    store.insert(again)
+    assert again.id > later.id
+
+
+def test_transactions_exclude_each_other(tmp_path, backend):
+    config = Config(text="ObjectDriver %s\nDataSource %s\n" % (backend, tmp_path / "d"))
+    first = open_store(config, create=True)
+    beginning = threading.Event()
+    happened = []
+
+    def other_writer():
+        second = open_store(config)   # SQLite's connections stay in their thread
+        beginning.set()
+        with second.transaction():
+            happened.append("second")
+        second.close()
+
+    with first.transaction():
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        assert beginning.wait(30)
+        thread.join(0.5)    # it must still be waiting for the first transaction
+        happened.append("first")
+    thread.join(30)
+    assert happened == ["first", "second"]
+    first.close()
+
+
 # -- the flat files themselves -------------------------------------------------
 
 @pytest.fixture
@@ -367,3 +432,77 @@ def test_flat_locks_with_filelock(tmp_path):
     store = FlatStore(str(tmp_path / "data"), create=True)
     store.insert(Blog(name="x"))
     assert isinstance(store.lock, filelock.FileLock)
+
+
+# -- PostgreSQL alone ------------------------------------------------------------
+
+def postgres_config(tmp_path, directives):
+    return Config(text="ObjectDriver postgres\nDataSource %s\n%s" % (tmp_path / "data", directives))
+
+
+def test_postgres_connection_errors_are_one_line_without_the_password(tmp_path, postgres_server):
+    config = postgres_config(tmp_path, "Database nowhere\nDBHost %s\nDBUser mtpy\nDBPassword s3cret-pw\n"
+                             % (tmp_path / "no-server-here"))
+    with pytest.raises(StoreError) as raised:
+        open_store(config)
+    message = str(raised.value)
+    assert message.startswith("Cannot connect to PostgreSQL (Database nowhere, DBHost %s, DBUser mtpy): "
+                              % (tmp_path / "no-server-here"))
+    assert "\n" not in message and "s3cret" not in message
+    missing = postgres_config(tmp_path, postgres_server.directives("no_such_database"))
+    with pytest.raises(StoreError) as raised:
+        open_store(missing)
+    assert 'database "no_such_database" does not exist' in str(raised.value)
+
+
+def test_postgres_store_has_a_schema_version_and_its_datasource(tmp_path, postgres_database):
+    store = open_store(postgres_config(tmp_path, postgres_database), create=True)
+    from mtpy.store import postgres
+    assert store.db.execute("SELECT version FROM schema_version").fetchone()[0] == len(postgres.MIGRATIONS)
+    assert (tmp_path / "data").is_dir()   # templates and caches still live there
+    store.close()
+    (tmp_path / "data").rmdir()
+    (tmp_path / "data").write_text("not a folder")
+    with pytest.raises(StoreError) as raised:
+        open_store(postgres_config(tmp_path, postgres_database))
+    assert "is not a folder" in str(raised.value)
+
+
+def test_postgres_migrates_forward_on_open(tmp_path, postgres_database, monkeypatch):
+    from mtpy.store import postgres
+    config = postgres_config(tmp_path, postgres_database)
+    open_store(config, create=True).close()
+    monkeypatch.setattr(postgres, "MIGRATIONS", postgres.MIGRATIONS + [["CREATE TABLE later (x INTEGER)"]])
+    store = open_store(config)
+    assert store.db.execute("SELECT version FROM schema_version").fetchone()[0] == len(postgres.MIGRATIONS)
+    assert store.db.execute("SELECT count(*) FROM later").fetchone()[0] == 0
+    store.close()
+
+
+def test_postgres_refuses_nul_characters_clearly(tmp_path, postgres_database):
+    store = open_store(postgres_config(tmp_path, postgres_database), create=True)
+    with pytest.raises(StoreError) as raised:
+        store.save(Blog(name="a\x00b"))
+    assert "NUL" in str(raised.value) and "Blog.name" in str(raised.value)
+    store.save(Blog(name="ok", description="fine"))   # the connection is still usable
+    store.close()
+
+
+def test_postgres_without_psycopg_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "psycopg", None)   # `import psycopg` now fails
+    monkeypatch.delitem(sys.modules, "mtpy.store.postgres", raising=False)
+    with pytest.raises(StoreError) as raised:
+        open_store(postgres_config(tmp_path, ""))
+    assert "psycopg" in str(raised.value)
+
+
+def test_postgres_directives():
+    config = Config(text="ObjectDriver postgres\nDatabase mt\nDBHost /run/postgresql\nDBPort 5433\n"
+                         "DBUser melody\nDBPassword p w\n")
+    assert [config.get(name) for name in ("Database", "DBHost", "DBPort", "DBUser", "DBPassword")] == [
+        "mt", "/run/postgresql", 5433, "melody", "p w"]
+    assert Config(text="ObjectDriver postgres\n").get("Database") is None
+    from mtpy.config import ConfigError
+    with pytest.raises(ConfigError):
+        Config(text="DBPort 70000\n")

@@ -42,6 +42,13 @@ def _url_dir(value):
     return value if value.endswith("/") else value + "/"
 
 
+def _port(value):
+    number = int(value)
+    if not 0 < number < 65536:
+        raise ValueError("expected a TCP port, 1 to 65535")
+    return number
+
+
 def _choice(*allowed):
     def check(value):
         if value.lower() not in allowed:
@@ -55,7 +62,14 @@ def _choice(*allowed):
 DIRECTIVES = {
     "CGIPath": (_url_dir, "/cgi-bin/"),
     "DataSource": (_path, None),            # default: data/ beside cgi-bin/
-    "ObjectDriver": (_choice("sqlite", "flat"), "sqlite"),
+    "ObjectDriver": (_choice("sqlite", "flat", "postgres"), "sqlite"),
+    # ObjectDriver postgres: where the database is (MT's names). Left out, each
+    # is libpq's default: PGDATABASE, PGHOST... then the local socket as yourself.
+    "Database": (_text, None),
+    "DBHost": (_text, None),                # a host name, or a socket folder: /var/run/postgresql
+    "DBPort": (_port, None),
+    "DBUser": (_text, None),
+    "DBPassword": (_text, None),
     "TemplatePath": (_path, None),          # default: tmpl/ beside cgi-bin/
     "TrackbackScript": (_text, "mt-tb.cgi"),
     "AdminScript": (_text, "mt.cgi"),

@@ -20,12 +20,24 @@ class StoreError(Exception):
 
 
 def open_store(config, create=False):
-    """The store named by the config's ObjectDriver and DataSource."""
+    """The store named by the config's ObjectDriver and DataSource (and, for
+    PostgreSQL, its Database and DB* directives)."""
     driver = config.get("ObjectDriver")
     if driver == "sqlite":
         from mtpy.store.sqlite import SQLiteStore as cls
     elif driver == "flat":
         from mtpy.store.flat import FlatStore as cls
+    elif driver == "postgres":
+        # Imported here only: psycopg is an optional extra, and costly to import.
+        try:
+            from mtpy.store.postgres import PostgresStore
+        except ImportError as error:
+            if not (error.name or "").startswith("psycopg"):
+                raise
+            raise StoreError("ObjectDriver postgres needs psycopg 3: pip install 'psycopg[binary]'")
+        return PostgresStore(config.get("DataSource"), create=create, database=config.get("Database"),
+                             host=config.get("DBHost"), port=config.get("DBPort"),
+                             user=config.get("DBUser"), password=config.get("DBPassword"))
     else:  # config.py validates the value; this is for callers that bypass it
         raise StoreError("Unknown ObjectDriver %r" % driver)
     return cls(config.get("DataSource"), create=create)
