@@ -9,6 +9,7 @@ the scripts as CGI, and `mtpy serve`.
 """
 
 import glob
+import importlib.util
 import os
 import shutil
 import socket
@@ -158,9 +159,7 @@ def postgres_programs():
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("psycopg") is None:
         PostgresServer.unavailable("psycopg is not installed (pip install -e '.[postgres]')")
     server = PostgresServer()
     try:

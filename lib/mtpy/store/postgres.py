@@ -128,7 +128,7 @@ class PostgresStore(Store):
         try:
             version = self.db.execute("SELECT version FROM schema_version").fetchone()[0]
         except psycopg.errors.UndefinedTable:
-            raise StoreError("No store at %s (run `mtpy init` first)" % self.where)
+            raise StoreError("No store at %s (run `mtpy init` first)" % self.where) from None
         if version < len(MIGRATIONS):
             with self.transaction():  # the lock: one process migrates, the others wait
                 self._migrate_from(self._schema_version())
@@ -164,9 +164,9 @@ class PostgresStore(Store):
         for name, default in record.FIELDS.items():
             value = getattr(record, name)
             if isinstance(default, bool):
-                value = None if value is None else bool(value)
+                value = bool(value)
             elif isinstance(default, (list, dict)):
-                value = json.dumps(value, ensure_ascii=False)  # escapes NUL as \u0000
+                value = json.dumps(value, ensure_ascii=False)  # writes NUL as \u0000
             elif isinstance(value, str) and "\x00" in value:
                 raise StoreError("PostgreSQL cannot store the NUL character (in %s.%s)"
                                  % (type(record).__name__, name))
