@@ -33,7 +33,7 @@ test-pythons: test-system-packages
 	@for version in $(OTHER_PYTHONS); do \
 	  python=$$(ls -d $(PYENV_ROOT)/versions/$$version.*/bin/python3 2>/dev/null | sort -V | tail -n 1); \
 	  if [ -z "$$python" ]; then echo "Python $$version: not installed here, not tested"; continue; fi; \
-	  venv=.venv-$$version; \
+	  venv=$(VENV)/other-pythons/$$version; \
 	  [ -x $$venv/bin/python ] || $$python -m venv $$venv || exit 1; \
 	  $$venv/bin/python -m pip install -q -e . pytest || exit 1; \
 	  echo "== Python $$version ($$python)"; \
@@ -70,4 +70,4 @@ test-system-packages:
 	fi
 
 clean:
-	rm -rf $(VENV) .venv-3.* demo .pytest_cache
+	rm -rf $(VENV) demo .pytest_cache
