@@ -12,8 +12,6 @@ import os
 
 import jinja2
 
-from mtpy import timeutil
-from mtpy.text import plain_text
 
 MT_MARKERS = ("<$MT", "<MT", "<$mt", "<mt")
 
@@ -80,9 +78,6 @@ def make_environment(config, folders=None):
     environment = jinja2.Environment(
         loader=loader, autoescape=_autoescape, bytecode_cache=bytecode_cache,
         keep_trailing_newline=True)
-    environment.filters["plain"] = plain_text
-    environment.filters["mtdate"] = timeutil.mt_format
-    environment.filters["safe_url"] = safe_url
     return environment
 
 
@@ -124,9 +119,3 @@ def _autoescape(name):
     MT tags escape for themselves (an MT-syntax .html file is the owner's call:
     they should name it .mtml)."""
     return bool(name) and name.endswith((".html", ".htm", ".xml"))
-
-
-def safe_url(url):
-    """Only http(s) URLs become links; anything else (javascript:) becomes ''."""
-    lowered = (url or "").strip().lower()
-    return url.strip() if lowered.startswith(("http://", "https://")) else ""

@@ -1,7 +1,7 @@
 """The auto-discovery RDF block of a published entry (reference §7), in Movable
-Type's layout, and the client side: finding a ping URL in a fetched page."""
+Type's layout."""
 
-import re
+from mtpy.text import squeeze_dashes
 
 RDF_TEMPLATE = """\
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -34,25 +34,4 @@ def rdf_block(about, ping, title, identifier, subject, description, creator, dat
     block = RDF_TEMPLATE % values
     if not comment_wrap:
         return block
-    return "<!--\n%s\n-->" % re.sub(r"-{2,}", "-", block)
-
-
-_RDF = re.compile(r"<rdf:RDF\b.*?</rdf:RDF>", re.S)
-_DESCRIPTION = re.compile(r"<rdf:Description\b(.*?)/?>", re.S)
-_ATTRIBUTE = re.compile(r'([\w:]+)\s*=\s*"([^"]*)"')
-
-
-def discover_ping_urls(page, page_url):
-    """(identifier, title, ping url) of each RDF block in the page that describes
-    `page_url` (with or without its #fragment), the way TrackBack clients look."""
-    import html
-    wanted = {page_url, page_url.split("#", 1)[0]}
-    found = []
-    for block in _RDF.findall(page):
-        for description in _DESCRIPTION.findall(block):
-            attributes = {name: html.unescape(value) for name, value in _ATTRIBUTE.findall(description)}
-            identifier = attributes.get("dc:identifier", "")
-            ping = attributes.get("trackback:ping") or attributes.get("rdf:about", "")
-            if ping and (identifier in wanted or identifier.split("#", 1)[0] in wanted):
-                found.append((identifier, attributes.get("dc:title", ""), ping))
-    return found
+    return "<!--\n%s\n-->" % squeeze_dashes(block)
