@@ -12,6 +12,7 @@ import argparse
 import os
 import random
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -91,13 +92,18 @@ def main():
                      % (len(again.written), again.unchanged)))
 
         entries = store.find(Entry, blog_id=blog.id, order_by="created_on", desc=True)
-        target = entries[len(entries) // 2]
-        item = store.trackback_for(entry=target)
-        store.insert(Ping(blog_id=blog.id, tb_id=item.id, title="New ping", source_url="http://new.example/",
-                          created_on=target.created_on))
-        after_ping, seconds = timed(lambda: Publisher(store, config, blog).rebuild_pings_of(target.id))
-        rows.append(("after one ping", "%.3f s" % seconds, "%d written: %s (target: < 0.1 s)" % (
-            len(after_ping.written), ", ".join(sorted(os.path.basename(p) for p in after_ping.written)))))
+        seconds_per_ping = []
+        for number in range(5):      # five pings on entries across the weblog; the median
+            target = entries[len(entries) * (2 * number + 1) // 10]
+            item = store.trackback_for(entry=target)
+            store.insert(Ping(blog_id=blog.id, tb_id=item.id, title="New ping", source_url="http://new.example/",
+                              created_on=target.created_on))
+            after_ping, seconds = timed(lambda: Publisher(store, config, blog).rebuild_pings_of(target.id))
+            seconds_per_ping.append(seconds)
+        rows.append(("after one ping (median of 5)", "%.3f s" % statistics.median(seconds_per_ping),
+                     "slowest %.3f s; %d written, the last time: %s (target: < 0.1 s)" % (
+                         max(seconds_per_ping), len(after_ping.written),
+                         ", ".join(sorted(os.path.basename(p) for p in after_ping.written)))))
 
         target.body += "<p>An edit.</p>"
         store.save(target)

@@ -44,10 +44,8 @@ def test_bad_values_name_the_line(line):
 PROBE = r"""
 import io, os, sys
 sys.path.insert(0, %(lib)r)
-os.environ.update({"MT_CONFIG": %(config)r, "REQUEST_METHOD": "POST", "PATH_INFO": "/1",
-                   "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": "30",
-                   "REMOTE_ADDR": "127.0.0.1"})
-sys.stdin = io.TextIOWrapper(io.BytesIO(b"url=http://a.example/&title=hi"))
+os.environ.update(%(environ)r, MT_CONFIG=%(config)r, REMOTE_ADDR="127.0.0.1")
+sys.stdin = io.TextIOWrapper(io.BytesIO(%(body)r))
 out = io.BytesIO()
 sys.stdout = io.TextIOWrapper(out)
 from mtpy.web import run_cgi
@@ -68,13 +66,23 @@ report_then_leave(0)
 """
 
 
-def test_ping_path_imports_neither_jinja2_nor_requests(site):
-    done = subprocess.run([sys.executable, "-c", PROBE % {"lib": os.path.join(ROOT, "lib"),
-                                                          "config": site.config_path}],
-                          capture_output=True, text=True, timeout=60)
+PING = {"REQUEST_METHOD": "POST", "PATH_INFO": "/1", "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": "30"}
+
+
+def run_probe(site, environ=PING, body=b"url=http://a.example/&title=hi"):
+    """mt-tb.cgi's application run as CGI in a new process: (its output, the
+    modules it imported)."""
+    done = subprocess.run([sys.executable, "-c", PROBE % {
+        "lib": os.path.join(ROOT, "lib"), "config": site.config_path, "environ": environ, "body": body}],
+        capture_output=True, text=True, timeout=60)
     output, _, modules = done.stderr.rpartition("\nMODULES ")
-    assert "<error>0</error>" in output, done.stderr
-    loaded = set(modules.split())
+    assert modules, done.stderr
+    return output, set(modules.split())
+
+
+def unneeded_modules(site, loaded):
+    """What a CGI process of the ping path loaded that it should not have."""
     unneeded = {"jinja2", "requests", "email", "smtplib", "urllib.request", "xml.sax",
                 "dataclasses", "tempfile", "http.client", "logging", "filelock", "psycopg"}
     # A store may bring its driver and what that imports: filelock for the flat
@@ -84,4 +92,50 @@ def test_ping_path_imports_neither_jinja2_nor_requests(site):
         unneeded -= set(subprocess.run(
             [sys.executable, "-c", "import sys; import %s; print(' '.join(sys.modules))" % driver],
             capture_output=True, text=True, timeout=60, check=True).stdout.split())
-    assert not unneeded & loaded, sorted(unneeded & loaded)
+    return sorted(unneeded & loaded)
+
+
+def test_ping_path_imports_neither_jinja2_nor_requests(site):
+    output, loaded = run_probe(site)
+    assert "<error>0</error>" in output, output
+    assert not unneeded_modules(site, loaded)
+
+
+def test_popup_is_kept_rendered_until_what_it_shows_changes(site):
+    """The listing popup imports jinja2 only when something it shows changed
+    since it was last rendered: a ping, a hidden ping, a template, the entry."""
+    from mtpy.models import Ping
+    view = {"REQUEST_METHOD": "GET", "QUERY_STRING": "__mode=view&entry_id=%d" % site.entry.id}
+
+    def popup():
+        output, loaded = run_probe(site, view, b"")
+        assert "Status: 200" in output and "</html>" in output, output
+        rendered = "jinja2" in loaded
+        assert rendered or not unneeded_modules(site, loaded)
+        return output, rendered
+
+    first, rendered = popup()
+    assert rendered and "Discussion on Hello &lt;World&gt; &amp; Co" in first
+    again, rendered = popup()
+    assert again == first and not rendered
+    store = site.store()
+    ping = Ping(blog_id=site.blog.id, tb_id=site.item.id, title="A new ping & more", source_url="http://new.example/",
+                created_on="2026-11-25 10:00:00")
+    store.insert(ping)
+    with_ping, rendered = popup()
+    assert rendered and "A new ping &amp; more" in with_ping
+    assert popup() == (with_ping, False)
+    ping.visible = False
+    store.update(ping)
+    hidden, rendered = popup()
+    assert rendered and "A new ping" not in hidden
+    site.entry.title = "Renamed"
+    store.save(site.entry)
+    renamed, rendered = popup()
+    assert rendered and "Discussion on Renamed" in renamed
+    store.close()
+    from mtpy.publish.templates import TemplateSet
+    TemplateSet(site.config, site.blog).replace(
+        "TrackBack Listing", "<html><$MTEntryTitle$> has <$MTEntryTrackbackCount$> pings</html>", lambda *a: [])
+    custom, rendered = popup()
+    assert rendered and "Renamed has 0 pings</html>" in custom

@@ -135,6 +135,33 @@ def test_client_discovers_pings_and_sees_the_count(weblog):
         process.wait(timeout=10)
 
 
+def test_popup_is_rendered_ahead_after_a_ping(weblog):
+    """A ping's deferred work renders the entry's listing popup too, so the next
+    visitor's popup is served as it was kept (without importing jinja2:
+    test_config.py)."""
+    kept = os.path.join(weblog.config.get("DataSource"), "cache", "listings", "blog-1-entry-1.html")
+    process = start_lighttpd(weblog)
+    try:
+        assert post(weblog.ping_url(), {"url": "http://remote.example/a", "title": "Ahead & away"}).text == SUCCESS
+        deadline = time.time() + 20
+        while time.time() < deadline and "Ahead &amp; away" not in _read(kept):
+            time.sleep(0.05)
+        page = _read(kept).partition("\n")[2]
+        assert "Ahead &amp; away" in page
+        assert http(weblog.base + "cgi-bin/mt-tb.cgi?__mode=view&entry_id=1").text == page
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
 def test_turning_pings_off_removes_the_block(weblog):
     from mtpy.cli import main
     assert main(["--config", weblog.config_path, "entry", "set", "--blog", "1", "--entry", "1",

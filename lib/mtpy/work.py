@@ -21,15 +21,24 @@ def notify_ping(store, config, payload):
 
 
 def republish_pings(store, config, payload):
-    """Republish the pages that show an entry's pings or TrackBack count."""
-    from mtpy.models import Blog, Entry
+    """After a ping: republish the pages that show the entry's pings or TrackBack
+    count, and render its listing popup ahead (payload: entry_id, or category_id
+    for a category's ping)."""
+    from mtpy.models import Blog, Category, Entry
+    from mtpy.publish.listing import render_ahead
     from mtpy.publish.rebuild import Publisher, rebuild_lock
+    if "category_id" in payload:
+        category = store.get(Category, payload["category_id"])
+        if category is not None:
+            render_ahead(store, config, category_id=category.id)
+        return
     entry = store.get(Entry, payload["entry_id"])
     blog = store.get(Blog, entry.blog_id) if entry is not None else None
     if blog is None or not blog.site_path:
         return
     with rebuild_lock(config):
         Publisher(store, config, blog).rebuild_pings_of(entry.id)
+    render_ahead(store, config, entry_id=entry.id)
 
 
 HANDLERS = {"notify_ping": notify_ping, "republish_pings": republish_pings}

@@ -1,7 +1,8 @@
 """mt-tb.cgi: receives pings, answers `__mode=rss`, shows the `__mode=view` popup.
 
-The ping path imports neither jinja2 nor requests: only the popup renders a
-template, and mail goes out after the response.
+The ping path imports neither jinja2 nor requests: mail goes out and pages are
+republished after the response, and the popup renders a template only when
+what it shows has changed since it was last rendered (publish/listing.py).
 """
 
 from mtpy import web
@@ -88,9 +89,9 @@ class TrackbackApp:
         return web.Response(envelope.success(envelope.rss(item, pings)), envelope.CONTENT_TYPE)
 
     def view(self, fields):
-        from mtpy.publish.listing import render_listing, ListingError
+        from mtpy.publish.listing import listing_page, ListingError
         try:
-            html = render_listing(self.store(), self.config, fields)
+            html = listing_page(self.store(), self.config, fields)
         except ListingError as error:
             return _html_error(str(error), web.STATUS_TEXT[404])
         return web.Response(html)

@@ -1,38 +1,157 @@
 """The TrackBack listing popup (`__mode=view`, reference §6): the weblog's own
 "TrackBack Listing" template, for an entry (`entry_id=`) or a category
-(`category_id=`)."""
+(`category_id=`).
 
-from mtpy import timeutil
-from mtpy.models import Blog, Category, Entry
+Rendering needs jinja2, whose import alone costs several times a bare Python
+start, so each listing is kept rendered in `<DataSource>/cache/listings/`,
+under a digest of everything it is made from: the blog, the entry or category,
+its visible pings, the weblog's entries version, the templates' files and the
+configuration. Computing the digest needs only the store; when it matches, the
+popup is served without importing jinja2. The digest changes whenever anything
+the page shows may have changed, so a cached page is never stale; a ping's
+deferred work renders the new page ahead (`render_ahead`), and otherwise the
+first view after a change renders it.
+"""
+
+import os
+
+from mtpy.models import Author, Blog, Category, Entry, Trackback
 from mtpy.trackback.receive import parse_item_id
+
+CACHE_FORMAT = "1"    # bump when what goes into the digest changes
 
 
 class ListingError(Exception):
     pass
 
 
-def render_listing(store, config, fields):
+class Subject:
+    """What a listing is about: an entry or a category of a blog, with its item."""
+
+    def __init__(self, blog, entry=None, category=None, item=None):
+        self.blog = blog
+        self.entry = entry
+        self.category = category
+        self.item = item
+
+    @property
+    def name(self):
+        return "entry-%d" % self.entry.id if self.entry else "category-%d" % self.category.id
+
+
+def find_subject(store, fields):
+    if fields.get("category_id"):
+        category = _get(store, Category, fields["category_id"], "category")
+        items = store.find(Trackback, category_id=category.id)
+        return Subject(_blog(store, category.blog_id), category=category, item=items[0] if items else None)
+    entry = _get(store, Entry, fields.get("entry_id", ""), "entry")
+    if entry.status != "Publish":
+        raise ListingError("Invalid entry ID '%s'" % fields.get("entry_id", ""))
+    items = store.find(Trackback, entry_id=entry.id)
+    return Subject(_blog(store, entry.blog_id), entry=entry, item=items[0] if items else None)
+
+
+def listing_page(store, config, fields):
+    """The popup's HTML: kept from before when nothing it shows has changed."""
+    subject = find_subject(store, fields)
+    page = _read_cached(_cache_path(config, subject), _digest(store, config, subject))
+    return page if page is not None else _render_and_keep(store, config, subject)
+
+
+def render_ahead(store, config, entry_id=None, category_id=None):
+    """Render and keep an entry's or category's listing (after a ping), so the
+    next visitor's popup is served without rendering."""
+    fields = {"entry_id": str(entry_id)} if entry_id is not None else {"category_id": str(category_id)}
+    try:
+        subject = find_subject(store, fields)
+    except ListingError:
+        return  # gone, or no longer published: nothing to show
+    _render_and_keep(store, config, subject)
+
+
+def _render_and_keep(store, config, subject):
+    from mtpy import timeutil
     from mtpy.publish.environment import weblog_environment
     from mtpy.publish.templates import TemplateSet
     from mtpy.publish.views import CategoryListingView, SiteView
-    if fields.get("category_id"):
-        category = _get(store, Category, fields["category_id"], "category")
-        blog = store.get(Blog, category.blog_id)
-    else:
-        entry = _get(store, Entry, fields.get("entry_id", ""), "entry")
-        if entry.status != "Publish":
-            raise ListingError("Invalid entry ID '%s'" % fields.get("entry_id", ""))
-        blog = store.get(Blog, entry.blog_id)
-    site = SiteView(store, config, blog)
-    if fields.get("category_id"):
-        view = site.categories_by_id[category.id]
+    # The weblog's templates are copied into place the first time it renders:
+    # before the digest, so that the one kept is the one the next view computes.
+    # Whatever changes after the digest only makes the next view render again.
+    templates = TemplateSet(config, subject.blog).ensure_copy()
+    digest = _digest(store, config, subject)
+    site = SiteView(store, config, subject.blog)
+    if subject.category is not None:
+        view = site.categories_by_id[subject.category.id]
         in_context = {"entry": CategoryListingView(view), "category": view}
     else:
-        in_context = {"entry": site.all_entries[site.position[entry.id]], "category": None}
-    templates = TemplateSet(config, blog)
+        in_context = {"entry": site.all_entries[site.position[subject.entry.id]], "category": None}
     template = templates.by_name("TrackBack Listing")
-    return weblog_environment(config, templates).get_template(template.filename).render(
-        site=site, blog=blog, config=config, now=timeutil.utc_now(), archive=None, **in_context)
+    page = weblog_environment(config, templates).get_template(template.filename).render(
+        site=site, blog=subject.blog, config=config, now=timeutil.utc_now(), archive=None, **in_context)
+    _save(_cache_path(config, subject), digest, page)
+    return page
+
+
+def _digest(store, config, subject):
+    """A digest of everything the listing is rendered from."""
+    try:
+        from _blake2 import blake2b      # what hashlib would load, without OpenSSL's import
+    except ImportError:
+        from hashlib import blake2b
+    blog = subject.blog
+    parts = [CACHE_FORMAT, sorted(config.values.items()), blog.as_dict(), store.entries_version(blog.id)]
+    if subject.entry is not None:
+        parts += [subject.entry.as_dict(), _as_dict(store.get(Author, subject.entry.author_id)
+                                                    if subject.entry.author_id else None)]
+    parts += [_as_dict(subject.category), _as_dict(subject.item),
+              [category.as_dict() for category in store.find(Category, blog_id=blog.id)]]
+    if subject.item is not None:
+        parts.append([ping.as_dict() for ping in store.list_pings(tb_id=subject.item.id)])
+    parts.append(_template_files(config, blog))
+    return blake2b(repr(parts).encode("utf-8"), digest_size=20).hexdigest()
+
+
+def _template_files(config, blog):
+    """Name, size and time of each file a weblog's templates may come from."""
+    stamps = []
+    for folder in (os.path.join(config.get("DataSource"), "templates", "blog-%d" % blog.id),
+                   os.path.join(config.get("TemplatePath"), "weblog")):
+        try:
+            with os.scandir(folder) as found:
+                for item in found:
+                    stat = item.stat()
+                    stamps.append((folder, item.name, stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            stamps.append((folder, None))
+    return sorted(stamps, key=repr)
+
+
+def _as_dict(record):
+    return record.as_dict() if record is not None else None
+
+
+def _cache_path(config, subject):
+    return os.path.join(config.get("DataSource"), "cache", "listings",
+                        "blog-%d-%s.html" % (subject.blog.id, subject.name))
+
+
+def _read_cached(path, digest):
+    """The kept page when it was made from what the digest says, else None."""
+    try:
+        with open(path, "rb") as handle:
+            kept = handle.read()
+    except OSError:
+        return None
+    first, _, page = kept.partition(b"\n")
+    return page.decode("utf-8") if first.decode("ascii", "replace") == digest else None
+
+
+def _save(path, digest, page):
+    from mtpy.fileutil import write_atomic
+    try:
+        write_atomic(path, (digest + "\n" + page).encode("utf-8"), durable=False)
+    except OSError:
+        pass    # a read-only data folder: render each time
 
 
 def _get(store, kind, text, label):
@@ -41,6 +160,13 @@ def _get(store, kind, text, label):
     if record is None:
         raise ListingError("Invalid %s ID '%s'" % (label, text))
     return record
+
+
+def _blog(store, blog_id):
+    blog = store.get(Blog, blog_id)
+    if blog is None:
+        raise ListingError("Invalid blog ID '%s'" % blog_id)
+    return blog
 
 
 def ping_url(config, item):

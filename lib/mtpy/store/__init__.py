@@ -109,10 +109,12 @@ class Store:
         entries = self.find(Entry, blog_id=blog_id, status="Publish", order_by="created_on", desc=True)
         return [(entry.id, entry.created_on, entry.category_ids) for entry in entries]
 
-    def ping_counts(self, blog_id):
-        """{item id: visible ping count} for a blog's items (one pass; a backend
-        may do it in one query)."""
-        return {item.id: self.count_pings(item.id) for item in self.find(Trackback, blog_id=blog_id)}
+    def ping_counts(self, blog_id, tb_ids=None):
+        """{item id: visible ping count} for a blog's items, or for those of
+        `tb_ids` (a backend may do it in one query)."""
+        if tb_ids is None:
+            tb_ids = [item.id for item in self.find(Trackback, blog_id=blog_id)]
+        return {tb_id: self.count_pings(tb_id) for tb_id in tb_ids}
 
     def next_job(self, now):
         """The oldest job due at `now` (its not_before <= now), or None.  (backend)"""

@@ -19,16 +19,13 @@ exclusive like SQLite's BEGIN IMMEDIATE: a duplicate check or a throttle made
 inside one cannot race with another process's insert, on this host or another.
 """
 
-import json
 import os
 
 import psycopg
 
-from mtpy.models import Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job
-from mtpy.store import Store, StoreError, KINDS
-
-TABLES = {Blog: "blog", Author: "author", Entry: "entry", Category: "category",
-          Trackback: "trackback", Ping: "tbping", IPBan: "ipban", Job: "job"}
+from mtpy.models import Ping
+from mtpy.store import StoreError, KINDS
+from mtpy.store.sql import SQLStore, TABLES
 
 # The key of the advisory lock every transaction holds: any constant works, as
 # long as every mtpy agrees on it ("mtpy" in ASCII). Advisory locks belong to
@@ -73,10 +70,23 @@ MIGRATIONS = [
         "CREATE INDEX ipban_blog ON ipban (blog_id)",
         "CREATE INDEX job_due ON job (not_before, id)",
     ],
+    # 2: a version per blog that every change to its entries bumps (publishing
+    # caches what it reads of every entry, keyed by it), as in SQLite.
+    ["CREATE TABLE entry_version (blog_id BIGINT PRIMARY KEY, version BIGINT NOT NULL)",
+     "CREATE FUNCTION entry_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+     "INSERT INTO entry_version AS v (blog_id, version) "
+     "VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.blog_id ELSE NEW.blog_id END, 1) "
+     "ON CONFLICT (blog_id) DO UPDATE SET version = v.version + 1; RETURN NULL; END $$",
+     "CREATE TRIGGER entry_version AFTER INSERT OR UPDATE OR DELETE ON entry "
+     "FOR EACH ROW EXECUTE FUNCTION entry_version_bump()"],
 ]
 
 
-class PostgresStore(Store):
+class PostgresStore(SQLStore):
+    PARAM = "%s"
+    TRUE = "TRUE"
+    # SQLite puts NULLs first in ascending order; PostgreSQL, last unless told.
+    NULLS_ASCENDING, NULLS_DESCENDING = " NULLS FIRST", " NULLS LAST"
 
     def __init__(self, folder, create=False, database=None, host=None, port=None,
                  user=None, password=None):
@@ -147,68 +157,15 @@ class PostgresStore(Store):
     def transaction(self):
         return _Transaction(self)
 
-    # -- generic records ----------------------------------------------------
+    # -- where PostgreSQL differs --------------------------------------------
 
-    def _row_to_record(self, kind, row):
-        values = {}
-        for (name, default), value in zip(kind.FIELDS.items(), row):
-            if isinstance(default, bool):
-                value = bool(value)
-            elif isinstance(default, (list, dict)):
-                value = json.loads(value) if value else type(default)()
-            values[name] = value
-        return kind(**values)
+    def _bool(self, value):
+        return bool(value)
 
-    def _record_values(self, record):
-        values = []
-        for name, default in record.FIELDS.items():
-            value = getattr(record, name)
-            if isinstance(default, bool):
-                value = bool(value)
-            elif isinstance(default, (list, dict)):
-                value = json.dumps(value, ensure_ascii=False)  # writes NUL as \u0000
-            elif isinstance(value, str) and "\x00" in value:
-                raise StoreError("PostgreSQL cannot store the NUL character (in %s.%s)"
-                                 % (type(record).__name__, name))
-            values.append(value)
-        return values
-
-    def _select(self, kind):
-        return "SELECT %s FROM %s" % (", ".join('"%s"' % name for name in kind.FIELDS), TABLES[kind])
-
-    def _rows(self, kind, sql, args=()):
-        return [self._row_to_record(kind, row) for row in self.db.execute(sql, args)]
-
-    def get(self, kind, record_id):
-        row = self.db.execute(self._select(kind) + " WHERE id = %s", (record_id,)).fetchone()
-        return self._row_to_record(kind, row) if row else None
-
-    def find(self, kind, order_by="id", desc=False, limit=None, **equals):
-        sql = self._select(kind)
-        args = []
-        if equals:
-            clauses = []
-            for name, value in equals.items():
-                if name not in kind.FIELDS:
-                    raise KeyError(name)
-                if value is None:
-                    clauses.append('"%s" IS NULL' % name)
-                else:
-                    clauses.append('"%s" = %%s' % name)
-                    # A 0 or 1 given for a boolean field means what it does in SQLite.
-                    args.append(bool(value) if isinstance(kind.FIELDS[name], bool) else value)
-            sql += " WHERE " + " AND ".join(clauses)
-        if order_by not in kind.FIELDS:
-            raise KeyError(order_by)
-        # SQLite puts NULLs first in ascending order; PostgreSQL, last unless told.
-        direction = "DESC NULLS LAST" if desc else "ASC NULLS FIRST"
-        if order_by == "id":
-            sql += " ORDER BY id %s" % ("DESC" if desc else "ASC")
-        else:
-            sql += ' ORDER BY "%s" %s, id %s' % (order_by, direction, "DESC" if desc else "ASC")
-        if limit is not None:
-            sql += " LIMIT %d" % int(limit)
-        return self._rows(kind, sql, args)
+    def _check_text(self, record, name, value):
+        if "\x00" in value:    # (JSON text writes NUL as \u0000)
+            raise StoreError("PostgreSQL cannot store the NUL character (in %s.%s)"
+                             % (type(record).__name__, name))
 
     def insert(self, record):
         kind = type(record)
@@ -217,9 +174,7 @@ class PostgresStore(Store):
         given_id = record.id is not None
         if not given_id:
             names, values = names[1:], values[1:]
-        sql = "INSERT INTO %s (%s) VALUES (%s) RETURNING id" % (
-            TABLES[kind], ", ".join('"%s"' % name for name in names), ", ".join(["%s"] * len(names)))
-        record.id = self.db.execute(sql, values).fetchone()[0]
+        record.id = self.db.execute(self._insert_sql(kind, names) + " RETURNING id", values).fetchone()[0]
         if given_id:
             # An id given by the caller does not move the id sequence on: move it
             # past this id, so no later generated id collides (SQLite's AUTOINCREMENT
@@ -228,42 +183,6 @@ class PostgresStore(Store):
                             "AS name) AS seq WHERE nextval(seq.name) <= %%s" % TABLES[kind],
                             (record.id, record.id))
         return record.id
-
-    def update(self, record):
-        kind = type(record)
-        names = list(kind.FIELDS)[1:]
-        values = self._record_values(record)[1:]
-        self.db.execute("UPDATE %s SET %s WHERE id = %%s" % (
-            TABLES[kind], ", ".join('"%s" = %%s' % name for name in names)), values + [record.id])
-
-    def delete(self, kind, record_id):
-        cursor = self.db.execute("DELETE FROM %s WHERE id = %%s" % TABLES[kind], (record_id,))
-        return cursor.rowcount > 0
-
-    # -- pings --------------------------------------------------------------
-
-    def list_pings(self, tb_id=None, blog_id=None, visible_only=True,
-                   newest_first=False, limit=None):
-        clauses, args = [], []
-        if tb_id is not None:
-            clauses.append("tb_id = %s")
-            args.append(tb_id)
-        if blog_id is not None:
-            clauses.append("blog_id = %s")
-            args.append(blog_id)
-        if visible_only:
-            clauses.append("visible")
-        sql = self._select(Ping)
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY id " + ("DESC" if newest_first else "ASC")
-        if limit is not None:
-            sql += " LIMIT %d" % int(limit)
-        return self._rows(Ping, sql, args)
-
-    def count_pings(self, tb_id, visible_only=True):
-        sql = "SELECT count(*) FROM tbping WHERE tb_id = %s" + (" AND visible" if visible_only else "")
-        return self.db.execute(sql, (tb_id,)).fetchone()[0]
 
     def find_in(self, kind, field, values):
         if field not in kind.FIELDS:
@@ -276,35 +195,11 @@ class PostgresStore(Store):
         # One array parameter, however many values: no chunks as for SQLite.
         return self._rows(kind, self._select(kind) + ' WHERE "%s" = ANY(%%s)' % field, (values,))
 
-    def published_entries(self, blog_id):
-        rows = self.db.execute("SELECT id, created_on, category_ids FROM entry WHERE blog_id = %s AND "
-                               "status = 'Publish' ORDER BY created_on DESC NULLS LAST, id DESC",
-                               (blog_id,))
-        # category_ids is a JSON list of integers: read it without json for speed.
-        return [(entry_id, created, [int(n) for n in (ids or "").strip("[]").split(",") if n.strip()])
-                for entry_id, created, ids in rows]
-
-    def ping_counts(self, blog_id):
-        rows = self.db.execute("SELECT tb_id, count(*) FROM tbping WHERE blog_id = %s AND visible "
-                               "GROUP BY tb_id", (blog_id,))
-        return dict(rows.fetchall())
-
     def find_ping(self, tb_id, source_url):
         # md5(...) = md5(%s) lets the planner use the tbping_source index.
         row = self.db.execute(self._select(Ping) + " WHERE tb_id = %s AND md5(source_url) = md5(%s) "
                               "AND source_url = %s LIMIT 1", (tb_id, source_url, source_url)).fetchone()
         return self._row_to_record(Ping, row) if row else None
-
-    def count_pings_since(self, blog_id, since):
-        return self.db.execute("SELECT count(*) FROM tbping WHERE blog_id = %s AND created_on >= %s",
-                               (blog_id, since)).fetchone()[0]
-
-    # -- jobs ---------------------------------------------------------------
-
-    def next_job(self, now):
-        row = self.db.execute(self._select(Job) + " WHERE not_before <= %s ORDER BY id LIMIT 1",
-                              (now,)).fetchone()
-        return self._row_to_record(Job, row) if row else None
 
 
 class _Transaction:

@@ -72,8 +72,9 @@ def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
         if config.get("GenerateTrackBackRSS"):
             envelope.write_feed(store, blog, item)
         job_ids = []
-        if item.entry_id is not None and blog.site_path:   # its pages show the new count
-            job_ids.append(store.enqueue("republish_pings", {"entry_id": item.entry_id}).id)
+        if blog.site_path:   # its pages show the new count; its popup, the new ping
+            subject = {"entry_id": item.entry_id} if item.entry_id is not None else {"category_id": item.category_id}
+            job_ids.append(store.enqueue("republish_pings", subject).id)
         if blog.email_new_pings:
             job_ids.append(store.enqueue("notify_ping", {"ping_id": ping.id}).id)
     return ping, job_ids

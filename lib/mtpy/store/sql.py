@@ -1,0 +1,187 @@
+"""What the SQL backends (SQLite, PostgreSQL) share: one table per record kind,
+a column per field, lists and dicts as JSON text, and the queries the ping and
+publishing paths need.
+
+A backend sets the placeholder its driver takes (`PARAM`), how a boolean is
+written in SQL (`TRUE`) and stored (`_bool`), and how NULLs sort; it provides
+the connection (`self.db`), `transaction()`, `insert()`, `find_in()` and
+`find_ping()`, where the two databases differ.
+"""
+
+from mtpy.models import Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job
+from mtpy.store import Store
+
+TABLES = {Blog: "blog", Author: "author", Entry: "entry", Category: "category",
+          Trackback: "trackback", Ping: "tbping", IPBan: "ipban", Job: "job"}
+
+
+def _json_reader(empty):
+    def read(value):
+        if not value:
+            return type(empty)()
+        if value == "[]":       # most entries' lists: no need for json
+            return []
+        import json
+        return json.loads(value)
+    return read
+
+
+class SQLStore(Store):
+    PARAM = "?"
+    TRUE = "1"
+    # How ORDER BY puts NULLs where SQLite does by default (first going up).
+    NULLS_ASCENDING = NULLS_DESCENDING = ""
+
+    _readers = {}      # kind -> one converter (or None) per column, made once
+
+    def _bool(self, value):
+        """A boolean as the database stores it."""
+        raise NotImplementedError
+
+    def _check_text(self, record, name, value):
+        """Refuse text the database cannot hold (PostgreSQL: NUL)."""
+
+    # -- generic records ----------------------------------------------------
+
+    def _row_to_record(self, kind, row):
+        readers = SQLStore._readers.get(kind)
+        if readers is None:
+            readers = SQLStore._readers[kind] = [
+                bool if isinstance(default, bool) else
+                _json_reader(default) if isinstance(default, (list, dict)) else None
+                for default in kind.FIELDS.values()]
+        record = kind.__new__(kind)
+        for name, read, value in zip(kind.FIELDS, readers, row):
+            setattr(record, name, read(value) if read is not None else value)
+        return record
+
+    def _rows(self, kind, sql, args=()):
+        return [self._row_to_record(kind, row) for row in self.db.execute(sql, args)]
+
+    def _record_values(self, record):
+        values = []
+        for name, default in record.FIELDS.items():
+            value = getattr(record, name)
+            if isinstance(default, bool):
+                value = self._bool(value)
+            elif isinstance(default, (list, dict)):
+                import json
+                value = json.dumps(value, ensure_ascii=False)
+            elif isinstance(value, str):
+                self._check_text(record, name, value)
+            values.append(value)
+        return values
+
+    def _select(self, kind):
+        return "SELECT %s FROM %s" % (", ".join('"%s"' % name for name in kind.FIELDS), TABLES[kind])
+
+    def get(self, kind, record_id):
+        row = self.db.execute(self._select(kind) + " WHERE id = " + self.PARAM, (record_id,)).fetchone()
+        return self._row_to_record(kind, row) if row else None
+
+    def find(self, kind, order_by="id", desc=False, limit=None, **equals):
+        sql = self._select(kind)
+        args = []
+        if equals:
+            clauses = []
+            for name, value in equals.items():
+                if name not in kind.FIELDS:
+                    raise KeyError(name)
+                if value is None:
+                    clauses.append('"%s" IS NULL' % name)
+                else:
+                    clauses.append('"%s" = %s' % (name, self.PARAM))
+                    # 0 and 1 given for a boolean field mean False and True.
+                    args.append(self._bool(value) if isinstance(kind.FIELDS[name], bool) else value)
+            sql += " WHERE " + " AND ".join(clauses)
+        if order_by not in kind.FIELDS:
+            raise KeyError(order_by)
+        way = "DESC" if desc else "ASC"
+        if order_by == "id":
+            sql += " ORDER BY id " + way
+        else:
+            sql += ' ORDER BY "%s" %s%s, id %s' % (
+                order_by, way, self.NULLS_DESCENDING if desc else self.NULLS_ASCENDING, way)
+        if limit is not None:
+            sql += " LIMIT %d" % int(limit)
+        return self._rows(kind, sql, args)
+
+    def update(self, record):
+        kind = type(record)
+        names = list(kind.FIELDS)[1:]
+        values = self._record_values(record)[1:]
+        self.db.execute("UPDATE %s SET %s WHERE id = %s" % (
+            TABLES[kind], ", ".join('"%s" = %s' % (name, self.PARAM) for name in names), self.PARAM),
+            values + [record.id])
+
+    def delete(self, kind, record_id):
+        cursor = self.db.execute("DELETE FROM %s WHERE id = %s" % (TABLES[kind], self.PARAM), (record_id,))
+        return cursor.rowcount > 0
+
+    def _insert_sql(self, kind, names):
+        return "INSERT INTO %s (%s) VALUES (%s)" % (
+            TABLES[kind], ", ".join('"%s"' % name for name in names), ", ".join([self.PARAM] * len(names)))
+
+    # -- pings --------------------------------------------------------------
+
+    def list_pings(self, tb_id=None, blog_id=None, visible_only=True,
+                   newest_first=False, limit=None):
+        clauses, args = [], []
+        if tb_id is not None:
+            clauses.append("tb_id = " + self.PARAM)
+            args.append(tb_id)
+        if blog_id is not None:
+            clauses.append("blog_id = " + self.PARAM)
+            args.append(blog_id)
+        if visible_only:
+            clauses.append("visible = " + self.TRUE)
+        sql = self._select(Ping)
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY id " + ("DESC" if newest_first else "ASC")
+        if limit is not None:
+            sql += " LIMIT %d" % int(limit)
+        return self._rows(Ping, sql, args)
+
+    def count_pings(self, tb_id, visible_only=True):
+        sql = "SELECT COUNT(*) FROM tbping WHERE tb_id = " + self.PARAM
+        if visible_only:
+            sql += " AND visible = " + self.TRUE
+        return self.db.execute(sql, (tb_id,)).fetchone()[0]
+
+    def ping_counts(self, blog_id, tb_ids=None):
+        sql = "SELECT tb_id, COUNT(*) FROM tbping WHERE blog_id = %s AND visible = %s" % (self.PARAM, self.TRUE)
+        if tb_ids is None:
+            return dict(self.db.execute(sql + " GROUP BY tb_id", (blog_id,)).fetchall())
+        counts, tb_ids = {}, list(tb_ids)
+        for start in range(0, len(tb_ids), 500):     # SQLite's limit on parameters
+            chunk = tb_ids[start:start + 500]
+            counts.update(self.db.execute(sql + " AND tb_id IN (%s) GROUP BY tb_id" % ", ".join(
+                [self.PARAM] * len(chunk)), [blog_id] + chunk).fetchall())
+        return counts
+
+    def count_pings_since(self, blog_id, since):
+        return self.db.execute("SELECT COUNT(*) FROM tbping WHERE blog_id = %s AND created_on >= %s"
+                               % (self.PARAM, self.PARAM), (blog_id, since)).fetchone()[0]
+
+    # -- publishing ---------------------------------------------------------
+
+    def entries_version(self, blog_id):
+        row = self.db.execute("SELECT version FROM entry_version WHERE blog_id = " + self.PARAM,
+                              (blog_id,)).fetchone()
+        return row[0] if row else 0
+
+    def published_entries(self, blog_id):
+        rows = self.db.execute("SELECT id, created_on, category_ids FROM entry WHERE blog_id = %s AND "
+                               "status = 'Publish' ORDER BY created_on DESC%s, id DESC"
+                               % (self.PARAM, self.NULLS_DESCENDING), (blog_id,))
+        # category_ids is a JSON list of integers: read it without json for speed.
+        return [(entry_id, created, [int(n) for n in (ids or "").strip("[]").split(",") if n.strip()])
+                for entry_id, created, ids in rows]
+
+    # -- jobs ---------------------------------------------------------------
+
+    def next_job(self, now):
+        row = self.db.execute(self._select(Job) + " WHERE not_before <= %s ORDER BY id LIMIT 1" % self.PARAM,
+                              (now,)).fetchone()
+        return self._row_to_record(Job, row) if row else None
