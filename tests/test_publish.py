@@ -11,7 +11,7 @@ import pytest
 
 from conftest import http, start_lighttpd
 from mtpy.config import Config
-from mtpy.publish.rebuild import Publisher, rebuild_lock
+from mtpy.publish.rebuild import Publisher
 from test_ping_protocol import SUCCESS, post
 
 RDF_NS = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
@@ -36,7 +36,7 @@ def rebuild(site):
     store = site.store()
     config = Config(site.config_path)
     blog = store.get(type(site.blog), site.blog.id)
-    with rebuild_lock(config):
+    with store.rebuild_lock():
         publisher = Publisher(store, config, blog).rebuild_all()
     store.close()
     return publisher

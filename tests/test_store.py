@@ -256,6 +256,38 @@ def test_ping_updates_keep_queries_right(store):
     assert store.get(Ping, 999) is None and store.count_pings(one.id, visible_only=False) == 2
 
 
+def test_publishing_queries(store):
+    """Fingerprints of an item's visible pings, counts for some items, and the
+    entries version that publishing's caches are keyed by."""
+    blog = make_blog(store)
+    first, second = Entry(blog_id=blog.id, title="1"), Entry(blog_id=blog.id, title="2")
+    store.save(first)
+    store.save(second)
+    one, two = store.trackback_for(entry=first), store.trackback_for(entry=second)
+    empty = store.pings_fingerprint(one.id)
+    pings = [Ping(blog_id=blog.id, tb_id=one.id, source_url="http://s/%d" % n) for n in range(3)]
+    seen = [empty]
+    for ping in pings:
+        store.insert(ping)
+        seen.append(store.pings_fingerprint(one.id))
+    pings[1].visible = False
+    store.update(pings[1])
+    seen.append(store.pings_fingerprint(one.id))
+    assert len(set(seen)) == len(seen)                    # each change shows
+    pings[1].visible = True
+    store.update(pings[1])
+    assert store.pings_fingerprint(one.id) == seen[3]     # shown again: as before
+    store.delete(Ping, pings[2].id)
+    assert store.pings_fingerprint(one.id) == seen[2] and store.pings_fingerprint(two.id) == empty
+    assert store.ping_counts(blog.id, [one.id, two.id]) in ({one.id: 2}, {one.id: 2, two.id: 0})
+    assert store.ping_counts(blog.id).get(one.id) == 2
+    version = store.entries_version(blog.id)
+    if version is not None:           # a backend may not keep one
+        first.title = "changed"
+        store.save(first)
+        assert store.entries_version(blog.id) != version
+
+
 def test_nested_transaction_commits_with_the_outer_one(store):
     blog = make_blog(store)
     with store.transaction():
@@ -466,6 +498,28 @@ def test_postgres_store_has_a_schema_version_and_its_datasource(tmp_path, postgr
     with pytest.raises(StoreError) as raised:
         open_store(postgres_config(tmp_path, postgres_database))
     assert "is not a folder" in str(raised.value)
+
+
+def test_postgres_rebuild_lock_is_shared_by_every_store_of_the_database(tmp_path, postgres_database):
+    """Hosts with their own data folders share one database: one rebuild at a time."""
+    first = open_store(postgres_config(tmp_path, postgres_database), create=True)
+    other = open_store(postgres_config(tmp_path / "other-host", postgres_database))
+    order = []
+
+    def second_rebuild():
+        with other.rebuild_lock():
+            order.append("second")
+
+    with first.rebuild_lock():
+        waiting = threading.Thread(target=second_rebuild)
+        waiting.start()
+        waiting.join(1.0)
+        assert waiting.is_alive()          # it waits for the first
+        order.append("first")
+    waiting.join(10)
+    assert order == ["first", "second"]
+    first.close()
+    other.close()
 
 
 def test_postgres_migrates_forward_on_open(tmp_path, postgres_database, monkeypatch):

@@ -191,8 +191,8 @@ def cmd_entry_set(args):
         entry.status = args.status
     store.save(entry)
     if blog.site_path and os.path.exists(os.path.join(blog.site_path, "index.html")):
-        from mtpy.publish.rebuild import Publisher, rebuild_lock
-        with rebuild_lock(config):
+        from mtpy.publish.rebuild import Publisher
+        with store.rebuild_lock():
             publisher = Publisher(store, config, blog)
             if structural:
                 publisher.rebuild_all()
@@ -225,13 +225,13 @@ def cmd_template_set(args):
 
 
 def cmd_rebuild(args):
-    from mtpy.publish.rebuild import Publisher, rebuild_lock
+    from mtpy.publish.rebuild import Publisher
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
     if not blog.site_path:
         raise CommandError("Weblog %d has no site path (mtpy blog set --site-path DIR)" % blog.id)
     progress = _progress_bar if sys.stderr.isatty() else None
-    with rebuild_lock(config):
+    with store.rebuild_lock():
         publisher = Publisher(store, config, blog).rebuild_all(progress)
     if progress:
         sys.stderr.write("\n")
@@ -325,8 +325,8 @@ def cmd_ping_delete(args):
                 write_feed(store, blog, store.get(Trackback, item_id))
     entry_ids = [item.entry_id for item in (store.get(Trackback, i) for i in items) if item.entry_id]
     if entry_ids and blog.site_path and os.path.exists(os.path.join(blog.site_path, "index.html")):
-        from mtpy.publish.rebuild import Publisher, rebuild_lock
-        with rebuild_lock(config):
+        from mtpy.publish.rebuild import Publisher
+        with store.rebuild_lock():
             for entry_id in entry_ids:   # the pages that show their counts
                 Publisher(store, config, blog).rebuild_pings_of(entry_id)
     print("Deleted %d ping(s)" % len(args.ping_ids))

@@ -48,8 +48,8 @@ def make_demo(config_path, host, port, archive_folder, template_folder):
     store.save(blog)
     for entry in store.find(Entry, blog_id=blog.id):
         store.save(entry)  # their items' URLs follow the port
-    from mtpy.publish.rebuild import Publisher, rebuild_lock
-    with rebuild_lock(config):
+    from mtpy.publish.rebuild import Publisher
+    with store.rebuild_lock():
         Publisher(store, config, blog).rebuild_all()
     entry = next(e for e in store.find(Entry, blog_id=blog.id) if e.allow_pings)
     item = store.trackback_for(entry=entry)

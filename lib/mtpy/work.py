@@ -26,7 +26,7 @@ def republish_pings(store, config, payload):
     for a category's ping)."""
     from mtpy.models import Blog, Category, Entry
     from mtpy.publish.listing import render_ahead
-    from mtpy.publish.rebuild import Publisher, rebuild_lock
+    from mtpy.publish.rebuild import Publisher
     if "category_id" in payload:
         category = store.get(Category, payload["category_id"])
         if category is not None:
@@ -36,7 +36,7 @@ def republish_pings(store, config, payload):
     blog = store.get(Blog, entry.blog_id) if entry is not None else None
     if blog is None or not blog.site_path:
         return
-    with rebuild_lock(config):
+    with store.rebuild_lock():
         Publisher(store, config, blog).rebuild_pings_of(entry.id)
     render_ahead(store, config, entry_id=entry.id)
 

@@ -6,7 +6,8 @@ Rendering needs jinja2, whose import alone costs several times a bare Python
 start, so each listing is kept rendered in `<DataSource>/cache/listings/`,
 under a digest of everything it is made from: the blog, the entry or category,
 its visible pings, the weblog's entries version, the templates' files and the
-configuration. Computing the digest needs only the store; when it matches, the
+configuration (of the pings, a fingerprint of their ids: they are never edited).
+Computing the digest needs only the store; when it matches, the
 popup is served without importing jinja2. The digest changes whenever anything
 the page shows may have changed, so a cached page is never stale; a ping's
 deferred work renders the new page ahead (`render_ahead`), and otherwise the
@@ -18,7 +19,7 @@ import os
 from mtpy.models import Author, Blog, Category, Entry, Trackback
 from mtpy.trackback.receive import parse_item_id
 
-CACHE_FORMAT = "1"    # bump when what goes into the digest changes
+CACHE_FORMAT = "2"    # bump when what goes into the digest changes
 
 
 class ListingError(Exception):
@@ -106,7 +107,7 @@ def _digest(store, config, subject):
     parts += [_as_dict(subject.category), _as_dict(subject.item),
               [category.as_dict() for category in store.find(Category, blog_id=blog.id)]]
     if subject.item is not None:
-        parts.append([ping.as_dict() for ping in store.list_pings(tb_id=subject.item.id)])
+        parts.append(store.pings_fingerprint(subject.item.id))
     parts.append(_template_files(config, blog))
     return blake2b(repr(parts).encode("utf-8"), digest_size=20).hexdigest()
 

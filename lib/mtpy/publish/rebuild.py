@@ -11,7 +11,6 @@ pages a ping or an edited entry can change, so neither needs a full rebuild.
 """
 
 import os
-from contextlib import contextmanager
 
 from mtpy import timeutil
 from mtpy.fileutil import write_atomic
@@ -280,14 +279,3 @@ def archive_key(archive):
     if archive.kind == "Category":
         return "Category:%d" % archive.category.id
     return "Monthly:%04d-%02d" % archive.month
-
-
-@contextmanager
-def rebuild_lock(config):
-    """One rebuild at a time per installation: the last one to run reads the
-    newest counts, so concurrent pings cannot leave a stale page behind."""
-    import fcntl
-    folder = config.get("DataSource")
-    with open(os.path.join(folder, "rebuild.lock"), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield

@@ -9,6 +9,8 @@ the deferred-work queue) lives here once.
 Kinds are the record classes of mtpy.models.
 """
 
+import os
+
 from mtpy.models import Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job
 from mtpy import timeutil
 
@@ -109,6 +111,13 @@ class Store:
         entries = self.find(Entry, blog_id=blog_id, status="Publish", order_by="created_on", desc=True)
         return [(entry.id, entry.created_on, entry.category_ids) for entry in entries]
 
+    def pings_fingerprint(self, tb_id):
+        """A value that changes whenever the item's visible pings change: pings
+        are added, hidden, shown again or deleted, never edited, so their ids
+        tell (a backend may do it in one query)."""
+        ids = [ping.id for ping in self.list_pings(tb_id=tb_id)]
+        return (len(ids), sum(ids), max(ids, default=0))
+
     def ping_counts(self, blog_id, tb_ids=None):
         """{item id: visible ping count} for a blog's items, or for those of
         `tb_ids` (a backend may do it in one query)."""
@@ -122,6 +131,13 @@ class Store:
 
     def close(self):
         pass
+
+    def rebuild_lock(self):
+        """A context manager held while publishing: one rebuild at a time among
+        the processes that share this store, so the last to run reads the newest
+        counts and concurrent pings cannot leave a stale page behind. Here a lock
+        file in the data folder (one host); a store shared by hosts overrides it."""
+        return _FileLock(os.path.join(self.folder, "rebuild.lock"))
 
     # -- behaviour shared by all backends ---------------------------------
 
@@ -234,3 +250,21 @@ def entry_excerpt(entry):
     from mtpy.text import plain_text
     words = plain_text(entry.body).split()
     return " ".join(words[:40]) + "..." if words else ""
+
+
+class _FileLock:
+    """An exclusive flock on a file, waited for."""
+
+    def __init__(self, path):
+        self.path = path
+        self.handle = None
+
+    def __enter__(self):
+        import fcntl
+        self.handle = open(self.path, "a")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *error):
+        self.handle.close()     # releases the lock
+        return False

@@ -31,6 +31,7 @@ from mtpy.store.sql import SQLStore, TABLES
 # long as every mtpy agrees on it ("mtpy" in ASCII). Advisory locks belong to
 # one database, so stores in different databases never wait for each other.
 LOCK_KEY = 0x6D747079
+REBUILD_LOCK_KEY = LOCK_KEY + 1    # publishing's, held outside transactions
 # How long a transaction waits for that lock, as long as the SQLite backend waits.
 LOCK_TIMEOUT_MS = 30000
 CONNECT_TIMEOUT = 10  # seconds
@@ -159,6 +160,11 @@ class PostgresStore(SQLStore):
 
     # -- where PostgreSQL differs --------------------------------------------
 
+    def rebuild_lock(self):
+        """A session advisory lock: one rebuild at a time across every host that
+        shares the database (each host's data folder is its own)."""
+        return _AdvisoryLock(self.db, REBUILD_LOCK_KEY)
+
     def _bool(self, value):
         return bool(value)
 
@@ -235,6 +241,27 @@ class _Transaction:
                 _rollback_quietly(self.store.db)
             else:
                 self.store.db.execute("COMMIT")
+        return False
+
+
+class _AdvisoryLock:
+    """pg_advisory_lock for a block: waited for without the lock_timeout, since
+    a full rebuild may hold it for a while."""
+
+    def __init__(self, db, key):
+        self.db = db
+        self.key = key
+
+    def __enter__(self):
+        self.db.execute("SET lock_timeout = 0")
+        try:
+            self.db.execute("SELECT pg_advisory_lock(%d)" % self.key)
+        finally:
+            self.db.execute("SET lock_timeout = %d" % LOCK_TIMEOUT_MS)
+        return self
+
+    def __exit__(self, *error):
+        self.db.execute("SELECT pg_advisory_unlock(%d)" % self.key)
         return False
 
 

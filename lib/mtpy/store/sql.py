@@ -149,6 +149,11 @@ class SQLStore(Store):
             sql += " AND visible = " + self.TRUE
         return self.db.execute(sql, (tb_id,)).fetchone()[0]
 
+    def pings_fingerprint(self, tb_id):
+        return tuple(self.db.execute("SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(MAX(id), 0) FROM tbping "
+                                     "WHERE tb_id = %s AND visible = %s" % (self.PARAM, self.TRUE),
+                                     (tb_id,)).fetchone())
+
     def ping_counts(self, blog_id, tb_ids=None):
         sql = "SELECT tb_id, COUNT(*) FROM tbping WHERE blog_id = %s AND visible = %s" % (self.PARAM, self.TRUE)
         if tb_ids is None:
