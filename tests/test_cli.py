@@ -25,7 +25,10 @@ def installed(tmp_path, backend):
     config = tmp_path / "cgi-bin" / "mt.cfg"
     config.parent.mkdir()
     config.write_text("CGIPath http://example.com/cgi-bin/\nObjectDriver %s\n" % backend)
-    mtpy("init", "--admin", "Melody", "--email", "m@example.com", "--password", "pw", config=config)
+    done = mtpy("init", "--admin", "Melody", "--email", "m@example.com", "--password", "pw", config=config)
+    where = {"sqlite": str(tmp_path / "data" / "mtpy.db"), "flat": str(tmp_path / "data"),
+             "postgres": 'PostgreSQL database "%s"' % os.environ.get("PGDATABASE")}[backend]
+    assert "Created the store in %s" % where in done.stdout      # where the records are
     blog_id = mtpy("blog", "create", "--name", "My Weblog", "--site-url", "http://example.com/",
                    "--site-path", str(tmp_path / "site"), "--archive-url", "http://example.com/arch",
                    "--archive-path", str(tmp_path / "site" / "arch"), config=config).stdout

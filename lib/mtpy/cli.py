@@ -113,7 +113,7 @@ def cmd_init(args):
     store = open_store(config, create=True)
     from mtpy.passwords import hash_password
     store.save(Author(name=args.admin, email=args.email, password_hash=hash_password(password)))
-    print("Created the store in %s with author %s" % (config.get("DataSource"), args.admin))
+    print("Created the store in %s with author %s" % (store.location(), args.admin))
 
 
 # -- blog -----------------------------------------------------------------------

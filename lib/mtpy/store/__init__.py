@@ -132,6 +132,11 @@ class Store:
     def close(self):
         pass
 
+    def location(self):
+        """Where the records are, in words for messages (a folder, a file, a
+        database)."""
+        return self.folder
+
     def rebuild_lock(self):
         """A context manager held while publishing: one rebuild at a time among
         the processes that share this store, so the last to run reads the newest

@@ -153,6 +153,9 @@ class PostgresStore(SQLStore):
     def close(self):
         self.db.close()
 
+    def location(self):
+        return self.where
+
     # -- transactions -------------------------------------------------------
 
     def transaction(self):

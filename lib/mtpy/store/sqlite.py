@@ -92,6 +92,9 @@ class SQLiteStore(SQLStore):
     def close(self):
         self.db.close()
 
+    def location(self):
+        return self.path
+
     # -- transactions -------------------------------------------------------
 
     def transaction(self):
