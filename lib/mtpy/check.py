@@ -16,6 +16,8 @@ REQUIRED = [
 DATA_STORAGE = [  # at least one is needed
     ("sqlite3", None, "The default storage (ObjectDriver sqlite) keeps everything in one SQLite file."),
     ("filelock", "filelock", "Flat-file storage (ObjectDriver flat) locks its files with it."),
+    ("psycopg", "psycopg[binary]", "PostgreSQL storage (ObjectDriver postgres): one database that "
+                                   "several web hosts share."),
 ]
 OPTIONAL = [
     ("requests", "requests", "Needed to send TrackBack pings, for auto-discovery of ping URLs "
@@ -43,8 +45,9 @@ class ModuleCheck:
 
     def install_commands(self, extlib):
         python = sys.executable or "python3"
-        return ["%s -m pip install --user %s" % (python, self.package),
-                "%s -m pip install --target %s %s" % (python, extlib, self.package)]
+        package = "'%s'" % self.package if "[" in self.package else self.package   # not a shell glob
+        return ["%s -m pip install --user %s" % (python, package),
+                "%s -m pip install --target %s %s" % (python, extlib, package)]
 
 
 def _version(name, package, module):
