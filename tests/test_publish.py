@@ -154,6 +154,32 @@ def test_popup_is_rendered_ahead_after_a_ping(weblog):
         process.wait(timeout=10)
 
 
+def test_a_burst_of_pings_republishes_only_what_is_not_shown_yet(weblog):
+    """Jobs run one at a time and each republish reads the newest pings: a job
+    whose ping an earlier republish already showed renders nothing."""
+    from mtpy.models import Job
+    from mtpy.trackback.receive import receive
+    from mtpy.work import run_jobs
+    store, config = weblog.store(), Config(weblog.config_path)
+    page = os.path.join(weblog.archives, "000001.html")
+
+    def ping(number):
+        _, job_ids = receive(store, config, str(weblog.item.id), "", {"url": "http://burst.example/%d" % number},
+                             "127.0.0.1")
+        return job_ids
+
+    first, second = ping(1), ping(2)              # both stored before either job runs
+    assert run_jobs(store, config, first) == (1, 0)
+    assert "TrackBack (2)</a>" in _read(page)
+    os.remove(page)
+    assert run_jobs(store, config, second) == (1, 0)
+    assert not os.path.exists(page)               # its ping was already on the page
+    assert run_jobs(store, config, ping(3)) == (1, 0)
+    assert "TrackBack (3)</a>" in _read(page)     # a newer ping: republished
+    assert store.find(Job) == []
+    store.close()
+
+
 def _read(path):
     try:
         with open(path, encoding="utf-8") as handle:

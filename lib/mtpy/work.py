@@ -23,22 +23,64 @@ def notify_ping(store, config, payload):
 def republish_pings(store, config, payload):
     """After a ping: republish the pages that show the entry's pings or TrackBack
     count, and render its listing popup ahead (payload: entry_id, or category_id
-    for a category's ping)."""
-    from mtpy.models import Blog, Category, Entry
-    from mtpy.publish.listing import render_ahead
-    from mtpy.publish.rebuild import Publisher
+    for a category's ping, and ping_id).
+
+    One republish runs at a time, and each reads the newest pings: during a
+    burst, a job whose ping an earlier republish has already shown is done
+    without importing jinja2 or rendering anything (ShownPings)."""
+    from mtpy.models import Blog, Category, Entry, Trackback
     if "category_id" in payload:
-        category = store.get(Category, payload["category_id"])
-        if category is not None:
-            render_ahead(store, config, category_id=category.id)
+        subject = store.get(Category, payload["category_id"])
+        items = store.find(Trackback, category_id=subject.id) if subject is not None else []
+    else:
+        subject = store.get(Entry, payload["entry_id"])
+        items = store.find(Trackback, entry_id=subject.id) if subject is not None else []
+    blog = store.get(Blog, subject.blog_id) if subject is not None else None
+    if blog is None or not blog.site_path or not items:
         return
-    entry = store.get(Entry, payload["entry_id"])
-    blog = store.get(Blog, entry.blog_id) if entry is not None else None
-    if blog is None or not blog.site_path:
-        return
+    item = items[0]
     with store.rebuild_lock():
-        Publisher(store, config, blog).rebuild_pings_of(entry.id)
-    render_ahead(store, config, entry_id=entry.id)
+        shown = ShownPings(config, blog)
+        if shown.covers(item.id, payload.get("ping_id")):
+            return
+        # Ping ids are committed in order: a republish that reads this largest
+        # one shows every ping up to it.
+        newest = store.pings_fingerprint(item.id)[2]
+        from mtpy.publish.listing import render_ahead
+        if isinstance(subject, Entry):
+            from mtpy.publish.rebuild import Publisher
+            Publisher(store, config, blog).rebuild_pings_of(subject.id)
+            render_ahead(store, config, entry_id=subject.id)
+        else:
+            render_ahead(store, config, category_id=subject.id)
+        shown.record(item.id, newest)
+
+
+class ShownPings:
+    """For each TrackBack item, the newest ping id its last republish showed (in
+    the data folder, so per host: a host that does not know republishes anyway)."""
+
+    def __init__(self, config, blog):
+        import os
+        self.path = os.path.join(config.get("DataSource"), "cache", "shown-pings-blog-%d.bin" % blog.id)
+        try:
+            import marshal
+            with open(self.path, "rb") as handle:
+                self.newest = marshal.loads(handle.read())
+        except (OSError, ValueError, EOFError, TypeError):
+            self.newest = {}
+
+    def covers(self, item_id, ping_id):
+        return ping_id is not None and self.newest.get(item_id, 0) >= ping_id
+
+    def record(self, item_id, newest):
+        import marshal
+        from mtpy.fileutil import write_atomic
+        self.newest[item_id] = newest
+        try:
+            write_atomic(self.path, marshal.dumps(self.newest), durable=False)
+        except OSError:
+            pass    # then the next job republishes again
 
 
 HANDLERS = {"notify_ping": notify_ping, "republish_pings": republish_pings}

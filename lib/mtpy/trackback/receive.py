@@ -74,7 +74,7 @@ def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
         job_ids = []
         if blog.site_path:   # its pages show the new count; its popup, the new ping
             subject = {"entry_id": item.entry_id} if item.entry_id is not None else {"category_id": item.category_id}
-            job_ids.append(store.enqueue("republish_pings", subject).id)
+            job_ids.append(store.enqueue("republish_pings", dict(subject, ping_id=ping.id)).id)
         if blog.email_new_pings:
             job_ids.append(store.enqueue("notify_ping", {"ping_id": ping.id}).id)
     return ping, job_ids
