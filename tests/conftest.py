@@ -226,17 +226,7 @@ class Site:
         self.folder = str(folder)
         self.port = free_port()
         self.base = "http://127.0.0.1:%d/" % self.port
-        cgi_bin = os.path.join(self.folder, "cgi-bin")
-        os.makedirs(cgi_bin)
-        for name in os.listdir(os.path.join(ROOT, "cgi-bin")):
-            if name.endswith(".cgi"):
-                install_script(os.path.join(ROOT, "cgi-bin", name), os.path.join(cgi_bin, name), python)
-        for part in ("lib", "tmpl"):
-            if copy_lib:
-                shutil.copytree(os.path.join(ROOT, part), os.path.join(self.folder, part),
-                                ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                os.symlink(os.path.join(ROOT, part), os.path.join(self.folder, part))
+        cgi_bin = install_files(self.folder, python, copy_lib)
         self.archives = os.path.join(self.folder, "archives")
         os.makedirs(self.archives)
         self.config_path = os.path.join(cgi_bin, "mt.cfg")
@@ -291,6 +281,23 @@ class Site:
     def log(self):
         path = os.path.join(self.folder, "mtpy.log")
         return open(path).read() if os.path.exists(path) else ""
+
+
+def install_files(folder, python=sys.executable, copy_lib=False):
+    """The scripts in `folder`/cgi-bin (returned) and lib/ and tmpl/ beside it,
+    linked (or copied), as a weblog owner uploads them."""
+    cgi_bin = os.path.join(folder, "cgi-bin")
+    os.makedirs(cgi_bin)
+    for name in os.listdir(os.path.join(ROOT, "cgi-bin")):
+        if name.endswith(".cgi"):
+            install_script(os.path.join(ROOT, "cgi-bin", name), os.path.join(cgi_bin, name), python)
+    for part in ("lib", "tmpl"):
+        if copy_lib:
+            shutil.copytree(os.path.join(ROOT, part), os.path.join(folder, part),
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            os.symlink(os.path.join(ROOT, part), os.path.join(folder, part))
+    return cgi_bin
 
 
 def install_script(source, target, python):

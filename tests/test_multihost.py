@@ -7,13 +7,12 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
-from conftest import ROOT, Site, free_port, http, install_script, start_wsgi_server
+from conftest import Site, free_port, http, install_files, start_wsgi_server
 from mtpy.models import Job
 from test_ping_protocol import SUCCESS, post
 from test_publish import rebuild
@@ -29,13 +28,7 @@ class Host:
         self.folder = str(folder)
         self.port = free_port()
         self.base = "http://127.0.0.1:%d/" % self.port
-        cgi_bin = os.path.join(self.folder, "cgi-bin")
-        os.makedirs(cgi_bin)
-        for name in os.listdir(os.path.join(ROOT, "cgi-bin")):
-            if name.endswith(".cgi"):
-                install_script(os.path.join(ROOT, "cgi-bin", name), os.path.join(cgi_bin, name), sys.executable)
-        for part in ("lib", "tmpl"):
-            os.symlink(os.path.join(ROOT, part), os.path.join(self.folder, part))
+        cgi_bin = install_files(self.folder)
         self.config_path = os.path.join(cgi_bin, "mt.cfg")
         shutil.copyfile(first.config_path, self.config_path)
         os.makedirs(os.path.join(self.folder, "data"), mode=0o700)   # as `mtpy init` makes it
