@@ -147,6 +147,10 @@ class Config:
     def script_url(self, script_directive="TrackbackScript"):
         return self.get("CGIPath") + self.get(script_directive)
 
+    def cache_path(self, *names):
+        """A path in the data folder's cache/: what publishing can rebuild."""
+        return os.path.join(self.get("DataSource"), "cache", *names)
+
 
 def _lookup(name):
     if name in DIRECTIVES:

@@ -44,3 +44,23 @@ _counter = [0]
 def _next():
     _counter[0] += 1
     return _counter[0]
+
+
+def read_kept(path):
+    """A value written by `keep`, or None when there is none (or it is unreadable)."""
+    import marshal
+    try:
+        with open(path, "rb") as handle:
+            return marshal.loads(handle.read())   # marshal.load(file) reads piecemeal: slower
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+
+
+def keep(path, value):
+    """Keep a value that can be computed again (lists, dicts, numbers, text) for
+    `read_kept`; a data folder that cannot be written only means more work later."""
+    import marshal
+    try:
+        write_atomic(path, marshal.dumps(value), durable=False)
+    except OSError:
+        pass

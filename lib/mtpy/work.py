@@ -61,26 +61,18 @@ class ShownPings:
     the data folder, so per host: a host that does not know republishes anyway)."""
 
     def __init__(self, config, blog):
-        import os
-        self.path = os.path.join(config.get("DataSource"), "cache", "shown-pings-blog-%d.bin" % blog.id)
-        try:
-            import marshal
-            with open(self.path, "rb") as handle:
-                self.newest = marshal.loads(handle.read())
-        except (OSError, ValueError, EOFError, TypeError):
-            self.newest = {}
+        from mtpy.fileutil import read_kept
+        self.path = config.cache_path("shown-pings-blog-%d.bin" % blog.id)
+        kept = read_kept(self.path)
+        self.newest = kept if isinstance(kept, dict) else {}
 
     def covers(self, item_id, ping_id):
         return ping_id is not None and self.newest.get(item_id, 0) >= ping_id
 
     def record(self, item_id, newest):
-        import marshal
-        from mtpy.fileutil import write_atomic
+        from mtpy.fileutil import keep
         self.newest[item_id] = newest
-        try:
-            write_atomic(self.path, marshal.dumps(self.newest), durable=False)
-        except OSError:
-            pass    # then the next job republishes again
+        keep(self.path, self.newest)    # unkept, the next job republishes again
 
 
 HANDLERS = {"notify_ping": notify_ping, "republish_pings": republish_pings}

@@ -66,7 +66,7 @@ def template_display_name(filename):
 
 def make_environment(config, folders=None):
     """An environment over `folders` (default: the installation's tmpl/)."""
-    cache = os.path.join(config.get("DataSource"), "cache")
+    cache = config.cache_path()
     try:
         os.makedirs(os.path.join(cache, "jinja"), mode=0o700, exist_ok=True)
         os.makedirs(os.path.join(cache, "mtml"), mode=0o700, exist_ok=True)

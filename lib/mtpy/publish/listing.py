@@ -132,8 +132,7 @@ def _as_dict(record):
 
 
 def _cache_path(config, subject):
-    return os.path.join(config.get("DataSource"), "cache", "listings",
-                        "blog-%d-%s.html" % (subject.blog.id, subject.name))
+    return config.cache_path("listings", "blog-%d-%s.html" % (subject.blog.id, subject.name))
 
 
 def _read_cached(path, digest):

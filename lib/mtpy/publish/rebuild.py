@@ -13,7 +13,7 @@ pages a ping or an edited entry can change, so neither needs a full rebuild.
 import os
 
 from mtpy import timeutil
-from mtpy.fileutil import write_atomic
+from mtpy.fileutil import keep, read_kept, write_atomic
 from mtpy.publish.environment import weblog_environment
 from mtpy.publish.templates import TemplateSet
 from mtpy.publish.views import ArchiveView, SiteView
@@ -40,7 +40,7 @@ class Publisher:
         self.now = timeutil.utc_now()
         self.written = []          # paths whose bytes changed
         self.unchanged = 0
-        self.notes = PageNotes(os.path.join(config.get("DataSource"), "cache", "pages-blog-%d.bin" % blog.id))
+        self.notes = PageNotes(config.cache_path("pages-blog-%d.bin" % blog.id))
 
     # -- plan -------------------------------------------------------------------
 
@@ -200,13 +200,9 @@ class PageNotes:
 
     def __init__(self, path):
         self.path = path
-        self.keys, self.listed, self.pinged = [], [], []
-        try:
-            import marshal
-            with open(path, "rb") as handle:
-                self.keys, self.listed, self.pinged = marshal.loads(handle.read())
-        except (OSError, ValueError, EOFError, TypeError):
-            pass   # none yet, or unreadable: the rebuild does a little more
+        kept = read_kept(path)
+        # None yet, or unreadable: the rebuild does a little more.
+        self.keys, self.listed, self.pinged = kept if isinstance(kept, tuple) and len(kept) == 3 else ([], [], [])
         self._position = None
 
     def __len__(self):
@@ -241,11 +237,7 @@ class PageNotes:
         return self._position
 
     def save(self):
-        import marshal
-        try:
-            write_atomic(self.path, marshal.dumps((self.keys, self.listed, self.pinged)), durable=False)
-        except OSError:
-            pass  # without notes the next incremental rebuild does a little more
+        keep(self.path, (self.keys, self.listed, self.pinged))
 
 
 CHUNK = 200          # pages per task handed to a worker

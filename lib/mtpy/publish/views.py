@@ -262,18 +262,14 @@ class SiteView:
         folder while the blog's entries and timezone do not change (pings do not
         change them). Kept as flat lists, which load several times faster than
         one tuple per entry."""
-        import marshal
+        from mtpy.fileutil import keep, read_kept
         version = self.store.entries_version(self.blog.id)
         key = [version, self.blog.timezone or ""]
-        path = os.path.join(self.config.get("DataSource"), "cache", "entries-blog-%d.bin" % self.blog.id)
+        path = self.config.cache_path("entries-blog-%d.bin" % self.blog.id)
         if version is not None:
-            try:
-                with open(path, "rb") as handle:
-                    cached = marshal.loads(handle.read())   # load(file) reads piecemeal: slower
-                if cached[0] == key:
-                    return cached[1:]
-            except (OSError, ValueError, EOFError, TypeError, IndexError):
-                pass
+            kept = read_kept(path)
+            if isinstance(kept, tuple) and len(kept) == 5 and kept[0] == key:
+                return kept[1:]
         ids, created, by_category, by_month = [], [], {}, {}
         for entry_id, stamp, category_ids in self.store.published_entries(self.blog.id):
             ids.append(entry_id)
@@ -283,11 +279,7 @@ class SiteView:
             by_month.setdefault(self.local_month(stamp), []).append(entry_id)
         index = (ids, created, by_category, by_month)
         if version is not None:
-            from mtpy.fileutil import write_atomic
-            try:
-                write_atomic(path, marshal.dumps((key,) + index), durable=False)
-            except OSError:
-                pass   # a read-only data folder: read them each time
+            keep(path, (key,) + index)
         return index
 
     def preload(self):
