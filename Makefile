@@ -5,7 +5,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 DEMO_CONFIG ?= demo/mt.cfg
 # Debian packages the tests drive for real (web servers, browser).
-TEST_SYSTEM_PACKAGES ?= lighttpd apache2 chromium curl postgresql
+TEST_SYSTEM_PACKAGES ?= lighttpd apache2 chromium curl postgresql faketime
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Other Pythons to run the smoke part of the suite on, when pyenv has them.
@@ -17,7 +17,19 @@ SMOKE_TESTS ?= tests/test_store.py tests/test_form.py tests/test_ping_protocol.p
 # SQLite and flat files, within make test's 10 minutes.
 SMOKE_SELECTION ?= not postgres and not mtpy-serve
 
-.PHONY: run test test-pythons test-system-packages venv clean bench
+# The tests that render dates, again with the clock of every process they start
+# (CGI scripts included: tests/conftest.py) set by libfaketime to the 1st of a
+# month, then to New Year's Eve: a test that assumes today's date fails on any
+# day, not on nine days a month. "@" starts the clock there and lets it run;
+# FAKETIME_DONT_RESET keeps one clock for all the processes.
+FIRST_OF_MONTH ?= 2027-03-01 00:30:00
+NEW_YEARS_EVE ?= 2026-12-31 23:30:00
+FAKE_CLOCK_TESTS ?= tests/test_dates.py tests/test_mtml.py tests/test_default_templates.py tests/test_publish.py \
+	tests/test_weblog_templates.py tests/test_importexport.py tests/test_ping_protocol.py::test_listing_popup
+NEW_YEAR_TESTS ?= tests/test_dates.py tests/test_publish.py tests/test_ping_protocol.py::test_listing_popup
+FAKE_CLOCK = FAKETIME_DONT_RESET=1 faketime -f
+
+.PHONY: run test test-fake-clock test-pythons test-system-packages venv clean bench
 
 run: $(VENV)/.installed
 	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) demo --host $(HOST) --port $(PORT)
@@ -25,7 +37,14 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test test-system-packages
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-fake-clock
 	@$(MAKE) --no-print-directory test-pythons
+
+test-fake-clock: $(VENV)/.installed-test test-system-packages
+	@echo "== The clock at $(FIRST_OF_MONTH)"
+	$(FAKE_CLOCK) '@$(FIRST_OF_MONTH)' $(VENV)/bin/python -m pytest -q -p no:cacheprovider $(FAKE_CLOCK_TESTS)
+	@echo "== The clock at $(NEW_YEARS_EVE)"
+	$(FAKE_CLOCK) '@$(NEW_YEARS_EVE)' $(VENV)/bin/python -m pytest -q -p no:cacheprovider $(NEW_YEAR_TESTS)
 
 # The scripts end to end (lighttpd, SQLite and flat stores) on each other Python
 # present. PostgreSQL (psycopg is not installed there) is tested on the main one.

@@ -79,8 +79,8 @@ def main():
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="mtpy-bench-")
     try:
-        config = Config(text="DataSource %s\nCGIPath http://bench.example/cgi-bin/\nTemplatePath %s\n"
-                        % (os.path.join(folder, "data"), os.path.join(ROOT, "tmpl")))
+        config = Config(text="DataSource %s\nCGIPath http://bench.example/cgi-bin/\n"
+                        % os.path.join(folder, "data"))
         store = open_store(config, create=True)
         blog, generating = timed(lambda: generate(store, args.entries, args.categories, args.pings_per_entry))
         rows = [("generate %d entries" % args.entries, "%.1f s" % generating, "")]

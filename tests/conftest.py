@@ -11,6 +11,7 @@ the scripts as CGI, and `mtpy serve`.
 import glob
 import importlib.util
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -32,6 +33,10 @@ BACKENDS = ["sqlite", "flat", "postgres"]
 IN_CI = os.environ.get("CI") == "true"
 # Recorded bytes from real senders (WordPress 6.1, Movable Type 5.2); see samples/README.md.
 SAMPLES = os.path.join(ROOT, "tests", "data", "samples")
+# Set when `make test` runs the date tests again under libfaketime (Makefile,
+# FAKE_CLOCK_TESTS): what a process needs to share that clock.
+FAKE_CLOCK = {name: os.environ[name] for name in ("LD_PRELOAD", "FAKETIME", "FAKETIME_SHARED", "FAKETIME_DONT_RESET")
+              if name in os.environ} if "FAKETIME" in os.environ else {}
 
 
 def need(program):
@@ -305,10 +310,24 @@ def install_script(source, target, python):
     """Copy a .cgi and set its `#!` line to this Python, as the README tells users."""
     with open(source) as handle:
         lines = handle.read().split("\n")
-    lines[0] = "#!" + python
+    lines[0] = "#!" + with_fake_clock(python, os.path.dirname(target))
     with open(target, "w") as handle:
         handle.write("\n".join(lines))
     os.chmod(target, 0o755)
+
+
+def with_fake_clock(python, folder):
+    """`python`, or under the fake clock a wrapper in `folder` that runs it with
+    that clock: web servers start CGI scripts with a clean environment."""
+    if not FAKE_CLOCK:
+        return python
+    wrapper = os.path.join(folder, "python-with-fake-clock")
+    with open(wrapper, "w") as handle:
+        handle.write("#!/bin/sh\nexport %s\nexec %s \"$@\"\n" % (
+            " ".join("%s=%s" % (name, shlex.quote(value)) for name, value in sorted(FAKE_CLOCK.items())),
+            shlex.quote(python)))
+    os.chmod(wrapper, 0o755)
+    return wrapper
 
 
 @pytest.fixture
@@ -347,8 +366,12 @@ def start_lighttpd(site):
 
 
 def start_mtpy_serve(site):
+    cli = ["-m", "mtpy.cli"]
+    if FAKE_CLOCK:   # it runs scripts with its own Python (sys.executable), in a clean environment
+        cli = ["-c", "import sys; sys.executable = %r; from mtpy.cli import main; sys.exit(main())"
+               % with_fake_clock(sys.executable, site.folder)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "mtpy.cli", "--config", site.config_path, "serve", "--port", str(site.port)],
+        [sys.executable] + cli + ["--config", site.config_path, "serve", "--port", str(site.port)],
         cwd=site.folder, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib")),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wait_for_port(site.port, process)

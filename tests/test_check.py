@@ -5,6 +5,7 @@ everything installed it says the server is ready."""
 import html
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 
@@ -27,8 +28,10 @@ def bare_python(tmp_path_factory):
     return python
 
 
-def check_page(tmp_path, python, query=""):
-    site = Site(tmp_path / "site", "sqlite", python=python)
+def check_page(tmp_path, python, query="", prepare=None):
+    site = Site(tmp_path / "site", "sqlite", python=python, copy_lib=prepare is not None)
+    if prepare is not None:
+        prepare(site)
     process = start_lighttpd(site)
     try:
         return site, http(site.base + "cgi-bin/mt-check.cgi" + query)
@@ -65,6 +68,31 @@ def test_everything_installed_says_ready(tmp_path):
         assert "%s -m pip install --user 'psycopg[binary]'" % sys.executable in html.unescape(page)
         assert page.count("does not have") == 1
     assert READY in page
+
+
+def test_each_module_says_what_it_is_for_installed_or_not(tmp_path, bare_python):
+    from mtpy.check import DATA_STORAGE, OPTIONAL, REQUIRED
+    for number, python in enumerate((sys.executable, bare_python)):
+        page = html.unescape(check_page(tmp_path / str(number), python)[1].text)
+        for name, _, why in REQUIRED + DATA_STORAGE + OPTIONAL:
+            assert why in page, (python, name)
+
+
+def test_the_weblog_templates_are_reported(tmp_path):
+    site, result = check_page(tmp_path, sys.executable)
+    shipped = os.path.join(site.folder, "lib", "mtpy", "templates", "weblog")
+    assert ("10 of 10 default templates found: 10 shipped with mtpy (%s), 0 from this installation's own "
+            "folder (%s)." % (shipped, os.path.join(site.folder, "tmpl", "weblog"))
+            in html.unescape(result.text))
+
+
+def test_missing_weblog_templates_are_not_ready(tmp_path):
+    def lose_templates(site):
+        shutil.rmtree(os.path.join(site.folder, "lib", "mtpy", "templates"))
+    site, result = check_page(tmp_path, sys.executable, prepare=lose_templates)
+    page = html.unescape(result.text)
+    assert 'id="templates">No weblog templates in %s' % os.path.join(site.folder, "tmpl", "weblog") in page
+    assert READY not in page and "Missing required modules: the weblog templates." in page
 
 
 def test_sys_check_stops_after_system_information(tmp_path):

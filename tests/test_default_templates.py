@@ -1,4 +1,4 @@
-"""The default weblog templates (tmpl/weblog/): written in Movable Type 2.x tag
+"""The default weblog templates (lib/mtpy/templates/weblog/): written in Movable Type 2.x tag
 syntax, each translates without a warning, renders against a real store seen
 through SiteView, and its output carries TrackBack as MT's defaults did
 (reference §6 popup, §7 RDF, §11 tags; the seed's set-up steps 1-4), and stays
@@ -11,15 +11,14 @@ from html.parser import HTMLParser
 
 import pytest
 
-from conftest import ROOT
 from mtpy.config import Config
 from mtpy.models import Author, Blog, Category, Entry, Ping
 from mtpy.publish.environment import weblog_environment
 from mtpy.publish.mtml import translate
-from mtpy.publish.templates import DEFAULT_SET, TemplateSet
+from mtpy.publish.templates import DEFAULT_SET, SHIPPED_FOLDER, TemplateSet
 from mtpy.publish.views import CategoryListingView, SiteView
 
-TEMPLATES = os.path.join(ROOT, "tmpl", "weblog")
+TEMPLATES = SHIPPED_FOLDER
 MTML = sorted(t.filename for t in DEFAULT_SET if t.filename.endswith(".mtml"))
 SITE = "http://example.com/blog/"
 CGI = "http://example.com/cgi-bin/"
@@ -49,8 +48,9 @@ class Weblog:
 
     def __init__(self, store, folder, extra_entries=0):
         self.store = store
+        (folder / "tmpl").mkdir()    # the installation's own folder: empty, so the shipped set is used
         self.config = Config(text="CGIPath %s\nDataSource %s\nTemplatePath %s\n"
-                             % (CGI, folder / "mtdata", os.path.join(ROOT, "tmpl")))
+                             % (CGI, folder / "mtdata", folder / "tmpl"))
         save = store.save
         self.author = Author(name="Melody <b>", email="melody@example.com")
         save(self.author)
@@ -85,9 +85,13 @@ class Weblog:
         save(self.closed)
         self.ping(store.trackback_for(category=self.perl), title="Category ping",
                   source_url="http://cat.example/", blog_name="Cat Weblog", created_on="2026-11-22 12:00:00")
-        self.site = SiteView(store, self.config, self.blog)
+        self.reload()
         self.templates = TemplateSet(self.config, self.blog)
         self.environment = weblog_environment(self.config, self.templates)
+
+    def reload(self):
+        """See the store afresh, as a rebuild at NOW would."""
+        self.site = SiteView(self.store, self.config, self.blog, now=NOW)
 
     def entry(self, title, body, created_on, categories, **values):
         entry = Entry(blog_id=self.blog.id, author_id=self.author.id, title=title, body=body,
@@ -101,7 +105,7 @@ class Weblog:
 
     def render(self, filename, archive=None, entry=None, category=None):
         return self.environment.get_template(filename).render(
-            site=self.site, blog=self.blog, config=self.config, now=NOW,
+            site=self.site, blog=self.blog, config=self.config, now=self.site.now,
             archive=archive, entry=entry, category=category)
 
     def tb(self, entry):
@@ -504,7 +508,7 @@ def test_feeds_of_an_empty_weblog_are_well_formed(store, tmp_path):
     weblog = Weblog(store, tmp_path)
     for entry in store.find(Entry, blog_id=weblog.blog.id):
         store.delete_entry(entry.id)
-    weblog.site = SiteView(store, weblog.config, weblog.blog)
+    weblog.reload()
     for filename in ("index-rdf.mtml", "index-rss2.mtml", "atom.mtml"):
         parse_xml(weblog.render(filename))
     assert_inert("empty index", weblog.render("main-index.mtml"))
@@ -525,7 +529,7 @@ def test_a_category_passphrase_is_never_published(store, tmp_path):
     weblog = Weblog(store, tmp_path)
     weblog.perl.passphrase = "s3cret-words"
     store.save(weblog.perl)
-    weblog.site = SiteView(store, weblog.config, weblog.blog)
+    weblog.reload()
     pages = weblog.html_pages()
     for filename in ("index-rdf.mtml", "index-rss2.mtml", "atom.mtml"):
         pages[filename] = weblog.render(filename)
@@ -544,7 +548,7 @@ def test_the_stylesheet_is_published_as_written(weblog):
 def test_feeds_stay_well_formed_with_control_characters(weblog):
     weblog.hostile.title = "Form\x0cfeed and \x01 start"
     weblog.store.save(weblog.hostile)
-    weblog.site = SiteView(weblog.store, weblog.config, weblog.blog)
+    weblog.reload()
     for filename in ("index-rdf.mtml", "index-rss2.mtml", "atom.mtml"):
         parse_xml(weblog.render(filename))
 

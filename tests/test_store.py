@@ -214,7 +214,7 @@ def test_many_pings_newest_first(store, backend, tmp_path, monkeypatch):
 
 
 def test_pings_since_recent_and_older(store):
-    from mtpy.timeutil import utc_now
+    from mtpy.dates import utc_now
     blog = make_blog(store)
     entry = Entry(blog_id=blog.id, title="x")
     store.save(entry)
@@ -387,7 +387,7 @@ def test_flat_records_are_readable_text(flat, tmp_path):
 def test_flat_ping_path_reads_few_files(flat, monkeypatch):
     import os
     from mtpy.store import flat as module
-    from mtpy.timeutil import utc_now
+    from mtpy.dates import utc_now
     monkeypatch.setattr("os.fsync", lambda descriptor: None)
     blog = make_blog(flat)
     entry = Entry(blog_id=blog.id, title="x")

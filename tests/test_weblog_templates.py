@@ -12,7 +12,7 @@ from conftest import ROOT, SAMPLES, http, start_lighttpd
 from mtpy.models import Entry, Ping
 from mtpy.trackback.rdf import rdf_block
 from test_ping_protocol import SUCCESS, post
-from test_publish import rebuild
+from test_publish import publisher, rebuild
 
 # A Main Index as an MT 2.x weblog had it after the manual's TrackBack steps 3 and
 # 4, comment and search tags included (mtpy renders those as nothing).
@@ -202,16 +202,14 @@ def test_an_edit_writes_only_changed_pages(site):
     entry.body = "<p>Edited body</p>"
     store.save(entry)
     store.close()
-    from mtpy.config import Config
-    from mtpy.publish.rebuild import Publisher
     store = site.store()
-    publisher = Publisher(store, Config(site.config_path), store.get(type(site.blog), 1)).rebuild_entry(3)
+    edited = publisher(site, store).rebuild_entry(3)
     store.close()
-    written = sorted(os.path.basename(path) for path in publisher.written)
+    written = sorted(os.path.basename(path) for path in edited.written)
     # Its page, the index and feeds listing it, its month; not its neighbours (titles unchanged).
     assert "000003.html" in written and "000002.html" not in written and "000004.html" not in written
     assert {"index.html", "2026_11.html"} <= set(written)
-    assert publisher.unchanged >= 2 and "Edited body" in read(site, "000003.html")
+    assert edited.unchanged >= 2 and "Edited body" in read(site, "000003.html")
 
 
 def test_large_rebuild_in_workers_matches_one_process(site):
@@ -222,16 +220,14 @@ def test_large_rebuild_in_workers_matches_one_process(site):
             store.save(Entry(blog_id=site.blog.id, author_id=site.author.id, title="Entry %d" % number,
                              body="b", created_on="2026-%02d-%02d 10:00:00" % (1 + number % 10, 1 + number % 27)))
     store.close()
-    publisher = rebuild(site)
-    assert len(publisher.written) == 421 + 11 + 5     # entries, months (Jan-Oct and Nov), indexes
-    assert len(publisher.notes) == 421 + 11 + 5
+    rebuilt = rebuild(site)
+    assert len(rebuilt.written) == 421 + 11 + 5     # entries, months (Jan-Oct and Nov), indexes
+    assert len(rebuilt.notes) == 421 + 11 + 5
     text = read(site, "000200.html")
     assert "Entry 198" in text and "TrackBack (0)" in text    # its neighbour and its count
     store = site.store()
     item = store.trackback_for(entry=store.get(Entry, 200))
     store.insert(Ping(blog_id=site.blog.id, tb_id=item.id, source_url="http://x.example/", title="x"))
-    from mtpy.config import Config
-    from mtpy.publish.rebuild import Publisher
-    after = Publisher(store, Config(site.config_path), store.get(type(site.blog), 1)).rebuild_pings_of(200)
+    after = publisher(site, store).rebuild_pings_of(200)
     store.close()
     assert sorted(os.path.basename(p) for p in after.written) == ["000200.html", "2026_09.html"]  # number 198

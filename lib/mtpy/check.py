@@ -23,6 +23,7 @@ OPTIONAL = [
     ("requests", "requests", "Needed to send TrackBack pings, for auto-discovery of ping URLs "
                              "and for the TrackBack bookmarklet."),
 ]
+TEMPLATES_INTRO = "A new weblog is published with these; without them it would publish nothing."
 READY = ("Your server has all of the required modules installed; "
          "you do not need to install any additional modules to run mtpy.")
 
@@ -63,17 +64,57 @@ def _version(name, package, module):
         return "unknown version"
 
 
+class TemplatesCheck:
+    """Whether a new weblog has templates to publish with, and where they come from."""
+
+    def __init__(self, config):
+        from mtpy.publish.templates import DEFAULT_SET, TemplateSetError, find_defaults
+        self.total = len(DEFAULT_SET)
+        self.by_folder = []    # (folder, how many of the defaults come from it)
+        self.error = None
+        try:
+            found, folders = find_defaults(config)
+        except TemplateSetError as error:
+            self.error = str(error)
+            return
+        for folder in folders:
+            count = sum(1 for path in found.values() if os.path.dirname(path) == folder)
+            self.by_folder.append((folder, count))
+        if not found:
+            self.error = ("No weblog templates in %s: a weblog would publish nothing. Upload mtpy's "
+                          "lib/mtpy/templates/ folder again (or reinstall mtpy)." % " or ".join(folders))
+
+    @property
+    def installed(self):
+        return self.error is None
+
+    @property
+    def found(self):
+        return sum(count for _, count in self.by_folder)
+
+    def summary(self):
+        installation, shipped = self.by_folder
+        return ("%d of %d default templates found: %d shipped with mtpy (%s), %d from this "
+                "installation's own folder (%s)." % (self.found, self.total, shipped[1], shipped[0],
+                                                     installation[1], installation[0]))
+
+
 class Report:
-    def __init__(self, install_root=None):
+    """`config_path`: the mt.cfg the scripts read (it may not be written yet)."""
+
+    def __init__(self, install_root=None, config_path=None):
         self.install_root = install_root
+        config, self.config_state = _read_config(config_path or os.path.join(
+            install_root or os.getcwd(), "cgi-bin", "mt.cfg"))
         self.required = [ModuleCheck(*spec) for spec in REQUIRED]
         self.storage = [ModuleCheck(*spec) for spec in DATA_STORAGE]
         self.optional = [ModuleCheck(*spec) for spec in OPTIONAL]
+        self.templates = TemplatesCheck(config)
 
     @property
     def ready(self):
         return all(check.installed for check in self.required) and any(
-            check.installed for check in self.storage)
+            check.installed for check in self.storage) and self.templates.installed
 
     @property
     def extlib(self):
@@ -87,7 +128,8 @@ class Report:
                 ("Python version", sys.version.split()[0]),
                 ("Python executable", sys.executable or "(unknown)"),
                 ("mtpy version", __version__),
-                ("mtpy library", os.path.dirname(os.path.abspath(__file__)))]
+                ("mtpy library", os.path.dirname(os.path.abspath(__file__))),
+                ("Configuration", self.config_state)]
         rows.append(("Runs as", _identity()))
         return rows
 
@@ -100,7 +142,21 @@ class Report:
         missing = [check.name for check in self.required if not check.installed]
         if not any(check.installed for check in self.storage):
             missing.append("a data storage module (%s)" % " or ".join(c.name for c in self.storage))
+        if not self.templates.installed:
+            missing.append("the weblog templates")
         return missing
+
+
+def _read_config(path):
+    """The configuration at `path` and a line saying what became of it; the
+    defaults for that place when it is not written yet or does not parse."""
+    from mtpy.config import Config, ConfigError
+    if not os.path.exists(path):
+        return Config(path, text=""), "%s (not written yet: defaults)" % path
+    try:
+        return Config(path), path
+    except ConfigError as error:
+        return Config(path, text=""), "%s (NOT USABLE: %s)" % (path, error)
 
 
 def _identity():
@@ -132,7 +188,7 @@ def render_text(report, system_only=False):
         lines += ["", title, intro]
         for check in checks:
             if check.installed:
-                lines.append("  %s: installed (%s)." % (check.name, check.version))
+                lines.append("  %s: installed (%s). %s" % (check.name, check.version, check.why))
             else:
                 lines.append("  %s: MISSING. %s" % (check.name, check.why))
                 if check.package:
@@ -140,6 +196,9 @@ def render_text(report, system_only=False):
                     lines.append("    or, without a shell account's site-packages:  %s"
                                  % check.install_commands(report.extlib)[1])
                 lines.append("    (%s)" % check.error)
+    lines += ["", "WEBLOG TEMPLATES", TEMPLATES_INTRO]
+    lines.append("  " + (report.templates.summary() if report.templates.installed
+                         else "MISSING. " + report.templates.error))
     lines.append("")
     if report.ready:
         lines.append(READY)
@@ -163,6 +222,11 @@ def render_html(report, system_only=False):
             parts.append("<h2>%s</h2>\n<p>%s</p>\n" % (e(title), e(intro)))
             for check in checks:
                 parts.append(_check_html(check, report.extlib, e))
+        parts.append("<h2>WEBLOG TEMPLATES</h2>\n<p>%s</p>\n" % e(TEMPLATES_INTRO))
+        if report.templates.installed:
+            parts.append('<p class="ok" id="templates">%s</p>\n' % e(report.templates.summary()))
+        else:
+            parts.append('<p class="missing" id="templates">%s</p>\n' % e(report.templates.error))
         if report.ready:
             parts.append('<p class="ok" id="ready"><strong>%s</strong></p>\n' % e(READY))
         else:
@@ -174,8 +238,8 @@ def render_html(report, system_only=False):
 
 def _check_html(check, extlib, e):
     if check.installed:
-        return '<h3>%s</h3>\n<p class="ok">Your server has %s installed (%s).</p>\n' % (
-            e(check.name), e(check.name), e(check.version))
+        return '<h3>%s</h3>\n<p class="ok">Your server has %s installed (%s).</p>\n<p>%s</p>\n' % (
+            e(check.name), e(check.name), e(check.version), e(check.why))
     html = '<h3>%s</h3>\n<p class="missing">Your server does not have %s installed. %s</p>\n' % (
         e(check.name), e(check.name), e(check.why))
     if check.package:

@@ -7,6 +7,7 @@ import sys
 
 from mtpy.config import Config, ConfigError, find_config_path
 from mtpy.models import Author, Blog, Category, Entry, IPBan, Job, Ping, Trackback
+from mtpy.publish.templates import TemplateSetError
 from mtpy.store import StoreError, open_store
 
 INSTALL_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -33,7 +34,7 @@ def main(argv=None):
         return 2
     try:
         return args.run(args) or 0
-    except (CommandError, ConfigError, StoreError) as error:
+    except (CommandError, ConfigError, StoreError, TemplateSetError) as error:
         sys.stderr.write("mtpy: %s\n" % error)
         return 1
     except KeyboardInterrupt:
@@ -142,7 +143,9 @@ def _blog_values(args):
 
 
 def cmd_blog_create(args):
+    from mtpy.publish.templates import require_defaults
     config, store = store_for(args)
+    require_defaults(config)      # before the weblog exists: it could never publish
     values = _blog_values(args)
     values.setdefault("archive_url", values.get("site_url", ""))
     values.setdefault("archive_path", values.get("site_path", ""))
@@ -209,16 +212,13 @@ def cmd_template_list(args):
 
 
 def cmd_template_set(args):
-    from mtpy.publish.templates import TemplateSet, TemplateSetError
+    from mtpy.publish.templates import TemplateSet
     from mtpy.publish.environment import check_template
     config, store = store_for(args)
     templates = TemplateSet(config, get_blog(store, args.blog))
     text = read_text(args.file)
-    try:
-        template, warnings = templates.replace(
-            args.name, text, lambda name, source: check_template(config, templates, name, source))
-    except TemplateSetError as error:
-        raise CommandError(str(error))
+    template, warnings = templates.replace(
+        args.name, text, lambda name, source: check_template(config, templates, name, source))
     for warning in warnings:
         sys.stderr.write("mtpy: warning: %s\n" % warning)
     print("Replaced %s (%s)" % (template.name, templates.path(template)))
@@ -295,7 +295,7 @@ def cmd_ipban(args):
 # -- pings -------------------------------------------------------------------------
 
 def cmd_ping_list(args):
-    from mtpy.timeutil import mt_format
+    from mtpy.dates import format_date
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
     if args.entry is not None:
@@ -304,7 +304,7 @@ def cmd_ping_list(args):
     else:
         pings = store.list_pings(blog_id=blog.id, visible_only=False)
     for ping in pings:
-        print("\t".join([str(ping.id), str(ping.tb_id), mt_format(ping.created_on, blog.timezone, "%Y-%m-%d %H:%M:%S"),
+        print("\t".join([str(ping.id), str(ping.tb_id), format_date(ping.created_on, blog.timezone, "%Y-%m-%d %H:%M:%S"),
                          ping.ip, _one_line(ping.source_url), _one_line(ping.title)]))
 
 
@@ -406,7 +406,7 @@ def _url_path(url):
 
 def cmd_check(args):
     from mtpy.check import Report, render_text
-    report = Report(INSTALL_ROOT)
+    report = Report(INSTALL_ROOT, config_path(args))
     sys.stdout.write(render_text(report))
     return 0 if report.ready else 1
 

@@ -107,8 +107,8 @@ class Config:
         self._parse(text or "")
         # The install root is the folder holding cgi-bin/; data never goes inside it.
         root = os.path.dirname(self.folder) if os.path.basename(self.folder) == "cgi-bin" else self.folder
-        self.values.setdefault("DataSource", os.path.join(root, "data"))
-        self.values.setdefault("TemplatePath", os.path.join(root, "tmpl"))
+        self.place_defaults = {"DataSource": os.path.join(root, "data"),
+                               "TemplatePath": os.path.join(root, "tmpl")}
 
     def _parse(self, text):
         where = self.path or "<config>"
@@ -138,8 +138,14 @@ class Config:
     def get(self, name):
         if name in self.values:
             return self.values[name]
+        if name in self.place_defaults:
+            return self.place_defaults[name]
         default = DIRECTIVES[name][1]
         return list(default) if isinstance(default, list) else default
+
+    def is_set(self, name):
+        """Whether the file (or `set`) gave this directive, rather than its default."""
+        return name in self.values
 
     def set(self, name, value):
         self.values[_lookup(name) or name] = value

@@ -20,10 +20,14 @@ def make_demo(config_path, host, port, archive_folder, template_folder):
     folder = os.path.dirname(os.path.abspath(config_path))
     os.makedirs(folder, exist_ok=True)
     os.makedirs(archive_folder, exist_ok=True)
+    # The installation's tmpl/ when it has one (a checkout does; a wheel has only
+    # the shipped templates).
+    template_line = ("TemplatePath %s\n" % os.path.abspath(template_folder)
+                     if os.path.isdir(template_folder) else "")
     with open(config_path, "w", encoding="utf-8") as handle:
         handle.write("# Written by `mtpy demo` at each start; edit a copy for real use.\n"
-                     "CGIPath %scgi-bin/\nDataSource data\nTemplatePath %s\nMailTransfer debug\n"
-                     "LogFile mtpy.log\n" % (base, os.path.abspath(template_folder)))
+                     "CGIPath %scgi-bin/\nDataSource data\n%sMailTransfer debug\n"
+                     "LogFile mtpy.log\n" % (base, template_line))
     config = Config(config_path)
     created = not os.path.isdir(config.get("DataSource"))
     store = open_store(config, create=created)
@@ -39,7 +43,7 @@ def make_demo(config_path, host, port, archive_folder, template_folder):
         store.save(blog)
         category = Category(blog_id=blog.id, label="Movies", allow_pings=True, author_id=author.id)
         store.save(category)
-        from mtpy.timeutil import utc_now
+        from mtpy.dates import utc_now
         for title, body, allow_pings in DEMO_ENTRIES:
             store.save(Entry(blog_id=blog.id, author_id=author.id, title=title, body=body,
                              allow_pings=allow_pings, created_on=utc_now(), status="Publish",

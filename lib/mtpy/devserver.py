@@ -571,7 +571,7 @@ class DevRequestHandler(BaseHTTPRequestHandler):
     def _log_access(self, status, size):
         elapsed = time.time() - (getattr(self, "_started", None) or time.time())
         _log('[%s] %s "%s" %d %d %.2fs' % (
-            time.strftime("%H:%M:%S"), self.client_address[0], _printable(self.requestline),
+            time.strftime("%H:%M:%S %z"), self.client_address[0], _printable(self.requestline),
             status, size, elapsed))
         self._started = None
 

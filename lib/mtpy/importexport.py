@@ -48,7 +48,7 @@ Limits of the format itself, and what this module does about them:
 import re
 from datetime import datetime
 
-from mtpy import timeutil
+from mtpy import dates
 from mtpy.models import Author, Category, Entry, Ping
 
 ENTRY_END = "--------"
@@ -66,6 +66,7 @@ SECTION_KEYS = set(TEXT_SECTIONS) | set(RECORD_SECTIONS)
 
 # MT 3.x wrote "Future" for scheduled entries; mtpy has no scheduling, so Draft.
 STATUSES = {"PUBLISH": "Publish", "DRAFT": "Draft", "FUTURE": "Draft"}
+EXPORT_DATE_FORMAT = "%m/%d/%Y %I:%M:%S %p"     # MT's codes: 05/28/2003 07:48:00 AM
 
 _KEY_LINE = re.compile(r"^\s*([^:]+?)\s*:\s*(.*?)\s*$")
 _DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
@@ -363,8 +364,8 @@ def _import_entry(store, blog, item, default_author, authors, categories, result
 def _stored_date(local, timezone):
     """A local datetime as stored UTC; a missing date is the time of import, as in MT."""
     if local is None:
-        return timeutil.utc_now()
-    return timeutil.from_local(local, timezone)
+        return dates.utc_now()
+    return dates.to_stored(local, timezone)
 
 
 def _stored_comment(comment, timezone):
@@ -488,14 +489,5 @@ def _protect(text):
 
 
 def _local_date(stored, timezone):
-    """A stored UTC time as MT wrote dates: 05/28/2003 07:48:00 AM, local time.
-
-    Built by hand because strftime's %p follows the process locale.
-    """
-    if not stored:
-        return ""
-    local = timeutil.to_datetime(stored, timezone)
-    hour = local.hour % 12 or 12
-    return "%02d/%02d/%04d %02d:%02d:%02d %s" % (
-        local.month, local.day, local.year, hour, local.minute, local.second,
-        "PM" if local.hour >= 12 else "AM")
+    """A stored UTC time as MT wrote dates: 05/28/2003 07:48:00 AM, local time."""
+    return dates.format_date(stored, timezone, EXPORT_DATE_FORMAT)

@@ -38,14 +38,16 @@ def ping_notification(store, config, ping):
     return build_message(sender, author.email, subject, body)
 
 
-def build_message(sender, recipient, subject, body):
+def build_message(sender, recipient, subject, body, now=None):
+    """A plain-text message; dated `now` (stored UTC; default: the clock), in UTC."""
     from email.message import EmailMessage
-    from email.utils import formatdate, make_msgid
+    from email.utils import make_msgid
+    from mtpy import dates
     message = EmailMessage()
     message["From"] = header_safe(sender)
     message["To"] = header_safe(recipient)
     message["Subject"] = header_safe(subject)
-    message["Date"] = formatdate(localtime=True)
+    message["Date"] = dates.rfc5322(now or dates.utc_now())
     message["Message-ID"] = make_msgid(domain="mtpy.invalid")
     message.set_content(body)
     return message

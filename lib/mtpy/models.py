@@ -2,7 +2,7 @@
 
 Deliberately not dataclasses: `dataclasses` imports `inspect`, which costs more
 than the rest of the ping path together. Times are UTC strings
-"YYYY-MM-DD HH:MM:SS" (see mtpy.timeutil); lists are Python lists.
+"YYYY-MM-DD HH:MM:SS" (see mtpy.dates); lists are Python lists.
 """
 
 

@@ -71,9 +71,9 @@ def remote_address(environ, trusted_proxies):
 def log_error(log_file, message):
     """Append a message (and the current traceback, if any) to the log file, or
     to stderr, which ends in the web server's error log."""
-    import time
     import traceback
-    text = "[%s] %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), message)
+    from mtpy.dates import utc_now
+    text = "[%s +0000] %s\n" % (utc_now(), message)    # the zone said: UTC, as times are stored
     if sys.exc_info()[0] is not None:
         text += traceback.format_exc()
     if log_file:

@@ -90,10 +90,15 @@ class TrackbackApp:
 
     def view(self, fields):
         from mtpy.publish.listing import listing_page, ListingError
+        from mtpy.publish.templates import TemplateSetError
         try:
             html = listing_page(self.store(), self.config, fields)
         except ListingError as error:
             return _html_error(str(error), web.STATUS_TEXT[404])
+        except TemplateSetError as error:   # the owner's to fix; no paths for visitors
+            web.log_error(self.config.get("LogFile"), "mt-tb.cgi cannot show a listing: %s" % error)
+            return _html_error("This weblog's templates are missing. The site's log has details.",
+                               web.STATUS_TEXT[500])
         return web.Response(html)
 
 

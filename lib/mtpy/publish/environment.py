@@ -64,8 +64,8 @@ def template_display_name(filename):
     return filename
 
 
-def make_environment(config, folders=None):
-    """An environment over `folders` (default: the installation's tmpl/)."""
+def make_environment(config, folders):
+    """An environment over `folders`, first found wins."""
     cache = config.cache_path()
     try:
         os.makedirs(os.path.join(cache, "jinja"), mode=0o700, exist_ok=True)
@@ -74,7 +74,7 @@ def make_environment(config, folders=None):
         translations = os.path.join(cache, "mtml")
     except OSError:  # a read-only data folder: compile each time rather than fail
         bytecode_cache = translations = None
-    loader = WeblogLoader(folders or [config.get("TemplatePath")], translations)
+    loader = WeblogLoader(folders, translations)
     environment = jinja2.Environment(
         loader=loader, autoescape=_autoescape, bytecode_cache=bytecode_cache,
         keep_trailing_newline=True)
@@ -83,7 +83,7 @@ def make_environment(config, folders=None):
 
 def weblog_environment(config, template_set):
     """The environment of one weblog's template set, with MT's tags installed."""
-    environment = make_environment(config, [template_set.ensure_copy().folder, template_set.defaults])
+    environment = make_environment(config, template_set.ensure_copy().folders)
     from mtpy.publish.tags import install
     install(environment)
     by_name = {template.name.lower(): template.filename for template in template_set.templates}

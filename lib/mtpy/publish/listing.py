@@ -59,19 +59,19 @@ def listing_page(store, config, fields):
     return page if page is not None else _render_and_keep(store, config, subject)
 
 
-def render_ahead(store, config, entry_id=None, category_id=None):
+def render_ahead(store, config, entry_id=None, category_id=None, now=None):
     """Render and keep an entry's or category's listing (after a ping), so the
-    next visitor's popup is served without rendering."""
+    next visitor's popup is served without rendering; as of `now` (stored UTC,
+    default: the clock)."""
     fields = {"entry_id": str(entry_id)} if entry_id is not None else {"category_id": str(category_id)}
     try:
         subject = find_subject(store, fields)
     except ListingError:
         return  # gone, or no longer published: nothing to show
-    _render_and_keep(store, config, subject)
+    _render_and_keep(store, config, subject, now)
 
 
-def _render_and_keep(store, config, subject):
-    from mtpy import timeutil
+def _render_and_keep(store, config, subject, now=None):
     from mtpy.publish.environment import weblog_environment
     from mtpy.publish.templates import TemplateSet
     from mtpy.publish.views import CategoryListingView, SiteView
@@ -80,7 +80,7 @@ def _render_and_keep(store, config, subject):
     # Whatever changes after the digest only makes the next view render again.
     templates = TemplateSet(config, subject.blog).ensure_copy()
     digest = _digest(store, config, subject)
-    site = SiteView(store, config, subject.blog)
+    site = SiteView(store, config, subject.blog, now=now)
     if subject.category is not None:
         view = site.categories_by_id[subject.category.id]
         in_context = {"entry": CategoryListingView(view), "category": view}
@@ -88,7 +88,7 @@ def _render_and_keep(store, config, subject):
         in_context = {"entry": site.all_entries[site.position[subject.entry.id]], "category": None}
     template = templates.by_name("TrackBack Listing")
     page = weblog_environment(config, templates).get_template(template.filename).render(
-        site=site, blog=subject.blog, config=config, now=timeutil.utc_now(), archive=None, **in_context)
+        site=site, blog=subject.blog, config=config, now=site.now, archive=None, **in_context)
     _save(_cache_path(config, subject), digest, page)
     return page
 
@@ -114,9 +114,9 @@ def _digest(store, config, subject):
 
 def _template_files(config, blog):
     """Name, size and time of each file a weblog's templates may come from."""
+    from mtpy.publish.templates import default_folders
     stamps = []
-    for folder in (os.path.join(config.get("DataSource"), "templates", "blog-%d" % blog.id),
-                   os.path.join(config.get("TemplatePath"), "weblog")):
+    for folder in [os.path.join(config.get("DataSource"), "templates", "blog-%d" % blog.id)] + default_folders(config):
         try:
             with os.scandir(folder) as found:
                 for item in found:

@@ -19,14 +19,16 @@ How:
    and filters: no per-tag dispatch at render time, which a rebuild of thousands
    of pages would pay for on every tag.
 
-Variables the pipeline passes to every render: site, blog, config, now, archive,
-entry, category, and the function mt_template_name(module=None, file=None).
+Variables the pipeline passes to every render: site, blog, config, now (the
+render's clock: site.now, a stored UTC time), archive, entry, category, and the
+function mt_template_name(module=None, file=None).
 """
 
 import bisect
 import re
 
-from mtpy.publish.tags import DATE_CODES, DEFAULT_DATE_FORMAT, DEFAULT_LANGUAGE, VERSION
+from mtpy.dates import DATE_CODES, DEFAULT_FORMAT
+from mtpy.publish.tags import DEFAULT_LANGUAGE, VERSION
 
 
 class MTTemplateError(ValueError):
@@ -476,7 +478,7 @@ def _date(stored, timezone):
     """A date tag: `stored` and `timezone` are fields of the thing in context."""
     def build(g, node, scope):
         thing = stored(g, node, scope)
-        fmt = node.attributes.get("format", DEFAULT_DATE_FORMAT)
+        fmt = node.attributes.get("format", DEFAULT_FORMAT)
         return "%s.created_on|mt_date(%s.%s, %s)" % (thing, thing, timezone, _literal(fmt))
     return build
 
@@ -657,7 +659,7 @@ function("TrackbackScript", _constant("config.get('TrackbackScript')"))
 function("AdminScript", _constant("config.get('AdminScript')"))
 function("PublishCharset", _constant("config.get('PublishCharset')"))
 function("Date", lambda g, node, scope: "now|mt_date(blog.timezone, %s)"
-         % _literal(node.attributes.get("format", DEFAULT_DATE_FORMAT)), format=_date_format)
+         % _literal(node.attributes.get("format", DEFAULT_FORMAT)), format=_date_format)
 function("Version", _constant(_literal(VERSION)))
 function("DefaultLanguage", _constant(_literal(DEFAULT_LANGUAGE)))
 
@@ -725,7 +727,7 @@ def _archive_neighbour(step):
 
 def _archive_date(end):
     def build(g, node, scope):
-        fmt = node.attributes.get("format", DEFAULT_DATE_FORMAT)
+        fmt = node.attributes.get("format", DEFAULT_FORMAT)
         return "%s|mt_archive_date(%s, %s)" % (scope.archive, _literal(fmt), _literal(end))
     return build
 
@@ -773,7 +775,7 @@ conditional("CalendarIfToday", _cell("{cell}.is_today"))
 function("CalendarDay", _cell("{cell}.day"))
 function("CalendarCellNumber", _cell("{cell}.number"))
 function("CalendarDate", lambda g, node, scope: "%s|mt_cell_date(%s)" % (
-    g.need(node, scope.cell, "Calendar"), _literal(node.attributes.get("format", DEFAULT_DATE_FORMAT))),
+    g.need(node, scope.cell, "Calendar"), _literal(node.attributes.get("format", DEFAULT_FORMAT))),
     format=_date_format)
 
 # What mtpy does not have: comments, search, sign-in. Shown as nothing (counts

@@ -12,7 +12,6 @@ pages a ping or an edited entry can change, so neither needs a full rebuild.
 
 import os
 
-from mtpy import timeutil
 from mtpy.fileutil import keep, read_kept, write_atomic
 from mtpy.publish.environment import weblog_environment
 from mtpy.publish.templates import TemplateSet
@@ -30,14 +29,16 @@ class Page:
 
 
 class Publisher:
-    def __init__(self, store, config, blog):
+    """Publishes a weblog's pages as of `now` (stored UTC; default: the clock
+    when it is made): "this month", today and the last N days on every page."""
+
+    def __init__(self, store, config, blog, now=None):
         self.store = store
         self.config = config
         self.blog = blog
         self.templates = TemplateSet(config, blog)
         self.environment = weblog_environment(config, self.templates)
-        self.site = SiteView(store, config, blog)
-        self.now = timeutil.utc_now()
+        self.site = SiteView(store, config, blog, now=now)
         self.written = []          # paths whose bytes changed
         self.unchanged = 0
         self.notes = PageNotes(config.cache_path("pages-blog-%d.bin" % blog.id))
@@ -94,7 +95,7 @@ class Publisher:
         archive = page.archive
         listed, pinged = set(), set()
         self.site.listing_notes, self.site.ping_notes = listed, pinged
-        context = {"site": self.site, "blog": self.blog, "config": self.config, "now": self.now,
+        context = {"site": self.site, "blog": self.blog, "config": self.config, "now": self.site.now,
                    "archive": archive, "entry": archive.entry if archive else None,
                    "category": archive.category if archive else None}
         if archive is not None and archive.entry is not None:

@@ -16,11 +16,12 @@ import calendar
 import html
 import re
 import weakref
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
-from mtpy import text, timeutil
+from mtpy import text
+from mtpy.dates import DEFAULT_FORMAT, format_date, format_local, iso8601, local_time, utc_offset
 from mtpy.publish.views import ArchiveView, dirify
 from mtpy.trackback.rdf import rdf_block
 
@@ -30,7 +31,6 @@ DEFAULT_LANGUAGE = "en"
 # setting, so an index's <MTEntries> without lastn/days shows the 15 newest, like
 # the default main index of mtpy.
 INDEX_LASTN = 15
-DEFAULT_DATE_FORMAT = "%B %e, %Y %I:%M %p"
 # MT's GlobalSanitizeSpec: the tags (and their attributes) `sanitize="1"` keeps.
 DEFAULT_SANITIZE = "a href,b,i,br/,p,strong,em,ul,ol,li,blockquote,pre"
 
@@ -68,104 +68,11 @@ class Nothing:
 NOTHING = Nothing()
 
 
-# -- dates ------------------------------------------------------------------------
-
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def _hour12(hour):
-    return hour % 12 or 12
-
-
-def utc_offset(hours, colon=True):
-    """A timezone in hours as MT wrote it: +09:00, -03:30 (+0900 without colon)."""
-    minutes = int(round(float(hours or 0) * 60))
-    sign = "-" if minutes < 0 else "+"
-    minutes = abs(minutes)
-    return "%s%02d%s%02d" % (sign, minutes // 60, ":" if colon else "", minutes % 60)
-
-
-# MT's date codes; %e %k %l are space-padded like MT's (" 5"), which HTML shows
-# as one space anyway.
-_CODES = {
-    "a": lambda d, tz: _WEEKDAYS[d.weekday()][:3],
-    "A": lambda d, tz: _WEEKDAYS[d.weekday()],
-    "b": lambda d, tz: _MONTHS[d.month - 1][:3],
-    "B": lambda d, tz: _MONTHS[d.month - 1],
-    "d": lambda d, tz: "%02d" % d.day,
-    "e": lambda d, tz: "%2d" % d.day,
-    "H": lambda d, tz: "%02d" % d.hour,
-    "I": lambda d, tz: "%02d" % _hour12(d.hour),
-    "j": lambda d, tz: "%03d" % d.timetuple().tm_yday,
-    "k": lambda d, tz: "%2d" % d.hour,
-    "l": lambda d, tz: "%2d" % _hour12(d.hour),
-    "m": lambda d, tz: "%02d" % d.month,
-    "M": lambda d, tz: "%02d" % d.minute,
-    "p": lambda d, tz: "PM" if d.hour >= 12 else "AM",
-    "S": lambda d, tz: "%02d" % d.second,
-    "y": lambda d, tz: "%02d" % (d.year % 100),
-    "Y": lambda d, tz: "%04d" % d.year,
-    "Z": lambda d, tz: utc_offset(tz),
-    "%": lambda d, tz: "%",
-}
-# English forms of MT's language-dependent codes.
-_SHORTHANDS = {"x": "%B %e, %Y", "X": "%I:%M %p"}
-DATE_CODES = frozenset(_CODES) | frozenset(_SHORTHANDS)
-_CODE = re.compile(r"%(.)", re.S)
-
-
-@lru_cache(maxsize=256)
-def _compile_format(fmt):
-    """A format as a tuple of literal strings and code functions."""
-    fmt = _CODE.sub(lambda m: _SHORTHANDS.get(m.group(1), m.group(0)), fmt)
-    parts = []
-    position = 0
-    for match in _CODE.finditer(fmt):
-        parts.append(fmt[position:match.start()])
-        code = _CODES.get(match.group(1))
-        parts.append(code if code else match.group(0))  # mtml rejects unknown codes
-        position = match.end()
-    parts.append(fmt[position:])
-    return tuple(part for part in parts if part != "")
-
-
-def format_local(moment, fmt, timezone=0.0):
-    """Format a local datetime with MT's codes."""
-    return "".join(part if isinstance(part, str) else part(moment, timezone)
-                   for part in _compile_format(fmt))
-
-
-@lru_cache(maxsize=65536)
-def local_time(stored, timezone=0.0):
-    """A stored UTC string as the blog's local datetime (sliced, not strptime'd:
-    rebuilds turn the same few thousand times into dates over and over)."""
-    moment = datetime(int(stored[0:4]), int(stored[5:7]), int(stored[8:10]),
-                      int(stored[11:13]), int(stored[14:16]), int(stored[17:19]))
-    return moment + timedelta(hours=float(timezone or 0))
-
-
-@lru_cache(maxsize=65536)
-def _format_stored(stored, timezone, fmt):
-    return format_local(local_time(stored, timezone), fmt, timezone)
-
-
-def format_date(stored, timezone=0.0, fmt=DEFAULT_DATE_FORMAT):
-    """Filter mt_date: a stored UTC time in the blog's time, MT's codes."""
-    if not stored:
-        return ""
-    return _format_stored(stored, timezone or 0.0, fmt)
-
+# -- dates (mtpy.dates formats them) -------------------------------------------------
 
 def local_day(entry):
     """The blog-local date of an entry, for <MTDateHeader>/<MTDateFooter>."""
     return local_time(entry.created_on, entry.timezone).date()
-
-
-def _stored_minus_days(stored, days):
-    moment = local_time(stored, 0.0) - timedelta(days=days)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 # -- the global attributes of function tags ----------------------------------------
@@ -385,7 +292,7 @@ def entries(site, archive, source, now, lastn=None, offset=0, days=None, categor
     """<MTEntries>. `source` is the list a surrounding tag gives (a category's,
     an archive's, a calendar day's entries); without one, a category or monthly
     page's entries, else the weblog's. category/author/days always select from the
-    weblog."""
+    weblog; days counts back from `now`, the render's clock (the site's)."""
     blog_wide = category is not None or author is not None or days is not None
     if source is not None and not blog_wide:
         chosen = source
@@ -398,14 +305,11 @@ def entries(site, archive, source, now, lastn=None, offset=0, days=None, categor
         limit = offset + lastn if lastn and author is None and days is None else None
         if category is not None:
             found = _category_named(site, category)
-            chosen = site.entries(category=found, lastn=limit) if found is not None else []
+            chosen = site.entries(category=found, lastn=limit, days=days, now=now) if found is not None else []
         else:
-            chosen = site.entries(lastn=limit)
+            chosen = site.entries(lastn=limit, days=days, now=now)
     if author is not None:
         chosen = [entry for entry in chosen if entry.author.name == author]
-    if days is not None and now:
-        since = _stored_minus_days(now, days)
-        chosen = [entry for entry in chosen if entry.created_on >= since]
     if offset:
         chosen = chosen[offset:]
     if lastn:
@@ -452,7 +356,7 @@ def archive_count(archive):
         return len(archive.entries())
 
 
-def archive_date(archive, fmt=DEFAULT_DATE_FORMAT, end=False):
+def archive_date(archive, fmt=DEFAULT_FORMAT, end=False):
     """MTArchiveDate / MTArchiveDateEnd: the first (last) moment of the period."""
     if not archive:
         return ""
@@ -506,10 +410,9 @@ class CalendarCell:
 
 
 def _calendar_month(site, archive, now, month):
-    timezone = site.blog.timezone
     if month == "this" and archive is not None and archive.kind == "Monthly":
         return archive.month
-    current = local_time(now, timezone)
+    current = local_time(now, site.blog.timezone)
     if month == "this":
         return current.year, current.month
     if month == "last":
@@ -518,11 +421,10 @@ def _calendar_month(site, archive, now, month):
 
 
 def calendar_cells(site, archive, now, month="this"):
-    """<MTCalendar>: the cells of the month (this / last / YYYYMM)."""
-    now = now or timeutil.utc_now()
-    timezone = site.blog.timezone
+    """<MTCalendar>: the cells of the month (this / last / YYYYMM); "this" month
+    and today are `now`, the render's clock, in the weblog's time."""
     year, number = _calendar_month(site, archive, now, month)
-    today = local_time(now, timezone).date()
+    today = local_time(now, site.blog.timezone).date()
     key = ("calendar", year, number, today)
     cache = _cache(site)
     cells = cache.get(key)
@@ -548,7 +450,7 @@ def _build_cells(site, year, month, today):
     return cells
 
 
-def cell_date(cell, fmt=DEFAULT_DATE_FORMAT):
+def cell_date(cell, fmt=DEFAULT_FORMAT):
     return format_local(cell.date, fmt, cell.timezone) if cell and cell.date else ""
 
 
@@ -568,10 +470,6 @@ def trackback_rdf(entry, archive, comment_wrap=True):
     return rdf_block(about, entry.ping_url, entry.title, about, category.label if category else "",
                      entry.auto_excerpt, entry.author.name,
                      iso8601(entry.created_on, entry.timezone), comment_wrap)
-
-
-def iso8601(stored, timezone):
-    return local_time(stored, timezone).strftime("%Y-%m-%dT%H:%M:%S") + utc_offset(timezone)
 
 
 # -- installation --------------------------------------------------------------------------

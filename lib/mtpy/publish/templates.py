@@ -1,15 +1,22 @@
 """A weblog's template set: files its owner may edit.
 
-The defaults live in `tmpl/weblog/`; each weblog gets its own copy in
-`<DataSource>/templates/blog-<id>/` the first time it is published (files
-missing from a copy are taken from the defaults, so new templates appear after an
-upgrade). A template may be written in Jinja2 or in Movable Type's tag syntax.
+Where a template's text comes from, first found wins:
+1. the weblog's own copy, `<DataSource>/templates/blog-<id>/` (what `mtpy template
+   set` writes), made the first time the weblog is published;
+2. the installation's templates, `<TemplatePath>/weblog/` (default: `tmpl/` beside
+   `cgi-bin/`), which an owner edits over FTP to change every new weblog;
+3. the templates shipped in the package, `mtpy/templates/weblog/`, so that any
+   install (an uploaded folder, a wheel, an sdist, an editable checkout) publishes.
+
+A copy gets the files it lacks from 2 and 3, so new templates appear after an
+upgrade. A template may be written in Jinja2 or in Movable Type's tag syntax.
 """
 
 import os
-import shutil
 
 from mtpy.fileutil import write_atomic
+
+SHIPPED_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates", "weblog")
 
 
 class Template:
@@ -38,21 +45,65 @@ class TemplateSetError(Exception):
     pass
 
 
+def default_folders(config):
+    """The folders a weblog's templates start from, in order: the installation's
+    (when it has one), then the shipped ones. A TemplatePath set in mt.cfg must
+    be a folder: a typo there would otherwise pass unnoticed."""
+    template_path = config.get("TemplatePath")
+    if config.is_set("TemplatePath") and not os.path.isdir(template_path):
+        raise TemplateSetError("TemplatePath %s (in %s) is not a folder" % (template_path, config.path))
+    return [os.path.join(template_path, "weblog"), SHIPPED_FOLDER]
+
+
+def find_defaults(config):
+    """{filename: path} of each default template found, and the folders looked in."""
+    folders = default_folders(config)
+    found = {}
+    for template in DEFAULT_SET:
+        for folder in folders:
+            path = os.path.join(folder, template.filename)
+            if os.path.isfile(path):
+                found[template.filename] = path
+                break
+    return found, folders
+
+
+def require_defaults(config):
+    """find_defaults, or TemplateSetError when there are none to start a weblog from."""
+    found, folders = find_defaults(config)
+    if not found:
+        raise TemplateSetError("No weblog templates in %s: a weblog would publish nothing "
+                               "(upload or reinstall mtpy's lib/mtpy/templates/, or fix TemplatePath)"
+                               % " or ".join(folders))
+    return found, folders
+
+
 class TemplateSet:
-    """The templates of one weblog, on disk."""
+    """The templates of one weblog, on disk. Raises TemplateSetError when there
+    are none: a weblog without templates would publish nothing, silently."""
 
     def __init__(self, config, blog):
-        self.defaults = os.path.join(config.get("TemplatePath"), "weblog")
+        self.default_paths, self.default_folders = find_defaults(config)
         self.folder = os.path.join(config.get("DataSource"), "templates", "blog-%d" % blog.id)
-        self.templates = [t for t in DEFAULT_SET if os.path.exists(os.path.join(self.defaults, t.filename))]
+        self.templates = [t for t in DEFAULT_SET
+                          if t.filename in self.default_paths or os.path.isfile(self.path(t))]
+        if not self.templates:
+            raise TemplateSetError("Weblog %d has no templates: none in %s" % (
+                blog.id, " or ".join(self.folders)))
+
+    @property
+    def folders(self):
+        """Where its templates are read from, first found wins."""
+        return [self.folder] + self.default_folders
 
     def ensure_copy(self):
         """Copy the default files the weblog does not have yet."""
         os.makedirs(self.folder, mode=0o755, exist_ok=True)
-        for template in self.templates:
-            target = self.path(template)
+        for filename, source in self.default_paths.items():
+            target = os.path.join(self.folder, filename)
             if not os.path.exists(target):
-                shutil.copyfile(os.path.join(self.defaults, template.filename), target)
+                with open(source, "rb") as handle:
+                    write_atomic(target, handle.read())   # a concurrent render never reads half
         return self
 
     def path(self, template):

@@ -5,8 +5,10 @@ store per rebuild (the "load" stage of the pipeline).
 - EntryView, CategoryView, PingView, AuthorView: records with their links.
 - ArchiveView: one archive page (an entry, a category, a month).
 
-Times stay UTC strings ("YYYY-MM-DD HH:MM:SS"); `local(...)` gives the blog's
-local datetime. Archive file names are Movable Type 2.x's defaults:
+Times stay UTC strings ("YYYY-MM-DD HH:MM:SS", mtpy.dates). A SiteView reads
+the clock once, as `site.now`: every page of a rebuild is rendered at that
+moment (this month's calendar, the last N days), and callers may fix it.
+Archive file names are Movable Type 2.x's defaults:
 `000123.html`, `cat_label.html`, `2026_11.html`.
 """
 
@@ -14,7 +16,7 @@ import calendar
 import os
 import re
 
-from mtpy import timeutil
+from mtpy import dates
 from mtpy.models import Author, Category, Entry, Trackback
 from mtpy.store import entry_excerpt, entry_permalink
 
@@ -218,10 +220,14 @@ class SiteView:
 
     Up front it reads only each published entry's id, date and categories (to
     know the archives); `preload=True` (a full rebuild) also reads every entry
-    at once, which is faster than one by one when all will be shown."""
+    at once, which is faster than one by one when all will be shown.
 
-    def __init__(self, store, config, blog, preload=False):
+    `now` (stored UTC; default: the clock, read once) is the moment its pages
+    are rendered at."""
+
+    def __init__(self, store, config, blog, preload=False, now=None):
         self.store = store
+        self.now = now or dates.utc_now()
         self.config = config
         self.blog = blog
         self.script_url = config.script_url()
@@ -336,7 +342,7 @@ class SiteView:
         day = int(stored[8:10])
         if not self.blog.timezone or 2 <= day <= 27:
             return (int(stored[0:4]), int(stored[5:7]))
-        local = timeutil.to_datetime(stored, self.blog.timezone)
+        local = dates.local_time(stored, self.blog.timezone)
         return (local.year, local.month)
 
     def neighbour(self, entry, step):
@@ -362,7 +368,10 @@ class SiteView:
 
     # -- collections ------------------------------------------------------------
 
-    def entries(self, category=None, month=None, lastn=None, days=None, offset=0, sort_order="descend"):
+    def entries(self, category=None, month=None, lastn=None, days=None, offset=0, sort_order="descend",
+                now=None):
+        """Published entries, newest first; `days`: of the last N days before
+        `now` (default: the site's)."""
         if category is not None:
             chosen = self.entries_by_category.get(category.id)
         elif month is not None:
@@ -371,7 +380,7 @@ class SiteView:
             chosen = self.all_entries
         ids = chosen.keys if chosen is not None else []
         if days:
-            since = timeutil.utc_now(-86400 * days)
+            since = dates.days_before(now or self.now, days)
             ids = [entry_id for entry_id in ids if self.created_on[entry_id] >= since]
         ids = ids[offset:]
         if lastn:

@@ -12,7 +12,7 @@ Kinds are the record classes of mtpy.models.
 import os
 
 from mtpy.models import Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job
-from mtpy import timeutil
+from mtpy import dates
 
 KINDS = (Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job)
 
@@ -210,8 +210,8 @@ class Store:
 
     def enqueue(self, kind, payload):
         """Keep work for after the response; it survives a process that dies."""
-        job = Job(kind=kind, payload=payload, created_on=timeutil.utc_now(),
-                  not_before=timeutil.utc_now())
+        job = Job(kind=kind, payload=payload, created_on=dates.utc_now(),
+                  not_before=dates.utc_now())
         self.insert(job)
         return job
 
@@ -219,7 +219,7 @@ class Store:
         """Take the next due job (or this one, if due), hiding it from other
         workers for the lease."""
         with self.transaction():
-            now = timeutil.utc_now()
+            now = dates.utc_now()
             if job_id is None:
                 job = self.next_job(now)
             else:
@@ -229,13 +229,13 @@ class Store:
             if job is None:
                 return None
             job.attempts += 1
-            job.not_before = timeutil.utc_now(lease_seconds)
+            job.not_before = dates.utc_now(lease_seconds)
             self.update(job)
             return job
 
     def retry_job(self, job, error, delay_seconds):
         job.last_error = error
-        job.not_before = timeutil.utc_now(delay_seconds)
+        job.not_before = dates.utc_now(delay_seconds)
         self.update(job)
 
 

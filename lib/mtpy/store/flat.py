@@ -32,7 +32,7 @@ import json
 import os
 import zlib
 
-from mtpy import timeutil
+from mtpy import dates
 from mtpy.fileutil import write_atomic
 from mtpy.models import Ping, Job
 from mtpy.store import Store, StoreError
@@ -286,7 +286,7 @@ class FlatStore(Store):
     def _log_recent(self, blog, ping, add):
         since, pings = self._recent(blog)
         # Forget what the throttles never ask about, so the file stays small.
-        since = max(since, timeutil.utc_now(-RECENT_SECONDS))
+        since = max(since, dates.utc_now(-RECENT_SECONDS))
         pings = [(ping_id, created) for ping_id, created in pings
                  if created >= since and ping_id != ping.id]
         if add and ping.created_on >= since:

@@ -3,7 +3,7 @@
 Each check that fails stores nothing and raises PingRejected with MT's message.
 """
 
-from mtpy import timeutil
+from mtpy import dates
 from mtpy.models import Blog, Category, Entry, IPBan, Ping, Trackback
 from mtpy.trackback import envelope
 from mtpy.trackback.rules import ip_is_banned, normalize_url, ping_fields
@@ -67,7 +67,7 @@ def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
             return None, []
         values = ping_fields(dict(fields, url=url))
         ping = Ping(blog_id=blog.id, tb_id=item.id, source_url=url, ip=remote_ip,
-                    created_on=timeutil.utc_now(), **values)
+                    created_on=dates.utc_now(), **values)
         store.insert(ping)
         if config.get("GenerateTrackBackRSS"):
             envelope.write_feed(store, blog, item)
@@ -86,5 +86,5 @@ THROTTLE_MESSAGE = "You are pinging trackbacks too quickly. Please try again lat
 def _check_throttle(store, config, blog):
     for directive, seconds in (("OneHourMaxPings", 3600), ("OneDayMaxPings", 86400)):
         limit = config.get(directive)
-        if limit and store.count_pings_since(blog.id, timeutil.utc_now(-seconds)) >= limit:
+        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds)) >= limit:
             raise PingRejected(THROTTLE_MESSAGE, "403 Forbidden", [("Retry-After", str(seconds))])
