@@ -161,6 +161,45 @@ def ping_memory(target):
     return int(done.stdout.split()[-1]) / 1024.0
 
 
+def children_cpu():
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_per_request(folder, publish=False, delay=None, floor=False, count=200):
+    """CPU seconds per stored ping (per answer for the floor) of lighttpd, its CGI
+    processes and their deferred work, 4 clients: the kernel's accounting of the
+    processes this one reaps (it is their subreaper, so the work's orphaned
+    processes come back here), steadier than a rate on a shared machine."""
+    target = Target(folder, "sqlite", publish=publish)
+    if delay is not None:
+        target.site.update_config("RepublishDelay %s\n" % delay)
+    before, stored = children_cpu(), target.stored()
+    path = "/cgi-bin/floor.cgi" if floor else None
+
+    def client():
+        for _ in range(count // 4):
+            target.request(path or target.ping_path(), None if floor else target.next_body())
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    time.sleep((delay or 0) + 3)        # the last republishes
+    target.stop()
+    deadline = time.time() + 20
+    while time.time() < deadline:       # reap the orphaned work processes
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                time.sleep(0.05)
+        except ChildProcessError:
+            break
+    done = count if floor else target.stored() - stored
+    return (children_cpu() - before) / done
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=200, help="sequential requests per latency figure")
@@ -200,7 +239,26 @@ def main():
                      "floor %.0f /s; ratio %.2f (target >= 0.6); flat files %.0f /s" % (
                          floor_rate, ping_rate / floor_rate, flat_rate)))
 
-        level_medians = []
+        # A flood on a publishing weblog: each ping's republish waits RepublishDelay
+        # (0.5 s) and covers every ping stored by then.
+        flood_rate = throughput(published, 4, args.seconds)
+        time.sleep(2)           # let the last republishes finish before the next figure
+        rows.append(("   a flood on a publishing weblog, 4 clients", "%.0f /s" % flood_rate,
+                     "ratio %.2f to the floor (target >= 0.5)" % (flood_rate / floor_rate)))
+
+        try:
+            import ctypes
+            subreaper = ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0     # PR_SET_CHILD_SUBREAPER
+        except (OSError, AttributeError):
+            subreaper = False
+        if subreaper:
+            cpu = [cpu_per_request(folder + "/cpu-%d" % n, **kind) for n, kind in enumerate((
+                {"floor": True}, {}, {"publish": True, "delay": 0.5}, {"publish": True, "delay": 0}))]
+            rows.append(("   CPU per stored ping, 4 clients", "%.1f ms" % (1000 * cpu[2]),
+                         "publishing (RepublishDelay 0.5); floor %.1f, not publishing %.1f, "
+                         "RepublishDelay 0 %.1f ms" % (1000 * cpu[0], 1000 * cpu[1], 1000 * cpu[3])))
+
+        level_medians, rss_medians = [], []
         stored = sqlite.stored()
         for level in (0, 10000, 100000):
             fresh = Target(folder + "/flatness-%d" % level, "sqlite")
@@ -208,10 +266,15 @@ def main():
             fresh.fill(level)
             latencies(fresh, 10)
             level_medians.append(statistics.median(latencies(fresh, args.count // 2)))
+            rss_path = fresh.ping_path() + "?__mode=rss"
+            rss_medians.append(statistics.median(latencies(fresh, 20, rss_path, ping=False)))
             fresh.stop()
         rows.append(("3. flatness: median at 0 / 10,000 / 100,000 pings",
                      " / ".join("%.1f" % (1000 * m) for m in level_medians) + " ms",
                      "ratio 100k/0 %.2f (target <= 1.2)" % (level_medians[2] / level_medians[0])))
+        rows.append(("   __mode=rss at 0 / 10,000 / 100,000 pings",
+                     " / ".join("%.1f" % (1000 * m) for m in rss_medians) + " ms",
+                     "ratio 100k/0 %.2f (the newest PingsPerPage, 50)" % (rss_medians[2] / rss_medians[0])))
         del stored
 
         wsgi = Target(folder, "sqlite", server="wsgi")

@@ -64,6 +64,51 @@ def generate(store, entries, categories, pings_per_entry):
     return blog
 
 
+def many_pings(store, config, blog, entry, levels):
+    """One entry with 20,000 then 100,000 pings: a new ping's whole republish
+    job (the pages showing the entry's pings or count, and the popup rendered
+    ahead), then `__mode=rss` and the popup as mt-tb.cgi answers them."""
+    from mtpy.apps.trackback import TrackbackApp
+    from mtpy.work import republish_pings
+    item = store.trackback_for(entry=entry)
+    app = TrackbackApp(config)
+    app.stores[(os.getpid(), __import__("_thread").get_ident())] = store
+    rows = []
+    for level in levels:
+        have = store.count_pings(item.id)
+        with store.transaction():
+            for number in range(have, level):
+                store.insert(Ping(blog_id=blog.id, tb_id=item.id, title="Ping %d" % number,
+                                  source_url="http://many%d.example/" % number, excerpt="An excerpt",
+                                  blog_name="Other", created_on=entry.created_on))
+        seconds = []
+        for number in range(5):
+            ping = Ping(blog_id=blog.id, tb_id=item.id, title="New ping", created_on=entry.created_on,
+                        source_url="http://new-%d-%d.example/" % (level, number))
+            store.insert(ping)
+            _, took = timed(lambda: republish_pings(store, config, {"entry_id": entry.id, "ping_id": ping.id}))
+            seconds.append(took)
+        page = os.path.getsize(os.path.join(blog.archive_path, "%06d.html" % entry.id))
+        rows.append(("a ping's republish, %s pings on the entry" % format(level, ","),
+                     "%.3f s" % statistics.median(seconds), "median of 5: %s s; entry page %d KB "
+                     "(target: < 0.1 s)" % (" / ".join("%.3f" % each for each in seconds), page // 1024)))
+        for mode, query in (("rss", "__mode=rss&tb_id=%d" % item.id), ("popup", "__mode=view&entry_id=%d" % entry.id),
+                            ("popup, 100th page", "__mode=view&entry_id=%d&offset=4950" % entry.id)):
+            answers = []
+            for _ in range(3):
+                answer, took = timed(lambda: call(app, query))
+                answers.append(took)
+            rows.append(("   %s, %s pings" % (mode, format(level, ",")), "%.3f s" % statistics.median(answers),
+                         "%d KB answered (in-process; kept-rendered first page)" % (len(answer) // 1024)))
+    return rows
+
+
+def call(app, query):
+    environ = {"REQUEST_METHOD": "GET", "QUERY_STRING": query, "PATH_INFO": "", "REMOTE_ADDR": "127.0.0.1"}
+    body = b"".join(app(environ, lambda status, headers: None))
+    return body
+
+
 def timed(function):
     started = time.perf_counter()
     result = function()
@@ -76,10 +121,12 @@ def main():
     parser.add_argument("--categories", type=int, default=50)
     parser.add_argument("--pings-per-entry", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the generated weblog")
+    parser.add_argument("--many-pings", type=lambda text: [int(n) for n in text.split(",") if n],
+                        default=[20000, 100000], help="ping counts on one entry (comma-separated; empty: skip)")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="mtpy-bench-")
     try:
-        config = Config(text="DataSource %s\nCGIPath http://bench.example/cgi-bin/\n"
+        config = Config(text="DataSource %s\nCGIPath http://bench.example/cgi-bin/\nRepublishDelay 0\n"
                         % os.path.join(folder, "data"))
         store = open_store(config, create=True)
         blog, generating = timed(lambda: generate(store, args.entries, args.categories, args.pings_per_entry))
@@ -116,6 +163,8 @@ def main():
         edited, seconds = timed(lambda: Publisher(store, config, blog).rebuild_entry(target.id))
         rows.append(("after an edited entry", "%.3f s" % seconds, "%d written, %d rendered unchanged: %s" % (
             len(edited.written), edited.unchanged, ", ".join(sorted(os.path.basename(p) for p in edited.written)))))
+        if args.many_pings:
+            rows += many_pings(store, config, blog, entries[0], args.many_pings)
         store.close()
     finally:
         if args.keep:

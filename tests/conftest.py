@@ -238,7 +238,8 @@ class Site:
         self.config_path = os.path.join(cgi_bin, "mt.cfg")
         with open(self.config_path, "w") as handle:
             handle.write("CGIPath %scgi-bin/\nObjectDriver %s\n%sLogFile ../mtpy.log\n"
-                         "OneHourMaxPings 0\nOneDayMaxPings 0\nMailTransfer debug\n%s"
+                         "OneHourMaxPings 0\nOneDayMaxPings 0\nOneHourMaxPingsPerIP 0\nOneDayMaxPingsPerIP 0\n"
+                         "MailTransfer debug\n%s"
                          % (self.base, backend, new_store_directives(backend), extra_config))
         self.config = Config(self.config_path)
         store = open_store(self.config, create=True)

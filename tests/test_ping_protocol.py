@@ -241,8 +241,9 @@ def test_rss_mode_and_feed_file(served):
     feed = open(feed_path, "rb").read()
     assert not feed.startswith(b"<?xml")
     channel = ET.fromstring(feed).find("channel")
+    # ID.xml is read by feed readers: the plain-text view (`<&>` reads as a tag, removed)
     assert [i.findtext("title") for i in channel.findall("item")] == \
-        ["Last"] + ["T%d <&>" % n for n in range(11, 1, -1) if n != 3]
+        ["Last"] + ["T%d " % n for n in range(11, 1, -1) if n != 3]
     assert http(served.base + "%d.xml" % served.item.id).body == feed
 
 

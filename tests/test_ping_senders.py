@@ -104,7 +104,10 @@ def test_xss_in_every_field_stays_inert(served):
     import xml.etree.ElementTree as ET
     for feed in feeds:
         ET.fromstring(feed.split("?>", 1)[-1].encode("utf-8"))      # well-formed
-        assert "<script>" not in feed and "&lt;script&gt;" in feed
+        assert "<script>" not in feed
+    rss, id_xml = feeds
+    assert "&lt;script&gt;" in rss                  # __mode=rss: the text as received, escaped
+    assert "&lt;script" not in id_xml and "&lt;img" not in id_xml   # ID.xml: the plain-text view
 
 
 def test_concurrent_pings_none_lost(served):

@@ -24,6 +24,10 @@ OPTIONAL = [
                              "and for the TrackBack bookmarklet."),
 ]
 TEMPLATES_INTRO = "A new weblog is published with these; without them it would publish nothing."
+FEEDS_INTRO = ("Each TrackBack item's feed (ID.xml in the archive folder) is rewritten after every ping; "
+               "one that could not be written is listed here and written again by the next ping "
+               "once its folder is writable.")
+FEEDS_OK = "Every feed was written."
 READY = ("Your server has all of the required modules installed; "
          "you do not need to install any additional modules to run mtpy.")
 
@@ -110,6 +114,8 @@ class Report:
         self.storage = [ModuleCheck(*spec) for spec in DATA_STORAGE]
         self.optional = [ModuleCheck(*spec) for spec in OPTIONAL]
         self.templates = TemplatesCheck(config)
+        from mtpy.trackback.feeds import unwritten
+        self.unwritten_feeds = unwritten(config)    # [(item id, path, time, error)]
 
     @property
     def ready(self):
@@ -199,6 +205,11 @@ def render_text(report, system_only=False):
     lines += ["", "WEBLOG TEMPLATES", TEMPLATES_INTRO]
     lines.append("  " + (report.templates.summary() if report.templates.installed
                          else "MISSING. " + report.templates.error))
+    lines += ["", "TRACKBACK FEEDS", FEEDS_INTRO]
+    if not report.unwritten_feeds:
+        lines.append("  " + FEEDS_OK)
+    for item_id, path, when, error in report.unwritten_feeds:
+        lines.append("  NOT WRITTEN: %s (TrackBack item %d), %s UTC: %s" % (path, item_id, when, error))
     lines.append("")
     if report.ready:
         lines.append(READY)
@@ -227,6 +238,15 @@ def render_html(report, system_only=False):
             parts.append('<p class="ok" id="templates">%s</p>\n' % e(report.templates.summary()))
         else:
             parts.append('<p class="missing" id="templates">%s</p>\n' % e(report.templates.error))
+        parts.append("<h2>TRACKBACK FEEDS</h2>\n<p>%s</p>\n" % e(FEEDS_INTRO))
+        if not report.unwritten_feeds:
+            parts.append('<p class="ok" id="feeds">%s</p>\n' % e(FEEDS_OK))
+        else:
+            parts.append('<ul class="missing" id="unwritten-feeds">\n')
+            for item_id, path, when, error in report.unwritten_feeds:
+                parts.append("<li>Not written: <code>%s</code> (TrackBack item %d), %s UTC: %s</li>\n"
+                             % (e(path), item_id, e(when), e(error)))
+            parts.append("</ul>\n")
         if report.ready:
             parts.append('<p class="ok" id="ready"><strong>%s</strong></p>\n' % e(READY))
         else:

@@ -125,6 +125,7 @@ BLOG_OPTIONS = [  # (option, field, type)
     ("--archive-url", "archive_url", str), ("--archive-path", "archive_path", str),
     ("--timezone", "timezone", float), ("--email-new-pings", "email_new_pings", flag),
     ("--allow-pings-default", "allow_pings_default", flag),
+    ("--hold-over-limit", "hold_over_limit", flag),
 ]
 
 
@@ -298,18 +299,36 @@ def cmd_ping_list(args):
     from mtpy.dates import format_date
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
-    if args.entry is not None:
+    if getattr(args, "entry", None) is not None:
         item = store.trackback_for(entry=get_entry(store, blog, args.entry))
         pings = store.list_pings(tb_id=item.id, visible_only=False) if item else []
     else:
         pings = store.list_pings(blog_id=blog.id, visible_only=False)
+    if args.held_only:
+        pings = [ping for ping in pings if not ping.visible]
     for ping in pings:
         print("\t".join([str(ping.id), str(ping.tb_id), format_date(ping.created_on, blog.timezone, "%Y-%m-%d %H:%M:%S"),
                          ping.ip, _one_line(ping.source_url), _one_line(ping.title)]))
 
 
 def cmd_ping_delete(args):
-    from mtpy.trackback.envelope import write_feed
+    _change_pings(args, lambda store, ping: store.delete(Ping, ping.id), "Deleted", "nothing deleted")
+
+
+def cmd_ping_release(args):
+    """Show held pings (stored hidden beyond the weblog's limits), then what
+    shows them is rewritten, as after a delete."""
+    def release(store, ping):
+        if ping.visible:
+            raise CommandError("Ping %d is not held (nothing released)" % ping.id)
+        store.update(ping.copy(visible=True))
+    _change_pings(args, release, "Released", "nothing released")
+
+
+def _change_pings(args, change, done, undone):
+    """Change some of a weblog's pings in one transaction, then rewrite what
+    shows them: their items' feeds and the pages with their counts."""
+    from mtpy.trackback.feeds import write_feed
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
     with store.transaction():
@@ -317,19 +336,19 @@ def cmd_ping_delete(args):
         for ping_id in args.ping_ids:
             ping = store.get(Ping, ping_id)
             if ping is None or ping.blog_id != blog.id:
-                raise CommandError("No ping %d in weblog %d (nothing deleted)" % (ping_id, blog.id))
-            store.delete(Ping, ping_id)
+                raise CommandError("No ping %d in weblog %d (%s)" % (ping_id, blog.id, undone))
+            change(store, ping)
             items.add(ping.tb_id)
         if config.get("GenerateTrackBackRSS"):
             for item_id in sorted(items):
-                write_feed(store, blog, store.get(Trackback, item_id))
+                write_feed(store, config, blog, store.get(Trackback, item_id))
     entry_ids = [item.entry_id for item in (store.get(Trackback, i) for i in items) if item.entry_id]
     if entry_ids and blog.site_path and os.path.exists(os.path.join(blog.site_path, "index.html")):
         from mtpy.publish.rebuild import Publisher
         with store.rebuild_lock():
             for entry_id in entry_ids:   # the pages that show their counts
                 Publisher(store, config, blog).rebuild_pings_of(entry_id)
-    print("Deleted %d ping(s)" % len(args.ping_ids))
+    print("%s %d ping(s)" % (done, len(args.ping_ids)))
 
 
 # -- import / export ----------------------------------------------------------------
@@ -474,10 +493,15 @@ def build_parser():
         if action != "list":
             sub.add_argument("address", metavar="ADDRESS")
 
-    ping = commands.add_parser("ping", help="list and delete received pings").add_subparsers(metavar="ACTION")
+    ping = commands.add_parser("ping", help="list, delete and release received pings").add_subparsers(metavar="ACTION")
     sub = command(ping, "list", cmd_ping_list, "id, item, date, ip, url, title", blog=True)
     sub.add_argument("--entry", type=int)
+    sub.set_defaults(held_only=False)
+    sub = command(ping, "held", cmd_ping_list, "pings held for approval (beyond the weblog's limits)", blog=True)
+    sub.set_defaults(held_only=True)
     sub = command(ping, "delete", cmd_ping_delete, "delete pings (the feed file follows)", blog=True)
+    sub.add_argument("ping_ids", type=int, nargs="+", metavar="PING_ID")
+    sub = command(ping, "release", cmd_ping_release, "show held pings (the feed file and pages follow)", blog=True)
     sub.add_argument("ping_ids", type=int, nargs="+", metavar="PING_ID")
 
     sub = command(commands, "import", cmd_import, "import a Movable Type export file", blog=True)

@@ -34,6 +34,20 @@ def _count(value):
     return number
 
 
+def _positive(value):
+    number = int(value)
+    if number < 1:
+        raise ValueError("expected a whole number, 1 or more")
+    return number
+
+
+def _seconds(value):
+    number = float(value)
+    if not 0 <= number <= 60:
+        raise ValueError("expected seconds, 0 to 60")
+    return number
+
+
 def _words(value):
     return value.split()
 
@@ -78,7 +92,13 @@ DIRECTIVES = {
     "AllowGetPings": (_boolean, True),
     "OneHourMaxPings": (_count, 10),
     "OneDayMaxPings": (_count, 50),
+    # Per sender address and weblog, checked first: below the weblog's limits, so
+    # that one address cannot use up a weblog's allowance and lock everyone out.
+    "OneHourMaxPingsPerIP": (_count, 5),
+    "OneDayMaxPingsPerIP": (_count, 20),
     "MaxRequestBytes": (_count, 65536),
+    "PingsPerPage": (_positive, 50),        # __mode=rss and the popup: the newest N, then pages
+    "RepublishDelay": (_seconds, 0.5),      # a ping's republish waits, then covers every ping stored by then
     "TransparentProxyIPs": (_words, []),
     "MailTransfer": (_choice("sendmail", "smtp", "debug"), "sendmail"),
     "SendMailPath": (_path, "/usr/sbin/sendmail"),

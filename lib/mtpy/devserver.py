@@ -309,7 +309,10 @@ class DevRequestHandler(BaseHTTPRequestHandler):
             return self._run_script(path, raw_query, target)
         return self._serve_static(path, raw_path, raw_query)
 
-    do_GET = do_HEAD = do_POST = _dispatch
+    # Every method reaches the script, which answers what it does not take
+    # (mt-tb.cgi: 405 with Allow), as under lighttpd and Apache; static files
+    # take GET and HEAD only.
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = _dispatch
 
     def parse_request(self):
         if not BaseHTTPRequestHandler.parse_request(self):
@@ -594,10 +597,24 @@ def _host_name(host_header):
     return host if re.match(r"^[A-Za-z0-9.\-\[\]:]+$", host) else ""
 
 
+# The one rule for files that are never served, wherever they are: configs,
+# databases, logs, editor backups (`index.html~`), half-written files, and (in
+# find_static_file) dot files. docs/lighttpd.conf's `url.access-deny` lists the
+# same endings (tests/test_servers.py holds them equal); `mtpy serve` and
+# `mtpy serve --wsgi` apply it here.
+DENIED_ENDINGS = (".cfg", ".db", ".log", "~", ".tmp")
+
+
+def is_denied(name):
+    """True for a file name the deny rule refuses (any case: `COPY.DB` too)."""
+    return name.startswith(".") or name.lower().endswith(DENIED_ENDINGS)
+
+
 def find_static_file(mounts, path):
     """Where a URL path leads in the mounted folders: ("file", path),
     ("redirect", None) when it names a folder without its trailing slash, or
-    ("missing", None). Never outside a mount, never a dot file."""
+    ("missing", None). Never outside a mount, never a dot file, never a file the
+    deny rule refuses (DENIED_ENDINGS)."""
     for prefix, folder in mounts:
         if path.startswith(prefix):
             break
@@ -608,7 +625,7 @@ def find_static_file(mounts, path):
     parts = [part for part in path[len(prefix):].split("/") if part]
     # Dot segments are traversal ("..") or private (.htaccess, .git, the
     # half-written .*.tmp files of fileutil.write_atomic).
-    if any(part.startswith(".") or "\\" in part for part in parts):
+    if any(part.startswith(".") or "\\" in part for part in parts) or (parts and is_denied(parts[-1])):
         return "missing", None
     target = os.path.join(folder, *parts)
     if not _inside(target, folder):

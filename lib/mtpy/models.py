@@ -47,6 +47,9 @@ Blog = _record("Blog", {
     "timezone": 0.0,            # offset from UTC in hours, e.g. -3.5
     "email_new_pings": True,    # mail the author on each accepted ping
     "allow_pings_default": True,  # new entries accept pings
+    # Beyond OneHourMaxPings/OneDayMaxPings: hold pings for approval (stored
+    # hidden, released with `mtpy ping release`) instead of refusing them.
+    "hold_over_limit": False,
 }, "A weblog.")
 
 Author = _record("Author", {

@@ -51,6 +51,84 @@ def plain_text(text):
     return html.unescape(remove_tags(text or ""))
 
 
+def feed_text(text):
+    """The plain-text view for feeds (`ID.xml`): `plain_text`, and any tag that
+    decoding made (`&lt;img onerror=...&gt;`) removed as well. Feed readers
+    render descriptions as HTML after XML has decoded them once, so text that is
+    inert on a page (escaped once) could come alive there.
+
+    The ping path writes `ID.xml`: the common cases (tags, numeric references,
+    `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`) are done without importing `re`
+    or `html`, whose imports cost a ping process more than the rest of its work;
+    other references go through html.unescape."""
+    text = text or ""
+    if "<" not in text and "&" not in text:
+        return text
+    plain = _without_tags(text, any_tag=True)
+    if "&" in plain:
+        decoded = _decode_common(plain)
+        plain = decoded if decoded is not None else plain_text(text)
+    while "<" in plain:     # only what looks like a tag: `a < b` stays
+        stripped = _without_tags(plain, any_tag=False)
+        if stripped == plain:
+            break
+        plain = stripped
+    return plain
+
+
+def _without_tags(text, any_tag):
+    """remove_tags without `re`: `<!--...-->` and `<...>` (to the end when
+    unclosed); with any_tag False, only a `<` before a letter, `/`, `!` or `?`."""
+    parts, at = [], 0
+    while True:
+        start = text.find("<", at)
+        if start < 0:
+            break
+        if not any_tag and not (text[start + 1:start + 2].isalpha() or text[start + 1:start + 2] in ("/", "!", "?")):
+            parts.append(text[at:start + 1])
+            at = start + 1
+            continue
+        parts.append(text[at:start])
+        end = text.find("-->", start + 4) if any_tag and text.startswith("<!--", start) else -1
+        if end >= 0:
+            at = end + 3
+        else:
+            end = text.find(">", start + 1)
+            at = end + 1 if end >= 0 else len(text)
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+_COMMON_REFERENCES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _decode_common(text):
+    """Character references decoded when all are numeric (to a character HTML
+    allows) or one of the XML five, each with its `;`; else None."""
+    parts = text.split("&")
+    out = [parts[0]]
+    for part in parts[1:]:
+        name, semicolon, rest = part.partition(";")
+        if not semicolon or len(name) > 8:
+            return None
+        if name.startswith("#"):
+            digits = name[2:] if name[1:2] in ("x", "X") else name[1:]
+            base = 16 if name[1:2] in ("x", "X") else 10
+            try:
+                code = int(digits, base) if digits.isalnum() and digits.isascii() else -1
+            except ValueError:
+                return None
+            if not (code in (9, 10, 13) or 0x20 <= code < 0x7F or 0xA0 <= code < 0xD800
+                    or 0xE000 <= code < 0xFDD0 or 0xFDEF < code <= 0x10FFFF and code & 0xFFFE != 0xFFFE):
+                return None
+            out.append(chr(code) + rest)
+        elif name in _COMMON_REFERENCES:
+            out.append(_COMMON_REFERENCES[name] + rest)
+        else:
+            return None
+    return "".join(out)
+
+
 def collapse_space(text):
     return " ".join(text.split())
 

@@ -14,7 +14,10 @@ STATUS_TEXT = {200: "200 OK", 400: "400 Bad Request", 403: "403 Forbidden",
 
 
 class Response:
-    """A complete response; `after` holds callables run once it has been sent."""
+    """A complete response; `after` holds callables run once it has been sent,
+    `before_fork` those that let go of what no forked process may share (the
+    store's connection or lock: run_cgi calls them before it splits off the
+    work in `after`, which opens its own)."""
 
     def __init__(self, body, content_type="text/html; charset=utf-8", status="200 OK", headers=()):
         self.body = body.encode("utf-8") if isinstance(body, str) else body
@@ -22,22 +25,29 @@ class Response:
         self.headers = [("Content-Type", content_type),
                         ("Content-Length", str(len(self.body)))] + list(headers)
         self.after = []
+        self.before_fork = []
 
     def __call__(self, environ, start_response):
         start_response(self.status, self.headers)
-        return _BodyThenWork(self.body, self.after)
+        return _BodyThenWork(self.body, self.after, self.before_fork)
 
 
 class _BodyThenWork:
     """The WSGI body iterable. Servers call close() after the last byte is sent:
     that is where work the answer does not need runs (PEP 3333)."""
 
-    def __init__(self, body, after):
+    def __init__(self, body, after, before_fork=()):
         self.body = body
         self.after = after
+        self.before_fork = before_fork
 
     def __iter__(self):
         yield self.body
+
+    def release(self):
+        """Let go of the handles no forked child may inherit (run_cgi)."""
+        for release in self.before_fork:
+            release()
 
     def close(self):
         for work in self.after:
@@ -56,14 +66,21 @@ def request_body(environ, limit):
 
 
 def remote_address(environ, trusted_proxies):
-    """REMOTE_ADDR, or, from a trusted proxy, the last X-Forwarded-For hop that is
-    not itself a trusted proxy (earlier hops are whatever the client claimed)."""
-    address = environ.get("REMOTE_ADDR", "")
-    if address not in trusted_proxies:
+    """The client's address, normalised once (rules.normalize_address: an
+    IPv4-mapped address is IPv4; ports and brackets go) for bans, throttles, the
+    store and display. REMOTE_ADDR, or, from a trusted proxy, the right-most
+    X-Forwarded-For hop that is not itself a trusted proxy: the one the trusted
+    proxy appended (earlier hops are whatever the client claimed)."""
+    from mtpy.trackback.rules import normalize_address
+    address = normalize_address(environ.get("REMOTE_ADDR", ""))
+    if not trusted_proxies:
         return address
-    hops = [hop.strip() for hop in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if hop not in trusted_proxies:
+    trusted = set(normalize_address(proxy) for proxy in trusted_proxies)
+    if address not in trusted:
+        return address
+    hops = [normalize_address(hop) for hop in environ.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if hop not in trusted:
             return hop
     return address
 
@@ -118,6 +135,15 @@ def run_cgi(application):
         status, headers = STATUS_TEXT[500], [("Content-Type", "text/plain; charset=utf-8")]
         result = None
     deferred = result is not None and hasattr(result, "close") and getattr(result, "after", True)
+    if deferred and hasattr(result, "release"):
+        # No store handle crosses the fork: SQLite forbids using a connection
+        # (or its process-wide lock bookkeeping) in a forked child, whose commits
+        # then vanish; a PostgreSQL socket or a held lock file would be shared.
+        # The work opens its own. (SQLite: the close checkpoints the WAL.)
+        try:
+            result.release()
+        except Exception:
+            log_error(None, "Closing the store before the deferred work failed")
     role = _fork_worker() if deferred else "parent"
     if role != "child":
         head = "Status: %s\r\n" % status + "".join("%s: %s\r\n" % pair for pair in headers) + "\r\n"
@@ -132,9 +158,8 @@ def run_cgi(application):
         except Exception:
             log_error(None, "Deferred work failed")
     # Leave without the interpreter's teardown. It would close the store's
-    # SQLite connection: a WAL checkpoint with fsyncs after every answer, and, in
-    # the forked child, a connection inherited across the fork, which SQLite
-    # forbids (closing it there can drop the parent's committed pings).
+    # SQLite connection: a WAL checkpoint with fsyncs after every answer that
+    # leaves no work (one that does closed it before the fork, above).
     sys.stderr.flush()
     os._exit(0)
 

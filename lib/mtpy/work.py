@@ -27,7 +27,13 @@ def republish_pings(store, config, payload):
 
     One republish runs at a time, and each reads the newest pings: during a
     burst, a job whose ping an earlier republish has already shown is done
-    without importing jinja2 or rendering anything (ShownPings)."""
+    without importing jinja2 or rendering anything (ShownPings).
+
+    A flood costs a few republishes a second, not one per ping: the ping's
+    process waits `RepublishDelay` seconds before it claims the job (run_jobs;
+    the answer has gone already), and the pings stored meanwhile queue no job
+    of their own (republish_waiting): the republish reads the pings after the
+    claim, so it shows them all."""
     from mtpy.models import Blog, Category, Entry, Trackback
     if "category_id" in payload:
         subject = store.get(Category, payload["category_id"])
@@ -45,15 +51,47 @@ def republish_pings(store, config, payload):
             return
         # Ping ids are committed in order: a republish that reads this largest
         # one shows every ping up to it.
-        newest = store.pings_fingerprint(item.id)[2]
+        found = store.list_pings(tb_id=item.id, newest_first=True, limit=1)
+        newest = found[0].id if found else 0
         from mtpy.publish.listing import render_ahead
         if isinstance(subject, Entry):
             from mtpy.publish.rebuild import Publisher
-            Publisher(store, config, blog).rebuild_pings_of(subject.id)
-            render_ahead(store, config, entry_id=subject.id)
+            publisher = Publisher(store, config, blog)
+            publisher.rebuild_pings_of(subject.id)
+            # the same load of the weblog: its counts are read once
+            render_ahead(store, config, entry_id=subject.id, site=publisher.site)
         else:
             render_ahead(store, config, category_id=subject.id)
         shown.record(item.id, newest)
+
+
+def republish_waiting(store, subject):
+    """True when a republish of this entry or category (`subject`: entry_id or
+    category_id) is queued, not yet claimed, and recent: it will read the pings
+    once claimed, after the caller's transaction, so a ping stored in that
+    transaction needs no job of its own. (Claims and pings are both store
+    transactions, so one is wholly before the other.) An unclaimed job older
+    than WAITING_SECONDS is one whose process died: it does not count."""
+    from mtpy import dates
+    since = dates.utc_now(-WAITING_SECONDS)
+    for job in store.find(Job):
+        if (job.kind == "republish_pings" and job.attempts == 0 and job.created_on >= since
+                and all(job.payload.get(key) == value for key, value in subject.items())):
+            return True
+    return False
+
+
+WAITING_SECONDS = 10
+
+
+def _wait_before_republishing(store, config, job_id):
+    """Before the ping's process claims its republish job: RepublishDelay."""
+    delay = config.get("RepublishDelay")
+    if delay:
+        job = store.get(Job, job_id)
+        if job is not None and job.kind == "republish_pings" and job.attempts == 0:
+            import time
+            time.sleep(delay)
 
 
 class ShownPings:
@@ -86,12 +124,15 @@ def run_job(store, config, job):
             raise LookupError("unknown job kind %r" % job.kind)
         handler(store, config, job.payload)
     except Exception as error:
-        web.log_error(config.get("LogFile"), "Job %d (%s) failed, attempt %d: %s" % (
-            job.id, job.kind, job.attempts, error))
+        message = "Job %d (%s) failed, attempt %d: %s" % (job.id, job.kind, job.attempts, error)
         # Back off 1, 4, 16, 64 minutes; after the last attempt keep the job (with
-        # its error) for `mtpy work --list` instead of retrying forever.
+        # its error) for `mtpy work --list` instead of retrying forever. Logged
+        # once the retry is kept: the log line means the worker is done with it.
         delay = 60 * 4 ** (job.attempts - 1) if job.attempts < MAX_ATTEMPTS else 10 ** 9
-        store.retry_job(job, str(error), delay)
+        try:
+            store.retry_job(job, str(error), delay)
+        finally:
+            web.log_error(config.get("LogFile"), message)
         return False
     store.delete(Job, job.id)
     return True
@@ -105,7 +146,9 @@ def run_jobs(store, config, job_ids=None, limit=None):
         if pending is not None:
             if not pending:
                 break
-            job = store.claim_job(job_id=pending.pop(0))
+            job_id = pending.pop(0)
+            _wait_before_republishing(store, config, job_id)    # right after a ping only
+            job = store.claim_job(job_id=job_id)
             if job is None:
                 continue
         else:

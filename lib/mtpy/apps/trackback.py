@@ -10,6 +10,10 @@ from mtpy.trackback import envelope
 from mtpy.trackback.receive import PingRejected, find_item, receive
 
 POST_ONLY = "Trackback pings must use HTTP POST"
+# What mt-tb.cgi answers: pings by POST (and GET while AllowGetPings is on), and
+# `__mode=rss`/`__mode=view` by GET. Anything else (HEAD, PUT, DELETE, OPTIONS,
+# PATCH...) is 405 and never stores a ping.
+ALLOWED_METHODS = ("GET", "POST")
 
 
 class TrackbackApp:
@@ -33,22 +37,30 @@ class TrackbackApp:
 
     def handle(self, environ):
         method = environ.get("REQUEST_METHOD", "GET").upper()
+        if method not in ALLOWED_METHODS:
+            return _xml_error("Method not allowed: TrackBack pings use HTTP POST.", web.STATUS_TEXT[405],
+                              [("Allow", ", ".join(ALLOWED_METHODS))])
         limit = self.config.get("MaxRequestBytes")
         body = web.request_body(environ, limit) if method == "POST" else b""
         if body is None:
             return _xml_error("The request is larger than %d bytes." % limit, web.STATUS_TEXT[413])
-        from mtpy.trackback.form import decode_form
-        fields = decode_form(environ.get("QUERY_STRING", ""), body, environ.get("CONTENT_TYPE", ""))
+        from mtpy.trackback.form import decode_form_with_charset, unusable_charset
+        content_type = environ.get("CONTENT_TYPE", "")
+        fields, charset = decode_form_with_charset(environ.get("QUERY_STRING", ""), body, content_type)
         mode = fields.get("__mode", "")
         tb_id, passphrase = _item_address(environ.get("PATH_INFO", ""), fields)
         if mode == "rss":
-            return self.rss(tb_id)
+            return self.rss(tb_id, fields)
         if mode == "view":
             return self.view(fields)
         if mode:
             return _html_error("Unknown action %s" % mode, web.STATUS_TEXT[400])
         if method != "POST" and not self.config.get("AllowGetPings"):
             return _xml_error(POST_ONLY)  # 200, like every other protocol error
+        unusable = unusable_charset(content_type, fields, charset)
+        if unusable:
+            return _xml_error("The charset %s cannot carry a ping (it is not ASCII-compatible): "
+                              "send it in UTF-8." % unusable)
         return self.ping(environ, tb_id, passphrase, fields)
 
     def store(self):
@@ -72,32 +84,49 @@ class TrackbackApp:
             return _xml_error(rejected.message, rejected.status, rejected.headers)
         response = web.Response(envelope.success(), envelope.CONTENT_TYPE)
         if job_ids:
+            response.before_fork.append(self.close_store)   # the work opens its own (web.run_cgi)
             response.after.append(lambda: self.run_jobs(job_ids))
         return response
+
+    def close_store(self):
+        """Close this process's stores: web.run_cgi calls it before forking the
+        deferred work, so that no connection or lock is shared with the child."""
+        while self.stores:
+            self.stores.popitem()[1].close()
 
     def run_jobs(self, job_ids):
         from mtpy.work import run_jobs
         run_jobs(self.store(), self.config, job_ids)
 
-    def rss(self, tb_id):
+    def rss(self, tb_id, fields):
+        """The newest pings (`PingsPerPage`, or `limit=` up to envelope.RSS_MAX),
+        oldest first, after skipping the `offset=` newest."""
         store = self.store()
         try:
             item, blog = find_item(store, tb_id)
         except PingRejected as rejected:
             return _xml_error(rejected.message)
-        pings = store.list_pings(tb_id=item.id)
+        limit, offset = envelope.rss_window(fields, self.config.get("PingsPerPage"))
+        pings = store.list_pings(tb_id=item.id, newest_first=True, limit=limit, offset=offset)[::-1]
         return web.Response(envelope.success(envelope.rss(item, pings)), envelope.CONTENT_TYPE)
 
     def view(self, fields):
-        from mtpy.publish.listing import listing_page, ListingError
-        from mtpy.publish.templates import TemplateSetError
+        """The popup: an HTML page, errors included (never the ping protocol's XML)."""
         try:
-            html = listing_page(self.store(), self.config, fields)
-        except ListingError as error:
-            return _html_error(str(error), web.STATUS_TEXT[404])
-        except TemplateSetError as error:   # the owner's to fix; no paths for visitors
-            web.log_error(self.config.get("LogFile"), "mt-tb.cgi cannot show a listing: %s" % error)
-            return _html_error("This weblog's templates are missing. The site's log has details.",
+            from mtpy.publish.listing import listing_page, ListingError
+            from mtpy.publish.templates import TemplateSetError
+            try:
+                html = listing_page(self.store(), self.config, fields)
+            except ListingError as error:
+                return _html_error(str(error), web.STATUS_TEXT[404])
+            except TemplateSetError as error:   # the owner's to fix; no paths for visitors
+                web.log_error(self.config.get("LogFile"), "mt-tb.cgi cannot show a listing: %s" % error)
+                return _html_error("This weblog's templates are missing. The site's log has details.",
+                                   web.STATUS_TEXT[500])
+        except Exception:
+            web.log_error(self.config.get("LogFile"), "mt-tb.cgi failed to show a listing (entry_id %r, "
+                          "category_id %r)" % (fields.get("entry_id", "")[:40], fields.get("category_id", "")[:40]))
+            return _html_error("This listing cannot be shown right now. The site's log has details.",
                                web.STATUS_TEXT[500])
         return web.Response(html)
 

@@ -64,13 +64,31 @@ def template_display_name(filename):
     return filename
 
 
+class SkippableBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja2's cache of compiled templates on disk, skipped when it cannot be
+    read or written (a full disk, a read-only data folder): the template is
+    compiled again next time, and the page renders all the same."""
+
+    def load_bytecode(self, bucket):
+        try:
+            jinja2.FileSystemBytecodeCache.load_bytecode(self, bucket)
+        except OSError:
+            pass
+
+    def dump_bytecode(self, bucket):
+        try:
+            jinja2.FileSystemBytecodeCache.dump_bytecode(self, bucket)
+        except OSError:
+            pass
+
+
 def make_environment(config, folders):
     """An environment over `folders`, first found wins."""
     cache = config.cache_path()
     try:
         os.makedirs(os.path.join(cache, "jinja"), mode=0o700, exist_ok=True)
         os.makedirs(os.path.join(cache, "mtml"), mode=0o700, exist_ok=True)
-        bytecode_cache = jinja2.FileSystemBytecodeCache(os.path.join(cache, "jinja"))
+        bytecode_cache = SkippableBytecodeCache(os.path.join(cache, "jinja"))
         translations = os.path.join(cache, "mtml")
     except OSError:  # a read-only data folder: compile each time rather than fail
         bytecode_cache = translations = None

@@ -19,7 +19,7 @@ import os
 from mtpy.models import Author, Blog, Category, Entry, Trackback
 from mtpy.trackback.receive import parse_item_id
 
-CACHE_FORMAT = "2"    # bump when what goes into the digest changes
+CACHE_FORMAT = "3"    # bump when what goes into the digest changes
 
 
 class ListingError(Exception):
@@ -52,45 +52,68 @@ def find_subject(store, fields):
     return Subject(_blog(store, entry.blog_id), entry=entry, item=items[0] if items else None)
 
 
+def page_offset(fields):
+    """How many of the newest pings the asked page skips (`offset=`): 0 unless
+    a whole number."""
+    text = (fields.get("offset") or "").strip()
+    return int(text) if text.isdigit() and text.isascii() and len(text) < 10 else 0
+
+
 def listing_page(store, config, fields):
-    """The popup's HTML: kept from before when nothing it shows has changed."""
+    """The popup's HTML: the newest `PingsPerPage` pings (`offset=` pages back),
+    with links to older and newer pages. The first page is kept from before when
+    nothing it shows has changed; older pages are rendered when asked."""
     subject = find_subject(store, fields)
+    offset = page_offset(fields)
+    if offset:
+        return _render(store, config, subject, offset)[1]
     page = _read_cached(_cache_path(config, subject), _digest(store, config, subject))
     return page if page is not None else _render_and_keep(store, config, subject)
 
 
-def render_ahead(store, config, entry_id=None, category_id=None, now=None):
+def render_ahead(store, config, entry_id=None, category_id=None, now=None, site=None):
     """Render and keep an entry's or category's listing (after a ping), so the
     next visitor's popup is served without rendering; as of `now` (stored UTC,
-    default: the clock)."""
+    default: the clock); `site`: a SiteView of the weblog already loaded."""
     fields = {"entry_id": str(entry_id)} if entry_id is not None else {"category_id": str(category_id)}
     try:
         subject = find_subject(store, fields)
     except ListingError:
         return  # gone, or no longer published: nothing to show
-    _render_and_keep(store, config, subject, now)
+    _render_and_keep(store, config, subject, now, site)
 
 
-def _render_and_keep(store, config, subject, now=None):
+def _render_and_keep(store, config, subject, now=None, site=None):
+    digest, page = _render(store, config, subject, 0, now, site)
+    _save(_cache_path(config, subject), digest, page)
+    return page
+
+
+def _render(store, config, subject, offset, now=None, site=None):
+    """(digest, page) of one page of the listing."""
     from mtpy.publish.environment import weblog_environment
     from mtpy.publish.templates import TemplateSet
-    from mtpy.publish.views import CategoryListingView, SiteView
+    from mtpy.publish.views import CategoryListingView, PingPage, SiteView
     # The weblog's templates are copied into place the first time it renders:
     # before the digest, so that the one kept is the one the next view computes.
     # Whatever changes after the digest only makes the next view render again.
     templates = TemplateSet(config, subject.blog).ensure_copy()
     digest = _digest(store, config, subject)
-    site = SiteView(store, config, subject.blog, now=now)
+    if site is None or site.blog.id != subject.blog.id:
+        site = SiteView(store, config, subject.blog, now=now)
     if subject.category is not None:
         view = site.categories_by_id[subject.category.id]
         in_context = {"entry": CategoryListingView(view), "category": view}
     else:
         in_context = {"entry": site.all_entries[site.position[subject.entry.id]], "category": None}
+    shown = in_context["entry"]
+    total = site.ping_count(shown.trackback_id) if shown.trackback_id else 0
+    shown.ping_page = PingPage(site, shown.trackback_id, total, offset,
+                               config.get("PingsPerPage"), shown.popup_url)
     template = templates.by_name("TrackBack Listing")
     page = weblog_environment(config, templates).get_template(template.filename).render(
         site=site, blog=subject.blog, config=config, now=site.now, archive=None, **in_context)
-    _save(_cache_path(config, subject), digest, page)
-    return page
+    return digest, page
 
 
 def _digest(store, config, subject):

@@ -609,9 +609,25 @@ def _pings(g, node, scope):
         arguments = "site, %s, None" % owner[1]
     else:
         arguments = "site, None, %s" % owner[1]
-    if "lastn" in node.attributes:
-        arguments += ", lastn=%d" % node.attributes["lastn"]
+    for name in ("lastn", "offset", "sort_order"):
+        if name in node.attributes:
+            arguments += ", %s=%s" % (name, _literal(node.attributes[name]))
     return g.loop(node, scope, "pings", var, "mt_pings(%s)" % arguments, scope.but(ping=var))
+
+
+def _ping_owner(scope):
+    """The entry (or category listing) whose pings <MTPings> shows here."""
+    owner = scope.ping_owner
+    return owner[1] if owner is not None and owner[0] == "entry" else scope.entry
+
+
+def _ping_page(field):
+    """A field of the listing popup's page of pings; outside the popup, nothing."""
+    return lambda g, node, scope: "(%s.ping_page or mt_none).%s" % (_ping_owner(scope), field)
+
+
+def _more_pings(g, node, scope):
+    return "(%s.ping_count > %d)" % (_ping_owner(scope), node.attributes.get("lastn", 0))
 
 
 def _ping(field):
@@ -623,7 +639,17 @@ def _pings_sent(g, node, scope):
     return g.loop(node, scope, "sent", var, scope.entry + ".pinged_urls", scope.but(sent_url=var))
 
 
-container("Pings", _pings, lastn=_number, glue=_text)
+container("Pings", _pings, lastn=_number, offset=_number, sort_order=_choice("ascend", "descend"), glue=_text)
+# mtpy's own (MT had no paging of pings): the popup shows a page of the newest
+# pings with links to older and newer pages; a page that shows <MTPings lastn="N">
+# links to the popup when there are more.
+conditional("EntryIfMorePings", _more_pings, lastn=_number)
+conditional("PingsIfOlder", _ping_page("older_url"))
+conditional("PingsIfNewer", _ping_page("newer_url"))
+function("PingsOlderLink", _ping_page("older_url"))
+function("PingsNewerLink", _ping_page("newer_url"))
+function("PingsPageFirst", _ping_page("first"))
+function("PingsPageLast", _ping_page("last"))
 container("PingsHeader", _loop_edge("pings", "Pings", False))
 container("PingsFooter", _loop_edge("pings", "Pings", True))
 function("PingID", _ping("id"))

@@ -18,6 +18,10 @@ from mtpy.publish.templates import TemplateSet
 from mtpy.publish.views import ArchiveView, SiteView
 
 
+# Pages written to these are feeds: ping text in them is the feed's plain-text view.
+FEED_SUFFIXES = (".xml", ".rdf", ".atom", ".rss")
+
+
 class Page:
     """A file to publish: which template renders it, and with what in context."""
 
@@ -97,7 +101,8 @@ class Publisher:
         self.site.listing_notes, self.site.ping_notes = listed, pinged
         context = {"site": self.site, "blog": self.blog, "config": self.config, "now": self.site.now,
                    "archive": archive, "entry": archive.entry if archive else None,
-                   "category": archive.category if archive else None}
+                   "category": archive.category if archive else None,
+                   "mt_feed": page.path.lower().endswith(FEED_SUFFIXES)}
         if archive is not None and archive.entry is not None:
             listed.add(archive.entry.id)
         text = self.environment.get_template(page.template.filename).render(context)

@@ -319,16 +319,21 @@ def entries(site, archive, source, now, lastn=None, offset=0, days=None, categor
     return chosen
 
 
-def pings(site, entry, category, lastn=None):
+def pings(site, entry, category, lastn=None, offset=0, sort_order=None):
     """<MTPings>: the entry's, else the category's, else the weblog's; oldest
-    first, or with lastn the N newest, newest first."""
+    first, or with lastn the N newest (after the `offset` newest), newest first;
+    sort_order turns either way. Only what is shown is read from the store; in
+    the listing popup, the page of pings it shows."""
     if entry:
-        found = entry.pings()
+        found = entry.pings(lastn, offset)
     elif category:
-        found = category.pings()
+        found = category.pings(lastn, offset)
     else:
-        return site.blog_pings(lastn) if lastn else site.blog_pings()
-    return found[::-1][:lastn] if lastn else found
+        found = site.blog_pings(lastn, offset)
+    newest_first = bool(lastn)
+    if sort_order is not None and (sort_order == "descend") != newest_first:
+        found = found[::-1]
+    return found
 
 
 def archives(site, kind, lastn=None):
@@ -493,8 +498,19 @@ GLOBALS = {
 }
 
 
+def plain_for_output(context, value):
+    """mt_plain as rendered: in a feed (the render's `mt_feed`, set for pages
+    written to .xml, .rdf or .atom), whose text readers render as HTML once XML
+    has decoded it, tags that decoding made are removed too (text.feed_text)."""
+    if context.get("mt_feed"):
+        return text.feed_text(_string(value))
+    return plain(value)
+
+
 def install(environment):
     """Make an environment able to render translated MT templates."""
+    from jinja2 import pass_context
     environment.filters.update(FILTERS)
+    environment.filters["mt_plain"] = pass_context(plain_for_output)
     environment.globals.update(GLOBALS)
     return environment

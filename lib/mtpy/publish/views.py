@@ -78,8 +78,8 @@ class CategoryView:
     def entry_count(self):
         return len(self.site.entries_by_category.get(self.id, ()))
 
-    def pings(self):
-        return self.site.pings_of(self.trackback_id) if self.trackback_id else []
+    def pings(self, lastn=None, offset=0):
+        return self.site.pings_of(self.trackback_id, lastn, offset) if self.trackback_id else []
 
 
 class EntryView:
@@ -110,6 +110,7 @@ class EntryView:
         self.allow_pings = entry.allow_pings
         self.ping_url = site.ping_url(item) if self.accepts_pings else ""
         self.popup_url = "%s?__mode=view&entry_id=%d" % (site.script_url, entry.id)
+        self.ping_page = None       # in the listing popup: the page of pings it shows
 
     @property
     def auto_excerpt(self):
@@ -133,9 +134,13 @@ class EntryView:
         self.site.note_pings(self.id)
         return self.site.ping_count(self.trackback_id) if self.accepts_pings else 0
 
-    def pings(self):
+    def pings(self, lastn=None, offset=0):
+        """Oldest first; with lastn the N newest (after skipping `offset`), newest
+        first. In the popup, without lastn: the page it shows (PingPage)."""
         self.site.note_pings(self.id)
-        return self.site.pings_of(self.trackback_id) if self.trackback_id else []
+        if self.ping_page is not None and not lastn:
+            return self.ping_page.pings
+        return self.site.pings_of(self.trackback_id, lastn, offset) if self.trackback_id else []
 
     @property
     def previous(self):
@@ -358,10 +363,11 @@ class SiteView:
         if self.ping_notes is not None:
             self.ping_notes.add(entry_id)
 
-    def pings_of(self, item_id, lastn=None):
-        """Visible pings of an item: oldest first, or the `lastn` newest, newest first."""
+    def pings_of(self, item_id, lastn=None, offset=0):
+        """Visible pings of an item: oldest first, or the `lastn` newest (after
+        skipping the `offset` newest), newest first."""
         if lastn:
-            pings = self.store.list_pings(tb_id=item_id, newest_first=True, limit=lastn)
+            pings = self.store.list_pings(tb_id=item_id, newest_first=True, limit=lastn, offset=offset)
         else:
             pings = self.store.list_pings(tb_id=item_id)
         return [PingView(ping, self) for ping in pings]
@@ -410,9 +416,32 @@ class SiteView:
             return [ArchiveView("Monthly", self, month=month) for month in sorted(self.entries_by_month, reverse=True)]
         raise ValueError("unknown archive type %r" % kind)
 
-    def blog_pings(self, lastn=None):
-        pings = self.store.list_pings(blog_id=self.blog.id, newest_first=bool(lastn), limit=lastn)
+    def blog_pings(self, lastn=None, offset=0):
+        pings = self.store.list_pings(blog_id=self.blog.id, newest_first=bool(lastn), limit=lastn,
+                                      offset=offset if lastn else 0)
         return [PingView(ping, self) for ping in pings]
+
+
+class PingPage:
+    """The pings one view of the listing popup shows: `size` of them, the newest
+    after skipping the `offset` newest, oldest first; with the popup URLs of the
+    next older and newer pages ("" when there is none), ready for an HTML
+    attribute."""
+
+    def __init__(self, site, item_id, total, offset, size, popup_url):
+        self.total = total
+        self.offset = offset
+        self.size = size
+        found = site.pings_of(item_id, size, offset) if item_id and size and offset < total else []
+        self.pings = found[::-1]
+        self.first = offset + 1 if found else 0      # counted from the newest
+        self.last = offset + len(found)
+        from mtpy.text import escape_html
+        first_page = escape_html(popup_url)
+        link = first_page + "&amp;offset=%d"
+        self.older_url = link % (offset + size) if offset + size < total else ""
+        newer = max(0, min(offset, total) - size)
+        self.newer_url = (link % newer if newer else first_page) if offset > 0 else ""
 
 
 class CategoryListingView:
@@ -432,10 +461,15 @@ class CategoryListingView:
         self.category = category
         self.categories = [category]
         self._pings = category.pings
+        self.site = category.site
+        self.popup_url = "%s?__mode=view&category_id=%d" % (category.site.script_url, category.id)
+        self.ping_page = None       # in the listing popup: the page of pings it shows
 
     @property
     def ping_count(self):
-        return len(self._pings())
+        return self.site.ping_count(self.trackback_id) if self.trackback_id else 0
 
-    def pings(self):
-        return self._pings()
+    def pings(self, lastn=None, offset=0):
+        if self.ping_page is not None and not lastn:
+            return self.ping_page.pings
+        return self._pings(lastn, offset)

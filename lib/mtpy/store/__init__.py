@@ -75,8 +75,9 @@ class Store:
         raise NotImplementedError
 
     def list_pings(self, tb_id=None, blog_id=None, visible_only=True,
-                   newest_first=False, limit=None):
-        """Pings of an item (or of a blog), by id.  (backend)"""
+                   newest_first=False, limit=None, offset=0):
+        """Pings of an item (or of a blog), by id; `offset` skips that many
+        first (in the order asked for).  (backend)"""
         raise NotImplementedError
 
     def count_pings(self, tb_id, visible_only=True):
@@ -87,8 +88,9 @@ class Store:
         """The item's ping from this source URL, or None.  (backend)"""
         raise NotImplementedError
 
-    def count_pings_since(self, blog_id, since):
-        """Pings the blog accepted at or after the UTC time `since`.  (backend)"""
+    def count_pings_since(self, blog_id, since, ip=None):
+        """Pings the blog accepted at or after the UTC time `since` (from the
+        address `ip`, when given).  (backend)"""
         raise NotImplementedError
 
     def find_in(self, kind, field, values):

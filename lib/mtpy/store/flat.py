@@ -11,7 +11,7 @@ The DataSource folder holds:
     index/trackback-000007/counts.txt   how many pings item 7 has, and how many visible
     index/trackback-000007/ids-000012.txt   its pings with ids 12000-12999, in order
     index/trackback-000007/urls/1a2b3c4d.txt   its pings from source URLs with this CRC-32
-    index/blog-000001-recent.txt        every ping of blog 1 created since a given time
+    index/blog-000001-recent.txt        every ping of blog 1 created since a given time (id, time, address)
 
 A record file has one `name: value` line per field, in the model's order. Text is
 written as it is, its further lines indented by two spaces. Other values (numbers,
@@ -71,8 +71,17 @@ class FlatStore(Store):
             raise StoreError("Cannot open the store %s: %s is not in a format this mtpy reads"
                              % (folder, MARKER))
         if os.path.exists(self._path(JOURNAL)):
-            with self.transaction():  # taking the lock completes the interrupted commit
-                pass
+            try:
+                with self.transaction():  # taking the lock completes the interrupted commit
+                    pass
+            except OSError:
+                pass  # still no room to apply it: readers see what is applied, writers retry
+
+    def close(self):
+        """Let go of the lock file (held only inside a transaction): a forked
+        process must take its own (web.run_cgi closes the store before forking)."""
+        if self.lock is not None and self.depth == 0:
+            self.lock = None
 
     # -- files, as the current transaction sees them ------------------------
 
@@ -144,10 +153,17 @@ class FlatStore(Store):
             self._apply(changes)
             return
         # Once the journal is on disk the transaction is committed: should
-        # applying it fail halfway, the next writer finishes the job.
+        # applying it fail halfway (a full disk), the next writer finishes the
+        # job. So that failure is not the transaction's: raising would answer
+        # "not stored" for what the next write stores (issue 10 §7).
         write_atomic(self._path(JOURNAL), json.dumps(changes))
-        self._apply(changes)
-        os.unlink(self._path(JOURNAL))
+        try:
+            self._apply(changes)
+            os.unlink(self._path(JOURNAL))
+        except OSError as error:
+            from mtpy.web import log_error
+            log_error(None, "mtpy flat store %s: a committed transaction is kept in %s until it can be "
+                            "applied (%s)" % (self.folder, JOURNAL, error))
 
     def _apply(self, changes):
         for name, text in changes:
@@ -274,36 +290,48 @@ class FlatStore(Store):
         return counts
 
     def _recent(self, blog):
-        """(since, [(ping id, created_on)]): every ping of the blog created at
-        or after `since`. No file: the blog never had a ping, so since is ""."""
+        """(since, [(ping id, created_on, ip)]): every ping of the blog created
+        at or after `since`. No file: the blog never had a ping, so since is "".
+        A line is `id created_on ip`; lines written before the address was
+        logged have ip None."""
         lines = self._lines(_recent_file(blog)) if blog is not None else []
         if not lines:
             return "", []
         since = lines[0].partition(": ")[2]
-        pings = [line.partition(" ") for line in lines[1:]]
-        return since, [(int(ping_id), created) for ping_id, _, created in pings]
+        pings = []
+        for line in lines[1:]:
+            words = line.split(" ")
+            pings.append((int(words[0]), " ".join(words[1:3]), _logged_ip(words[3:])))
+        return since, pings
 
     def _log_recent(self, blog, ping, add):
         since, pings = self._recent(blog)
         # Forget what the throttles never ask about, so the file stays small.
         since = max(since, dates.utc_now(-RECENT_SECONDS))
-        pings = [(ping_id, created) for ping_id, created in pings
+        pings = [(ping_id, created, ip) for ping_id, created, ip in pings
                  if created >= since and ping_id != ping.id]
         if add and ping.created_on >= since:
-            pings.append((ping.id, ping.created_on))
-        self._write(_recent_file(blog), "since: %s\n" % since
-                    + "".join("%d %s\n" % entry for entry in pings))
+            pings.append((ping.id, ping.created_on, ping.ip))
+        self._write(_recent_file(blog), "since: %s\n" % since + "".join(
+            "%d %s%s\n" % (ping_id, created, "" if ip is None else " " + (ip or "-"))
+            for ping_id, created, ip in pings))
 
     def list_pings(self, tb_id=None, blog_id=None, visible_only=True,
-                   newest_first=False, limit=None):
+                   newest_first=False, limit=None, offset=0):
         if tb_id is None:  # a blog's or all pings: only admin pages ask, so scan
             candidates = self._all(Ping)
             if newest_first:
                 candidates.reverse()
         else:
-            candidates = self._item_pings(tb_id, visible_only, newest_first)
+            candidates = self._item_pings(tb_id, visible_only, newest_first, offset)
+            offset = 0
         found = []
         for ping in candidates:
+            if offset:
+                if ((blog_id is None or ping.blog_id == _number(blog_id))
+                        and (ping.visible or not visible_only)):
+                    offset -= 1
+                continue
             if limit is not None and len(found) >= int(limit):
                 break
             if ((tb_id is None or ping.tb_id == _number(tb_id))
@@ -312,9 +340,9 @@ class FlatStore(Store):
                 found.append(ping)
         return found
 
-    def _item_pings(self, tb_id, visible_only, newest_first):
+    def _item_pings(self, tb_id, visible_only, newest_first, skip=0):
         """The item's pings in id order, read through its index files; hidden
-        ones are skipped without opening them."""
+        ones, and the first `skip` shown ones, are passed without opening them."""
         folder = _item_folder(tb_id)
         if folder is None:
             return
@@ -325,6 +353,9 @@ class FlatStore(Store):
             for line in reversed(lines) if newest_first else lines:
                 ping_id, _, note = line.partition(" ")
                 if visible_only and note == HIDDEN:
+                    continue
+                if skip:
+                    skip -= 1
                     continue
                 ping = self.get(Ping, int(ping_id))
                 if ping is not None:  # else deleted since we read the index: readers take no lock
@@ -343,13 +374,18 @@ class FlatStore(Store):
                 return ping
         return None
 
-    def count_pings_since(self, blog_id, since):
+    def count_pings_since(self, blog_id, since, ip=None):
         logged_since, pings = self._recent(_number(blog_id))
         if since >= logged_since:
-            return sum(1 for _, created in pings if created >= since)
+            recent = [(ping_id, logged_ip) for ping_id, created, logged_ip in pings if created >= since]
+            if ip is None:
+                return len(recent)
+            return sum(1 for ping_id, logged_ip in recent if ip == (
+                logged_ip if logged_ip is not None else getattr(self.get(Ping, ping_id), "ip", None)))
         # Further back than the log goes: count the slow way.
         return sum(1 for ping in self._all(Ping)
-                   if ping.blog_id == _number(blog_id) and ping.created_on >= since)
+                   if ping.blog_id == _number(blog_id) and ping.created_on >= since
+                   and (ip is None or ping.ip == ip))
 
     # -- jobs ---------------------------------------------------------------
 
@@ -420,6 +456,15 @@ def _item_folder(tb_id):
 
 def _url_file(item_folder, source_url):
     return "%s/urls/%08x.txt" % (item_folder, zlib.crc32(str(source_url).encode("utf-8")))
+
+
+def _logged_ip(words):
+    """The address of a line of the recent file: None on lines older than the
+    address ("-": none was known)."""
+    if not words:
+        return None
+    ip = " ".join(words)
+    return "" if ip == "-" else ip
 
 
 def _recent_file(blog):

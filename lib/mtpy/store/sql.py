@@ -28,6 +28,7 @@ def _json_reader(empty):
 
 class SQLStore(Store):
     PARAM = "?"
+    NO_LIMIT = "-1"
     TRUE = "1"
     # How ORDER BY puts NULLs where SQLite does by default (first going up).
     NULLS_ASCENDING = NULLS_DESCENDING = ""
@@ -125,7 +126,7 @@ class SQLStore(Store):
     # -- pings --------------------------------------------------------------
 
     def list_pings(self, tb_id=None, blog_id=None, visible_only=True,
-                   newest_first=False, limit=None):
+                   newest_first=False, limit=None, offset=0):
         clauses, args = [], []
         if tb_id is not None:
             clauses.append("tb_id = " + self.PARAM)
@@ -139,8 +140,11 @@ class SQLStore(Store):
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY id " + ("DESC" if newest_first else "ASC")
-        if limit is not None:
-            sql += " LIMIT %d" % int(limit)
+        if limit is not None or offset:
+            # SQLite wants a LIMIT before an OFFSET (-1: none); PostgreSQL takes ALL.
+            sql += " LIMIT %s" % (int(limit) if limit is not None else self.NO_LIMIT)
+        if offset:
+            sql += " OFFSET %d" % int(offset)
         return self._rows(Ping, sql, args)
 
     def count_pings(self, tb_id, visible_only=True):
@@ -158,16 +162,21 @@ class SQLStore(Store):
         sql = "SELECT tb_id, COUNT(*) FROM tbping WHERE blog_id = %s AND visible = %s" % (self.PARAM, self.TRUE)
         if tb_ids is None:
             return dict(self.db.execute(sql + " GROUP BY tb_id", (blog_id,)).fetchall())
+        # By item only (the items are the blog's): a blog_id test here led SQLite
+        # to scan every ping of the blog instead of the items' own.
+        sql = "SELECT tb_id, COUNT(*) FROM tbping WHERE visible = %s" % self.TRUE
         counts, tb_ids = {}, list(tb_ids)
         for start in range(0, len(tb_ids), 500):     # SQLite's limit on parameters
             chunk = tb_ids[start:start + 500]
             counts.update(self.db.execute(sql + " AND tb_id IN (%s) GROUP BY tb_id" % ", ".join(
-                [self.PARAM] * len(chunk)), [blog_id] + chunk).fetchall())
+                [self.PARAM] * len(chunk)), chunk).fetchall())
         return counts
 
-    def count_pings_since(self, blog_id, since):
-        return self.db.execute("SELECT COUNT(*) FROM tbping WHERE blog_id = %s AND created_on >= %s"
-                               % (self.PARAM, self.PARAM), (blog_id, since)).fetchone()[0]
+    def count_pings_since(self, blog_id, since, ip=None):
+        sql = "SELECT COUNT(*) FROM tbping WHERE blog_id = %s AND created_on >= %s" % (self.PARAM, self.PARAM)
+        if ip is None:
+            return self.db.execute(sql, (blog_id, since)).fetchone()[0]
+        return self.db.execute(sql + " AND ip = " + self.PARAM, (blog_id, since, ip)).fetchone()[0]
 
     # -- publishing ---------------------------------------------------------
 

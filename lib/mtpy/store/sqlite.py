@@ -24,12 +24,18 @@ def _column_type(default):
 
 
 def _create_table(kind):
+    """The table as the first migration made it: without the columns that later
+    migrations add (ADDED_LATER), so that every store, new or old, reaches the
+    current schema through the same steps."""
     columns = ["id INTEGER PRIMARY KEY AUTOINCREMENT"]
     for name, default in kind.FIELDS.items():
-        if name != "id":
+        if name != "id" and name not in ADDED_LATER.get(TABLES[kind], ()):
             columns.append("%s %s" % (name, _column_type(default)))
     return "CREATE TABLE %s (%s)" % (TABLES[kind], ", ".join(columns))
 
+
+# Columns added by a migration after the first: table -> names.
+ADDED_LATER = {"blog": ("hold_over_limit",)}
 
 # Each migration takes the schema from version N to N+1. Append, never edit.
 MIGRATIONS = [
@@ -53,6 +59,13 @@ MIGRATIONS = [
         "UPDATE entry_version SET version = version + 1 WHERE blog_id = %s.blog_id; END"
         % (event.lower(), event, row, row)
         for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))],
+    # 3: a weblog may hold pings beyond its limits for approval; the limits per
+    # sender address count a blog's recent pings from one address.
+    ["ALTER TABLE blog ADD COLUMN hold_over_limit INTEGER NOT NULL DEFAULT 0",
+     "CREATE INDEX tbping_blog_ip_time ON tbping (blog_id, ip, created_on)"],
+    # 4: an item's visible pings counted (and fingerprinted) from the index
+    # alone: with 100,000 pings on an entry, each count read every row.
+    ["CREATE INDEX tbping_item_visible ON tbping (tb_id, visible, id)"],
 ]
 
 
@@ -70,6 +83,7 @@ class SQLiteStore(SQLStore):
             os.makedirs(folder, mode=0o700, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.pid = os.getpid()   # SQLite forbids using a connection across a fork
         self.depth = 0
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -90,6 +104,8 @@ class SQLiteStore(SQLStore):
                 self.db.execute("PRAGMA user_version = %d" % (number + 1))
 
     def close(self):
+        if os.getpid() != self.pid:
+            return  # a forked child's copy: closing it would checkpoint and drop the parent's WAL
         self.db.close()
 
     def location(self):
@@ -139,6 +155,9 @@ class _Transaction:
 
     def __enter__(self):
         if self.store.depth == 0:
+            if os.getpid() != self.store.pid:
+                raise StoreError("The store %s was opened before a fork: open it again in this process"
+                                 % self.store.path)
             self.store.db.execute("BEGIN IMMEDIATE")
         self.store.depth += 1
         return self.store

@@ -4,7 +4,7 @@ the RSS 0.91 listing of an item's pings, and the static `ID.xml` feed.
 Everything is escaped, so the documents are well-formed whatever the ping says.
 """
 
-from mtpy.text import escape_xml
+from mtpy.text import escape_xml, feed_text
 
 CONTENT_TYPE = "text/xml; charset=utf-8"
 PROLOG = '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -19,8 +19,13 @@ def error(message):
         PROLOG, escape_xml(message))
 
 
-def rss(item, pings):
-    """RSS 0.91 for an item and its pings (in the order given)."""
+def rss(item, pings, for_readers=False):
+    """RSS 0.91 for an item and its pings (in the order given).
+
+    For `__mode=rss` (read by programs) the ping fields are the text as received;
+    `for_readers` (the `ID.xml` feed people subscribe to, whose descriptions
+    readers render as HTML) gives their plain-text view instead (reference §2)."""
+    shown = feed_text if for_readers else _as_received
     parts = ['<rss version="0.91"><channel>\n',
              "<title>%s</title>\n" % escape_xml(item.title),
              "<link>%s</link>\n" % escape_xml(item.url),
@@ -28,15 +33,31 @@ def rss(item, pings):
              "<language>en-us</language>\n"]
     for ping in pings:
         parts.append("<item>\n<title>%s</title>\n<link>%s</link>\n" % (
-            escape_xml(ping.title), escape_xml(ping.source_url)))
-        if ping.excerpt:
-            parts.append("<description>%s</description>\n" % escape_xml(ping.excerpt))
+            escape_xml(shown(ping.title)), escape_xml(ping.source_url)))
+        excerpt = shown(ping.excerpt)
+        if excerpt:
+            parts.append("<description>%s</description>\n" % escape_xml(excerpt))
         parts.append("</item>\n")
     parts.append("</channel>\n</rss>")
     return "".join(parts)
 
 
+def _as_received(text):
+    return text or ""
+
+
 FEED_SIZE = 10
+RSS_MAX = 1000      # the most pings one `__mode=rss` answer gives (`limit=`)
+
+
+def rss_window(fields, default):
+    """(limit, offset) of a `__mode=rss` request: `limit=` (1 to RSS_MAX,
+    default `default`) pings after skipping the `offset=` newest."""
+    def number(name):
+        text = (fields.get(name) or "").strip()
+        return int(text) if text.isdigit() and text.isascii() and len(text) < 10 else None
+    limit = number("limit") or default
+    return min(limit, RSS_MAX), number("offset") or 0
 
 
 def write_feed(store, blog, item):
@@ -51,5 +72,5 @@ def write_feed(store, blog, item):
         return None
     pings = store.list_pings(tb_id=item.id, newest_first=True, limit=FEED_SIZE)
     path = os.path.join(folder, "%d.xml" % item.id)
-    write_atomic(path, rss(item, pings) + "\n", durable=False)  # rebuildable: no fsync on the ping path
+    write_atomic(path, rss(item, pings, for_readers=True) + "\n", durable=False)  # rebuildable: no fsync on the ping path
     return path

@@ -27,7 +27,7 @@ would add start-up time (environment notes).
 
 import codecs
 
-__all__ = ["decode_form", "decode_form_with_charset", "lookup_charset"]
+__all__ = ["decode_form", "decode_form_with_charset", "lookup_charset", "unusable_charset"]
 
 
 # Labels as web browsers read them (the WHATWG Encoding Standard's label table),
@@ -114,6 +114,32 @@ def lookup_charset(label):
         label = label.decode("ascii", "replace")
     # WHATWG: strip ASCII whitespace, compare case-insensitively.
     return _LABELS.get(label.strip("\t\n\f\r ").lower())
+
+
+# Labels of encodings that are not ASCII-compatible, beyond those the label table
+# knows (UTF-16): urlencoded data cannot be written in them, since its names, `=`,
+# `&` and `%XX` are ASCII, and reading ASCII bytes in them gives mojibake.
+_NOT_ASCII_COMPATIBLE = ("utf-16", "utf16", "utf-32", "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4",
+                         "utf-7", "utf7", "x-utf-16", "x-utf-32", "csucs4", "csutf16", "csutf32",
+                         "csutf7", "iso-10646-ucs-4", "cp1200", "cp1201", "cp12000", "cp12001")
+
+
+def unusable_charset(content_type, fields, charset):
+    """The charset label of a ping that cannot be read as a form (UTF-16, UTF-32,
+    UTF-7...: not ASCII-compatible), or None. `fields` and `charset` are what
+    decode_form_with_charset returned. A ping so labelled is refused rather
+    than stored as mojibake (reference §2)."""
+    if charset in _UTF16:
+        return charset.replace("-le", "").replace("-be", "")
+    for label in (_header_charset(content_type), fields.get("charset")):
+        if not label:
+            continue
+        if isinstance(label, bytes):
+            label = label.decode("latin-1")
+        name = label.strip("\t\n\f\r ").lower()
+        if _LABELS.get(name) in _UTF16 or name.startswith(_NOT_ASCII_COMPATIBLE):
+            return label.strip()[:40]
+    return None
 
 
 def decode_form(query_string, body, content_type):

@@ -6,7 +6,7 @@ Each check that fails stores nothing and raises PingRejected with MT's message.
 from mtpy import dates
 from mtpy.models import Blog, Category, Entry, IPBan, Ping, Trackback
 from mtpy.trackback import envelope
-from mtpy.trackback.rules import ip_is_banned, normalize_url, ping_fields
+from mtpy.trackback.rules import URL_LIMIT, ip_is_banned, normalize_address, normalize_url, ping_fields, url_too_long
 
 
 class PingRejected(Exception):
@@ -45,12 +45,16 @@ def find_item(store, tb_id_text):
 def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
     """Check and store one ping. Returns (the new Ping, ids of the jobs queued for
     after the response); (None, []) for a repeated (item, source url), which
-    answers success and stores nothing."""
+    answers success and stores nothing. A ping held for approval (the weblog's
+    hold_over_limit, beyond its limits) is stored hidden and queues nothing."""
+    remote_ip = normalize_address(remote_ip or "")
     if not tb_id_text:
         raise PingRejected("Need a TrackBack ID (tb_id).")
     raw_url = fields.get("url") or ""
     if not raw_url.strip():
         raise PingRejected("Need a Source URL (url).")
+    if url_too_long(raw_url.strip()):
+        raise PingRejected("The Source URL (url) is longer than %d characters." % URL_LIMIT)
     url = normalize_url(raw_url)
     if url is None:
         raise PingRejected("Invalid URL '%s'" % raw_url)
@@ -62,19 +66,24 @@ def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
             raise PingRejected("This TrackBack item is protected by a passphrase.")
         if ip_is_banned(remote_ip, [ban.ip for ban in store.find(IPBan, blog_id=blog.id)]):
             raise PingRejected("You are not allowed to send TrackBack pings.")
-        _check_throttle(store, config, blog)
+        held = _check_throttle(store, config, blog, remote_ip)
         if store.find_ping(item.id, url) is not None:
             return None, []
         values = ping_fields(dict(fields, url=url))
         ping = Ping(blog_id=blog.id, tb_id=item.id, source_url=url, ip=remote_ip,
-                    created_on=dates.utc_now(), **values)
+                    created_on=dates.utc_now(), visible=not held, **values)
         store.insert(ping)
-        if config.get("GenerateTrackBackRSS"):
-            envelope.write_feed(store, blog, item)
+        if held:
+            return ping, []      # nothing shows it until `mtpy ping release`
+        if config.get("GenerateTrackBackRSS"):   # a feed that cannot be written fails no ping
+            from mtpy.trackback.feeds import write_feed
+            write_feed(store, config, blog, item)
         job_ids = []
         if blog.site_path:   # its pages show the new count; its popup, the new ping
             subject = {"entry_id": item.entry_id} if item.entry_id is not None else {"category_id": item.category_id}
-            job_ids.append(store.enqueue("republish_pings", dict(subject, ping_id=ping.id)).id)
+            from mtpy.work import republish_waiting   # a queued one will show this ping too
+            if not republish_waiting(store, subject):
+                job_ids.append(store.enqueue("republish_pings", dict(subject, ping_id=ping.id)).id)
         if blog.email_new_pings:
             job_ids.append(store.enqueue("notify_ping", {"ping_id": ping.id}).id)
     return ping, job_ids
@@ -83,8 +92,24 @@ def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
 THROTTLE_MESSAGE = "You are pinging trackbacks too quickly. Please try again later."
 
 
-def _check_throttle(store, config, blog):
-    for directive, seconds in (("OneHourMaxPings", 3600), ("OneDayMaxPings", 86400)):
+PER_ADDRESS = (("OneHourMaxPingsPerIP", 3600), ("OneDayMaxPingsPerIP", 86400))
+PER_WEBLOG = (("OneHourMaxPings", 3600), ("OneDayMaxPings", 86400))
+
+
+def _check_throttle(store, config, blog, remote_ip):
+    """The limits per sender address first, then the weblog's (MT's
+    OneHourMaxPings, OneDayMaxPings): pings stored in the last hour or day,
+    held ones included. Over a limit: 403 with Retry-After, except that a
+    weblog holding pings beyond its own limits (hold_over_limit) takes the ping
+    to hold: returns True then."""
+    for directive, seconds in PER_ADDRESS:
+        limit = config.get(directive)
+        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), ip=remote_ip) >= limit:
+            raise PingRejected(THROTTLE_MESSAGE, "403 Forbidden", [("Retry-After", str(seconds))])
+    for directive, seconds in PER_WEBLOG:
         limit = config.get(directive)
         if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds)) >= limit:
+            if blog.hold_over_limit:
+                return True
             raise PingRejected(THROTTLE_MESSAGE, "403 Forbidden", [("Retry-After", str(seconds))])
+    return False

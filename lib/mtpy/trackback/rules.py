@@ -4,6 +4,8 @@ cropping, the title fallback, IP bans."""
 from mtpy.text import collapse_space, first_words, remove_tags, strip_controls
 
 EXCERPT_LIMIT = 255
+FIELD_LIMIT = 255       # title, blog_name: MT's columns
+URL_LIMIT = 4096        # longer source URLs are refused
 _URL_FORBIDDEN = set(' "<>\\^`{|}\t\n\r')
 
 
@@ -11,7 +13,9 @@ def normalize_url(raw):
     """The URL as it will be stored, or None when it is not a valid http(s) URL.
 
     Repairs what users mistype (`http;//`, `http//`, a missing scheme) and refuses
-    everything that is not http or https with a host."""
+    everything that is not http or https with a valid host: a name (IDNA), an IPv4
+    address or a bracketed IPv6 address, an optional port from 1 to 65535, and no
+    credentials (`user:pass@`)."""
     url = raw.strip()
     lowered = url.lower()
     for typo, fixed in (("http;//", "http://"), ("https;//", "https://"),
@@ -28,17 +32,71 @@ def normalize_url(raw):
     scheme, _, rest = url.partition("://")
     if scheme.lower() not in ("http", "https"):
         return None
-    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    hostname = host.rsplit("@", 1)[-1]
-    if hostname.startswith("["):
-        hostname = hostname.split("]", 1)[0] + "]"
-    else:
-        hostname = hostname.split(":", 1)[0]
-    if not hostname.strip("[]") or any(char in _URL_FORBIDDEN for char in url):
+    if any(char in _URL_FORBIDDEN or ord(char) < 32 or ord(char) == 127 for char in url):
         return None
-    if any(ord(char) < 32 or ord(char) == 127 for char in url):
+    netloc = rest
+    for end in "/?#":
+        netloc = netloc.split(end, 1)[0]
+    if not (_plain_netloc(netloc) or _valid_netloc(scheme.lower() + "://" + rest)):
         return None
     return scheme.lower() + "://" + rest
+
+
+# What a host name of the common, ASCII kind is made of (underscores: browsers
+# accept them in names, and weblogs' subdomains have them).
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
+
+
+def _plain_netloc(netloc):
+    """True for `name[:port]` with an ASCII name whose labels are 1 to 63
+    characters: the common case, checked without urllib.parse (whose import,
+    with `re` and `ipaddress`, costs a CGI ping a third of its own time)."""
+    host, colon, port = netloc.partition(":")
+    if colon and not (port.isdigit() and port.isascii() and 0 < int(port) < 65536):
+        return False
+    return _valid_ascii_name(host)
+
+
+def _valid_ascii_name(host):
+    if not host or len(host) > 253 or not _NAME_CHARS.issuperset(host):
+        return False
+    labels = host.split(".")
+    if labels[-1] == "" and len(labels) > 1:
+        labels.pop()                     # a fully qualified name: example.com.
+    return all(0 < len(label) < 64 for label in labels)
+
+
+def _valid_netloc(url):
+    """The careful check, with urllib.parse, for anything else: brackets,
+    credentials, ports that are not numbers, names that are not ASCII."""
+    import urllib.parse
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port                # raises on `abc` or 99999
+    except ValueError:
+        return False                     # `[::1:80`, a port out of range or not a number
+    netloc = parts.netloc
+    if "@" in netloc or port == 0:
+        return False                     # credentials; port 0
+    host = parts.hostname or ""
+    if netloc.startswith("["):
+        after = netloc.partition("]")[2]
+        if netloc.count("[") != 1 or netloc.count("]") != 1 or (after and not after.startswith(":")):
+            return False                 # [::1]]/, [::1]x
+        import ipaddress
+        try:
+            return ipaddress.ip_address(host).version == 6 and "%" not in host
+        except ValueError:
+            return False                 # [v1.future], [junk], [1.2.3.4]
+    if "[" in netloc or "]" in netloc or "%" in host:
+        return False                     # stray brackets; a percent-encoded host
+    if host.isascii():
+        return _valid_ascii_name(host)
+    try:
+        encoded = host.encode("idna")    # IDNA: labels of 1 to 63 characters, nameprep
+    except UnicodeError:
+        return False
+    return _valid_ascii_name(encoded.decode("ascii"))
 
 
 def _looks_like_host_port(url):
@@ -66,12 +124,50 @@ def ping_fields(fields):
     elif "title" not in fields:
         words = first_words(collapse_space(remove_tags(excerpt)), 5)
         title = words or url                 # absent: first words of the excerpt
-    return {"title": title, "excerpt": excerpt, "blog_name": clean["blog_name"]}
+    # MT kept title and blog_name in 255-character columns: cropped there, by
+    # characters (never bytes).
+    return {"title": title[:FIELD_LIMIT], "excerpt": excerpt, "blog_name": clean["blog_name"][:FIELD_LIMIT]}
+
+
+def url_too_long(url):
+    """A source URL longer than URL_LIMIT characters is refused (cropping would
+    break it)."""
+    return len(url) > URL_LIMIT
+
+
+def normalize_address(text):
+    """One spelling of a client's address, as bans, throttles, the store and
+    every display see it: an IPv4-mapped IPv6 address becomes the IPv4 address
+    (`::ffff:127.0.0.1` is 127.0.0.1), a port and brackets are removed
+    (`198.51.100.99:1234`, `[2001:db8::1]:80`), IPv6 is written in its short
+    lower-case form. Anything that is not an address is returned stripped."""
+    address = text.strip()
+    if ":" not in address and "[" not in address:
+        return address                   # IPv4 as web servers give it: no import
+    if address.startswith("["):
+        inner, bracket, rest = address[1:].partition("]")
+        if not bracket or (rest and not (rest[0] == ":" and rest[1:].isdigit())):
+            return address
+        address = inner
+    elif address.count(":") == 1:        # IPv4 with a port
+        host, _, port = address.partition(":")
+        return host if port.isdigit() and ":" not in host else address
+    import ipaddress
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(parsed)
 
 
 def ip_is_banned(ip, bans):
     """Bans are exact addresses, MT-style prefixes ending in '.' or ':' (`192.168.`)
-    or CIDR ranges (IPv4 or IPv6). Matched as addresses, never as patterns."""
+    or CIDR ranges (IPv4 or IPv6). Matched as addresses, never as patterns; the
+    address is normalised first (normalize_address), so no other spelling of a
+    banned address passes."""
+    ip = normalize_address(ip)
     for ban in bans:
         ban = ban.strip()
         if not ban:
@@ -80,7 +176,7 @@ def ip_is_banned(ip, bans):
             if _in_network(ip, ban):
                 return True
         elif ban.endswith((".", ":")):
-            if ip.startswith(ban):
+            if ip.lower().startswith(ban.lower()):
                 return True
         elif _same_address(ip, ban):
             return True
@@ -90,19 +186,19 @@ def ip_is_banned(ip, bans):
 def _same_address(ip, ban):
     if ip == ban:
         return True
-    if ":" in ip or ":" in ban:     # IPv6 has several spellings of one address
-        import ipaddress
-        try:
-            return ipaddress.ip_address(ip) == ipaddress.ip_address(ban)
-        except ValueError:
-            return False
+    if ":" in ip or ":" in ban or "[" in ban:   # IPv6 has several spellings of one address
+        return ip == normalize_address(ban)
     return False
 
 
 def _in_network(ip, cidr):
     import ipaddress
     try:
-        return ipaddress.ip_address(ip) in ipaddress.ip_network(cidr, strict=False)
+        address = ipaddress.ip_address(ip)
+        network = ipaddress.ip_network(cidr, strict=False)
+        if address.version == 4 and network.version == 6:   # ::ffff:127.0.0.0/104
+            address = ipaddress.IPv6Address("::ffff:" + ip)
+        return address in network
     except ValueError:
         return False
 

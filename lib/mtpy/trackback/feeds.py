@@ -1,0 +1,82 @@
+"""`ID.xml` feeds, written so that a failure never fails what changed the pings.
+
+A feed is a copy of what the store holds, so a failed write (a read-only or full
+archive folder) never fails the ping: the ping is stored and answered, the
+failure goes to the log and into `<DataSource>/unwritten-feeds.txt`, which
+`mtpy check` and mt-check.cgi show. The next ping whose feed is written writes
+the listed ones again and clears them. Standard library only (mt-check.cgi).
+"""
+
+import os
+
+RECORD = "unwritten-feeds.txt"
+
+
+def record_path(config):
+    return os.path.join(config.get("DataSource"), RECORD)
+
+
+def unwritten(config):
+    """[(item id, feed path, UTC time, error)] of the feeds that could not be written."""
+    try:
+        with open(record_path(config), encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except (OSError, ValueError):
+        return []
+    found = []
+    for line in lines:
+        parts = line.split("\t")
+        if len(parts) == 4 and parts[0].isdigit():
+            found.append((int(parts[0]), parts[1], parts[2], parts[3]))
+    return found
+
+
+def write_feed(store, config, blog, item):
+    """envelope.write_feed, inside the transaction that changed the item's pings;
+    a failure is logged and listed rather than raised. Once a feed is written, the listed ones are
+    written again."""
+    from mtpy.trackback.envelope import write_feed as write
+    listed = unwritten(config)
+    try:
+        write(store, blog, item)
+    except OSError as error:
+        from mtpy import dates, web
+        folder = blog.archive_path or blog.site_path
+        path = os.path.join(folder, "%d.xml" % item.id)
+        web.log_error(config.get("LogFile"), "The ping is stored, but its feed %s could not be written: %s"
+                      % (path, error))
+        reason = " ".join(str(error).split())
+        _keep(config, [entry for entry in listed if entry[0] != item.id]
+              + [(item.id, path, dates.utc_now(), reason)])
+        return
+    if listed:
+        _keep(config, _write_again(store, [entry for entry in listed if entry[0] != item.id]))
+
+
+def _write_again(store, listed):
+    """The listed feeds that still cannot be written."""
+    from mtpy.models import Blog, Trackback
+    from mtpy.trackback.envelope import write_feed as write
+    left = []
+    for entry in listed:
+        item = store.get(Trackback, entry[0])
+        blog = store.get(Blog, item.blog_id) if item is not None else None
+        if blog is None:
+            continue    # deleted since: nothing to write
+        try:
+            write(store, blog, item)
+        except OSError:
+            left.append(entry)
+    return left
+
+
+def _keep(config, entries):
+    from mtpy.fileutil import write_atomic
+    path = record_path(config)
+    try:
+        if entries:
+            write_atomic(path, "".join("%d\t%s\t%s\t%s\n" % entry for entry in entries), durable=False)
+        elif os.path.exists(path):
+            os.unlink(path)
+    except OSError:
+        pass    # the data folder is unwritable too: the log has it

@@ -1,0 +1,124 @@
+"""The work a ping leaves for after its answer (issue 10 §1): a burst of pings
+to a publishing weblog that mails its owner, through lighttpd, on every backend.
+Each job is done exactly once and each ping is mailed exactly once: no store
+handle (SQLite connection, PostgreSQL connection, flat-file lock) crosses the
+fork that answers first and works after."""
+
+import email
+import email.policy
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import ROOT, start_lighttpd
+from mtpy.models import Job
+from test_mail import smtp  # noqa: F401  (the aiosmtpd fixture)
+from test_ping_protocol import SUCCESS, post
+
+# 500 pings on SQLite, where a connection shared across the fork lost commits;
+# the other backends run the same path with fewer, to keep `make test` short.
+PINGS = {"sqlite": 500, "flat": 150, "postgres": 100}
+CLIENTS = 4
+
+
+def queued_jobs(site):
+    store = site.store()
+    try:
+        return store.find(Job)
+    finally:
+        store.close()
+
+
+def wait_until_idle(site, collector, expected, quiet=10, bound=240):
+    """Wait until every job is gone and every mail arrived, or nothing changed for
+    `quiet` seconds (a lost job never finishes), or `bound` seconds in all."""
+    started = last_change = time.time()
+    seen = None
+    while time.time() - started < bound:
+        state = (len(queued_jobs(site)), len(collector.messages))
+        if state == (0, expected):
+            return
+        if state != seen:
+            seen, last_change = state, time.time()
+        elif time.time() - last_change > quiet:
+            return
+        time.sleep(0.25)
+
+
+def test_burst_of_pings_every_job_done_once(site, smtp, backend):  # noqa: F811
+    controller, collector = smtp
+    count = PINGS[backend]
+    site.update_config("MailTransfer smtp\nSMTPServer 127.0.0.1:%d\nEmailAddressMain mt@example.com\n"
+                       % controller.port)
+    store = site.store()
+    site.blog.email_new_pings = True      # a notify_ping job per ping; site_path: a republish_pings job
+    store.save(site.blog)
+    store.close()
+    process = start_lighttpd(site)
+    answers = []
+    try:
+        def client(number):
+            for ping in range(number, count, CLIENTS):
+                answers.append(post(site.ping_url(), {"url": "http://burst.example/%d" % ping,
+                                                      "title": "Ping %d" % ping}).text)
+        threads = [threading.Thread(target=client, args=(number,)) for number in range(CLIENTS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        assert answers == [SUCCESS] * count
+        wait_until_idle(site, collector, count)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    listed = subprocess.run([sys.executable, "-m", "mtpy.cli", "--config", site.config_path, "work", "--list"],
+                            cwd=ROOT, env={"PYTHONPATH": ROOT + "/lib", "PATH": "/usr/bin:/bin"},
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0 and listed.stdout == "", "jobs left in the queue:\n" + listed.stdout
+    store = site.store()
+    try:
+        assert store.count_pings(site.item.id) == count
+    finally:
+        store.close()
+
+    urls, message_ids = [], set()
+    for _, _, content in collector.messages:
+        message = email.message_from_bytes(content, policy=email.policy.default)
+        message_ids.add(message["Message-ID"])
+        urls += re.findall(r"^URL: (\S+)$", message.get_content().replace("\r\n", "\n"), re.M)
+    assert len(collector.messages) == len(message_ids) == count
+    assert sorted(urls) == sorted("http://burst.example/%d" % ping for ping in range(count))
+    log = site.log()
+    for trouble in ("database", "malformed", "locked", "failed", "Traceback"):
+        assert trouble not in log, log[-3000:]
+
+
+def test_sqlite_store_is_not_used_across_a_fork(tmp_path):
+    """A forked child that was handed the parent's SQLite store cannot write
+    through it, and closing it there leaves the parent's connection alone."""
+    import os
+    from mtpy.config import Config
+    from mtpy.models import Blog
+    from mtpy.store import StoreError, open_store
+    store = open_store(Config(text="ObjectDriver sqlite\nDataSource %s\n" % (tmp_path / "data")), create=True)
+    store.save(Blog(name="Before"))
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            store.save(Blog(name="From the child"))
+        except StoreError:
+            code = 0
+        except BaseException:
+            pass
+        store.close()
+        os._exit(code)
+    assert os.waitpid(pid, 0)[1] == 0
+    store.save(Blog(name="After"))
+    assert [blog.name for blog in store.find(Blog)] == ["Before", "After"]
+    store.close()

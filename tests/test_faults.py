@@ -1,0 +1,213 @@
+"""Faults answered truthfully (issue 10 §7), through lighttpd: a read-only
+archive folder, a full disk under the popup's caches, a full disk under the
+flat-file store.
+
+The faults are real where the machine allows: as root (who writes through any
+permission bits) a read-only bind mount and a small tmpfs that is filled up;
+otherwise permission bits stand in for the read-only folder, and the full-disk
+tests skip.
+"""
+
+import contextlib
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import Site, http, start_lighttpd
+from test_ping_protocol import SUCCESS, post
+
+IS_ROOT = os.geteuid() == 0
+
+
+def mount(*arguments):
+    done = subprocess.run(["mount"] + list(arguments), capture_output=True, text=True, timeout=30)
+    return done.returncode == 0
+
+
+def unmount(folder):
+    subprocess.run(["umount", folder], capture_output=True, timeout=30)
+
+
+@contextlib.contextmanager
+def read_only(folder):
+    """The folder cannot be written while inside."""
+    if not IS_ROOT:
+        mode = os.stat(folder).st_mode
+        os.chmod(folder, 0o555)
+        try:
+            yield
+        finally:
+            os.chmod(folder, mode)
+        return
+    if not (shutil.which("mount") and mount("--bind", folder, folder)):
+        pytest.skip("cannot make a folder read-only here (root, and no bind mount)")
+    try:
+        if not mount("-o", "remount,bind,ro", folder):
+            pytest.skip("cannot remount a bind mount read-only here")
+        yield
+    finally:
+        unmount(folder)
+
+
+@contextlib.contextmanager
+def full_disk(folder, room=0):
+    """A tiny tmpfs on `folder` (its files copied in), filled up but for `room`
+    bytes; its files are copied back when done."""
+    if not IS_ROOT or not shutil.which("mount"):
+        pytest.skip("a full disk needs a tmpfs mount (root)")
+    keep = folder + ".on-disk"
+    os.rename(folder, keep)
+    os.mkdir(folder)
+    if not mount("-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", folder):
+        os.rmdir(folder)
+        os.rename(keep, folder)
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        subprocess.run(["cp", "-a", keep + "/.", folder], check=True, timeout=30)
+        with open(os.path.join(folder, "filler"), "wb") as filler:
+            while True:
+                free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
+                if free <= room:
+                    break
+                try:
+                    filler.write(b"\0" * min(65536, free - room))
+                    filler.flush()
+                except OSError:
+                    break
+        yield os.path.join(folder, "filler")
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(folder, "filler"))
+        shutil.rmtree(keep)
+        subprocess.run(["cp", "-a", folder + "/.", keep], check=True, timeout=30)
+        unmount(folder)
+        os.rmdir(folder)
+        os.rename(keep, folder)
+
+
+@pytest.fixture(params=["sqlite", "flat"])
+def lighttpd_site(request, tmp_path):
+    site = Site(tmp_path / "site", request.param)
+    process = start_lighttpd(site)
+    yield site
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def check_report(site):
+    """mt-check.cgi's page, and `mtpy check`'s text."""
+    page = http(site.base + "cgi-bin/mt-check.cgi").text
+    from mtpy.check import Report, render_text
+    return page, render_text(Report(site.folder, site.config_path))
+
+
+def test_read_only_archive_folder_stores_and_answers(lighttpd_site):
+    site = lighttpd_site
+    feed = os.path.join(site.archives, "%d.xml" % site.item.id)
+    with read_only(site.archives):
+        result = post(site.ping_url(), {"url": "http://a.example/1", "title": "First"})
+        assert (result.status, result.text) == (200, SUCCESS)
+        store = site.store()
+        assert [ping.title for ping in store.list_pings(tb_id=site.item.id)] == ["First"]
+        store.close()
+        assert not os.path.exists(feed)
+        assert "its feed %s could not be written" % feed in site.log()
+        page, text = check_report(site)
+        assert 'id="unwritten-feeds"' in page and feed in page
+        assert "NOT WRITTEN: %s (TrackBack item %d)" % (feed, site.item.id) in text
+    # Writable again: the next ping writes the feed (with both pings) and clears the report.
+    assert post(site.ping_url(), {"url": "http://a.example/2", "title": "Second"}).text == SUCCESS
+    with open(feed) as handle:
+        written = handle.read()
+    assert "First" in written and "Second" in written
+    page, text = check_report(site)
+    assert 'id="unwritten-feeds"' not in page and 'id="feeds">Every feed was written.' in page
+    assert "NOT WRITTEN" not in text
+
+
+def test_read_only_archive_folder_rewrites_other_items_feeds(lighttpd_site):
+    site = lighttpd_site
+    entry, other = site.add_entry(title="Other", body="x", status="Publish")
+    with read_only(site.archives):
+        assert post(site.ping_url(other), {"url": "http://a.example/1"}).text == SUCCESS
+    assert post(site.ping_url(), {"url": "http://a.example/2"}).text == SUCCESS
+    assert os.path.exists(os.path.join(site.archives, "%d.xml" % other.id))
+    assert "NOT WRITTEN" not in check_report(site)[1]
+
+
+def listing_url(site):
+    return site.base + "cgi-bin/mt-tb.cgi?__mode=view&entry_id=%d" % site.entry.id
+
+
+def test_popup_renders_on_a_full_disk(lighttpd_site):
+    """Jinja2's bytecode cache (in the data folder's cache/) cannot be written:
+    skipped, and the popup renders all the same."""
+    site = lighttpd_site
+    cache = os.path.join(site.folder, "data", "cache")
+    os.makedirs(cache, exist_ok=True)
+    with full_disk(cache):
+        assert post(site.ping_url(), {"url": "http://a.example/1", "title": "Seen in the popup"}).text == SUCCESS
+        result = http(listing_url(site))
+        assert result.status == 200, result.text
+        assert result.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert "Seen in the popup" in result.text
+        assert os.listdir(os.path.join(cache, "jinja")) == []   # nothing half-written left behind
+
+
+def test_popup_failure_is_an_html_page(tmp_path, monkeypatch):
+    """Whatever fails in the popup, the answer is an HTML page (never the ping
+    protocol's "not stored" XML) and the details go to the log."""
+    import io
+    from mtpy.apps.trackback import TrackbackApp
+    from mtpy.publish import listing
+    site = Site(tmp_path / "site", "sqlite")
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(listing, "listing_page", broken)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "", "REMOTE_ADDR": "127.0.0.1",
+               "QUERY_STRING": "__mode=view&entry_id=%d" % site.entry.id, "wsgi.input": io.BytesIO(b"")}
+    seen = []
+    body = b"".join(TrackbackApp(site.config)(environ, lambda status, headers: seen.append((status, headers))))
+    [(status, headers)] = seen
+    assert status.startswith("500") and dict(headers)["Content-Type"] == "text/html; charset=utf-8"
+    assert b"<html" in body and b"not stored" not in body and b"No space" not in body
+    assert "failed to show a listing" in site.log() and "No space left on device" in site.log()
+
+
+@pytest.fixture
+def flat_site(tmp_path):
+    site = Site(tmp_path / "site", "flat")
+    store = site.store()
+    site.blog.site_path = ""          # no deferred work writing into the data folder
+    store.save(site.blog)
+    store.close()
+    process = start_lighttpd(site)
+    yield site
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_flat_store_full_disk_answer_matches_the_store(flat_site):
+    """Room for the commit's journal but not for applying it: the ping is
+    committed (the next write completes it), so the answer is success; a ping
+    that finds no room even for its journal is refused and never appears."""
+    site = flat_site
+    data = os.path.join(site.folder, "data")
+    answers = {}
+    with full_disk(data, room=4096) as filler:
+        answers["journal only"] = post(site.ping_url(), {"url": "http://a.example/journal"})
+        answers["no room"] = post(site.ping_url(), {"url": "http://a.example/none"})
+        os.unlink(filler)
+        answers["room again"] = post(site.ping_url(), {"url": "http://a.example/later"})
+    store = site.store()
+    stored = {ping.source_url for ping in store.list_pings(tb_id=site.item.id, visible_only=False)}
+    store.close()
+    for name, url in (("journal only", "http://a.example/journal"), ("no room", "http://a.example/none"),
+                      ("room again", "http://a.example/later")):
+        said_stored = answers[name].text == SUCCESS
+        assert said_stored == (url in stored), (name, answers[name].status, answers[name].text, sorted(stored))
+    assert answers["room again"].text == SUCCESS
+    assert not os.path.exists(os.path.join(data, "journal.json"))
