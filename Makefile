@@ -35,16 +35,20 @@ run: $(VENV)/.installed
 	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) demo --host $(HOST) --port $(PORT)
 	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) serve --host $(HOST) --port $(PORT)
 
+# Tests run in this many worker processes (pytest-xdist); 0 runs them in pytest's own.
+PYTEST_WORKERS ?= 2
+PARALLEL = -n $(PYTEST_WORKERS)
+
 test: $(VENV)/.installed-test test-system-packages
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory test-fake-clock
 	@$(MAKE) --no-print-directory test-pythons
 
 test-fake-clock: $(VENV)/.installed-test test-system-packages
 	@echo "== The clock at $(FIRST_OF_MONTH)"
-	$(FAKE_CLOCK) '@$(FIRST_OF_MONTH)' $(VENV)/bin/python -m pytest -q -p no:cacheprovider $(FAKE_CLOCK_TESTS)
+	$(FAKE_CLOCK) '@$(FIRST_OF_MONTH)' $(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PARALLEL) $(FAKE_CLOCK_TESTS)
 	@echo "== The clock at $(NEW_YEARS_EVE)"
-	$(FAKE_CLOCK) '@$(NEW_YEARS_EVE)' $(VENV)/bin/python -m pytest -q -p no:cacheprovider $(NEW_YEAR_TESTS)
+	$(FAKE_CLOCK) '@$(NEW_YEARS_EVE)' $(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PARALLEL) $(NEW_YEAR_TESTS)
 
 # The scripts end to end (lighttpd, SQLite and flat stores) on each other Python
 # present. PostgreSQL (psycopg is not installed there) is tested on the main one.
@@ -54,9 +58,9 @@ test-pythons: test-system-packages
 	  if [ -z "$$python" ]; then echo "Python $$version: not installed here, not tested"; continue; fi; \
 	  venv=$(VENV)/other-pythons/$$version; \
 	  [ -x $$venv/bin/python ] || $$python -m venv $$venv || exit 1; \
-	  $$venv/bin/python -m pip install -q -e . pytest || exit 1; \
+	  $$venv/bin/python -m pip install -q -e . pytest pytest-xdist || exit 1; \
 	  echo "== Python $$version ($$python)"; \
-	  $$venv/bin/python -m pytest -q -p no:cacheprovider -k "$(SMOKE_SELECTION)" $(SMOKE_TESTS) || exit 1; \
+	  $$venv/bin/python -m pytest -q -p no:cacheprovider $(PARALLEL) -k "$(SMOKE_SELECTION)" $(SMOKE_TESTS) || exit 1; \
 	done
 
 bench: $(VENV)/.installed-test test-system-packages
