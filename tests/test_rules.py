@@ -59,3 +59,16 @@ def test_title_rules():
     assert ping_fields({"url": "http://u/", "title": "  "})["title"] == "http://u/"
     assert ping_fields({"url": "http://u/"})["title"] == "http://u/"
     assert ping_fields({"url": "http://u/", "title": "a\x00b\x1bc\r\nd"})["title"] == "abc\nd"
+
+
+def test_remove_tags_is_the_tag_pattern_without_re():
+    """remove_tags avoids `re` on the ping path; it must remove exactly what the
+    pattern `<!--.*?-->|<[^>]*>?` (comments, tags, an unclosed tag to the end) does."""
+    import random
+    import re
+    from mtpy.text import remove_tags
+    pattern = re.compile(r"<!--.*?-->|<[^>]*>?", re.S)
+    chosen = random.Random(1)
+    for _ in range(20000):
+        text = "".join(chosen.choice("<>!-a /\n&") for _ in range(chosen.randint(0, 14)))
+        assert remove_tags(text) == pattern.sub("", text), repr(text)
