@@ -74,8 +74,10 @@ def republish_waiting(store, subject):
     than WAITING_SECONDS is one whose process died: it does not count."""
     from mtpy import dates
     since = dates.utc_now(-WAITING_SECONDS)
-    for job in store.find(Job):
-        if (job.kind == "republish_pings" and job.attempts == 0 and job.created_on >= since
+    # On the ping path: only the jobs not yet claimed (failed mail kept for
+    # `mtpy work --list` is not read on every ping).
+    for job in store.find(Job, attempts=0):
+        if (job.kind == "republish_pings" and job.created_on >= since
                 and all(job.payload.get(key) == value for key, value in subject.items())):
             return True
     return False
