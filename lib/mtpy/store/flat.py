@@ -155,7 +155,7 @@ class FlatStore(Store):
         # Once the journal is on disk the transaction is committed: should
         # applying it fail halfway (a full disk), the next writer finishes the
         # job. So that failure is not the transaction's: raising would answer
-        # "not stored" for what the next write stores (issue 10 §7).
+        # "not stored" for what the next write stores.
         write_atomic(self._path(JOURNAL), json.dumps(changes))
         try:
             self._apply(changes)

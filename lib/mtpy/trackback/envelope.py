@@ -24,7 +24,7 @@ def rss(item, pings, for_readers=False):
 
     For `__mode=rss` (read by programs) the ping fields are the text as received;
     `for_readers` (the `ID.xml` feed people subscribe to, whose descriptions
-    readers render as HTML) gives their plain-text view instead (reference §2)."""
+    readers render as HTML) gives their plain-text view instead."""
     shown = feed_text if for_readers else _as_received
     parts = ['<rss version="0.91"><channel>\n',
              "<title>%s</title>\n" % escape_xml(item.title),

@@ -128,7 +128,7 @@ def unusable_charset(content_type, fields, charset):
     """The charset label of a ping that cannot be read as a form (UTF-16, UTF-32,
     UTF-7...: not ASCII-compatible), or None. `fields` and `charset` are what
     decode_form_with_charset returned. A ping so labelled is refused rather
-    than stored as mojibake (reference §2)."""
+    than stored as mojibake."""
     if charset in _UTF16:
         return charset.replace("-le", "").replace("-be", "")
     for label in (_header_charset(content_type), fields.get("charset")):
