@@ -72,21 +72,18 @@ class TemplatesCheck:
     """Whether a new weblog has templates to publish with, and where they come from."""
 
     def __init__(self, config):
-        from mtpy.publish.templates import DEFAULT_SET, TemplateSetError, find_defaults
+        from mtpy.publish.templates import DEFAULT_SET, TemplateSetError, require_defaults
         self.total = len(DEFAULT_SET)
         self.by_folder = []    # (folder, how many of the defaults come from it)
         self.error = None
         try:
-            found, folders = find_defaults(config)
+            found, folders = require_defaults(config)   # the commands' own message
         except TemplateSetError as error:
             self.error = str(error)
             return
         for folder in folders:
             count = sum(1 for path in found.values() if os.path.dirname(path) == folder)
             self.by_folder.append((folder, count))
-        if not found:
-            self.error = ("No weblog templates in %s: a weblog would publish nothing. Upload mtpy's "
-                          "lib/mtpy/templates/ folder again (or reinstall mtpy)." % " or ".join(folders))
 
     @property
     def installed(self):
