@@ -102,8 +102,11 @@ class PostgresServer:
         pytest.skip(reason)
 
     def _run(self, *command):
+        # Without the fake clock: the server keeps real time, and libfaketime's
+        # shared semaphore, made by root, is not the postgres user's to open.
+        environment = {name: value for name, value in os.environ.items() if name not in FAKE_CLOCK}
         done = subprocess.run(self.as_owner + [os.path.join(self.bin, command[0])] + list(command[1:]),
-                              cwd=self.folder, capture_output=True, text=True, timeout=120)
+                              cwd=self.folder, capture_output=True, text=True, timeout=120, env=environment)
         if done.returncode != 0:
             raise RuntimeError("%s failed: %s%s" % (command[0], done.stdout, done.stderr))
 
