@@ -83,11 +83,13 @@ def run_probe(site, environ=PING, body=b"url=http://a.example/&title=hi"):
 
 def unneeded_modules(site, loaded):
     """What a CGI process of the ping path loaded that it should not have."""
+    # json and re: a ping queues its jobs without them (store/sql.py's _dump_json).
     unneeded = {"jinja2", "requests", "email", "smtplib", "urllib.request", "xml.sax",
-                "dataclasses", "tempfile", "http.client", "logging", "filelock", "psycopg"}
+                "dataclasses", "tempfile", "http.client", "logging", "filelock", "psycopg", "json", "re"}
     # A store may bring its driver and what that imports: filelock for the flat
-    # files; psycopg for PostgreSQL (with asyncio, logging, email... of its own).
-    driver = {"flat": "filelock", "postgres": "psycopg"}.get(site.config.get("ObjectDriver"))
+    # files, which also keep records as JSON; psycopg for PostgreSQL (with
+    # asyncio, logging, email... of its own).
+    driver = {"flat": "filelock, json", "postgres": "psycopg"}.get(site.config.get("ObjectDriver"))
     if driver:
         unneeded -= set(subprocess.run(
             [sys.executable, "-c", "import sys; import %s; print(' '.join(sys.modules))" % driver],

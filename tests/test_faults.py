@@ -12,10 +12,11 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
-from conftest import Site, http, start_lighttpd
+from conftest import ROOT, Site, http, start_lighttpd
 from test_ping_protocol import SUCCESS, post
 
 IS_ROOT = os.geteuid() == 0
@@ -134,6 +135,27 @@ def test_read_only_archive_folder_rewrites_other_items_feeds(lighttpd_site):
         assert post(site.ping_url(other), {"url": "http://a.example/1"}).text == SUCCESS
     assert post(site.ping_url(), {"url": "http://a.example/2"}).text == SUCCESS
     assert os.path.exists(os.path.join(site.archives, "%d.xml" % other.id))
+    assert "NOT WRITTEN" not in check_report(site)[1]
+
+
+def test_rebuild_writes_the_unwritten_feeds(lighttpd_site):
+    """A weblog that gets no more pings: `mtpy rebuild` writes the listed feed
+    once its folder is writable; while it is not, it fails with the reason."""
+    site = lighttpd_site
+    feed = os.path.join(site.archives, "%d.xml" % site.item.id)
+    command = [sys.executable, "-m", "mtpy.cli", "--config", site.config_path, "rebuild", "--blog", str(site.blog.id)]
+    environment = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib"))
+    with read_only(site.archives):
+        assert post(site.ping_url(), {"url": "http://a.example/1", "title": "First"}).text == SUCCESS
+        refused = subprocess.run(command, capture_output=True, text=True, timeout=120, env=environment)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+        reason = "Read-only file system" if IS_ROOT else "Permission denied"    # bind mount, or chmod
+        assert refused.stderr.startswith("mtpy: %s (%s" % (reason, site.archives)), refused.stderr
+    assert "NOT WRITTEN" in check_report(site)[1]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=environment)
+    assert done.returncode == 0 and "still cannot be written" not in done.stderr, done.stderr
+    with open(feed) as handle:
+        assert "First" in handle.read()
     assert "NOT WRITTEN" not in check_report(site)[1]
 
 

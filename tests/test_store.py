@@ -191,6 +191,27 @@ def test_awkward_values_round_trip(store):
     assert store.get(type(job), job.id).payload == job.payload
 
 
+def test_list_and_dict_columns_are_json_with_or_without_the_json_module():
+    """The SQL stores write flat integer lists and dicts (a job's payload) without
+    importing json, as the same text json writes, and read any JSON back."""
+    import json
+    from mtpy.store.sql import _dump_json, _load_json
+    values = [[], [7], [1, -2, 10 ** 20], {}, {"entry_id": 1, "ping_id": 22}, {"yes": True}, [True],
+              ["a,b"], {"a,b": 1}, {"\u00e9t\u00e9": 1}, {"a": "1"}, {"a": 1.5}, [1, "2"], {"k": [1]},
+              {'a"': 1}, {"": 1}, {"to": ["a@b"], "none": None}]
+    for value in values:
+        text = _dump_json(value)
+        assert text == json.dumps(value, ensure_ascii=False)
+        back = _load_json(text)
+        assert back == value and [type(v) for v in back] == [type(v) for v in value]
+        assert [type(v) for v in getattr(back, "values", list)()] == [type(v) for v in getattr(value, "values", list)()]
+    for text in ["[1,2]", '{"a":1}', " [ 1 , 2 ] ", "[-5]", "[1.0]", '["x"]', '{"a": null}']:
+        assert _load_json(text) == json.loads(text)
+    for text in ["[1_0]", "[+1]", '{"a": 1_0}', "[\u00b2]"]:    # int() takes these; JSON does not
+        with pytest.raises(ValueError):
+            _load_json(text)
+
+
 def test_many_pings_newest_first(store, backend, tmp_path, monkeypatch):
     monkeypatch.setattr("os.fsync", lambda descriptor: None)  # durability is not tested here
     blog = make_blog(store)

@@ -25,8 +25,8 @@ OPTIONAL = [
 ]
 TEMPLATES_INTRO = "A new weblog is published with these; without them it would publish nothing."
 FEEDS_INTRO = ("Each TrackBack item's feed (ID.xml in the archive folder) is rewritten after every ping; "
-               "one that could not be written is listed here and written again by the next ping "
-               "once its folder is writable.")
+               "one that could not be written is listed here and written again, once its folder is "
+               "writable, by the next ping or by mtpy rebuild.")
 FEEDS_OK = "Every feed was written."
 READY = ("Your server has all of the required modules installed; "
          "you do not need to install any additional modules to run mtpy.")

@@ -37,6 +37,10 @@ def main(argv=None):
     except (CommandError, ConfigError, StoreError, TemplateSetError) as error:
         sys.stderr.write("mtpy: %s\n" % error)
         return 1
+    except OSError as error:    # a folder that cannot be written, a full disk: no traceback
+        sys.stderr.write("mtpy: %s\n" % (" ".join(filter(None, (error.strerror, error.filename and
+                                                                    "(%s)" % error.filename))) or error))
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -239,6 +243,8 @@ def cmd_rebuild(args):
     for warnings in publisher.environment.loader.warnings.values():
         for warning in warnings:
             sys.stderr.write("mtpy: warning: %s\n" % warning)
+    from mtpy.trackback.feeds import write_unwritten
+    write_unwritten(store, config)      # the ones still unwritten stay listed for mtpy check
     print("Rebuilt weblog %d: %d file(s) written, %d unchanged" % (
         blog.id, len(publisher.written), publisher.unchanged))
 

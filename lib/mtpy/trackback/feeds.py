@@ -3,8 +3,8 @@
 A feed is a copy of what the store holds, so a failed write (a read-only or full
 archive folder) never fails the ping: the ping is stored and answered, the
 failure goes to the log and into `<DataSource>/unwritten-feeds.txt`, which
-`mtpy check` and mt-check.cgi show. The next ping whose feed is written writes
-the listed ones again and clears them. Standard library only (mt-check.cgi).
+`mtpy check` and mt-check.cgi show. The next ping whose feed is written, and
+`mtpy rebuild`, write the listed ones again and clear them. Standard library only (mt-check.cgi).
 """
 
 import os
@@ -51,6 +51,14 @@ def write_feed(store, config, blog, item):
         return
     if listed:
         _keep(config, _write_again(store, [entry for entry in listed if entry[0] != item.id]))
+
+
+def write_unwritten(store, config):
+    """Write the listed feeds again (`mtpy rebuild`); those that still cannot
+    be written stay listed."""
+    listed = unwritten(config)
+    if listed:
+        _keep(config, _write_again(store, listed))
 
 
 def _write_again(store, listed):
