@@ -117,7 +117,7 @@ def cmd_init(args):
         raise CommandError("A password is needed (--password, MTPY_PASSWORD or the prompt)")
     store = open_store(config, create=True)
     from mtpy.passwords import hash_password
-    store.save(Author(name=args.admin, email=args.email, password_hash=hash_password(password)))
+    store.save(Author(name=args.admin, email=args.email, password_hash=hash_password(password), is_admin=True))
     print("Created the store in %s with author %s" % (store.location(), args.admin))
 
 

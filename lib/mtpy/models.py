@@ -54,7 +54,27 @@ Blog = _record("Blog", {
 
 Author = _record("Author", {
     "id": None, "name": "", "email": "", "password_hash": "",
+    "is_admin": False,          # a system administrator: every weblog, authors, new weblogs
 }, "Someone who writes entries; receives the ping notifications of their entries.")
+
+Permission = _record("Permission", {
+    "id": None, "author_id": None, "blog_id": None,
+    "can": [],                  # names from mtpy.actions.authors.PERMISSIONS
+}, "What one author may do in one weblog (a system administrator may do everything).")
+
+Session = _record("Session", {
+    "id": None, "author_id": None,
+    "token_hash": "",           # SHA-256 of the cookie's token: the store never holds the token itself
+    "created_on": "", "seen_on": "",   # UTC
+}, "A logged-in browser (mt.cgi); ended by logging out or a password change.")
+
+Activity = _record("Activity", {
+    "id": None, "blog_id": None, "author_id": None,
+    "kind": "",                 # one of mtpy.actions.activity.KINDS
+    "author_name": "",          # the name typed at a failed login; the author's name otherwise
+    "ip": "", "message": "",
+    "created_on": "",           # UTC
+}, "One line of the activity log: logins, pings received and refused, bans, deletions, rebuilds.")
 
 Entry = _record("Entry", {
     "id": None, "blog_id": None, "author_id": None,

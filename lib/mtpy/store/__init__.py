@@ -11,10 +11,10 @@ Kinds are the record classes of mtpy.models.
 
 import os
 
-from mtpy.models import Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job
+from mtpy.models import Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job, Permission, Session, Activity
 from mtpy import dates
 
-KINDS = (Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job)
+KINDS = (Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job, Permission, Session, Activity)
 
 
 class StoreError(Exception):

@@ -57,11 +57,11 @@ def _create_table(kind):
 
 
 # Columns added by a migration after the first: table -> names.
-ADDED_LATER = {"blog": ("hold_over_limit",)}
+ADDED_LATER = {"blog": ("hold_over_limit",), "author": ("is_admin",)}
 
 # Each migration takes the schema from version N to N+1. Append, never edit.
 MIGRATIONS = [
-    [_create_table(kind) for kind in KINDS] + [
+    [_create_table(kind) for kind in KINDS[:8]] + [
         "CREATE INDEX tbping_item ON tbping (tb_id, id)",
         # A source URL may be longer than a B-tree entry may be (about 2.7 kB):
         # index its digest, and compare the URL itself too (see find_ping).
@@ -89,6 +89,10 @@ MIGRATIONS = [
      "CREATE INDEX tbping_blog_ip_time ON tbping (blog_id, ip, created_on)"],
     # 4: as in SQLite: an item's visible pings counted from the index alone.
     ["CREATE INDEX tbping_item_visible ON tbping (tb_id, visible, id)"],
+    # 5: mt.cgi's authors, permissions, sessions and activity log; the authors
+    # made by `mtpy init` before it were its system administrators.
+    ["ALTER TABLE author ADD COLUMN is_admin BOOLEAN NOT NULL DEFAULT FALSE",
+     "UPDATE author SET is_admin = TRUE"] + [_create_table(kind) for kind in KINDS[8:]],
 ]
 
 

@@ -8,11 +8,12 @@ the connection (`self.db`), `transaction()`, `insert()`, `find_in()` and
 `find_ping()`, where the two databases differ.
 """
 
-from mtpy.models import Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job
+from mtpy.models import Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job, Permission, Session, Activity
 from mtpy.store import Store
 
 TABLES = {Blog: "blog", Author: "author", Entry: "entry", Category: "category",
-          Trackback: "trackback", Ping: "tbping", IPBan: "ipban", Job: "job"}
+          Trackback: "trackback", Ping: "tbping", IPBan: "ipban", Job: "job",
+          Permission: "permission", Session: "session", Activity: "activity"}
 
 
 def _dump_json(value):

@@ -35,11 +35,11 @@ def _create_table(kind):
 
 
 # Columns added by a migration after the first: table -> names.
-ADDED_LATER = {"blog": ("hold_over_limit",)}
+ADDED_LATER = {"blog": ("hold_over_limit",), "author": ("is_admin",)}
 
 # Each migration takes the schema from version N to N+1. Append, never edit.
 MIGRATIONS = [
-    [_create_table(kind) for kind in KINDS] + [
+    [_create_table(kind) for kind in KINDS[:8]] + [
         "CREATE INDEX tbping_item ON tbping (tb_id, id)",
         "CREATE INDEX tbping_source ON tbping (tb_id, source_url)",
         "CREATE INDEX tbping_blog_time ON tbping (blog_id, created_on)",
@@ -66,6 +66,10 @@ MIGRATIONS = [
     # 4: an item's visible pings counted (and fingerprinted) from the index
     # alone: with 100,000 pings on an entry, each count read every row.
     ["CREATE INDEX tbping_item_visible ON tbping (tb_id, visible, id)"],
+    # 5: mt.cgi's authors, permissions, sessions and activity log; the authors
+    # made by `mtpy init` before it were its system administrators.
+    ["ALTER TABLE author ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0",
+     "UPDATE author SET is_admin = 1"] + [_create_table(kind) for kind in KINDS[8:]],
 ]
 
 

@@ -1,0 +1,31 @@
+"""The activity log (mt.cgi's "Activity Log"): what happened, who did it, from where."""
+
+from mtpy import dates
+from mtpy.models import Activity
+
+# kind -> what the log screen calls it
+KINDS = {
+    "login": "Logged in",
+    "login_failed": "Failed login",
+    "logout": "Logged out",
+    "ping": "Ping received",
+    "ping_refused": "Ping refused",
+    "ban": "Address banned",
+    "unban": "Ban removed",
+    "delete": "Deleted",
+    "rebuild": "Rebuilt",
+    "import": "Imported",
+    "settings": "Settings changed",
+    "author": "Authors changed",
+}
+
+
+def record(store, kind, message, blog_id=None, author=None, ip="", author_name=None):
+    """Add one line to the log; returns the Activity."""
+    if kind not in KINDS:
+        raise ValueError("unknown activity kind %r" % kind)
+    entry = Activity(blog_id=blog_id, author_id=author.id if author is not None else None, kind=kind,
+                     author_name=author_name if author_name is not None else (author.name if author else ""),
+                     ip=ip or "", message=message, created_on=dates.utc_now())
+    store.insert(entry)
+    return entry
