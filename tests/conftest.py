@@ -443,3 +443,28 @@ def raw_request(port, data, timeout=30):
     head, _, body = answer.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
     return status, head.decode("latin-1"), body
+
+
+ADMIN_PASSWORD = "melody-secret-1"
+
+
+@pytest.fixture
+def cms(tmp_path, backend):
+    """mt.cgi behind lighttpd on an installed site whose author Melody is a
+    system administrator with a password; yields (site, a logged-in client)."""
+    from cms_client import CMSClient
+    from mtpy.passwords import hash_password
+    site = Site(tmp_path / "site", backend)
+    store = site.store()
+    site.author.password_hash = hash_password(ADMIN_PASSWORD)
+    site.author.is_admin = True
+    store.save(site.author)
+    store.close()
+    process = start_lighttpd(site)
+    client = CMSClient(site.base)
+    try:
+        client.log_in(site.author.name, ADMIN_PASSWORD)
+        yield site, client
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -142,6 +142,33 @@ def test_ping_list_and_delete_rewrite_feed(installed, tmp_path):
     assert missing.returncode == 1 and "No ping 99999" in missing.stderr
 
 
+def test_author_add_list_permit_password(installed):
+    config, blog_id = installed
+    done = mtpy("author", "add", "--name", "Ann", "--email", "ann@example.com", config=config,
+                env={"MTPY_PASSWORD": "long enough"})
+    assert done.stdout == "2\n"
+    short = mtpy("author", "add", "--name", "Bob", "--email", "b@example.com", "--password", "short",
+                 config=config, check=False)
+    assert short.returncode == 1 and "at least 8 characters" in short.stderr and "Traceback" not in short.stderr
+    mtpy("author", "permit", "--name", "Ann", "--blog", blog_id, "--can", "bans,post", config=config)
+    bad = mtpy("author", "permit", "--name", "Ann", "--blog", blog_id, "--can", "fly", config=config, check=False)
+    assert bad.returncode == 1 and "Unknown permission(s) fly" in bad.stderr
+    assert mtpy("author", "list", config=config).stdout.splitlines() == [
+        "1\tMelody\tm@example.com\tadmin", "2\tAnn\tann@example.com\t1:post,bans"]
+    changed = mtpy("author", "password", "--name", "Ann", config=config, env={"MTPY_PASSWORD": "another one"})
+    assert changed.stdout.startswith("Changed the password of Ann")
+    sys.path.insert(0, os.path.join(ROOT, "lib"))
+    from mtpy.actions.authors import authenticate
+    from mtpy.config import Config
+    from mtpy.store import open_store
+    store = open_store(Config(str(config)))
+    try:
+        assert authenticate(store, "Ann", "another one").name == "Ann"
+        assert authenticate(store, "Ann", "long enough") is None
+    finally:
+        store.close()
+
+
 def test_errors_are_one_line(tmp_path):
     done = mtpy("entry", "list", "--blog", "1", config=tmp_path / "none.cfg", check=False)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "No configuration" in done.stderr

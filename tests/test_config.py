@@ -85,7 +85,9 @@ def unneeded_modules(site, loaded):
     """What a CGI process of the ping path loaded that it should not have."""
     # json and re: a ping queues its jobs without them (store/sql.py's _dump_json).
     unneeded = {"jinja2", "requests", "email", "smtplib", "urllib.request", "xml.sax",
-                "dataclasses", "tempfile", "http.client", "logging", "filelock", "psycopg", "json", "re"}
+                "dataclasses", "tempfile", "http.client", "logging", "filelock", "psycopg", "json", "re",
+                # mt.cgi's web layer: the ping path reads its own form and has no logins.
+                "mtpy.request", "mtpy.apps.base", "mtpy.sessions"}
     # A store may bring its driver and what that imports: filelock for the flat
     # files, which also keep records as JSON; psycopg for PostgreSQL (with
     # asyncio, logging, email... of its own).

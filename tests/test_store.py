@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from mtpy.models import Blog, Entry, Category, Trackback, Ping, IPBan, Author
+from mtpy.models import Blog, Entry, Category, Trackback, Ping, IPBan, Author, Permission, Session, Activity
 from mtpy.store import StoreError, open_store
 from mtpy.config import Config
 
@@ -357,6 +357,154 @@ def test_given_ids_are_kept_and_never_given_again(store):
     again = Blog(name="again")
     store.insert(again)
     assert again.id > later.id
+
+
+# -- what mt.cgi asks ------------------------------------------------------------
+
+def test_entries_listed_newest_first_with_drafts_and_found_by_title(store):
+    blog, other = make_blog(store), make_blog(store)
+    titles = ["Hello World", "hello again", "50% off", "snake_case", "Caf\u00e9 \u00c9t\u00e9", "Other",
+              "back\\slash", "Same time"]
+    for number, title in enumerate(titles):
+        store.save(Entry(blog_id=blog.id, title=title, status="Draft" if number % 2 else "Publish",
+                         created_on="2026-01-%02d 00:00:00" % (number + 1 if title != "Same time" else 8)))
+    store.save(Entry(blog_id=blog.id, title="Twin of same time", created_on="2026-01-08 00:00:00"))
+    store.save(Entry(blog_id=other.id, title="Hello from elsewhere", created_on="2026-02-01 00:00:00"))
+
+    listed = store.list_entries(blog.id)
+    assert [entry.title for entry in listed] == ["Twin of same time", "Same time", "back\\slash", "Other",
+                                                  "Caf\u00e9 \u00c9t\u00e9", "snake_case", "50% off",
+                                                  "hello again", "Hello World"]
+    assert {entry.status for entry in listed} == {"Draft", "Publish"}     # drafts too
+    assert listed[0] == store.get(Entry, listed[0].id)                     # whole records
+    assert store.count_entries(blog.id) == 9
+    assert [e.title for e in store.list_entries(blog.id, limit=2, offset=1)] == ["Same time", "back\\slash"]
+    assert [e.title for e in store.list_entries(blog.id, offset=7)] == ["hello again", "Hello World"]
+    assert store.list_entries(blog.id, offset=9) == []
+
+    def titles_with(text, **page):
+        return [entry.title for entry in store.list_entries(blog.id, title_contains=text, **page)]
+    assert titles_with("HELLO") == ["hello again", "Hello World"]           # ASCII in either case
+    assert titles_with("hello", limit=1, offset=1) == ["Hello World"]
+    assert store.count_entries(blog.id, title_contains="hElLo") == 2
+    assert titles_with("%") == ["50% off"] and titles_with("_") == ["snake_case"]   # literally
+    assert titles_with("0% o") == ["50% off"] and titles_with("e_c") == ["snake_case"]
+    assert titles_with("\\") == ["back\\slash"]
+    assert titles_with("caf\u00e9") == ["Caf\u00e9 \u00c9t\u00e9"] and titles_with("\u00c9t\u00e9") == [
+        "Caf\u00e9 \u00c9t\u00e9"]
+    assert titles_with("CAF\u00c9") == []             # beyond ASCII, every backend matches case as it is
+    assert titles_with("nowhere") == [] and store.count_entries(blog.id, title_contains="nowhere") == 0
+    assert titles_with("") == [e.title for e in listed]                   # no filter
+    assert store.count_entries(other.id) == 1 and store.list_entries(9999) == []
+
+
+def test_blog_pings_newest_first_held_ones_included_and_counted(store):
+    blog, other = make_blog(store), make_blog(store)
+    entry = Entry(blog_id=blog.id, title="e")
+    store.save(entry)
+    item = store.trackback_for(entry=entry)
+    second = Entry(blog_id=blog.id, title="f")
+    store.save(second)
+    second_item = store.trackback_for(entry=second)
+    elsewhere = Entry(blog_id=other.id, title="g")
+    store.save(elsewhere)
+    for number in range(6):
+        store.insert(Ping(blog_id=blog.id, tb_id=(item if number % 2 else second_item).id, title="p%d" % number,
+                          source_url="http://s/%d" % number, visible=number != 3,
+                          created_on="2026-01-01 00:00:0%d" % number))
+    store.insert(Ping(blog_id=other.id, tb_id=store.trackback_for(entry=elsewhere).id, title="x",
+                      source_url="http://x/"))
+    assert store.count_blog_pings(blog.id) == 5
+    assert store.count_blog_pings(blog.id, visible_only=False) == 6
+    assert store.count_blog_pings(other.id) == 1 and store.count_blog_pings(9999) == 0
+
+    def titles(**asked):
+        return [ping.title for ping in store.list_pings(newest_first=True, **asked)]
+    assert titles(blog_id=blog.id, visible_only=False) == ["p5", "p4", "p3", "p2", "p1", "p0"]
+    assert titles(blog_id=blog.id, visible_only=False, limit=2, offset=2) == ["p3", "p2"]
+    assert titles(blog_id=blog.id, limit=2, offset=2) == ["p2", "p1"]      # held p3 left out
+    assert titles(blog_id=blog.id, visible_only=False, offset=5) == ["p0"]
+    assert titles(tb_id=item.id, visible_only=False, limit=2, offset=1) == ["p3", "p1"]
+    assert titles(tb_id=item.id, limit=5, offset=1) == ["p1"]
+    assert titles(visible_only=False, limit=1) == ["x"]                    # every weblog's
+
+
+def test_activity_log_by_weblog_newest_first(store):
+    first, second = make_blog(store), make_blog(store)
+    lines = [(first.id, "ping"), (None, "login"), (second.id, "ban"), (first.id, "rebuild"), (None, "login_failed")]
+    for number, (blog_id, kind) in enumerate(lines):
+        store.save(Activity(blog_id=blog_id, kind=kind, message="line %d" % number,
+                            created_on="2026-01-01 00:00:%02d" % number))
+
+    def kinds(**asked):
+        return [line.kind for line in store.list_activity(**asked)]
+    assert kinds() == ["login_failed", "rebuild", "ban", "login", "ping"]
+    assert kinds(limit=2, offset=1) == ["rebuild", "ban"]
+    assert kinds(blog_ids=[first.id]) == ["rebuild", "ping"]                 # not the lines of no weblog
+    assert kinds(blog_ids=[second.id, first.id], limit=2) == ["rebuild", "ban"]
+    assert kinds(blog_ids=[first.id], offset=1) == ["ping"]
+    assert kinds(blog_ids=[]) == [] and kinds(blog_ids=[9999]) == []
+    assert store.count_activity() == 5
+    assert store.count_activity([first.id]) == 2 and store.count_activity([first.id, second.id]) == 3
+    assert store.count_activity([]) == 0
+    line = store.list_activity(limit=1)[0]
+    assert line == store.get(Activity, line.id) and line.message == "line 4"
+
+
+def test_failed_logins_counted_since_by_address_and_name(store):
+    for second, ip, name, kind in [(0, "192.0.2.1", "mel", "login_failed"), (10, "192.0.2.1", "mel", "login_failed"),
+                                   (20, "192.0.2.2", "mel", "login_failed"), (30, "192.0.2.1", "bob", "login_failed"),
+                                   (40, "192.0.2.1", "mel", "login")]:
+        store.save(Activity(kind=kind, ip=ip, author_name=name, created_on="2026-01-01 00:00:%02d" % second))
+    since = "2026-01-01 00:00:10"
+    assert store.count_activity_since("login_failed", "2026-01-01 00:00:00") == 4
+    assert store.count_activity_since("login_failed", since) == 3                  # at or after
+    assert store.count_activity_since("login_failed", since, ip="192.0.2.1") == 2
+    assert store.count_activity_since("login_failed", since, author_name="mel") == 2
+    assert store.count_activity_since("login_failed", since, ip="192.0.2.1", author_name="mel") == 1
+    assert store.count_activity_since("login_failed", "2026-01-01 00:00:31") == 0
+    assert store.count_activity_since("login", since, ip="192.0.2.1") == 1
+    assert store.count_activity_since("login_failed", since, ip="198.51.100.9") == 0
+
+
+def test_sessions_ended_but_one(store):
+    mel, bob = Author(name="mel"), Author(name="bob")
+    store.save(mel)
+    store.save(bob)
+    sessions = [Session(author_id=author.id, token_hash="h%d" % number, created_on="2026-01-01 00:00:00",
+                        seen_on="2026-01-01 00:00:00") for number, author in enumerate([mel, mel, mel, bob])]
+    for session in sessions:
+        store.save(session)
+    assert store.delete_sessions(mel.id, keep_id=sessions[1].id) == 2
+    assert [session.token_hash for session in store.find(Session)] == ["h1", "h3"]
+    assert store.delete_sessions(mel.id) == 1
+    assert [session.author_id for session in store.find(Session)] == [bob.id]
+    assert store.delete_sessions(mel.id) == 0
+
+
+def test_permissions_sessions_and_activity_are_records(store):
+    blog = make_blog(store)
+    author = Author(name="mel", is_admin=True)
+    store.save(author)
+    assert store.get(Author, author.id).is_admin is True
+    permission = Permission(author_id=author.id, blog_id=blog.id, can=["post", "rebuild"])
+    session = Session(author_id=author.id, token_hash="e3b0c442", created_on="2026-01-01 00:00:00",
+                      seen_on="2026-01-01 00:00:00")
+    line = Activity(blog_id=blog.id, author_id=author.id, kind="login", author_name="mel", ip="192.0.2.1",
+                    message="Logged in\nfrom here", created_on="2026-01-01 00:00:00")
+    for record in (permission, session, line):
+        store.save(record)
+        assert store.get(type(record), record.id) == record
+    permission.can.remove("rebuild")
+    session.seen_on = "2026-01-02 00:00:00"
+    store.save(permission)
+    store.save(session)
+    assert store.find(Permission, author_id=author.id, blog_id=blog.id)[0].can == ["post"]
+    assert store.find(Session, token_hash="e3b0c442")[0].seen_on == "2026-01-02 00:00:00"
+    assert store.find(Activity, kind="login")[0].message == "Logged in\nfrom here"
+    assert store.delete(Session, session.id) and store.get(Session, session.id) is None
+    assert store.delete(Permission, permission.id) and store.find(Permission) == []
+    assert not store.delete(Permission, permission.id)
 
 
 def test_transactions_exclude_each_other(tmp_path, backend):

@@ -1,12 +1,17 @@
 """The `mtpy` command: set-up, weblog administration from the shell, the queue
-worker and the development server. Errors are one line and a non-zero exit."""
+worker and the development server. Errors are one line and a non-zero exit.
+
+Each administration subcommand parses its arguments, calls one action of
+mtpy.actions (where every rule lives, shared with mt.cgi), runs the work the
+action queued at once and prints the result."""
 
 import argparse
 import os
 import sys
 
+from mtpy.actions import ActionError
 from mtpy.config import Config, ConfigError, find_config_path
-from mtpy.models import Author, Blog, Category, Entry, IPBan, Job, Ping, Trackback
+from mtpy.models import Author, Blog, Category, Entry, IPBan, Job
 from mtpy.publish.templates import TemplateSetError
 from mtpy.store import StoreError, open_store
 
@@ -34,7 +39,7 @@ def main(argv=None):
         return 2
     try:
         return args.run(args) or 0
-    except (CommandError, ConfigError, StoreError, TemplateSetError) as error:
+    except (CommandError, ActionError, ConfigError, StoreError, TemplateSetError) as error:
         sys.stderr.write("mtpy: %s\n" % error)
         return 1
     except OSError as error:    # a folder that cannot be written, a full disk: no traceback
@@ -99,6 +104,28 @@ def ping_url(config, item):
     return url(config, item)
 
 
+def run_now(store, config, done):
+    """Run the work an action queued (rebuilds, republishing) before the
+    command ends; returns `done`."""
+    if done.job_ids:
+        from mtpy.work import run_jobs
+        _, failed = run_jobs(store, config, done.job_ids)
+        if failed:
+            sys.stderr.write("mtpy: warning: %d job(s) failed and stay queued (mtpy work --list; the log)\n" % failed)
+    return done
+
+
+def new_password(args, name):
+    """--password, else $MTPY_PASSWORD, else the prompt."""
+    password = getattr(args, "password", None) or os.environ.get("MTPY_PASSWORD")
+    if not password:
+        import getpass
+        password = getpass.getpass("Password for %s: " % name)
+    if not password:
+        raise CommandError("A password is needed (--password, MTPY_PASSWORD or the prompt)")
+    return password
+
+
 # -- init ---------------------------------------------------------------------
 
 def cmd_init(args):
@@ -109,12 +136,7 @@ def cmd_init(args):
             handle.write(DEFAULT_CONFIG_TEXT % {"cgi_path": args.cgi_path})
         print("Wrote %s" % path)
     config = load_config(args)
-    password = args.password or os.environ.get("MTPY_PASSWORD")
-    if not password:
-        import getpass
-        password = getpass.getpass("Password for %s: " % args.admin)
-    if not password:
-        raise CommandError("A password is needed (--password, MTPY_PASSWORD or the prompt)")
+    password = new_password(args, args.admin)
     store = open_store(config, create=True)
     from mtpy.passwords import hash_password
     store.save(Author(name=args.admin, email=args.email, password_hash=hash_password(password), is_admin=True))
@@ -134,39 +156,19 @@ BLOG_OPTIONS = [  # (option, field, type)
 
 
 def _blog_values(args):
-    values = {}
-    for _, field, kind in BLOG_OPTIONS:
-        value = getattr(args, field)
-        if value is None:
-            continue
-        if field in ("site_path", "archive_path"):
-            value = os.path.abspath(value)
-        if field in ("site_url", "archive_url") and value and not value.endswith("/"):
-            value += "/"
-        values[field] = value
-    return values
+    return {field: getattr(args, field) for _, field, _ in BLOG_OPTIONS if getattr(args, field) is not None}
 
 
 def cmd_blog_create(args):
-    from mtpy.publish.templates import require_defaults
+    from mtpy.actions.weblogs import create_weblog
     config, store = store_for(args)
-    require_defaults(config)      # before the weblog exists: it could never publish
-    values = _blog_values(args)
-    values.setdefault("archive_url", values.get("site_url", ""))
-    values.setdefault("archive_path", values.get("site_path", ""))
-    blog = Blog(**values)
-    store.save(blog)
-    print(blog.id)
+    print(create_weblog(store, config, _blog_values(args)).record.id)
 
 
 def cmd_blog_set(args):
+    from mtpy.actions.weblogs import change_weblog
     config, store = store_for(args)
-    blog = get_blog(store, args.blog)
-    for field, value in _blog_values(args).items():
-        setattr(blog, field, value)
-    store.save(blog)
-    for entry in store.find(Entry, blog_id=blog.id):
-        store.save(entry)  # item URLs follow a changed archive URL
+    run_now(store, config, change_weblog(store, config, get_blog(store, args.blog), _blog_values(args)))
 
 
 def cmd_blog_list(args):
@@ -188,24 +190,11 @@ def cmd_entry_list(args):
 
 
 def cmd_entry_set(args):
+    from mtpy.actions.entries import save_entry
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
-    entry = get_entry(store, blog, args.entry)
-    # A new status changes which archives list the entry and every count: all pages.
-    structural = args.status is not None and args.status != entry.status
-    if args.allow_pings is not None:
-        entry.allow_pings = args.allow_pings
-    if args.status is not None:
-        entry.status = args.status
-    store.save(entry)
-    if blog.site_path and os.path.exists(os.path.join(blog.site_path, "index.html")):
-        from mtpy.publish.rebuild import Publisher
-        with store.rebuild_lock():
-            publisher = Publisher(store, config, blog)
-            if structural:
-                publisher.rebuild_all()
-            else:
-                publisher.rebuild_entry(entry.id)
+    values = {field: getattr(args, field) for field in ("allow_pings", "status") if getattr(args, field) is not None}
+    run_now(store, config, save_entry(store, config, blog, get_entry(store, blog, args.entry), values))
 
 
 def cmd_template_list(args):
@@ -230,21 +219,16 @@ def cmd_template_set(args):
 
 
 def cmd_rebuild(args):
-    from mtpy.publish.rebuild import Publisher
+    from mtpy.actions.weblogs import rebuild
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
-    if not blog.site_path:
-        raise CommandError("Weblog %d has no site path (mtpy blog set --site-path DIR)" % blog.id)
     progress = _progress_bar if sys.stderr.isatty() else None
-    with store.rebuild_lock():
-        publisher = Publisher(store, config, blog).rebuild_all(progress)
+    publisher = rebuild(store, config, blog, progress)
     if progress:
         sys.stderr.write("\n")
     for warnings in publisher.environment.loader.warnings.values():
         for warning in warnings:
             sys.stderr.write("mtpy: warning: %s\n" % warning)
-    from mtpy.trackback.feeds import write_unwritten
-    write_unwritten(store, config)      # the ones still unwritten stay listed for mtpy check
     print("Rebuilt weblog %d: %d file(s) written, %d unchanged" % (
         blog.id, len(publisher.written), publisher.unchanged))
 
@@ -257,46 +241,30 @@ def _progress_bar(done, total):
 
 
 def cmd_category_set(args):
+    from mtpy.actions.categories import category_ping_url, save_category
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
     found = store.find(Category, blog_id=blog.id, label=args.label)
-    category = found[0] if found else Category(blog_id=blog.id, label=args.label)
-    if args.allow_pings is not None:
-        category.allow_pings = args.allow_pings
-    if args.passphrase is not None:
-        category.passphrase = args.passphrase
-    if args.description is not None:
-        category.description = args.description
-    store.save(category)
+    values = {field: getattr(args, field) for field in ("allow_pings", "passphrase", "description")
+              if getattr(args, field) is not None}
+    values["label"] = args.label
+    category = run_now(store, config, save_category(store, config, blog, found[0] if found else None, values)).record
     item = store.trackback_for(category=category)
     if item is not None and not item.is_disabled:
-        url = ping_url(config, item)
-        print(url + ("/" + category.passphrase if category.passphrase else ""))
+        print(category_ping_url(config, item, category))
 
 
 # -- IP bans -----------------------------------------------------------------------
 
 def cmd_ipban(args):
-    from mtpy.trackback.rules import valid_ban
+    from mtpy.actions.bans import add_ban, remove_ban
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
-    bans = store.find(IPBan, blog_id=blog.id)
     if args.action == "list":
-        for ban in bans:
+        for ban in store.find(IPBan, blog_id=blog.id):
             print(ban.ip)
         return
-    address = args.address.strip()
-    if args.action == "add":
-        if not valid_ban(address):
-            raise CommandError("Not an address, prefix (192.168.) or CIDR range: %r" % address)
-        if address not in [ban.ip for ban in bans]:
-            store.save(IPBan(blog_id=blog.id, ip=address))
-        return
-    matching = [ban for ban in bans if ban.ip == address]
-    if not matching:
-        raise CommandError("%s is not banned in weblog %d" % (address, blog.id))
-    for ban in matching:
-        store.delete(IPBan, ban.id)
+    (add_ban if args.action == "add" else remove_ban)(store, blog, args.address)
 
 
 # -- pings -------------------------------------------------------------------------
@@ -318,57 +286,71 @@ def cmd_ping_list(args):
 
 
 def cmd_ping_delete(args):
-    _change_pings(args, lambda store, ping: store.delete(Ping, ping.id), "Deleted", "nothing deleted")
+    from mtpy.actions.pings import delete_pings
+    _change_pings(args, delete_pings, "Deleted")
 
 
 def cmd_ping_release(args):
-    """Show held pings (stored hidden beyond the weblog's limits), then what
-    shows them is rewritten, as after a delete."""
-    def release(store, ping):
-        if ping.visible:
-            raise CommandError("Ping %d is not held (nothing released)" % ping.id)
-        store.update(ping.copy(visible=True))
-    _change_pings(args, release, "Released", "nothing released")
+    """Show held pings (stored hidden beyond the weblog's limits); what shows
+    them follows, as after a delete."""
+    from mtpy.actions.pings import release_pings
+    _change_pings(args, release_pings, "Released")
 
 
-def _change_pings(args, change, done, undone):
-    """Change some of a weblog's pings in one transaction, then rewrite what
-    shows them: their items' feeds and the pages with their counts."""
-    from mtpy.trackback.feeds import write_feed
+def _change_pings(args, action, done):
     config, store = store_for(args)
-    blog = get_blog(store, args.blog)
-    with store.transaction():
-        items = set()
-        for ping_id in args.ping_ids:
-            ping = store.get(Ping, ping_id)
-            if ping is None or ping.blog_id != blog.id:
-                raise CommandError("No ping %d in weblog %d (%s)" % (ping_id, blog.id, undone))
-            change(store, ping)
-            items.add(ping.tb_id)
-        if config.get("GenerateTrackBackRSS"):
-            for item_id in sorted(items):
-                write_feed(store, config, blog, store.get(Trackback, item_id))
-    entry_ids = [item.entry_id for item in (store.get(Trackback, i) for i in items) if item.entry_id]
-    if entry_ids and blog.site_path and os.path.exists(os.path.join(blog.site_path, "index.html")):
-        from mtpy.publish.rebuild import Publisher
-        with store.rebuild_lock():
-            for entry_id in entry_ids:   # the pages that show their counts
-                Publisher(store, config, blog).rebuild_pings_of(entry_id)
+    run_now(store, config, action(store, config, get_blog(store, args.blog), args.ping_ids))
     print("%s %d ping(s)" % (done, len(args.ping_ids)))
 
 
 # -- import / export ----------------------------------------------------------------
 
 def cmd_import(args):
-    from mtpy.importexport import ImportFormatError, import_entries
+    from mtpy.actions.entries import import_entries
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
     text = read_text(args.file)
     try:
-        result = import_entries(store, blog, text)
-    except ImportFormatError as error:
-        raise CommandError("%s: %s (nothing imported)" % (args.file, error))
+        result = run_now(store, config, import_entries(store, config, blog, text)).record
+    except ActionError as error:
+        raise CommandError("%s: %s" % (args.file, error))
     print("Imported %d entries, %d pings, %d comments" % (result.entries, result.pings, result.comments))
+
+
+# -- authors -------------------------------------------------------------------------
+
+def cmd_author_add(args):
+    from mtpy.actions.authors import create_author
+    config, store = store_for(args)
+    author = create_author(store, args.name, args.email, new_password(args, args.name), args.admin).record
+    print(author.id)
+
+
+def cmd_author_list(args):
+    from mtpy.models import Permission
+    config, store = store_for(args)
+    for author in store.find(Author):
+        if author.is_admin:
+            rights = "admin"
+        else:
+            rights = " ".join("%d:%s" % (permission.blog_id, ",".join(permission.can))
+                              for permission in store.find(Permission, author_id=author.id) if permission.can)
+        print("\t".join([str(author.id), author.name, author.email, rights]))
+
+
+def cmd_author_permit(args):
+    from mtpy.actions.authors import find_author, set_permissions
+    config, store = store_for(args)
+    names = [name.strip() for name in args.can.split(",") if name.strip()]
+    set_permissions(store, find_author(store, args.name), get_blog(store, args.blog), names)
+
+
+def cmd_author_password(args):
+    from mtpy.actions.authors import find_author, set_password
+    config, store = store_for(args)
+    author = find_author(store, args.name)
+    set_password(store, author, new_password(args, author.name))
+    print("Changed the password of %s (their sessions ended)" % author.name)
 
 
 def cmd_export(args):
@@ -509,6 +491,20 @@ def build_parser():
     sub.add_argument("ping_ids", type=int, nargs="+", metavar="PING_ID")
     sub = command(ping, "release", cmd_ping_release, "show held pings (the feed file and pages follow)", blog=True)
     sub.add_argument("ping_ids", type=int, nargs="+", metavar="PING_ID")
+
+    author = commands.add_parser("author", help="authors and what they may do").add_subparsers(metavar="ACTION")
+    sub = command(author, "add", cmd_author_add, "create an author; prints its id")
+    sub.add_argument("--name", required=True)
+    sub.add_argument("--email", required=True)
+    sub.add_argument("--password", help="else $MTPY_PASSWORD, else a prompt")
+    sub.add_argument("--admin", action="store_true", help="a system administrator: every weblog, authors")
+    command(author, "list", cmd_author_list, "id, name, e-mail, admin or blog:permissions")
+    sub = command(author, "permit", cmd_author_permit, "set what an author may do in a weblog", blog=True)
+    sub.add_argument("--name", required=True)
+    from mtpy.actions.authors import PERMISSION_NAMES
+    sub.add_argument("--can", required=True, help="comma-separated, of: %s (empty: nothing)" % ",".join(PERMISSION_NAMES))
+    sub = command(author, "password", cmd_author_password, "set an author's password (ends their sessions)")
+    sub.add_argument("--name", required=True)
 
     sub = command(commands, "import", cmd_import, "import a Movable Type export file", blog=True)
     sub.add_argument("file")

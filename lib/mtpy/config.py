@@ -105,6 +105,10 @@ DIRECTIVES = {
     "SMTPServer": (_text, "localhost"),
     "EmailAddressMain": (_text, ""),
     "LogFile": (_path, None),
+    # mt.cgi: the largest request body it reads (an upload with its form), and how
+    # long a login lasts without a request (MT's 4 hours; 7 days at most in all).
+    "MaxUploadBytes": (_positive, 20 * 1024 * 1024),
+    "SessionTimeout": (_positive, 14400),
 }
 PATH_DIRECTIVES = ("DataSource", "TemplatePath", "SendMailPath", "LogFile")
 

@@ -8,9 +8,27 @@ is gone from Python 3.13.
 import os
 import sys
 
-STATUS_TEXT = {200: "200 OK", 400: "400 Bad Request", 403: "403 Forbidden",
-               404: "404 Not Found", 405: "405 Method Not Allowed",
-               413: "413 Request Entity Too Large", 500: "500 Internal Server Error"}
+STATUS_TEXT = {200: "200 OK", 301: "301 Moved Permanently", 302: "302 Found", 303: "303 See Other",
+               304: "304 Not Modified", 400: "400 Bad Request", 401: "401 Unauthorized",
+               403: "403 Forbidden", 404: "404 Not Found", 405: "405 Method Not Allowed",
+               413: "413 Request Entity Too Large", 429: "429 Too Many Requests",
+               500: "500 Internal Server Error", 503: "503 Service Unavailable"}
+
+# Every HTML answer: no MIME sniffing, never inside a frame (clickjacking).
+HTML_SECURITY_HEADERS = [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY")]
+SAME_SITE = ("Strict", "Lax", "None")
+# RFC 6265's cookie-octet: printable ASCII but space, DQUOTE, comma, semicolon, backslash.
+_COOKIE_OCTETS = frozenset(chr(c) for c in range(0x21, 0x7F)) - frozenset('",;\\')
+_TOKEN_SEPARATORS = frozenset('()<>@,;:\\"/[]?={} \t')
+# Set in run_cgi's environ: its strings are os.environ's, not PEP 3333's.
+ENVIRON_FROM_OS = "mtpy.environ_from_os"
+
+
+def status_line(status):
+    """`404` -> "404 Not Found"; a status line given as text stays as it is."""
+    if isinstance(status, int):
+        return STATUS_TEXT.get(status, "%d Status" % status)
+    return status
 
 
 class Response:
@@ -19,17 +37,73 @@ class Response:
     store's connection or lock: run_cgi calls them before it splits off the
     work in `after`, which opens its own)."""
 
-    def __init__(self, body, content_type="text/html; charset=utf-8", status="200 OK", headers=()):
+    def __init__(self, body, content_type="text/html; charset=utf-8", status="200 OK", headers=(), csp=None):
         self.body = body.encode("utf-8") if isinstance(body, str) else body
-        self.status = status
+        self.status = status_line(status)
         self.headers = [("Content-Type", content_type),
                         ("Content-Length", str(len(self.body)))] + list(headers)
+        if content_type.lower().startswith("text/html"):
+            self.headers += HTML_SECURITY_HEADERS
+        if csp:
+            self.headers.append(("Content-Security-Policy", _header_value(csp)))
         self.after = []
         self.before_fork = []
+
+    @property
+    def status_code(self):
+        return int(self.status.split(" ", 1)[0])
+
+    def set_cookie(self, name, value, path, max_age=None, http_only=True, same_site="Lax", secure=False):
+        """Add a Set-Cookie header. The value must be cookie-safe already (no
+        `;`, `,`, spaces, quotes or control characters: ValueError): encode it
+        (base64, hex) rather than quoting it. max_age None: the browser forgets
+        the cookie when it closes."""
+        if not name or any(c in _TOKEN_SEPARATORS or not " " < c < "\x7f" for c in name):
+            raise ValueError("not a cookie name: %r" % name)
+        if any(c not in _COOKIE_OCTETS for c in value):
+            raise ValueError("a cookie value may not hold %r" % value)
+        if not path.startswith("/") or any(c == ";" or not " " <= c < "\x7f" for c in path):
+            raise ValueError("not a cookie path: %r" % path)
+        if same_site not in SAME_SITE:
+            raise ValueError("SameSite is one of %s" % ", ".join(SAME_SITE))
+        parts = ["%s=%s" % (name, value), "Path=" + path]
+        if max_age is not None:
+            parts.append("Max-Age=%d" % max_age)
+            if max_age <= 0:
+                parts.append("Expires=Thu, 01 Jan 1970 00:00:00 GMT")
+        if http_only:
+            parts.append("HttpOnly")
+        parts.append("SameSite=" + same_site)
+        if secure or same_site == "None":   # browsers drop SameSite=None without Secure
+            parts.append("Secure")
+        self.headers.append(("Set-Cookie", "; ".join(parts)))
+
+    def delete_cookie(self, name, path, secure=False):
+        """Make the browser forget a cookie set with this name and path."""
+        self.set_cookie(name, "", path, max_age=0, secure=secure)
 
     def __call__(self, environ, start_response):
         start_response(self.status, self.headers)
         return _BodyThenWork(self.body, self.after, self.before_fork)
+
+
+def redirect(location, status=303):
+    """A redirection (303: the browser follows it with a GET, as after a form's
+    POST); the body is a link for clients that do not follow it."""
+    from mtpy.text import escape_html
+    # Headers are latin-1: other characters go %XX-encoded, as browsers send them.
+    location = "".join(c if c < "\x80" else "".join("%%%02X" % b for b in c.encode("utf-8", "replace"))
+                       for c in _header_value(location))
+    return Response('<!DOCTYPE html>\n<title>Moved</title>\n<p><a href="%s">Continue</a></p>\n'
+                    % escape_html(location), status=status, headers=[("Location", location)])
+
+
+def _header_value(value):
+    """A header value as given; CR, LF or another control character in it would
+    let it write headers of its own (ValueError)."""
+    if any(c < " " or c == "\x7f" for c in value):
+        raise ValueError("a header value may not hold control characters: %r" % value)
+    return value
 
 
 class _BodyThenWork:
@@ -113,6 +187,9 @@ def run_cgi(application):
         "wsgi.version": (1, 0), "wsgi.multithread": False, "wsgi.multiprocess": True,
         "wsgi.run_once": True,
         "wsgi.url_scheme": "https" if environ.get("HTTPS", "off").lower() in ("on", "1") else "http",
+        # os.environ's strings, not PEP 3333's latin-1 ones: raw bytes come back
+        # with os.fsencode (mtpy.request).
+        ENVIRON_FROM_OS: True,
     })
     environ.setdefault("PATH_INFO", "")
     environ.setdefault("QUERY_STRING", "")

@@ -4,6 +4,7 @@ A ping's process runs the jobs it queued right after its response; `mtpy work`
 (from cron) runs whatever is left: jobs of a process that died, and retries.
 """
 
+from mtpy.actions import is_published
 from mtpy.models import Job, Ping
 from mtpy import web
 
@@ -23,7 +24,9 @@ def notify_ping(store, config, payload):
 def republish_pings(store, config, payload):
     """After a ping: republish the pages that show the entry's pings or TrackBack
     count, and render its listing popup ahead (payload: entry_id, or category_id
-    for a category's ping, and ping_id).
+    for a category's ping, and ping_id after a ping; queued by
+    mtpy.actions.pings.pings_changed). After an owner's change (no ping_id) a
+    weblog never built keeps its pages unwritten, as after any other change.
 
     One republish runs at a time, and each reads the newest pings: during a
     burst, a job whose ping an earlier republish has already shown is done
@@ -57,7 +60,8 @@ def republish_pings(store, config, payload):
         if isinstance(subject, Entry):
             from mtpy.publish.rebuild import Publisher
             publisher = Publisher(store, config, blog)
-            publisher.rebuild_pings_of(subject.id)
+            if payload.get("ping_id") is not None or is_published(blog):
+                publisher.rebuild_pings_of(subject.id)
             # the same load of the weblog: its counts are read once
             render_ahead(store, config, entry_id=subject.id, site=publisher.site)
         else:
@@ -87,11 +91,13 @@ WAITING_SECONDS = 10
 
 
 def _wait_before_republishing(store, config, job_id):
-    """Before the ping's process claims its republish job: RepublishDelay."""
+    """Before the ping's process claims its republish job: RepublishDelay (an
+    owner's change, whose job carries no ping, does not wait)."""
     delay = config.get("RepublishDelay")
     if delay:
         job = store.get(Job, job_id)
-        if job is not None and job.kind == "republish_pings" and job.attempts == 0:
+        if (job is not None and job.kind == "republish_pings" and job.attempts == 0
+                and job.payload.get("ping_id") is not None):
             import time
             time.sleep(delay)
 
@@ -115,7 +121,34 @@ class ShownPings:
         keep(self.path, self.newest)    # unkept, the next job republishes again
 
 
-HANDLERS = {"notify_ping": notify_ping, "republish_pings": republish_pings}
+def rebuild_weblog(store, config, payload):
+    """After a change that moves entries between pages or changes what every
+    page shows (a new or deleted entry, a status, date, title or category, the
+    weblog's settings): every page (payload: blog_id)."""
+    from mtpy.models import Blog
+    blog = store.get(Blog, payload["blog_id"])
+    if blog is None or not is_published(blog):
+        return
+    from mtpy.publish.rebuild import Publisher
+    with store.rebuild_lock():
+        Publisher(store, config, blog).rebuild_all()
+
+
+def republish_entry(store, config, payload):
+    """After an edit that leaves the entry where it was: the pages that list
+    it (payload: entry_id)."""
+    from mtpy.models import Blog, Entry
+    entry = store.get(Entry, payload["entry_id"])
+    blog = store.get(Blog, entry.blog_id) if entry is not None else None
+    if blog is None or not is_published(blog):
+        return
+    from mtpy.publish.rebuild import Publisher
+    with store.rebuild_lock():
+        Publisher(store, config, blog).rebuild_entry(entry.id)
+
+
+HANDLERS = {"notify_ping": notify_ping, "republish_pings": republish_pings,
+            "rebuild_weblog": rebuild_weblog, "republish_entry": republish_entry}
 
 
 def run_job(store, config, job):

@@ -14,3 +14,31 @@ class ActionError(Exception):
         Exception.__init__(self, message)
         self.message = message
         self.field = field
+
+
+class Done:
+    """What an action did: `record` (the object it saved, or None), `changed`
+    (names of what changed: fields, or ids for actions on many objects) and
+    `job_ids` (the deferred work it queued; mt.cgi answers first and runs them
+    after, the `mtpy` command runs them at once)."""
+
+    __slots__ = ("record", "changed", "job_ids")
+
+    def __init__(self, record=None, changed=(), job_ids=()):
+        self.record = record
+        self.changed = list(changed)
+        self.job_ids = list(job_ids)
+
+    def __iter__(self):
+        """The queued job ids: `jobs += action(...)` collects them."""
+        return iter(self.job_ids)
+
+    def __repr__(self):
+        return "Done(record=%r, changed=%r, job_ids=%r)" % (self.record, self.changed, self.job_ids)
+
+
+def is_published(blog):
+    """A weblog is republished after a change only once it has been built:
+    it has a site folder holding its index page (`mtpy rebuild` made it)."""
+    import os
+    return bool(blog.site_path) and os.path.exists(os.path.join(blog.site_path, "index.html"))

@@ -17,6 +17,7 @@ KINDS = {
     "import": "Imported",
     "settings": "Settings changed",
     "author": "Authors changed",
+    "release": "Pings released",
 }
 
 

@@ -21,6 +21,17 @@ class StoreError(Exception):
     """A store that cannot be opened or created (missing, already there, corrupt)."""
 
 
+class NoStoreError(StoreError):
+    """No store has been created yet (mt.cgi then offers its set-up)."""
+
+
+def newer_schema(where, version, known):
+    """Why a store whose schema is newer than this code's cannot be opened: its
+    tables hold what this mtpy would not keep (and might overwrite)."""
+    return ("Cannot open the store %s: it was made by a newer mtpy (schema version %d; this mtpy knows "
+            "versions up to %d): upgrade mtpy" % (where, version, known))
+
+
 def open_store(config, create=False):
     """The store named by the config's ObjectDriver and DataSource (and, for
     PostgreSQL, its Database and DB* directives)."""
@@ -54,8 +65,10 @@ class Store:
         """The record of `kind` with this id, or None.  (backend)"""
         raise NotImplementedError
 
-    def find(self, kind, order_by="id", desc=False, limit=None, **equals):
-        """Records of `kind` whose fields equal `equals`, ordered.  (backend)"""
+    def find(self, kind, /, order_by="id", desc=False, limit=None, **equals):
+        """Records of `kind` whose fields equal `equals`, ordered. `kind` is
+        positional only, so that a field named kind (Activity's, Job's) can be
+        one of `equals`.  (backend)"""
         raise NotImplementedError
 
     def insert(self, record):
@@ -76,8 +89,47 @@ class Store:
 
     def list_pings(self, tb_id=None, blog_id=None, visible_only=True,
                    newest_first=False, limit=None, offset=0):
-        """Pings of an item (or of a blog), by id; `offset` skips that many
-        first (in the order asked for).  (backend)"""
+        """Pings of an item, of a blog, or (both None) of every blog, by id
+        (newest first if asked); held ones too unless `visible_only`. `limit`
+        and `offset` make pages: `offset` skips that many first, in the order
+        asked for.  (backend)"""
+        raise NotImplementedError
+
+    def count_blog_pings(self, blog_id, visible_only=True):
+        """How many pings the blog has (held ones too unless `visible_only`):
+        the pages of list_pings(blog_id=...).  (backend)"""
+        raise NotImplementedError
+
+    def list_entries(self, blog_id, title_contains=None, limit=None, offset=0):
+        """The blog's entries, drafts included, newest first (created_on, then
+        id, descending); `title_contains`: only those whose title holds this
+        text, ASCII letters in either case, every other character as it is
+        (% and _ too). `limit` and `offset` make pages.  (backend)"""
+        raise NotImplementedError
+
+    def count_entries(self, blog_id, title_contains=None):
+        """How many entries list_entries would list without a limit.  (backend)"""
+        raise NotImplementedError
+
+    def list_activity(self, blog_ids=None, limit=None, offset=0):
+        """Lines of the activity log, newest first (by id): every line when
+        `blog_ids` is None, else only the lines of those blogs (not the lines
+        of no blog, such as logins). `limit` and `offset` make pages.  (backend)"""
+        raise NotImplementedError
+
+    def count_activity(self, blog_ids=None):
+        """How many lines list_activity would list without a limit.  (backend)"""
+        raise NotImplementedError
+
+    def count_activity_since(self, kind, since, ip=None, author_name=None):
+        """Lines of this kind logged at or after the UTC time `since`, from the
+        address `ip` and by the name `author_name` when given: how failed
+        logins are slowed down.  (backend)"""
+        raise NotImplementedError
+
+    def delete_sessions(self, author_id, keep_id=None):
+        """End every session of the author but the one `keep_id` (a password
+        change keeps the browser that made it); returns how many ended.  (backend)"""
         raise NotImplementedError
 
     def count_pings(self, tb_id, visible_only=True):
@@ -239,6 +291,16 @@ class Store:
         job.last_error = error
         job.not_before = dates.utc_now(delay_seconds)
         self.update(job)
+
+
+_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
+
+
+def ascii_lower(text):
+    """The text with A-Z lowered and nothing else: what SQL's lower() does in
+    SQLite (without ICU) and under PostgreSQL's "C" collation, so that every
+    backend matches titles alike."""
+    return text.translate(_ASCII_LOWER)
 
 
 def entry_permalink(blog, entry):

@@ -6,7 +6,8 @@ The DataSource folder holds:
     .lock                               locked by whoever is writing
     journal.json                        only while a commit is being applied
     entry/000123.txt                    one file per record (likewise blog/, author/,
-                                        category/, trackback/, ping/, ipban/, job/)
+                                        category/, trackback/, ping/, ipban/, job/,
+                                        permission/, session/, activity/)
     entry/last-id.txt                   the last id given out: ids are never reused
     index/trackback-000007/counts.txt   how many pings item 7 has, and how many visible
     index/trackback-000007/ids-000012.txt   its pings with ids 12000-12999, in order
@@ -16,7 +17,9 @@ The DataSource folder holds:
 A record file has one `name: value` line per field, in the model's order. Text is
 written as it is, its further lines indented by two spaces. Other values (numbers,
 true/false, null, lists, dicts) are one line of JSON. A text field holding
-something other than text (None, say) is written `name:= <JSON>`.
+something other than text (None, say) is written `name:= <JSON>`. A field missing
+from a file (one written before the field existed) has its default value, or the
+value the SQL stores' migration gave the rows already there (WRITTEN_BEFORE).
 
 The index files keep the queries made on every ping (duplicates, counts, the
 newest pings, throttles) as fast with 100,000 pings as with ten; they change in
@@ -28,27 +31,32 @@ them all to journal.json, so one interrupted halfway is completed by the next
 writer.
 """
 
+import itertools
 import json
 import os
 import zlib
 
 from mtpy import dates
 from mtpy.fileutil import write_atomic
-from mtpy.models import Ping, Job
-from mtpy.store import Store, StoreError
+from mtpy.models import Author, Entry, Ping, Job, Session, Activity
+from mtpy.store import Store, StoreError, NoStoreError, ascii_lower
 
 MARKER = "mtpy-store.txt"
 MARKER_TEXT = """mtpy flat-file store, version 1
 
 One text file per record in blog/, author/, entry/, category/, trackback/, ping/,
-ipban/ and job/. index/ holds lookup files that must stay in step with ping/:
-read the files freely, but change them through mtpy only.
+ipban/, job/, permission/, session/ and activity/. index/ holds lookup files that
+must stay in step with ping/: read the files freely, but change them through mtpy
+only.
 """
 JOURNAL = "journal.json"
 LOCK_TIMEOUT = 30           # seconds, as long as the SQLite backend waits for its lock
 IDS_PER_FILE = 1000         # ping ids per index file: bounds what adding a ping rewrites
 RECENT_SECONDS = 24 * 3600  # the throttles look back a day at most
 HIDDEN = "hidden"           # the note on an index line of a ping that is not visible
+# Fields whose value in a record file written before they existed is not their
+# default: the authors made before mt.cgi (by `mtpy init`) administer the site.
+WRITTEN_BEFORE = {Author: {"is_admin": True}}
 
 
 class FlatStore(Store):
@@ -60,7 +68,7 @@ class FlatStore(Store):
         if create and exists:
             raise StoreError("A store already exists at %s" % folder)
         if not create and not exists:
-            raise StoreError("No store at %s (run `mtpy init` first)" % folder)
+            raise NoStoreError("No store at %s (run `mtpy init` first)" % folder)
         self.depth = 0
         self.pending = {}  # file name in the store -> its new text, or None to delete it
         self.lock = None
@@ -191,11 +199,16 @@ class FlatStore(Store):
 
     def _all(self, kind):
         """Every record of the kind, by id: a scan, kept off the ping path."""
-        ids = sorted(_record_ids(self._names(_folder(kind))))
-        records = (self.get(kind, record_id) for record_id in ids)
-        return [record for record in records if record is not None]
+        return list(self._each(kind))
 
-    def find(self, kind, order_by="id", desc=False, limit=None, **equals):
+    def _each(self, kind, newest_first=False):
+        """The records of the kind by id, each file read only when reached."""
+        for record_id in sorted(_record_ids(self._names(_folder(kind))), reverse=newest_first):
+            record = self.get(kind, record_id)
+            if record is not None:  # else deleted since the folder was listed
+                yield record
+
+    def find(self, kind, /, order_by="id", desc=False, limit=None, **equals):
         for name in list(equals) + [order_by]:
             if name not in kind.FIELDS:
                 raise KeyError(name)
@@ -319,9 +332,7 @@ class FlatStore(Store):
     def list_pings(self, tb_id=None, blog_id=None, visible_only=True,
                    newest_first=False, limit=None, offset=0):
         if tb_id is None:  # a blog's or all pings: only admin pages ask, so scan
-            candidates = self._all(Ping)
-            if newest_first:
-                candidates.reverse()
+            candidates = self._each(Ping, newest_first)
         else:
             candidates = self._item_pings(tb_id, visible_only, newest_first, offset)
             offset = 0
@@ -361,6 +372,11 @@ class FlatStore(Store):
                 if ping is not None:  # else deleted since we read the index: readers take no lock
                     yield ping
 
+    def count_blog_pings(self, blog_id, visible_only=True):
+        blog_id = _number(blog_id)
+        return sum(1 for ping in self._each(Ping)
+                   if ping.blog_id == blog_id and (ping.visible or not visible_only))
+
     def count_pings(self, tb_id, visible_only=True):
         return self._counts(_item_folder(tb_id))["visible" if visible_only else "pings"]
 
@@ -386,6 +402,59 @@ class FlatStore(Store):
         return sum(1 for ping in self._all(Ping)
                    if ping.blog_id == _number(blog_id) and ping.created_on >= since
                    and (ip is None or ping.ip == ip))
+
+    # -- mt.cgi ---------------------------------------------------------------
+
+    def _entries(self, blog_id, title_contains):
+        blog_id = _number(blog_id)
+        wanted = ascii_lower(title_contains) if title_contains else None
+        return [entry for entry in self._each(Entry) if entry.blog_id == blog_id and (
+            wanted is None or isinstance(entry.title, str) and wanted in ascii_lower(entry.title))]
+
+    def list_entries(self, blog_id, title_contains=None, limit=None, offset=0):
+        found = self._entries(blog_id, title_contains)
+        found.sort(key=lambda entry: (_order_key(entry.created_on), entry.id), reverse=True)
+        return _page(found, limit, offset)
+
+    def count_entries(self, blog_id, title_contains=None):
+        return len(self._entries(blog_id, title_contains))
+
+    def _activity(self, blog_ids):
+        lines = self._each(Activity, newest_first=True)
+        if blog_ids is None:
+            return lines
+        wanted = {_number(blog_id) for blog_id in blog_ids}
+        return (line for line in lines if line.blog_id is not None and line.blog_id in wanted)
+
+    def list_activity(self, blog_ids=None, limit=None, offset=0):
+        return _page(self._activity(blog_ids), limit, offset)
+
+    def count_activity(self, blog_ids=None):
+        if blog_ids is None:
+            return len(_record_ids(self._names(_folder(Activity))))
+        return sum(1 for line in self._activity(blog_ids))
+
+    def count_activity_since(self, kind, since, ip=None, author_name=None):
+        # Newest first, up to the first line older than `since`: lines are
+        # logged as things happen, so ids follow times, and a login reads only
+        # the recent lines of a log that every ping lengthens.
+        count = 0
+        for line in self._each(Activity, newest_first=True):
+            if not (isinstance(line.created_on, str) and line.created_on >= since):
+                break
+            if (line.kind == kind and (ip is None or line.ip == ip)
+                    and (author_name is None or line.author_name == author_name)):
+                count += 1
+        return count
+
+    def delete_sessions(self, author_id, keep_id=None):
+        keep_id = _number(keep_id)
+        with self.transaction():
+            ended = [session.id for session in self._each(Session)
+                     if session.author_id == _number(author_id) and session.id != keep_id]
+            for session_id in ended:
+                self.delete(Session, session_id)
+        return len(ended)
 
     # -- jobs ---------------------------------------------------------------
 
@@ -421,6 +490,12 @@ class _Transaction:
         if self.store.depth == 0:
             self.store._end(commit=error_type is None)
         return False
+
+
+def _page(records, limit, offset):
+    """The records (a list or an iterator) from `offset` on, `limit` of them at most."""
+    start = int(offset or 0)
+    return list(itertools.islice(records, start, None if limit is None else start + int(limit)))
 
 
 # -- file names -------------------------------------------------------------
@@ -515,7 +590,7 @@ def _parse(kind, text):
         else:
             found[name] = [not isinstance(kind.FIELDS.get(name, ""), str),
                            rest[1:] if rest.startswith(" ") else rest]
-    values = {}
+    values = dict(WRITTEN_BEFORE.get(kind, {}))
     for name, (is_json, value) in found.items():
         if name in kind.FIELDS:  # a field this version no longer has is left out
             values[name] = json.loads(value) if is_json else value

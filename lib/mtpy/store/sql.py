@@ -9,7 +9,7 @@ the connection (`self.db`), `transaction()`, `insert()`, `find_in()` and
 """
 
 from mtpy.models import Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job, Permission, Session, Activity
-from mtpy.store import Store
+from mtpy.store import Store, ascii_lower
 
 TABLES = {Blog: "blog", Author: "author", Entry: "entry", Category: "category",
           Trackback: "trackback", Ping: "tbping", IPBan: "ipban", Job: "job",
@@ -60,6 +60,11 @@ def _integer(text):
     if not (digits.isascii() and digits.isdigit()):
         raise ValueError(text)
     return int(text)
+
+
+def _like_escaped(text):
+    """Text that LIKE ... ESCAPE '\\' matches literally: its %, _ and \\ escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _json_reader(empty):
@@ -121,7 +126,7 @@ class SQLStore(Store):
         row = self.db.execute(self._select(kind) + " WHERE id = " + self.PARAM, (record_id,)).fetchone()
         return self._row_to_record(kind, row) if row else None
 
-    def find(self, kind, order_by="id", desc=False, limit=None, **equals):
+    def find(self, kind, /, order_by="id", desc=False, limit=None, **equals):
         sql = self._select(kind)
         args = []
         if equals:
@@ -180,13 +185,22 @@ class SQLStore(Store):
         sql = self._select(Ping)
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        sql += " ORDER BY id " + ("DESC" if newest_first else "ASC")
-        if limit is not None or offset:
-            # SQLite wants a LIMIT before an OFFSET (-1: none); PostgreSQL takes ALL.
-            sql += " LIMIT %s" % (int(limit) if limit is not None else self.NO_LIMIT)
-        if offset:
-            sql += " OFFSET %d" % int(offset)
+        sql += " ORDER BY id " + ("DESC" if newest_first else "ASC") + self._page(limit, offset)
         return self._rows(Ping, sql, args)
+
+    def _page(self, limit, offset):
+        """The LIMIT and OFFSET clauses of a page of rows."""
+        if limit is None and not offset:
+            return ""
+        # SQLite wants a LIMIT before an OFFSET (-1: none); PostgreSQL takes ALL.
+        sql = " LIMIT %s" % (int(limit) if limit is not None else self.NO_LIMIT)
+        return sql + (" OFFSET %d" % int(offset) if offset else "")
+
+    def count_blog_pings(self, blog_id, visible_only=True):
+        sql = "SELECT COUNT(*) FROM tbping WHERE blog_id = " + self.PARAM
+        if visible_only:
+            sql += " AND visible = " + self.TRUE
+        return self.db.execute(sql, (blog_id,)).fetchone()[0]
 
     def count_pings(self, tb_id, visible_only=True):
         sql = "SELECT COUNT(*) FROM tbping WHERE tb_id = " + self.PARAM
@@ -218,6 +232,59 @@ class SQLStore(Store):
         if ip is None:
             return self.db.execute(sql, (blog_id, since)).fetchone()[0]
         return self.db.execute(sql + " AND ip = " + self.PARAM, (blog_id, since, ip)).fetchone()[0]
+
+    # -- mt.cgi ---------------------------------------------------------------
+
+    def _entries_where(self, blog_id, title_contains):
+        sql, args = " WHERE blog_id = " + self.PARAM, [blog_id]
+        if title_contains:
+            # lower() of both sides: ASCII only in SQLite, and in PostgreSQL under
+            # the "C" collation, as ascii_lower does for the pattern.
+            sql += " AND lower(title) LIKE %s ESCAPE '\\'" % self.PARAM
+            args.append("%" + _like_escaped(ascii_lower(title_contains)) + "%")
+        return sql, args
+
+    def list_entries(self, blog_id, title_contains=None, limit=None, offset=0):
+        where, args = self._entries_where(blog_id, title_contains)
+        return self._rows(Entry, self._select(Entry) + where + " ORDER BY created_on DESC%s, id DESC%s"
+                          % (self.NULLS_DESCENDING, self._page(limit, offset)), args)
+
+    def count_entries(self, blog_id, title_contains=None):
+        where, args = self._entries_where(blog_id, title_contains)
+        return self.db.execute("SELECT COUNT(*) FROM entry" + where, args).fetchone()[0]
+
+    def _activity_where(self, blog_ids):
+        if blog_ids is None:
+            return "", []
+        blog_ids = list(blog_ids)
+        if not blog_ids:
+            return " WHERE 1 = 0", []
+        return " WHERE blog_id IN (%s)" % ", ".join([self.PARAM] * len(blog_ids)), blog_ids
+
+    def list_activity(self, blog_ids=None, limit=None, offset=0):
+        where, args = self._activity_where(blog_ids)
+        return self._rows(Activity, self._select(Activity) + where + " ORDER BY id DESC"
+                          + self._page(limit, offset), args)
+
+    def count_activity(self, blog_ids=None):
+        where, args = self._activity_where(blog_ids)
+        return self.db.execute("SELECT COUNT(*) FROM activity" + where, args).fetchone()[0]
+
+    def count_activity_since(self, kind, since, ip=None, author_name=None):
+        sql = "SELECT COUNT(*) FROM activity WHERE kind = %s AND created_on >= %s" % (self.PARAM, self.PARAM)
+        args = [kind, since]
+        for name, value in (("ip", ip), ("author_name", author_name)):
+            if value is not None:
+                sql += " AND %s = %s" % (name, self.PARAM)
+                args.append(value)
+        return self.db.execute(sql, args).fetchone()[0]
+
+    def delete_sessions(self, author_id, keep_id=None):
+        sql, args = "DELETE FROM session WHERE author_id = " + self.PARAM, [author_id]
+        if keep_id is not None:
+            sql += " AND id <> " + self.PARAM
+            args.append(keep_id)
+        return self.db.execute(sql, args).rowcount
 
     # -- publishing ---------------------------------------------------------
 

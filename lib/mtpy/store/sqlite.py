@@ -1,64 +1,65 @@
 """SQLite backend (the default): one file `mtpy.db` in the DataSource folder.
 
 WAL mode so readers never wait for the ping writer; schema versions kept in
-`PRAGMA user_version` and migrated forward on open. Each record kind is a table
-whose columns are its fields; lists and dicts are stored as JSON text.
+`PRAGMA user_version` and migrated forward on open (a store newer than this code
+is refused). Each record kind is a table whose columns are its fields; lists
+and dicts are stored as JSON text.
 """
 
 import os
 import sqlite3
 
 from mtpy.models import Ping
-from mtpy.store import StoreError, KINDS
-from mtpy.store.sql import SQLStore, TABLES
+from mtpy.store import StoreError, NoStoreError, newer_schema
+from mtpy.store.sql import SQLStore
 
 DB_NAME = "mtpy.db"
 
 
-def _column_type(default):
-    if isinstance(default, int) or default is None:  # bool is an int too
-        return "INTEGER"
-    if isinstance(default, float):
-        return "REAL"
-    return "TEXT"
-
-
-def _create_table(kind):
-    """The table as the first migration made it: without the columns that later
-    migrations add (ADDED_LATER), so that every store, new or old, reaches the
-    current schema through the same steps."""
-    columns = ["id INTEGER PRIMARY KEY AUTOINCREMENT"]
-    for name, default in kind.FIELDS.items():
-        if name != "id" and name not in ADDED_LATER.get(TABLES[kind], ()):
-            columns.append("%s %s" % (name, _column_type(default)))
-    return "CREATE TABLE %s (%s)" % (TABLES[kind], ", ".join(columns))
-
-
-# Columns added by a migration after the first: table -> names.
-ADDED_LATER = {"blog": ("hold_over_limit",), "author": ("is_admin",)}
-
-# Each migration takes the schema from version N to N+1. Append, never edit.
+# Each migration takes the schema from version N to N+1: literal statements, so
+# that a change to the models never changes what an old step creates. Append,
+# never edit (tests/test_migrations.py checks that every field has its column).
 MIGRATIONS = [
-    [_create_table(kind) for kind in KINDS[:8]] + [
-        "CREATE INDEX tbping_item ON tbping (tb_id, id)",
-        "CREATE INDEX tbping_source ON tbping (tb_id, source_url)",
-        "CREATE INDEX tbping_blog_time ON tbping (blog_id, created_on)",
-        "CREATE INDEX entry_blog ON entry (blog_id, status, created_on)",
-        "CREATE INDEX trackback_entry ON trackback (entry_id)",
-        "CREATE INDEX trackback_category ON trackback (category_id)",
-        "CREATE INDEX category_blog ON category (blog_id)",
-        "CREATE INDEX ipban_blog ON ipban (blog_id)",
-        "CREATE INDEX job_due ON job (not_before, id)",
-    ],
+    # 1: a table per record kind, a column per field.
+    ["CREATE TABLE blog (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, description TEXT, site_path TEXT, "
+     "site_url TEXT, archive_path TEXT, archive_url TEXT, timezone REAL, email_new_pings INTEGER, "
+     "allow_pings_default INTEGER)",
+     "CREATE TABLE author (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, email TEXT, password_hash TEXT)",
+     "CREATE TABLE entry (id INTEGER PRIMARY KEY AUTOINCREMENT, blog_id INTEGER, author_id INTEGER, title TEXT, "
+     "body TEXT, extended TEXT, excerpt TEXT, keywords TEXT, basename TEXT, status TEXT, created_on TEXT, "
+     "allow_pings INTEGER, allow_comments INTEGER, convert_breaks TEXT, to_ping_urls TEXT, pinged_urls TEXT, "
+     "category_ids TEXT, comments TEXT)",
+     "CREATE TABLE category (id INTEGER PRIMARY KEY AUTOINCREMENT, blog_id INTEGER, author_id INTEGER, "
+     "label TEXT, description TEXT, allow_pings INTEGER, passphrase TEXT, ping_urls TEXT)",
+     "CREATE TABLE trackback (id INTEGER PRIMARY KEY AUTOINCREMENT, blog_id INTEGER, entry_id INTEGER, "
+     "category_id INTEGER, title TEXT, description TEXT, url TEXT, passphrase TEXT, is_disabled INTEGER)",
+     "CREATE TABLE tbping (id INTEGER PRIMARY KEY AUTOINCREMENT, blog_id INTEGER, tb_id INTEGER, title TEXT, "
+     "excerpt TEXT, source_url TEXT, ip TEXT, blog_name TEXT, created_on TEXT, visible INTEGER)",
+     "CREATE TABLE ipban (id INTEGER PRIMARY KEY AUTOINCREMENT, blog_id INTEGER, ip TEXT)",
+     "CREATE TABLE job (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, payload TEXT, created_on TEXT, "
+     "attempts INTEGER, not_before TEXT, last_error TEXT)",
+     "CREATE INDEX tbping_item ON tbping (tb_id, id)",
+     "CREATE INDEX tbping_source ON tbping (tb_id, source_url)",
+     "CREATE INDEX tbping_blog_time ON tbping (blog_id, created_on)",
+     "CREATE INDEX entry_blog ON entry (blog_id, status, created_on)",
+     "CREATE INDEX trackback_entry ON trackback (entry_id)",
+     "CREATE INDEX trackback_category ON trackback (category_id)",
+     "CREATE INDEX category_blog ON category (blog_id)",
+     "CREATE INDEX ipban_blog ON ipban (blog_id)",
+     "CREATE INDEX job_due ON job (not_before, id)"],
     # 2: a version per blog that every change to its entries bumps (publishing
-    # caches what it reads of every entry, keyed by it).
-    ["CREATE TABLE entry_version (blog_id INTEGER PRIMARY KEY, version INTEGER NOT NULL)"] + [
-        # INSERT OR IGNORE + UPDATE rather than an upsert: old hosts' SQLite lacks it.
-        "CREATE TRIGGER entry_version_%s AFTER %s ON entry BEGIN "
-        "INSERT OR IGNORE INTO entry_version (blog_id, version) VALUES (%s.blog_id, 0); "
-        "UPDATE entry_version SET version = version + 1 WHERE blog_id = %s.blog_id; END"
-        % (event.lower(), event, row, row)
-        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))],
+    # caches what it reads of every entry, keyed by it). INSERT OR IGNORE +
+    # UPDATE rather than an upsert: old hosts' SQLite lacks it.
+    ["CREATE TABLE entry_version (blog_id INTEGER PRIMARY KEY, version INTEGER NOT NULL)",
+     "CREATE TRIGGER entry_version_insert AFTER INSERT ON entry BEGIN "
+     "INSERT OR IGNORE INTO entry_version (blog_id, version) VALUES (NEW.blog_id, 0); "
+     "UPDATE entry_version SET version = version + 1 WHERE blog_id = NEW.blog_id; END",
+     "CREATE TRIGGER entry_version_update AFTER UPDATE ON entry BEGIN "
+     "INSERT OR IGNORE INTO entry_version (blog_id, version) VALUES (NEW.blog_id, 0); "
+     "UPDATE entry_version SET version = version + 1 WHERE blog_id = NEW.blog_id; END",
+     "CREATE TRIGGER entry_version_delete AFTER DELETE ON entry BEGIN "
+     "INSERT OR IGNORE INTO entry_version (blog_id, version) VALUES (OLD.blog_id, 0); "
+     "UPDATE entry_version SET version = version + 1 WHERE blog_id = OLD.blog_id; END"],
     # 3: a weblog may hold pings beyond its limits for approval; the limits per
     # sender address count a blog's recent pings from one address.
     ["ALTER TABLE blog ADD COLUMN hold_over_limit INTEGER NOT NULL DEFAULT 0",
@@ -67,9 +68,26 @@ MIGRATIONS = [
     # alone: with 100,000 pings on an entry, each count read every row.
     ["CREATE INDEX tbping_item_visible ON tbping (tb_id, visible, id)"],
     # 5: mt.cgi's authors, permissions, sessions and activity log; the authors
-    # made by `mtpy init` before it were its system administrators.
+    # made by `mtpy init` before it were its system administrators. Indexes for
+    # its pages: a weblog's entries and pings newest first, the activity log by
+    # weblog, failed logins counted by address and by name.
     ["ALTER TABLE author ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0",
-     "UPDATE author SET is_admin = 1"] + [_create_table(kind) for kind in KINDS[8:]],
+     "UPDATE author SET is_admin = 1",
+     "CREATE TABLE permission (id INTEGER PRIMARY KEY AUTOINCREMENT, author_id INTEGER, blog_id INTEGER, "
+     "can TEXT)",
+     "CREATE TABLE session (id INTEGER PRIMARY KEY AUTOINCREMENT, author_id INTEGER, token_hash TEXT, "
+     "created_on TEXT, seen_on TEXT)",
+     "CREATE TABLE activity (id INTEGER PRIMARY KEY AUTOINCREMENT, blog_id INTEGER, author_id INTEGER, "
+     "kind TEXT, author_name TEXT, ip TEXT, message TEXT, created_on TEXT)",
+     "CREATE INDEX permission_author ON permission (author_id, blog_id)",
+     "CREATE INDEX permission_blog ON permission (blog_id)",
+     "CREATE INDEX session_token ON session (token_hash)",
+     "CREATE INDEX session_author ON session (author_id)",
+     "CREATE INDEX activity_blog ON activity (blog_id, id)",
+     "CREATE INDEX activity_kind_ip_time ON activity (kind, ip, created_on)",
+     "CREATE INDEX activity_kind_name_time ON activity (kind, author_name, created_on)",
+     "CREATE INDEX entry_blog_time ON entry (blog_id, created_on, id)",
+     "CREATE INDEX tbping_blog ON tbping (blog_id, id)"],
 ]
 
 
@@ -82,7 +100,7 @@ class SQLiteStore(SQLStore):
         if create and exists:
             raise StoreError("A store already exists at %s" % self.path)
         if not create and not exists:
-            raise StoreError("No store at %s (run `mtpy init` first)" % self.path)
+            raise NoStoreError("No store at %s (run `mtpy init` first)" % self.path)
         if create:
             os.makedirs(folder, mode=0o700, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
@@ -94,11 +112,17 @@ class SQLiteStore(SQLStore):
             self.db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as error:
+            self.db.close()
             raise StoreError("Cannot open the store %s: %s" % (self.path, error))
+        except BaseException:
+            self.db.close()
+            raise
 
     def _migrate(self):
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version >= len(MIGRATIONS):
+        if version > len(MIGRATIONS):
+            raise StoreError(newer_schema(self.path, version, len(MIGRATIONS)))
+        if version == len(MIGRATIONS):
             return
         with self.transaction():
             version = self.db.execute("PRAGMA user_version").fetchone()[0]

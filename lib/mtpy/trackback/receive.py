@@ -1,20 +1,26 @@
-"""Accepting a ping: MT 2.6's order of checks (reference §2), then store, feed, queue.
+"""Accepting a ping: MT 2.6's order of checks (reference §2), then store and
+what follows (mtpy.actions.pings.pings_changed: feed, republish).
 
 Each check that fails stores nothing and raises PingRejected with MT's message.
 """
 
 from mtpy import dates
+from mtpy.actions import activity
+from mtpy.actions.pings import pings_changed
 from mtpy.models import Blog, Category, Entry, IPBan, Ping, Trackback
 from mtpy.trackback import envelope
 from mtpy.trackback.rules import URL_LIMIT, ip_is_banned, normalize_address, normalize_url, ping_fields, url_too_long
 
 
 class PingRejected(Exception):
-    def __init__(self, message, status="200 OK", headers=()):
+    """`blog_id`: the weblog pinged, once known (for the activity log)."""
+
+    def __init__(self, message, status="200 OK", headers=(), blog_id=None):
         Exception.__init__(self, message)
         self.message = message
         self.status = status
         self.headers = list(headers)
+        self.blog_id = blog_id
 
 
 def parse_item_id(tb_id_text):
@@ -46,8 +52,18 @@ def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
     """Check and store one ping. Returns (the new Ping, ids of the jobs queued for
     after the response); (None, []) for a repeated (item, source url), which
     answers success and stores nothing. A ping held for approval (the weblog's
-    hold_over_limit, beyond its limits) is stored hidden and queues nothing."""
+    hold_over_limit, beyond its limits) is stored hidden and queues nothing.
+    Accepted pings and refusals go to the activity log (refusals bounded: see
+    _record_refusal)."""
     remote_ip = normalize_address(remote_ip or "")
+    try:
+        return _receive(store, config, tb_id_text, passphrase, fields, remote_ip)
+    except PingRejected as refusal:
+        _record_refusal(store, config, refusal, fields, remote_ip)
+        raise
+
+
+def _receive(store, config, tb_id_text, passphrase, fields, remote_ip):
     if not tb_id_text:
         raise PingRejected("Need a TrackBack ID (tb_id).")
     raw_url = fields.get("url") or ""
@@ -61,11 +77,11 @@ def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
     with store.transaction():
         item, blog = find_item(store, tb_id_text)
         if item.is_disabled:
-            raise PingRejected("This TrackBack item is disabled.")
+            raise PingRejected("This TrackBack item is disabled.", blog_id=blog.id)
         if item.passphrase and passphrase != item.passphrase:
-            raise PingRejected("This TrackBack item is protected by a passphrase.")
+            raise PingRejected("This TrackBack item is protected by a passphrase.", blog_id=blog.id)
         if ip_is_banned(remote_ip, [ban.ip for ban in store.find(IPBan, blog_id=blog.id)]):
-            raise PingRejected("You are not allowed to send TrackBack pings.")
+            raise PingRejected("You are not allowed to send TrackBack pings.", blog_id=blog.id)
         held = _check_throttle(store, config, blog, remote_ip)
         if store.find_ping(item.id, url) is not None:
             return None, []
@@ -73,20 +89,34 @@ def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
         ping = Ping(blog_id=blog.id, tb_id=item.id, source_url=url, ip=remote_ip,
                     created_on=dates.utc_now(), visible=not held, **values)
         store.insert(ping)
+        activity.record(store, "ping", "%s from %s%s" % (
+            "Held ping" if held else "Ping", url, ": " + ping.title if ping.title else ""), blog.id, ip=remote_ip)
         if held:
-            return ping, []      # nothing shows it until `mtpy ping release`
-        if config.get("GenerateTrackBackRSS"):   # a feed that cannot be written fails no ping
-            from mtpy.trackback.feeds import write_feed
-            write_feed(store, config, blog, item)
-        job_ids = []
-        if blog.site_path:   # its pages show the new count; its popup, the new ping
-            subject = {"entry_id": item.entry_id} if item.entry_id is not None else {"category_id": item.category_id}
-            from mtpy.work import republish_waiting   # a queued one will show this ping too
-            if not republish_waiting(store, subject):
-                job_ids.append(store.enqueue("republish_pings", dict(subject, ping_id=ping.id)).id)
+            return ping, []      # nothing shows it until it is released
+        job_ids = pings_changed(store, config, blog, [item.id], new_ping=ping)
         if blog.email_new_pings:
             job_ids.append(store.enqueue("notify_ping", {"ping_id": ping.id}).id)
     return ping, job_ids
+
+
+REFUSALS_KEPT_SECONDS = 3600
+
+
+def _record_refusal(store, config, refusal, fields, remote_ip):
+    """Log a refused ping, at most once an hour per sender address: a flood of
+    refused pings (over a throttle, banned, malformed) adds one line an hour,
+    not one per ping. A log that cannot be written refuses nothing more."""
+    try:
+        with store.transaction():
+            since = dates.utc_now(-REFUSALS_KEPT_SECONDS)
+            if store.count_activity_since("ping_refused", since, ip=remote_ip):
+                return
+            url = (fields.get("url") or "").strip()[:URL_LIMIT]
+            activity.record(store, "ping_refused", "%s%s" % (refusal.message, " (from %s)" % url if url else ""),
+                            refusal.blog_id, ip=remote_ip)
+    except Exception as error:
+        from mtpy import web
+        web.log_error(config.get("LogFile"), "A refused ping could not be logged: %s" % error)
 
 
 THROTTLE_MESSAGE = "You are pinging trackbacks too quickly. Please try again later."
@@ -105,11 +135,11 @@ def _check_throttle(store, config, blog, remote_ip):
     for directive, seconds in PER_ADDRESS:
         limit = config.get(directive)
         if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), ip=remote_ip) >= limit:
-            raise PingRejected(THROTTLE_MESSAGE, "403 Forbidden", [("Retry-After", str(seconds))])
+            raise PingRejected(THROTTLE_MESSAGE, "403 Forbidden", [("Retry-After", str(seconds))], blog.id)
     for directive, seconds in PER_WEBLOG:
         limit = config.get(directive)
         if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds)) >= limit:
             if blog.hold_over_limit:
                 return True
-            raise PingRejected(THROTTLE_MESSAGE, "403 Forbidden", [("Retry-After", str(seconds))])
+            raise PingRejected(THROTTLE_MESSAGE, "403 Forbidden", [("Retry-After", str(seconds))], blog.id)
     return False

@@ -1,0 +1,129 @@
+"""Entries: saving (new or changed) and deleting, and what each republishes."""
+
+from mtpy import dates
+from mtpy.actions import ActionError, Done, is_published
+from mtpy.actions.activity import record
+from mtpy.actions.values import flag, unknown_fields, url_list
+from mtpy.models import Category, Entry
+
+STATUSES = ("Publish", "Draft")
+TEXT_FIELDS = ("title", "body", "extended", "excerpt", "keywords", "basename", "convert_breaks")
+FIELDS = TEXT_FIELDS + ("status", "created_on", "allow_pings", "allow_comments", "category_ids", "to_ping_urls")
+# A change of these moves the entry between archives, or changes what the
+# indexes, the neighbours' links and the counts show: every page.
+STRUCTURAL = ("status", "created_on", "category_ids", "title")
+LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def save_entry(store, config, blog, entry, values, author=None):
+    """Save a new entry (`entry` is None, or has no id) or change one of
+    `blog`. `values`: Entry fields; `created_on` in the weblog's local time
+    ("YYYY-MM-DD HH:MM:SS"), `to_ping_urls` one URL per line or a list,
+    `category_ids` the primary first. Returns Done(entry, changed fields,
+    jobs): a new entry or a change of status, date, title or categories
+    queues a full rebuild; any other change republishes the entry's pages."""
+    unknown_fields(values, FIELDS)
+    is_new = entry is None or entry.id is None
+    entry = (entry or Entry(blog_id=blog.id)).copy()
+    if entry.blog_id != blog.id:
+        raise ActionError("Entry %s is not in weblog %d" % (entry.id, blog.id))
+    changes = _checked(store, blog, values)
+    title = changes.get("title", entry.title)
+    if not (title or "").strip():
+        raise ActionError("An entry needs a title", "title")
+    before = entry.as_dict()
+    for field, value in changes.items():
+        setattr(entry, field, value)
+    if is_new:
+        entry.id = None
+        entry.blog_id = blog.id
+        if author is not None and entry.author_id is None:
+            entry.author_id = author.id
+        if "created_on" not in changes:
+            entry.created_on = dates.utc_now()
+        if "allow_pings" not in changes:
+            entry.allow_pings = blog.allow_pings_default
+    changed = [field for field in FIELDS if getattr(entry, field) != before[field]]
+    with store.transaction():
+        store.save(entry)
+        job_ids = []
+        if is_published(blog) and (is_new or changed):
+            if is_new or any(field in STRUCTURAL for field in changed):
+                job_ids.append(store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id)
+            else:
+                job_ids.append(store.enqueue("republish_entry", {"entry_id": entry.id}).id)
+    return Done(entry, changed, job_ids)
+
+
+def delete_entry(store, config, blog, entry, author=None, ip=""):
+    """Delete an entry with its pings; the weblog's pages follow (full rebuild)."""
+    if entry.blog_id != blog.id:
+        raise ActionError("Entry %s is not in weblog %d" % (entry.id, blog.id))
+    with store.transaction():
+        store.delete_entry(entry.id)
+        record(store, "delete", "Deleted entry %d: %s" % (entry.id, entry.title), blog.id, author, ip)
+        job_ids = [store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id] if is_published(blog) else []
+    return Done(entry, ["id"], job_ids)
+
+
+def _checked(store, blog, values):
+    """The values as Entry fields, or ActionError for the first bad one."""
+    changes = {}
+    for field in TEXT_FIELDS:
+        if field in values:
+            changes[field] = values[field] if values[field] is not None else ""
+    if "title" in changes:
+        changes["title"] = changes["title"].strip()
+    if "status" in values:
+        if values["status"] not in STATUSES:
+            raise ActionError("Status is Publish or Draft, not %r" % values["status"], "status")
+        changes["status"] = values["status"]
+    if "created_on" in values:
+        changes["created_on"] = _stored_date(values["created_on"], blog.timezone)
+    for field in ("allow_pings", "allow_comments"):
+        if field in values:
+            changes[field] = flag(values[field])
+    if "category_ids" in values:
+        changes["category_ids"] = _categories(store, blog, values["category_ids"])
+    if "to_ping_urls" in values:
+        changes["to_ping_urls"] = url_list(values["to_ping_urls"], "to_ping_urls")
+    return changes
+
+
+def _stored_date(text, timezone):
+    from datetime import datetime
+    try:
+        local = datetime.strptime((text or "").strip(), LOCAL_FORMAT)
+    except ValueError:
+        raise ActionError("Dates are written YYYY-MM-DD HH:MM:SS, not %r" % text, "created_on")
+    return dates.to_stored(local, timezone)
+
+
+def _categories(store, blog, ids):
+    chosen = []
+    for value in ids or []:
+        try:
+            category_id = int(value)
+        except (TypeError, ValueError):
+            raise ActionError("Not a category: %r" % (value,), "category_ids")
+        category = store.get(Category, category_id)
+        if category is None or category.blog_id != blog.id:
+            raise ActionError("No category %s in weblog %d" % (value, blog.id), "category_ids")
+        if category_id not in chosen:
+            chosen.append(category_id)
+    return chosen
+
+
+def import_entries(store, config, blog, text, author=None, ip=""):
+    """Import a Movable Type export file's entries, pings and comments into
+    `blog` (all or nothing); returns Done(the import's counts, [], jobs)."""
+    from mtpy.importexport import ImportFormatError, import_entries as read_into
+    try:
+        result = read_into(store, blog, text)
+    except ImportFormatError as error:
+        raise ActionError("%s (nothing imported)" % error, "file")
+    with store.transaction():
+        record(store, "import", "Imported %d entries, %d pings, %d comments" % (
+            result.entries, result.pings, result.comments), blog.id, author, ip)
+        job_ids = [store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id] if is_published(blog) else []
+    return Done(result, [], job_ids)

@@ -1,0 +1,60 @@
+"""Setting up an installation: its mt.cfg, and the first author and weblog
+(`mtpy init` and mt.cgi's first visit)."""
+
+import os
+
+from mtpy.actions import ActionError
+
+CONFIG_TEXT = """\
+# mt.cfg: mtpy's configuration (Movable Type style: Directive value).
+# Relative paths are relative to this file's folder.
+CGIPath %(cgi_path)s
+# DataSource ../data
+# ObjectDriver sqlite
+# MailTransfer sendmail
+# EmailAddressMain you@example.com
+"""
+
+
+def write_config_if_missing(config, cgi_path):
+    """Write a first mt.cfg at the config's path when there is none; True if written."""
+    if os.path.exists(config.path):
+        return False
+    from mtpy.fileutil import write_atomic
+    os.makedirs(os.path.dirname(config.path), exist_ok=True)
+    write_atomic(config.path, CONFIG_TEXT % {"cgi_path": cgi_path})
+    config.set("CGIPath", cgi_path)
+    return True
+
+
+def set_up(store, config, name, email, password, weblog_values, ip=""):
+    """The first author, a system administrator, and their first weblog, in one
+    transaction: refused input leaves the store without either, so set-up can
+    be tried again. Returns the author."""
+    from mtpy.actions.authors import create_author
+    from mtpy.actions.weblogs import create_weblog
+    from mtpy.models import Author
+    with store.transaction():
+        if store.find(Author, limit=1):
+            raise ActionError("This installation is already set up: log in instead.")
+        with _fields_renamed({"name": "author_name"}):
+            author = create_author(store, name, email, password, is_admin=True, ip=ip).record
+        with _fields_renamed({"name": "blog_name"}):
+            weblog = create_weblog(store, config, weblog_values, author=author, ip=ip).record
+    return author
+
+
+class _fields_renamed:
+    """Re-raise an action's ActionError under the set-up form's field names
+    (the author and the weblog both have a "name")."""
+
+    def __init__(self, names):
+        self.names = names
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if isinstance(error, ActionError) and error.field in self.names:
+            raise ActionError(error.message, self.names[error.field]) from None
+        return False

@@ -1,0 +1,36 @@
+"""Checks of typed-in values that more than one action makes."""
+
+from mtpy.actions import ActionError
+
+
+def web_url(text, field):
+    """An http(s) URL with a host, or ActionError naming `field`."""
+    from urllib.parse import urlsplit
+    text = (text or "").strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname \
+            or any(char.isspace() for char in text):
+        raise ActionError("Not an http:// or https:// URL: %r" % text, field)
+    return text
+
+
+def url_list(value, field):
+    """URLs given one per line (or as a list): the non-blank ones, each checked."""
+    lines = value.splitlines() if isinstance(value, str) else list(value or [])
+    return [web_url(line, field) for line in lines if line.strip()]
+
+
+def flag(value):
+    """A checkbox or 0/1 as True or False."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "on", "yes", "true")
+    return bool(value)
+
+
+def unknown_fields(values, known):
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ActionError("Unknown field(s): %s" % ", ".join(unknown), unknown[0])

@@ -1,0 +1,106 @@
+"""Weblogs: creating, changing settings, rebuilding."""
+
+import os
+
+from mtpy.actions import ActionError, Done, is_published
+from mtpy.actions.activity import record
+from mtpy.actions.values import flag, unknown_fields, web_url
+from mtpy.models import Blog, Entry
+
+FIELDS = ("name", "description", "site_url", "site_path", "archive_url", "archive_path", "timezone",
+          "email_new_pings", "allow_pings_default", "hold_over_limit")
+FLAGS = ("email_new_pings", "allow_pings_default", "hold_over_limit")
+# What every page shows or where it links: a change republishes them all.
+SHOWN_ON_PAGES = ("name", "description", "site_url", "archive_url", "timezone")
+
+
+def create_weblog(store, config, values, author=None, ip=""):
+    """A new weblog from Blog field values; the archive URL and folder are the
+    site's when left empty. Refused (ActionError) when there are no default
+    templates to start it from. Returns Done(blog, fields set, no jobs)."""
+    from mtpy.publish.templates import TemplateSetError, require_defaults
+    try:
+        require_defaults(config)      # before the weblog exists: it could never publish
+    except TemplateSetError as error:
+        raise ActionError(str(error))
+    changes = _checked(values)
+    if not changes.get("archive_url"):
+        changes["archive_url"] = changes.get("site_url", "")
+    if not changes.get("archive_path"):
+        changes["archive_path"] = changes.get("site_path", "")
+    blog = Blog(**changes)
+    with store.transaction():
+        store.save(blog)
+        record(store, "settings", "Created weblog %d: %s" % (blog.id, blog.name), blog.id, author, ip)
+    return Done(blog, sorted(changes))
+
+
+def change_weblog(store, config, blog, values, author=None, ip=""):
+    """Change a weblog's settings. Entries' TrackBack items follow a changed
+    URL; a change of what pages show queues a full rebuild. Returns
+    Done(blog, changed fields, jobs)."""
+    changes = _checked(values)
+    changed = sorted(field for field, value in changes.items() if getattr(blog, field) != value)
+    blog = blog.copy(**changes)
+    job_ids = []
+    if not changed:
+        return Done(blog)
+    with store.transaction():
+        store.save(blog)
+        if "archive_url" in changed or "site_url" in changed:
+            for entry in store.find(Entry, blog_id=blog.id):
+                store.save(entry)  # item URLs follow a changed archive URL
+        record(store, "settings", "Changed %s" % ", ".join(changed), blog.id, author, ip)
+        if is_published(blog) and any(field in SHOWN_ON_PAGES for field in changed):
+            job_ids.append(store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id)
+    return Done(blog, changed, job_ids)
+
+
+def rebuild(store, config, blog, progress=None, author=None, ip=""):
+    """Publish every page of the weblog now (`progress(done, total)` is called
+    as entries are done), and write again the feeds a folder left unwritten.
+    Returns the Publisher: its `written`, `unchanged` and template warnings."""
+    if not blog.site_path:
+        raise ActionError("Weblog %d has no site path (mtpy blog set --site-path DIR)" % blog.id, "site_path")
+    from mtpy.publish.rebuild import Publisher
+    from mtpy.trackback.feeds import write_unwritten
+    with store.rebuild_lock():
+        publisher = Publisher(store, config, blog).rebuild_all(progress)
+    write_unwritten(store, config)      # the ones still unwritten stay listed for mtpy check
+    record(store, "rebuild", "Rebuilt: %d file(s) written, %d unchanged" % (
+        len(publisher.written), publisher.unchanged), blog.id, author, ip)
+    return publisher
+
+
+def _checked(values):
+    """Blog fields from typed-in values: paths absolute, URLs http(s) ending in
+    "/", timezone -12..+14 hours; ActionError for the first bad one."""
+    unknown_fields(values, FIELDS)
+    changes = {}
+    for field, value in values.items():
+        if value is None:
+            continue
+        if field in FLAGS:
+            value = flag(value)
+        elif field == "timezone":
+            value = _timezone(value)
+        elif field.endswith("_path"):
+            value = os.path.abspath(os.path.expanduser(value.strip())) if value.strip() else ""
+        elif field.endswith("_url"):
+            value = web_url(value, field) if value.strip() else ""
+            if value and not value.endswith("/"):
+                value += "/"
+        else:
+            value = value.strip()
+        changes[field] = value
+    return changes
+
+
+def _timezone(value):
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        raise ActionError("The timezone is hours from UTC, like -5 or 5.5: not %r" % (value,), "timezone")
+    if not -12 <= hours <= 14:
+        raise ActionError("The timezone is between -12 and +14 hours from UTC", "timezone")
+    return hours

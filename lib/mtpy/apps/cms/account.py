@@ -1,0 +1,155 @@
+"""First visit (set-up), logging in and out, the author's own profile."""
+
+import os
+
+from mtpy.actions import ActionError
+from mtpy.apps.cms.screen import mode
+
+PASSWORD_MISMATCH = "The two passwords differ."
+
+
+@mode("setup", login=False, methods=("GET", "POST"))
+def setup(screen):
+    """Creates the store, the first author (a system administrator) and the
+    first weblog, then logs the author in. Reachable only while no author
+    exists: a store left without one by a refused attempt can be set up again."""
+    request = screen.request
+    proposed = _proposals(screen)
+    values = dict(proposed, author_name="", email="")
+    errors = {}
+    if request.method == "POST":
+        form = request.form
+        values = {name: form.get(name).strip() for name in
+                  ("author_name", "email", "blog_name", "site_url", "site_path")}
+        password = form.get("password")
+        if password != form.get("password_again"):
+            errors["password_again"] = PASSWORD_MISMATCH
+        else:
+            try:
+                author = _set_up(screen, values, password)
+            except ActionError as error:
+                errors[error.field] = error.message
+            else:
+                from mtpy.apps.cms.account import log_in
+                return log_in(screen, author, screen.url("dashboard", saved="welcome"))
+    return screen.render("setup.html", values=values, errors=errors, proposed=proposed)
+
+
+def _set_up(screen, values, password):
+    from mtpy.actions import install
+    store = screen.store
+    if store is None:
+        from mtpy.store import open_store
+        install.write_config_if_missing(screen.config, screen.request.script_url.rsplit("/", 1)[0] + "/")
+        store = screen.store = open_store(screen.config, create=True)
+    return install.set_up(store, screen.config, values["author_name"], values["email"], password,
+                          {"name": values["blog_name"], "site_url": values["site_url"],
+                           "site_path": values["site_path"]}, ip=screen.request.remote_addr)
+
+
+def _proposals(screen):
+    """The first weblog's name, URL and folder, proposed from where the scripts
+    live: `archives/` beside `cgi-bin/`. Its URL: from the web server's document
+    root when the folder is inside it (Apache); where the document root is the
+    scripts' own folder (lighttpd's alias for cgi-bin/), the shipped server
+    configurations serve `archives/` at the root; otherwise beside cgi-bin/."""
+    root = os.path.dirname(screen.config.folder)
+    site_path = os.path.join(root, "archives")
+    real = os.path.realpath(site_path)
+    document_root = screen.request.environ.get("DOCUMENT_ROOT")
+    document_root = os.path.realpath(document_root) if document_root else None
+    host = screen.request.host_url
+    if document_root == os.path.realpath(screen.config.folder):
+        site_url = host + "/"
+    elif document_root and (real == document_root or real.startswith(document_root.rstrip("/") + "/")):
+        relative = real[len(document_root):].strip("/")
+        site_url = host + "/" + (relative + "/" if relative else "")
+    else:
+        above = screen.request.script_name.rsplit("/", 2)[0]    # /~you/cgi-bin/mt.cgi -> /~you
+        site_url = host + above + "/archives/"
+    return {"blog_name": "My Weblog", "site_url": site_url, "site_path": site_path}
+
+
+@mode("login", login=False, methods=("GET", "POST"))
+def login(screen):
+    from mtpy import sessions
+    from mtpy.actions.activity import record
+    from mtpy.actions.authors import authenticate
+    from mtpy.models import Author
+    if not screen.store.find(Author, limit=1):
+        return screen.redirect("setup")
+    request = screen.request
+    errors, name = {}, ""
+    if request.method == "POST":
+        name = request.form.get("username").strip()
+        wait = sessions.login_wait(screen.store, request.remote_addr, name)
+        if wait:
+            minutes = max(1, (wait + 59) // 60)
+            errors[None] = ("Too many failed logins. Try again in %d minute%s."
+                            % (minutes, "" if minutes == 1 else "s"))
+            return screen.render("login.html", status=429, name=name, errors=errors)
+        author = authenticate(screen.store, name, request.form.get("password"))
+        if author is None:
+            with screen.store.transaction():
+                record(screen.store, "login_failed", "Failed login as %s" % name[:80], ip=request.remote_addr,
+                       author_name=name[:80])
+            errors[None] = "Invalid login: the name or the password is wrong."
+            return screen.render("login.html", status=403, name=name, errors=errors)
+        target = screen.app.safe_redirect_target(request, request.form.get("return_to"), screen.url("dashboard"))
+        return log_in(screen, author, target)
+    if screen.author is not None:
+        return screen.redirect("dashboard")
+    return screen.render("login.html", name=name, errors=errors)
+
+
+def log_in(screen, author, target):
+    """Start a session for the author and go to `target` with its cookie."""
+    from mtpy import sessions, web
+    from mtpy.actions.activity import record
+    with screen.store.transaction():
+        session, cookie = sessions.start(screen.store, screen.config, author, screen.request)
+        record(screen.store, "login", "%s logged in" % author.name, author=author, ip=screen.request.remote_addr)
+    response = web.redirect(target)
+    sessions.set_cookie(response, screen.request, cookie)
+    return response
+
+
+@mode("logout", methods=("POST",))
+def logout(screen):
+    from mtpy import sessions
+    from mtpy.actions.activity import record
+    with screen.store.transaction():
+        sessions.end(screen.store, screen.session)
+        record(screen.store, "logout", "%s logged out" % screen.author.name, author=screen.author,
+               ip=screen.request.remote_addr)
+    response = screen.redirect("login", saved="logged_out")
+    sessions.clear_cookie(response, screen.request)
+    return response
+
+
+@mode("profile", methods=("GET", "POST"))
+def profile(screen):
+    from mtpy.actions.authors import change_email, change_password
+    request = screen.request
+    errors = {}
+    email = screen.author.email
+    if request.method == "POST":
+        form = request.form
+        email = form.get("email").strip()
+        new = form.get("new_password")
+        try:
+            if new or form.get("new_password_again"):
+                if new != form.get("new_password_again"):
+                    raise ActionError(PASSWORD_MISMATCH, "new_password_again")
+                change_password(screen.store, screen.author, form.get("old_password"), new,
+                                keep_session_id=screen.session.id, ip=request.remote_addr)
+                notice = "password"
+            else:
+                notice = "saved"
+            if email != screen.author.email:
+                change_email(screen.store, screen.author, email, ip=request.remote_addr)
+        except ActionError as error:
+            errors[error.field] = error.message
+        else:
+            return screen.redirect("profile", saved=notice)
+    return screen.render("profile.html", email=email, errors=errors)

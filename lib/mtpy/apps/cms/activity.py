@@ -1,0 +1,22 @@
+"""The activity log: logins, pings received and refused, bans, deletions,
+rebuilds, newest first. A system administrator sees every line; another
+author only the lines of their weblogs (no one's logins)."""
+
+from mtpy.apps.cms.screen import mode
+
+PAGE_SIZE = 50
+
+
+@mode("activity")
+def activity(screen):
+    from mtpy.actions.activity import KINDS
+    from mtpy.models import Blog
+    store = screen.store
+    blog_ids = None if screen.author.is_admin else [blog.id for blog in screen.weblogs()]
+    total = store.count_activity(blog_ids=blog_ids) if blog_ids != [] else 0
+    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(1, screen.int_param("page") or 1), pages)
+    lines = store.list_activity(blog_ids=blog_ids, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE) if total else []
+    blog_names = {blog.id: blog.name or "Untitled weblog" for blog in store.find(Blog)}
+    return screen.render("activity.html", lines=lines, kinds=KINDS, blog_names=blog_names, page=page, pages=pages,
+                         total=total, everything=blog_ids is None)

@@ -1,0 +1,91 @@
+"""Authors (system administrators only): the list, a new author, and what an
+author may do in each weblog."""
+
+from mtpy.actions import ActionError
+from mtpy.apps.base import HTTPError
+from mtpy.apps.cms.screen import mode
+
+PAGE_SIZE = 50
+
+
+@mode("authors", admin=True, methods=("GET", "POST"))
+def authors(screen):
+    from mtpy.actions.authors import create_author
+    from mtpy.apps.cms.account import PASSWORD_MISMATCH
+    request = screen.request
+    errors, values = {}, {"name": "", "email": "", "is_admin": False}
+    if request.method == "POST":
+        form = request.form
+        values = {"name": form.get("name").strip(), "email": form.get("email").strip(),
+                  "is_admin": form.get("is_admin") == "1"}
+        if form.get("password") != form.get("password_again"):
+            errors["password_again"] = PASSWORD_MISMATCH
+        else:
+            try:
+                with screen.store.transaction():
+                    done = create_author(screen.store, values["name"], values["email"], form.get("password"),
+                                         is_admin=values["is_admin"], by=screen.author, ip=request.remote_addr)
+            except ActionError as error:
+                errors[error.field] = error.message
+            else:
+                return screen.redirect("author_edit", id=done.record.id, saved="created")
+    return _list(screen, errors, values)
+
+
+def _list(screen, errors, values):
+    from mtpy.models import Author, Blog, Permission
+    store = screen.store
+    found = store.find(Author, order_by="name")
+    pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(1, screen.int_param("page") or 1), pages)
+    shown = found[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    blog_names = {blog.id: blog.name or "Untitled weblog" for blog in store.find(Blog)}
+    weblogs = {author.id: [] for author in shown}
+    for permission in store.find_in(Permission, "author_id", [author.id for author in shown if not author.is_admin]):
+        if permission.can and permission.blog_id in blog_names:
+            weblogs[permission.author_id].append(blog_names[permission.blog_id])
+    rows = [{"author": author, "weblogs": sorted(weblogs[author.id], key=str.lower)} for author in shown]
+    return screen.render("authors.html", rows=rows, errors=errors, values=values, page=page, pages=pages,
+                         total=len(found))
+
+
+@mode("author_edit", admin=True, methods=("GET", "POST"))
+def author_edit(screen):
+    """What an author may do in each weblog, and whether they are a system
+    administrator (never one's own rights: someone else has to remove them)."""
+    from mtpy.actions.authors import PERMISSIONS, PERMISSION_NAMES, set_admin, set_permissions
+    from mtpy.models import Author, Blog
+    store, request = screen.store, screen.request
+    author_id = screen.int_param("id")
+    author = store.get(Author, author_id) if author_id is not None else None
+    if author is None:
+        raise HTTPError(404, "No such author.")
+    blogs = store.find(Blog, order_by="name")
+    granted = _granted(store, author)
+    errors = {}
+    is_admin = author.is_admin
+    if request.method == "POST":
+        form = request.form
+        is_admin = form.get("is_admin") == "1"
+        wanted = {blog.id: [name for name in PERMISSION_NAMES if name in form.getlist("can_%d" % blog.id)]
+                  for blog in blogs}
+        try:
+            with store.transaction():
+                set_admin(store, author, is_admin, by=screen.author, ip=request.remote_addr)
+                for blog in blogs:
+                    if wanted[blog.id] != granted.get(blog.id, []):
+                        set_permissions(store, author, blog, wanted[blog.id], by=screen.author, ip=request.remote_addr)
+        except ActionError as error:
+            errors[error.field if error.field == "is_admin" else None] = error.message
+            granted = wanted
+        else:
+            return screen.redirect("author_edit", id=author.id, saved="saved")
+    return screen.render("author_edit.html", subject=author, is_admin=is_admin, blogs=blogs, granted=granted,
+                         permissions=PERMISSIONS, errors=errors)
+
+
+def _granted(store, author):
+    """{blog id: [permission names]} of an author."""
+    from mtpy.models import Permission
+    return {permission.blog_id: list(permission.can) for permission in store.find(Permission, author_id=author.id)}
+

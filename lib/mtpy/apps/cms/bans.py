@@ -1,0 +1,45 @@
+"""IP banning: the addresses, prefixes ("192.168.") and CIDR ranges that may
+not ping a weblog; adding and removing one."""
+
+from mtpy.actions import ActionError
+from mtpy.apps.cms.screen import mode
+
+PAGE_SIZE = 50
+
+
+@mode("bans", permission="bans")
+def bans(screen):
+    return _list(screen)
+
+
+@mode("ban_add", permission="bans", methods=("POST",))
+def ban_add(screen):
+    from mtpy.actions.bans import add_ban
+    address = screen.request.form.get("address")
+    try:
+        with screen.store.transaction():
+            add_ban(screen.store, screen.blog, address, author=screen.author, ip=screen.request.remote_addr)
+    except ActionError as error:
+        return _list(screen, errors={error.field: error.message}, address=address)
+    return screen.redirect("bans", blog_id=screen.blog.id, saved="banned")
+
+
+@mode("ban_remove", permission="bans", methods=("POST",))
+def ban_remove(screen):
+    from mtpy.actions.bans import remove_ban
+    try:
+        with screen.store.transaction():
+            remove_ban(screen.store, screen.blog, screen.request.form.get("address"), author=screen.author,
+                       ip=screen.request.remote_addr)
+    except ActionError as error:
+        return _list(screen, errors={None: error.message})
+    return screen.redirect("bans", blog_id=screen.blog.id, saved="unbanned")
+
+
+def _list(screen, errors=None, address=""):
+    from mtpy.models import IPBan
+    found = screen.store.find(IPBan, blog_id=screen.blog.id, order_by="id", desc=True)
+    pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(max(1, screen.int_param("page") or 1), pages)
+    return screen.render("bans.html", bans=found[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(found),
+                         page=page, pages=pages, errors=errors or {}, address=address, active="bans")

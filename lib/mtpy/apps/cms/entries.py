@@ -1,0 +1,170 @@
+"""Entries: the weblog's list, writing and editing one, deleting one.
+
+Anyone with "post" in a weblog sees all its entries; only an author who may
+also edit_all opens the entries of others (Movable Type 2.x's rule).
+"""
+
+from mtpy.actions import ActionError
+from mtpy.apps.base import HTTPError
+from mtpy.apps.cms.screen import mode
+
+PER_PAGE = 25
+PINGS_SHOWN = 20
+NOT_YOURS = "You may open only your own entries in this weblog."
+TEXT_FIELDS = ("title", "body", "extended", "excerpt", "keywords")
+
+
+def page_of(screen, total, per_page):
+    """(page, pages, offset) for the `page` parameter, kept within the pages."""
+    pages = max(1, (total + per_page - 1) // per_page)
+    page = min(max(screen.int_param("page") or 1, 1), pages)
+    return page, pages, (page - 1) * per_page
+
+
+def may_open(screen, entry):
+    return entry.author_id == screen.author.id or screen.may("edit_all")
+
+
+def web_link(url):
+    """The URL when a browser may follow it (http or https), else None: a
+    ping's source is shown, but never linked, when it is anything else."""
+    return url if (url or "").lower().startswith(("http://", "https://")) else None
+
+
+@mode("entries", permission="post")
+def entries(screen):
+    from mtpy.models import Author, Category, Trackback
+    store, blog = screen.store, screen.blog
+    query = screen.param("q").strip()[:200]
+    total = store.count_entries(blog.id, title_contains=query or None)
+    page, pages, offset = page_of(screen, total, PER_PAGE)
+    listed = store.list_entries(blog.id, title_contains=query or None, limit=PER_PAGE, offset=offset)
+    categories = {category.id: category for category in store.find(Category, blog_id=blog.id)}
+    authors = {author_id: store.get(Author, author_id) for author_id in {entry.author_id for entry in listed}
+               if author_id is not None}
+    items = {item.entry_id: item for item in store.find_in(Trackback, "entry_id", [entry.id for entry in listed])}
+    counts = store.ping_counts(blog.id, [item.id for item in items.values()]) if items else {}
+    rows = []
+    for entry in listed:
+        item = items.get(entry.id)
+        primary = categories.get(entry.category_ids[0]) if entry.category_ids else None
+        rows.append({"entry": entry, "category": primary, "author": authors.get(entry.author_id),
+                     "pings": counts.get(item.id, 0) if item else 0, "may_open": may_open(screen, entry)})
+    return screen.render("entries.html", rows=rows, query=query, total=total, page=page, pages=pages,
+                         active="entries")
+
+
+def _entry(screen):
+    """The entry of `entry_id` in this weblog (404 otherwise) that this author
+    may open (403 otherwise); None when no entry_id is given."""
+    from mtpy.models import Entry
+    if not screen.param("entry_id"):
+        return None
+    entry_id = screen.int_param("entry_id")
+    entry = screen.store.get(Entry, entry_id) if entry_id is not None else None
+    if entry is None or entry.blog_id != screen.blog.id:
+        raise HTTPError(404, "No such entry in this weblog.")
+    if not may_open(screen, entry):
+        raise HTTPError(403, NOT_YOURS)
+    return entry
+
+
+def _form_values(screen, entry):
+    """What the form shows: the entry's fields (a new entry's defaults), the
+    date in the weblog's time and the URLs one per line."""
+    from mtpy import dates
+    from mtpy.actions.entries import LOCAL_FORMAT
+    blog = screen.blog
+    if entry is None:
+        return {"title": "", "body": "", "extended": "", "excerpt": "", "keywords": "", "status": "Draft",
+                "created_on": dates.format_date(dates.utc_now(), blog.timezone, LOCAL_FORMAT),
+                "convert_breaks": True, "allow_pings": bool(blog.allow_pings_default),
+                "category_ids": [], "to_ping_urls": ""}
+    values = {field: getattr(entry, field) or "" for field in TEXT_FIELDS}
+    values.update(status=entry.status, created_on=dates.format_date(entry.created_on, blog.timezone, LOCAL_FORMAT),
+                  convert_breaks=entry.convert_breaks not in ("0", "", None), allow_pings=bool(entry.allow_pings),
+                  category_ids=list(entry.category_ids), to_ping_urls="\n".join(entry.to_ping_urls))
+    return values
+
+
+def _typed_values(form):
+    """The form as typed (shown again when refused) and as save_entry's values."""
+    typed = {field: form.get(field) for field in TEXT_FIELDS}
+    typed.update(status=form.get("status"), created_on=form.get("created_on").strip(),
+                 convert_breaks=form.get("convert_breaks") == "1", allow_pings=form.get("allow_pings") == "1",
+                 to_ping_urls=form.get("to_ping_urls"))
+    chosen = [form.get("category_id")] + form.getlist("secondary_ids")
+    category_ids = []
+    for value in chosen:
+        if value and value not in category_ids:
+            category_ids.append(value)
+    typed["category_ids"] = category_ids
+    values = dict(typed, convert_breaks="1" if typed["convert_breaks"] else "0")
+    if not values["created_on"]:        # left empty: now for a new entry, unchanged otherwise
+        del values["created_on"]
+    return typed, values
+
+
+@mode("entry_edit", permission="post", methods=("GET", "POST"))
+def entry_edit(screen):
+    from mtpy.actions.entries import save_entry
+    entry = _entry(screen)
+    errors = {}
+    values = _form_values(screen, entry)
+    if screen.request.method == "POST":
+        values, changes = _typed_values(screen.request.form)
+        try:
+            with screen.store.transaction():
+                done = save_entry(screen.store, screen.config, screen.blog, entry, changes, author=screen.author)
+        except ActionError as error:
+            errors[error.field] = error.message
+        else:
+            screen.jobs += done
+            notice = "published" if done.job_ids else ("created" if entry is None else "saved")
+            return screen.redirect("entry_edit", blog_id=screen.blog.id, entry_id=done.record.id, saved=notice)
+    return screen.render("entry_edit.html", entry=entry, values=values, errors=errors,
+                         categories=_categories(screen), trackback=_trackback(screen, entry), active="entries")
+
+
+def _categories(screen):
+    from mtpy.models import Category
+    return screen.store.find(Category, blog_id=screen.blog.id, order_by="label")
+
+
+def _trackback(screen, entry):
+    """What the edit screen shows of a saved entry's TrackBack: the URL remote
+    weblogs ping (None when pings are off), its permalink once published, its
+    newest pings and how many it has."""
+    from mtpy.publish.listing import ping_url
+    from mtpy.store import entry_permalink
+    if entry is None:
+        return None
+    store = screen.store
+    item = store.trackback_for(entry=entry)
+    pings, count = [], 0
+    if item is not None:
+        count = store.count_pings(item.id, visible_only=False)
+        pings = [{"ping": ping, "link": web_link(ping.source_url)} for ping in
+                 store.list_pings(tb_id=item.id, visible_only=False, newest_first=True, limit=PINGS_SHOWN)]
+    accepts = item is not None and entry.allow_pings and not item.is_disabled
+    return {"ping_url": ping_url(screen.config, item) if accepts else None,
+            "permalink": entry_permalink(screen.blog, entry) if entry.status == "Publish" else None,
+            "pings": pings, "count": count}
+
+
+@mode("entry_delete", permission="post", methods=("GET", "POST"))
+def entry_delete(screen):
+    """GET asks first (with the number of pings that go too); POST deletes."""
+    from mtpy.actions.entries import delete_entry
+    entry = _entry(screen)
+    if entry is None:
+        raise HTTPError(404, "No such entry in this weblog.")
+    if screen.request.method == "POST":
+        with screen.store.transaction():
+            done = delete_entry(screen.store, screen.config, screen.blog, entry, author=screen.author,
+                                ip=screen.request.remote_addr)
+        screen.jobs += done
+        return screen.redirect("entries", blog_id=screen.blog.id, saved="deleted")
+    item = screen.store.trackback_for(entry=entry)
+    count = screen.store.count_pings(item.id, visible_only=False) if item is not None else 0
+    return screen.render("entry_delete.html", entry=entry, ping_count=count, active="entries")

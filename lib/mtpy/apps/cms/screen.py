@@ -1,0 +1,110 @@
+"""What every mt.cgi screen shares: the registry of modes and the Screen a
+mode works with (the request, the store, who is logged in, which weblog).
+
+A mode is a function `(screen) -> Response`, registered with `@mode(...)`, which
+says what it needs: a logged-in author (all but set-up and log-in), a system
+administrator, a weblog and a permission in it. The application checks all of it
+on the server before the function runs, and checks the form's token on every
+POST: a screen never checks its own access.
+"""
+
+from urllib.parse import urlencode
+
+from mtpy import web
+
+MODES = {}
+
+
+class Mode:
+    def __init__(self, function, login, admin, blog, permission, methods):
+        self.function = function
+        self.login = login
+        self.admin = admin
+        self.blog = blog or permission is not None
+        self.permission = permission
+        self.methods = methods
+
+
+def mode(name, login=True, admin=False, blog=False, permission=None, methods=("GET",)):
+    """Register a mode. `permission` (a name of actions.authors.PERMISSIONS)
+    implies a weblog; `methods` including POST makes the form token required
+    for POST."""
+    def register(function):
+        MODES[name] = Mode(function, login, admin, blog, permission, methods)
+        return function
+    return register
+
+
+# Fixed notices shown after a redirect (?saved=NAME): never text from the request.
+NOTICES = {
+    "saved": "Your changes have been saved.",
+    "created": "Created.",
+    "deleted": "Deleted.",
+    "banned": "The address is banned; its next ping will be refused.",
+    "unbanned": "The ban was removed.",
+    "password": "Your password was changed; your other sessions have ended.",
+    "restored": "The template was restored to the default.",
+    "rebuilt": "Rebuilt.",
+    "imported": "Imported.",
+    "published": "Saved. The pages are being republished.",
+    "logged_out": "You have logged out.",
+    "welcome": "Your weblog is ready. Write your first entry, then open the weblog.",
+}
+
+
+class Screen:
+    """One request to mt.cgi, as the mode function sees it."""
+
+    def __init__(self, app, request):
+        self.app = app
+        self.config = app.config
+        self.request = request
+        self.store = None
+        self.session = None
+        self.author = None
+        self.blog = None
+        self.jobs = []          # ids of deferred work to run after the answer
+        self.csp_nonce = None
+
+    # -- addresses -----------------------------------------------------------
+
+    def url(self, mode_name, **params):
+        """The relative URL of a mode: the script's own path and a query."""
+        query = [("__mode", mode_name)] + [(name, value) for name, value in params.items() if value is not None]
+        return "%s?%s" % (self.request.script_name, urlencode(query))
+
+    def redirect(self, mode_name, **params):
+        return web.redirect(self.url(mode_name, **params))
+
+    def param(self, name, default=""):
+        return self.request.param(name, default)
+
+    def int_param(self, name):
+        value = self.request.param(name, "")
+        return int(value) if value.isdigit() and len(value) < 19 else None
+
+    # -- permissions ---------------------------------------------------------
+
+    def may(self, permission, blog=None):
+        from mtpy.actions.authors import may
+        blog = blog or self.blog
+        return self.author is not None and blog is not None and may(self.store, self.author, blog, permission)
+
+    def weblogs(self):
+        from mtpy.actions.authors import weblogs_of
+        return weblogs_of(self.store, self.author) if self.author is not None else []
+
+    # -- forms ---------------------------------------------------------------
+
+    def csrf_token(self):
+        from mtpy import sessions
+        return sessions.csrf_token(self.config, self.session) if self.session is not None else ""
+
+    def notice(self):
+        return NOTICES.get(self.request.query.get("saved"))
+
+    # -- pages ---------------------------------------------------------------
+
+    def render(self, template, status=200, **values):
+        from mtpy.apps.cms.pages import render
+        return render(self, template, status, values)

@@ -1,0 +1,86 @@
+"""The weblogs: the list an author starts from, a new weblog, its settings."""
+
+from mtpy.actions import ActionError
+from mtpy.apps.cms.screen import mode
+
+# The offsets Movable Type offered, in hours from UTC.
+TIMEZONES = [-12, -11, -10, -9.5, -9, -8, -7, -6, -5, -4, -3.5, -3, -2, -1, 0, 1, 2, 3, 3.5, 4, 4.5, 5, 5.5,
+             5.75, 6, 6.5, 7, 8, 8.75, 9, 9.5, 10, 10.5, 11, 12, 12.75, 13, 14]
+
+TEXT_FIELDS = ("name", "description", "site_url", "site_path", "archive_url", "archive_path")
+FLAGS = ("allow_pings_default", "email_new_pings", "hold_over_limit")
+
+
+def timezone_options():
+    options = []
+    for hours in TIMEZONES:
+        whole, minutes = int(abs(hours)), int(round(abs(hours) % 1 * 60))
+        label = "UTC%s%02d:%02d" % ("-" if hours < 0 else "+", whole, minutes)
+        options.append((repr(float(hours)), label))
+    return options
+
+
+@mode("dashboard")
+def dashboard(screen):
+    rows = []
+    for blog in screen.weblogs():
+        rows.append({"blog": blog, "entries": screen.store.count_entries(blog.id),
+                     "pings": screen.store.count_blog_pings(blog.id),
+                     "held": screen.store.count_blog_pings(blog.id, visible_only=False)
+                     - screen.store.count_blog_pings(blog.id)})
+    return screen.render("dashboard.html", rows=rows)
+
+
+def _values_from(form):
+    values = {name: form.get(name).strip() for name in TEXT_FIELDS}
+    values.update({name: form.get(name) == "1" for name in FLAGS})
+    try:
+        values["timezone"] = float(form.get("timezone") or 0)
+    except ValueError:
+        raise ActionError("Choose a time zone from the list.", "timezone")
+    return values
+
+
+@mode("blog_new", admin=True, methods=("GET", "POST"))
+def blog_new(screen):
+    from mtpy.actions.weblogs import create_weblog
+    from mtpy.models import Blog
+    errors, blog = {}, Blog(name="", allow_pings_default=True, email_new_pings=True)
+    if screen.request.method == "POST":
+        try:
+            values = _values_from(screen.request.form)
+            blog = Blog(**{name: values[name] for name in values})
+            with screen.store.transaction():
+                blog = create_weblog(screen.store, screen.config, values, author=screen.author,
+                                     ip=screen.request.remote_addr).record
+        except ActionError as error:
+            errors[error.field] = error.message
+        else:
+            return screen.redirect("blog_settings", blog_id=blog.id, saved="created")
+    return screen.render("blog_settings.html", blog=blog, errors=errors, new=True,
+                         timezones=timezone_options(), active="blog_settings")
+
+
+@mode("blog_settings", permission="settings", methods=("GET", "POST"))
+def blog_settings(screen):
+    from mtpy.actions.weblogs import change_weblog
+    errors, blog = {}, screen.blog
+    if screen.request.method == "POST":
+        try:
+            values = _values_from(screen.request.form)
+            blog = blog.copy(**values)
+            with screen.store.transaction():
+                screen.jobs += change_weblog(screen.store, screen.config, screen.blog, values, author=screen.author,
+                                             ip=screen.request.remote_addr)
+        except ActionError as error:
+            errors[error.field] = error.message
+        else:
+            return screen.redirect("blog_settings", blog_id=screen.blog.id, saved="saved")
+    return screen.render("blog_settings.html", blog=blog, errors=errors, new=False,
+                         timezones=timezone_options(), active="blog_settings")
+
+
+@mode("bookmarklets")
+def bookmarklets(screen):
+    """Where the TrackBack bookmarklet will be set up (sending pings comes next)."""
+    return screen.render("bookmarklets.html")

@@ -1,0 +1,126 @@
+"""A browser without the browser, for mt.cgi's tests: cookies kept, forms
+posted with the page's own token, redirects followed (or not), every request
+to 127.0.0.1 and bounded in time."""
+
+import html.parser
+import http.cookiejar
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from conftest import HTTPResult
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class FormReader(html.parser.HTMLParser):
+    """The forms of a page: [(action, {name: [values]})], hidden and visible."""
+
+    def __init__(self):
+        html.parser.HTMLParser.__init__(self, convert_charrefs=True)
+        self.forms = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append((attrs.get("action", ""), {}))
+        elif tag == "input" and self.forms and attrs.get("name"):
+            if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            self.forms[-1][1].setdefault(attrs["name"], []).append(attrs.get("value", ""))
+
+
+def forms(page):
+    reader = FormReader()
+    reader.feed(page)
+    return reader.forms
+
+
+class CMSClient:
+    """One visitor of mt.cgi at `base` (the site's root URL)."""
+
+    def __init__(self, base, script="cgi-bin/mt.cgi"):
+        assert base.startswith("http://127.0.0.1:")
+        self.base = base
+        self.script_url = base + script
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect())
+        self.last = None
+
+    def url(self, mode=None, **params):
+        query = [("__mode", mode)] if mode else []
+        query += [(name, str(value)) for name, value in params.items()]
+        return self.script_url + ("?" + urllib.parse.urlencode(query) if query else "")
+
+    def request(self, url, data=None, headers=None, follow=True, method=None):
+        """GET (or POST when data is given); follows redirects on this host."""
+        for _ in range(10):
+            request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+            try:
+                with self.opener.open(request, timeout=60) as response:
+                    result = HTTPResult(response.status, response.headers, response.read())
+            except urllib.error.HTTPError as error:
+                result = HTTPResult(error.code, error.headers, error.read())
+            result.url = url
+            location = result.headers.get("Location")
+            if follow and result.status in (301, 302, 303, 307) and location:
+                url = urllib.parse.urljoin(url, location)
+                assert url.startswith(self.base), url
+                data, headers, method = None, None, None
+                continue
+            self.last = result
+            return result
+        raise AssertionError("too many redirects")
+
+    def get(self, mode=None, follow=True, **params):
+        return self.request(self.url(mode, **params), follow=follow)
+
+    def token(self, page=None):
+        """The form token of a page (the last page seen, by default)."""
+        page = page if page is not None else self.last.text
+        for _, fields in forms(page):
+            if "magic_token" in fields:
+                return fields["magic_token"][0]
+        raise AssertionError("no form token on the page")
+
+    def post(self, mode, fields=(), files=None, token=True, follow=True, **params):
+        """POST a form to a mode; `token=True` takes the token from the last page
+        (a GET of the dashboard first when there is none)."""
+        fields = list(fields.items() if isinstance(fields, dict) else fields)
+        if token is True:
+            if self.last is None or "magic_token" not in self.last.text:
+                self.get("dashboard")
+            fields.append(("magic_token", self.token()))
+        elif token:
+            fields.append(("magic_token", token))
+        if files:
+            body, content_type = multipart(fields, files)
+        else:
+            body = urllib.parse.urlencode(fields).encode("utf-8")
+            content_type = "application/x-www-form-urlencoded"
+        return self.request(self.url(mode, **params), data=body, headers={"Content-Type": content_type},
+                            follow=follow)
+
+    def log_in(self, name, password):
+        result = self.post("login", {"username": name, "password": password}, token=False)
+        assert result.status == 200 and "Log out" in result.text, result.text[:2000]
+        return result
+
+
+def multipart(fields, files):
+    """(body, content type) of a multipart/form-data request; files:
+    {name: (filename, bytes, content type)}."""
+    boundary = "----mtpy-test-boundary-7d1f"
+    lines = []
+    for name, value in fields:
+        lines += [b"--" + boundary.encode(), ('Content-Disposition: form-data; name="%s"' % name).encode(), b"",
+                  str(value).encode("utf-8")]
+    for name, (filename, data, content_type) in files.items():
+        lines += [b"--" + boundary.encode(),
+                  ('Content-Disposition: form-data; name="%s"; filename="%s"' % (name, filename)).encode(),
+                  ("Content-Type: %s" % content_type).encode(), b"", data]
+    lines += [b"--" + boundary.encode() + b"--", b""]
+    return b"\r\n".join(lines), "multipart/form-data; boundary=" + boundary
