@@ -25,7 +25,7 @@ def installed(tmp_path, backend):
     config = tmp_path / "cgi-bin" / "mt.cfg"
     config.parent.mkdir()
     config.write_text("CGIPath http://example.com/cgi-bin/\nObjectDriver %s\n" % backend)
-    done = mtpy("init", "--admin", "Melody", "--email", "m@example.com", "--password", "pw", config=config)
+    done = mtpy("init", "--admin", "Melody", "--email", "m@example.com", "--password", "melody-secret", config=config)
     where = {"sqlite": str(tmp_path / "data" / "mtpy.db"), "flat": str(tmp_path / "data"),
              "postgres": 'PostgreSQL database "%s"' % os.environ.get("PGDATABASE")}[backend]
     assert "Created the store in %s" % where in done.stdout      # where the records are
@@ -38,9 +38,17 @@ def installed(tmp_path, backend):
 def test_init_refuses_to_overwrite(installed, tmp_path):
     config, _ = installed
     assert (tmp_path / "data").is_dir()                # beside cgi-bin/, not inside it
-    done = mtpy("init", "--admin", "X", "--email", "x@example.com", "--password", "pw", config=config, check=False)
+    done = mtpy("init", "--admin", "X", "--email", "x@example.com", "--password", "melody-secret", config=config, check=False)
     assert done.returncode == 1
     assert done.stderr.startswith("mtpy: A store already exists") and "Traceback" not in done.stderr
+
+
+def test_init_refuses_a_short_password_before_creating_the_store(tmp_path):
+    config = tmp_path / "cgi-bin" / "mt.cfg"
+    done = mtpy("init", "--admin", "Melody", "--email", "m@example.com", "--password", "pw", config=config,
+                check=False)
+    assert done.returncode == 1 and "at least 8 characters" in done.stderr, done.stderr
+    assert not (tmp_path / "data").exists()
 
 
 def test_init_takes_password_from_environment(tmp_path):

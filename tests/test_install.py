@@ -109,7 +109,7 @@ class Install:
 
 def test_a_wheel_install_publishes_with_its_shipped_templates(tmp_path, wheel):
     install = Install(tmp_path, wheel)
-    install.mtpy("init", "--admin", "Melody", "--email", "melody@example.com", "--password", "pw",
+    install.mtpy("init", "--admin", "Melody", "--email", "melody@example.com", "--password", "melody-secret",
                  "--cgi-path", "http://example.invalid/cgi-bin/")
     blog_id = install.create_weblog("weblog")
     install.mtpy("import", "--blog", blog_id, SAMPLE_EXPORT)
@@ -137,7 +137,7 @@ def test_a_wheel_install_publishes_with_its_shipped_templates(tmp_path, wheel):
 
 def test_without_its_templates_commands_fail_naming_the_folder(tmp_path, wheel):
     install = Install(tmp_path, wheel)
-    install.mtpy("init", "--admin", "Melody", "--email", "melody@example.com", "--password", "pw")
+    install.mtpy("init", "--admin", "Melody", "--email", "melody@example.com", "--password", "melody-secret")
     published = install.create_weblog("published")
     install.mtpy("rebuild", "--blog", published)          # takes its own copy of the templates
     unpublished = install.create_weblog("unpublished")

@@ -16,15 +16,6 @@ from mtpy.publish.templates import TemplateSetError
 from mtpy.store import StoreError, open_store
 
 INSTALL_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DEFAULT_CONFIG_TEXT = """\
-# mt.cfg: mtpy's configuration (Movable Type style: Directive value).
-# Relative paths are relative to this file's folder.
-CGIPath %(cgi_path)s
-# DataSource ../data
-# ObjectDriver sqlite
-# MailTransfer sendmail
-# EmailAddressMain you@example.com
-"""
 
 
 class CommandError(Exception):
@@ -129,17 +120,16 @@ def new_password(args, name):
 # -- init ---------------------------------------------------------------------
 
 def cmd_init(args):
+    from mtpy.actions.authors import check_author, create_author
+    from mtpy.actions.install import write_config_if_missing
     path = config_path(args)
-    if not os.path.exists(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(DEFAULT_CONFIG_TEXT % {"cgi_path": args.cgi_path})
+    if write_config_if_missing(Config(path, text=""), args.cgi_path):
         print("Wrote %s" % path)
     config = load_config(args)
     password = new_password(args, args.admin)
+    check_author(args.admin, args.email, password)     # before the store exists
     store = open_store(config, create=True)
-    from mtpy.passwords import hash_password
-    store.save(Author(name=args.admin, email=args.email, password_hash=hash_password(password), is_admin=True))
+    create_author(store, args.admin, args.email, password, is_admin=True)
     print("Created the store in %s with author %s" % (store.location(), args.admin))
 
 

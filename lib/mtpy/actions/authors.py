@@ -21,21 +21,28 @@ def create_author(store, name, email, password, is_admin=False, by=None, ip=""):
     """A new author: the name unique, the e-mail address plausible, the
     password at least MIN_PASSWORD_LENGTH characters. `by`: who made it (log)."""
     from mtpy.passwords import hash_password
-    name = (name or "").strip()
-    email = (email or "").strip()
-    if not name:
-        raise ActionError("An author needs a name", "name")
+    name, email = check_author(name, email, password)
     if store.find(Author, name=name):
         raise ActionError("There is already an author named %r" % name, "name")
-    if not _plausible_email(email):
-        raise ActionError("Not an e-mail address: %r" % email, "email")
-    _check_new_password(password)
     author = Author(name=name, email=email, password_hash=hash_password(password), is_admin=bool(is_admin))
     with store.transaction():
         store.insert(author)
         record(store, "author", "Created author %s%s" % (name, " (system administrator)" if is_admin else ""),
                author=by, ip=ip)
     return Done(author, ["name", "email", "password_hash", "is_admin"])
+
+
+def check_author(name, email, password):
+    """A new author's name and e-mail address, stripped; ActionError when one
+    of the three is refused (checked before anything is stored)."""
+    name = (name or "").strip()
+    email = (email or "").strip()
+    if not name:
+        raise ActionError("An author needs a name", "name")
+    if not _plausible_email(email):
+        raise ActionError("Not an e-mail address: %r" % email, "email")
+    _check_new_password(password)
+    return name, email
 
 
 def change_email(store, author, email, by=None, ip=""):

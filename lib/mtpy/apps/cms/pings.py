@@ -50,7 +50,7 @@ def ping_release(screen):
                                          author=screen.author, ip=screen.request.remote_addr)
     except ActionError as error:
         return _list(screen, errors={None: error.message})
-    return screen.redirect("pings", blog_id=screen.blog.id, saved="saved", page=_page(screen),
+    return screen.redirect("pings", blog_id=screen.blog.id, saved="released", page=_page(screen),
                            **_subject_params(screen))
 
 

@@ -44,6 +44,7 @@ NOTICES = {
     "unbanned": "The ban was removed.",
     "password": "Your password was changed; your other sessions have ended.",
     "restored": "The template was restored to the default.",
+    "released": "The pings are visible now.",
     "rebuilt": "Rebuilt.",
     "imported": "Imported.",
     "published": "Saved. The pages are being republished.",
