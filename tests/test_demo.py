@@ -21,7 +21,7 @@ def test_demo_serves_and_printed_curl_pings(tmp_path):
     port = free_port()
     config = str(tmp_path / "demo" / "mt.cfg")
     archives = str(tmp_path / "archives")
-    mtpy("--config", config, "demo", "--port", str(port), "--archives", archives)
+    first = mtpy("--config", config, "demo", "--port", str(port), "--archives", archives).splitlines()
     lines = mtpy("--config", config, "demo", "--port", str(port), "--archives", archives).splitlines()
     # The second start refreshes the same weblog: one blog, same entries.
     assert mtpy("--config", config, "blog", "list").count("\n") == 1
@@ -44,6 +44,14 @@ def test_demo_serves_and_printed_curl_pings(tmp_path):
         view = next(line for line in lines if "__mode=view" in line).split()[-1]
         page = http(view)
         assert page.status == 200 and 'href="http://example.com/post"' in page.text
+        # The printed mt.cgi line logs in, as the same password at each start.
+        manage = next(line for line in lines if line.startswith("Manage the weblog: "))
+        assert manage == [line for line in first if line.startswith("Manage")][0]
+        admin_url, password = manage.split()[3], manage.rstrip(")").split()[-1]
+        from cms_client import CMSClient
+        client = CMSClient("http://127.0.0.1:%d/" % port, script=admin_url.split("/", 3)[3])
+        client.log_in("Melody", password)
+        assert "mtpy demo weblog" in client.get("dashboard").text
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -35,7 +35,7 @@ def make_demo(config_path, host, port, archive_folder, template_folder):
     if blogs:
         blog = blogs[0]
     else:
-        author = Author(name="Melody", email="melody@example.invalid")
+        author = Author(name="Melody", email="melody@example.invalid", is_admin=True)
         store.save(author)
         blog = Blog(name="mtpy demo weblog", description="Trying TrackBack with mtpy.",
                     email_new_pings=False)
@@ -50,6 +50,7 @@ def make_demo(config_path, host, port, archive_folder, template_folder):
                              category_ids=[category.id] if "movie" in title else []))
     _place(blog, base, archive_folder)
     store.save(blog)
+    password = _admin_password(store, folder)
     for entry in store.find(Entry, blog_id=blog.id):
         store.save(entry)  # their items' URLs follow the port
     from mtpy.publish.rebuild import Publisher
@@ -66,7 +67,32 @@ def make_demo(config_path, host, port, archive_folder, template_folder):
         "  curl -d 'title=Hello&url=http://example.com/post&blog_name=Example&excerpt=Hi' %s" % ping,
         "Then see it: %s?__mode=rss  %s%d.xml  %s%s?__mode=view&entry_id=%d" % (
             ping, blog.archive_url, item.id, config.get("CGIPath"), config.get("TrackbackScript"), entry.id),
+        "Manage the weblog: %s%s  (log in as Melody, password %s)" % (
+            config.get("CGIPath"), config.get("AdminScript"), password),
     ]
+
+
+def _admin_password(store, folder):
+    """The demo author's password for mt.cgi: made once, kept beside the demo's
+    mt.cfg (only readable by you) and printed at each start."""
+    import secrets
+    from mtpy.passwords import hash_password
+    path = os.path.join(folder, "admin-password.txt")
+    author = store.find(Author, name="Melody")[0]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            password = handle.read().strip()
+    except OSError:
+        password = ""
+    if not password or not author.password_hash:
+        password = secrets.token_urlsafe(9)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(password + "\n")
+        author.password_hash = hash_password(password)
+    author.is_admin = True
+    store.save(author)
+    return password
 
 
 def _place(blog, base, archive_folder):
