@@ -124,10 +124,12 @@ class ShownPings:
 def rebuild_weblog(store, config, payload):
     """After a change that moves entries between pages or changes what every
     page shows (a new or deleted entry, a status, date, title or category, the
-    weblog's settings): every page (payload: blog_id)."""
+    weblog's settings): every page (payload: blog_id). A weblog is built the
+    first time (payload "first") only when the owner asked for it: mt.cgi's
+    new weblogs are."""
     from mtpy.models import Blog
     blog = store.get(Blog, payload["blog_id"])
-    if blog is None or not is_published(blog):
+    if blog is None or not (is_published(blog) or (payload.get("first") and blog.site_path)):
         return
     from mtpy.publish.rebuild import Publisher
     with store.rebuild_lock():

@@ -30,7 +30,8 @@ def write_config_if_missing(config, cgi_path):
 def set_up(store, config, name, email, password, weblog_values, ip=""):
     """The first author, a system administrator, and their first weblog, in one
     transaction: refused input leaves the store without either, so set-up can
-    be tried again. Returns the author."""
+    be tried again; the weblog's first build is queued. Returns (the author,
+    the job ids)."""
     from mtpy.actions.authors import create_author
     from mtpy.actions.weblogs import create_weblog
     from mtpy.models import Author
@@ -40,8 +41,8 @@ def set_up(store, config, name, email, password, weblog_values, ip=""):
         with _fields_renamed({"name": "author_name"}):
             author = create_author(store, name, email, password, is_admin=True, ip=ip).record
         with _fields_renamed({"name": "blog_name"}):
-            weblog = create_weblog(store, config, weblog_values, author=author, ip=ip).record
-    return author
+            built = create_weblog(store, config, weblog_values, author=author, ip=ip, build=True)
+    return author, built.job_ids
 
 
 class _fields_renamed:

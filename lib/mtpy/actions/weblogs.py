@@ -14,10 +14,11 @@ FLAGS = ("email_new_pings", "allow_pings_default", "hold_over_limit")
 SHOWN_ON_PAGES = ("name", "description", "site_url", "archive_url", "timezone")
 
 
-def create_weblog(store, config, values, author=None, ip=""):
+def create_weblog(store, config, values, author=None, ip="", build=False):
     """A new weblog from Blog field values; the archive URL and folder are the
     site's when left empty. Refused (ActionError) when there are no default
-    templates to start it from. Returns Done(blog, fields set, no jobs)."""
+    templates to start it from. `build`: queue its first full build (mt.cgi;
+    `mtpy` leaves that to `mtpy rebuild`). Returns Done(blog, fields set, jobs)."""
     from mtpy.publish.templates import TemplateSetError, require_defaults
     try:
         require_defaults(config)      # before the weblog exists: it could never publish
@@ -29,10 +30,13 @@ def create_weblog(store, config, values, author=None, ip=""):
     if not changes.get("archive_path"):
         changes["archive_path"] = changes.get("site_path", "")
     blog = Blog(**changes)
+    job_ids = []
     with store.transaction():
         store.save(blog)
         record(store, "settings", "Created weblog %d: %s" % (blog.id, blog.name), blog.id, author, ip)
-    return Done(blog, sorted(changes))
+        if build and blog.site_path:
+            job_ids.append(store.enqueue("rebuild_weblog", {"blog_id": blog.id, "first": 1}).id)
+    return Done(blog, sorted(changes), job_ids)
 
 
 def change_weblog(store, config, blog, values, author=None, ip=""):

@@ -33,15 +33,15 @@ class CMSApp(Application):
             raise HTTPError(405, "This action does not take %s requests." % request.method[:10])
         from mtpy.store import open_store, NoStoreError
         try:
-            screen.store = open_store(self.config)
-        except NoStoreError:
-            if name != "setup":
-                return screen.redirect("setup")
-            return registered.function(screen)
-        try:
-            return self._run(screen, name, registered)
+            try:
+                screen.store = open_store(self.config)
+            except NoStoreError:
+                if name != "setup":
+                    return screen.redirect("setup")
+                return self._after(screen, registered.function(screen))
+            return self._after(screen, self._run(screen, name, registered))
         finally:
-            if not screen.jobs:
+            if screen.store is not None and not screen.jobs:
                 screen.store.close()
 
     def _run(self, screen, name, registered):
@@ -64,10 +64,14 @@ class CMSApp(Application):
         if request.method == "POST" and registered.login:
             if not sessions.check_csrf(self.config, screen.session, request.form.get("magic_token")):
                 raise HTTPError(403, FORM_EXPIRED)
-        response = registered.function(screen)
+        return registered.function(screen)
+
+    def _after(self, screen, response):
+        """The work the mode's actions queued runs after the answer, in a
+        process of its own with its own store (web.run_cgi)."""
         if screen.jobs:
             job_ids = list(screen.jobs)
-            response.before_fork.append(screen.store.close)   # the work opens its own (web.run_cgi)
+            response.before_fork.append(screen.store.close)
             response.after.append(lambda: self._run_jobs(job_ids))
         return response
 

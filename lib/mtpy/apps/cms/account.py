@@ -26,7 +26,7 @@ def setup(screen):
             errors["password_again"] = PASSWORD_MISMATCH
         else:
             try:
-                author = _set_up(screen, values, password)
+                author, screen.jobs = _set_up(screen, values, password)
             except ActionError as error:
                 errors[error.field] = error.message
             else:

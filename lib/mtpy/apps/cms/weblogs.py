@@ -51,8 +51,9 @@ def blog_new(screen):
             values = _values_from(screen.request.form)
             blog = Blog(**{name: values[name] for name in values})
             with screen.store.transaction():
-                blog = create_weblog(screen.store, screen.config, values, author=screen.author,
-                                     ip=screen.request.remote_addr).record
+                done = create_weblog(screen.store, screen.config, values, author=screen.author,
+                                     ip=screen.request.remote_addr, build=True)
+            blog, screen.jobs = done.record, done.job_ids
         except ActionError as error:
             errors[error.field] = error.message
         else:
