@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Other Pythons to run the smoke part of the suite on, when pyenv has them.
 OTHER_PYTHONS ?= 3.9 3.10 3.12 3.13
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $$HOME/.pyenv)
-SMOKE_TESTS ?= tests/test_store.py tests/test_form.py tests/test_ping_protocol.py \
+SMOKE_TESTS ?= tests/test_store.py tests/test_form.py tests/test_ping_protocol.py tests/test_cms.py tests/test_web.py \
 	tests/test_publish.py tests/test_check.py
 # On the other Pythons: the scripts end to end under lighttpd (not mtpy serve),
 # SQLite and flat files, within make test's 10 minutes.
@@ -29,7 +29,7 @@ FAKE_CLOCK_TESTS ?= tests/test_dates.py tests/test_mtml.py tests/test_default_te
 NEW_YEAR_TESTS ?= tests/test_dates.py tests/test_publish.py tests/test_ping_protocol.py::test_listing_popup
 FAKE_CLOCK = FAKETIME_DONT_RESET=1 faketime -f
 
-.PHONY: run test test-fake-clock test-pythons test-system-packages venv clean bench
+.PHONY: run test test-fake-clock test-pythons test-system-packages venv clean bench screenshots
 
 run: $(VENV)/.installed
 	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) demo --host $(HOST) --port $(PORT)
@@ -66,6 +66,11 @@ test-pythons: test-system-packages
 bench: $(VENV)/.installed-test test-system-packages
 	$(VENV)/bin/python bench/rebuild.py
 	$(VENV)/bin/python bench/ping.py
+	$(VENV)/bin/python bench/cms.py
+
+# The README's pictures of mt.cgi, taken from the running application.
+screenshots: $(VENV)/.installed-test test-system-packages
+	$(VENV)/bin/python docs/make_screenshots.py
 
 venv: $(VENV)/.installed
 

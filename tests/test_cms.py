@@ -73,6 +73,20 @@ def test_first_visit_sets_up_the_store_the_author_and_the_weblog(fresh):
     assert author.name == "Ada" and author.is_admin and blog.site_path == fresh.archives
 
 
+def test_first_visit_without_mt_cfg_writes_one(fresh):
+    os.unlink(fresh.config_path)
+    client = CMSClient(fresh.base)
+    page = client.get()
+    refused = client.post("setup", setup_fields(page.text, password="short", password_again="short"), token=False)
+    assert "at least 8 characters" in refused.text
+    assert not os.path.exists(fresh.config_path) and not os.path.exists(os.path.join(fresh.folder, "data"))
+    done = client.post("setup", setup_fields(page.text), token=False)
+    assert "Your weblog is ready" in done.text
+    with open(fresh.config_path) as handle:
+        assert "CGIPath %scgi-bin/" % fresh.base in handle.read()
+    assert os.path.exists(os.path.join(fresh.archives, "index.html"))      # the weblog was built
+
+
 def test_logged_out_only_the_login_page_answers(cms):
     site, client = cms
     stranger = CMSClient(site.base)

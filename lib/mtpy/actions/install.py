@@ -27,6 +27,29 @@ def write_config_if_missing(config, cgi_path):
     return True
 
 
+WEBLOG_NEEDS = (("name", "Your weblog needs a name."), ("site_url", "Your weblog needs a URL."),
+                ("site_path", "Your weblog needs a folder to be published in."))
+
+
+def check_set_up(config, name, email, password, weblog_values):
+    """What set-up checks before the store is created, so that refused input
+    leaves no store behind."""
+    from mtpy.actions.authors import check_author
+    from mtpy.actions.weblogs import checked_values
+    from mtpy.publish.templates import TemplateSetError, require_defaults
+    with _fields_renamed({"name": "author_name"}):
+        check_author(name, email, password)
+    for field, message in WEBLOG_NEEDS:
+        if not (weblog_values.get(field) or "").strip():
+            raise ActionError(message, "blog_name" if field == "name" else field)
+    with _fields_renamed({"name": "blog_name"}):
+        checked_values(weblog_values)
+    try:
+        require_defaults(config)
+    except TemplateSetError as error:
+        raise ActionError(str(error))
+
+
 def set_up(store, config, name, email, password, weblog_values, ip=""):
     """The first author, a system administrator, and their first weblog, in one
     transaction: refused input leaves the store without either, so set-up can

@@ -24,7 +24,7 @@ def create_weblog(store, config, values, author=None, ip="", build=False):
         require_defaults(config)      # before the weblog exists: it could never publish
     except TemplateSetError as error:
         raise ActionError(str(error))
-    changes = _checked(values)
+    changes = checked_values(values)
     if not changes.get("archive_url"):
         changes["archive_url"] = changes.get("site_url", "")
     if not changes.get("archive_path"):
@@ -43,7 +43,7 @@ def change_weblog(store, config, blog, values, author=None, ip=""):
     """Change a weblog's settings. Entries' TrackBack items follow a changed
     URL; a change of what pages show queues a full rebuild. Returns
     Done(blog, changed fields, jobs)."""
-    changes = _checked(values)
+    changes = checked_values(values)
     changed = sorted(field for field, value in changes.items() if getattr(blog, field) != value)
     blog = blog.copy(**changes)
     job_ids = []
@@ -76,7 +76,7 @@ def rebuild(store, config, blog, progress=None, author=None, ip=""):
     return publisher
 
 
-def _checked(values):
+def checked_values(values):
     """Blog fields from typed-in values: paths absolute, URLs http(s) ending in
     "/", timezone -12..+14 hours; ActionError for the first bad one."""
     unknown_fields(values, FIELDS)

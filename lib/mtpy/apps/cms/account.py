@@ -37,14 +37,14 @@ def setup(screen):
 
 def _set_up(screen, values, password):
     from mtpy.actions import install
-    store = screen.store
-    if store is None:
+    weblog = {"name": values["blog_name"], "site_url": values["site_url"], "site_path": values["site_path"]}
+    install.check_set_up(screen.config, values["author_name"], values["email"], password, weblog)
+    if screen.store is None:
         from mtpy.store import open_store
         install.write_config_if_missing(screen.config, screen.request.script_url.rsplit("/", 1)[0] + "/")
-        store = screen.store = open_store(screen.config, create=True)
-    return install.set_up(store, screen.config, values["author_name"], values["email"], password,
-                          {"name": values["blog_name"], "site_url": values["site_url"],
-                           "site_path": values["site_path"]}, ip=screen.request.remote_addr)
+        screen.store = open_store(screen.config, create=True)
+    return install.set_up(screen.store, screen.config, values["author_name"], values["email"], password, weblog,
+                          ip=screen.request.remote_addr)
 
 
 def _proposals(screen):
