@@ -79,7 +79,7 @@ def test_first_visit_without_mt_cfg_writes_one(fresh):
     page = client.get()
     refused = client.post("setup", setup_fields(page.text, password="short", password_again="short"), token=False)
     assert "at least 8 characters" in refused.text
-    assert not os.path.exists(fresh.config_path) and not os.path.exists(os.path.join(fresh.folder, "data"))
+    assert not os.path.exists(fresh.config_path) and not os.path.exists(os.path.join(fresh.folder, "data", "mtpy.db"))
     done = client.post("setup", setup_fields(page.text), token=False)
     assert "Your weblog is ready" in done.text
     with open(fresh.config_path) as handle:
