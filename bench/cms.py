@@ -53,9 +53,9 @@ def main():
     from mtpy.models import Author
     from mtpy.passwords import hash_password
     blog = generate(store, args.entries, 50, 2)
-    author = store.find(Author, name="Melody")[-1]
-    author.password_hash, author.is_admin = hash_password(ADMIN_PASSWORD), True
-    store.save(author)
+    for author in store.find(Author, name="Melody"):     # the site's, and the generated weblog's
+        author.password_hash, author.is_admin = hash_password(ADMIN_PASSWORD), True
+        store.save(author)
     entry = store.list_entries(blog.id, limit=1)[0]
     store.close()
     process = start_lighttpd(site)

@@ -17,20 +17,51 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class FormReader(html.parser.HTMLParser):
-    """The forms of a page: [(action, {name: [values]})], hidden and visible."""
+    """The forms of a page as a browser would submit them: [(action, {name:
+    [values]})] from inputs (checked boxes only), textareas and selects."""
 
     def __init__(self):
         html.parser.HTMLParser.__init__(self, convert_charrefs=True)
         self.forms = []
+        self.textarea = None        # [name, text] while inside one
+        self.select = None          # [name, first option, selected option]
+
+    def _add(self, name, value):
+        if self.forms and name:
+            self.forms[-1][1].setdefault(name, []).append(value)
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
             self.forms.append((attrs.get("action", ""), {}))
-        elif tag == "input" and self.forms and attrs.get("name"):
+        elif tag == "input" and attrs.get("name") and attrs.get("type") != "submit":
             if attrs.get("type") in ("checkbox", "radio") and "checked" not in attrs:
                 return
-            self.forms[-1][1].setdefault(attrs["name"], []).append(attrs.get("value", ""))
+            self._add(attrs["name"], attrs.get("value", ""))
+        elif tag == "textarea":
+            self.textarea = [attrs.get("name"), ""]
+        elif tag == "select":
+            self.select = [attrs.get("name"), None, None]
+        elif tag == "option" and self.select is not None:
+            value = attrs.get("value", "")
+            if self.select[1] is None:
+                self.select[1] = value
+            if "selected" in attrs:
+                self.select[2] = value
+
+    def handle_data(self, data):
+        if self.textarea is not None:
+            self.textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self.textarea is not None:
+            text = self.textarea[1][1:] if self.textarea[1].startswith("\n") else self.textarea[1]
+            self._add(self.textarea[0], text)
+            self.textarea = None
+        elif tag == "select" and self.select is not None:
+            name, first, selected = self.select
+            self._add(name, selected if selected is not None else (first or ""))
+            self.select = None
 
 
 def forms(page):

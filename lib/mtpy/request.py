@@ -7,6 +7,7 @@ Text is UTF-8; bytes that are not become U+FFFD rather than an error.
 """
 
 from mtpy import web
+from mtpy.trackback.form import unquote_bytes
 
 
 class RequestError(Exception):
@@ -201,7 +202,6 @@ class Request:
 
 _HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
 _PATH_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/!$&'()*+,;=:@")
-_HEX = {c: int(chr(c), 16) for c in b"0123456789abcdefABCDEF"}
 
 
 def _is_host(host):
@@ -222,23 +222,8 @@ def parse_urlencoded(data):
         if not piece:
             continue
         name, _, value = piece.partition(b"=")
-        pairs.append((_text(_unquote(name)), _text(_unquote(value))))
+        pairs.append((_text(unquote_bytes(name)), _text(unquote_bytes(value))))
     return pairs
-
-
-def _unquote(data):
-    """`+` is a space, `%XX` a byte; a `%` without two hex digits stays as it is."""
-    data = data.replace(b"+", b" ")
-    if b"%" not in data:
-        return data
-    parts = data.split(b"%")
-    out = [parts[0]]
-    for part in parts[1:]:
-        if len(part) >= 2 and part[0] in _HEX and part[1] in _HEX:
-            out += [bytes((_HEX[part[0]] * 16 + _HEX[part[1]],)), part[2:]]
-        else:
-            out += [b"%", part]
-    return b"".join(out)
 
 
 def _text(data):
@@ -349,7 +334,7 @@ def _add_part(part, fields, files):
     filename = params.get("filename")
     if "filename*" in params:                  # RFC 5987: UTF-8''name
         charset, _, encoded = params["filename*"].partition("''")
-        filename = _text(_unquote(encoded.encode("utf-8", "replace")))
+        filename = _text(unquote_bytes(encoded.encode("utf-8", "replace")))
     if filename is None:
         fields.append((name, _text(data)))
         return

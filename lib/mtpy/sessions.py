@@ -75,10 +75,10 @@ def _create_secret(folder, path):
     return _read_secret(path)
 
 
-def _token_urlsafe():
-    """secrets.token_urlsafe(32) without the imports of `secrets` (random) and
+def random_token(size=32):
+    """secrets.token_urlsafe(size) without the imports of `secrets` (random) and
     `base64` (re), which would cost a CGI process more than the rest of this."""
-    encoded = binascii.b2a_base64(os.urandom(32), newline=False)
+    encoded = binascii.b2a_base64(os.urandom(size), newline=False)
     return encoded.rstrip(b"=").translate(_URLSAFE).decode("ascii")
 
 
@@ -104,7 +104,7 @@ def start(store, config, author, request, now=None):
     """Log `author` in: (the new Session, the cookie's value). `now`: a stored
     UTC time, for tests; the clock otherwise."""
     now = now or dates.utc_now()
-    token = _token_urlsafe()
+    token = random_token()
     session = Session(author_id=author.id, token_hash=_token_hash(token), created_on=now, seen_on=now)
     store.insert(session)
     return session, "%s.%s" % (token, _sign(config, b"session", token))

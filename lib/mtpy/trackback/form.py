@@ -188,13 +188,13 @@ def _parse_pairs(data):
         if not pair:
             continue
         name, _, value = pair.partition(b"=")
-        name = _unquote(name)
+        name = unquote_bytes(name)
         if name not in fields:
-            fields[name] = _unquote(value)
+            fields[name] = unquote_bytes(value)
     return fields
 
 
-def _unquote(data):
+def unquote_bytes(data):
     """`+` is a space, `%XX` a byte; a `%` not followed by two hex digits stays."""
     data = data.replace(b"+", b" ")
     if b"%" not in data:

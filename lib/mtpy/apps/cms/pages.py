@@ -34,8 +34,8 @@ def environment(config):
 
 
 def render(screen, template, status, values):
-    import secrets
-    screen.csp_nonce = secrets.token_urlsafe(16)
+    from mtpy.sessions import random_token
+    screen.csp_nonce = random_token(16)
     values.setdefault("status", status)
     page = environment(screen.config).get_template(template).render(screen=screen, **values)
     response = web.Response(page, status=status, headers=[("Content-Security-Policy", CSP % screen.csp_nonce),
