@@ -11,7 +11,6 @@ edited and rebuilt, and logging out."""
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ import pytest
 from conftest import free_port, http, install_files, need, start_lighttpd, wait_for_port
 from test_browser import CHROMIUM_ARGS
 from test_ping_protocol import SUCCESS, post
-from test_servers import APACHE_MAIN, DOCS
+from test_servers import start_apache
 
 OWNER, PASSWORD = "Ada Owner", "correct horse battery"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
@@ -56,24 +55,6 @@ class Upload:
     def log(self):
         path = os.path.join(self.folder, "mtpy.log")
         return open(path).read() if os.path.exists(path) else ""
-
-
-def start_apache(upload):
-    binary = need("apache2")
-    run = os.path.join(os.path.dirname(upload.folder), "run")
-    os.makedirs(run)
-    subprocess.run(["chown", "-R", "www-data:www-data", upload.folder], check=True)
-    subprocess.run(["chown", "root:root", upload.config_path], check=True)
-    os.chmod(upload.config_path, 0o644)
-    with open(os.path.join(DOCS, "apache.conf")) as handle:
-        mtpy = handle.read().replace("Define MTPY /home/you/mtpy", "Define MTPY %s" % upload.folder)
-    config = os.path.join(run, "httpd.conf")
-    with open(config, "w") as handle:
-        handle.write(APACHE_MAIN.format(port=upload.port, run=run, modules="/usr/lib/apache2/modules", mtpy=mtpy))
-    process = subprocess.Popen([binary, "-f", config, "-DFOREGROUND"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    wait_for_port(upload.port, process)
-    return process
 
 
 @pytest.fixture(params=["lighttpd", "apache"])

@@ -63,21 +63,14 @@ TypesConfig /etc/mime.types
 """
 
 
-@pytest.fixture
-def apache_site():
-    """An installation www-data can read (not under /root or pytest's 0700 tmp),
-    with the system Python in the `#!` line: the ping path needs only the standard
-    library with SQLite."""
+def start_apache(site):
+    """Apache serving an installation with docs/apache.conf, its CGIs running as
+    www-data (the installation is handed to www-data; mt.cfg stays root's,
+    readable), as on a host; its run folder beside the installation."""
     binary = need("apache2")
-    if os.geteuid() != 0:
-        pytest.skip("Apache is started as root here, its CGIs run as www-data")
-    folder = tempfile.mkdtemp(prefix="mtpy-apache-")
-    os.chmod(folder, 0o755)
-    site = Site(os.path.join(folder, "site"), "sqlite", python="/usr/bin/python3", copy_lib=True)
-    run = os.path.join(folder, "run")
+    run = os.path.join(os.path.dirname(site.folder), "run")
     os.makedirs(run)
-    for path in (site.config.get("DataSource"), site.archives, site.folder):
-        subprocess.run(["chown", "-R", "www-data:www-data", path], check=True)
+    subprocess.run(["chown", "-R", "www-data:www-data", site.folder], check=True)
     subprocess.run(["chown", "root:root", site.config_path], check=True)
     os.chmod(site.config_path, 0o644)
     with open(os.path.join(DOCS, "apache.conf")) as handle:
@@ -88,11 +81,25 @@ def apache_site():
     process = subprocess.Popen([binary, "-f", config, "-DFOREGROUND"], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
     try:
-        try:
-            wait_for_port(site.port, process)
-        except RuntimeError:
-            raise RuntimeError(process.stderr.read().decode(errors="replace"))
-        site.error_log = os.path.join(run, "error.log")
+        wait_for_port(site.port, process)
+    except RuntimeError:
+        raise RuntimeError(process.stderr.read().decode(errors="replace"))
+    site.error_log = os.path.join(run, "error.log")
+    return process
+
+
+@pytest.fixture
+def apache_site():
+    """An installation www-data can read (not under /root or pytest's 0700 tmp),
+    with the system Python in the `#!` line: the ping path needs only the standard
+    library with SQLite."""
+    if os.geteuid() != 0:
+        pytest.skip("Apache is started as root here, its CGIs run as www-data")
+    folder = tempfile.mkdtemp(prefix="mtpy-apache-")
+    os.chmod(folder, 0o755)
+    site = Site(os.path.join(folder, "site"), "sqlite", python="/usr/bin/python3", copy_lib=True)
+    process = start_apache(site)
+    try:
         yield site
     finally:
         process.terminate()
