@@ -248,7 +248,7 @@ def test_a_flood_causes_a_few_republishes_not_one_per_ping(site):
 def test_popup_pages_in_a_browser(site, tmp_path):
     """Headless Chromium: the popup shows a page of pings and its "Older pings"
     link leads to the next page (screenshots in the test's folder)."""
-    from test_browser import CHROMIUM_ARGS
+    from conftest import CHROMIUM_ARGS
     from conftest import need
     from playwright.sync_api import sync_playwright
     executable = need("chromium")

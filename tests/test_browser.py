@@ -4,22 +4,9 @@ the listing popup."""
 
 import pytest
 
-from conftest import need, start_lighttpd
+from conftest import start_lighttpd
 from test_ping_protocol import SUCCESS, post
 from test_publish import rebuild, wait_for_text
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def browser():
-    executable = need("chromium")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -6,8 +6,7 @@ set) and the text is shown as text."""
 import pytest
 
 from cms_client import CMSClient
-from conftest import ADMIN_PASSWORD, need
-from test_browser import CHROMIUM_ARGS
+from conftest import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
@@ -19,16 +18,6 @@ PAYLOADS = [
     "{{ 7*7 }}{% raw %}",
 ]
 HOSTILE = " ".join(PAYLOADS)
-
-
-@pytest.fixture
-def browser():
-    executable = need("chromium")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 def plant(site):

@@ -18,8 +18,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from conftest import free_port, http, install_files, need, start_lighttpd, wait_for_port
-from test_browser import CHROMIUM_ARGS
+from conftest import free_port, http, install_files, start_lighttpd
 from test_ping_protocol import SUCCESS, post
 from test_servers import start_apache
 
@@ -78,16 +77,6 @@ def uploaded(request, tmp_path):
         process.wait(timeout=10)
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def browser():
-    executable = need("chromium")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 def wait_for(condition, seconds=15):
