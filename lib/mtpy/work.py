@@ -35,7 +35,7 @@ def republish_pings(store, config, payload):
     A flood costs a few republishes a second, not one per ping: the ping's
     process waits `RepublishDelay` seconds before it claims the job (run_jobs;
     the answer has gone already), and the pings stored meanwhile queue no job
-    of their own (republish_waiting): the republish reads the pings after the
+    of their own (actions.pings.republish_waiting): the republish reads the pings after the
     claim, so it shows them all."""
     from mtpy.models import Blog, Category, Entry, Trackback
     if "category_id" in payload:
@@ -67,27 +67,6 @@ def republish_pings(store, config, payload):
         else:
             render_ahead(store, config, category_id=subject.id)
         shown.record(item.id, newest)
-
-
-def republish_waiting(store, subject):
-    """True when a republish of this entry or category (`subject`: entry_id or
-    category_id) is queued, not yet claimed, and recent: it will read the pings
-    once claimed, after the caller's transaction, so a ping stored in that
-    transaction needs no job of its own. (Claims and pings are both store
-    transactions, so one is wholly before the other.) An unclaimed job older
-    than WAITING_SECONDS is one whose process died: it does not count."""
-    from mtpy import dates
-    since = dates.utc_now(-WAITING_SECONDS)
-    # On the ping path: only the jobs not yet claimed (failed mail kept for
-    # `mtpy work --list` is not read on every ping).
-    for job in store.find(Job, attempts=0):
-        if (job.kind == "republish_pings" and job.created_on >= since
-                and all(job.payload.get(key) == value for key, value in subject.items())):
-            return True
-    return False
-
-
-WAITING_SECONDS = 10
 
 
 def _wait_before_republishing(store, config, job_id):

@@ -32,12 +32,33 @@ def pings_changed(store, config, blog, item_ids, new_ping=None):
     for item in items:
         subject = {"entry_id": item.entry_id} if item.entry_id is not None else {"category_id": item.category_id}
         if new_ping is not None:
-            from mtpy.work import republish_waiting
             if republish_waiting(store, subject):
                 continue
             subject["ping_id"] = new_ping.id
         job_ids.append(store.enqueue("republish_pings", subject).id)
     return job_ids
+
+
+def republish_waiting(store, subject):
+    """True when a republish of this entry or category (`subject`: entry_id or
+    category_id) is queued, not yet claimed, and recent: it will read the pings
+    once claimed, after the caller's transaction, so a ping stored in that
+    transaction needs no job of its own. (Claims and pings are both store
+    transactions, so one is wholly before the other.) An unclaimed job older
+    than WAITING_SECONDS is one whose process died: it does not count."""
+    from mtpy import dates
+    since = dates.utc_now(-WAITING_SECONDS)
+    # On the ping path: only the jobs not yet claimed (failed mail kept for
+    # `mtpy work --list` is not read on every ping).
+    from mtpy.models import Job
+    for job in store.find(Job, attempts=0):
+        if (job.kind == "republish_pings" and job.created_on >= since
+                and all(job.payload.get(key) == value for key, value in subject.items())):
+            return True
+    return False
+
+
+WAITING_SECONDS = 10
 
 
 def delete_pings(store, config, blog, ping_ids, author=None, ip=""):
