@@ -173,6 +173,10 @@ def test_category_rules_and_ping_url(store, config):
     item = store.trackback_for(category=first)
     assert categories.category_ping_url(config, item, first) == \
         "http://example.com/cgi-bin/mt-tb.cgi/%d/s3" % item.id
+    refused("passphrase", categories.save_category, store, config, blog, first, {"passphrase": "a/b"})
+    spaced = categories.save_category(store, config, blog, first, {"passphrase": "open sesame%"}).record
+    assert categories.category_ping_url(config, item, spaced).endswith("/%d/open%%20sesame%%25" % item.id)
+    first = categories.save_category(store, config, blog, spaced, {"passphrase": "s3"}).record
     entry = Entry(blog_id=blog.id, title="Filed", category_ids=[first.id])
     store.save(entry)
     categories.delete_category(store, config, blog, first)

@@ -31,6 +31,9 @@ def save_category(store, config, blog, category, values, author=None):
         category.ping_urls = url_list(values["ping_urls"], "ping_urls")
     if not category.label:
         raise ActionError("A category needs a label", "label")
+    if "/" in category.passphrase or any(ord(character) < 32 for character in category.passphrase):
+        # mt-tb.cgi reads the passphrase as the ping URL's last path segment
+        raise ActionError("A passphrase cannot contain / or control characters", "passphrase")
     if any(other.id != category.id for other in store.find(Category, blog_id=blog.id, label=category.label)):
         raise ActionError("Weblog %d already has a category %r" % (blog.id, category.label), "label")
     if is_new:
@@ -70,6 +73,7 @@ def delete_category(store, config, blog, category, author=None, ip=""):
 def category_ping_url(config, item, category):
     """The TrackBack URL of a category's item, with its passphrase as the last
     path segment when it has one: the URL its owner hands out."""
+    from urllib.parse import quote
     from mtpy.publish.listing import ping_url
     url = ping_url(config, item)
-    return url + ("/" + category.passphrase if category.passphrase else "")
+    return url + ("/" + quote(category.passphrase, safe="") if category.passphrase else "")
