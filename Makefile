@@ -35,8 +35,9 @@ run: $(VENV)/.installed
 	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) demo --host $(HOST) --port $(PORT)
 	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) serve --host $(HOST) --port $(PORT)
 
-# Tests run in this many worker processes (pytest-xdist); 0 runs them in pytest's own.
-PYTEST_WORKERS ?= 2
+# Tests run in this many worker processes (pytest-xdist; most of them wait on servers
+# and processes, so more than the cores); 0 runs them in pytest's own.
+PYTEST_WORKERS ?= 4
 PARALLEL = -n $(PYTEST_WORKERS)
 
 test: $(VENV)/.installed-test test-system-packages
