@@ -147,3 +147,12 @@ def squeeze_dashes(text):
 def header_safe(text):
     """One line: for mail headers and anything else line-based."""
     return collapse_space(text.translate(dict.fromkeys(_CONTROL, " ")))
+
+
+def record_id(text):
+    """A record id typed in a URL or a form (`5`), or None for anything else
+    (`../../etc/passwd`, `-1`, `١`, a number too large for the store)."""
+    text = (text or "").strip()
+    if text.isdigit() and text.isascii() and len(text) < 19:
+        return int(text)
+    return None

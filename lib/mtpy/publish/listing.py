@@ -17,7 +17,7 @@ first view after a change renders it.
 import os
 
 from mtpy.models import Author, Blog, Category, Entry, Trackback
-from mtpy.trackback.receive import parse_item_id
+from mtpy.text import record_id
 
 CACHE_FORMAT = "3"    # bump when what goes into the digest changes
 
@@ -178,8 +178,8 @@ def _save(path, digest, page):
 
 
 def _get(store, kind, text, label):
-    record_id = parse_item_id(text or "")
-    record = store.get(kind, record_id) if record_id is not None else None
+    found_id = record_id(text)
+    record = store.get(kind, found_id) if found_id is not None else None
     if record is None:
         raise ListingError("Invalid %s ID '%s'" % (label, text))
     return record

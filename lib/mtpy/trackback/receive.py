@@ -8,6 +8,7 @@ from mtpy import dates
 from mtpy.actions import activity
 from mtpy.actions.pings import pings_changed
 from mtpy.models import Blog, Category, Entry, IPBan, Ping, Trackback
+from mtpy.text import record_id
 from mtpy.trackback import envelope
 from mtpy.trackback.rules import URL_LIMIT, ip_is_banned, normalize_address, normalize_url, ping_fields, url_too_long
 
@@ -23,18 +24,10 @@ class PingRejected(Exception):
         self.blog_id = blog_id
 
 
-def parse_item_id(tb_id_text):
-    """The numeric item id, or None for anything else (`../../etc/passwd`)."""
-    text = tb_id_text.strip()
-    if text.isdigit() and text.isascii() and len(text) < 19:
-        return int(text)
-    return None
-
-
 def find_item(store, tb_id_text):
     """The item a ping or listing may address: it exists and, for an entry, the
     entry is published. Returns (item, blog) or raises Invalid TrackBack ID."""
-    item_id = parse_item_id(tb_id_text)
+    item_id = record_id(tb_id_text)
     item = store.get(Trackback, item_id) if item_id is not None else None
     if item is not None and item.entry_id is not None:
         entry = store.get(Entry, item.entry_id)

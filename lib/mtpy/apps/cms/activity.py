@@ -14,9 +14,8 @@ def activity(screen):
     store = screen.store
     blog_ids = None if screen.author.is_admin else [blog.id for blog in screen.weblogs()]
     total = store.count_activity(blog_ids=blog_ids) if blog_ids != [] else 0
-    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(1, screen.int_param("page") or 1), pages)
-    lines = store.list_activity(blog_ids=blog_ids, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE) if total else []
+    page, pages, offset = screen.paging(total, PAGE_SIZE)
+    lines = store.list_activity(blog_ids=blog_ids, limit=PAGE_SIZE, offset=offset) if total else []
     blog_names = {blog.id: blog.name or "Untitled weblog" for blog in store.find(Blog)}
     return screen.render("activity.html", lines=lines, kinds=KINDS, blog_names=blog_names, page=page, pages=pages,
                          total=total, everything=blog_ids is None)

@@ -36,9 +36,8 @@ def _list(screen, errors, values):
     from mtpy.models import Author, Blog, Permission
     store = screen.store
     found = store.find(Author, order_by="name")
-    pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(1, screen.int_param("page") or 1), pages)
-    shown = found[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    page, pages, offset = screen.paging(len(found), PAGE_SIZE)
+    shown = found[offset:offset + PAGE_SIZE]
     blog_names = {blog.id: blog.name or "Untitled weblog" for blog in store.find(Blog)}
     weblogs = {author.id: [] for author in shown}
     for permission in store.find_in(Permission, "author_id", [author.id for author in shown if not author.is_admin]):

@@ -39,7 +39,6 @@ def ban_remove(screen):
 def _list(screen, errors=None, address=""):
     from mtpy.models import IPBan
     found = screen.store.find(IPBan, blog_id=screen.blog.id, order_by="id", desc=True)
-    pages = max(1, (len(found) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(max(1, screen.int_param("page") or 1), pages)
-    return screen.render("bans.html", bans=found[(page - 1) * PAGE_SIZE:page * PAGE_SIZE], total=len(found),
+    page, pages, offset = screen.paging(len(found), PAGE_SIZE)
+    return screen.render("bans.html", bans=found[offset:offset + PAGE_SIZE], total=len(found),
                          page=page, pages=pages, errors=errors or {}, address=address, active="bans")

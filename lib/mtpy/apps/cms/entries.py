@@ -14,13 +14,6 @@ NOT_YOURS = "You may open only your own entries in this weblog."
 TEXT_FIELDS = ("title", "body", "extended", "excerpt", "keywords")
 
 
-def page_of(screen, total, per_page):
-    """(page, pages, offset) for the `page` parameter, kept within the pages."""
-    pages = max(1, (total + per_page - 1) // per_page)
-    page = min(max(screen.int_param("page") or 1, 1), pages)
-    return page, pages, (page - 1) * per_page
-
-
 def may_open(screen, entry):
     return entry.author_id == screen.author.id or screen.may("edit_all")
 
@@ -37,7 +30,7 @@ def entries(screen):
     store, blog = screen.store, screen.blog
     query = screen.param("q").strip()[:200]
     total = store.count_entries(blog.id, title_contains=query or None)
-    page, pages, offset = page_of(screen, total, PER_PAGE)
+    page, pages, offset = screen.paging(total, PER_PAGE)
     listed = store.list_entries(blog.id, title_contains=query or None, limit=PER_PAGE, offset=offset)
     categories = {category.id: category for category in store.find(Category, blog_id=blog.id)}
     authors = {author_id: store.get(Author, author_id) for author_id in {entry.author_id for entry in listed}

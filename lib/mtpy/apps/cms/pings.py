@@ -84,13 +84,12 @@ def _list(screen, errors=None):
         total = store.count_blog_pings(blog.id, visible_only=False)
     else:
         total = 0           # an entry or category that never had a TrackBack item
-    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(_page(screen), pages)
+    page, pages, offset = screen.paging(total, PAGE_SIZE)
     found = []
     if item is not None or subject is None:
         found = store.list_pings(tb_id=item.id if item is not None else None,
                                  blog_id=blog.id if item is None else None, visible_only=False,
-                                 newest_first=True, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+                                 newest_first=True, limit=PAGE_SIZE, offset=offset)
     bans = [ban.ip for ban in store.find(IPBan, blog_id=blog.id)]
     targets = _targets(screen, found)
     rows = [{"ping": ping, "target": targets.get(ping.tb_id), "banned": bool(ping.ip) and ip_is_banned(ping.ip, bans)}

@@ -80,9 +80,15 @@ class Screen:
     def param(self, name, default=""):
         return self.request.param(name, default)
 
+    def paging(self, total, per_page):
+        """(page, pages, offset) for the `page` parameter, kept within the pages."""
+        pages = max(1, (total + per_page - 1) // per_page)
+        page = min(max(self.int_param("page") or 1, 1), pages)
+        return page, pages, (page - 1) * per_page
+
     def int_param(self, name):
-        value = self.request.param(name, "")
-        return int(value) if value.isdigit() and len(value) < 19 else None
+        from mtpy.text import record_id
+        return record_id(self.request.param(name, ""))
 
     # -- permissions ---------------------------------------------------------
 
