@@ -11,7 +11,7 @@ import sys
 STATUS_TEXT = {200: "200 OK", 301: "301 Moved Permanently", 302: "302 Found", 303: "303 See Other",
                304: "304 Not Modified", 400: "400 Bad Request", 401: "401 Unauthorized",
                403: "403 Forbidden", 404: "404 Not Found", 405: "405 Method Not Allowed",
-               413: "413 Request Entity Too Large", 429: "429 Too Many Requests",
+               409: "409 Conflict", 413: "413 Request Entity Too Large", 429: "429 Too Many Requests",
                500: "500 Internal Server Error", 503: "503 Service Unavailable"}
 
 # Every HTML answer: no MIME sniffing, never inside a frame (clickjacking).
