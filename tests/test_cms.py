@@ -167,3 +167,16 @@ def test_unknown_modes_and_failures_show_the_error_page(cms):
     assert page.status == 404 and "<script>alert" not in page.text
     missing = client.get("blog_settings", blog_id=999)
     assert missing.status == 404 and "No such weblog." in missing.text
+
+
+def test_a_screen_is_replaced_from_the_installations_template_folder(cms, tmp_path):
+    site, client = cms
+    folder = tmp_path / "my-templates"
+    (folder / "cms").mkdir(parents=True)
+    (folder / "cms" / "error.html").write_text('{% extends "layout.html" %}{% block content %}'
+                                              '<p class="mine">Our own error page: {{ message }}</p>{% endblock %}')
+    site.update_config("TemplatePath %s\n" % folder)
+    page = client.get("no_such_mode")
+    assert page.status == 404 and '<p class="mine">Our own error page: Unknown action no_such_mode</p>' in page.text
+    assert "mt-check.cgi" in page.text        # the shipped layout still frames it
+
