@@ -52,6 +52,20 @@ def _words(value):
     return value.split()
 
 
+def _timeout(value):
+    number = float(value)
+    if not 0 < number <= 60:
+        raise ValueError("expected seconds, more than 0 and at most 60")
+    return number
+
+
+def _networks(value):
+    """Addresses or CIDR ranges, separated by spaces or commas."""
+    import ipaddress    # only when the directive is set: the ping path rarely reads it
+    return [str(ipaddress.ip_network(item, strict=False))
+            for item in value.replace(",", " ").split()]
+
+
 def _url_dir(value):
     return value if value.endswith("/") else value + "/"
 
@@ -109,6 +123,11 @@ DIRECTIVES = {
     # long a login lasts without a request (MT's 4 hours; 7 days at most in all).
     "MaxUploadBytes": (_positive, 20 * 1024 * 1024),
     "SessionTimeout": (_positive, 14400),
+    # What mtpy sends (pings, pages fetched for auto-discovery and the bookmarklet):
+    # the seconds a request may wait, and the private addresses it may reach
+    # anyway (none by default, so that nobody can aim it at the host's own network).
+    "PingTimeout": (_timeout, 15.0),
+    "OutboundAllowAddresses": (_networks, []),
 }
 PATH_DIRECTIVES = ("DataSource", "TemplatePath", "SendMailPath", "LogFile")
 
