@@ -116,11 +116,10 @@ def test_what_each_entry_save_queues(published):
     store.save(mine)
     new = entries.save_entry(store, site.config, blog, None, {
         "title": "Brand new", "body": "<p>x</p>", "created_on": "2026-11-25 18:00:00",
-        "category_ids": [str(mine.id)], "to_ping_urls": "http://a.example/tb\n\n https://b.example/tb \n"},
-        author=site.author)
+        "category_ids": [str(mine.id)]}, author=site.author)
     entry = store.get(Entry, new.record.id)
     assert entry.created_on == "2026-11-25 09:00:00" and entry.category_ids == [mine.id]   # local time to UTC
-    assert entry.to_ping_urls == ["http://a.example/tb", "https://b.example/tb"] and entry.author_id == site.author.id
+    assert entry.author_id == site.author.id
     assert queued(store) == [("rebuild_weblog", (("blog_id", blog.id),))]
     assert run_jobs(store, site.config, new.job_ids) == (1, 0)
     assert "Brand new" in read(os.path.join(site.archives, "index.html"))
@@ -137,6 +136,15 @@ def test_what_each_entry_save_queues(published):
         run_jobs(store, site.config, done.job_ids)
     assert "Retitled" not in read(os.path.join(site.archives, "index.html"))      # a draft leaves the index
     assert entries.save_entry(store, site.config, blog, store.get(Entry, entry.id), {"title": "Retitled"}).job_ids == []
+
+
+def test_urls_to_ping_are_one_a_line(site):
+    store = site.store()
+    done = entries.save_entry(store, site.config, site.blog, None, {
+        "title": "Kept", "status": "Draft", "to_ping_urls": "http://a.example/tb\n\n https://b.example/tb \n"})
+    assert store.get(Entry, done.record.id).to_ping_urls == ["http://a.example/tb", "https://b.example/tb"]
+    assert done.job_ids == []       # a draft pings nothing (sending: test_sending.py)
+    store.close()
 
 
 def test_an_unbuilt_weblog_is_not_republished(site):

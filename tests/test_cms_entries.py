@@ -75,7 +75,7 @@ def test_write_then_edit_an_entry(cms):
                  "convert_breaks", "allow_pings", "to_ping_urls"):
         assert 'name="%s"' % name in page.text
     assert '<label for="secondary-%d">Food</label>' % other.id in page.text
-    assert "later release" in page.text          # URLs to Ping are kept, not yet sent
+    assert "Each is pinged once" in page.text    # URLs to Ping are sent on publishing
 
     result = client.post("entry_edit", entry_fields(
         title="  Trip notes  ", body="Day one", extended="More", excerpt="Short", keywords="travel, notes",

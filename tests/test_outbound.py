@@ -532,3 +532,17 @@ def test_the_module_imports_without_requests():
          "import mtpy.outbound; print('imported')" % os.path.join(ROOT, "lib")],
         capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "imported", done.stderr
+
+
+def test_reserved_names_are_not_looked_up(monkeypatch):
+    from mtpy import outbound
+    from mtpy.config import Config
+
+    def no_lookup(*args, **kwargs):
+        raise AssertionError("looked up %r" % (args,))
+    monkeypatch.setattr("socket.getaddrinfo", no_lookup)
+    for url in ("http://a.example/tb", "http://weblog.invalid/", "https://x.test./ping"):
+        with pytest.raises(outbound.OutboundError) as refused:
+            outbound.fetch(Config(text=""), url, timeout=1)
+        assert "reserved name" in refused.value.reason
+

@@ -187,6 +187,19 @@ def cmd_entry_set(args):
     run_now(store, config, save_entry(store, config, blog, get_entry(store, blog, args.entry), values))
 
 
+def cmd_entry_ping(args):
+    """Send the entry's TrackBack pings now; a line per URL, and 1 when one failed."""
+    from mtpy.actions.sending import send_now
+    config, store = store_for(args)
+    blog = get_blog(store, args.blog)
+    outcomes = send_now(store, config, blog, get_entry(store, blog, args.entry))
+    if not outcomes:
+        print("Nothing to ping: every URL of this entry has been pinged.")
+    for url, error in outcomes.items():
+        print("pinged\t%s" % url if error is None else "failed\t%s\t%s" % (url, _one_line(error)))
+    return 1 if any(error is not None for error in outcomes.values()) else 0
+
+
 def cmd_template_list(args):
     from mtpy.publish.templates import TemplateSet
     config, store = store_for(args)
@@ -451,6 +464,8 @@ def build_parser():
 
     entry = commands.add_parser("entry", help="list and change entries").add_subparsers(metavar="ACTION")
     sub = command(entry, "list", cmd_entry_list, "id, status, allow pings, TrackBack URL, title", blog=True)
+    sub = command(entry, "ping", cmd_entry_ping, "send the entry's TrackBack pings now", blog=True)
+    sub.add_argument("--entry", type=int, required=True)
     sub = command(entry, "set", cmd_entry_set, "change an entry", blog=True)
     sub.add_argument("--entry", type=int, required=True)
     sub.add_argument("--allow-pings", type=flag, metavar="0|1")

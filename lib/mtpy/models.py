@@ -85,6 +85,9 @@ Entry = _record("Entry", {
     "to_ping_urls": [], "pinged_urls": [],
     "category_ids": [],                    # the primary category first
     "comments": [],                        # kept from imports: list of dicts
+    # Outbound pings that failed: url -> {"error": why, "when": UTC, "attempts": n};
+    # the URL stays to ping (mtpy.actions.sending).
+    "ping_failures": {},
 }, "A weblog entry.")
 
 Category = _record("Category", {

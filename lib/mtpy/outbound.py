@@ -251,6 +251,11 @@ def _redirected(url, location, status, method, data, headers):
     return target, method, data, headers
 
 
+# Top-level names reserved never to exist (RFC 2606, 6761): no lookup is made
+# for them, so a weblog (or a test) naming one sends nothing to any resolver.
+RESERVED_NAMES = frozenset(("example", "invalid", "test"))
+
+
 class _Call:
     """One fetch's rules and clock: the address policy its connections are checked
     against, the timeout of each connect and read, and its deadline, which a
@@ -286,6 +291,9 @@ class _Call:
         checked before it is tried (a refused one is never connected to, so no
         error tells whether a port of the host's own network is open), and the
         peer address of the connected socket checked again."""
+        if host.rstrip(".").rsplit(".", 1)[-1].lower() in RESERVED_NAMES:
+            raise OutboundError("cannot connect: %s is a reserved name that exists on no network (%s port %s)"
+                                % (host[:100], host[:100], port))
         try:
             addresses = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as error:

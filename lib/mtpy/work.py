@@ -128,8 +128,16 @@ def republish_entry(store, config, payload):
         Publisher(store, config, blog).rebuild_entry(entry.id)
 
 
+def send_pings(store, config, payload):
+    """Ping the URLs of a published entry (payload: entry_id; see
+    mtpy.actions.sending). Failed URLs make the job fail: its retry pings them."""
+    from mtpy.actions.sending import send_pings as send
+    send(store, config, payload)
+
+
 HANDLERS = {"notify_ping": notify_ping, "republish_pings": republish_pings,
-            "rebuild_weblog": rebuild_weblog, "republish_entry": republish_entry}
+            "rebuild_weblog": rebuild_weblog, "republish_entry": republish_entry,
+            "send_pings": send_pings}
 
 
 def run_job(store, config, job):

@@ -21,7 +21,10 @@ def save_entry(store, config, blog, entry, values, author=None):
     ("YYYY-MM-DD HH:MM:SS"), `to_ping_urls` one URL per line or a list,
     `category_ids` the primary first. Returns Done(entry, changed fields,
     jobs): a new entry or a change of status, date, title or categories
-    queues a full rebuild; any other change republishes the entry's pages."""
+    queues a full rebuild; any other change republishes the entry's pages.
+    A published entry with URLs to ping (see mtpy.actions.sending) queues a
+    send_pings job too; a draft pings nothing."""
+    from mtpy.actions.sending import queue_pings, tidy_outbound
     unknown_fields(values, FIELDS)
     is_new = entry is None or entry.id is None
     entry = (entry or Entry(blog_id=blog.id)).copy()
@@ -43,8 +46,15 @@ def save_entry(store, config, blog, entry, values, author=None):
             entry.created_on = dates.utc_now()
         if "allow_pings" not in changes:
             entry.allow_pings = blog.allow_pings_default
-    changed = [field for field in FIELDS if getattr(entry, field) != before[field]]
     with store.transaction():
+        if not is_new:
+            # What was sent is the sending job's to record, perhaps since the
+            # entry was read: kept as stored, never as the caller's copy has it.
+            stored = store.get(Entry, entry.id)
+            if stored is not None:
+                entry.pinged_urls, entry.ping_failures = stored.pinged_urls, stored.ping_failures
+        tidy_outbound(store, entry)
+        changed = [field for field in FIELDS if getattr(entry, field) != before[field]]
         store.save(entry)
         job_ids = []
         if is_published(blog) and (is_new or changed):
@@ -52,6 +62,9 @@ def save_entry(store, config, blog, entry, values, author=None):
                 job_ids.append(store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id)
             else:
                 job_ids.append(store.enqueue("republish_entry", {"entry_id": entry.id}).id)
+        ping_job = queue_pings(store, entry)
+        if ping_job is not None:
+            job_ids.append(ping_job)
     return Done(entry, changed, job_ids)
 
 

@@ -116,6 +116,8 @@ MIGRATIONS = [
      "CREATE INDEX activity_kind_name_time ON activity (kind, author_name, created_on)",
      "CREATE INDEX entry_blog_time ON entry (blog_id, created_on DESC NULLS LAST, id DESC)",
      "CREATE INDEX tbping_blog ON tbping (blog_id, id)"],
+    # 6: as in SQLite: the failures of an entry's outbound pings.
+    ['ALTER TABLE entry ADD COLUMN "ping_failures" TEXT COLLATE "C"'],
 ]
 
 

@@ -88,6 +88,8 @@ MIGRATIONS = [
      "CREATE INDEX activity_kind_name_time ON activity (kind, author_name, created_on)",
      "CREATE INDEX entry_blog_time ON entry (blog_id, created_on, id)",
      "CREATE INDEX tbping_blog ON tbping (blog_id, id)"],
+    # 6: what went wrong with each outbound ping of an entry not yet delivered.
+    ["ALTER TABLE entry ADD COLUMN ping_failures TEXT"],
 ]
 
 

@@ -113,10 +113,17 @@ def entry_edit(screen):
             errors[error.field] = error.message
         else:
             screen.jobs += done
-            notice = "published" if done.job_ids else ("created" if entry is None else "saved")
+            notice = "published" if _republishes(screen, done) else ("created" if entry is None else "saved")
             return screen.redirect("entry_edit", blog_id=screen.blog.id, entry_id=done.record.id, saved=notice)
     return screen.render("entry_edit.html", entry=entry, values=values, errors=errors,
                          categories=_categories(screen), trackback=_trackback(screen, entry), active="entries")
+
+
+def _republishes(screen, done):
+    """Whether the save queued work on the weblog's pages (not only pings)."""
+    from mtpy.models import Job
+    jobs = [screen.store.get(Job, job_id) for job_id in done.job_ids]
+    return any(job is not None and job.kind != "send_pings" for job in jobs)
 
 
 def _categories(screen):
@@ -142,7 +149,39 @@ def _trackback(screen, entry):
     accepts = item is not None and entry.allow_pings and not item.is_disabled
     return {"ping_url": ping_url(screen.config, item) if accepts else None,
             "permalink": entry_permalink(screen.blog, entry) if entry.status == "Publish" else None,
-            "pings": pings, "count": count}
+            "pings": pings, "count": count, "sent": _sent(screen, entry)}
+
+
+def _sent(screen, entry):
+    """The entry's outbound pings: the URLs pinged, and those not yet pinged
+    with what went wrong last, when, and whether only a retry sends them now."""
+    from mtpy.actions.sending import MAX_ATTEMPTS, wanted_urls
+    pinged = set(entry.pinged_urls)
+    waiting = []
+    for url in wanted_urls(screen.store, entry):
+        if url in pinged:
+            continue
+        failure = entry.ping_failures.get(url) or {}
+        waiting.append({"url": url, "error": failure.get("error", ""), "when": failure.get("when", ""),
+                        "attempts": failure.get("attempts", 0),
+                        "given_up": failure.get("attempts", 0) >= MAX_ATTEMPTS})
+    return {"pinged": list(entry.pinged_urls), "waiting": waiting}
+
+
+@mode("entry_ping_retry", permission="post", methods=("POST",))
+def entry_ping_retry(screen):
+    """"Retry now": queue the entry's pings again, the given-up ones too."""
+    from mtpy.actions.sending import retry_pings
+    entry = _entry(screen)
+    if entry is None:
+        raise HTTPError(404, "No such entry in this weblog.")
+    try:
+        with screen.store.transaction():
+            done = retry_pings(screen.store, screen.config, screen.blog, entry)
+    except ActionError as error:
+        raise HTTPError(409, error.message)
+    screen.jobs += done
+    return screen.redirect("entry_edit", blog_id=screen.blog.id, entry_id=entry.id, saved="pings_queued")
 
 
 @mode("entry_delete", permission="post", methods=("GET", "POST"))

@@ -45,6 +45,7 @@ NOTICES = {
     "password": "Your password was changed; your other sessions have ended.",
     "restored": "The template was restored to the default.",
     "released": "The pings are visible now.",
+    "pings_queued": "The pings are being sent again.",
     "rebuilt": "Rebuilt.",
     "imported": "Imported.",
     "published": "Saved. The pages are being republished.",

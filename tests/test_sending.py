@@ -1,0 +1,404 @@
+"""Sending TrackBack pings when an entry is published: real receivers on
+127.0.0.1 (mtpy's own mt-tb.cgi under lighttpd, and small local servers), each
+outcome kept on the entry."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+import pytest
+
+from conftest import Site, start_lighttpd
+from mtpy import dates
+from mtpy.actions import ActionError
+from mtpy.actions.entries import save_entry
+from mtpy.actions.sending import MAX_ATTEMPTS, OUT_OF_TIME, WORKERS, PingsFailed, retry_pings, send_pings, urls_to_ping
+from mtpy.config import Config
+from mtpy.models import Blog, Category, Entry, Job
+from mtpy.work import run_jobs
+
+SUCCESS = (200, "text/xml; charset=utf-8",
+           '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0</error>\n</response>\n')
+REFUSED = (200, "text/xml; charset=utf-8",
+           '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>1</error>\n'
+           '<message>Pings are closed &amp; locked here</message>\n</response>\n')
+HTML_500 = (500, "text/html", "<html><head><title>Oops</title></head><body>It broke</body></html>")
+NOT_FOUND = (404, "text/html", "<html><head><title>Not Found</title></head><body>No</body></html>")
+SILENT = "silent"       # reads the ping and answers nothing until the test ends
+
+
+class Receivers:
+    """A local HTTP server whose paths answer as told; keeps what was posted."""
+
+    def __init__(self):
+        self.answers = {}
+        self.released = threading.Event()
+        self.received = []      # (path, fields, content type, user agent)
+        receivers = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("utf-8")
+                receivers.received.append((self.path, dict(parse_qsl(body)),
+                                           self.headers.get("Content-Type"), self.headers.get("User-Agent")))
+                answer = receivers.answers.get(self.path, NOT_FOUND)
+                if answer == SILENT:
+                    receivers.released.wait(30)
+                    return
+                status, content_type, text = answer
+                data = text.encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path, answer):
+        self.answers[path] = answer
+        return self.base + path
+
+    def posts_to(self, path):
+        return [fields for (where, fields, _, _) in self.received if where == path]
+
+    def close(self):
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receivers():
+    running = Receivers()
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def config(tmp_path):
+    return Config(text="OutboundAllowAddresses 127.0.0.1\nPingTimeout 10\nLogFile %s\n"
+                  % (tmp_path / "sender.log"))
+
+
+@pytest.fixture
+def blog(store):
+    sender = Blog(name="Sender & Sons", site_url="http://sender.example/",
+                  archive_url="http://sender.example/archives/")
+    store.save(sender)
+    return sender
+
+
+def publish(store, config, blog, urls, entry=None, **values):
+    values.setdefault("title", "A title to announce")
+    values.setdefault("body", "<p>Some <b>bold</b> words</p>")
+    values.setdefault("status", "Publish")
+    values["to_ping_urls"] = urls
+    return save_entry(store, config, blog, entry, values)
+
+
+def ping_jobs(store):
+    return [job for job in store.find(Job) if job.kind == "send_pings"]
+
+
+def make_due(store):
+    """The jobs' backoff, passed (the clock is not waited for)."""
+    for job in store.find(Job):
+        job.not_before = dates.utc_now()
+        store.update(job)
+
+
+# -- against mtpy's own receiver ---------------------------------------------
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+def test_publishing_pings_a_remote_mtpy_and_keeps_each_failure(tmp_path, store, backend, config, blog, receivers):
+    remote = Site(tmp_path / "remote", backend)
+    server = start_lighttpd(remote)
+    try:
+        urls = [remote.ping_url(), receivers.url("/refuses", REFUSED), receivers.url("/broken", HTML_500),
+                receivers.url("/missing", NOT_FOUND)]
+        done = publish(store, config, blog, "\n".join(urls))
+        entry = done.record
+        assert [job.id for job in ping_jobs(store)] == done.job_ids
+        assert run_jobs(store, config, done.job_ids) == (0, 1)     # failures: the job will retry
+
+        saved = store.get(Entry, entry.id)
+        assert saved.pinged_urls == [remote.ping_url()]
+        assert saved.to_ping_urls == urls[1:]
+        failures = saved.ping_failures
+        assert sorted(failures) == sorted(urls[1:])
+        assert failures[urls[1]]["error"] == "Pings are closed & locked here"
+        assert failures[urls[2]]["error"] == "HTTP 500 Internal Server Error"
+        assert failures[urls[3]]["error"] == "HTTP 404 Not Found"
+        for failure in failures.values():
+            assert failure["attempts"] == 1
+            assert len(failure["when"]) == 19 and failure["when"][4] == "-"
+
+        remote_store = remote.store()
+        try:
+            [ping] = remote_store.list_pings(tb_id=remote.item.id)
+        finally:
+            remote_store.close()
+        assert ping.title == "A title to announce"
+        assert ping.source_url == "http://sender.example/archives/%06d.html" % entry.id
+        assert ping.blog_name == "Sender & Sons"
+        assert ping.excerpt == "Some bold words..."
+
+        [(_, fields, content_type, agent)] = [post for post in receivers.received if post[0] == "/refuses"]
+        assert content_type == "application/x-www-form-urlencoded; charset=utf-8"
+        assert agent.startswith("mtpy/") and "http://sender.example/" in agent
+        assert list(fields) == ["title", "url", "excerpt", "blog_name"]
+
+        # Saved again: the remote weblog is not pinged twice, the failed ones are tried again.
+        done = publish(store, config, blog, "\n".join(urls), entry=saved, title="A title changed")
+        run_jobs(store, config, done.job_ids)
+        remote_store = remote.store()
+        try:
+            assert len(remote_store.list_pings(tb_id=remote.item.id)) == 1
+        finally:
+            remote_store.close()
+        assert len(receivers.posts_to("/refuses")) == 2
+        assert store.get(Entry, entry.id).ping_failures[urls[1]]["attempts"] == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+# -- the rules, on every backend ---------------------------------------------
+
+def test_a_draft_pings_nothing(store, config, blog, receivers):
+    url = receivers.url("/ok", SUCCESS)
+    done = publish(store, config, blog, url, status="Draft")
+    assert ping_jobs(store) == []
+    assert done.job_ids == []
+    run_jobs(store, config)
+    assert receivers.received == []
+    entry = store.get(Entry, done.record.id)
+    assert entry.to_ping_urls == [url] and entry.pinged_urls == []
+
+
+def test_publishing_a_draft_later_pings_then_never_again(store, config, blog, receivers):
+    url = receivers.url("/ok", SUCCESS)
+    draft = publish(store, config, blog, url, status="Draft").record
+    published = publish(store, config, blog, url, entry=draft).record
+    assert run_jobs(store, config) == (1, 0)
+    entry = store.get(Entry, published.id)
+    assert entry.pinged_urls == [url] and entry.to_ping_urls == [] and entry.ping_failures == {}
+    # The owner types the URL again: it was pinged, so no job and no second ping.
+    done = publish(store, config, blog, url, entry=entry)
+    assert ping_jobs(store) == []
+    run_jobs(store, config)
+    assert len(receivers.posts_to("/ok")) == 1
+    entry = store.get(Entry, entry.id)
+    assert entry.pinged_urls == [url] and entry.to_ping_urls == []
+
+
+def test_category_fan_out_pings_both_once_and_a_fixed_receiver_on_retry(store, config, blog, receivers):
+    good = receivers.url("/good", SUCCESS)
+    flaky = receivers.url("/flaky", HTML_500)
+    category = Category(blog_id=blog.id, label="News", ping_urls=[good, flaky])
+    store.save(category)
+    entry = publish(store, config, blog, "", category_ids=[category.id]).record
+    assert run_jobs(store, config) == (0, 1)
+    saved = store.get(Entry, entry.id)
+    assert saved.pinged_urls == [good]
+    assert saved.ping_failures[flaky]["error"] == "HTTP 500 Internal Server Error"
+
+    receivers.answers["/flaky"] = SUCCESS
+    make_due(store)
+    assert run_jobs(store, config) == (1, 0)     # the job's own retry
+    saved = store.get(Entry, entry.id)
+    assert saved.pinged_urls == [good, flaky]
+    assert saved.ping_failures == {}
+    assert len(receivers.posts_to("/good")) == 1
+    assert len(receivers.posts_to("/flaky")) == 2
+
+    publish(store, config, blog, "", entry=saved, title="Edited")
+    assert ping_jobs(store) == []
+    assert len(receivers.posts_to("/good")) == 1
+
+
+def test_a_url_failing_every_attempt_waits_for_the_owner(store, config, blog, receivers):
+    url = receivers.url("/down", NOT_FOUND)
+    entry = publish(store, config, blog, url).record
+    for _ in range(MAX_ATTEMPTS - 1):
+        with pytest.raises(PingsFailed):
+            send_pings(store, config, {"entry_id": entry.id})
+    send_pings(store, config, {"entry_id": entry.id})       # the last attempt: no retry asked
+    saved = store.get(Entry, entry.id)
+    assert saved.ping_failures[url]["attempts"] == MAX_ATTEMPTS
+    assert saved.to_ping_urls == [url] and saved.pinged_urls == []
+    assert urls_to_ping(store, saved) == []
+    send_pings(store, config, {"entry_id": entry.id})           # given up: nothing sent, no retry
+    assert len(receivers.posts_to("/down")) == MAX_ATTEMPTS
+    for job in store.find(Job):
+        store.delete(Job, job.id)
+    publish(store, config, blog, url, entry=saved, title="Saved again")
+    assert ping_jobs(store) == []
+
+    receivers.answers["/down"] = SUCCESS
+    done = retry_pings(store, config, blog, store.get(Entry, entry.id))
+    assert run_jobs(store, config, done.job_ids) == (1, 0)
+    saved = store.get(Entry, entry.id)
+    assert saved.pinged_urls == [url] and saved.to_ping_urls == [] and saved.ping_failures == {}
+    with pytest.raises(ActionError):
+        retry_pings(store, config, blog, saved)             # nothing left to ping
+
+
+def test_silent_receivers_time_out_within_the_jobs_deadline(store, blog, receivers, tmp_path):
+    config = Config(text="OutboundAllowAddresses 127.0.0.1\nPingTimeout 30\nLogFile %s\n" % (tmp_path / "log"))
+    silent = [receivers.url("/silent-%d" % number, SILENT) for number in range(WORKERS + 1)]
+    entry = publish(store, config, blog, silent).record
+    with pytest.raises(PingsFailed):
+        send_pings(store, config, {"entry_id": entry.id}, deadline_seconds=2)
+    failures = store.get(Entry, entry.id).ping_failures
+    errors = sorted(failure["error"] for failure in failures.values())
+    assert sorted(failures) == sorted(silent)
+    # WORKERS pings at once, each cut at the deadline; the last one never started.
+    assert sum(error.startswith("timed out after") for error in errors) == WORKERS
+    assert errors.count(OUT_OF_TIME) == 1
+    assert len(receivers.received) == WORKERS
+    assert store.get(Entry, entry.id).pinged_urls == []
+
+
+def test_a_refused_address_and_a_removed_url(store, config, blog, receivers):
+    closed = Config(text="PingTimeout 10\n")       # 127.0.0.1 not allowed
+    url = receivers.url("/ok", SUCCESS)
+    entry = publish(store, closed, blog, url).record
+    with pytest.raises(PingsFailed):
+        send_pings(store, closed, {"entry_id": entry.id})
+    saved = store.get(Entry, entry.id)
+    assert saved.ping_failures[url]["error"].startswith("refused: 127.0.0.1 is a loopback address")
+    assert saved.pinged_urls == [] and receivers.received == []
+    # The owner removes the URL: its failure goes with it.
+    publish(store, config, blog, "", entry=saved)
+    assert store.get(Entry, entry.id).ping_failures == {}
+
+
+# -- mt.cgi's entry screen ---------------------------------------------------
+
+def wait_for(condition, seconds=30):
+    """mt.cgi pings after its answer: poll the store (bounded), never sleep blindly."""
+    import time
+    give_up = time.monotonic() + seconds
+    while time.monotonic() < give_up:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("not done in %s s" % seconds)
+
+
+def stored_entry(site, entry_id):
+    store = site.store()
+    try:
+        return store.get(Entry, entry_id)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_entry_screen_shows_each_outcome_and_retries(cms, receivers):
+    from test_cms_entries import entry_fields
+    site, client = cms
+    site.update_config("OutboundAllowAddresses 127.0.0.1\nPingTimeout 10\n")
+    good = receivers.url("/good", SUCCESS)
+    hostile = (200, "text/xml", "<response><error>1</error><message>&lt;script&gt;alert(1)&lt;/script&gt; "
+                                "no &lt;img src=x onerror=alert(2)&gt;</message></response>")
+    bad = receivers.url("/hostile", hostile)
+    result = client.post("entry_edit", entry_fields(status="Publish", to_ping_urls="%s\n%s" % (good, bad)),
+                         blog_id=site.blog.id)
+    assert result.status == 200
+    assert "Created." in result.text        # the weblog is not built: only the pings were queued
+    [entry] = [entry for entry in entries_of(site) if entry.title == "A new entry"]
+    saved = wait_for(lambda: (lambda found: found if found.ping_failures else None)(stored_entry(site, entry.id)))
+    assert saved.pinged_urls == [good] and saved.to_ping_urls == [bad]
+
+    page = client.get("entry_edit", blog_id=site.blog.id, entry_id=entry.id).text
+    assert "Pinged" in page and "Not yet pinged" in page
+    pinged, waiting = page.split("Not yet pinged", 1)
+    assert good in pinged.split("Pinged", 1)[1] and bad in waiting
+    assert "<script>" not in page and "<img src=x" not in page
+    assert "alert(1)" in waiting      # the receiver's words, tags removed, escaped
+    assert "Retry now" in page
+
+    receivers.answers["/hostile"] = SUCCESS
+    result = client.post("entry_ping_retry", {}, blog_id=site.blog.id, entry_id=entry.id)
+    assert result.status == 200
+    saved = wait_for(lambda: (lambda found: found if not found.ping_failures else None)(stored_entry(site, entry.id)))
+    assert saved.pinged_urls == [good, bad] and saved.to_ping_urls == []
+    assert len(receivers.posts_to("/good")) == 1 and len(receivers.posts_to("/hostile")) == 2
+    page = client.get("entry_edit", blog_id=site.blog.id, entry_id=entry.id).text
+    assert "Not yet pinged" not in page and "Retry now" not in page
+
+    # Retrying when nothing is left, or on GET, changes nothing.
+    assert client.get("entry_ping_retry", blog_id=site.blog.id, entry_id=entry.id).status == 405
+    assert client.post("entry_ping_retry", {}, blog_id=site.blog.id, entry_id=entry.id).status == 409
+    assert len(receivers.posts_to("/hostile")) == 2
+
+
+def entries_of(site):
+    store = site.store()
+    try:
+        return store.find(Entry, blog_id=site.blog.id)
+    finally:
+        store.close()
+
+
+# -- `mtpy entry ping` and `mtpy entry set --status Publish` -------------------
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_command_line_sends_and_says_what_happened(tmp_path, backend, receivers):
+    from test_cli import mtpy
+    sender = Site(tmp_path / "sender", backend, extra_config="OutboundAllowAddresses 127.0.0.1\n")
+    good, bad = receivers.url("/good", SUCCESS), receivers.url("/missing", NOT_FOUND)
+    store = sender.store()
+    try:
+        draft = store.get(Entry, sender.entry.id)
+        draft.status, draft.to_ping_urls = "Draft", [good, bad]
+        store.save(draft)
+    finally:
+        store.close()
+    refused = mtpy("entry", "ping", "--blog", str(sender.blog.id), "--entry", str(draft.id),
+                   config=sender.config_path, check=False)
+    assert refused.returncode == 1 and "draft" in refused.stderr and receivers.received == []
+
+    # Published from the command line: the pings go before the command ends.
+    published = mtpy("entry", "set", "--blog", str(sender.blog.id), "--entry", str(draft.id), "--status", "Publish",
+                     config=sender.config_path, check=False)
+    assert published.returncode == 0, published.stderr
+    assert "1 job(s) failed" in published.stderr
+    entry = stored_entry(sender, draft.id)
+    assert entry.pinged_urls == [good] and entry.ping_failures[bad]["error"] == "HTTP 404 Not Found"
+    [fields] = receivers.posts_to("/good")
+    assert fields["title"] == "Hello <World> & Co" and fields["blog_name"] == "Test Weblog"
+    assert fields["url"] == "%s%06d.html" % (sender.base, draft.id)
+
+    receivers.answers["/missing"] = REFUSED
+    again = mtpy("entry", "ping", "--blog", str(sender.blog.id), "--entry", str(draft.id),
+                 config=sender.config_path, check=False)
+    assert again.returncode == 1
+    assert again.stdout == "failed\t%s\tPings are closed & locked here\n" % bad
+    receivers.answers["/missing"] = SUCCESS
+    done = mtpy("entry", "ping", "--blog", str(sender.blog.id), "--entry", str(draft.id), config=sender.config_path)
+    assert done.stdout == "pinged\t%s\n" % bad
+    assert stored_entry(sender, draft.id).pinged_urls == [good, bad]
+    assert len(receivers.posts_to("/good")) == 1
+
+
+def test_a_save_from_a_copy_read_before_the_pings_keeps_what_was_sent(store, config, blog, receivers):
+    url = receivers.url("/ok", SUCCESS)
+    entry = publish(store, config, blog, url).record        # the form's copy, read before the ping
+    assert run_jobs(store, config) == (1, 0)
+    done = publish(store, config, blog, url, entry=entry, title="Edited in a form opened earlier")
+    saved = store.get(Entry, entry.id)
+    assert saved.pinged_urls == [url] and saved.to_ping_urls == []
+    assert done.job_ids == [] and ping_jobs(store) == []
+    assert len(receivers.posts_to("/ok")) == 1
