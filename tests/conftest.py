@@ -483,3 +483,16 @@ def browser():
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         yield launched
         launched.close()
+
+
+def wait_for(condition, seconds=30):
+    """The value of `condition()` once it is true: deferred work (republishing,
+    sending pings) runs after the answer, so poll for its result, bounded."""
+    give_up = time.monotonic() + seconds
+    while time.monotonic() < give_up:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("not done in %s s" % seconds)
+

@@ -13,12 +13,11 @@ import re
 import shutil
 import sys
 import tempfile
-import time
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from conftest import free_port, http, install_files, start_lighttpd
+from conftest import free_port, http, install_files, start_lighttpd, wait_for
 from test_ping_protocol import SUCCESS, post
 from test_servers import start_apache
 
@@ -77,17 +76,6 @@ def uploaded(request, tmp_path):
         process.wait(timeout=10)
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def wait_for(condition, seconds=15):
-    """Deferred work (republishing) runs after the answer: poll for its result."""
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    return condition()
 
 
 def rdf_ping_url(page_text, permalink):

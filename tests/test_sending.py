@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from conftest import Site, start_lighttpd
+from conftest import Site, start_lighttpd, wait_for
 from mtpy import dates
 from mtpy.actions import ActionError
 from mtpy.actions.entries import save_entry
@@ -283,18 +283,6 @@ def test_a_refused_address_and_a_removed_url(store, config, blog, receivers):
 
 
 # -- mt.cgi's entry screen ---------------------------------------------------
-
-def wait_for(condition, seconds=30):
-    """mt.cgi pings after its answer: poll the store (bounded), never sleep blindly."""
-    import time
-    give_up = time.monotonic() + seconds
-    while time.monotonic() < give_up:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("not done in %s s" % seconds)
-
 
 def stored_entry(site, entry_id):
     store = site.store()
