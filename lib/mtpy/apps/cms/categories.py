@@ -26,13 +26,7 @@ def _category(screen):
     """The category of `category_id` in this weblog (404 otherwise); None when
     no category_id is given."""
     from mtpy.models import Category
-    if not screen.param("category_id"):
-        return None
-    category_id = screen.int_param("category_id")
-    category = screen.store.get(Category, category_id) if category_id is not None else None
-    if category is None or category.blog_id != screen.blog.id:
-        raise HTTPError(404, "No such category in this weblog.")
-    return category
+    return screen.weblog_record(Category, "category_id", "category")
 
 
 @mode("category_edit", permission="categories", methods=("GET", "POST"))

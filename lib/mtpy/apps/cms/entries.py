@@ -51,13 +51,8 @@ def _entry(screen):
     """The entry of `entry_id` in this weblog (404 otherwise) that this author
     may open (403 otherwise); None when no entry_id is given."""
     from mtpy.models import Entry
-    if not screen.param("entry_id"):
-        return None
-    entry_id = screen.int_param("entry_id")
-    entry = screen.store.get(Entry, entry_id) if entry_id is not None else None
-    if entry is None or entry.blog_id != screen.blog.id:
-        raise HTTPError(404, "No such entry in this weblog.")
-    if not may_open(screen, entry):
+    entry = screen.weblog_record(Entry, "entry_id", "entry")
+    if entry is not None and not may_open(screen, entry):
         raise HTTPError(403, NOT_YOURS)
     return entry
 

@@ -102,15 +102,12 @@ def _subject(screen):
     """(the entry or category asked for, or None for the whole weblog; its
     TrackBack item or None). One of another weblog is not found."""
     from mtpy.models import Category, Entry
-    for name, kind in (("entry_id", Entry), ("category_id", Category)):
-        if screen.param(name):
-            record_id = screen.int_param(name)
-            record = screen.store.get(kind, record_id) if record_id is not None else None
-            if record is None or record.blog_id != screen.blog.id:
-                raise HTTPError(404, "No such %s in this weblog." % ("entry" if kind is Entry else "category"))
-            if kind is Entry:
-                return {"entry": record}, screen.store.trackback_for(entry=record)
-            return {"category": record}, screen.store.trackback_for(category=record)
+    entry = screen.weblog_record(Entry, "entry_id", "entry")
+    if entry is not None:
+        return {"entry": entry}, screen.store.trackback_for(entry=entry)
+    category = screen.weblog_record(Category, "category_id", "category")
+    if category is not None:
+        return {"category": category}, screen.store.trackback_for(category=category)
     return None, None
 
 

@@ -81,6 +81,19 @@ class Screen:
     def param(self, name, default=""):
         return self.request.param(name, default)
 
+    def weblog_record(self, kind, name, label):
+        """The record of kind `kind` whose id the parameter `name` gives, in this
+        weblog; None when the parameter is not given; 404 when there is no such
+        record here (one of another weblog is not found either)."""
+        if not self.param(name):
+            return None
+        from mtpy.apps.base import HTTPError
+        record_id = self.int_param(name)
+        record = self.store.get(kind, record_id) if record_id is not None else None
+        if record is None or record.blog_id != self.blog.id:
+            raise HTTPError(404, "No such %s in this weblog." % label)
+        return record
+
     def paging(self, total, per_page):
         """(page, pages, offset) for the `page` parameter, kept within the pages."""
         pages = max(1, (total + per_page - 1) // per_page)
