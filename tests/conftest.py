@@ -288,6 +288,14 @@ class Site:
         store.close()
         return category, item
 
+    def entries(self):
+        """The weblog's entries as the store holds them now."""
+        store = self.store()
+        try:
+            return store.find(Entry, blog_id=self.blog.id)
+        finally:
+            store.close()
+
     def log(self):
         path = os.path.join(self.folder, "mtpy.log")
         return open(path).read() if os.path.exists(path) else ""

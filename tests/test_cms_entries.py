@@ -27,14 +27,6 @@ def entry_fields(**changes):
     return [(name, value) for name, value in fields.items() if value is not None]
 
 
-def entries_of(site):
-    store = site.store()
-    try:
-        return store.find(Entry, blog_id=site.blog.id)
-    finally:
-        store.close()
-
-
 def stored(site, kind, record_id):
     store = site.store()
     try:
@@ -106,7 +98,7 @@ def test_write_then_edit_an_entry(cms):
     assert changed.created_on == "2026-11-21 13:00:00"
     assert "TrackBack is off for this entry" in result.text
     assert "%s%06d.html" % (site.base, entry.id) in result.text    # its permalink, once published
-    assert len(entries_of(site)) == 2
+    assert len(site.entries()) == 2
 
 
 def test_a_new_entry_takes_the_weblogs_defaults(cms):
@@ -171,14 +163,14 @@ def test_a_draft_is_not_published_and_a_published_entry_is(cms):
 
 def test_refused_input_is_shown_with_what_was_typed_and_changes_nothing(cms):
     site, client = cms
-    before = entries_of(site)
+    before = site.entries()
     result = client.post("entry_edit", entry_fields(title="   ", body="Kept <body> text", keywords="kw1"),
                          blog_id=site.blog.id)
     assert result.status == 200
     assert '<p class="field-error" id="title-error">An entry needs a title</p>' in result.text
     assert "Kept &lt;body&gt; text</textarea>" in result.text
     assert 'value="kw1"' in result.text
-    assert entries_of(site) == before
+    assert site.entries() == before
 
     result = client.post("entry_edit", entry_fields(title="Good title", created_on="2026-13-45 99:00"),
                          blog_id=site.blog.id, entry_id=site.entry.id)
@@ -186,11 +178,11 @@ def test_refused_input_is_shown_with_what_was_typed_and_changes_nothing(cms):
     assert 'id="created_on-error">Dates are written YYYY-MM-DD HH:MM:SS' in result.text
     assert 'value="Good title"' in result.text and 'value="2026-13-45 99:00"' in result.text
     assert "has-error" in result.text
-    assert entries_of(site) == before
+    assert site.entries() == before
 
     result = client.post("entry_edit", entry_fields(to_ping_urls="javascript:alert(1)"), blog_id=site.blog.id)
     assert 'id="to_ping_urls-error">Not an http:// or https:// URL' in result.text
-    assert entries_of(site) == before
+    assert site.entries() == before
 
 
 def _author_who_may_only_post(site):
@@ -348,7 +340,7 @@ def test_categories_are_added_edited_and_deleted(cms):
     done = client.post("category_delete", blog_id=site.blog.id, category_id=category.id)
     assert "Deleted." in done.text and "__mode=categories" in done.url
     assert stored(site, Category, category.id) is None
-    assert all(category.id not in entry.category_ids for entry in entries_of(site))
+    assert all(category.id not in entry.category_ids for entry in site.entries())
 
 
 def test_a_categorys_trackback_url_with_its_passphrase_takes_real_pings(cms):

@@ -305,7 +305,7 @@ def test_the_entry_screen_shows_each_outcome_and_retries(cms, receivers):
                          blog_id=site.blog.id)
     assert result.status == 200
     assert "Created." in result.text        # the weblog is not built: only the pings were queued
-    [entry] = [entry for entry in entries_of(site) if entry.title == "A new entry"]
+    [entry] = [entry for entry in site.entries() if entry.title == "A new entry"]
     saved = wait_for(lambda: (lambda found: found if found.ping_failures else None)(stored_entry(site, entry.id)))
     assert saved.pinged_urls == [good] and saved.to_ping_urls == [bad]
 
@@ -330,14 +330,6 @@ def test_the_entry_screen_shows_each_outcome_and_retries(cms, receivers):
     assert client.get("entry_ping_retry", blog_id=site.blog.id, entry_id=entry.id).status == 405
     assert client.post("entry_ping_retry", {}, blog_id=site.blog.id, entry_id=entry.id).status == 409
     assert len(receivers.posts_to("/hostile")) == 2
-
-
-def entries_of(site):
-    store = site.store()
-    try:
-        return store.find(Entry, blog_id=site.blog.id)
-    finally:
-        store.close()
 
 
 # -- `mtpy entry ping` and `mtpy entry set --status Publish` -------------------

@@ -85,6 +85,7 @@ def test_pasted_mt2_main_index_publishes(site, tmp_path):
     custom = tmp_path / "main.mtml"
     custom.write_text(CUSTOM_MAIN_INDEX)
     done = mtpy(site, "template", "set", "--blog", "1", "--name", "main index", str(custom))
+    assert done.stdout.startswith("Replaced Main Index (")
     warned = done.stderr.splitlines()
     for tag in ("MTSearchScript", "MTEntryIfAllowComments", "MTCommentScript", "MTEntryCommentCount"):
         assert sum(tag in line for line in warned) == 1, (tag, warned)
@@ -93,6 +94,11 @@ def test_pasted_mt2_main_index_publishes(site, tmp_path):
     assert "<title>Test Weblog</title>" in page and "<h1>Test Weblog</h1>" in page
     assert page.count("<rdf:RDF") == 2
     assert '<h3 id="a000001">Hello <World> & Co</h3>' in page        # titles are the author's HTML
+    # Back to the default, on the same rule as mt.cgi's Restore: logged, then rebuilt.
+    assert mtpy(site, "template", "restore", "--blog", "1", "--name", "Main Index").stdout.startswith(
+        "Restored Main Index (")
+    mtpy(site, "rebuild", "--blog", "1")
+    assert "MTSearchScript" not in read(site, "index.html") and "<h1>Test Weblog</h1>" not in read(site, "index.html")
     assert "<h2>Tuesday, November 24, 2026</h2>" in page and "<h2>Monday, November 23, 2026</h2>" in page
     assert ('| <a href="%scgi-bin/mt-tb.cgi?__mode=view&amp;entry_id=1" onclick="OpenTrackback(this.href); '
             'return false">TrackBack (0)</a>' % site.base) in page

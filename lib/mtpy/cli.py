@@ -209,16 +209,24 @@ def cmd_template_list(args):
 
 
 def cmd_template_set(args):
-    from mtpy.publish.templates import TemplateSet
-    from mtpy.publish.environment import check_template
+    from mtpy.actions.templates import replace_template
     config, store = store_for(args)
-    templates = TemplateSet(config, get_blog(store, args.blog))
     text = read_text(args.file)
-    template, warnings = templates.replace(
-        args.name, text, lambda name, source: check_template(config, templates, name, source))
-    for warning in warnings:
+    _print_template_change(replace_template(store, config, get_blog(store, args.blog), args.name, text).record,
+                           "Replaced")
+
+
+def cmd_template_restore(args):
+    from mtpy.actions.templates import restore_template
+    config, store = store_for(args)
+    _print_template_change(restore_template(store, config, get_blog(store, args.blog), args.name).record,
+                           "Restored")
+
+
+def _print_template_change(change, done):
+    for warning in change.warnings:
         sys.stderr.write("mtpy: warning: %s\n" % warning)
-    print("Replaced %s (%s)" % (template.name, templates.path(template)))
+    print("%s %s (%s)" % (done, change.template.name, change.path))
 
 
 def cmd_rebuild(args):
@@ -522,6 +530,8 @@ def build_parser():
     sub = command(template, "set", cmd_template_set, "replace a template's text (refused if it does not compile)", blog=True)
     sub.add_argument("--name", required=True)
     sub.add_argument("file")
+    sub = command(template, "restore", cmd_template_restore, "put a template's default text back", blog=True)
+    sub.add_argument("--name", required=True)
 
     sub = command(commands, "rebuild", cmd_rebuild, "publish the weblog's pages", blog=True)
 
