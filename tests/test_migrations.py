@@ -109,7 +109,7 @@ def test_migrations_are_literal_sql(module_name):
     """Text in the source, not made from the models: a new field never changes
     what an old step creates."""
     module = pytest.importorskip("mtpy.store." + module_name)   # postgres: psycopg may be missing
-    assert len(module.MIGRATIONS) == 6
+    assert len(module.MIGRATIONS) == 7
     for step in module.MIGRATIONS:
         assert step and all(type(statement) is str for statement in step)
 
@@ -123,8 +123,9 @@ def check_v4_records(store):
     assert (author.name, author.email, author.password_hash) == ("Melody", "melody@example.com", "old-hash")
     assert author.is_admin is True        # made by `mtpy init` before there were other authors
     [blog] = store.find(Blog)
-    assert (blog.name, blog.site_url, blog.hold_over_limit, blog.email_new_pings) == (
-        "Old Weblog", "http://old.example/", True, True)
+    assert (blog.name, blog.site_url, blog.hold_over_limit, blog.email_new_pings, blog.autodiscover_links,
+            blog.update_ping_urls) == (
+        "Old Weblog", "http://old.example/", True, True, False, [])
     entries = store.list_entries(blog.id)
     assert [(entry.title, entry.status) for entry in entries] == [("A draft", "Draft"), ("Before mt.cgi", "Publish")]
     assert entries[1].category_ids == [1]

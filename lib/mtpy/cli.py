@@ -142,6 +142,8 @@ BLOG_OPTIONS = [  # (option, field, type)
     ("--timezone", "timezone", float), ("--email-new-pings", "email_new_pings", flag),
     ("--allow-pings-default", "allow_pings_default", flag),
     ("--hold-over-limit", "hold_over_limit", flag),
+    ("--autodiscover-links", "autodiscover_links", flag),
+    ("--update-ping-urls", "update_ping_urls", str),
 ]
 
 

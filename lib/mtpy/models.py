@@ -50,6 +50,11 @@ Blog = _record("Blog", {
     # Beyond OneHourMaxPings/OneDayMaxPings: hold pings for approval (stored
     # hidden, released with `mtpy ping release`) instead of refusing them.
     "hold_over_limit": False,
+    # Saving an entry fetches the pages it links to and adds the TrackBack
+    # ping URLs they announce to its URLs to Ping (mtpy.actions.discovery).
+    "autodiscover_links": False,
+    # Services told of each published entry by weblogUpdates.ping (XML-RPC).
+    "update_ping_urls": [],
 }, "A weblog.")
 
 Author = _record("Author", {

@@ -4,12 +4,12 @@ import os
 
 from mtpy.actions import ActionError, Done, is_published
 from mtpy.actions.activity import record
-from mtpy.actions.values import flag, unknown_fields, web_url
+from mtpy.actions.values import flag, unknown_fields, url_list, web_url
 from mtpy.models import Blog, Entry
 
 FIELDS = ("name", "description", "site_url", "site_path", "archive_url", "archive_path", "timezone",
-          "email_new_pings", "allow_pings_default", "hold_over_limit")
-FLAGS = ("email_new_pings", "allow_pings_default", "hold_over_limit")
+          "email_new_pings", "allow_pings_default", "hold_over_limit", "autodiscover_links", "update_ping_urls")
+FLAGS = ("email_new_pings", "allow_pings_default", "hold_over_limit", "autodiscover_links")
 # What every page shows or where it links: a change republishes them all.
 SHOWN_ON_PAGES = ("name", "description", "site_url", "archive_url", "timezone")
 
@@ -78,7 +78,7 @@ def rebuild(store, config, blog, progress=None, author=None, ip=""):
 
 def checked_values(values):
     """Blog fields from typed-in values: paths absolute, URLs http(s) ending in
-    "/", timezone -12..+14 hours; ActionError for the first bad one."""
+    "/", update-ping services one http(s) URL a line, timezone -12..+14 hours; ActionError for the first bad one."""
     unknown_fields(values, FIELDS)
     changes = {}
     for field, value in values.items():
@@ -88,6 +88,8 @@ def checked_values(values):
             value = flag(value)
         elif field == "timezone":
             value = _timezone(value)
+        elif field == "update_ping_urls":
+            value = url_list(value, field)
         elif field.endswith("_path"):
             value = os.path.abspath(os.path.expanduser(value.strip())) if value.strip() else ""
         elif field.endswith("_url"):

@@ -118,6 +118,9 @@ MIGRATIONS = [
      "CREATE INDEX tbping_blog ON tbping (blog_id, id)"],
     # 6: as in SQLite: the failures of an entry's outbound pings.
     ['ALTER TABLE entry ADD COLUMN "ping_failures" TEXT COLLATE "C"'],
+    # 7: as in SQLite: auto-discovery and update-ping services of a weblog.
+    ['ALTER TABLE blog ADD COLUMN "autodiscover_links" BOOLEAN NOT NULL DEFAULT FALSE',
+     'ALTER TABLE blog ADD COLUMN "update_ping_urls" TEXT COLLATE "C"'],
 ]
 
 

@@ -90,6 +90,9 @@ MIGRATIONS = [
      "CREATE INDEX tbping_blog ON tbping (blog_id, id)"],
     # 6: what went wrong with each outbound ping of an entry not yet delivered.
     ["ALTER TABLE entry ADD COLUMN ping_failures TEXT"],
+    # 7: a weblog's auto-discovery of ping URLs and the update-ping services it notifies.
+    ["ALTER TABLE blog ADD COLUMN autodiscover_links INTEGER NOT NULL DEFAULT 0",
+     "ALTER TABLE blog ADD COLUMN update_ping_urls TEXT"],
 ]
 
 

@@ -8,7 +8,7 @@ TIMEZONES = [-12, -11, -10, -9.5, -9, -8, -7, -6, -5, -4, -3.5, -3, -2, -1, 0, 1
              5.75, 6, 6.5, 7, 8, 8.75, 9, 9.5, 10, 10.5, 11, 12, 12.75, 13, 14]
 
 TEXT_FIELDS = ("name", "description", "site_url", "site_path", "archive_url", "archive_path")
-FLAGS = ("allow_pings_default", "email_new_pings", "hold_over_limit")
+FLAGS = ("allow_pings_default", "email_new_pings", "hold_over_limit", "autodiscover_links")
 
 
 def timezone_options():
@@ -34,6 +34,7 @@ def dashboard(screen):
 def _values_from(form):
     values = {name: form.get(name).strip() for name in TEXT_FIELDS}
     values.update({name: form.get(name) == "1" for name in FLAGS})
+    values["update_ping_urls"] = form.get("update_ping_urls")
     try:
         values["timezone"] = float(form.get("timezone") or 0)
     except ValueError:
