@@ -16,6 +16,7 @@ KINDS = {
     "rebuild": "Rebuilt",
     "import": "Imported",
     "settings": "Settings changed",
+    "update_ping": "Update ping",
     "author": "Authors changed",
     "release": "Pings released",
 }

@@ -12,7 +12,7 @@ from mtpy.apps.base import Application, HTTPError
 from mtpy.apps.cms.screen import MODES, Screen
 
 # Importing a module of modes registers them.
-from mtpy.apps.cms import (account, activity, authors, bans, categories, entries,  # noqa: F401
+from mtpy.apps.cms import (account, activity, authors, bans, bookmarklets, categories, entries,  # noqa: F401
                            pings, rebuild, templates, transfer, weblogs)
 
 FORM_EXPIRED = ("This form has expired or did not come from this site, so nothing was changed. "

@@ -80,9 +80,3 @@ def blog_settings(screen):
             return screen.redirect("blog_settings", blog_id=screen.blog.id, saved="saved")
     return screen.render("blog_settings.html", blog=blog, errors=errors, new=False,
                          timezones=timezone_options(), active="blog_settings")
-
-
-@mode("bookmarklets")
-def bookmarklets(screen):
-    """Where the TrackBack bookmarklet will be set up (sending pings comes next)."""
-    return screen.render("bookmarklets.html")
