@@ -214,10 +214,15 @@ def new_store_directives(backend):
 
 
 @pytest.fixture
-def store(tmp_path, backend):
-    config = Config(text="ObjectDriver %s\nDataSource %s\n%s" % (backend, tmp_path / "data",
-                                                                  new_store_directives(backend)))
-    opened = open_store(config, create=True)
+def store_config(tmp_path, backend):
+    """The directives of the `store` fixture's store: to open it again."""
+    return Config(text="ObjectDriver %s\nDataSource %s\n%s" % (backend, tmp_path / "data",
+                                                                new_store_directives(backend)))
+
+
+@pytest.fixture
+def store(store_config):
+    opened = open_store(store_config, create=True)
     yield opened
     opened.close()
 

@@ -25,6 +25,13 @@ REFUSED = (200, "text/xml; charset=utf-8",
 HTML_500 = (500, "text/html", "<html><head><title>Oops</title></head><body>It broke</body></html>")
 NOT_FOUND = (404, "text/html", "<html><head><title>Not Found</title></head><body>No</body></html>")
 SILENT = "silent"       # reads the ping and answers nothing until the test ends
+ENDLESS = "endless"     # a 200 whose body never ends
+HTML_PAGE = (200, "text/html", "<!DOCTYPE html><html><body><h1>Welcome to my weblog</h1></body></html>")
+GARBAGE = (200, "application/octet-stream", "\x00\x01<<<not a response>>>\ufffd")
+ENTITY_BOMB = (200, "text/xml", '<?xml version="1.0"?>\n<!DOCTYPE response [<!ENTITY a "aaaaaaaaaa">'
+               '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+               '\n<response><error>0</error><message>&c;</message></response>')
+TO_PRIVATE = (302, "text/html", "moved", {"Location": "http://10.1.2.3/tb/1"})
 
 
 class Receivers:
@@ -46,11 +53,24 @@ class Receivers:
                 if answer == SILENT:
                     receivers.released.wait(30)
                     return
-                status, content_type, text = answer
+                if answer == ENDLESS:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/xml")
+                    self.end_headers()
+                    chunk = b"<response>" * 6554
+                    for _ in range(3000):      # 200 MB at most, if the sender never hung up
+                        try:
+                            self.wfile.write(chunk)
+                        except OSError:
+                            return
+                    return
+                status, content_type, text = answer[:3]
                 data = text.encode("utf-8")
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (answer[3] if len(answer) > 3 else {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -117,7 +137,7 @@ def make_due(store):
 
 # -- against mtpy's own receiver ---------------------------------------------
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+@pytest.mark.parametrize("backend", ["sqlite", "flat", "postgres"], indirect=True)
 def test_publishing_pings_a_remote_mtpy_and_keeps_each_failure(tmp_path, store, backend, config, blog, receivers):
     remote = Site(tmp_path / "remote", backend)
     server = start_lighttpd(remote)
@@ -280,6 +300,67 @@ def test_a_refused_address_and_a_removed_url(store, config, blog, receivers):
     # The owner removes the URL: its failure goes with it.
     publish(store, config, blog, "", entry=saved)
     assert store.get(Entry, entry.id).ping_failures == {}
+
+
+def test_each_bad_answer_is_a_failure_in_words(store, config, blog, receivers):
+    """Receivers that answer anything but a TrackBack success: each URL stays
+    to ping, with a reason a weblog owner can read."""
+    answers = {"/html": HTML_PAGE, "/garbage": GARBAGE, "/entities": ENTITY_BOMB, "/private": TO_PRIVATE,
+               "/endless": ENDLESS}
+    urls = {path: receivers.url(path, answer) for path, answer in answers.items()}
+    entry = publish(store, config, blog, list(urls.values())).record
+    with pytest.raises(PingsFailed):
+        send_pings(store, config, {"entry_id": entry.id}, deadline_seconds=20)
+    saved = store.get(Entry, entry.id)
+    errors = {path: saved.ping_failures[url]["error"] for path, url in urls.items()}
+    assert errors == {
+        "/html": "the answer is not a TrackBack response: an HTML page",
+        "/garbage": "the answer is not a TrackBack response: it begins '<<<not a response>>>\ufffd'",
+        "/entities": "the answer declares a DTD",
+        "/private": "refused: 10.1.2.3 is a private address",
+        "/endless": "the answer is larger than 1048576 bytes"}
+    assert saved.pinged_urls == [] and saved.to_ping_urls == list(urls.values())
+    assert all(failure["attempts"] == 1 and "sending_since" not in failure for failure in saved.ping_failures.values())
+
+
+def test_two_jobs_of_one_entry_never_ping_a_url_twice(store, store_config, config, blog, receivers):
+    """A second save (or `mtpy work` beside mt.cgi) runs another send_pings job
+    while the first is still sending: it leaves the first one's URLs alone."""
+    from mtpy.store import open_store
+    url = receivers.url("/slow", SILENT)
+    entry = publish(store, config, blog, url).record
+    outcome = []
+
+    def first_job():        # its own connection, as another process would have
+        own = open_store(store_config)
+        try:
+            send_pings(own, config, {"entry_id": entry.id})
+        except PingsFailed:
+            outcome.append("failed")
+        finally:
+            own.close()
+
+    first = threading.Thread(target=first_job)
+    first.start()
+    try:
+        wait_for(lambda: receivers.posts_to("/slow"), seconds=20)
+        other = open_store(store_config)
+        try:
+            claimed = other.get(Entry, entry.id)
+            assert claimed.ping_failures[url]["sending_since"]
+            assert urls_to_ping(other, claimed) == []
+            send_pings(other, config, {"entry_id": entry.id})      # nothing due: sends nothing
+            with pytest.raises(ActionError, match="being sent now"):
+                retry_pings(other, config, blog, claimed)
+        finally:
+            other.close()
+    finally:
+        receivers.released.set()
+        first.join(30)
+    assert len(receivers.posts_to("/slow")) == 1
+    assert outcome == ["failed"]        # the silent receiver's ping failed...
+    failure = store.get(Entry, entry.id).ping_failures[url]
+    assert failure["attempts"] == 1 and "sending_since" not in failure      # ...and its claim is gone
 
 
 # -- mt.cgi's entry screen ---------------------------------------------------

@@ -90,8 +90,9 @@ Entry = _record("Entry", {
     "to_ping_urls": [], "pinged_urls": [],
     "category_ids": [],                    # the primary category first
     "comments": [],                        # kept from imports: list of dicts
-    # Outbound pings that failed: url -> {"error": why, "when": UTC, "attempts": n};
-    # the URL stays to ping (mtpy.actions.sending).
+    # Outbound pings not yet delivered: url -> {"error": why, "when": UTC,
+    # "attempts": n} after a failure (the URL stays to ping), "sending_since": UTC
+    # while a job sends it (mtpy.actions.sending).
     "ping_failures": {},
 }, "A weblog entry.")
 

@@ -387,9 +387,12 @@ def _send(session, requests, method, url, data, headers, call):
             raise call.timed_out(wait) from None
         parts = urlsplit(url)
         where = "%s port %s" % (parts.hostname, parts.port or {"https": 443}.get(parts.scheme, 80))
+        cause = _cause(error)
+        if cause is None:
+            raise OutboundError("the server closed the connection without answering (%s)" % where) from None
         secure = "the secure connection failed: " if isinstance(
             error, requests.exceptions.SSLError) else ""
-        raise OutboundError("cannot connect: %s%s (%s)" % (secure, _cause(error), where)) from None
+        raise OutboundError("cannot connect: %s%s (%s)" % (secure, cause, where)) from None
 
 
 def _final(answer, max_bytes, call, any_status):
@@ -420,7 +423,7 @@ def _read_body(answer, max_bytes, call):
             if call.expired or isinstance(error, (urllib3.exceptions.ReadTimeoutError, socket.timeout)):
                 raise call.timed_out(call.timeout) from None
             raise OutboundError("the connection broke while reading the answer: %s"
-                                % _cause(error)) from None
+                                % (_cause(error) or "the server hung up")) from None
         if not chunk:
             break
         received += len(chunk)
@@ -526,16 +529,19 @@ def _adapter_class():
 
 def _cause(error):
     """The words of the innermost cause of a requests/urllib3 error: 'Connection
-    refused', not the wrapper's repr."""
+    refused', not the wrapper's repr; None when the server hung up without an answer."""
+    from http.client import RemoteDisconnected
     seen = set()
     current = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if isinstance(current, RemoteDisconnected):
+            return None
         if isinstance(current, OSError) and current.strerror:
             return _printable(current.strerror)
         inner = getattr(current, "reason", None)
         if not isinstance(inner, BaseException):
-            inner = current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
+            inner = next((arg for arg in current.args if isinstance(arg, BaseException)), None)
         current = inner or current.__cause__ or current.__context__
     text = _first_line(error)
     # urllib3 puts its connection object's repr before the words that matter.

@@ -129,15 +129,23 @@ def republish_entry(store, config, payload):
 
 
 def send_pings(store, config, payload):
-    """Ping the URLs of a published entry (payload: entry_id; see
-    mtpy.actions.sending). Failed URLs make the job fail: its retry pings them."""
+    """Ping the URLs of a published entry (payload: entry_id, and `discover`
+    to look for ping URLs in its links first; see mtpy.actions.sending). Failed
+    URLs make the job fail: its retry pings them."""
     from mtpy.actions.sending import send_pings as send
     send(store, config, payload)
 
 
+def update_pings(store, config, payload):
+    """Tell the weblog's update services of a published entry (payload:
+    blog_id; see mtpy.actions.updates). A failed service is logged, not retried."""
+    from mtpy.actions.updates import send_update_pings
+    send_update_pings(store, config, payload)
+
+
 HANDLERS = {"notify_ping": notify_ping, "republish_pings": republish_pings,
             "rebuild_weblog": rebuild_weblog, "republish_entry": republish_entry,
-            "send_pings": send_pings}
+            "send_pings": send_pings, "update_pings": update_pings}
 
 
 def run_job(store, config, job):

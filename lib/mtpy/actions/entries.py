@@ -22,9 +22,12 @@ def save_entry(store, config, blog, entry, values, author=None):
     `category_ids` the primary first. Returns Done(entry, changed fields,
     jobs): a new entry or a change of status, date, title or categories
     queues a full rebuild; any other change republishes the entry's pages.
-    A published entry with URLs to ping (see mtpy.actions.sending) queues a
-    send_pings job too; a draft pings nothing."""
+    A published entry with URLs to ping (see mtpy.actions.sending), or whose
+    links are to be looked at for ping URLs (the weblog's auto-discovery),
+    queues a send_pings job too, and its weblog's update services are told
+    (mtpy.actions.updates); a draft pings nothing."""
     from mtpy.actions.sending import queue_pings, tidy_outbound
+    from mtpy.actions.updates import queue_update_pings
     unknown_fields(values, FIELDS)
     is_new = entry is None or entry.id is None
     entry = (entry or Entry(blog_id=blog.id)).copy()
@@ -62,9 +65,13 @@ def save_entry(store, config, blog, entry, values, author=None):
                 job_ids.append(store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id)
             else:
                 job_ids.append(store.enqueue("republish_entry", {"entry_id": entry.id}).id)
-        ping_job = queue_pings(store, entry)
-        if ping_job is not None:
-            job_ids.append(ping_job)
+        published = entry.status == "Publish" and (is_new or bool(changed))
+        discover = published and blog.autodiscover_links and (
+            is_new or "body" in changed or "extended" in changed or "status" in changed)
+        for job_id in (queue_pings(store, entry, discover=discover),
+                       queue_update_pings(store, blog) if published and is_published(blog) else None):
+            if job_id is not None:
+                job_ids.append(job_id)
     return Done(entry, changed, job_ids)
 
 

@@ -7,7 +7,9 @@ at once, each bounded by PingTimeout, the whole job by a deadline. Each URL's
 outcome is kept on the entry: a success moves it to `pinged_urls`; a failure
 keeps it to ping, with why and when in `ping_failures`, and is retried with the
 job's backoff until it has failed MAX_ATTEMPTS times; then only the owner's
-retry (`retry_pings`) sends it again.
+retry (`retry_pings`) sends it again. A job first claims the URLs it sends
+(`sending_since`, in one transaction), so that two jobs of one entry (a second
+save, `mtpy work` beside mt.cgi) never ping a URL twice.
 """
 
 from mtpy import dates
@@ -17,6 +19,9 @@ from mtpy.models import Blog, Category, Entry
 MAX_ATTEMPTS = 5
 WORKERS = 4
 JOB_DEADLINE_SECONDS = 120      # well within the job's lease (work.py claims for 300 s)
+# A claim outlives the job's deadline, and has expired by the time its job's
+# lease has (a job that died is run again then, and sends the URLs again).
+CLAIM_SECONDS = 240
 OUT_OF_TIME = "not sent: the pings ran out of time"
 
 
@@ -44,7 +49,14 @@ def urls_to_ping(store, entry, again=False):
         return []
     pinged = set(entry.pinged_urls)
     return [url for url in wanted_urls(store, entry)
-            if url not in pinged and (again or _attempts(entry, url) < MAX_ATTEMPTS)]
+            if url not in pinged and not being_sent(entry, url)
+            and (again or _attempts(entry, url) < MAX_ATTEMPTS)]
+
+
+def being_sent(entry, url):
+    """Whether a job has claimed the URL and not yet recorded its outcome."""
+    claimed = (entry.ping_failures.get(url) or {}).get("sending_since", "")
+    return bool(claimed) and claimed > dates.utc_now(-CLAIM_SECONDS)
 
 
 def tidy_outbound(store, entry):
@@ -57,13 +69,16 @@ def tidy_outbound(store, entry):
     entry.ping_failures = {url: failure for url, failure in entry.ping_failures.items() if url in wanted}
 
 
-def queue_pings(store, entry, again=False):
-    """Queue a send_pings job when the entry has URLs to ping; its id, or None."""
-    if not urls_to_ping(store, entry, again):
+def queue_pings(store, entry, again=False, discover=False):
+    """Queue a send_pings job when the entry has URLs to ping, or links to
+    look for ping URLs in (`discover`); its id, or None."""
+    if not (urls_to_ping(store, entry, again) or (discover and entry.status == "Publish")):
         return None
     payload = {"entry_id": entry.id}
     if again:
         payload["again"] = 1
+    if discover:
+        payload["discover"] = 1
     return store.enqueue("send_pings", payload).id
 
 
@@ -77,6 +92,8 @@ def retry_pings(store, config, blog, entry):
     with store.transaction():
         job_id = queue_pings(store, entry, again=True)
     if job_id is None:
+        if any(being_sent(entry, url) for url in wanted_urls(store, entry)):
+            raise ActionError("The pings of this entry are being sent now: look again in a minute")
         raise ActionError("Every URL of this entry has been pinged already")
     return Done(entry, [], [job_id])
 
@@ -90,15 +107,18 @@ def ping_fields(blog, entry):
 
 
 def send_pings(store, config, payload, deadline_seconds=JOB_DEADLINE_SECONDS):
-    """The send_pings job (payload: entry_id, and `again` for the owner's
-    retry): ping every URL due, record each outcome on the entry, and raise
+    """The send_pings job (payload: entry_id, `again` for the owner's retry,
+    `discover` to add the ping URLs its links announce first): ping every URL due, record each outcome on the entry, and raise
     PingsFailed when some failed and may be tried again."""
     entry = store.get(Entry, payload["entry_id"])
     blog = store.get(Blog, entry.blog_id) if entry is not None else None
     if blog is None:
         return      # deleted since: nothing to announce
+    if payload.get("discover"):
+        from mtpy.actions.discovery import add_discovered
+        add_discovered(store, config, blog, entry.id, deadline_seconds=deadline_seconds / 2)
     outcomes, retry = _send_and_record(store, config, blog, entry, bool(payload.get("again")),
-                                       deadline_seconds)
+                                       deadline_seconds / 2 if payload.get("discover") else deadline_seconds)
     if retry:
         raise PingsFailed("%d ping(s) of entry %d failed, retried later: %s" % (
             len(retry), entry.id, "; ".join("%s: %s" % (url, outcomes[url]) for url in retry)))
@@ -116,47 +136,70 @@ def send_now(store, config, blog, entry, deadline_seconds=JOB_DEADLINE_SECONDS):
 
 def _send_and_record(store, config, blog, entry, again, deadline_seconds):
     """Ping what is due; (outcomes, the failed URLs to try again)."""
-    urls = urls_to_ping(store, entry, again)
+    entry, urls = claim_urls(store, entry.id, again)
     if not urls:
         return {}, []
-    outcomes = send_all(config, urls, ping_fields(blog, entry), blog.site_url, deadline_seconds)
+    outcomes = send_all(config, urls, trackback_ping(config, ping_fields(blog, entry), blog.site_url),
+                        deadline_seconds)
     return outcomes, record_outcomes(store, entry.id, outcomes)
 
 
-def send_all(config, urls, fields, site_url, deadline_seconds):
-    """Ping each URL, WORKERS at a time; {url: None on success, else why it failed}.
-    A URL not started by the deadline is not sent."""
+def claim_urls(store, entry_id, again):
+    """The entry as stored and the URLs due now, each marked as being sent by
+    this job; other jobs skip them until their outcome is recorded."""
+    with store.transaction():
+        entry = store.get(Entry, entry_id)
+        urls = urls_to_ping(store, entry, again) if entry is not None else []
+        if urls:
+            now = dates.utc_now()
+            failures = dict(entry.ping_failures)
+            for url in urls:
+                failures[url] = dict(failures.get(url) or {}, sending_since=now)
+            entry.ping_failures = failures
+            store.save(entry)
+    return entry, urls
+
+
+def send_all(config, urls, send_one, deadline_seconds):
+    """`send_one(url, timeout, deadline)` for each URL, WORKERS at a time:
+    {url: None when it went through, else why not}. A URL not started by the
+    deadline is not sent; an unexpected error is logged and kept to its URL."""
     import time
     from concurrent.futures import ThreadPoolExecutor
     deadline = time.monotonic() + deadline_seconds
     timeout = float(config.get("PingTimeout"))
 
-    def ping(url):
+    def send(url):
         now = time.monotonic()
         if now >= deadline:
             return OUT_OF_TIME
-        return ping_one(config, url, fields, site_url, timeout, min(deadline, now + timeout))
+        try:
+            return send_one(url, timeout, min(deadline, now + timeout))
+        except Exception as error:      # never let one URL take the others' outcomes down
+            from mtpy import web
+            web.log_error(config.get("LogFile"), "Sending to %s failed: %r" % (url, error))
+            return "not sent: an error in mtpy (see its log)"
 
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(urls))) as pool:
-        return dict(zip(urls, pool.map(ping, urls)))
+        return dict(zip(urls, pool.map(send, urls)))
 
 
-def ping_one(config, url, fields, site_url, timeout, deadline):
-    """None when the receiver accepted the ping, else why not, in words."""
+def trackback_ping(config, fields, site_url):
+    """A send_one for send_all: POST the TrackBack request; None when the
+    receiver accepted the ping, else why not, in words."""
     from mtpy import outbound
     from mtpy.trackback.answer import read_answer
-    try:
-        response = outbound.post_form(config, url, fields, timeout=timeout, deadline=deadline,
-                                      site_url=site_url)
-    except outbound.OutboundError as error:
-        return error.reason
-    except Exception as error:      # never let one URL take the others' outcomes down
-        from mtpy import web
-        web.log_error(config.get("LogFile"), "Pinging %s failed: %r" % (url, error))
-        return "the ping could not be sent (see the log)"
-    ok, message = read_answer(response.body, response.status,
-                              response.headers.get("Content-Type") or "", response.reason)
-    return None if ok else (message or "the receiver refused the ping")
+
+    def ping(url, timeout, deadline):
+        try:
+            response = outbound.post_form(config, url, fields, timeout=timeout, deadline=deadline,
+                                          site_url=site_url)
+        except outbound.OutboundError as error:
+            return error.reason
+        ok, message = read_answer(response.body, response.status,
+                                  response.headers.get("Content-Type") or "", response.reason)
+        return None if ok else (message or "the receiver refused the ping")
+    return ping
 
 
 def record_outcomes(store, entry_id, outcomes):

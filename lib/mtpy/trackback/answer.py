@@ -47,7 +47,7 @@ def read_answer(body, status, content_type="", reason=None):
     if error == "0":
         return True, message
     return False, message or "the receiver answered <error>%s</error> without a message" % (
-        _clean(error)[:20])
+        clean_message(error)[:20])
 
 
 def _read_response(fragment):
@@ -68,7 +68,7 @@ def _read_response(fragment):
     message = re.search(r"<message\b[^>]*>(.*?)</message\s*>", fragment, re.I | re.S)
     message_text = ""
     if message:
-        message_text = _clean(html.unescape(re.sub(r"<[^>]*>", "", message.group(1))))
+        message_text = clean_message(html.unescape(re.sub(r"<[^>]*>", "", message.group(1))))
     return error.group(1).strip(), message_text
 
 
@@ -84,7 +84,7 @@ def _parse_xml(fragment):
         if error is None:
             return None
         message = elements.get("message")
-        message_text = _clean("".join(message.itertext())) if message is not None else ""
+        message_text = clean_message("".join(message.itertext())) if message is not None else ""
         return (error.text or "").strip(), message_text
     except (ElementTree.ParseError, RecursionError, ValueError):
         return None
@@ -109,12 +109,12 @@ def _describe(text):
     lowered = text[:4096].lower()
     if "<html" in lowered or "<!doctype html" in lowered or "<body" in lowered or "<title" in lowered:
         title = re.search(r"<title[^>]*>(.*?)</title", text, re.I | re.S)
-        title_text = _clean(html.unescape(title.group(1)))[:80] if title else ""
+        title_text = clean_message(html.unescape(title.group(1)))[:80] if title else ""
         return "an HTML page titled '%s'" % title_text if title_text else "an HTML page"
-    return "it begins '%s'" % _clean(text[:60])
+    return "it begins '%s'" % clean_message(text[:60])
 
 
-def _clean(text):
+def clean_message(text):
     """One line of printable text, shortened: it is shown to the user."""
     text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     if len(text) > MESSAGE_MAX_CHARS:
@@ -131,4 +131,4 @@ def _status_line(status, reason):
             reason = HTTPStatus(status).phrase
         except ValueError:
             reason = ""
-    return ("HTTP %d %s" % (status, _clean(reason)[:60])).strip()
+    return ("HTTP %d %s" % (status, clean_message(reason)[:60])).strip()
