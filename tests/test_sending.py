@@ -463,3 +463,49 @@ def test_a_save_from_a_copy_read_before_the_pings_keeps_what_was_sent(store, con
     assert saved.pinged_urls == [url] and saved.to_ping_urls == []
     assert done.job_ids == [] and ping_jobs(store) == []
     assert len(receivers.posts_to("/ok")) == 1
+
+
+def test_an_import_pings_only_when_asked(store, config, blog, receivers):
+    from mtpy.actions.entries import import_entries
+    url = receivers.url("/news", SUCCESS)
+    store.save(Category(blog_id=blog.id, label="News", ping_urls=[url]))
+    export = ("TITLE: Imported and published\nSTATUS: Publish\nPRIMARY CATEGORY: News\n"
+              "DATE: 01/31/2004 11:30:00 PM\n-----\nBODY:\nOld words\n-----\n--------\n"
+              "TITLE: Imported draft\nSTATUS: Draft\nPRIMARY CATEGORY: News\n"
+              "DATE: 02/01/2004 09:00:00 AM\n-----\nBODY:\nUnfinished\n-----\n--------\n")
+    done = import_entries(store, config, blog, export)
+    assert done.job_ids == [] and ping_jobs(store) == []
+
+    done = import_entries(store, config, blog, export, send_pings=True)
+    [job] = ping_jobs(store)
+    assert done.job_ids == [job.id]
+    assert run_jobs(store, config, done.job_ids) == (1, 0)
+    [ping] = receivers.posts_to("/news")
+    assert ping["title"] == "Imported and published"
+    published = [entry for entry in store.find(Entry, blog_id=blog.id) if entry.pinged_urls]
+    assert [entry.id for entry in published] == [done.record.entry_ids[0]]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_import_screen_sends_pings_when_its_box_is_ticked(cms, receivers):
+    site, client = cms
+    site.update_config("OutboundAllowAddresses 127.0.0.1\nPingTimeout 10\n")
+    url = receivers.url("/news", SUCCESS)
+    store = site.store()
+    try:
+        store.save(Category(blog_id=site.blog.id, label="News", ping_urls=[url]))
+    finally:
+        store.close()
+    export = (b"TITLE: Imported and published\nSTATUS: Publish\nPRIMARY CATEGORY: News\n"
+              b"DATE: 01/31/2004 11:30:00 PM\n-----\nBODY:\nOld words\n-----\n--------\n")
+    page = client.get("transfer", blog_id=site.blog.id)
+    assert 'name="send_pings"' in page.text and "Send the TrackBack pings of the imported" in page.text
+    client.post("transfer", files={"file": ("export.txt", export, "text/plain")}, blog_id=site.blog.id)
+    client.post("transfer", {"send_pings": "1"}, files={"file": ("export.txt", export, "text/plain")},
+                blog_id=site.blog.id)
+    [ping] = wait_for(lambda: receivers.posts_to("/news"))
+    assert ping["title"] == "Imported and published"
+    entries = wait_for(lambda: [entry for entry in site.entries() if entry.pinged_urls])
+    assert len(site.entries()) == 3       # the site's own entry and the two imports
+    assert [entry.pinged_urls for entry in entries] == [[url]]     # the second import's only
+    assert len(receivers.posts_to("/news")) == 1

@@ -324,7 +324,8 @@ def cmd_import(args):
     blog = get_blog(store, args.blog)
     text = read_text(args.file)
     try:
-        result = run_now(store, config, import_entries(store, config, blog, text)).record
+        result = run_now(store, config, import_entries(store, config, blog, text,
+                                                       send_pings=args.send_pings)).record
     except ActionError as error:
         raise CommandError("%s: %s" % (args.file, error))
     print("Imported %d entries, %d pings, %d comments" % (result.entries, result.pings, result.comments))
@@ -523,6 +524,8 @@ def build_parser():
 
     sub = command(commands, "import", cmd_import, "import a Movable Type export file", blog=True)
     sub.add_argument("file")
+    sub.add_argument("--send-pings", action="store_true",
+                     help="the published entries send their TrackBack pings, as if saved")
     sub = command(commands, "export", cmd_export, "export a weblog in Movable Type's format", blog=True)
 
     command(commands, "check", cmd_check, "report missing modules, as mt-check.cgi does")

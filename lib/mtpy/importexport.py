@@ -87,14 +87,17 @@ class ImportFormatError(ValueError):
 class ImportResult:
     """What an import created."""
 
-    __slots__ = ("entries", "pings", "comments", "authors_created", "categories_created")
+    COUNTS = ("entries", "pings", "comments", "authors_created", "categories_created")
+    __slots__ = COUNTS + ("entry_ids",)
 
     def __init__(self):
-        for name in self.__slots__:
+        for name in self.COUNTS:
             setattr(self, name, 0)
+        self.entry_ids = []
 
     def as_dict(self):
-        return {name: getattr(self, name) for name in self.__slots__}
+        """The counts."""
+        return {name: getattr(self, name) for name in self.COUNTS}
 
     def __repr__(self):
         return "ImportResult(%s)" % ", ".join("%s=%d" % item for item in self.as_dict().items())
@@ -357,6 +360,7 @@ def _import_entry(store, blog, item, default_author, authors, categories, result
             entry.allow_pings = False
             store.save(entry)
     result.entries += 1
+    result.entry_ids.append(entry.id)
     result.pings += len(item["pings"])
     result.comments += len(item["comments"])
 

@@ -134,9 +134,13 @@ def _categories(store, blog, ids):
     return chosen
 
 
-def import_entries(store, config, blog, text, author=None, ip=""):
+def import_entries(store, config, blog, text, author=None, ip="", send_pings=False):
     """Import a Movable Type export file's entries, pings and comments into
-    `blog` (all or nothing); returns Done(the import's counts, [], jobs)."""
+    `blog` (all or nothing); returns Done(the import's counts, [], jobs).
+    `send_pings`: the published entries ping as if saved (their categories'
+    outbound URLs; the ping URLs their links announce, with the weblog's
+    auto-discovery on); without it, an import announces nothing."""
+    from mtpy.actions.sending import queue_pings
     from mtpy.importexport import ImportFormatError, import_entries as read_into
     try:
         result = read_into(store, blog, text)
@@ -146,4 +150,7 @@ def import_entries(store, config, blog, text, author=None, ip=""):
         record(store, "import", "Imported %d entries, %d pings, %d comments" % (
             result.entries, result.pings, result.comments), blog.id, author, ip)
         job_ids = [store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id] if is_published(blog) else []
-    return Done(result, [], job_ids)
+        if send_pings:
+            for entry in store.find_in(Entry, "id", result.entry_ids):
+                job_ids.append(queue_pings(store, entry, discover=blog.autodiscover_links))
+    return Done(result, [], [job_id for job_id in job_ids if job_id is not None])

@@ -21,7 +21,8 @@ def transfer(screen):
             text = uploaded_text(screen.request.files.get("file"))
             with screen.store.transaction():
                 screen.jobs += import_entries(screen.store, screen.config, screen.blog, text, screen.author,
-                                              screen.request.remote_addr)
+                                              screen.request.remote_addr,
+                                              send_pings=screen.request.form.get("send_pings") == "1")
         except ActionError as error:
             errors[error.field or None] = error.message
         else:
