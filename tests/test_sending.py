@@ -509,3 +509,29 @@ def test_the_import_screen_sends_pings_when_its_box_is_ticked(cms, receivers):
     assert len(site.entries()) == 3       # the site's own entry and the two imports
     assert [entry.pinged_urls for entry in entries] == [[url]]     # the second import's only
     assert len(receivers.posts_to("/news")) == 1
+
+
+def test_without_requests_the_entry_keeps_its_urls_and_the_screens_say_why(store, config, blog, receivers,
+                                                                            monkeypatch, tmp_path):
+    import sys
+    from types import SimpleNamespace
+    from mtpy.apps.cms.pages import environment
+    monkeypatch.setitem(sys.modules, "requests", None)
+    url = receivers.url("/ok", SUCCESS)
+    entry = publish(store, config, blog, url).record
+    with pytest.raises(PingsFailed):
+        send_pings(store, config, {"entry_id": entry.id})
+    saved = store.get(Entry, entry.id)
+    assert saved.ping_failures[url]["error"] == "sending needs the requests module: see mt-check.cgi"
+    assert saved.to_ping_urls == [url] and receivers.received == []
+
+    screen_config = Config(text="DataSource %s\n" % (tmp_path / "screens"))
+    macros = environment(screen_config).get_template("macros.html").module
+    for can_send in (False, True):
+        screen = SimpleNamespace(can_send=can_send, check_url="/cgi-bin/mt-check.cgi")
+        said = str(macros.cannot_send(screen))
+        if can_send:
+            assert said == ""
+        else:
+            assert "the Python package <code>requests</code> is missing" in said
+            assert '<a href="/cgi-bin/mt-check.cgi">mt-check.cgi</a>' in said

@@ -75,6 +75,17 @@ class Screen:
         query = [("__mode", mode_name)] + [(name, value) for name, value in params.items() if value is not None]
         return "%s?%s" % (self.request.script_name, urlencode(query))
 
+    @property
+    def check_url(self):
+        """mt-check.cgi, beside this script."""
+        return self.request.script_name.rsplit("/", 1)[0] + "/mt-check.cgi"
+
+    @property
+    def can_send(self):
+        """Whether this host can send pings and fetch pages (the requests package)."""
+        from importlib.util import find_spec
+        return find_spec("requests") is not None
+
     def redirect(self, mode_name, **params):
         return web.redirect(self.url(mode_name, **params))
 
