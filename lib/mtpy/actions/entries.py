@@ -26,6 +26,7 @@ def save_entry(store, config, blog, entry, values, author=None):
     links are to be looked at for ping URLs (the weblog's auto-discovery),
     queues a send_pings job too, and its weblog's update services are told
     (mtpy.actions.updates); a draft pings nothing."""
+    from mtpy.actions.discovery import links_of
     from mtpy.actions.sending import queue_pings, tidy_outbound
     from mtpy.actions.updates import queue_update_pings
     unknown_fields(values, FIELDS)
@@ -66,10 +67,10 @@ def save_entry(store, config, blog, entry, values, author=None):
             else:
                 job_ids.append(store.enqueue("republish_entry", {"entry_id": entry.id}).id)
         published = entry.status == "Publish" and (is_new or bool(changed))
-        discover = published and blog.autodiscover_links and (
-            is_new or "body" in changed or "extended" in changed or "status" in changed)
+        discover = bool(published and blog.autodiscover_links and (
+            is_new or "body" in changed or "extended" in changed or "status" in changed) and links_of(blog, entry))
         for job_id in (queue_pings(store, entry, discover=discover),
-                       queue_update_pings(store, blog) if published and is_published(blog) else None):
+                       queue_update_pings(store, blog) if published else None):
             if job_id is not None:
                 job_ids.append(job_id)
     return Done(entry, changed, job_ids)
@@ -140,6 +141,7 @@ def import_entries(store, config, blog, text, author=None, ip="", send_pings=Fal
     `send_pings`: the published entries ping as if saved (their categories'
     outbound URLs; the ping URLs their links announce, with the weblog's
     auto-discovery on); without it, an import announces nothing."""
+    from mtpy.actions.discovery import links_of
     from mtpy.actions.sending import queue_pings
     from mtpy.importexport import ImportFormatError, import_entries as read_into
     try:
@@ -152,5 +154,5 @@ def import_entries(store, config, blog, text, author=None, ip="", send_pings=Fal
         job_ids = [store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id] if is_published(blog) else []
         if send_pings:
             for entry in store.find_in(Entry, "id", result.entry_ids):
-                job_ids.append(queue_pings(store, entry, discover=blog.autodiscover_links))
+                job_ids.append(queue_pings(store, entry, discover=bool(blog.autodiscover_links and links_of(blog, entry))))
     return Done(result, [], [job_id for job_id in job_ids if job_id is not None])

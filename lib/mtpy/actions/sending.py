@@ -108,7 +108,8 @@ def ping_fields(blog, entry):
 
 def send_pings(store, config, payload, deadline_seconds=JOB_DEADLINE_SECONDS):
     """The send_pings job (payload: entry_id, `again` for the owner's retry,
-    `discover` to add the ping URLs its links announce first): ping every URL due, record each outcome on the entry, and raise
+    `discover` to add the ping URLs its links announce first): ping every URL
+    due, record each outcome on the entry, and raise
     PingsFailed when some failed and may be tried again."""
     entry = store.get(Entry, payload["entry_id"])
     blog = store.get(Blog, entry.blog_id) if entry is not None else None
