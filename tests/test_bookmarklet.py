@@ -399,10 +399,10 @@ def test_quickpost_needs_the_post_permission_and_the_form_token(quickpost_site, 
 
 
 def test_without_requests_the_window_says_so_and_still_posts(tmp_path, web):
-    """A Python whose `import requests` fails (as on a host without it)."""
+    """A Python without `requests`, as on a host that lacks it."""
     blocked = tmp_path / "blocked"
     blocked.mkdir()
-    (blocked / "requests.py").write_text("raise ImportError('no requests here')\n")
+    (blocked / "sitecustomize.py").write_text("import sys\nsys.modules['requests'] = None\n")
     python = tmp_path / "python-without-requests"
     python.write_text("#!/bin/sh\nPYTHONPATH=%s exec %s \"$@\"\n" % (blocked, sys.executable))
     os.chmod(str(python), 0o755)
@@ -412,7 +412,7 @@ def test_without_requests_the_window_says_so_and_still_posts(tmp_path, web):
         shown = quickpost(client, site, url)
         assert shown.status == 200, shown.text
         assert "it needs the Python module\n    requests." in shown.text
-        assert '<a href="%scgi-bin/mt-check.cgi">mt-check.cgi</a>' % site.base in shown.text
+        assert '<a href="/cgi-bin/mt-check.cgi">mt-check.cgi</a>' in shown.text
         fields = quickpost_form(shown.text)
         posted = submit(client, site, fields)
         assert "was posted to Test Weblog" in posted.text

@@ -530,3 +530,30 @@ def test_saving_in_mt_cgi_discovers_pings_a_remote_mtpy_and_notifies_the_service
         directory.close()
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_retried_job_pings_again_without_fetching_the_pages_again(store, pages, config):
+    from mtpy.actions.entries import save_entry
+    from mtpy.models import Job
+    from mtpy.work import run_jobs
+    from test_sending import HTML_500, SUCCESS, Receivers, make_due
+    receivers = Receivers()
+    try:
+        ping = receivers.url("/tb/1", HTML_500)
+        link = pages.html("/post.html", page(block(ping, pages.base + "/post.html", "Their post")))
+        blog = sender_blog().copy(id=None)
+        store.save(blog)
+        entry = save_entry(store, config, blog, None, {"title": "Mine", "status": "Publish",
+                                                       "body": '<p><a href="%s">theirs</a></p>' % link}).record
+        [job] = store.find(Job, kind="send_pings")
+        assert job.payload == {"entry_id": entry.id, "discover": 1}
+        assert run_jobs(store, config, [job.id]) == (0, 1)
+        assert store.get(Job, job.id).payload == {"entry_id": entry.id}
+        receivers.answers["/tb/1"] = SUCCESS
+        make_due(store)
+        assert run_jobs(store, config, [job.id]) == (1, 0)
+        assert store.get(Entry, entry.id).pinged_urls == [ping]
+        assert len(receivers.posts_to("/tb/1")) == 2
+        assert pages.requests == ["/post.html"]
+    finally:
+        receivers.close()

@@ -142,10 +142,10 @@ def fetch(config, url, method="GET", data=None, headers=None, timeout=None, max_
 
 def post_form(config, url, fields, charset="utf-8", **options):
     """POST `fields` (a dict or (name, value) pairs) as
-    `application/x-www-form-urlencoded; charset=...`: the TrackBack request
-    (reference §9). Returns the Response whatever its status (the TrackBack answer
-    says more than the status; see mtpy.trackback.answer.read_answer); `options`
-    are fetch's."""
+    `application/x-www-form-urlencoded; charset=...`: the TrackBack request, as
+    Movable Type sent it. Returns the Response whatever its status (the TrackBack
+    answer says more than the status; see mtpy.trackback.answer.read_answer);
+    `options` are fetch's."""
     from urllib.parse import quote, urlencode
     # %20 for a space (as MT sent): every decoder reads it, not only form decoders.
     body = urlencode(fields, encoding=charset, errors="xmlcharrefreplace", quote_via=quote)

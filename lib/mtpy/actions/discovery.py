@@ -1,6 +1,6 @@
-"""TrackBack auto-discovery on publishing (reference §9): the pages an entry
-links to are fetched, and the ping URLs they announce for themselves (reference
-§7, mtpy.trackback.discover) join the entry's URLs to ping.
+"""TrackBack auto-discovery on publishing: the pages an entry links to are
+fetched, and the ping URLs they announce for themselves (mtpy.trackback.discover)
+join the entry's URLs to ping.
 
 Only the weblog's `autodiscover_links` switch turns it on. The weblog's own
 pages are never fetched; at most MAX_LINKS links, WORKERS at a time, each

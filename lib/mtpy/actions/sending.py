@@ -1,4 +1,4 @@
-"""Sending TrackBack pings for a published entry (reference §9).
+"""Sending TrackBack pings for a published entry.
 
 An entry pings its "URLs to Ping" and the outbound URLs of its categories,
 except those already pinged for it. The pings are deferred work (`send_pings`
@@ -115,11 +115,13 @@ def send_pings(store, config, payload, deadline_seconds=JOB_DEADLINE_SECONDS):
     blog = store.get(Blog, entry.blog_id) if entry is not None else None
     if blog is None:
         return      # deleted since: nothing to announce
-    if payload.get("discover"):
+    if payload.pop("discover", None):
+        # Popped: the job's retry (saved with this payload) does not fetch the pages again.
         from mtpy.actions.discovery import add_discovered
         add_discovered(store, config, blog, entry.id, deadline_seconds=deadline_seconds / 2)
+        deadline_seconds /= 2
     outcomes, retry = _send_and_record(store, config, blog, entry, bool(payload.get("again")),
-                                       deadline_seconds / 2 if payload.get("discover") else deadline_seconds)
+                                       deadline_seconds)
     if retry:
         raise PingsFailed("%d ping(s) of entry %d failed, retried later: %s" % (
             len(retry), entry.id, "; ".join("%s: %s" % (url, outcomes[url]) for url in retry)))

@@ -18,9 +18,10 @@ def web_url(text, field):
 
 
 def url_list(value, field):
-    """URLs given one per line (or as a list): the non-blank ones, each checked."""
-    lines = value.splitlines() if isinstance(value, str) else list(value or [])
-    return [web_url(line, field) for line in lines if line.strip()]
+    """URLs given one per line or separated by spaces (a URL holds none), or
+    as a list: each checked."""
+    words = value.split() if isinstance(value, str) else list(value or [])
+    return [web_url(word, field) for word in words if word.strip()]
 
 
 def flag(value):

@@ -1,4 +1,4 @@
-"""Reading a receiver's answer to a TrackBack ping we sent (reference §3 and §9).
+"""Reading a receiver's answer to a TrackBack ping we sent.
 
 Receivers answer carelessly: warnings printed before the document, a prolog
 declaring a charset the bytes are not in, a `<message>` with a bare `&` or `<`

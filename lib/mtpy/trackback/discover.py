@@ -1,6 +1,5 @@
-"""Finding the TrackBack ping URLs a page announces (reference §7): the
-auto-discovery RDF blocks a weblog puts on its pages, or a
-`<link rel="trackback">`.
+"""Finding the TrackBack ping URLs a page announces: the auto-discovery RDF
+blocks a weblog puts on its pages, or a `<link rel="trackback">`.
 
 Pages come from strangers and are often broken, so nothing here parses them as
 XML: each `<rdf:RDF>` block is cut out (inside an HTML comment or bare) and its

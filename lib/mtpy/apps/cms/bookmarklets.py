@@ -63,7 +63,7 @@ def bookmarklets(screen):
     if blog_id is None and weblogs:
         blog_id = weblogs[0].id
     return screen.render("bookmarklets.html", weblogs=weblogs, shown=shown, blog_id=blog_id, errors=errors,
-                         link=link, options=SHOW_OPTIONS, check_url=_check_url(screen),
+                         link=link, options=SHOW_OPTIONS,
                          weblog_options=[(blog.id, blog.name or "Untitled weblog") for blog in weblogs])
 
 
@@ -153,7 +153,7 @@ def _form(screen, shown, values, trackback, errors):
     categories = _categories(screen) if "category" in shown else []
     return screen.render("quickpost.html", values=values, errors=errors, shown=shown, trackback=trackback,
                          category_options=[(category.id, category.label) for category in categories],
-                         ping_options=ping_options, check_url=_check_url(screen))
+                         ping_options=ping_options)
 
 
 def ping_options(items):
@@ -204,9 +204,7 @@ def _announced(screen, url):
     no_requests (this server cannot fetch pages), no_link (not a web page)."""
     if not web_link(url):
         return {"state": "no_link", "items": [], "reason": ""}
-    try:
-        import requests  # noqa: F401  (outbound needs it; said plainly when missing)
-    except ImportError:
+    if not screen.can_send:
         return {"state": "no_requests", "items": [], "reason": ""}
     from mtpy import outbound
     from mtpy.trackback.discover import trackback_items
@@ -237,10 +235,6 @@ def _carried_trackback(form):
 def _categories(screen):
     from mtpy.models import Category
     return screen.store.find(Category, blog_id=screen.blog.id, order_by="label")
-
-
-def _check_url(screen):
-    return screen.config.get("CGIPath") + "mt-check.cgi"
 
 
 @mode("quickpost_done", permission="post")
