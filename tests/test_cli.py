@@ -74,6 +74,21 @@ def test_blog_create_prints_id_alone_and_set_changes(installed):
     assert listing == "1\thttp://example.com/\tMy Weblog\n"
     bad = mtpy("blog", "set", "--blog", blog_id, "--email-new-pings", "maybe", config=config, check=False)
     assert bad.returncode == 2 and "expected 0 or 1" in bad.stderr
+    mtpy("blog", "set", "--blog", blog_id, "--autodiscover-links", "1",
+         "--update-ping-urls", "http://rpc.example/RPC2 https://ping.example/", config=config)
+    from mtpy.config import Config
+    from mtpy.models import Blog
+    from mtpy.store import open_store
+    store = open_store(Config(str(config)))
+    try:
+        blog = store.get(Blog, int(blog_id))
+        assert (blog.autodiscover_links, blog.update_ping_urls) == (
+            True, ["http://rpc.example/RPC2", "https://ping.example/"])
+    finally:
+        store.close()
+    refused = mtpy("blog", "set", "--blog", blog_id, "--update-ping-urls", "ftp://files.example/", config=config,
+                   check=False)
+    assert refused.returncode == 1 and "Not an http:// or https:// URL: 'ftp://files.example/'" in refused.stderr
 
 
 def test_import_entry_list_set_export(installed, tmp_path):
