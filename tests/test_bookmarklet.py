@@ -461,7 +461,6 @@ def test_the_bookmarklet_in_chromium_pings_the_entry_chosen(quickpost_site, web,
         link = page.get_by_role("link", name="QuickPost to Test Weblog")
         href = link.get_attribute("href")
         assert href.startswith("javascript:")
-        screenshots(page, "setup")
         link.click()                                    # does nothing on mt.cgi's own page (no script runs here)
         assert page.url.startswith(site.base + "cgi-bin/mt.cgi?__mode=bookmarklets")
         code = unquote(href[len("javascript:"):])       # as the browser decodes a javascript: URL
@@ -477,20 +476,17 @@ def test_the_bookmarklet_in_chromium_pings_the_entry_chosen(quickpost_site, web,
         assert choices.count() == 4
         assert choices.nth(2).inner_text() == "Second entry (%s/tb/2)" % web.base
         popup.locator("#ping_url").select_option(web.base + "/tb/2")
-        screenshots(popup, "quickpost", widths=(420, 1200))
         popup.get_by_role("button", name="Post").click()
         popup.wait_for_url("**__mode=quickpost_done**")
         assert "was posted to Test Weblog" in popup.locator("main").inner_text()
         pings = wait_for(lambda: web.pings_to("/tb/2"))
         entry = [entry for entry in site.entries() if entry.title == "Three entries"][0]
         assert pings[0]["url"] == entry_permalink(site.blog, entry)
-        screenshots(popup, "done", widths=(420,))
         popup.close()
 
         popup = run_bookmarklet(page, one, code)
         assert popup.locator("#ping_url").is_checked()
         assert popup.locator("label[for=ping_url]").inner_text() == "Ping TrackBack URL: %s/tb/only" % web.base
-        screenshots(popup, "quickpost-one", widths=(420,))
         popup.close()
         assert len(web.pings_to("/tb/2")) == 1                 # exactly one ping, for the entry chosen
         assert web.pings_to("/tb/1") == [] and web.pings_to("/tb/3") == [] and web.pings_to("/tb/only") == []
@@ -511,12 +507,3 @@ def run_bookmarklet(page, url, code):
     popup = opened.value
     popup.wait_for_load_state(timeout=WAIT_MS)
     return popup
-
-
-def screenshots(page, name, widths=(1200, 420)):
-    """/tmp/bm-NAME-WIDTH.png, for a person to look at (not compared)."""
-    size = page.viewport_size or {"width": 1200, "height": 900}
-    for width in widths:
-        page.set_viewport_size({"width": width, "height": 900 if width > 600 else 600})
-        page.screenshot(path="/tmp/bm-%s-%d.png" % (name, width), full_page=True)
-    page.set_viewport_size(size)
