@@ -7,7 +7,6 @@ one per ping."""
 import os
 import threading
 import time
-import urllib.parse
 import xml.etree.ElementTree as ET
 
 import pytest

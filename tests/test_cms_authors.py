@@ -3,7 +3,6 @@ author and says what they may do in which weblog; that author sees only that."""
 
 import pytest
 
-from conftest import ADMIN_PASSWORD
 from cms_client import CMSClient
 from mtpy.models import Author, Blog, Permission
 

@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 
-import pytest
 
 from conftest import ROOT, start_lighttpd
 from mtpy.models import Job

@@ -9,7 +9,6 @@ from mtpy.actions import activity
 from mtpy.actions.pings import pings_changed
 from mtpy.models import Blog, Category, Entry, IPBan, Ping, Trackback
 from mtpy.text import record_id
-from mtpy.trackback import envelope
 from mtpy.trackback.rules import URL_LIMIT, ip_is_banned, normalize_address, normalize_url, ping_fields, url_too_long
 
 
