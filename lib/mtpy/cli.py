@@ -144,6 +144,9 @@ BLOG_OPTIONS = [  # (option, field, type)
     ("--hold-over-limit", "hold_over_limit", flag),
     ("--autodiscover-links", "autodiscover_links", flag),
     ("--update-ping-urls", "update_ping_urls", str),
+    ("--moderate-pings", "moderate_pings", str), ("--linkback-check", "linkback_check", str),
+    ("--junk-words", "junk_words", str), ("--accept-pings", "accept_pings", flag),
+    ("--close-pings-after-days", "close_pings_after_days", int),
 ]
 
 

@@ -55,6 +55,15 @@ Blog = _record("Blog", {
     "autodiscover_links": False,
     # Services told of each published entry by weblogUpdates.ping (XML-RPC).
     "update_ping_urls": [],
+    # Spam defences (mtpy.trackback.junk, mtpy.actions.linkback): which new
+    # pings wait for approval ("none", "all", or "suspicious": those the checks
+    # score), what a ping whose source does not link back becomes ("off": not
+    # checked, "junk", "hold"), the owner's block list (words and domains).
+    "moderate_pings": "none",
+    "linkback_check": "off",
+    "junk_words": [],
+    "accept_pings": True,        # off: no entry or category of the weblog takes pings
+    "close_pings_after_days": 0,  # entries older than this take no pings; 0: never closed
 }, "A weblog.")
 
 Author = _record("Author", {
@@ -112,7 +121,13 @@ Ping = _record("Ping", {
     "id": None, "blog_id": None, "tb_id": None,
     "title": "", "excerpt": "", "source_url": "", "ip": "", "blog_name": "",
     "created_on": "",                      # UTC
-    "visible": True,
+    "visible": True,                       # shown in public; a held or junk ping is not
+    "junk": False,                         # judged spam (by the checks or the owner); never visible
+    "junk_score": 0.0,                     # what the checks found, and why (mtpy.trackback.junk)
+    "junk_reasons": [],
+    # The source page's link back to the pinged entry: {} not checked yet, else
+    # {"state": "ok" | "missing" | "unreachable", "reason": words, "when": UTC}.
+    "linkback": {},
 }, "A TrackBack ping received by a TrackBack item.")
 
 IPBan = _record("IPBan", {

@@ -8,8 +8,13 @@ from mtpy.actions.values import flag, unknown_fields, url_list, web_url
 from mtpy.models import Blog, Entry
 
 FIELDS = ("name", "description", "site_url", "site_path", "archive_url", "archive_path", "timezone",
-          "email_new_pings", "allow_pings_default", "hold_over_limit", "autodiscover_links", "update_ping_urls")
-FLAGS = ("email_new_pings", "allow_pings_default", "hold_over_limit", "autodiscover_links")
+          "email_new_pings", "allow_pings_default", "hold_over_limit", "autodiscover_links", "update_ping_urls",
+          "moderate_pings", "linkback_check", "junk_words", "accept_pings", "close_pings_after_days")
+FLAGS = ("email_new_pings", "allow_pings_default", "hold_over_limit", "autodiscover_links", "accept_pings")
+# The choices of the spam defences, in the words the settings screen shows.
+MODERATION = {"none": "Publish pings at once", "suspicious": "Hold suspicious pings for approval",
+              "all": "Hold every ping for approval"}
+LINKBACK_CHECKS = {"off": "Do not check", "hold": "Hold the ping for approval", "junk": "Mark the ping as junk"}
 # What every page shows or where it links: a change republishes them all.
 SHOWN_ON_PAGES = ("name", "description", "site_url", "archive_url", "timezone")
 
@@ -90,6 +95,14 @@ def checked_values(values):
             value = _timezone(value)
         elif field == "update_ping_urls":
             value = url_list(value, field)
+        elif field == "moderate_pings":
+            value = _choice(value, MODERATION, field)
+        elif field == "linkback_check":
+            value = _choice(value, LINKBACK_CHECKS, field)
+        elif field == "junk_words":
+            value = block_list(value)
+        elif field == "close_pings_after_days":
+            value = _days(value)
         elif field.endswith("_path"):
             value = os.path.abspath(os.path.expanduser(value.strip())) if value.strip() else ""
         elif field.endswith("_url"):
@@ -100,6 +113,29 @@ def checked_values(values):
             value = value.strip()
         changes[field] = value
     return changes
+
+
+def block_list(value):
+    """Words and domains, one a line or separated by spaces, lower-cased, each once."""
+    words = value.split() if isinstance(value, str) else [str(word) for word in value or []]
+    return list(dict.fromkeys(word.strip().lower() for word in words if word.strip()))
+
+
+def _choice(value, choices, field):
+    value = (value or "").strip()
+    if value not in choices:
+        raise ActionError("Choose one of: %s" % ", ".join(choices), field)
+    return value
+
+
+def _days(value):
+    try:
+        days = int(str(value).strip() or 0)
+    except ValueError:
+        raise ActionError("A number of days, 0 for never: not %r" % (value,), "close_pings_after_days")
+    if not 0 <= days <= 36500:
+        raise ActionError("A number of days from 0 (never) to 36500", "close_pings_after_days")
+    return days
 
 
 def _timezone(value):

@@ -121,6 +121,17 @@ MIGRATIONS = [
     # 7: as in SQLite: auto-discovery and update-ping services of a weblog.
     ['ALTER TABLE blog ADD COLUMN "autodiscover_links" BOOLEAN NOT NULL DEFAULT FALSE',
      'ALTER TABLE blog ADD COLUMN "update_ping_urls" TEXT COLLATE "C"'],
+    # 8: as in SQLite: spam defences of a weblog and each ping's verdict.
+    ["ALTER TABLE blog ADD COLUMN moderate_pings TEXT COLLATE \"C\" NOT NULL DEFAULT 'none'",
+     "ALTER TABLE blog ADD COLUMN linkback_check TEXT COLLATE \"C\" NOT NULL DEFAULT 'off'",
+     'ALTER TABLE blog ADD COLUMN "junk_words" TEXT COLLATE "C"',
+     "ALTER TABLE blog ADD COLUMN accept_pings BOOLEAN NOT NULL DEFAULT TRUE",
+     "ALTER TABLE blog ADD COLUMN close_pings_after_days BIGINT NOT NULL DEFAULT 0",
+     "ALTER TABLE tbping ADD COLUMN junk BOOLEAN NOT NULL DEFAULT FALSE",
+     "ALTER TABLE tbping ADD COLUMN junk_score DOUBLE PRECISION NOT NULL DEFAULT 0",
+     'ALTER TABLE tbping ADD COLUMN "junk_reasons" TEXT COLLATE "C"',
+     'ALTER TABLE tbping ADD COLUMN "linkback" TEXT COLLATE "C"',
+     "CREATE INDEX tbping_blog_junk ON tbping (blog_id, junk, source_url)"],
 ]
 
 

@@ -93,6 +93,19 @@ MIGRATIONS = [
     # 7: a weblog's auto-discovery of ping URLs and the update-ping services it notifies.
     ["ALTER TABLE blog ADD COLUMN autodiscover_links INTEGER NOT NULL DEFAULT 0",
      "ALTER TABLE blog ADD COLUMN update_ping_urls TEXT"],
+    # 8: spam defences: a weblog's moderation, link-back check, block list and
+    # closing of pings; each ping's junk verdict with its reasons and its link-back
+    # check. Junk pings are listed per weblog and source URL.
+    ["ALTER TABLE blog ADD COLUMN moderate_pings TEXT NOT NULL DEFAULT 'none'",
+     "ALTER TABLE blog ADD COLUMN linkback_check TEXT NOT NULL DEFAULT 'off'",
+     "ALTER TABLE blog ADD COLUMN junk_words TEXT",
+     "ALTER TABLE blog ADD COLUMN accept_pings INTEGER NOT NULL DEFAULT 1",
+     "ALTER TABLE blog ADD COLUMN close_pings_after_days INTEGER NOT NULL DEFAULT 0",
+     "ALTER TABLE tbping ADD COLUMN junk INTEGER NOT NULL DEFAULT 0",
+     "ALTER TABLE tbping ADD COLUMN junk_score REAL NOT NULL DEFAULT 0",
+     "ALTER TABLE tbping ADD COLUMN junk_reasons TEXT",
+     "ALTER TABLE tbping ADD COLUMN linkback TEXT",
+     "CREATE INDEX tbping_blog_junk ON tbping (blog_id, junk, source_url)"],
 ]
 
 
