@@ -9,6 +9,7 @@ import pytest
 
 from mtpy.actions import ActionError
 from mtpy.actions import authors, bans, categories, entries, pings, weblogs
+from mtpy.actions.rebuild import rebuild_all
 from mtpy.config import Config
 from mtpy.models import Activity, Author, Blog, Category, Entry, IPBan, Job, Ping, Session, Trackback
 from mtpy.work import run_jobs
@@ -38,7 +39,7 @@ def config(tmp_path):
 def published(site):
     """The installed weblog, built once: changes republish it."""
     store = site.store()
-    weblogs.rebuild(store, site.config, site.blog)
+    rebuild_all(store, site.config, site.blog)
     assert os.path.exists(os.path.join(site.archives, "index.html"))
     yield site, store
     store.close()

@@ -235,11 +235,11 @@ def _print_template_change(change, done):
 
 
 def cmd_rebuild(args):
-    from mtpy.actions.weblogs import rebuild
+    from mtpy.actions.rebuild import rebuild_all
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
     progress = _progress_bar if sys.stderr.isatty() else None
-    publisher = rebuild(store, config, blog, progress)
+    publisher = rebuild_all(store, config, blog, progress)
     if progress:
         sys.stderr.write("\n")
     for warnings in publisher.environment.loader.warnings.values():

@@ -58,6 +58,13 @@ class Response:
         return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
 
     @property
+    def is_page(self):
+        """Text worth reading for links or RDF: HTML, XHTML, XML, any text, or unnamed."""
+        content_type = self.content_type
+        return (not content_type or content_type.startswith("text/")
+                or content_type in ("application/xhtml+xml", "application/xml"))
+
+    @property
     def charset(self):
         """The charset the Content-Type header names, or None."""
         return _header_charset(self.headers.get("Content-Type") or "")

@@ -156,3 +156,15 @@ def record_id(text):
     if text.isdigit() and text.isascii() and len(text) < 19:
         return int(text)
     return None
+
+
+def dirify(text):
+    """MT's dirify: lower case, accents and non-word characters dropped, spaces
+    to underscores (category archives' file names, the `dirify` attribute)."""
+    import unicodedata
+    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii").lower()
+    text = _pattern("dirify_tags", r"<[^>]*>").sub("", text)
+    text = _pattern("dirify_references", r"&[^;\s]*;").sub("", text)
+    text = _pattern("dirify_symbols", r"[^\w\s-]").sub("", text)
+    return _pattern("dirify_spaces", r"\s+").sub("_", text.strip())
+

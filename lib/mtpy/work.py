@@ -143,9 +143,17 @@ def update_pings(store, config, payload):
     send_update_pings(store, config, payload)
 
 
+def check_linkback(store, config, payload):
+    """Fetch a new ping's source page and check that it links to what it pinged
+    (payload: ping_id; see mtpy.actions.linkback): the ping is then published,
+    kept for approval or junked."""
+    from mtpy.actions.linkback import check_linkback as check
+    check(store, config, payload)
+
+
 HANDLERS = {"notify_ping": notify_ping, "republish_pings": republish_pings,
             "rebuild_weblog": rebuild_weblog, "republish_entry": republish_entry,
-            "send_pings": send_pings, "update_pings": update_pings}
+            "send_pings": send_pings, "update_pings": update_pings, "check_linkback": check_linkback}
 
 
 def run_job(store, config, job):

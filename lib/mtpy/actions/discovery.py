@@ -101,7 +101,7 @@ def _announced_ping_url(config, link, site_url, timeout, deadline):
         response = outbound.fetch(config, link, timeout=timeout, deadline=deadline,
                                   max_bytes=PAGE_MAX_BYTES, site_url=site_url,
                                   headers={"Accept": "text/html, application/xhtml+xml, */*;q=0.1"})
-        if not _is_page(response.content_type):
+        if not response.is_page:
             return None
         text = outbound.decode_body(response.body, response.headers.get("Content-Type") or "", "utf-8")
         return ping_url_for(text, link, page_url=response.url or link)
@@ -111,12 +111,6 @@ def _announced_ping_url(config, link, site_url, timeout, deadline):
         from mtpy import web
         web.log_error(config.get("LogFile"), "Auto-discovery on %s failed: %r" % (link, error))
         return None
-
-
-def _is_page(content_type):
-    """Text worth reading for RDF: HTML, XHTML, XML, any text, or unnamed."""
-    return (not content_type or content_type.startswith("text/")
-            or content_type in ("application/xhtml+xml", "application/xml"))
 
 
 def _hrefs(text):

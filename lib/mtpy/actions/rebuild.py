@@ -1,5 +1,6 @@
-"""Rebuilding a weblog in steps: what mt.cgi does where a host ends a request
-after 30 to 60 seconds, as Movable Type's rebuild pages did.
+"""Rebuilding a weblog: at once (`mtpy rebuild`), or in steps: what mt.cgi
+does where a host ends a request after 30 to 60 seconds, as Movable Type's
+rebuild pages did.
 
 A rebuild publishes a plan: the keys of the pages it covers, in a fixed order
 (Publisher's page keys: each entry's page newest first, then the categories
@@ -19,6 +20,23 @@ rebuild however often the last step is asked for.
 import time
 
 from mtpy.actions import ActionError
+from mtpy.actions.activity import record
+
+def rebuild_all(store, config, blog, progress=None, author=None, ip=""):
+    """Publish every page of the weblog now, in one go (`mtpy rebuild`;
+    `progress(done, total)` is called as entries are done), and write again the feeds a folder left unwritten.
+    Returns the Publisher: its `written`, `unchanged` and template warnings."""
+    if not blog.site_path:
+        raise ActionError("Weblog %d has no site path (mtpy blog set --site-path DIR)" % blog.id, "site_path")
+    from mtpy.publish.rebuild import Publisher
+    from mtpy.trackback.feeds import write_unwritten
+    with store.rebuild_lock():
+        publisher = Publisher(store, config, blog).rebuild_all(progress)
+    write_unwritten(store, config)      # the ones still unwritten stay listed for mtpy check
+    record(store, "rebuild", "Rebuilt: %d file(s) written, %d unchanged" % (
+        len(publisher.written), publisher.unchanged), blog.id, author, ip)
+    return publisher
+
 
 # What a rebuild can cover, in the order a form offers them.
 WHAT = (
@@ -134,7 +152,6 @@ def finish(store, blog, what, written, unchanged, started, author=None, ip=""):
     """Record the "rebuild" activity line of a rebuild begun at `started`
     (stored UTC), unless this author has one for this weblog since then (the
     last step asked for again). Returns the Activity, or None."""
-    from mtpy.actions.activity import record
     from mtpy.models import Activity
     if author is not None:
         latest = store.find(Activity, order_by="created_on", desc=True, limit=1, kind="rebuild",

@@ -1,4 +1,4 @@
-"""Weblogs: creating, changing settings, rebuilding."""
+"""Weblogs: creating them and changing their settings."""
 
 import os
 
@@ -63,22 +63,6 @@ def change_weblog(store, config, blog, values, author=None, ip=""):
         if is_published(blog) and any(field in SHOWN_ON_PAGES for field in changed):
             job_ids.append(store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id)
     return Done(blog, changed, job_ids)
-
-
-def rebuild(store, config, blog, progress=None, author=None, ip=""):
-    """Publish every page of the weblog now (`progress(done, total)` is called
-    as entries are done), and write again the feeds a folder left unwritten.
-    Returns the Publisher: its `written`, `unchanged` and template warnings."""
-    if not blog.site_path:
-        raise ActionError("Weblog %d has no site path (mtpy blog set --site-path DIR)" % blog.id, "site_path")
-    from mtpy.publish.rebuild import Publisher
-    from mtpy.trackback.feeds import write_unwritten
-    with store.rebuild_lock():
-        publisher = Publisher(store, config, blog).rebuild_all(progress)
-    write_unwritten(store, config)      # the ones still unwritten stay listed for mtpy check
-    record(store, "rebuild", "Rebuilt: %d file(s) written, %d unchanged" % (
-        len(publisher.written), publisher.unchanged), blog.id, author, ip)
-    return publisher
 
 
 def checked_values(values):

@@ -22,7 +22,8 @@ from urllib.parse import quote, urlsplit
 
 from mtpy import text
 from mtpy.dates import DEFAULT_FORMAT, format_date, format_local, iso8601, local_time, utc_offset
-from mtpy.publish.views import ArchiveView, dirify
+from mtpy.publish.views import ArchiveView
+from mtpy.text import dirify
 from mtpy.trackback.rdf import rdf_block
 
 VERSION = "2.661-mtpy"

@@ -14,24 +14,13 @@ Archive file names are Movable Type 2.x's defaults:
 
 import calendar
 import os
-import re
 
 from mtpy import dates
 from mtpy.models import Author, Category, Entry, Trackback
 from mtpy.store import entry_excerpt, entry_permalink
+from mtpy.text import dirify
 
 ARCHIVE_TYPES = ("Individual", "Category", "Monthly")
-
-
-def dirify(text):
-    """MT's dirify: lower case, accents and non-word characters dropped, spaces
-    to underscores."""
-    import unicodedata
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii").lower()
-    text = re.sub(r"<[^>]*>", "", text)
-    text = re.sub(r"&[^;\s]*;", "", text)
-    text = re.sub(r"[^\w\s-]", "", text)
-    return re.sub(r"\s+", "_", text.strip())
 
 
 class AuthorView:
