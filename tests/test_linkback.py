@@ -224,12 +224,12 @@ def test_a_page_without_the_link(store, config, pages, ran, tmp_path, check, end
 
 @pytest.mark.parametrize("check", ["junk", "hold"])
 def test_an_unreachable_source_keeps_the_ping_held(store, tmp_path, pages, ran, check):
-    quick = Config(text="OutboundAllowAddresses 127.0.0.1\nPingTimeout 1\nLogFile %s\n" % (tmp_path / "mt.log"))
+    quick = Config(text="OutboundAllowAddresses 127.0.0.1\nPingTimeout 2\nLogFile %s\n" % (tmp_path / "mt.log"))
     blog = make_blog(store, tmp_path, check)
     _, item = make_entry(store, blog)
     missing = held_ping(store, blog, item, pages.url("/gone", (404, "text/html", "<p>Gone</p>")))
     silent = held_ping(store, blog, item, pages.url("/silent", SILENT))
-    for ping, reason in ((missing, "HTTP 404 Not Found"), (silent, "timed out after 1 s")):
+    for ping, reason in ((missing, "HTTP 404 Not Found"), (silent, "timed out after 2 s")):
         check_linkback(store, quick, {"ping_id": ping.id})     # a remote failure raises nothing
         after = store.get(Ping, ping.id)
         assert not after.visible and not after.junk
@@ -350,3 +350,18 @@ def test_the_jobs_of_a_published_ping_run(store, config, pages, tmp_path, monkey
     check_linkback(store, config, {"ping_id": ping.id})
     assert republished == [{"entry_id": entry.id, "ping_id": ping.id}]
     assert store.find(Job) == []
+
+
+@pytest.mark.parametrize("check", ["junk", "hold"])
+def test_the_owner_hears_of_a_ping_once_after_its_check(store, config, pages, ran, tmp_path, check):
+    """Mail is the check's to send: for a ping published or left for approval,
+    never for junk (the receiver sends none while a check is due)."""
+    blog = make_blog(store, tmp_path, check).copy(email_new_pings=True)
+    store.save(blog)
+    entry, item = make_entry(store, blog)
+    linking = held_ping(store, blog, item, pages.url("/links", linking_page(entry_permalink(blog, entry))))
+    other = held_ping(store, blog, item, pages.url("/not", NOT_LINKING))
+    for ping in (linking, other):
+        check_linkback(store, config, {"ping_id": ping.id})
+    notified = [job.payload["ping_id"] for job in store.find(Job, kind="notify_ping")]
+    assert notified == ([linking.id] if check == "junk" else [linking.id, other.id])

@@ -127,8 +127,9 @@ def check_linkback(store, config, payload):
         if outcome == "published":
             from mtpy.actions.pings import pings_changed
             job_ids = pings_changed(store, config, blog, [ping.tb_id], new_ping=ping)
-            if blog.email_new_pings:
-                job_ids.append(store.enqueue("notify_ping", {"ping_id": ping.id}).id)
+        if outcome in ("published", "held") and blog.email_new_pings:
+            # The owner hears of the ping once, after its check: published, or awaiting approval.
+            job_ids.append(store.enqueue("notify_ping", {"ping_id": ping.id}).id)
         words = "ok" if state == "ok" else ("unreachable: " + reason if state == "unreachable" else reason)
         record(store, "ping", "Link back checked for ping %d from %s: %s (%s)" % (
             ping.id, ping.source_url, words, outcome), blog.id)
