@@ -257,9 +257,9 @@ def test_release_and_ban_sender(published):
     site, store = published
     held = add_ping(store, site, "held", visible=False)
     shown = add_ping(store, site, "shown")
-    refused("ping_ids", pings.release_pings, store, site.config, site.blog, [held.id, shown.id])
+    refused("ping_ids", pings.approve_pings, store, site.config, site.blog, [held.id, shown.id])
     assert not store.get(Ping, held.id).visible
-    done = pings.release_pings(store, site.config, site.blog, [held.id])
+    done = pings.approve_pings(store, site.config, site.blog, [held.id])
     assert store.get(Ping, held.id).visible and done.changed == [held.id]
     run_jobs(store, site.config, done.job_ids)
     assert "held" in read(os.path.join(site.archives, "%06d.html" % site.entry.id))

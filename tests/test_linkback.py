@@ -144,16 +144,6 @@ def config(tmp_path):
     return Config(text="OutboundAllowAddresses 127.0.0.1\nPingTimeout 5\nLogFile %s\n" % (tmp_path / "mt.log"))
 
 
-@pytest.fixture
-def ran(monkeypatch):
-    """The job ids check_linkback hands to run_jobs (not run here: publishing
-    a page is tested elsewhere)."""
-    calls = []
-    monkeypatch.setattr("mtpy.work.run_jobs", lambda store, config, job_ids=None, limit=None: calls.append(
-        list(job_ids)) or (len(job_ids), 0))
-    return calls
-
-
 def make_blog(store, tmp_path, check, **values):
     blog = Blog(name="Checks %s" % check, site_url="http://blog.example/", archive_url="http://blog.example/archives/",
                 site_path=str(tmp_path / ("site-" + check)), linkback_check=check, email_new_pings=False, **values)
@@ -188,14 +178,14 @@ def lines(store, blog):
 
 
 @pytest.mark.parametrize("check", ["junk", "hold"])
-def test_a_page_that_links_back_publishes_the_ping(store, config, pages, ran, tmp_path, check):
+def test_a_page_that_links_back_publishes_the_ping(store, config, pages, tmp_path, check):
     blog = make_blog(store, tmp_path, check)
     entry, item = make_entry(store, blog)
     blog.email_new_pings = True
     store.save(blog)
     ping = held_ping(store, blog, item, pages.url("/post", linking_page(
         "https://www.blog.example/archives/%06d.html#comments" % entry.id)))
-    check_linkback(store, config, {"ping_id": ping.id})
+    queued = check_linkback(store, config, {"ping_id": ping.id})
     after = store.get(Ping, ping.id)
     assert after.visible and not after.junk
     assert after.linkback["state"] == "ok" and after.linkback["when"][:4].isdigit()
@@ -203,12 +193,12 @@ def test_a_page_that_links_back_publishes_the_ping(store, config, pages, ran, tm
     jobs = {job.kind: job for job in store.find(Job)}
     assert jobs["republish_pings"].payload == {"entry_id": entry.id, "ping_id": ping.id}
     assert jobs["notify_ping"].payload == {"ping_id": ping.id}
-    assert ran == [[jobs["republish_pings"].id, jobs["notify_ping"].id]]
+    assert queued == [jobs["republish_pings"].id, jobs["notify_ping"].id]      # for the worker to run next
     assert lines(store, blog) == ["Link back checked for ping %d from %s: ok (published)" % (ping.id, ping.source_url)]
 
 
 @pytest.mark.parametrize("check, ends_junk", [("junk", True), ("hold", False)])
-def test_a_page_without_the_link(store, config, pages, ran, tmp_path, check, ends_junk):
+def test_a_page_without_the_link(store, config, pages, tmp_path, check, ends_junk):
     blog = make_blog(store, tmp_path, check)
     _, item = make_entry(store, blog)
     ping = held_ping(store, blog, item, pages.url("/post", NOT_LINKING))
@@ -217,13 +207,13 @@ def test_a_page_without_the_link(store, config, pages, ran, tmp_path, check, end
     assert not after.visible and after.junk is ends_junk
     assert after.linkback["state"] == "missing" and after.linkback["reason"] == MISSING_ENTRY
     assert after.junk_reasons == ([MISSING_ENTRY] if ends_junk else [])
-    assert store.find(Job) == [] and ran == []
+    assert store.find(Job) == []
     assert lines(store, blog) == ["Link back checked for ping %d from %s: %s (%s)" % (
         ping.id, ping.source_url, MISSING_ENTRY, "junk" if ends_junk else "held")]
 
 
 @pytest.mark.parametrize("check", ["junk", "hold"])
-def test_an_unreachable_source_keeps_the_ping_held(store, tmp_path, pages, ran, check):
+def test_an_unreachable_source_keeps_the_ping_held(store, tmp_path, pages, check):
     quick = Config(text="OutboundAllowAddresses 127.0.0.1\nPingTimeout 2\nLogFile %s\n" % (tmp_path / "mt.log"))
     blog = make_blog(store, tmp_path, check)
     _, item = make_entry(store, blog)
@@ -236,10 +226,10 @@ def test_an_unreachable_source_keeps_the_ping_held(store, tmp_path, pages, ran, 
         assert after.linkback["state"] == "unreachable" and after.linkback["reason"] == reason
         assert "Link back checked for ping %d from %s: unreachable: %s (held)" % (
             ping.id, ping.source_url, reason) in lines(store, blog)
-    assert store.find(Job) == [] and ran == []
+    assert store.find(Job) == []
 
 
-def test_moderation_holds_a_ping_that_links_back(store, config, pages, ran, tmp_path):
+def test_moderation_holds_a_ping_that_links_back(store, config, pages, tmp_path):
     everything = make_blog(store, tmp_path, "junk", moderate_pings="all")
     entry, item = make_entry(store, everything)
     page = pages.url("/all", linking_page(entry_permalink(everything, entry)))
@@ -252,14 +242,13 @@ def test_moderation_holds_a_ping_that_links_back(store, config, pages, ran, tmp_
     page = pages.url("/suspicious", linking_page(entry_permalink(suspicious, entry)))
     scored = held_ping(store, suspicious, item, page, junk_score=1.0, junk_reasons=["two links"])
     clean = held_ping(store, suspicious, item, page + "?clean")
-    for ping in (scored, clean):
-        check_linkback(store, config, {"ping_id": ping.id})
+    queued = [check_linkback(store, config, {"ping_id": ping.id}) for ping in (scored, clean)]
     assert not store.get(Ping, scored.id).visible and store.get(Ping, scored.id).linkback["state"] == "ok"
     assert store.get(Ping, clean.id).visible
-    assert len(ran) == 1
+    assert [len(jobs) for jobs in queued] == [0, 1]
 
 
-def test_a_sender_elsewhere_than_the_source_is_a_reason_not_a_verdict(store, config, pages, ran, tmp_path):
+def test_a_sender_elsewhere_than_the_source_is_a_reason_not_a_verdict(store, config, pages, tmp_path):
     blog = make_blog(store, tmp_path, "junk")
     entry, item = make_entry(store, blog)
     ping = held_ping(store, blog, item, pages.url("/post", linking_page(entry_permalink(blog, entry))),
@@ -274,7 +263,7 @@ def test_a_sender_elsewhere_than_the_source_is_a_reason_not_a_verdict(store, con
     assert store.get(Ping, ping.id).junk_score == 1
 
 
-def test_the_owners_decision_stands(store, config, pages, ran, tmp_path):
+def test_the_owners_decision_stands(store, config, pages, tmp_path):
     blog = make_blog(store, tmp_path, "junk")
     _, item = make_entry(store, blog)
     source = pages.url("/post", NOT_LINKING)
@@ -292,11 +281,11 @@ def test_the_owners_decision_stands(store, config, pages, ran, tmp_path):
     assert after.junk and not after.visible and after.junk_reasons == ["the owner said so"]
     assert after.linkback["state"] == "missing"
     assert store.get(Ping, deleted.id) is None
-    assert store.find(Job) == [] and ran == []
+    assert store.find(Job) == []
     assert len(lines(store, blog)) == 2
 
 
-def test_a_category_ping_may_link_to_the_category_or_the_weblog(store, config, pages, ran, tmp_path):
+def test_a_category_ping_may_link_to_the_category_or_the_weblog(store, config, pages, tmp_path):
     blog = make_blog(store, tmp_path, "junk")
     category = Category(blog_id=blog.id, label="Café Talk", allow_pings=True)
     store.save(category)
@@ -329,7 +318,7 @@ def test_an_entry_pings_targets(store, tmp_path):
     assert targets_for(store, blog, Ping(tb_id=item.id + 100)) == []
 
 
-def test_not_a_page(store, config, pages, ran, tmp_path):
+def test_not_a_page(store, config, pages, tmp_path):
     blog = make_blog(store, tmp_path, "hold")
     entry, item = make_entry(store, blog)
     ping = held_ping(store, blog, item, pages.url("/file", (200, "application/pdf", entry_permalink(blog, entry))))
@@ -340,20 +329,22 @@ def test_not_a_page(store, config, pages, ran, tmp_path):
 
 
 def test_the_jobs_of_a_published_ping_run(store, config, pages, tmp_path, monkeypatch):
-    """Not stubbed: the republish job pings_changed queued runs and leaves the queue."""
+    """Run by the worker (as after a ping's answer), the check is followed by
+    the republish it queued, and both leave the queue."""
     blog = make_blog(store, tmp_path, "junk")
     entry, item = make_entry(store, blog)
     ping = held_ping(store, blog, item, pages.url("/post", linking_page(entry_permalink(blog, entry))))
     republished = []
     monkeypatch.setitem(mtpy.work.HANDLERS, "republish_pings",
                         lambda store, config, payload: republished.append(payload))
-    check_linkback(store, config, {"ping_id": ping.id})
+    check = store.enqueue("check_linkback", {"ping_id": ping.id})
+    assert mtpy.work.run_jobs(store, config, [check.id]) == (2, 0)
     assert republished == [{"entry_id": entry.id, "ping_id": ping.id}]
     assert store.find(Job) == []
 
 
 @pytest.mark.parametrize("check", ["junk", "hold"])
-def test_the_owner_hears_of_a_ping_once_after_its_check(store, config, pages, ran, tmp_path, check):
+def test_the_owner_hears_of_a_ping_once_after_its_check(store, config, pages, tmp_path, check):
     """Mail is the check's to send: for a ping published or left for approval,
     never for junk (the receiver sends none while a check is due)."""
     blog = make_blog(store, tmp_path, check).copy(email_new_pings=True)

@@ -261,9 +261,9 @@ def test_weblog_may_hold_pings_beyond_its_limit(served):
     assert shown() == (two, two, two)
     listed = mtpy("ping", "held", "--blog", blog, config=site.config_path).stdout
     assert listed.split("\t")[0] == str(held.id) and "http://a.example/2" in listed and listed.count("\n") == 1
-    assert "Ping %d is not held" % pings[0].id in mtpy(
+    assert "Ping %d is published already" % pings[0].id in mtpy(
         "ping", "release", "--blog", blog, str(pings[0].id), config=site.config_path, check=False).stderr
-    assert "Released 1 ping(s)" in mtpy("ping", "release", "--blog", blog, str(held.id),
+    assert "Approved 1 ping(s)" in mtpy("ping", "release", "--blog", blog, str(held.id),
                                         config=site.config_path).stdout
     three = two + ["http://a.example/2"]
     assert shown() == (three, three, three)

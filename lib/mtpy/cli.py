@@ -294,8 +294,9 @@ def cmd_ping_list(args):
         pings = store.list_pings(tb_id=item.id, visible_only=False) if item else []
     else:
         pings = store.list_pings(blog_id=blog.id, visible_only=False)
-    if args.held_only:
-        pings = [ping for ping in pings if not ping.visible]
+    if args.state:
+        from mtpy.trackback.junk import ping_state
+        pings = [ping for ping in pings if ping_state(ping) == args.state]
     for ping in pings:
         print("\t".join([str(ping.id), str(ping.tb_id), format_date(ping.created_on, blog.timezone, "%Y-%m-%d %H:%M:%S"),
                          ping.ip, _one_line(ping.source_url), _one_line(ping.title)]))
@@ -306,17 +307,39 @@ def cmd_ping_delete(args):
     _change_pings(args, delete_pings, "Deleted")
 
 
-def cmd_ping_release(args):
-    """Show held pings (stored hidden beyond the weblog's limits); what shows
-    them follows, as after a delete."""
-    from mtpy.actions.pings import release_pings
-    _change_pings(args, release_pings, "Released")
+def cmd_ping_approve(args):
+    """Publish held or junk pings; what shows them follows, as after a delete."""
+    from mtpy.actions.pings import approve_pings
+    _change_pings(args, approve_pings, "Approved")
+
+
+def cmd_ping_junk(args):
+    """Mark pings as junk; the weblog's block list learns their domains."""
+    from mtpy.actions.pings import junk_pings
+    learned = _change_pings(args, junk_pings, "Marked as junk").record
+    if learned:
+        print("Block list: added %s" % ", ".join(learned))
+
+
+def cmd_ping_unjunk(args):
+    from mtpy.actions.pings import unjunk_pings
+    forgotten = _change_pings(args, lambda *a: unjunk_pings(*a, publish=args.publish), "Marked as not junk").record
+    if forgotten:
+        print("Block list: removed %s" % ", ".join(forgotten))
+
+
+def cmd_ping_delete_junk(args):
+    from mtpy.actions.pings import delete_junk_older_than
+    config, store = store_for(args)
+    print("Deleted %d junk ping(s)" % delete_junk_older_than(store, config, get_blog(store, args.blog),
+                                                             args.older_than))
 
 
 def _change_pings(args, action, done):
     config, store = store_for(args)
-    run_now(store, config, action(store, config, get_blog(store, args.blog), args.ping_ids))
+    result = run_now(store, config, action(store, config, get_blog(store, args.blog), args.ping_ids))
     print("%s %d ping(s)" % (done, len(args.ping_ids)))
+    return result
 
 
 # -- import / export ----------------------------------------------------------------
@@ -500,16 +523,24 @@ def build_parser():
         if action != "list":
             sub.add_argument("address", metavar="ADDRESS")
 
-    ping = commands.add_parser("ping", help="list, delete and release received pings").add_subparsers(metavar="ACTION")
+    ping = commands.add_parser("ping", help="list received pings, approve, junk or delete them").add_subparsers(
+        metavar="ACTION")
     sub = command(ping, "list", cmd_ping_list, "id, item, date, ip, url, title", blog=True)
     sub.add_argument("--entry", type=int)
-    sub.set_defaults(held_only=False)
-    sub = command(ping, "held", cmd_ping_list, "pings held for approval (beyond the weblog's limits)", blog=True)
-    sub.set_defaults(held_only=True)
-    sub = command(ping, "delete", cmd_ping_delete, "delete pings (the feed file follows)", blog=True)
-    sub.add_argument("ping_ids", type=int, nargs="+", metavar="PING_ID")
-    sub = command(ping, "release", cmd_ping_release, "show held pings (the feed file and pages follow)", blog=True)
-    sub.add_argument("ping_ids", type=int, nargs="+", metavar="PING_ID")
+    sub.add_argument("--state", choices=("published", "held", "junk"))
+    sub = command(ping, "held", cmd_ping_list, "pings held for approval", blog=True)
+    sub.set_defaults(state="held")
+    for name, handler, words in (
+            ("delete", cmd_ping_delete, "delete pings (the feed file follows)"),
+            ("approve", cmd_ping_approve, "publish held or junk pings (the feed file and pages follow)"),
+            ("release", cmd_ping_approve, "the same as approve"),
+            ("junk", cmd_ping_junk, "mark pings as junk; the block list learns their domains"),
+            ("unjunk", cmd_ping_unjunk, "mark junk pings as not junk (held, or --publish); undoes the block list")):
+        sub = command(ping, name, handler, words, blog=True)
+        sub.add_argument("ping_ids", type=int, nargs="+", metavar="PING_ID")
+    sub.add_argument("--publish", action="store_true")
+    sub = command(ping, "delete-junk", cmd_ping_delete_junk, "delete junk pings older than N days", blog=True)
+    sub.add_argument("--older-than", type=int, required=True, metavar="DAYS")
 
     author = commands.add_parser("author", help="authors and what they may do").add_subparsers(metavar="ACTION")
     sub = command(author, "add", cmd_author_add, "create an author; prints its id")

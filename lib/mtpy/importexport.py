@@ -40,11 +40,27 @@ Limits of the format itself, and what this module does about them:
 - Multi-line values lose leading and trailing blank lines (MT trimmed them too),
   and CR/CRLF become LF. Single-line values (titles, names) are trimmed, and a
   newline inside one is written as a space.
-- There is no place for a ping's moderation state, so every imported ping is
-  visible again; nor for the pings of category TrackBack items, which are not
-  exported.
+- There is no place for a ping's moderation state in MT's format. mtpy writes
+  it in a section of its own after the ping's, written only for a ping that is
+  held, junk, scored or link-back checked:
+
+      PING STATE:
+      MODERATION: held            (published, held or junk)
+      JUNK SCORE: 1.5
+      JUNK REASON: one line a reason, repeatable
+      LINK BACK: missing          (ok, missing or unreachable)
+      LINK BACK REASON: words
+      LINK BACK CHECKED: 2026-11-30 10:00:00   (UTC, as stored)
+      -----
+
+  Readers that do not know the section skip it (MT's importer and WordPress's
+  take their keys from the line's start, and none of these starts like one of
+  theirs: a `STATUS:` line would change the entry's status in WordPress's); the
+  ping is then published, as every ping of a file without the section is.
+- The pings of category TrackBack items are not exported.
 """
 
+import math
 import re
 from datetime import datetime
 
@@ -62,7 +78,11 @@ RECORD_SECTIONS = {
     "COMMENT": ("AUTHOR", "EMAIL", "URL", "IP", "DATE"),
     "PING": ("TITLE", "URL", "IP", "BLOG NAME", "DATE"),
 }
-SECTION_KEYS = set(TEXT_SECTIONS) | set(RECORD_SECTIONS)
+# mtpy's own section after a ping's: its moderation state and the checks' verdict.
+PING_STATE = "PING STATE"
+PING_STATES = ("published", "held", "junk")
+LINKBACK_STATES = ("ok", "missing", "unreachable")
+SECTION_KEYS = set(TEXT_SECTIONS) | set(RECORD_SECTIONS) | {PING_STATE}
 
 # MT 3.x wrote "Future" for scheduled entries; mtpy has no scheduling, so Draft.
 STATUSES = {"PUBLISH": "Publish", "DRAFT": "Draft", "FUTURE": "Draft"}
@@ -265,6 +285,11 @@ def _parse_section(entry, section):
     if key in TEXT_SECTIONS:
         entry[TEXT_SECTIONS[key]] = _text(lines)
         return
+    if key == PING_STATE:
+        if not entry["pings"]:
+            raise ImportFormatError("PING STATE without a PING before it", entry["number"], section[0][0])
+        entry["pings"][-1]["state"] = _parse_ping_state(lines, entry["number"])
+        return
     fields, text = _parse_record(lines, RECORD_SECTIONS[key], entry["number"])
     if key == "COMMENT":
         fields["text"] = text
@@ -296,6 +321,43 @@ def _parse_record(lines, names, entry_number):
             fields[name] = value
         index += 1
     return fields, _text(lines[index:])
+
+
+def _parse_ping_state(lines, entry_number):
+    """A PING STATE section's fields: {"moderation", "junk_score",
+    "junk_reasons", "linkback"}. Lines of other keys are skipped."""
+    fail = _failer(entry_number)
+    state = {"moderation": "published", "junk_score": 0.0, "junk_reasons": [], "linkback": {}}
+    linkback = {}
+    for number, line in lines:
+        key, _, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if key == "MODERATION":
+            if value.lower() not in PING_STATES:
+                fail(number, "unknown MODERATION %r (expected %s)" % (value, ", ".join(PING_STATES)))
+            state["moderation"] = value.lower()
+        elif key == "JUNK SCORE":
+            try:
+                state["junk_score"] = float(value)
+            except ValueError:
+                state["junk_score"] = float("nan")
+            if not math.isfinite(state["junk_score"]):
+                fail(number, "bad JUNK SCORE %r (expected a number)" % value)
+        elif key == "JUNK REASON" and value:
+            state["junk_reasons"].append(value)
+        elif key == "LINK BACK":
+            if value.lower() not in LINKBACK_STATES:
+                fail(number, "unknown LINK BACK %r (expected %s)" % (value, ", ".join(LINKBACK_STATES)))
+            linkback["state"] = value.lower()
+        elif key == "LINK BACK REASON":
+            linkback["reason"] = value
+        elif key == "LINK BACK CHECKED":
+            linkback["when"] = value
+    if linkback:
+        if "state" not in linkback:
+            fail(lines[0][0] if lines else 0, "LINK BACK REASON or CHECKED without LINK BACK")
+        state["linkback"] = dict({"reason": "", "when": ""}, **linkback)
+    return state
 
 
 def _text(lines):
@@ -351,11 +413,15 @@ def _import_entry(store, blog, item, default_author, authors, categories, result
     if item["pings"]:
         tb_item = store.trackback_for(entry=entry)
         for ping in item["pings"]:
+            state = ping.get("state") or {}
+            moderation = state.get("moderation", "published")
             store.save(Ping(
                 blog_id=blog.id, tb_id=tb_item.id, title=ping["title"],
                 excerpt=ping["excerpt"], source_url=ping["url"], ip=ping["ip"],
                 blog_name=ping["blog_name"], created_on=_stored_date(ping["date"], timezone),
-                visible=True))
+                visible=moderation == "published", junk=moderation == "junk",
+                junk_score=state.get("junk_score", 0.0), junk_reasons=state.get("junk_reasons", []),
+                linkback=state.get("linkback", {})))
         if not allow_pings:
             entry.allow_pings = False
             store.save(entry)
@@ -407,7 +473,8 @@ def _category_id(store, blog, label, cache, result):
 def export_entries(store, blog):
     """Every entry of the blog, oldest first, in MT's format (LF line endings).
 
-    It is a backup: drafts, comments and hidden (moderated) pings are included.
+    It is a backup: drafts, comments, held and junk pings are included, with
+    each ping's state.
     """
     entries = store.find(Entry, blog_id=blog.id, order_by="created_on")
     entries.sort(key=lambda entry: (entry.created_on, entry.id))
@@ -465,7 +532,26 @@ def _export_comment(comment, timezone):
 def _export_ping(ping, timezone):
     fields = [("TITLE", ping.title), ("URL", ping.source_url), ("IP", ping.ip),
               ("BLOG NAME", ping.blog_name), ("DATE", _local_date(ping.created_on, timezone))]
-    return _record_section("PING", fields, ping.excerpt)
+    return _record_section("PING", fields, ping.excerpt) + _export_ping_state(ping)
+
+
+def _export_ping_state(ping):
+    """The PING STATE section of a ping that is not simply published ("" for one that is)."""
+    from mtpy.trackback.junk import ping_state
+    moderation = ping_state(ping)
+    if moderation == "published" and not (ping.junk_score or ping.junk_reasons or ping.linkback):
+        return ""
+    lines = [PING_STATE + ":\n", _field("MODERATION", moderation)]
+    if ping.junk_score:
+        lines.append(_field("JUNK SCORE", "%g" % ping.junk_score))
+    lines.extend(_field("JUNK REASON", reason) for reason in ping.junk_reasons or [] if str(reason).strip())
+    linkback = ping.linkback or {}
+    if linkback:
+        lines.append(_field("LINK BACK", linkback.get("state", "")))
+        for key, name in (("LINK BACK REASON", "reason"), ("LINK BACK CHECKED", "when")):
+            if linkback.get(name):
+                lines.append(_field(key, linkback[name]))
+    return "".join(lines) + SECTION_END + "\n"
 
 
 def _record_section(key, fields, text):

@@ -13,10 +13,13 @@ class MailError(Exception):
 
 
 def ping_notification(store, config, ping):
-    """The message for a new ping, or None when nobody is to be told."""
+    """The message for a new ping, or None when nobody is to be told (nor of
+    junk). A ping held for approval says so and links to mt.cgi's held pings."""
+    from mtpy.trackback.junk import ping_state
     item = store.get(Trackback, ping.tb_id)
     blog = store.get(Blog, ping.blog_id)
-    if item is None or blog is None or not blog.email_new_pings:
+    state = ping_state(ping)
+    if item is None or blog is None or not blog.email_new_pings or state == "junk":
         return None
     if item.entry_id is not None:
         owner = store.get(Entry, item.entry_id)
@@ -34,8 +37,19 @@ def ping_notification(store, config, ping):
             "IP Address: %s\nURL: %s\nTitle: %s\nWeblog: %s\n\nExcerpt:\n%s\n") % (
         where, number, header_safe(name), header_safe(ping.ip), header_safe(ping.source_url),
         header_safe(plain_text(ping.title)), header_safe(plain_text(ping.blog_name)), plain_text(ping.excerpt))
+    if state == "held":
+        subject += " awaiting approval"
+        body = held_notice(config, blog, ping) + "\n" + body
     sender = config.get("EmailAddressMain") or author.email
     return build_message(sender, author.email, subject, body)
+
+
+def held_notice(config, blog, ping):
+    """What a held ping's mail says first: why it waits, and where to approve it."""
+    why = "".join("  - %s\n" % header_safe(reason) for reason in ping.junk_reasons)
+    return ("This ping is held: it is not shown on your weblog until you approve it.\n%s"
+            "Approve it, or mark it as junk, at:\n%s?__mode=pings&blog_id=%d&show=held\n") % (
+        "Why it looks suspicious:\n" + why if why else "", config.script_url("AdminScript"), blog.id)
 
 
 def build_message(sender, recipient, subject, body, now=None):

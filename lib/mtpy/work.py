@@ -146,9 +146,9 @@ def update_pings(store, config, payload):
 def check_linkback(store, config, payload):
     """Fetch a new ping's source page and check that it links to what it pinged
     (payload: ping_id; see mtpy.actions.linkback): the ping is then published,
-    kept for approval or junked."""
+    kept for approval or junked. Returns the jobs publishing it queued."""
     from mtpy.actions.linkback import check_linkback as check
-    check(store, config, payload)
+    return check(store, config, payload)
 
 
 HANDLERS = {"notify_ping": notify_ping, "republish_pings": republish_pings,
@@ -156,13 +156,17 @@ HANDLERS = {"notify_ping": notify_ping, "republish_pings": republish_pings,
             "send_pings": send_pings, "update_pings": update_pings, "check_linkback": check_linkback}
 
 
-def run_job(store, config, job):
-    """Run one claimed job; True when done (and removed from the queue)."""
+def run_job(store, config, job, queued=None):
+    """Run one claimed job; True when done (and removed from the queue). The
+    ids of jobs it queued in turn, when its handler returns them, are added to
+    `queued`."""
     handler = HANDLERS.get(job.kind)
     try:
         if handler is None:
             raise LookupError("unknown job kind %r" % job.kind)
-        handler(store, config, job.payload)
+        follow_up = handler(store, config, job.payload)
+        if queued is not None and follow_up:
+            queued.extend(follow_up)
     except Exception as error:
         message = "Job %d (%s) failed, attempt %d: %s" % (job.id, job.kind, job.attempts, error)
         # Back off 1, 4, 16, 64 minutes; after the last attempt keep the job (with
@@ -179,7 +183,8 @@ def run_job(store, config, job):
 
 
 def run_jobs(store, config, job_ids=None, limit=None):
-    """Run the given jobs (or every due job); returns (done, failed)."""
+    """Run the given jobs and those they queue in turn (or every due job);
+    returns (done, failed)."""
     done = failed = 0
     pending = list(job_ids) if job_ids is not None else None
     while limit is None or done + failed < limit:
@@ -195,7 +200,7 @@ def run_jobs(store, config, job_ids=None, limit=None):
             job = store.claim_job()
             if job is None:
                 break
-        if run_job(store, config, job):
+        if run_job(store, config, job, pending):
             done += 1
         else:
             failed += 1

@@ -18,7 +18,9 @@ KINDS = {
     "settings": "Settings changed",
     "update_ping": "Update ping",
     "author": "Authors changed",
-    "release": "Pings released",
+    "release": "Pings approved",
+    "junk": "Pings marked as junk",
+    "unjunk": "Pings marked as not junk",
 }
 
 

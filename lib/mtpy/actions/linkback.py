@@ -91,12 +91,12 @@ def check_linkback(store, config, payload):
     """The `check_linkback` job (payload: ping_id): fetch the ping's source,
     record `ping.linkback`, and publish, junk or keep holding the ping. A ping
     deleted meanwhile is forgotten; one the owner approved or junked meanwhile
-    (visible, or junk) only gets the check recorded. The jobs that publishing
-    queues run before this returns."""
+    (visible, or junk) only gets the check recorded. Returns the ids of the
+    jobs it queued (republishing, the mail): the worker runs them next."""
     ping = store.get(Ping, payload["ping_id"])
     blog = store.get(Blog, ping.blog_id) if ping is not None else None
     if blog is None:
-        return
+        return []
     timeout = float(config.get("PingTimeout"))
     mismatch = address_mismatch(ping.source_url, ping.ip, min(timeout, LOOKUP_SECONDS))
     item = store.get(Trackback, ping.tb_id)
@@ -107,7 +107,7 @@ def check_linkback(store, config, payload):
         ping = store.get(Ping, ping.id)
         blog = store.get(Blog, ping.blog_id) if ping is not None else None
         if blog is None:
-            return
+            return []
         ping.linkback = {"state": state, "reason": reason, "when": dates.utc_now()}
         outcome = "left as the owner decided"
         if not (ping.visible or ping.junk):
@@ -133,9 +133,7 @@ def check_linkback(store, config, payload):
         words = "ok" if state == "ok" else ("unreachable: " + reason if state == "unreachable" else reason)
         record(store, "ping", "Link back checked for ping %d from %s: %s (%s)" % (
             ping.id, ping.source_url, words, outcome), blog.id)
-    if job_ids:
-        from mtpy.work import run_jobs
-        run_jobs(store, config, job_ids)
+    return job_ids
 
 
 def moderation_holds(blog, ping):

@@ -1,5 +1,7 @@
-"""Received pings: deleting, releasing held ones, banning their senders; and
-the one rule of what follows any change of an item's pings (pings_changed).
+"""Received pings: approving held or junk ones, marking them junk or not junk
+(which teaches or unteaches the weblog's block list), deleting them, banning
+their senders; and the one rule of what follows any change of an item's pings
+(pings_changed).
 
 On the ping path (receive() calls pings_changed): module-level imports stay
 as cheap as mtpy.models'; anything heavier is imported where it is used.
@@ -7,7 +9,7 @@ as cheap as mtpy.models'; anything heavier is imported where it is used.
 
 from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
-from mtpy.models import Ping, Trackback
+from mtpy.models import Blog, Ping, Trackback
 
 
 def pings_changed(store, config, blog, item_ids, new_ping=None):
@@ -61,19 +63,91 @@ def republish_waiting(store, subject):
 WAITING_SECONDS = 10
 
 
+def approve_pings(store, config, blog, ping_ids, author=None, ip=""):
+    """Publish held or junk pings (visible, no longer junk); all or none: a
+    ping already published is refused."""
+    def approve(ping):
+        store.update(ping.copy(visible=True, junk=False))
+    return _change(store, config, blog, ping_ids, _not_published, approve, shows=lambda ping: True,
+                   kind="release", done="Approved %d ping(s)", undone="nothing approved", author=author, ip=ip)
+
+
+def junk_pings(store, config, blog, ping_ids, author=None, ip=""):
+    """Mark pings junk (hidden); all or none: a ping already junk is refused.
+    The weblog's block list learns each source's domain unless it, or a parent
+    domain, is listed already. Returns Done(the domains added, ping ids, jobs):
+    what unjunk_pings takes away again."""
+    from mtpy.trackback.junk import domain_listed
+    added = []
+
+    def learn(pings, words):
+        for ping in pings:
+            domain = source_domain(ping)
+            if domain and not domain_listed(domain, words + added):
+                added.append(domain)
+        return words + added, "block list learnt: " + ", ".join(added) if added else ""
+
+    def junk(ping):
+        store.update(ping.copy(visible=False, junk=True))
+    done = _change(store, config, blog, ping_ids, _not_junk, junk, shows=lambda ping: ping.visible,
+                   kind="junk", done="Marked %d ping(s) as junk", undone="nothing marked junk", author=author, ip=ip,
+                   block_list=learn)
+    done.record = added
+    return done
+
+
+def unjunk_pings(store, config, blog, ping_ids, publish=False, author=None, ip=""):
+    """Mark junk pings not junk: held for approval, or published with
+    `publish`; all or none: a ping that is not junk is refused. Each source's
+    domain leaves the weblog's block list (junk_pings' undo); a parent domain
+    the owner listed stays, and so do words. Returns Done(the domains
+    removed, ping ids, jobs)."""
+    removed = []
+
+    def unlearn(pings, words):
+        domains = {source_domain(ping) for ping in pings} - {""}
+        removed.extend(word for word in words if word in domains)
+        kept = [word for word in words if word not in domains]
+        return kept, "block list forgot: " + ", ".join(removed) if removed else ""
+
+    def unjunk(ping):
+        store.update(ping.copy(visible=bool(publish), junk=False))
+    done = _change(store, config, blog, ping_ids, _junk_only, unjunk, shows=lambda ping: bool(publish),
+                   kind="unjunk", done="Marked %%d ping(s) as not junk, %s" % ("published" if publish else "held"),
+                   undone="nothing changed", author=author, ip=ip, block_list=unlearn)
+    done.record = removed
+    return done
+
+
 def delete_pings(store, config, blog, ping_ids, author=None, ip=""):
     """Delete pings of `blog`; all or none (an unknown id changes nothing)."""
     def delete(ping):
         store.delete(Ping, ping.id)
-    return _change(store, config, blog, ping_ids, delete, "delete", "Deleted", "nothing deleted", author, ip)
+    return _change(store, config, blog, ping_ids, None, delete, shows=lambda ping: ping.visible,
+                   kind="delete", done="Deleted %d ping(s)", undone="nothing deleted", author=author, ip=ip)
 
 
-def release_pings(store, config, blog, ping_ids, author=None, ip=""):
-    """Show held pings (stored hidden beyond the weblog's limits); all or none."""
-    def release(ping):
-        store.update(ping.copy(visible=True))
-    return _change(store, config, blog, ping_ids, release, "release", "Released", "nothing released", author, ip,
-                   held_only=True)
+def delete_junk_older_than(store, config, blog, days, author=None, ip=""):
+    """Delete the weblog's junk pings received more than `days` days ago
+    (whole days, 1 or more); returns how many. Junk is never shown, so no
+    page changes."""
+    from mtpy import dates
+    try:
+        days = int(str(days).strip())
+    except ValueError:
+        raise ActionError("A number of days, 1 or more: not %r" % (days,), "days")
+    if not 1 <= days <= 36500:
+        raise ActionError("A number of days from 1 to 36500", "days")
+    before = dates.days_before(dates.utc_now(), days)
+    with store.transaction():
+        doomed = [ping for ping in store.find(Ping, blog_id=blog.id, junk=True)
+                  if not ping.visible and ping.created_on < before]
+        for ping in doomed:
+            store.delete(Ping, ping.id)
+        if doomed:
+            record(store, "delete", "Deleted %d junk ping(s) older than %d day(s)" % (len(doomed), days),
+                   blog.id, author, ip)
+    return len(doomed)
 
 
 def ban_sender(store, blog, ping, author=None, ip=""):
@@ -84,21 +158,65 @@ def ban_sender(store, blog, ping, author=None, ip=""):
     return add_ban(store, blog, ping.ip, author, ip)
 
 
-def _change(store, config, blog, ping_ids, change, kind, done, undone, author, ip, held_only=False):
+def source_domain(ping):
+    """The host of a ping's source as a block-list domain, or "": a name
+    without a dot (localhost) would be a word there, matched in any text."""
+    from mtpy.trackback.junk import source_host
+    host = source_host(ping.source_url)
+    return host if "." in host or ":" in host else ""
+
+
+# Why a ping cannot take a change (None: it can).
+def _not_published(ping):
+    return "is published already" if ping.visible else None
+
+
+def _not_junk(ping):
+    from mtpy.trackback.junk import ping_state
+    return "is junk already" if ping_state(ping) == "junk" else None
+
+
+def _junk_only(ping):
+    from mtpy.trackback.junk import ping_state
+    return None if ping_state(ping) == "junk" else "is not junk"
+
+
+def _change(store, config, blog, ping_ids, refuse, change, shows, kind, done, undone, author, ip,
+            block_list=None):
     """Change some of a weblog's pings in one transaction, once all are found
-    (and held, with `held_only`); what shows them follows."""
+    and none is refused (`refuse(ping)` -> why not, or None). What showed or
+    will show a ping (`shows(ping)`, asked before the change) follows.
+    `block_list(pings, words)` -> (the weblog's new block list, what changed
+    in words for the log, "" for nothing) changes it in the same transaction."""
     with store.transaction():
         pings = []
         for ping_id in ping_ids:
             ping = store.get(Ping, ping_id)
             if ping is None or ping.blog_id != blog.id:
                 raise ActionError("No ping %d in weblog %d (%s)" % (ping_id, blog.id, undone), "ping_ids")
-            if held_only and ping.visible:
-                raise ActionError("Ping %d is not held (%s)" % (ping.id, undone), "ping_ids")
+            why = refuse(ping) if refuse is not None else None
+            if why:
+                raise ActionError("Ping %d %s (%s)" % (ping.id, why, undone), "ping_ids")
             pings.append(ping)
+        shown = [ping.tb_id for ping in pings if shows(ping)]
         for ping in pings:
             change(ping)
-        job_ids = pings_changed(store, config, blog, [ping.tb_id for ping in pings])
-        record(store, kind, "%s %d ping(s): %s" % (done, len(pings), ", ".join(
-            ping.source_url for ping in pings)), blog.id, author, ip)
+        message = "%s: %s" % (done % len(pings), _sources(pings))
+        if block_list is not None:
+            stored = store.get(Blog, blog.id)
+            words, changed = block_list(pings, list(stored.junk_words))
+            if changed:
+                store.update(stored.copy(junk_words=words))
+                message += "; " + changed
+        job_ids = pings_changed(store, config, blog, shown) if shown else []
+        record(store, kind, message, blog.id, author, ip)
     return Done(None, [ping.id for ping in pings], job_ids)
+
+
+def _sources(pings, shown=10):
+    """The pings' source URLs for the log, the first few of a long list."""
+    urls = [ping.source_url for ping in pings]
+    more = len(urls) - shown
+    return ", ".join(urls[:shown]) + (" and %d more" % more if more > 0 else "")
+
+

@@ -145,6 +145,16 @@ class Store:
         address `ip`, when given).  (backend)"""
         raise NotImplementedError
 
+    def count_pings_from_host_since(self, blog_id, host, since):
+        """Pings the blog accepted at or after the UTC time `since` whose source
+        URL's host is `host` (as mtpy.trackback.junk.source_host gives it:
+        lower case, no port).  (backend)"""
+        raise NotImplementedError
+
+    def junk_source_seen(self, blog_id, source_url):
+        """True when a ping of the blog from this source URL is junk.  (backend)"""
+        raise NotImplementedError
+
     def find_in(self, kind, field, values):
         """Records of `kind` whose `field` is one of `values` (a backend may do it
         in one query)."""

@@ -13,6 +13,7 @@ The DataSource folder holds:
     index/trackback-000007/ids-000012.txt   its pings with ids 12000-12999, in order
     index/trackback-000007/urls/1a2b3c4d.txt   its pings from source URLs with this CRC-32
     index/blog-000001-recent.txt        every ping of blog 1 created since a given time (id, time, address)
+    index/blog-000001-junk/1a2b3c4d.txt its junk pings from source URLs with this CRC-32
 
 A record file has one `name: value` line per field, in the model's order. Text is
 written as it is, its further lines indented by two spaces. Other values (numbers,
@@ -22,8 +23,8 @@ from a file (one written before the field existed) has its default value, or the
 value the SQL stores' migration gave the rows already there (WRITTEN_BEFORE).
 
 The index files keep the queries made on every ping (duplicates, counts, the
-newest pings, throttles) as fast with 100,000 pings as with ten; they change in
-the same transaction as the pings.
+newest pings, throttles, sources already junked) as fast with 100,000 pings as
+with ten; they change in the same transaction as the pings.
 
 A transaction keeps its writes in memory (reads within it see them) and applies
 them at commit under an exclusive lock. A commit of several files first writes
@@ -281,6 +282,8 @@ class FlatStore(Store):
         blog = _number(ping.blog_id)
         if blog is not None:
             self._log_recent(blog, ping, add)
+            if ping.junk:
+                self._put_id(_junk_file(blog, ping.source_url), ping.id, str(ping.id) if add else None)
 
     def _put_id(self, name, ping_id, line):
         """The file lists ping ids in order, one a line, maybe with a note after
@@ -402,6 +405,26 @@ class FlatStore(Store):
         return sum(1 for ping in self._all(Ping)
                    if ping.blog_id == _number(blog_id) and ping.created_on >= since
                    and (ip is None or ping.ip == ip))
+
+    def count_pings_from_host_since(self, blog_id, host, since):
+        from mtpy.trackback.junk import source_host
+        logged_since, pings = self._recent(_number(blog_id))
+        if since >= logged_since:
+            found = (self.get(Ping, ping_id) for ping_id, created, ip in pings if created >= since)
+        else:  # further back than the log goes: the slow way
+            found = (ping for ping in self._each(Ping)
+                     if ping.blog_id == _number(blog_id) and ping.created_on >= since)
+        return sum(1 for ping in found if ping is not None and source_host(ping.source_url) == host)
+
+    def junk_source_seen(self, blog_id, source_url):
+        blog = _number(blog_id)
+        if blog is None:
+            return False
+        for line in self._lines(_junk_file(blog, source_url)):
+            ping = self.get(Ping, int(line))
+            if ping is not None and ping.junk and ping.source_url == source_url:   # CRC-32s can collide
+                return True
+        return False
 
     # -- mt.cgi ---------------------------------------------------------------
 
@@ -544,6 +567,10 @@ def _logged_ip(words):
 
 def _recent_file(blog):
     return "index/blog-%06d-recent.txt" % blog
+
+
+def _junk_file(blog, source_url):
+    return "index/blog-%06d-junk/%08x.txt" % (blog, zlib.crc32(str(source_url).encode("utf-8")))
 
 
 def _leading_id(line):

@@ -131,7 +131,8 @@ MIGRATIONS = [
      "ALTER TABLE tbping ADD COLUMN junk_score DOUBLE PRECISION NOT NULL DEFAULT 0",
      'ALTER TABLE tbping ADD COLUMN "junk_reasons" TEXT COLLATE "C"',
      'ALTER TABLE tbping ADD COLUMN "linkback" TEXT COLLATE "C"',
-     "CREATE INDEX tbping_blog_junk ON tbping (blog_id, junk, source_url)"],
+     # md5, as tbping_source: a btree row holds 2704 bytes at most, a source URL 4096.
+     "CREATE INDEX tbping_blog_junk ON tbping (blog_id, junk, md5(source_url))"],
 ]
 
 
@@ -267,6 +268,11 @@ class PostgresStore(SQLStore):
         row = self.db.execute(self._select(Ping) + " WHERE tb_id = %s AND md5(source_url) = md5(%s) "
                               "AND source_url = %s LIMIT 1", (tb_id, source_url, source_url)).fetchone()
         return self._row_to_record(Ping, row) if row else None
+
+    def junk_source_seen(self, blog_id, source_url):
+        # As find_ping: md5 for an index that can hold source URLs of any length.
+        return self.db.execute("SELECT 1 FROM tbping WHERE blog_id = %s AND junk AND md5(source_url) = md5(%s) "
+                               "AND source_url = %s LIMIT 1", (blog_id, source_url, source_url)).fetchone() is not None
 
 
 class _Transaction:

@@ -17,47 +17,146 @@ TABLES = {Blog: "blog", Author: "author", Entry: "entry", Category: "category",
 
 
 def _dump_json(value):
-    """The JSON text of a list or dict column. A flat list or dict of integers
-    (an entry's category ids, a job's payload) is written here, as json.dumps
-    writes it: importing json (and re, which it imports) costs a CGI ping about
-    7 ms of CPU, a quarter of the whole ping."""
-    if isinstance(value, list) and all(type(number) is int for number in value):
-        return "[%s]" % ", ".join(str(number) for number in value)
-    if isinstance(value, dict) and all(type(number) is int and isinstance(key, str) and key.isidentifier()
-                                       and key.isascii() for key, number in value.items()):
-        return "{%s}" % ", ".join('"%s": %d' % pair for pair in value.items())
+    """The JSON text of a list or dict column. A flat list of integers and
+    strings, or a flat dict of them keyed by strings (an entry's category ids, a
+    job's payload, a ping's junk reasons and link-back check) is written here,
+    exactly as json.dumps writes it: importing json (and re, which it imports)
+    costs a CGI ping about 7 ms of CPU, a quarter of the whole ping."""
+    if type(value) is list and all(type(item) in _FLAT for item in value):
+        return "[%s]" % ", ".join(_FLAT[type(item)](item) for item in value)
+    if type(value) is dict and all(type(key) is str and type(item) in _FLAT for key, item in value.items()):
+        return "{%s}" % ", ".join("%s: %s" % (_json_string(key), _FLAT[type(item)](item))
+                                  for key, item in value.items())
     import json
     return json.dumps(value, ensure_ascii=False)
 
 
+# str.translate's table for a JSON string as json.dumps writes it (with
+# ensure_ascii=False, as the columns have always been written): quote,
+# backslash and the ASCII control characters escaped, everything else as it is.
+_STRING_ESCAPES = {code: "\\u%04x" % code for code in range(0x20)}
+_STRING_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r",
+                        ord("\t"): "\\t", ord("\b"): "\\b", ord("\f"): "\\f"})
+
+
+def _json_string(text):
+    return '"%s"' % text.translate(_STRING_ESCAPES)
+
+
+_FLAT = {int: str, str: _json_string}     # what _dump_json writes itself, and how
+
+
 def _load_json(text):
-    """The value of a list or dict column: what _dump_json writes is read
-    without json; anything else (text in a list, nested values) with it."""
-    inner = text[1:-1].strip()
+    """The value of a list or dict column: a flat list or dict of integers and
+    strings (what _dump_json writes, or json.dumps wrote) is read without json;
+    anything else (nested values, numbers that are not integers) with it."""
     try:
-        if text[:1] == "[" and text[-1:] == "]":
-            return [_integer(number) for number in inner.split(",")] if inner else []
-        if text[:1] == "{" and text[-1:] == "}":
-            found = {}
-            for pair in inner.split(",") if inner else ():
-                key, _, number = pair.partition(":")
-                key = key.strip()
-                if not (key[:1] == key[-1:] == '"' and key[1:-1].isidentifier() and key.isascii()):
-                    raise ValueError(key)
-                found[key[1:-1]] = _integer(number)
-            return found
-    except ValueError:
+        return _FlatReader(text).value()
+    except (ValueError, IndexError, KeyError):
         pass
     import json
     return json.loads(text)
 
 
+class _FlatReader:
+    """Reads `[...]` or `{...}` whose values are JSON strings or integers;
+    ValueError for anything else (json.loads then decides)."""
+
+    def __init__(self, text):
+        self.text = text
+        self.at = 0
+
+    def value(self):
+        opening = self._next()
+        closing = {"[": "]", "{": "}"}.get(opening)
+        if closing is None:
+            raise ValueError(opening)
+        found = [] if opening == "[" else {}
+        self.at += 1
+        if self._next() == closing:
+            self.at += 1
+        else:
+            while True:
+                if closing == "}":
+                    key = self._string()
+                    self._expect(":")
+                    found[key] = self._item()
+                else:
+                    found.append(self._item())
+                if self._next() == closing:
+                    self.at += 1
+                    break
+                self._expect(",")
+        if self._next() != "":
+            raise ValueError("text after the value")
+        return found
+
+    def _next(self):
+        """The next character that is not JSON white space ("" at the end)."""
+        text, at = self.text, self.at
+        while at < len(text) and text[at] in " \t\n\r":
+            at += 1
+        self.at = at
+        return text[at:at + 1]
+
+    def _expect(self, char):
+        if self._next() != char:
+            raise ValueError(char)
+        self.at += 1
+
+    def _item(self):
+        if self._next() == '"':
+            return self._string()
+        text, start = self.text, self.at
+        end = start
+        while end < len(text) and text[end] not in ",]} \t\n\r":
+            end += 1
+        self.at = end
+        return _integer(text[start:end])
+
+    def _string(self):
+        text = self.text
+        if self._next() != '"':
+            raise ValueError("not a string")
+        at, parts = self.at + 1, []
+        while True:
+            quote, backslash = text.find('"', at), text.find("\\", at)
+            if quote < 0:
+                raise ValueError("unterminated string")
+            if backslash < 0 or quote < backslash:
+                parts.append(text[at:quote])
+                self.at = quote + 1
+                return "".join(parts)
+            parts.append(text[at:backslash])
+            escape = text[backslash + 1]
+            if escape == "u":
+                code, at = _hex4(text, backslash + 2), backslash + 6
+                if 0xD800 <= code < 0xDC00 and text[at:at + 2] == "\\u":
+                    low = _hex4(text, at + 2)
+                    if 0xDC00 <= low < 0xE000:     # a pair: one character beyond U+FFFF
+                        code, at = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00), at + 6
+                parts.append(chr(code))
+            else:
+                parts.append(_SIMPLE_ESCAPES[escape])   # KeyError: not JSON
+                at = backslash + 2
+
+
+_SIMPLE_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _hex4(text, at):
+    digits = text[at:at + 4]
+    if len(digits) != 4 or not all(char in "0123456789abcdefABCDEF" for char in digits):
+        raise ValueError(digits)
+    return int(digits, 16)
+
+
 def _integer(text):
     """A JSON integer's value; ValueError for anything else (int() would take
-    "1_0" or "+1")."""
+    "1_0" or "+1", and JSON has no leading zeros)."""
     text = text.strip()
     digits = text[1:] if text[:1] == "-" else text
-    if not (digits.isascii() and digits.isdigit()):
+    if not (digits.isascii() and digits.isdigit()) or (len(digits) > 1 and digits[0] == "0"):
         raise ValueError(text)
     return int(text)
 
@@ -232,6 +331,18 @@ class SQLStore(Store):
         if ip is None:
             return self.db.execute(sql, (blog_id, since)).fetchone()[0]
         return self.db.execute(sql + " AND ip = " + self.PARAM, (blog_id, since, ip)).fetchone()[0]
+
+    def count_pings_from_host_since(self, blog_id, host, since):
+        # The hour's pings through tbping_blog_time, their hosts compared here:
+        # one rule for every backend (SQL's lower() and LIKE differ between them).
+        from mtpy.trackback.junk import source_host
+        rows = self.db.execute("SELECT source_url FROM tbping WHERE blog_id = %s AND created_on >= %s"
+                               % (self.PARAM, self.PARAM), (blog_id, since))
+        return sum(1 for (url,) in rows if source_host(url) == host)
+
+    def junk_source_seen(self, blog_id, source_url):
+        return self.db.execute("SELECT 1 FROM tbping WHERE blog_id = %s AND junk = %s AND source_url = %s LIMIT 1"
+                               % (self.PARAM, self.TRUE, self.PARAM), (blog_id, source_url)).fetchone() is not None
 
     # -- mt.cgi ---------------------------------------------------------------
 

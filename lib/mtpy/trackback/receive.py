@@ -1,7 +1,10 @@
-"""Accepting a ping: MT 2.6's order of checks (reference §2), then store and
-what follows (mtpy.actions.pings.pings_changed: feed, republish).
+"""Accepting a ping: MT 2.6's order of checks (reference §2), then store, judge
+(mtpy.trackback.junk) and what follows (mtpy.actions.pings.pings_changed: feed,
+republish; the notification; the link-back check).
 
 Each check that fails stores nothing and raises PingRejected with MT's message.
+A ping judged junk is answered with success all the same: a spammer learns
+nothing.
 """
 
 from mtpy import dates
@@ -9,6 +12,7 @@ from mtpy.actions import activity
 from mtpy.actions.pings import pings_changed
 from mtpy.models import Blog, Category, Entry, IPBan, Ping, Trackback
 from mtpy.text import record_id
+from mtpy.trackback.junk import is_junk, judge
 from mtpy.trackback.rules import URL_LIMIT, ip_is_banned, normalize_address, normalize_url, ping_fields, url_too_long
 
 
@@ -41,12 +45,18 @@ def find_item(store, tb_id_text):
 
 
 def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
-    """Check and store one ping. Returns (the new Ping, ids of the jobs queued for
-    after the response); (None, []) for a repeated (item, source url), which
-    answers success and stores nothing. A ping held for approval (the weblog's
-    hold_over_limit, beyond its limits) is stored hidden and queues nothing.
-    Accepted pings and refusals go to the activity log (refusals bounded: see
-    _record_refusal)."""
+    """Check, store and judge one ping. Returns (the new Ping, ids of the jobs
+    queued for after the response); (None, []) for a repeated (item, source
+    url), which answers success and stores nothing.
+
+    The verdict: junk (stored hidden; nothing follows); held (stored hidden)
+    when the weblog holds every ping, or suspicious ones and this one scored, or
+    checks link-backs (the check, queued, may publish it), or holds pings beyond
+    its limits (hold_over_limit: then no mail and no check, until `mtpy ping
+    release`); otherwise published. The owner is mailed (email_new_pings) of a
+    published ping and of one held for approval, once: where link-backs are
+    checked, by the check, after it decides. Accepted pings and refusals go to
+    the activity log (refusals bounded: see _record_refusal)."""
     remote_ip = normalize_address(remote_ip or "")
     try:
         return _receive(store, config, tb_id_text, passphrase, fields, remote_ip)
@@ -68,27 +78,69 @@ def _receive(store, config, tb_id_text, passphrase, fields, remote_ip):
         raise PingRejected("Invalid URL '%s'" % raw_url)
     with store.transaction():
         item, blog = find_item(store, tb_id_text)
-        if item.is_disabled:
+        if item.is_disabled or pings_closed(store, blog, item):
             raise PingRejected("This TrackBack item is disabled.", blog_id=blog.id)
         if item.passphrase and passphrase != item.passphrase:
             raise PingRejected("This TrackBack item is protected by a passphrase.", blog_id=blog.id)
         if ip_is_banned(remote_ip, [ban.ip for ban in store.find(IPBan, blog_id=blog.id)]):
             raise PingRejected("You are not allowed to send TrackBack pings.", blog_id=blog.id)
-        held = _check_throttle(store, config, blog, remote_ip)
+        over_limit = _check_throttle(store, config, blog, remote_ip)
         if store.find_ping(item.id, url) is not None:
             return None, []
         values = ping_fields(dict(fields, url=url))
-        ping = Ping(blog_id=blog.id, tb_id=item.id, source_url=url, ip=remote_ip,
-                    created_on=dates.utc_now(), visible=not held, **values)
+        checks_linkback = blog.linkback_check != "off" and not over_limit
+        ping = Ping(blog_id=blog.id, tb_id=item.id, source_url=url, ip=remote_ip, created_on=dates.utc_now(),
+                    visible=not (over_limit or checks_linkback or blog.moderate_pings == "all"), **values)
         store.insert(ping)
-        activity.record(store, "ping", "%s from %s%s" % (
-            "Held ping" if held else "Ping", url, ": " + ping.title if ping.title else ""), blog.id, ip=remote_ip)
-        if held:
-            return ping, []      # nothing shows it until it is released
-        job_ids = pings_changed(store, config, blog, [item.id], new_ping=ping)
-        if blog.email_new_pings:
+        # Judged once stored: it counts among the recent pings of its sender.
+        score, reasons = judge(store, blog, ping)
+        moderated = blog.moderate_pings == "all" or (blog.moderate_pings == "suspicious" and score > 0)
+        if score:
+            ping.junk_score, ping.junk_reasons, ping.junk = score, reasons, is_junk(score)
+            ping.visible = ping.visible and not (ping.junk or moderated)
+            store.update(ping)
+        activity.record(store, "ping", _activity_line(ping, over_limit, moderated, checks_linkback),
+                        blog.id, ip=remote_ip)
+        if ping.junk or over_limit:
+            return ping, []      # nothing shows it until the owner releases it
+        job_ids = pings_changed(store, config, blog, [item.id], new_ping=ping) if ping.visible else []
+        if checks_linkback:      # it publishes, junks or keeps holding the ping, then mails
+            job_ids.append(store.enqueue("check_linkback", {"ping_id": ping.id}).id)
+        elif blog.email_new_pings:
             job_ids.append(store.enqueue("notify_ping", {"ping_id": ping.id}).id)
     return ping, job_ids
+
+
+def pings_closed(store, blog, item, now=None):
+    """True when the weblog takes no pings (accept_pings off) or the item is an
+    entry older than the weblog's close_pings_after_days (`now`: stored UTC,
+    default the clock)."""
+    if not blog.accept_pings:
+        return True
+    if not blog.close_pings_after_days or item.entry_id is None:
+        return False
+    entry = store.get(Entry, item.entry_id)
+    if entry is None or not entry.created_on:
+        return False
+    return entry.created_on < dates.days_before(now or dates.utc_now(), blog.close_pings_after_days)
+
+
+def _activity_line(ping, over_limit, moderated, checks_linkback):
+    """"Ping from URL: title", "Held ping from URL: title (why)", or "Junk
+    ping from URL: reasons"."""
+    reasons = "; ".join(ping.junk_reasons)
+    if ping.junk:
+        return "Junk ping from %s: %s" % (ping.source_url, reasons)
+    line = "%s from %s%s" % ("Ping" if ping.visible else "Held ping", ping.source_url,
+                             ": " + ping.title if ping.title else "")
+    why = [reasons] if reasons else []
+    if over_limit:
+        why.append("beyond the weblog's limits")
+    elif moderated and not reasons:
+        why.append("every ping awaits approval")
+    elif checks_linkback and not ping.visible:
+        why.append("awaiting its link-back check")
+    return line + (" (%s)" % "; ".join(why) if why else "")
 
 
 REFUSALS_KEPT_SECONDS = 3600

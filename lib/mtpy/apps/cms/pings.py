@@ -1,6 +1,7 @@
 """The TrackBack pings a weblog received: listed (all of the weblog's, or those
-of one entry or category), deleted after a confirmation, held ones released,
-and a ping's sender banned."""
+of one entry or category; all of them or those in one state: published, held
+for approval, junk), approved, marked junk or not junk, deleted after a
+confirmation, old junk deleted, and a ping's sender banned."""
 
 from mtpy.actions import ActionError
 from mtpy.apps.base import HTTPError
@@ -8,11 +9,47 @@ from mtpy.apps.cms.screen import mode
 
 PAGE_SIZE = 50
 NOTHING_SELECTED = "Select at least one ping first."
+# The list's filter: `show` -> its name in the list's tabs.
+SHOWN = {"all": "All", "published": "Published", "held": "Held", "junk": "Junk"}
+# Fixed notices of screen.NOTICES each change redirects with.
+APPROVED, JUNKED, UNJUNKED, DELETED = "released", "junked", "unjunked", "deleted"
 
 
 @mode("pings", permission="edit_all")
 def pings(screen):
     return _list(screen)
+
+
+@mode("ping_release", permission="edit_all", methods=("POST",))    # its older name, in older forms
+@mode("ping_approve", permission="edit_all", methods=("POST",))
+def ping_approve(screen):
+    """Publish the selected pings that are held or junk."""
+    from mtpy.actions.pings import approve_pings
+    _, refusal = _change(screen, approve_pings, lambda ping: not ping.visible,
+                         "None of the selected pings is held or junk: they are all published already.")
+    return refusal or _back(screen, saved=APPROVED)
+
+
+@mode("ping_junk", permission="edit_all", methods=("POST",))
+def ping_junk(screen):
+    """Mark the selected pings junk; the list then offers to undo it."""
+    from mtpy.actions.pings import junk_pings
+    changed, refusal = _change(screen, junk_pings, lambda ping: not _is_junk(ping),
+                               "The selected pings are all junk already.")
+    if refusal:
+        return refusal
+    was = "published" if all(ping.visible for ping in changed) else "held"
+    return _back(screen, saved=JUNKED, undo=",".join(str(ping.id) for ping in changed), was=was)
+
+
+@mode("ping_unjunk", permission="edit_all", methods=("POST",))
+def ping_unjunk(screen):
+    """Mark the selected junk pings not junk: held for approval, or published
+    with `publish=1` (the undo of a junking that hid published pings)."""
+    from mtpy.actions.pings import unjunk_pings
+    publish = screen.request.form.get("publish") == "1"
+    _, refusal = _change(screen, unjunk_pings, _is_junk, "None of the selected pings is junk.", publish=publish)
+    return refusal or _back(screen, saved=UNJUNKED)
 
 
 @mode("ping_delete", permission="edit_all", methods=("POST",))
@@ -24,34 +61,25 @@ def ping_delete(screen):
     if not selected:
         return _list(screen, errors={None: NOTHING_SELECTED})
     if screen.request.form.get("confirmed") != "1":
-        return screen.render("ping_delete.html", pings=selected, subject=_subject_params(screen),
+        return screen.render("ping_delete.html", pings=selected, subject=_list_params(screen),
                              page=_page(screen), active="pings")
-    try:
-        with screen.store.transaction():
-            screen.jobs += delete_pings(screen.store, screen.config, screen.blog, [ping.id for ping in selected],
-                                        author=screen.author, ip=screen.request.remote_addr)
-    except ActionError as error:
-        return _list(screen, errors={None: error.message})
-    return screen.redirect("pings", blog_id=screen.blog.id, saved="deleted", **_subject_params(screen))
+    _, refusal = _change(screen, delete_pings, lambda ping: True, NOTHING_SELECTED, selected=selected)
+    return refusal or screen.redirect("pings", blog_id=screen.blog.id, saved=DELETED, **_list_params(screen))
 
 
-@mode("ping_release", permission="edit_all", methods=("POST",))
-def ping_release(screen):
-    from mtpy.actions.pings import release_pings
-    selected = _selected(screen)
-    if not selected:
-        return _list(screen, errors={None: NOTHING_SELECTED})
-    held = [ping for ping in selected if not ping.visible]
-    if not held:
-        return _list(screen, errors={None: "None of the selected pings is held: they are all visible already."})
+@mode("ping_delete_junk", permission="edit_all", methods=("POST",))
+def ping_delete_junk(screen):
+    """Delete the weblog's junk received more than `days` days ago."""
+    from mtpy.actions.pings import delete_junk_older_than
+    days = screen.request.form.get("days", "").strip()
     try:
         with screen.store.transaction():
-            screen.jobs += release_pings(screen.store, screen.config, screen.blog, [ping.id for ping in held],
-                                         author=screen.author, ip=screen.request.remote_addr)
+            count = delete_junk_older_than(screen.store, screen.config, screen.blog, days,
+                                           author=screen.author, ip=screen.request.remote_addr)
     except ActionError as error:
-        return _list(screen, errors={None: error.message})
-    return screen.redirect("pings", blog_id=screen.blog.id, saved="released", page=_page(screen),
-                           **_subject_params(screen))
+        return _list(screen, errors={error.field: error.message}, days=days)
+    return screen.redirect("pings", blog_id=screen.blog.id, show="junk", saved=DELETED, deleted=count,
+                           days=int(days), **_subject_params(screen))
 
 
 @mode("ping_ban", permission="bans", methods=("POST",))
@@ -66,36 +94,116 @@ def ping_ban(screen):
             ban_sender(screen.store, screen.blog, ping, author=screen.author, ip=screen.request.remote_addr)
     except ActionError as error:
         return _list(screen, errors={None: error.message})
-    return screen.redirect("pings", blog_id=screen.blog.id, saved="banned", page=_page(screen),
-                           **_subject_params(screen))
+    return _back(screen, saved="banned")
+
+
+def _change(screen, action, eligible, none_eligible, selected=None, **options):
+    """Call a pings action on the eligible ones of the selected pings. Returns
+    (them, None), or (None, the list page saying why nothing changed)."""
+    selected = _selected(screen) if selected is None else selected
+    if not selected:
+        return None, _list(screen, errors={None: NOTHING_SELECTED})
+    chosen = [ping for ping in selected if eligible(ping)]
+    if not chosen:
+        return None, _list(screen, errors={None: none_eligible})
+    try:
+        with screen.store.transaction():
+            screen.jobs += action(screen.store, screen.config, screen.blog, [ping.id for ping in chosen],
+                                  author=screen.author, ip=screen.request.remote_addr, **options)
+    except ActionError as error:
+        return None, _list(screen, errors={None: error.message})
+    return chosen, None
+
+
+def _back(screen, **params):
+    """To the list the form came from (its filter and page) after a change."""
+    return screen.redirect("pings", blog_id=screen.blog.id, page=_page(screen), **dict(_list_params(screen), **params))
+
+
+def _is_junk(ping):
+    from mtpy.trackback.junk import ping_state
+    return ping_state(ping) == "junk"
 
 
 # -- the list ------------------------------------------------------------------
 
-def _list(screen, errors=None):
+def _list(screen, errors=None, days=None):
     """The list page (also answers a refused POST, with `errors`)."""
     from mtpy.models import IPBan
+    from mtpy.trackback.junk import ping_state
     from mtpy.trackback.rules import ip_is_banned
     store, blog = screen.store, screen.blog
     subject, item = _subject(screen)
-    if item is not None:
-        total = store.count_pings(item.id, visible_only=False)
-    elif subject is None:
-        total = store.count_blog_pings(blog.id, visible_only=False)
-    else:
-        total = 0           # an entry or category that never had a TrackBack item
-    page, pages, offset = screen.paging(total, PAGE_SIZE)
-    found = []
-    if item is not None or subject is None:
-        found = store.list_pings(tb_id=item.id if item is not None else None,
-                                 blog_id=blog.id if item is None else None, visible_only=False,
-                                 newest_first=True, limit=PAGE_SIZE, offset=offset)
+    show = _show(screen)
+    counts, found, page, pages = _pings(screen, subject, item, show)
     bans = [ban.ip for ban in store.find(IPBan, blog_id=blog.id)]
     targets = _targets(screen, found)
-    rows = [{"ping": ping, "target": targets.get(ping.tb_id), "banned": bool(ping.ip) and ip_is_banned(ping.ip, bans)}
+    rows = [{"ping": ping, "state": ping_state(ping), "target": targets.get(ping.tb_id),
+             "banned": bool(ping.ip) and ip_is_banned(ping.ip, bans)}
             for ping in found]
-    return screen.render("pings.html", rows=rows, subject=subject, params=_subject_params(screen), page=page,
-                         pages=pages, total=total, errors=errors or {}, active="pings")
+    return screen.render("pings.html", rows=rows, subject=subject, params=_list_params(screen),
+                         subject_params=_subject_params(screen), page=page,
+                         pages=pages, total=counts[show], show=show, shown=SHOWN, counts=counts,
+                         undo=_undo(screen), deleted=_deleted(screen), days=days if days is not None else "30",
+                         errors=errors or {}, active="pings")
+
+
+def _pings(screen, subject, item, show):
+    """({state: how many}, this page's pings in the state `show` newest
+    first, the page, how many pages)."""
+    from mtpy.models import Ping
+    store, blog = screen.store, screen.blog
+    if subject is not None and item is None:    # an entry or category that never had a TrackBack item
+        return dict.fromkeys(SHOWN, 0), [], 1, 1
+    where = {"tb_id": item.id} if item is not None else {"blog_id": screen.blog.id}
+    if item is not None:
+        total, published = (store.count_pings(item.id, visible_only=only) for only in (False, True))
+    else:
+        total, published = (store.count_blog_pings(blog.id, visible_only=only) for only in (False, True))
+    junk = store.find(Ping, order_by="id", desc=True, visible=False, junk=True, **where)
+    counts = {"all": total, "published": published, "junk": len(junk), "held": total - published - len(junk)}
+    page, pages, offset = screen.paging(counts[show], PAGE_SIZE)
+    if show == "junk":
+        found = junk[offset:offset + PAGE_SIZE]
+    elif show == "held":
+        found = store.find(Ping, order_by="id", desc=True, visible=False, junk=False,
+                           **where)[offset:offset + PAGE_SIZE]
+    else:
+        found = store.list_pings(tb_id=where.get("tb_id"), blog_id=where.get("blog_id"),
+                                 visible_only=show == "published", newest_first=True, limit=PAGE_SIZE,
+                                 offset=offset)
+    return counts, found, page, pages
+
+
+def _show(screen):
+    show = screen.param("show") or "all"
+    return show if show in SHOWN else "all"
+
+
+def _undo(screen):
+    """After junking: the pings just junked (`undo`, their ids) that are junk
+    still, the block list's words their sources' domains are, and whether
+    undoing publishes them again (`was`)."""
+    from mtpy.actions.pings import source_domain
+    from mtpy.text import record_id
+    if screen.param("saved") != JUNKED or not screen.param("undo"):
+        return None
+    ids = [record_id(value) for value in screen.param("undo").split(",")[:1000]]
+    junked = [ping for ping in (_ping(screen, str(ping_id)) for ping_id in ids if ping_id is not None)
+              if ping is not None and _is_junk(ping)]
+    if not junked:
+        return None
+    domains = {source_domain(ping) for ping in junked}
+    return {"pings": junked, "publish": screen.param("was") == "published",
+            "domains": [word for word in screen.blog.junk_words if word in domains]}
+
+
+def _deleted(screen):
+    """After deleting old junk: (how many, older than how many days)."""
+    count, days = screen.int_param("deleted"), screen.int_param("days")
+    if screen.param("saved") != DELETED or count is None or days is None:
+        return None
+    return count, days
 
 
 def _subject(screen):
@@ -112,9 +220,17 @@ def _subject(screen):
 
 
 def _subject_params(screen):
-    """The list's own filter, carried through its forms and redirects."""
+    """The entry or category the list shows, carried through its forms and redirects."""
     return {name: screen.int_param(name) for name in ("entry_id", "category_id")
             if screen.int_param(name) is not None}
+
+
+def _list_params(screen):
+    """The list's whole filter: its subject and the state shown."""
+    params = _subject_params(screen)
+    if _show(screen) != "all":
+        params["show"] = _show(screen)
+    return params
 
 
 def _page(screen):
@@ -159,8 +275,7 @@ def _selected(screen):
 
 def _ping(screen, value):
     from mtpy.models import Ping
-    value = (value or "").strip()
-    if not value.isdigit() or len(value) > 18:
-        return None
-    ping = screen.store.get(Ping, int(value))
+    from mtpy.text import record_id
+    ping_id = record_id(value)
+    ping = screen.store.get(Ping, ping_id) if ping_id is not None else None
     return ping if ping is not None and ping.blog_id == screen.blog.id else None

@@ -45,6 +45,8 @@ NOTICES = {
     "password": "Your password was changed; your other sessions have ended.",
     "restored": "The template was restored to the default.",
     "released": "The pings are visible now.",
+    "junked": "Marked as junk: the pings are hidden.",
+    "unjunked": "Marked as not junk.",
     "pings_queued": "The pings are being sent again.",
     "rebuilt": "Rebuilt.",
     "imported": "Imported.",

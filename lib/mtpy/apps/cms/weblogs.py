@@ -8,7 +8,16 @@ TIMEZONES = [-12, -11, -10, -9.5, -9, -8, -7, -6, -5, -4, -3.5, -3, -2, -1, 0, 1
              5.75, 6, 6.5, 7, 8, 8.75, 9, 9.5, 10, 10.5, 11, 12, 12.75, 13, 14]
 
 TEXT_FIELDS = ("name", "description", "site_url", "site_path", "archive_url", "archive_path")
-FLAGS = ("allow_pings_default", "email_new_pings", "hold_over_limit", "autodiscover_links")
+FLAGS = ("allow_pings_default", "email_new_pings", "hold_over_limit", "autodiscover_links", "accept_pings")
+# The spam defences' settings, checked by actions.weblogs.checked_values.
+SPAM_FIELDS = ("moderate_pings", "linkback_check", "junk_words", "close_pings_after_days")
+
+
+def _choices():
+    """The settings' pull-down menus: time zones, moderation, link-back checks."""
+    from mtpy.actions.weblogs import LINKBACK_CHECKS, MODERATION
+    return {"timezones": timezone_options(), "moderation": list(MODERATION.items()),
+            "linkback_checks": list(LINKBACK_CHECKS.items())}
 
 
 def timezone_options():
@@ -35,6 +44,7 @@ def _values_from(form):
     values = {name: form.get(name).strip() for name in TEXT_FIELDS}
     values.update({name: form.get(name) == "1" for name in FLAGS})
     values["update_ping_urls"] = form.get("update_ping_urls")
+    values.update({name: form.get(name) for name in SPAM_FIELDS if name in form})
     try:
         values["timezone"] = float(form.get("timezone") or 0)
     except ValueError:
@@ -59,8 +69,8 @@ def blog_new(screen):
             errors[error.field] = error.message
         else:
             return screen.redirect("blog_settings", blog_id=blog.id, saved="created")
-    return screen.render("blog_settings.html", blog=blog, errors=errors, new=True,
-                         timezones=timezone_options(), active="blog_settings")
+    return screen.render("blog_settings.html", blog=blog, errors=errors, new=True, active="blog_settings",
+                         **_choices())
 
 
 @mode("blog_settings", permission="settings", methods=("GET", "POST"))
@@ -78,5 +88,5 @@ def blog_settings(screen):
             errors[error.field] = error.message
         else:
             return screen.redirect("blog_settings", blog_id=screen.blog.id, saved="saved")
-    return screen.render("blog_settings.html", blog=blog, errors=errors, new=False,
-                         timezones=timezone_options(), active="blog_settings")
+    return screen.render("blog_settings.html", blog=blog, errors=errors, new=False, active="blog_settings",
+                         **_choices())
