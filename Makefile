@@ -40,10 +40,11 @@ run: $(VENV)/.installed
 PYTEST_WORKERS ?= 4
 PARALLEL = -n $(PYTEST_WORKERS)
 
+# After the main run, the fake-clock runs and the other Pythons' go side by side
+# (each mostly waits on servers), each one's output shown when it ends.
 test: $(VENV)/.installed-test test-system-packages
 	$(VENV)/bin/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
-	@$(MAKE) --no-print-directory test-fake-clock
-	@$(MAKE) --no-print-directory test-pythons
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-fake-clock test-pythons
 
 test-fake-clock: $(VENV)/.installed-test test-system-packages
 	@echo "== The clock at $(FIRST_OF_MONTH)"
