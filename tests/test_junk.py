@@ -427,3 +427,34 @@ def debug_mails(text):
     import email.policy
     return [email.message_from_string("From: " + chunk, policy=email.policy.default)
             for chunk in ("\n" + text).split("\nFrom: ")[1:]]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_closed_entries_and_a_weblog_taking_no_pings_are_not_offered_on_pages(tmp_path, backend):
+    """The pages stop offering what the receiver refuses: no ping URL, no
+    auto-discovery block."""
+    from conftest import Site
+    from mtpy.actions.weblogs import change_weblog
+    from mtpy.publish.rebuild import Publisher
+    site = Site(tmp_path / "site", backend)
+    recent, _ = site.add_entry(title="Recent", created_on="2026-11-30 10:00:00")
+    page = {entry_id: os.path.join(site.archives, "%06d.html" % entry_id) for entry_id in (site.entry.id, recent.id)}
+
+    def offered(values, now="2026-12-01 12:00:00"):
+        store = site.store()
+        try:
+            change_weblog(store, site.config, store.get(Blog, site.blog.id), values)
+            with store.rebuild_lock():
+                Publisher(store, site.config, store.get(Blog, site.blog.id), now=now).rebuild_all()
+        finally:
+            store.close()
+        shown = {}
+        for entry_id, path in page.items():
+            with open(path, encoding="utf-8") as handle:
+                shown[entry_id] = "trackback:ping=" in handle.read()
+        return shown
+
+    assert offered({}) == {site.entry.id: True, recent.id: True}
+    # The site's entry is from 2026-11-24: more than 5 days before the rebuild.
+    assert offered({"close_pings_after_days": "5"}) == {site.entry.id: False, recent.id: True}
+    assert offered({"close_pings_after_days": "0", "accept_pings": "0"}) == {site.entry.id: False, recent.id: False}

@@ -16,7 +16,8 @@ MODERATION = {"none": "Publish pings at once", "suspicious": "Hold suspicious pi
               "all": "Hold every ping for approval"}
 LINKBACK_CHECKS = {"off": "Do not check", "hold": "Hold the ping for approval", "junk": "Mark the ping as junk"}
 # What every page shows or where it links: a change republishes them all.
-SHOWN_ON_PAGES = ("name", "description", "site_url", "archive_url", "timezone")
+SHOWN_ON_PAGES = ("name", "description", "site_url", "archive_url", "timezone", "accept_pings",
+                  "close_pings_after_days")
 
 
 def create_weblog(store, config, values, author=None, ip="", build=False):

@@ -19,6 +19,7 @@ from mtpy import dates
 from mtpy.models import Author, Category, Entry, Trackback
 from mtpy.store import entry_excerpt, entry_permalink
 from mtpy.text import dirify
+from mtpy.trackback.rules import pings_closed
 
 ARCHIVE_TYPES = ("Individual", "Category", "Monthly")
 
@@ -53,7 +54,7 @@ class CategoryView:
         self.archive_url = site.archive_base + self.basename + ".html"
         self.archive_path = os.path.join(site.archive_folder, self.basename + ".html")
         item = site.items_by_category.get(category.id)
-        self.accepts_pings = item is not None and not item.is_disabled
+        self.accepts_pings = item is not None and not item.is_disabled and not pings_closed(site.blog, None, site.now)
         self.trackback_id = item.id if item is not None else None
         # The public ping URL never carries the passphrase (reference §1): only
         # the owner's screens show the protected form.
@@ -95,7 +96,8 @@ class EntryView:
         self.pinged_urls = list(entry.pinged_urls)
         item = site.item_for_entry(entry.id)
         self.trackback_id = item.id if item is not None else None
-        self.accepts_pings = item is not None and not item.is_disabled
+        self.accepts_pings = (item is not None and not item.is_disabled
+                              and not pings_closed(site.blog, entry, site.now))
         self.allow_pings = entry.allow_pings
         self.ping_url = site.ping_url(item) if self.accepts_pings else ""
         self.popup_url = "%s?__mode=view&entry_id=%d" % (site.script_url, entry.id)

@@ -13,6 +13,7 @@ from mtpy.actions.pings import pings_changed
 from mtpy.models import Blog, Category, Entry, IPBan, Ping, Trackback
 from mtpy.text import record_id
 from mtpy.trackback.junk import is_junk, judge
+from mtpy.trackback import rules
 from mtpy.trackback.rules import URL_LIMIT, ip_is_banned, normalize_address, normalize_url, ping_fields, url_too_long
 
 
@@ -112,17 +113,9 @@ def _receive(store, config, tb_id_text, passphrase, fields, remote_ip):
 
 
 def pings_closed(store, blog, item, now=None):
-    """True when the weblog takes no pings (accept_pings off) or the item is an
-    entry older than the weblog's close_pings_after_days (`now`: stored UTC,
-    default the clock)."""
-    if not blog.accept_pings:
-        return True
-    if not blog.close_pings_after_days or item.entry_id is None:
-        return False
-    entry = store.get(Entry, item.entry_id)
-    if entry is None or not entry.created_on:
-        return False
-    return entry.created_on < dates.days_before(now or dates.utc_now(), blog.close_pings_after_days)
+    """trackback.rules.pings_closed for an item (`now`: stored UTC, default the clock)."""
+    entry = store.get(Entry, item.entry_id) if item.entry_id is not None else None
+    return rules.pings_closed(blog, entry, now or dates.utc_now())
 
 
 def _activity_line(ping, over_limit, moderated, checks_linkback):

@@ -220,3 +220,16 @@ def valid_ban(text):
         return False
     return True
 
+
+def pings_closed(blog, entry, now):
+    """Whether the weblog takes no pings (accept_pings off), or `entry` (None
+    for a category's item) is older than the weblog's close_pings_after_days
+    at `now` (stored UTC): the receiver refuses such pings and the pages stop
+    offering the item."""
+    if not blog.accept_pings:
+        return True
+    if not blog.close_pings_after_days or entry is None or not entry.created_on:
+        return False
+    from mtpy import dates
+    return entry.created_on < dates.days_before(now, blog.close_pings_after_days)
+
