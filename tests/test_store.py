@@ -39,6 +39,11 @@ def test_find_orders_and_filters(store):
     assert [e.title for e in published] == ["e4", "e2", "e0"]
     newest = store.find(Entry, blog_id=blog.id, order_by="created_on", desc=True, limit=2)
     assert [e.title for e in newest] == ["e0", "e1"]
+    second_page = store.find(Entry, blog_id=blog.id, order_by="created_on", desc=True, limit=2, offset=2)
+    assert [e.title for e in second_page] == ["e2", "e3"]
+    assert [e.title for e in store.find(Entry, blog_id=blog.id, offset=3)] == ["e3", "e4"]
+    assert store.count(Entry, blog_id=blog.id, status="Draft") == 2 and store.count(Entry) == 5
+    assert store.count(Entry, blog_id=blog.id + 1) == 0
 
 
 def test_entry_save_creates_updates_disables_trackback(store):

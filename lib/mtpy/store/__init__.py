@@ -65,10 +65,14 @@ class Store:
         """The record of `kind` with this id, or None.  (backend)"""
         raise NotImplementedError
 
-    def find(self, kind, /, order_by="id", desc=False, limit=None, **equals):
-        """Records of `kind` whose fields equal `equals`, ordered. `kind` is
-        positional only, so that a field named kind (Activity's, Job's) can be
-        one of `equals`.  (backend)"""
+    def find(self, kind, /, order_by="id", desc=False, limit=None, offset=0, **equals):
+        """Records of `kind` whose fields equal `equals`, ordered, `limit` of
+        them after the first `offset`. `kind` is positional only, so that a
+        field named kind (Activity's, Job's) can be one of `equals`.  (backend)"""
+        raise NotImplementedError
+
+    def count(self, kind, /, **equals):
+        """How many records of `kind` have fields equal to `equals`.  (backend)"""
         raise NotImplementedError
 
     def insert(self, record):

@@ -209,15 +209,23 @@ class FlatStore(Store):
             if record is not None:  # else deleted since the folder was listed
                 yield record
 
-    def find(self, kind, /, order_by="id", desc=False, limit=None, **equals):
-        for name in list(equals) + [order_by]:
-            if name not in kind.FIELDS:
-                raise KeyError(name)
-        found = [record for record in self._all(kind)
-                 if all(getattr(record, name) == value for name, value in equals.items())]
+    def find(self, kind, /, order_by="id", desc=False, limit=None, offset=0, **equals):
+        if order_by not in kind.FIELDS:
+            raise KeyError(order_by)
+        found = self._matching(kind, equals)
         found.sort(key=lambda record: (_order_key(getattr(record, order_by)), record.id),
                    reverse=desc)
-        return found if limit is None else found[:int(limit)]
+        return _page(found, limit, offset)
+
+    def count(self, kind, /, **equals):
+        return len(self._matching(kind, equals))
+
+    def _matching(self, kind, equals):
+        for name in equals:
+            if name not in kind.FIELDS:
+                raise KeyError(name)
+        return [record for record in self._all(kind)
+                if all(getattr(record, name) == value for name, value in equals.items())]
 
     def insert(self, record):
         kind = type(record)

@@ -225,32 +225,38 @@ class SQLStore(Store):
         row = self.db.execute(self._select(kind) + " WHERE id = " + self.PARAM, (record_id,)).fetchone()
         return self._row_to_record(kind, row) if row else None
 
-    def find(self, kind, /, order_by="id", desc=False, limit=None, **equals):
-        sql = self._select(kind)
-        args = []
-        if equals:
-            clauses = []
-            for name, value in equals.items():
-                if name not in kind.FIELDS:
-                    raise KeyError(name)
-                if value is None:
-                    clauses.append('"%s" IS NULL' % name)
-                else:
-                    clauses.append('"%s" = %s' % (name, self.PARAM))
-                    # 0 and 1 given for a boolean field mean False and True.
-                    args.append(self._bool(value) if isinstance(kind.FIELDS[name], bool) else value)
-            sql += " WHERE " + " AND ".join(clauses)
+    def find(self, kind, /, order_by="id", desc=False, limit=None, offset=0, **equals):
+        where, args = self._where(kind, equals)
         if order_by not in kind.FIELDS:
             raise KeyError(order_by)
         way = "DESC" if desc else "ASC"
+        sql = self._select(kind) + where
         if order_by == "id":
             sql += " ORDER BY id " + way
         else:
             sql += ' ORDER BY "%s" %s%s, id %s' % (
                 order_by, way, self.NULLS_DESCENDING if desc else self.NULLS_ASCENDING, way)
-        if limit is not None:
-            sql += " LIMIT %d" % int(limit)
-        return self._rows(kind, sql, args)
+        return self._rows(kind, sql + self._page(limit, offset), args)
+
+    def count(self, kind, /, **equals):
+        where, args = self._where(kind, equals)
+        return self.db.execute("SELECT COUNT(*) FROM %s%s" % (TABLES[kind], where), args).fetchone()[0]
+
+    def _where(self, kind, equals):
+        """The WHERE clause of fields equal to values, and its arguments."""
+        if not equals:
+            return "", []
+        clauses, args = [], []
+        for name, value in equals.items():
+            if name not in kind.FIELDS:
+                raise KeyError(name)
+            if value is None:
+                clauses.append('"%s" IS NULL' % name)
+            else:
+                clauses.append('"%s" = %s' % (name, self.PARAM))
+                # 0 and 1 given for a boolean field mean False and True.
+                args.append(self._bool(value) if isinstance(kind.FIELDS[name], bool) else value)
+        return " WHERE " + " AND ".join(clauses), args
 
     def update(self, record):
         kind = type(record)

@@ -160,14 +160,12 @@ def _pings(screen, subject, item, show):
         total, published = (store.count_pings(item.id, visible_only=only) for only in (False, True))
     else:
         total, published = (store.count_blog_pings(blog.id, visible_only=only) for only in (False, True))
-    junk = store.find(Ping, order_by="id", desc=True, visible=False, junk=True, **where)
-    counts = {"all": total, "published": published, "junk": len(junk), "held": total - published - len(junk)}
+    junk = store.count(Ping, visible=False, junk=True, **where)
+    counts = {"all": total, "published": published, "junk": junk, "held": total - published - junk}
     page, pages, offset = screen.paging(counts[show], PAGE_SIZE)
-    if show == "junk":
-        found = junk[offset:offset + PAGE_SIZE]
-    elif show == "held":
-        found = store.find(Ping, order_by="id", desc=True, visible=False, junk=False,
-                           **where)[offset:offset + PAGE_SIZE]
+    if show in ("junk", "held"):
+        found = store.find(Ping, order_by="id", desc=True, limit=PAGE_SIZE, offset=offset, visible=False,
+                           junk=show == "junk", **where)
     else:
         found = store.list_pings(tb_id=where.get("tb_id"), blog_id=where.get("blog_id"),
                                  visible_only=show == "published", newest_first=True, limit=PAGE_SIZE,

@@ -31,12 +31,14 @@ def timezone_options():
 
 @mode("dashboard")
 def dashboard(screen):
+    from mtpy.models import Ping
     rows = []
     for blog in screen.weblogs():
+        junk = screen.store.count(Ping, blog_id=blog.id, junk=True)
         rows.append({"blog": blog, "entries": screen.store.count_entries(blog.id),
                      "pings": screen.store.count_blog_pings(blog.id),
-                     "held": screen.store.count_blog_pings(blog.id, visible_only=False)
-                     - screen.store.count_blog_pings(blog.id)})
+                     "junk": junk, "held": screen.store.count_blog_pings(blog.id, visible_only=False)
+                     - screen.store.count_blog_pings(blog.id) - junk})
     return screen.render("dashboard.html", rows=rows)
 
 
