@@ -6,6 +6,7 @@ fork that answers first and works after."""
 
 import email
 import email.policy
+import os
 import re
 import subprocess
 import sys
@@ -121,3 +122,33 @@ def test_sqlite_store_is_not_used_across_a_fork(tmp_path):
     store.save(Blog(name="After"))
     assert [blog.name for blog in store.find(Blog)] == ["Before", "After"]
     store.close()
+
+
+def test_pings_stored_while_a_republish_waited_are_shown(tmp_path):
+    """A ping stored while another's republish job waits unclaimed queues none
+    of its own (that one will read it): the job must then republish even when
+    an earlier republish already showed its own ping."""
+    from conftest import Site
+    from mtpy.actions.rebuild import rebuild_all
+    from mtpy.models import Blog
+    from mtpy.trackback.receive import receive
+    from mtpy.work import run_job
+    site = Site(tmp_path / "site", "sqlite")
+    store = site.store()
+    try:
+        rebuild_all(store, site.config, store.get(Blog, site.blog.id))
+
+        def ping(number):
+            return receive(store, site.config, str(site.item.id), "", {"url": "http://x.example/%d" % number},
+                           "127.0.0.1")[1]
+        [first_job] = ping(1)
+        claimed_first = store.claim_job(job_id=first_job)
+        [second_job] = ping(2)                 # the first job is claimed: this one queues its own
+        run_job(store, site.config, claimed_first)     # shows pings 1 and 2
+        assert ping(3) == []                   # the second job waits unclaimed: it will show ping 3
+        run_job(store, site.config, store.claim_job(job_id=second_job))
+        assert store.find(Job) == []
+    finally:
+        store.close()
+    with open(os.path.join(site.archives, "%06d.html" % site.entry.id), encoding="utf-8") as handle:
+        assert "TrackBack (3)" in handle.read()

@@ -233,3 +233,36 @@ def test_flat_store_full_disk_answer_matches_the_store(flat_site):
         assert said_stored == (url in stored), (name, answers[name].status, answers[name].text, sorted(stored))
     assert answers["room again"].text == SUCCESS
     assert not os.path.exists(os.path.join(data, "journal.json"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "flat"])
+def test_a_ping_that_fails_before_its_commit_never_reaches_its_feed(tmp_path, backend, monkeypatch):
+    """ID.xml is written after the ping's commit: a ping whose transaction
+    fails (or whose process dies) after its checks is in no feed; and a rebuild
+    writes every feed of the weblog again from the store."""
+    import mtpy.actions.pings
+    from mtpy.actions.rebuild import rebuild_all
+    from mtpy.trackback.receive import receive
+    site = Site(tmp_path / "site", backend)
+    store = site.store()
+    feed = os.path.join(site.archives, "%d.xml" % site.item.id)
+    try:
+        receive(store, site.config, str(site.item.id), "", {"url": "http://a.example/stored"}, "192.0.2.1")
+
+        def broken(store, subject):
+            raise OSError("the disk went away")
+        monkeypatch.setattr(mtpy.actions.pings, "republish_waiting", broken)
+        with pytest.raises(OSError):
+            receive(store, site.config, str(site.item.id), "", {"url": "http://a.example/lost"}, "192.0.2.1")
+        monkeypatch.undo()
+        with open(feed, encoding="utf-8") as handle:
+            written = handle.read()
+        assert "http://a.example/stored" in written and "http://a.example/lost" not in written
+        assert [ping.source_url for ping in store.list_pings(tb_id=site.item.id)] == ["http://a.example/stored"]
+
+        os.unlink(feed)         # as a process killed after its commit leaves it: not written
+        rebuild_all(store, site.config, store.get(type(site.blog), site.blog.id))
+        with open(feed, encoding="utf-8") as handle:
+            assert "http://a.example/stored" in handle.read()
+    finally:
+        store.close()

@@ -29,8 +29,8 @@ def republish_pings(store, config, payload):
     weblog never built keeps its pages unwritten, as after any other change.
 
     One republish runs at a time, and each reads the newest pings: during a
-    burst, a job whose ping an earlier republish has already shown is done
-    without importing jinja2 or rendering anything (ShownPings).
+    burst, a job finding the pages already showing the item's pings as they
+    are is done without importing jinja2 or rendering anything (ShownPings).
 
     A flood costs a few republishes a second, not one per ping: the ping's
     process waits `RepublishDelay` seconds before it claims the job (run_jobs;
@@ -50,12 +50,12 @@ def republish_pings(store, config, payload):
     item = items[0]
     with store.rebuild_lock():
         shown = ShownPings(config, blog)
-        if shown.covers(item.id, payload.get("ping_id")):
-            return
-        # Ping ids are committed in order: a republish that reads this largest
-        # one shows every ping up to it.
         found = store.list_pings(tb_id=item.id, newest_first=True, limit=1)
-        newest = found[0].id if found else 0
+        state = (found[0].id if found else 0, store.count_pings(item.id))
+        # A ping's job finds its ping shown when the pages show what the item
+        # holds now; an owner's change (no ping_id) always republishes.
+        if payload.get("ping_id") is not None and shown.covers(item.id, state):
+            return
         from mtpy.publish.listing import render_ahead
         if isinstance(subject, Entry):
             from mtpy.publish.rebuild import Publisher
@@ -66,7 +66,7 @@ def republish_pings(store, config, payload):
             render_ahead(store, config, entry_id=subject.id, site=publisher.site)
         else:
             render_ahead(store, config, category_id=subject.id)
-        shown.record(item.id, newest)
+        shown.record(item.id, state)
 
 
 def _wait_before_republishing(store, config, job_id):
@@ -82,22 +82,27 @@ def _wait_before_republishing(store, config, job_id):
 
 
 class ShownPings:
-    """For each TrackBack item, the newest ping id its last republish showed (in
-    the data folder, so per host: a host that does not know republishes anyway)."""
+    """For each TrackBack item, what its last republish showed: the newest
+    visible ping's id and how many were visible (in the data folder, so per
+    host: a host that does not know republishes anyway)."""
 
     def __init__(self, config, blog):
         from mtpy.fileutil import read_kept
         self.path = config.cache_path("shown-pings-blog-%d.bin" % blog.id)
         kept = read_kept(self.path)
-        self.newest = kept if isinstance(kept, dict) else {}
+        self.shown = kept if isinstance(kept, dict) else {}
 
-    def covers(self, item_id, ping_id):
-        return ping_id is not None and self.newest.get(item_id, 0) >= ping_id
+    def covers(self, item_id, state):
+        """Whether the pages already show the item's pings as they are now:
+        `state` (newest id, count) as the last republish read it. Either
+        differs after any ping stored, published late (a link-back check, an
+        approval) or removed since."""
+        return self.shown.get(item_id) == state
 
-    def record(self, item_id, newest):
+    def record(self, item_id, state):
         from mtpy.fileutil import keep
-        self.newest[item_id] = newest
-        keep(self.path, self.newest)    # unkept, the next job republishes again
+        self.shown[item_id] = state
+        keep(self.path, self.shown)    # unkept, the next job republishes again
 
 
 def rebuild_weblog(store, config, payload):

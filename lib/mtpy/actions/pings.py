@@ -14,7 +14,7 @@ from mtpy.models import Blog, Ping, Trackback
 
 def pings_changed(store, config, blog, item_ids, new_ping=None):
     """After the pings of these TrackBack items changed (inside the caller's
-    transaction): rewrite each item's ID.xml feed, and queue the
+    transaction): rewrite each item's ID.xml feed once it has committed, and queue the
     `republish_pings` jobs that republish the pages showing their pings or
     counts and render their listing popups ahead. Returns the queued job ids.
 
@@ -25,9 +25,8 @@ def pings_changed(store, config, blog, item_ids, new_ping=None):
     items = [item for item in (store.get(Trackback, item_id) for item_id in sorted(set(item_ids)))
              if item is not None]
     if config.get("GenerateTrackBackRSS"):   # a feed that cannot be written fails nothing
-        from mtpy.trackback.feeds import write_feed
         for item in items:
-            write_feed(store, config, blog, item)
+            store.after_commit(lambda item=item: _write_feed_locked(store, config, blog, item))
     job_ids = []
     if not blog.site_path:
         return job_ids
@@ -39,6 +38,20 @@ def pings_changed(store, config, blog, item_ids, new_ping=None):
             subject["ping_id"] = new_ping.id
         job_ids.append(store.enqueue("republish_pings", subject).id)
     return job_ids
+
+
+def _write_feed_locked(store, config, blog, item):
+    """After the commit (a feed written before it would list a ping never
+    stored, should the process die in between), under the store's lock again:
+    each writer reads the pings as the last commit left them, so the last feed
+    written is never an older list."""
+    from mtpy.store import StoreError
+    from mtpy.trackback.feeds import note_unwritten, write_feed
+    try:
+        with store.transaction():
+            write_feed(store, config, blog, item)
+    except (OSError, StoreError) as error:     # the pings are stored: the feed waits for the next writer
+        note_unwritten(config, blog, item, error)
 
 
 def republish_waiting(store, subject):

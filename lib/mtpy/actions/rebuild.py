@@ -24,7 +24,8 @@ from mtpy.actions.activity import record
 
 def rebuild_all(store, config, blog, progress=None, author=None, ip=""):
     """Publish every page of the weblog now, in one go (`mtpy rebuild`;
-    `progress(done, total)` is called as entries are done), and write again the feeds a folder left unwritten.
+    `progress(done, total)` is called as entries are done), and write its
+    feeds again, and those a folder left unwritten.
     Returns the Publisher: its `written`, `unchanged` and template warnings."""
     if not blog.site_path:
         raise ActionError("Weblog %d has no site path (mtpy blog set --site-path DIR)" % blog.id, "site_path")
@@ -32,7 +33,7 @@ def rebuild_all(store, config, blog, progress=None, author=None, ip=""):
     from mtpy.trackback.feeds import write_unwritten
     with store.rebuild_lock():
         publisher = Publisher(store, config, blog).rebuild_all(progress)
-    write_unwritten(store, config)      # the ones still unwritten stay listed for mtpy check
+    write_unwritten(store, config, blog)     # the ones still unwritten stay listed for mtpy check
     record(store, "rebuild", "Rebuilt: %d file(s) written, %d unchanged" % (
         len(publisher.written), publisher.unchanged), blog.id, author, ip)
     return publisher
@@ -126,7 +127,10 @@ def publish_step(store, config, blog, what, offset, limit, seconds=STEP_SECONDS,
                 break
     if position >= len(keys):
         from mtpy.trackback.feeds import write_unwritten
-        write_unwritten(store, config)
+        if what == "all":
+            write_unwritten(store, config, blog)
+        else:
+            write_unwritten(store, config)
     return Step(len(keys), position, len(publisher.written), publisher.unchanged, clock() - started)
 
 

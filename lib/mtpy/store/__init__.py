@@ -56,8 +56,37 @@ def open_store(config, create=False):
     return cls(config.get("DataSource"), create=create)
 
 
+class Transaction:
+    """Store.transaction()'s context manager."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def __enter__(self):
+        store = self.store
+        if store.depth == 0:
+            store._begin()
+            store._after_commit = []
+        store.depth += 1
+        return store
+
+    def __exit__(self, error_type, error, traceback):
+        store = self.store
+        store.depth -= 1
+        if store.depth == 0:
+            callbacks, store._after_commit = store._after_commit, []
+            store._end(commit=error_type is None)
+            if error_type is None:
+                for callback in callbacks:
+                    callback()
+        return False
+
+
 class Store:
     """Base class of the backends. Records are mtpy.models instances."""
+
+    depth = 0               # transactions under way, nested (Transaction)
+    _after_commit = ()
 
     # -- backend primitives -------------------------------------------------
 
@@ -88,8 +117,20 @@ class Store:
         raise NotImplementedError
 
     def transaction(self):
-        """Context manager: exclusive and atomic; re-entrant.  (backend)"""
-        raise NotImplementedError
+        """Context manager: exclusive and atomic; re-entrant: the outermost one
+        commits, or rolls back when an exception leaves it. The backend's
+        `_begin()` and `_end(commit)` do the work; `depth` counts the nesting."""
+        return Transaction(self)
+
+    def after_commit(self, callback):
+        """Call `callback()` once the transaction under way has committed (at
+        once outside one): files that copy the store (an item's ID.xml) are
+        written after what they copy is stored, never before. What is committed
+        stays so: the callback handles its own errors."""
+        if self.depth:
+            self._after_commit.append(callback)
+        else:
+            callback()
 
     def list_pings(self, tb_id=None, blog_id=None, visible_only=True,
                    newest_first=False, limit=None, offset=0):

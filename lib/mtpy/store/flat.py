@@ -70,7 +70,6 @@ class FlatStore(Store):
             raise StoreError("A store already exists at %s" % folder)
         if not create and not exists:
             raise NoStoreError("No store at %s (run `mtpy init` first)" % folder)
-        self.depth = 0
         self.pending = {}  # file name in the store -> its new text, or None to delete it
         self.lock = None
         if create:
@@ -126,9 +125,6 @@ class FlatStore(Store):
         return names
 
     # -- transactions -------------------------------------------------------
-
-    def transaction(self):
-        return _Transaction(self)
 
     def _begin(self):
         if self.lock is None:
@@ -501,26 +497,6 @@ def _file_lock(path):
     (fcntl on Unix, msvcrt on Windows), bounded like SQLite's busy timeout."""
     from filelock import FileLock
     return FileLock(path, timeout=LOCK_TIMEOUT)
-
-
-class _Transaction:
-    """Exclusive across processes (a lock file) and atomic; re-entrant: the
-    outermost one commits, or drops the writes when an exception leaves it."""
-
-    def __init__(self, store):
-        self.store = store
-
-    def __enter__(self):
-        if self.store.depth == 0:
-            self.store._begin()
-        self.store.depth += 1
-        return self.store
-
-    def __exit__(self, error_type, error, traceback):
-        self.store.depth -= 1
-        if self.store.depth == 0:
-            self.store._end(commit=error_type is None)
-        return False
 
 
 def _page(records, limit, offset):

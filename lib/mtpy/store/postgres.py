@@ -146,7 +146,6 @@ class PostgresStore(SQLStore):
     def __init__(self, folder, create=False, database=None, host=None, port=None,
                  user=None, password=None):
         self.folder = folder
-        self.depth = 0
         # The DataSource folder holds templates and caches; one that is a file is
         # a broken installation, reported as the other backends report theirs.
         if folder and os.path.exists(folder) and not os.path.isdir(folder):
@@ -217,8 +216,28 @@ class PostgresStore(SQLStore):
 
     # -- transactions -------------------------------------------------------
 
-    def transaction(self):
-        return _Transaction(self)
+    def _begin(self):
+        """BEGIN, then the store's advisory lock (held until COMMIT or ROLLBACK):
+        the equivalent of SQLite's BEGIN IMMEDIATE, across hosts too. READ
+        COMMITTED whatever the server's default: each statement then sees what
+        the previous lock holder committed (under REPEATABLE READ the snapshot
+        would date from before the wait for the lock)."""
+        self.db.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        try:
+            self.db.execute("SELECT pg_advisory_xact_lock(%d)" % LOCK_KEY)
+        except psycopg.errors.LockNotAvailable:
+            self.db.execute("ROLLBACK")
+            raise StoreError("The store %s stayed locked by another process for %d seconds"
+                             % (self.where, LOCK_TIMEOUT_MS // 1000))
+        except BaseException:
+            _rollback_quietly(self.db)
+            raise
+
+    def _end(self, commit):
+        if commit:
+            self.db.execute("COMMIT")
+        else:
+            _rollback_quietly(self.db)
 
     # -- where PostgreSQL differs --------------------------------------------
 
@@ -273,42 +292,6 @@ class PostgresStore(SQLStore):
         # As find_ping: md5 for an index that can hold source URLs of any length.
         return self.db.execute("SELECT 1 FROM tbping WHERE blog_id = %s AND junk AND md5(source_url) = md5(%s) "
                                "AND source_url = %s LIMIT 1", (blog_id, source_url, source_url)).fetchone() is not None
-
-
-class _Transaction:
-    """BEGIN, then the store's advisory lock (held until COMMIT or ROLLBACK): the
-    equivalent of SQLite's BEGIN IMMEDIATE, across hosts too."""
-
-    def __init__(self, store):
-        self.store = store
-
-    def __enter__(self):
-        store = self.store
-        if store.depth == 0:
-            # READ COMMITTED whatever the server's default: each statement then
-            # sees what the previous lock holder committed. Under REPEATABLE READ
-            # the snapshot would date from before the wait for the lock.
-            store.db.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
-            try:
-                store.db.execute("SELECT pg_advisory_xact_lock(%d)" % LOCK_KEY)
-            except psycopg.errors.LockNotAvailable:
-                store.db.execute("ROLLBACK")
-                raise StoreError("The store %s stayed locked by another process for %d seconds"
-                                 % (store.where, LOCK_TIMEOUT_MS // 1000))
-            except BaseException:
-                _rollback_quietly(store.db)
-                raise
-        store.depth += 1
-        return store
-
-    def __exit__(self, error_type, error, traceback):
-        self.store.depth -= 1
-        if self.store.depth == 0:
-            if error_type:
-                _rollback_quietly(self.store.db)
-            else:
-                self.store.db.execute("COMMIT")
-        return False
 
 
 class _AdvisoryLock:

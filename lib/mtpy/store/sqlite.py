@@ -124,7 +124,6 @@ class SQLiteStore(SQLStore):
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.pid = os.getpid()   # SQLite forbids using a connection across a fork
-        self.depth = 0
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -159,8 +158,15 @@ class SQLiteStore(SQLStore):
 
     # -- transactions -------------------------------------------------------
 
-    def transaction(self):
-        return _Transaction(self)
+    def _begin(self):
+        """BEGIN IMMEDIATE: the write lock is taken at once, so checks made inside
+        (duplicates, throttles) cannot race with another process's insert."""
+        if os.getpid() != self.pid:
+            raise StoreError("The store %s was opened before a fork: open it again in this process" % self.path)
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def _end(self, commit):
+        self.db.execute("COMMIT" if commit else "ROLLBACK")
 
     # -- where SQLite differs ------------------------------------------------
 
@@ -190,26 +196,3 @@ class SQLiteStore(SQLStore):
         row = self.db.execute(self._select(Ping) + " WHERE tb_id = ? AND source_url = ? LIMIT 1",
                               (tb_id, source_url)).fetchone()
         return self._row_to_record(Ping, row) if row else None
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE: the write lock is taken at once, so checks made inside
-    (duplicates, throttles) cannot race with another process's insert."""
-
-    def __init__(self, store):
-        self.store = store
-
-    def __enter__(self):
-        if self.store.depth == 0:
-            if os.getpid() != self.store.pid:
-                raise StoreError("The store %s was opened before a fork: open it again in this process"
-                                 % self.store.path)
-            self.store.db.execute("BEGIN IMMEDIATE")
-        self.store.depth += 1
-        return self.store
-
-    def __exit__(self, error_type, error, traceback):
-        self.store.depth -= 1
-        if self.store.depth == 0:
-            self.store.db.execute("ROLLBACK" if error_type else "COMMIT")
-        return False

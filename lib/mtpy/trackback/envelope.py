@@ -63,8 +63,9 @@ def rss_window(fields, default):
 def write_feed(store, blog, item):
     """Replace `<archive path>/<id>.xml` with the item's newest pings, newest first.
 
-    Call inside the store transaction that added or removed the ping, so that
-    concurrent pings cannot finish in the wrong order and leave an older list."""
+    Call inside a store transaction (mtpy.actions.pings writes it in one of its
+    own, after the commit that changed the pings), so that concurrent pings
+    cannot finish in the wrong order and leave an older list."""
     import os
     from mtpy.fileutil import write_atomic
     folder = blog.archive_path or blog.site_path

@@ -32,31 +32,42 @@ def unwritten(config):
 
 
 def write_feed(store, config, blog, item):
-    """envelope.write_feed, inside the transaction that changed the item's pings;
-    a failure is logged and listed rather than raised. Once a feed is written, the listed ones are
-    written again."""
+    """envelope.write_feed, once the transaction that changed the item's pings
+    has committed; a failure is logged and listed rather than raised. Once a
+    feed is written, the listed ones are written again."""
     from mtpy.trackback.envelope import write_feed as write
     listed = unwritten(config)
     try:
         write(store, blog, item)
     except OSError as error:
-        from mtpy import dates, web
-        folder = blog.archive_path or blog.site_path
-        path = os.path.join(folder, "%d.xml" % item.id)
-        web.log_error(config.get("LogFile"), "The ping is stored, but its feed %s could not be written: %s"
-                      % (path, error))
-        reason = " ".join(str(error).split())
-        _keep(config, [entry for entry in listed if entry[0] != item.id]
-              + [(item.id, path, dates.utc_now(), reason)])
+        note_unwritten(config, blog, item, error, listed)
         return
     if listed:
         _keep(config, _write_again(store, [entry for entry in listed if entry[0] != item.id]))
 
 
-def write_unwritten(store, config):
-    """Write the listed feeds again (`mtpy rebuild`); those that still cannot
-    be written stay listed."""
+def note_unwritten(config, blog, item, error, listed=None):
+    """Log and list a feed that could not be written (mt-check.cgi shows the
+    list; the next ping or rebuild writes it)."""
+    from mtpy import dates, web
+    folder = blog.archive_path or blog.site_path
+    path = os.path.join(folder, "%d.xml" % item.id)
+    web.log_error(config.get("LogFile"), "The ping is stored, but its feed %s could not be written: %s"
+                  % (path, error))
+    reason = " ".join(str(error).split())
+    listed = unwritten(config) if listed is None else listed
+    _keep(config, [entry for entry in listed if entry[0] != item.id] + [(item.id, path, dates.utc_now(), reason)])
+
+
+def write_unwritten(store, config, blog=None):
+    """Write the listed feeds again, and with `blog` every feed of that weblog
+    (a rebuild: a feed left behind by a process that died after its commit
+    then shows what the store holds); those that cannot be written stay listed."""
     listed = unwritten(config)
+    if blog is not None and config.get("GenerateTrackBackRSS"):
+        from mtpy.models import Trackback
+        known = {entry[0] for entry in listed}
+        listed += [(item.id, "", "", "") for item in store.find(Trackback, blog_id=blog.id) if item.id not in known]
     if listed:
         _keep(config, _write_again(store, listed))
 
