@@ -29,7 +29,7 @@ FAKE_CLOCK_TESTS ?= tests/test_dates.py tests/test_mtml.py tests/test_default_te
 NEW_YEAR_TESTS ?= tests/test_dates.py tests/test_publish.py tests/test_ping_protocol.py::test_listing_popup
 FAKE_CLOCK = FAKETIME_DONT_RESET=1 faketime -f
 
-.PHONY: run test test-fake-clock test-pythons test-system-packages venv clean bench screenshots
+.PHONY: run test test-fake-clock test-pythons test-system-packages venv clean bench screenshots stress
 
 run: $(VENV)/.installed
 	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) demo --host $(HOST) --port $(PORT)
@@ -83,6 +83,14 @@ bench: $(VENV)/.installed-test test-system-packages
 	$(VENV)/bin/python bench/rebuild.py
 	$(VENV)/bin/python bench/ping.py
 	$(VENV)/bin/python bench/cms.py
+
+# Nothing lost under load and SIGKILL, and the spam run, at full size (make test
+# runs them smaller): bench/stress.py sends 10,000 pings per backend by default,
+# e.g. make stress STRESS_ARGS="--pings 1000 --seed 42" for a shorter run.
+STRESS_ARGS ?=
+stress: $(VENV)/.installed-test test-system-packages
+	$(VENV)/bin/python bench/spam_run.py
+	$(VENV)/bin/python bench/stress.py $(STRESS_ARGS)
 
 # The README's pictures of mt.cgi, taken from the running application.
 screenshots: $(VENV)/.installed-test test-system-packages
