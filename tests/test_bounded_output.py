@@ -239,7 +239,9 @@ def test_a_flood_causes_a_few_republishes_not_one_per_ping(site):
         process.terminate()
         process.wait(timeout=10)
     rewrites = len(versions) - 1                    # the first is the page as rebuilt
-    assert 1 <= rewrites <= 20, rewrites
+    # A few a second, however long the flood takes on this machine: far from
+    # one per ping (a quarter of them at most).
+    assert 1 <= rewrites <= 160 // 4, rewrites
     assert "TrackBack (160)</a>" in open(page, encoding="utf-8").read()
 
 

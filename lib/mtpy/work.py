@@ -37,6 +37,7 @@ def republish_pings(store, config, payload):
     the answer has gone already), and the pings stored meanwhile queue no job
     of their own (actions.pings.republish_waiting): the republish reads the pings after the
     claim, so it shows them all."""
+    from mtpy.actions.pings import republish_waiting
     from mtpy.models import Blog, Category, Entry, Trackback
     if "category_id" in payload:
         subject = store.get(Category, payload["category_id"])
@@ -52,9 +53,12 @@ def republish_pings(store, config, payload):
         shown = ShownPings(config, blog)
         found = store.list_pings(tb_id=item.id, newest_first=True, limit=1)
         state = (found[0].id if found else 0, store.count_pings(item.id))
-        # A ping's job finds its ping shown when the pages show what the item
-        # holds now; an owner's change (no ping_id) always republishes.
-        if payload.get("ping_id") is not None and shown.covers(item.id, state):
+        # A ping's job has nothing to do when the pages show what the item
+        # holds now, or when a later job for the same pages waits unclaimed (it
+        # will read every ping, this one's included). An owner's change (no
+        # ping_id) always republishes.
+        if payload.get("ping_id") is not None and (
+                shown.covers(item.id, state) or republish_waiting(store, _subject_of(payload))):
             return
         from mtpy.publish.listing import render_ahead
         if isinstance(subject, Entry):
@@ -67,6 +71,12 @@ def republish_pings(store, config, payload):
         else:
             render_ahead(store, config, category_id=subject.id)
         shown.record(item.id, state)
+
+
+def _subject_of(payload):
+    """The entry or category of a republish_pings payload, as republish_waiting takes it."""
+    key = "category_id" if "category_id" in payload else "entry_id"
+    return {key: payload[key]}
 
 
 def _wait_before_republishing(store, config, job_id):
