@@ -137,6 +137,9 @@ def test_count_pings_from_host_since(store):
     assert store.count_pings_from_host_since(blog.id, "x.h.example", since) == 1
     assert store.count_pings_from_host_since(other.id, "h.example", since) == 1
     assert store.count_pings_from_host_since(blog.id, "nowhere.example", since) == 0
+    # Only the newest pings are read: a ping's cost stays bounded in a long flood.
+    store.HOST_SCAN_LIMIT = 2
+    assert store.count_pings_from_host_since(blog.id, "h.example", since) == 0      # the newest: x.h and h.example.org
 
 
 def test_junk_source_seen_follows_the_pings(store):

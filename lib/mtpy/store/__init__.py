@@ -190,10 +190,14 @@ class Store:
         address `ip`, when given).  (backend)"""
         raise NotImplementedError
 
+    # How many of the newest pings count_pings_from_host_since reads: a flood
+    # shows in them, and a ping's cost stays bounded however many came in the hour.
+    HOST_SCAN_LIMIT = 500
+
     def count_pings_from_host_since(self, blog_id, host, since):
         """Pings the blog accepted at or after the UTC time `since` whose source
         URL's host is `host` (as mtpy.trackback.junk.source_host gives it:
-        lower case, no port).  (backend)"""
+        lower case, no port), among the newest HOST_SCAN_LIMIT.  (backend)"""
         raise NotImplementedError
 
     def junk_source_seen(self, blog_id, source_url):

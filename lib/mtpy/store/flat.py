@@ -414,10 +414,12 @@ class FlatStore(Store):
         from mtpy.trackback.junk import source_host
         logged_since, pings = self._recent(_number(blog_id))
         if since >= logged_since:
-            found = (self.get(Ping, ping_id) for ping_id, created, ip in pings if created >= since)
+            recent = sorted((created, ping_id) for ping_id, created, ip in pings if created >= since)
+            found = [self.get(Ping, ping_id) for _, ping_id in recent[-self.HOST_SCAN_LIMIT:]]
         else:  # further back than the log goes: the slow way
-            found = (ping for ping in self._each(Ping)
-                     if ping.blog_id == _number(blog_id) and ping.created_on >= since)
+            found = sorted((ping for ping in self._each(Ping)
+                            if ping.blog_id == _number(blog_id) and ping.created_on >= since),
+                           key=lambda ping: (ping.created_on, ping.id))[-self.HOST_SCAN_LIMIT:]
         return sum(1 for ping in found if ping is not None and source_host(ping.source_url) == host)
 
     def junk_source_seen(self, blog_id, source_url):

@@ -342,8 +342,9 @@ class SQLStore(Store):
         # The hour's pings through tbping_blog_time, their hosts compared here:
         # one rule for every backend (SQL's lower() and LIKE differ between them).
         from mtpy.trackback.junk import source_host
-        rows = self.db.execute("SELECT source_url FROM tbping WHERE blog_id = %s AND created_on >= %s"
-                               % (self.PARAM, self.PARAM), (blog_id, since))
+        rows = self.db.execute("SELECT source_url FROM tbping WHERE blog_id = %s AND created_on >= %s "
+                               "ORDER BY created_on DESC, id DESC LIMIT %d" % (self.PARAM, self.PARAM, self.HOST_SCAN_LIMIT),
+                               (blog_id, since))
         return sum(1 for (url,) in rows if source_host(url) == host)
 
     def junk_source_seen(self, blog_id, source_url):
