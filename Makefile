@@ -53,8 +53,9 @@ test-fake-clock: $(VENV)/.installed-test test-system-packages
 	$(FAKE_CLOCK) '@$(NEW_YEARS_EVE)' $(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PARALLEL) $(NEW_YEAR_TESTS)
 
 # The scripts end to end (lighttpd, SQLite and flat stores) on each other Python
-# present, all at once (their tests mostly wait on servers), each one's output
-# shown when it ends. PostgreSQL (psycopg is not installed there) is tested on the
+# present, all at once (setting up its venv, then its tests, which mostly wait on
+# servers), each one's output shown when all have ended. One pip at a time: an
+# editable install writes into the checkout. PostgreSQL (psycopg is not installed there) is tested on the
 # main one.
 OTHER_PYTHON_WORKERS ?= 2
 test-pythons: test-system-packages
@@ -62,13 +63,13 @@ test-pythons: test-system-packages
 	for version in $(OTHER_PYTHONS); do \
 	  python=$$(ls -d $(PYENV_ROOT)/versions/$$version.*/bin/python3 2>/dev/null | sort -V | tail -n 1); \
 	  if [ -z "$$python" ]; then echo "Python $$version: not installed here, not tested"; continue; fi; \
-	  venv=$(VENV)/other-pythons/$$version; \
-	  [ -x $$venv/bin/python ] || $$python -m venv $$venv || exit 1; \
-	  if [ ! -f $$venv/.installed ] || [ setup.cfg -nt $$venv/.installed ]; then \
-	    $$venv/bin/python -m pip install -q -e . pytest pytest-xdist && touch $$venv/.installed || exit 1; \
-	  fi; \
-	  ( $$venv/bin/python -m pytest -q -p no:cacheprovider -n $(OTHER_PYTHON_WORKERS) -k "$(SMOKE_SELECTION)" \
-	      $(SMOKE_TESTS) > $$venv/test.log 2>&1; echo $$? > $$venv/test.status ) & \
+	  venv=$(VENV)/other-pythons/$$version; mkdir -p $$venv; \
+	  ( { [ -x $$venv/bin/python ] || $$python -m venv $$venv; } && \
+	    { [ -f $$venv/.installed ] && [ ! setup.cfg -nt $$venv/.installed ] || \
+	      { flock $(VENV)/other-pythons/.pip-lock $$venv/bin/python -m pip install -q -e . pytest pytest-xdist \
+	        && touch $$venv/.installed; }; } && \
+	    $$venv/bin/python -m pytest -q -p no:cacheprovider -n $(OTHER_PYTHON_WORKERS) -k "$(SMOKE_SELECTION)" \
+	      $(SMOKE_TESTS); echo $$? > $$venv/test.status ) > $$venv/test.log 2>&1 & \
 	  pids="$$pids $$!"; versions="$$versions $$version"; \
 	done; \
 	wait $$pids; failed=0; \

@@ -387,7 +387,12 @@ def test_the_entry_screen_shows_each_outcome_and_retries(cms, receivers):
     assert result.status == 200
     assert "Created." in result.text        # the weblog is not built: only the pings were queued
     [entry] = [entry for entry in site.entries() if entry.title == "A new entry"]
-    saved = wait_for(lambda: (lambda found: found if found.ping_failures else None)(stored_entry(site, entry.id)))
+    def sent():
+        """The entry once its pings have an outcome (a URL being sent is marked too)."""
+        found = stored_entry(site, entry.id)
+        failures = found.ping_failures.values()
+        return found if failures and all("error" in failure for failure in failures) else None
+    saved = wait_for(sent)
     assert saved.pinged_urls == [good] and saved.to_ping_urls == [bad]
 
     page = client.get("entry_edit", blog_id=site.blog.id, entry_id=entry.id).text

@@ -150,7 +150,7 @@ def _trackback(screen, entry):
 def _sent(screen, entry):
     """The entry's outbound pings: the URLs pinged, and those not yet pinged
     with what went wrong last, when, and whether only a retry sends them now."""
-    from mtpy.actions.sending import MAX_ATTEMPTS, wanted_urls
+    from mtpy.actions.sending import MAX_ATTEMPTS, being_sent, wanted_urls
     pinged = set(entry.pinged_urls)
     waiting = []
     for url in wanted_urls(screen.store, entry):
@@ -159,7 +159,8 @@ def _sent(screen, entry):
         failure = entry.ping_failures.get(url) or {}
         waiting.append({"url": url, "error": failure.get("error", ""), "when": failure.get("when", ""),
                         "attempts": failure.get("attempts", 0),
-                        "given_up": failure.get("attempts", 0) >= MAX_ATTEMPTS})
+                        "given_up": failure.get("attempts", 0) >= MAX_ATTEMPTS,
+                        "sending": being_sent(entry, url)})
     return {"pinged": list(entry.pinged_urls), "waiting": waiting}
 
 
