@@ -384,3 +384,38 @@ def test_trackback_app_never_fails_or_leaks_a_traceback(trackback_app, method, p
     if os.path.exists(log):
         with open(log) as handle:
             assert "Traceback" not in handle.read()
+
+
+@pytest.fixture(scope="module")
+def cms_app(tmp_path_factory):
+    from mtpy.apps.cms import CMSApp
+    site = Site(tmp_path_factory.mktemp("cms") / "site", "sqlite")
+    return site, CMSApp(site.config)
+
+
+MODES = st.sampled_from(["", "login", "logout", "dashboard", "entries", "entry_edit", "pings", "ping_approve",
+                         "blog_settings", "quickpost", "setup", "rebuild_step", "export", "no_such_mode",
+                         "__proto__", "../mt.cfg"]) | st.text(max_size=12)
+
+
+@SOME
+@given(method=st.sampled_from(["GET", "POST", "HEAD", "PUT", "get", ""]), mode=MODES, query=QUERIES, body=BODIES,
+       content_type=CONTENT_TYPES, cookie=st.sampled_from(["", "mtpy_session=x", "mtpy_session=1.2.3",
+                                                           "mtpy_session=%ff; a=b", "=;;=", "mtpy_session="
+                                                           + "a" * 5000]) | st.text(max_size=30))
+def test_mt_cgi_never_fails_or_leaks_a_traceback(cms_app, method, mode, query, body, content_type, cookie):
+    """mt.cgi, logged out or with a forged session cookie, whatever it is sent."""
+    site, app = cms_app
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": "", "SCRIPT_NAME": "/cgi-bin/mt.cgi",
+               "QUERY_STRING": latin1("__mode=%s&%s" % (urllib.parse.quote(mode), query)),
+               "CONTENT_TYPE": latin1(content_type), "CONTENT_LENGTH": str(len(body)), "HTTP_COOKIE": latin1(cookie),
+               "REMOTE_ADDR": "192.0.2.9", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+               "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http", "wsgi.errors": io.StringIO()}
+    seen = []
+    result = app(environ, lambda status, headers, exc_info=None: seen.append((status, headers)))
+    answer = b"".join(result)
+    if hasattr(result, "close"):
+        result.close()
+    [(status, headers)] = seen
+    assert not status.startswith("5"), (status, answer[:500])
+    assert b"Traceback" not in answer and b'File "' not in answer, answer[:500]
