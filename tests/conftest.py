@@ -461,13 +461,11 @@ def raw_request(port, data, timeout=30):
 ADMIN_PASSWORD = "melody-secret-1"
 
 
-@pytest.fixture
-def cms(tmp_path, backend):
-    """mt.cgi behind lighttpd on an installed site whose author Melody is a
-    system administrator with a password; yields (site, a logged-in client)."""
+def serve_cms(site):
+    """Make the site's author Melody a system administrator with a password,
+    serve mt.cgi under lighttpd and log in: (a logged-in CMSClient, the server)."""
     from cms_client import CMSClient
     from mtpy.passwords import hash_password
-    site = Site(tmp_path / "site", backend)
     store = site.store()
     site.author.password_hash = hash_password(ADMIN_PASSWORD)
     site.author.is_admin = True
@@ -477,6 +475,20 @@ def cms(tmp_path, backend):
     client = CMSClient(site.base)
     try:
         client.log_in(site.author.name, ADMIN_PASSWORD)
+    except BaseException:
+        process.terminate()
+        process.wait(timeout=10)
+        raise
+    return client, process
+
+
+@pytest.fixture
+def cms(tmp_path, backend):
+    """mt.cgi behind lighttpd on an installed site (serve_cms); yields (site,
+    a logged-in client)."""
+    site = Site(tmp_path / "site", backend)
+    client, process = serve_cms(site)
+    try:
         yield site, client
     finally:
         process.terminate()

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlencode
 import pytest
 
 from cms_client import CMSClient, forms
-from conftest import ADMIN_PASSWORD, Site, free_port, start_lighttpd, wait_for
+from conftest import ADMIN_PASSWORD, Site, free_port, serve_cms, wait_for
 from mtpy import outbound
 from mtpy.config import Config
 from mtpy.models import Entry
@@ -423,16 +423,8 @@ def test_without_requests_the_window_says_so_and_still_posts(tmp_path, web):
 
 
 def logged_in_site(tmp_path, python):
-    from mtpy.passwords import hash_password
     site = Site(tmp_path / "site", "sqlite", extra_config=SITE_CONFIG, python=python)
-    store = site.store()
-    site.author.password_hash = hash_password(ADMIN_PASSWORD)
-    site.author.is_admin = True
-    store.save(site.author)
-    store.close()
-    process = start_lighttpd(site)
-    client = CMSClient(site.base)
-    client.log_in(site.author.name, ADMIN_PASSWORD)
+    client, process = serve_cms(site)
     return site, client, process
 
 
