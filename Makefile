@@ -5,7 +5,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 DEMO_CONFIG ?= demo/mt.cfg
 # Debian packages the tests drive for real (web servers, browser).
-TEST_SYSTEM_PACKAGES ?= lighttpd apache2 chromium curl postgresql faketime
+TEST_SYSTEM_PACKAGES ?= lighttpd apache2 libapache2-mod-fcgid nginx fcgiwrap chromium curl postgresql faketime
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Other Pythons to run the smoke part of the suite on, when pyenv has them.
@@ -29,7 +29,7 @@ FAKE_CLOCK_TESTS ?= tests/test_dates.py tests/test_mtml.py tests/test_default_te
 NEW_YEAR_TESTS ?= tests/test_dates.py tests/test_publish.py tests/test_ping_protocol.py::test_listing_popup
 FAKE_CLOCK = FAKETIME_DONT_RESET=1 faketime -f
 
-.PHONY: run test test-fake-clock test-pythons test-system-packages venv clean bench screenshots stress
+.PHONY: run test test-fake-clock test-pythons test-system-packages venv clean bench screenshots stress dist
 
 run: $(VENV)/.installed
 	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) demo --host $(HOST) --port $(PORT)
@@ -96,6 +96,12 @@ stress: $(VENV)/.installed-test test-system-packages
 # The README's pictures of mt.cgi, taken from the running application.
 screenshots: $(VENV)/.installed-test test-system-packages
 	$(VENV)/bin/python docs/make_screenshots.py
+
+# The release to upload to a shared host (README: Installing over FTP):
+# dist/mtpy-VERSION.zip and .tar.gz, the same bytes from the same sources
+# (tools/dist.py; extlib/ is filled from $(VENV)'s packages).
+dist: $(VENV)/.installed
+	$(VENV)/bin/python tools/dist.py dist
 
 venv: $(VENV)/.installed
 

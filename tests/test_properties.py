@@ -10,7 +10,7 @@ import os
 import urllib.parse
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from conftest import Site
 from mtpy.importexport import ImportFormatError, export_entries, import_entries, parse
@@ -22,6 +22,7 @@ from mtpy.trackback.form import decode_form, decode_form_with_charset, unusable_
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=100, **SETTINGS)
 SOME = settings(max_examples=40, **SETTINGS)
+MORE = settings(max_examples=150, **SETTINGS)
 
 CONTENT_TYPES = st.sampled_from([
     "", "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-8",
@@ -417,5 +418,121 @@ def test_mt_cgi_never_fails_or_leaks_a_traceback(cms_app, method, mode, query, b
     if hasattr(result, "close"):
         result.close()
     [(status, headers)] = seen
+    assert not status.startswith("5"), (status, answer[:500])
+    assert b"Traceback" not in answer and b'File "' not in answer, answer[:500]
+
+
+def call(app, environ):
+    """(status, body) of one WSGI call, its deferred work run."""
+    seen = []
+    result = app(environ, lambda status, headers, exc_info=None: seen.append((status, headers)))
+    try:
+        answer = b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    [(status, headers)] = seen
+    return status, answer
+
+
+@pytest.fixture(scope="module")
+def logged_in_cms(tmp_path_factory):
+    """mt.cgi in-process on a site whose Melody is a system administrator, and a
+    way to log her in afresh (an example may log out or change her session)."""
+    from mtpy import sessions
+    from mtpy.apps.cms import CMSApp
+    from mtpy.passwords import hash_password
+    site = Site(tmp_path_factory.mktemp("cms-in") / "site", "sqlite")
+    store = site.store()
+    site.author.password_hash = hash_password("melody-secret-1")
+    site.author.is_admin = True
+    store.save(site.author)
+    for state in ({}, {"visible": False}, {"visible": False, "junk": True}):    # one of each list
+        store.save(Ping(tb_id=site.item.id, blog_id=site.blog.id, title="<b>T</b>", excerpt="<script>x</script>",
+                        source_url="http://other.example/%d" % len(state), blog_name="B", ip="192.0.2.1",
+                        created_on="2026-11-24 12:00:00", **state))
+    store.close()
+    site.add_category(label="News")
+    app = CMSApp(site.config)
+
+    def log_in():
+        store = site.store()
+        try:
+            session, cookie = sessions.start(store, site.config, site.author, request=None)
+        finally:
+            store.close()
+        return cookie, sessions.csrf_token(site.config, session)
+    return site, app, log_in
+
+
+def registered_modes():
+    import mtpy.apps.cms  # noqa: F401  (registers every screen)
+    from mtpy.apps.cms.screen import MODES
+    return sorted(MODES)
+
+
+# Mostly the shape of a real request (weblog 1, a registered screen, a form), so
+# that the examples reach the screens' own code rather than the gates before it.
+BLOG = st.sampled_from(["blog_id=1"] * 6 + ["", "blog_id=2", "blog_id=x", "blog_id=-1"])
+PARAMS = st.lists(st.sampled_from(["id=1"] * 5 + ["id=2", "id=3", "id=999",
+                                   "entry_id=1", "ping_id=1", "ids=1", "ids=1&ids=x", "page=2", "page=-3",
+                                   "page=99999999999", "state=held", "state=junk", "state=bogus", "tab=x",
+                                   "q=%3Cscript%3E", "days=x", "older_than=-1", "status=2", "title=T%ff",
+                                   "text=%3Cimg+src%3Dx+onerror%3Dalert(1)%3E", "name=", "saved=x",
+                                   "return_to=http%3A%2F%2Fevil.example%2F", "url=javascript:alert(1)"])
+                  | st.text(max_size=12), max_size=6).map("&".join)
+
+
+@MORE
+@given(method=st.sampled_from(["GET", "POST", "POST", "HEAD"]),
+       mode=st.sampled_from(registered_modes()),    # unknown ones: the test above
+       blog=BLOG, params=PARAMS, body=PARAMS, token=st.sampled_from(["valid"] * 4 + ["missing", "forged"]),
+       content_type=st.sampled_from(["application/x-www-form-urlencoded"] * 4 + ["multipart/form-data; boundary=x",
+                                                                                 ""]))
+def test_mt_cgi_logged_in_never_fails_or_leaks_a_traceback(logged_in_cms, method, mode, blog, params, body, token,
+                                                           content_type):
+    """mt.cgi as its system administrator sees it: every screen, any parameters,
+    POSTs with the real form token, none or a forged one."""
+    site, app, log_in = logged_in_cms
+    cookie, magic = log_in()
+    fields = "&".join(part for part in ("__mode=" + urllib.parse.quote(mode), blog, body, {
+        "valid": "magic_token=" + magic, "missing": "", "forged": "magic_token=" + magic[::-1]}[token]) if part)
+    data = latin1(fields).encode("latin-1") if method == "POST" else b""
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": "", "SCRIPT_NAME": "/cgi-bin/mt.cgi",
+               "QUERY_STRING": latin1("__mode=%s&%s&%s" % (urllib.parse.quote(mode), blog, params)),
+               "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(data)),
+               "HTTP_COOKIE": "mtpy_session=" + cookie, "REMOTE_ADDR": "192.0.2.9", "SERVER_NAME": "127.0.0.1",
+               "SERVER_PORT": "80", "wsgi.input": io.BytesIO(data), "wsgi.url_scheme": "http",
+               "wsgi.errors": io.StringIO()}
+    status, answer = call(app, environ)
+    event("%s %s" % (method, status[:3]))      # --hypothesis-show-statistics: what the examples reached
+    assert not status.startswith("5"), (mode, status, answer[:500])
+    assert b"Traceback" not in answer and b'File "' not in answer, answer[:500]
+    assert b"<script>" not in answer and b"<img src=x onerror" not in answer, answer[:500]
+    if token != "valid" and method == "POST" and mode in registered_modes() and mode not in ("login", "setup"):
+        assert status.startswith(("403", "404", "405", "303", "302")), (mode, status)
+
+
+@pytest.fixture(scope="module")
+def check_site(tmp_path_factory):
+    return Site(tmp_path_factory.mktemp("check") / "site", "sqlite")
+
+
+@SOME
+@given(method=st.sampled_from(["GET", "POST", "HEAD", "PUT", ""]), query=QUERIES,
+       script=st.sampled_from(["/cgi-bin/mt-check.cgi", "/mt-check.cgi", "", "/a b/mt-check.cgi", "/%2e%2e/x.cgi"])
+       | st.text(max_size=20),
+       host=st.sampled_from(["127.0.0.1", "evil.example", "", "a" * 300, "[::1]:99999"]) | st.text(max_size=20))
+def test_mt_check_never_fails_or_leaks_a_traceback(check_site, method, query, script, host):
+    """mt-check.cgi, whatever it is sent (its fetches of its own URLs go to a
+    closed port on 127.0.0.1 here: they fail fast and are reported, never raised)."""
+    from mtpy.apps.check import application
+    site = check_site
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": "", "SCRIPT_NAME": latin1(script),
+               "SCRIPT_FILENAME": os.path.join(site.folder, "cgi-bin", "mt-check.cgi"),
+               "QUERY_STRING": latin1(query), "HTTP_HOST": latin1(host), "REMOTE_ADDR": "192.0.2.9",
+               "SERVER_NAME": "127.0.0.1", "SERVER_ADDR": "127.0.0.1", "SERVER_PORT": "9",
+               "wsgi.input": io.BytesIO(b""), "wsgi.url_scheme": "http", "wsgi.errors": io.StringIO()}
+    status, answer = call(application, environ)
     assert not status.startswith("5"), (status, answer[:500])
     assert b"Traceback" not in answer and b'File "' not in answer, answer[:500]

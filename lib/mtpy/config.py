@@ -77,6 +77,16 @@ def _port(value):
     return number
 
 
+def _umask(value):
+    """An octal umask (MT's form: 0022), or `auto` (None): see mtpy.fileutil."""
+    if value.lower() == "auto":
+        return None
+    number = int(value, 8)
+    if not 0 <= number <= 0o777:
+        raise ValueError("expected an octal umask such as 0022, or auto")
+    return number
+
+
 def _choice(*allowed):
     def check(value):
         if value.lower() not in allowed:
@@ -128,6 +138,14 @@ DIRECTIVES = {
     # anyway (none by default, so that nobody can aim it at the host's own network).
     "PingTimeout": (_timeout, 15.0),
     "OutboundAllowAddresses": (_networks, []),
+    # Modes of what mtpy creates (Movable Type's names): the store's files, published
+    # pages and feeds, and folders. `auto` lets the other party keep working where
+    # the scripts run as the web server's user rather than as the files' owner.
+    "DBUmask": (_umask, None),
+    "HTMLUmask": (_umask, None),
+    "DirUmask": (_umask, None),
+    # mt-check.cgi answers only while this is 1: set 0 once mtpy is installed.
+    "SystemCheck": (_boolean, True),
 }
 PATH_DIRECTIVES = ("DataSource", "TemplatePath", "SendMailPath", "LogFile")
 
