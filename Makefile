@@ -99,7 +99,8 @@ screenshots: $(VENV)/.installed-test test-system-packages
 
 # The release to upload to a shared host (README: Installing over FTP):
 # dist/mtpy-VERSION.zip and .tar.gz, the same bytes from the same sources
-# (tools/dist.py; extlib/ is filled from $(VENV)'s packages).
+# (tools/dist.py; extlib/ holds the wheels pinned in tools/extlib.txt, fetched once
+# into build/extlib-wheels/).
 dist: $(VENV)/.installed
 	$(VENV)/bin/python tools/dist.py dist
 
