@@ -20,16 +20,15 @@ import os
 import random
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[0:0] = [os.path.join(ROOT, "lib"), os.path.join(ROOT, "tests")]
 
 from conftest import Site, start_lighttpd  # noqa: E402
+from local_web import LocalWeb  # noqa: E402
 from mtpy.models import Blog, Entry, Job, Ping  # noqa: E402
 
 ENTRIES = 5
@@ -40,40 +39,6 @@ FLOOD_ADDRESS = "127.0.0.66"
 MIX = ["reply"] * 3 + ["no-link-back"] * 3 + ["blocked"] * 2 + ["flood"] * 2
 SPAM = ("no-link-back", "blocked", "flood")
 SETTINGS = "linkback_check junk, junk_words %s, no moderation" % BLOCKED_WORD
-
-
-class SourcePages:
-    """The pages pings name as their source, served on 127.0.0.1."""
-
-    def __init__(self):
-        self.pages = {}
-        pages = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = pages.pages.get(self.path)
-                self.send_response(200 if body is not None else 404)
-                data = (body or "<p>Not here</p>").encode("utf-8")
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def add(self, path, html):
-        self.pages[path] = html
-        return self.base + path
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def make_weblog(folder, backend):
@@ -125,7 +90,7 @@ def plan(site, pages, total, seed):
             address = FLOOD_ADDRESS
             html = "<p>Flood</p>"
             excerpt = "Buy now http://a.example/ http://b.example/ http://c.example/"
-        url = pages.add(path, "<html><head><title>%s</title></head><body>%s</body></html>" % (kind, html))
+        url = pages.html(path, "<html><head><title>%s</title></head><body>%s</body></html>" % (kind, html))
         pings.append((kind, address, item, {"url": url, "title": "%s %d" % (kind, number), "excerpt": excerpt,
                                             "blog_name": "Sender %d" % number}))
     rng.shuffle(pings)
@@ -230,7 +195,7 @@ def outcome(site, pings, answers):
 def run(folder, backend="sqlite", total=1000, seed=2026, in_process=False):
     """The whole run; returns (figures, broken, seconds sending, seconds in all)."""
     site = make_weblog(os.path.join(folder, "spam-%s" % backend), backend)
-    pages = SourcePages()
+    pages = LocalWeb()      # the pages pings name as their source
     server = None if in_process else start_lighttpd(site)
     try:
         started = time.monotonic()

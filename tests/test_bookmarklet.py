@@ -8,78 +8,38 @@ import html
 import os
 import re
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, unquote, urlencode
+from urllib.parse import unquote, urlencode
 
 import pytest
 
 from cms_client import CMSClient, forms
 from conftest import ADMIN_PASSWORD, Site, free_port, serve_cms, wait_for
+from local_web import LocalWeb
 from mtpy import outbound
 from mtpy.config import Config
 from mtpy.models import Entry
 from mtpy.store import entry_permalink
 
-SUCCESS = '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0</error>\n</response>\n'
+SUCCESS = (200, "text/xml; charset=utf-8",
+           '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0</error>\n</response>\n')
 SITE_CONFIG = "OutboundAllowAddresses 127.0.0.1\nPingTimeout 10\n"
 SELECTED = "TrackBack lets weblogs talk"
 
 
-class Web:
-    """The web the author reads: pages (GET) and TrackBack receivers (POST,
-    each answering success), on 127.0.0.1."""
-
-    def __init__(self):
-        self.pages = {}
-        self.received = []      # (path, fields)
-        web = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                page = web.pages.get(self.path.split("?")[0])
-                if page is None:
-                    self._answer(404, "text/html", "<html><body>Not here</body></html>")
-                else:
-                    self._answer(200, "text/html; charset=utf-8", page)
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                web.received.append((self.path, dict(parse_qsl(self.rfile.read(length).decode("utf-8")))))
-                self._answer(200, "text/xml; charset=utf-8", SUCCESS)
-
-            def _answer(self, status, content_type, text):
-                data = text.encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+class Web(LocalWeb):
+    """The web the author reads, on 127.0.0.1: weblogs' pages (GET) and their
+    TrackBack receivers (POST)."""
 
     def page(self, path, entries, title="A weblog elsewhere"):
         """A weblog's page announcing `entries` [(entry title, receiver path)]
-        in RDF blocks; its URL."""
+        in RDF blocks, each receiver answering success; its URL."""
         blocks = "".join(rdf_block(self.base + path + "#entry-%d" % number, self.base + ping, entry_title)
                          for number, (entry_title, ping) in enumerate(entries, 1))
-        self.pages[path] = ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n"
-                            "<body><h1>%s</h1><p id=\"quote\">%s, and this page says so.</p>\n%s</body></html>\n"
-                            % (html.escape(title), html.escape(title), SELECTED, blocks))
-        return self.base + path
-
-    def pings_to(self, path):
-        return [fields for (where, fields) in self.received if where == path]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        for _, ping in entries:
+            self.url(ping, SUCCESS)
+        return self.html(path, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n"
+                         "<body><h1>%s</h1><p id=\"quote\">%s, and this page says so.</p>\n%s</body></html>\n"
+                         % (html.escape(title), html.escape(title), SELECTED, blocks))
 
 
 def rdf_block(identifier, ping_url, title):
@@ -92,9 +52,8 @@ def rdf_block(identifier, ping_url, title):
 
 @pytest.fixture
 def web():
-    running = Web()
-    yield running
-    running.close()
+    with Web() as running:
+        yield running
 
 
 @pytest.fixture
@@ -324,10 +283,10 @@ def test_posting_saves_the_entry_and_pings_the_chosen_entry(quickpost_site, web)
     assert "__mode=entry_edit&amp;blog_id=%d&amp;entry_id=%d" % (site.blog.id, entry.id) in posted.text
     permalink = entry_permalink(site.blog, entry)
     assert 'href="%s"' % html.escape(permalink) in posted.text
-    pings = wait_for(lambda: web.pings_to("/tb/2"))
+    pings = wait_for(lambda: web.posts_to("/tb/2"))
     assert len(pings) == 1 and pings[0]["url"] == permalink and pings[0]["title"] == "Re: Second"
     assert wait_for(lambda: web.base + "/tb/2" in stored(site, entry.id).pinged_urls)
-    assert web.pings_to("/tb/1") == [] and web.pings_to("/tb/3") == []
+    assert web.posts_to("/tb/1") == [] and web.posts_to("/tb/3") == []
 
 
 def stored(site, entry_id):
@@ -471,7 +430,7 @@ def test_the_bookmarklet_in_chromium_pings_the_entry_chosen(quickpost_site, web,
         popup.get_by_role("button", name="Post").click()
         popup.wait_for_url("**__mode=quickpost_done**")
         assert "was posted to Test Weblog" in popup.locator("main").inner_text()
-        pings = wait_for(lambda: web.pings_to("/tb/2"))
+        pings = wait_for(lambda: web.posts_to("/tb/2"))
         entry = [entry for entry in site.entries() if entry.title == "Three entries"][0]
         assert pings[0]["url"] == entry_permalink(site.blog, entry)
         popup.close()
@@ -480,8 +439,8 @@ def test_the_bookmarklet_in_chromium_pings_the_entry_chosen(quickpost_site, web,
         assert popup.locator("#ping_url").is_checked()
         assert popup.locator("label[for=ping_url]").inner_text() == "Ping TrackBack URL: %s/tb/only" % web.base
         popup.close()
-        assert len(web.pings_to("/tb/2")) == 1                 # exactly one ping, for the entry chosen
-        assert web.pings_to("/tb/1") == [] and web.pings_to("/tb/3") == [] and web.pings_to("/tb/only") == []
+        assert len(web.posts_to("/tb/2")) == 1                 # exactly one ping, for the entry chosen
+        assert web.posts_to("/tb/1") == [] and web.posts_to("/tb/3") == [] and web.posts_to("/tb/only") == []
     finally:
         context.close()
 

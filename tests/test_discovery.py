@@ -5,11 +5,11 @@ links to its URLs to ping, fetched from a local server."""
 
 import os
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from conftest import SAMPLES, Site
+from local_web import SILENT, LocalWeb
 from mtpy import outbound
 from mtpy.actions.discovery import MAX_LINKS, add_discovered, discover, links_of
 from mtpy.config import Config
@@ -297,63 +297,12 @@ def test_links_of_an_entry():
 
 # -- fetching the linked pages -----------------------------------------------------
 
-SILENT = "silent"
-
-
-class Pages:
-    """A local web server answering GETs as told; counts the requests of each path."""
-
-    def __init__(self):
-        self.answers = {}
-        self.requests = []
-        self.released = threading.Event()
-        pages = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                pages.requests.append(self.path)
-                answer = pages.answers.get(self.path)
-                if answer == SILENT:
-                    pages.released.wait(30)
-                    return
-                status, headers, body = answer or (404, {"Content-Type": "text/html"}, b"<p>Not here</p>")
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path, answer):
-        self.answers[path] = answer
-        return self.base + path
-
-    def html(self, path, text, content_type="text/html; charset=utf-8", encoding="utf-8"):
-        return self.url(path, (200, {"Content-Type": content_type}, text.encode(encoding)))
+class Pages(LocalWeb):
+    """The pages an entry links to, served on 127.0.0.1."""
 
     def rdf_page(self, path, ping_path):
         """A page whose block names it and the ping URL at ping_path."""
         return self.html(path, page(block(self.base + ping_path, self.base + path, "Page " + path)))
-
-    def close(self):
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exception):
-        self.close()
 
 
 @pytest.fixture
@@ -452,10 +401,10 @@ def test_add_discovered_adds_the_new_ping_urls_within_the_deadline(store, config
     saved = store.get(Entry, entry.id)
     assert saved.to_ping_urls == ["http://typed.example/tb", pages.base + "/tb/to-ping"] + added
     assert saved.pinged_urls == [pages.base + "/tb/pinged"]
-    assert "/blog/archives/000001.html" not in pages.requests      # the weblog's own page: never fetched
-    assert "/silent.html" in pages.requests                         # asked, and given up at the deadline
+    assert "/blog/archives/000001.html" not in pages.paths()     # the weblog's own page: never fetched
+    assert "/silent.html" in pages.paths()                        # asked, and given up at the deadline
     # Found again on the next save: nothing twice.
-    pages.released.set()
+    pages.release()
     assert add_discovered(store, config, blog, entry.id, deadline_seconds=3) == []
     assert store.get(Entry, entry.id).to_ping_urls == saved.to_ping_urls
 
@@ -469,7 +418,7 @@ def test_add_discovered_only_when_asked_and_published(store, config, blog, pages
     store.save(published)
     blog.autodiscover_links = False
     assert add_discovered(store, config, blog, published.id, deadline_seconds=5) == []
-    assert pages.requests == []
+    assert pages.paths() == []
     assert store.get(Entry, published.id).to_ping_urls == []
     blog.autodiscover_links = True
     assert add_discovered(store, config, blog, published.id, deadline_seconds=5) == [pages.base + "/tb/found"]
@@ -536,9 +485,8 @@ def test_a_retried_job_pings_again_without_fetching_the_pages_again(store, pages
     from mtpy.actions.entries import save_entry
     from mtpy.models import Job
     from mtpy.work import run_jobs
-    from test_sending import HTML_500, SUCCESS, Receivers, make_due
-    receivers = Receivers()
-    try:
+    from test_sending import HTML_500, SUCCESS, make_due
+    with LocalWeb() as receivers:
         ping = receivers.url("/tb/1", HTML_500)
         link = pages.html("/post.html", page(block(ping, pages.base + "/post.html", "Their post")))
         blog = sender_blog().copy(id=None)
@@ -554,6 +502,4 @@ def test_a_retried_job_pings_again_without_fetching_the_pages_again(store, pages
         assert run_jobs(store, config, [job.id]) == (1, 0)
         assert store.get(Entry, entry.id).pinged_urls == [ping]
         assert len(receivers.posts_to("/tb/1")) == 2
-        assert pages.requests == ["/post.html"]
-    finally:
-        receivers.close()
+        assert pages.paths() == ["/post.html"]

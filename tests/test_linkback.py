@@ -2,12 +2,10 @@
 check_linkback job against pages served on 127.0.0.1, on every backend: a
 held ping ends published, junk or still held, with its check recorded."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 import mtpy.work
+from local_web import SILENT, LocalWeb
 from mtpy import dates
 from mtpy.actions.linkback import (MISSING_CATEGORY, MISSING_ENTRY, address_mismatch, category_archive_url,
                                    check_linkback, links_back, targets_for)
@@ -17,7 +15,6 @@ from mtpy.store import entry_permalink
 
 PERMALINK = "http://blog.example/archives/000007.html"
 ELSEWHERE = "http://source.example/2026/12/a-post.html"
-SILENT = "silent"       # answers nothing until the test ends
 
 
 # -- which links count ----------------------------------------------------------
@@ -93,50 +90,11 @@ def test_address_mismatch():
 
 # -- the job --------------------------------------------------------------------
 
-class Pages:
-    """A local HTTP server whose paths answer GETs as told (whatever the query)."""
-
-    def __init__(self):
-        self.answers = {}
-        self.released = threading.Event()
-        pages = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                answer = pages.answers.get(self.path.split("?")[0], (404, "text/html", "<p>Not here</p>"))
-                if answer == SILENT:
-                    pages.released.wait(30)
-                    return
-                status, content_type, text = answer
-                data = text.encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, path, answer):
-        self.answers[path] = answer
-        return self.base + path
-
-    def close(self):
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def pages():
-    running = Pages()
-    yield running
-    running.close()
+    """The sources' pages; a path answers whatever its query string."""
+    with LocalWeb() as running:
+        yield running
 
 
 @pytest.fixture

@@ -3,12 +3,11 @@
 outcome kept on the entry."""
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
 
 import pytest
 
 from conftest import Site, start_lighttpd, wait_for
+from local_web import ENDLESS, SILENT, LocalWeb
 from mtpy import dates
 from mtpy.actions import ActionError
 from mtpy.actions.entries import save_entry
@@ -24,82 +23,18 @@ REFUSED = (200, "text/xml; charset=utf-8",
            '<message>Pings are closed &amp; locked here</message>\n</response>\n')
 HTML_500 = (500, "text/html", "<html><head><title>Oops</title></head><body>It broke</body></html>")
 NOT_FOUND = (404, "text/html", "<html><head><title>Not Found</title></head><body>No</body></html>")
-SILENT = "silent"       # reads the ping and answers nothing until the test ends
-ENDLESS = "endless"     # a 200 whose body never ends
 HTML_PAGE = (200, "text/html", "<!DOCTYPE html><html><body><h1>Welcome to my weblog</h1></body></html>")
 GARBAGE = (200, "application/octet-stream", "\x00\x01<<<not a response>>>\ufffd")
 ENTITY_BOMB = (200, "text/xml", '<?xml version="1.0"?>\n<!DOCTYPE response [<!ENTITY a "aaaaaaaaaa">'
                '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
                '\n<response><error>0</error><message>&c;</message></response>')
-TO_PRIVATE = (302, "text/html", "moved", {"Location": "http://10.1.2.3/tb/1"})
-
-
-class Receivers:
-    """A local HTTP server whose paths answer as told; keeps what was posted."""
-
-    def __init__(self):
-        self.answers = {}
-        self.released = threading.Event()
-        self.received = []      # (path, fields, content type, user agent)
-        receivers = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode("utf-8")
-                receivers.received.append((self.path, dict(parse_qsl(body)),
-                                           self.headers.get("Content-Type"), self.headers.get("User-Agent")))
-                answer = receivers.answers.get(self.path, NOT_FOUND)
-                if answer == SILENT:
-                    receivers.released.wait(30)
-                    return
-                if answer == ENDLESS:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/xml")
-                    self.end_headers()
-                    chunk = b"<response>" * 6554
-                    for _ in range(3000):      # 200 MB at most, if the sender never hung up
-                        try:
-                            self.wfile.write(chunk)
-                        except OSError:
-                            return
-                    return
-                status, content_type, text = answer[:3]
-                data = text.encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (answer[3] if len(answer) > 3 else {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path, answer):
-        self.answers[path] = answer
-        return self.base + path
-
-    def posts_to(self, path):
-        return [fields for (where, fields, _, _) in self.received if where == path]
-
-    def close(self):
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
+TO_PRIVATE = (302, {"Content-Type": "text/html", "Location": "http://10.1.2.3/tb/1"}, "moved")
 
 
 @pytest.fixture
 def receivers():
-    running = Receivers()
-    yield running
-    running.close()
+    with LocalWeb() as running:
+        yield running
 
 
 @pytest.fixture
@@ -355,7 +290,7 @@ def test_two_jobs_of_one_entry_never_ping_a_url_twice(store, store_config, confi
         finally:
             other.close()
     finally:
-        receivers.released.set()
+        receivers.release()
         first.join(30)
     assert len(receivers.posts_to("/slow")) == 1
     assert outcome == ["failed"]        # the silent receiver's ping failed...

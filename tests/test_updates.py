@@ -12,7 +12,7 @@ from cms_client import forms
 from mtpy.actions.updates import queue_update_pings, read_update_answer, send_update_pings
 from mtpy.config import Config
 from mtpy.models import Activity, Blog, Job
-from test_sending import SILENT, Receivers
+from local_web import SILENT, LocalWeb
 
 NAME = 'Caf\u00e9 \u65e5\u8a18 <b>"Bold" & Sons</b> &amp; <script>x</script>'
 
@@ -76,9 +76,8 @@ def config(tmp_path):
 
 @pytest.fixture
 def receivers():
-    running = Receivers()
-    yield running
-    running.close()
+    with LocalWeb() as running:
+        yield running
 
 
 @pytest.fixture
