@@ -5,7 +5,8 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 DEMO_CONFIG ?= demo/mt.cfg
 # Debian packages the tests drive for real (web servers, browser).
-TEST_SYSTEM_PACKAGES ?= lighttpd apache2 libapache2-mod-fcgid nginx fcgiwrap chromium curl postgresql faketime
+TEST_SYSTEM_PACKAGES ?= lighttpd apache2 libapache2-mod-fcgid libapache2-mod-passenger nginx fcgiwrap chromium curl \
+	postgresql faketime
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Other Pythons to run the smoke part of the suite on, when pyenv has them.
@@ -83,6 +84,7 @@ test-pythons: test-system-packages
 bench: $(VENV)/.installed-test test-system-packages
 	$(VENV)/bin/python bench/rebuild.py
 	$(VENV)/bin/python bench/ping.py
+	$(VENV)/bin/python bench/fastcgi.py
 	$(VENV)/bin/python bench/cms.py
 
 # Nothing lost under load and SIGKILL, and the spam run, at full size (make test

@@ -15,16 +15,27 @@ from conftest import ROOT, Site, http, start_lighttpd
 from mtpy.check import READY
 
 
+BLOCKED = ("jinja2", "filelock", "requests")
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def lacks_blocked(python):
+    found = subprocess.run([python, "-s", "-c", "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) "
+                            "for m in %r))" % (BLOCKED,)], capture_output=True)
+    return found.returncode == 0
+
+
 @pytest.fixture(scope="module")
 def bare_python(tmp_path_factory):
-    """A venv without jinja2, filelock or requests (no pip either)."""
+    """A Python without jinja2, filelock or requests: Debian's own when it lacks
+    them (the host's Python of the README), else a new venv without pip."""
+    if os.path.exists(DEBIAN_PYTHON) and lacks_blocked(DEBIAN_PYTHON):
+        return DEBIAN_PYTHON
     folder = tmp_path_factory.mktemp("bare") / "venv"
     base = getattr(sys, "_base_executable", None) or sys.executable
     subprocess.run([base, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
     python = str(folder / "bin" / "python")
-    for module in ("jinja2", "filelock", "requests"):
-        found = subprocess.run([python, "-c", "import %s" % module], capture_output=True)
-        assert found.returncode != 0, "%s is visible in the bare venv" % module
+    assert lacks_blocked(python), "jinja2, filelock or requests is visible in the bare venv"
     return python
 
 
@@ -53,6 +64,8 @@ def test_bare_python_names_what_is_missing(tmp_path, bare_python):
     assert "Your server has sqlite3 installed (SQLite library 3." in page
     assert "Needed to send TrackBack pings" in page
     assert READY not in page and "Missing required modules: jinja2." in page
+    verdict = html.unescape(page[page.index('id="verdict"'):])
+    assert 'id="not-ready"' in verdict and "Fix: install them as each one above says (into extlib/" in verdict
 
 
 def test_everything_installed_says_ready(tmp_path):
@@ -67,7 +80,10 @@ def test_everything_installed_says_ready(tmp_path):
         assert "Your server does not have psycopg installed." in page
         assert "%s -m pip install --user 'psycopg[binary]'" % sys.executable in html.unescape(page)
         assert page.count("does not have") == 1
-    assert READY in page
+    assert READY in page and 'id="ready"' in page
+    # docs/lighttpd.conf keeps the config and the store from the web: asked for, they are refused.
+    assert "The config cgi-bin/mt.cfg is not handed out: /cgi-bin/mt.cfg answered 403." in page
+    assert "The store data/mtpy.db is not handed out: /data/mtpy.db answered 403." in page
 
 
 def test_each_module_says_what_it_is_for_installed_or_not(tmp_path, bare_python):
@@ -109,3 +125,19 @@ def test_mtpy_check_exit_status(bare_python):
     full = subprocess.run([sys.executable, "-m", "mtpy.cli", "check"], capture_output=True, text=True,
                           env=env, timeout=60)
     assert full.returncode == 0 and READY in full.stdout
+
+
+def test_mtpy_check_flat_files_without_filelock(tmp_path, bare_python):
+    """`mtpy check` in a Python without filelock, for a config that stores in flat files."""
+    config = tmp_path / "cgi-bin" / "mt.cfg"
+    config.parent.mkdir()
+    config.write_text("ObjectDriver flat\n")
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib"))
+    done = subprocess.run([bare_python, "-m", "mtpy.cli", "--config", str(config), "check"], capture_output=True,
+                          text=True, env=env, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "filelock: MISSING" in done.stdout and "Install it with:  %s -m pip install --user filelock" % (
+        bare_python) in done.stdout
+    assert ("Not ready: fix these, in this order.\n  1. Missing required modules: jinja2, filelock (for ObjectDriver "
+            "flat). Fix: install them as each one above says" in done.stdout)
+    assert READY not in done.stdout

@@ -1,6 +1,7 @@
 """Schema versions: every store, new or made by an older mtpy, reaches the same
-schema through the same literal steps, keeps its records on the way, and a
-store newer than the code is refused."""
+schema through the same literal steps, keeps its records on the way; an older
+store is upgraded only when asked (after a copy of it is made), and a store
+newer than the code is refused."""
 
 import os
 import shutil
@@ -10,7 +11,7 @@ import pytest
 
 from mtpy.config import Config
 from mtpy.models import Author, Blog, Entry, Ping, Trackback, IPBan, Job, Permission, Session, Activity
-from mtpy.store import KINDS, StoreError, open_store
+from mtpy.store import KINDS, SCHEMA_CHANGES, SCHEMA_VERSION, NewerSchema, StoreError, UpgradeNeeded, open_store
 from mtpy.store.sql import TABLES
 
 STORES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "stores")
@@ -109,9 +110,37 @@ def test_migrations_are_literal_sql(module_name):
     """Text in the source, not made from the models: a new field never changes
     what an old step creates."""
     module = pytest.importorskip("mtpy.store." + module_name)   # postgres: psycopg may be missing
-    assert len(module.MIGRATIONS) == 8
+    assert len(module.MIGRATIONS) == 8 == SCHEMA_VERSION
     for step in module.MIGRATIONS:
         assert step and all(type(statement) is str for statement in step)
+
+
+def test_every_schema_version_says_what_it_changes():
+    """The upgrade page lists one description per step, for every backend."""
+    from mtpy.store import sqlite, upgrade_steps
+    assert len(SCHEMA_CHANGES) == len(sqlite.MIGRATIONS) == SCHEMA_VERSION
+    postgres = pytest.importorskip("mtpy.store.postgres")
+    assert len(postgres.MIGRATIONS) == SCHEMA_VERSION
+    assert all(type(text) is str and len(text) > 20 and text.endswith(".") for text in SCHEMA_CHANGES)
+    assert len(set(SCHEMA_CHANGES)) == SCHEMA_VERSION
+    assert upgrade_steps(6) == [(7, SCHEMA_CHANGES[6]), (8, SCHEMA_CHANGES[7])]
+    assert upgrade_steps(SCHEMA_VERSION) == []
+
+
+def open_to_upgrade(config, version):
+    """The store refused as it is, then opened to upgrade and upgraded: the
+    copy made first is returned."""
+    with pytest.raises(UpgradeNeeded) as raised:
+        open_store(config)
+    assert (raised.value.version, raised.value.current) == (version, SCHEMA_VERSION)
+    assert "`mtpy upgrade`" in str(raised.value)
+    store = open_store(config, upgrade=True)
+    assert store.schema_version == version
+    upgraded = store.upgrade()
+    assert (upgraded.done, upgraded.from_version, upgraded.to_version) == (True, version, SCHEMA_VERSION)
+    assert [number for number, _ in upgraded.steps] == list(range(version + 1, SCHEMA_VERSION + 1))
+    assert store.schema_version == SCHEMA_VERSION
+    return store, upgraded.backup
 
 
 # -- stores of schema version 4 -------------------------------------------------
@@ -168,12 +197,16 @@ def test_a_version_4_sqlite_store_is_upgraded(tmp_path):
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == 4
     db.close()
-    store = open_store(sqlite_config(folder))
+    store, backup = open_to_upgrade(sqlite_config(folder), 4)
     try:
         assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(sqlite.MIGRATIONS)
         check_v4_records(store)
     finally:
         store.close()
+    copy = sqlite3.connect(backup)     # the store as it was
+    assert copy.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert copy.execute("SELECT COUNT(*) FROM tbping").fetchone()[0] == 2
+    copy.close()
     open_store(sqlite_config(tmp_path / "new"), create=True).close()
     assert sqlite_schema(path) == sqlite_schema(str(tmp_path / "new" / "mtpy.db"))
     assert_columns_are_the_fields(sqlite_columns(path))
@@ -187,7 +220,8 @@ def test_a_version_4_postgres_store_is_upgraded(tmp_path, postgres_server):
     with connect_postgres(old) as db:
         db.execute(script)      # no parameters: the statements go as one script
     try:
-        store = open_store(old)
+        store, backup = open_to_upgrade(old, 4)
+        assert backup.startswith('the schema "mtpy_backup_') and backup.endswith("_schema4\" of the %s" % store.where)
         try:
             assert store.db.execute("SELECT version FROM schema_version").fetchone()[0] == len(postgres.MIGRATIONS)
             check_v4_records(store)
@@ -198,6 +232,9 @@ def test_a_version_4_postgres_store_is_upgraded(tmp_path, postgres_server):
         with connect_postgres(old) as upgraded, connect_postgres(new) as made:
             assert postgres_schema(upgraded) == postgres_schema(made)
             assert_columns_are_the_fields(postgres_columns(upgraded))
+            schema = backup.split('"')[1]     # the tables as they were, beside the store's
+            assert upgraded.execute('SELECT version FROM "%s".schema_version' % schema).fetchone()[0] == 4
+            assert upgraded.execute('SELECT COUNT(*) FROM "%s".tbping' % schema).fetchone()[0] == 2
     finally:
         postgres_server.drop_databases()
 
@@ -206,11 +243,16 @@ def test_a_version_4_flat_store_opens_and_keeps_the_new_kinds(tmp_path):
     folder = tmp_path / "old"
     shutil.copytree(os.path.join(STORES, "flat-v4"), str(folder))
     config = Config(text="ObjectDriver flat\nDataSource %s\n" % folder)
-    store = open_store(config)
+    # Its marker states no schema version: the releases before schema 8 wrote none.
+    store, backup = open_to_upgrade(config, 7)
     try:
         check_v4_records(store)
     finally:
         store.close()
+    import zipfile
+    with zipfile.ZipFile(backup) as copy:
+        assert "schema version" not in copy.read("mtpy-store.txt").decode()
+        assert "ping/000002.txt" in copy.namelist() and not any(name.startswith("backups/") for name in copy.namelist())
     store = open_store(config)
     try:    # written in the new format, read back alike
         assert store.get(Author, 1).is_admin is True and store.get(Author, 2).is_admin is False
@@ -230,8 +272,9 @@ def test_a_sqlite_store_made_by_a_newer_mtpy_is_refused(tmp_path):
     db = sqlite3.connect(str(tmp_path / "data" / "mtpy.db"))
     db.execute("PRAGMA user_version = %d" % (len(sqlite.MIGRATIONS) + 1))
     db.close()
-    with pytest.raises(StoreError) as raised:
-        open_store(config)
+    for upgrade in (False, True):
+        with pytest.raises(NewerSchema) as raised:
+            open_store(config, upgrade=upgrade)
     message = str(raised.value)
     assert "made by a newer mtpy" in message and message.endswith("upgrade mtpy")
     assert "schema version %d" % (len(sqlite.MIGRATIONS) + 1) in message
@@ -246,9 +289,22 @@ def test_a_postgres_store_made_by_a_newer_mtpy_is_refused(tmp_path, postgres_dat
     open_store(config, create=True).close()
     with connect_postgres(config) as db:
         db.execute("UPDATE schema_version SET version = %s", (len(postgres.MIGRATIONS) + 1,))
-    with pytest.raises(StoreError) as raised:
+    with pytest.raises(NewerSchema) as raised:
         open_store(config)
     message = str(raised.value)
     assert "made by a newer mtpy" in message and message.endswith("upgrade mtpy")
     with connect_postgres(config) as db:
         assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(postgres.MIGRATIONS) + 1
+
+
+def test_a_flat_store_made_by_a_newer_mtpy_is_refused(tmp_path):
+    config = Config(text="ObjectDriver flat\nDataSource %s\n" % (tmp_path / "data"))
+    open_store(config, create=True).close()
+    marker = tmp_path / "data" / "mtpy-store.txt"
+    assert "schema version: %d\n" % SCHEMA_VERSION in marker.read_text()
+    marker.write_text(marker.read_text().replace("schema version: %d" % SCHEMA_VERSION,
+                                                 "schema version: %d" % (SCHEMA_VERSION + 1)))
+    with pytest.raises(NewerSchema) as raised:
+        open_store(config, upgrade=True)
+    assert "made by a newer mtpy" in str(raised.value)
+    assert isinstance(raised.value, StoreError)

@@ -1,21 +1,29 @@
 """The web server configurations the README shows: they are the files in docs/,
-and they run mtpy under lighttpd and Apache (CGIs as www-data, as on a real host)
-without ever handing out mt.cfg or the data."""
+and they run mtpy under lighttpd, Apache (its configuration, or only the
+.htaccess files where the whole release sits inside the web root) and nginx with
+fcgiwrap, the scripts as www-data as on a real host, without ever handing out
+mt.cfg, the data or mtpy's own files. Each serves a release tree (tools/dist.py)
+installed as its owner would: the store made by another user than www-data."""
 
 import os
+import pwd
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 
 import pytest
 
-from conftest import ROOT, Site, http, need, start_lighttpd, wait_for_port
+from conftest import ROOT, Site, free_port, http, lighttpd_config, need, start_lighttpd, wait_for, wait_for_port
 from test_ping_protocol import SUCCESS, post
 
 DOCS = os.path.join(ROOT, "docs")
+HOST_PYTHON = "/usr/bin/python3"   # Debian's: runs the release with its extlib/
 
 
-@pytest.mark.parametrize("name", ["lighttpd.conf", "apache.conf"])
+@pytest.mark.parametrize("name", ["lighttpd.conf", "apache.conf", "nginx.conf", "lighttpd-fastcgi.conf",
+                                  "apache-fcgid.conf", "apache-passenger.conf"])
 def test_readme_shows_the_tested_configuration(name):
     with open(os.path.join(DOCS, name)) as handle:
         config = handle.read()
@@ -63,27 +71,42 @@ TypesConfig /etc/mime.types
 """
 
 
+def run_apache(run, port, mtpy):
+    """Apache on `port` with the main config above and `mtpy` (a file of docs/,
+    its path set), its CGIs as www-data; its files in the folder `run`."""
+    binary = need("apache2")
+    os.makedirs(run, exist_ok=True)
+    config = os.path.join(run, "httpd.conf")
+    with open(config, "w") as handle:
+        handle.write(APACHE_MAIN.format(port=port, run=run, modules="/usr/lib/apache2/modules", mtpy=mtpy))
+    process = subprocess.Popen([binary, "-f", config, "-DFOREGROUND"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    try:
+        wait_for_port(port, process)
+    except RuntimeError:
+        raise RuntimeError(process.stderr.read().decode(errors="replace"))
+    return process
+
+
+def docs_file(name, *replacements):
+    with open(os.path.join(DOCS, name)) as handle:
+        text = handle.read()
+    for old, new in replacements:
+        assert old in text, (name, old)
+        text = text.replace(old, new)
+    return text
+
+
 def start_apache(site):
     """Apache serving an installation with docs/apache.conf, its CGIs running as
     www-data (the installation is handed to www-data; mt.cfg stays root's,
     readable), as on a host; its run folder beside the installation."""
-    binary = need("apache2")
     run = os.path.join(os.path.dirname(site.folder), "run")
-    os.makedirs(run)
     subprocess.run(["chown", "-R", "www-data:www-data", site.folder], check=True)
     subprocess.run(["chown", "root:root", site.config_path], check=True)
     os.chmod(site.config_path, 0o644)
-    with open(os.path.join(DOCS, "apache.conf")) as handle:
-        mtpy = handle.read().replace("Define MTPY /home/you/mtpy", "Define MTPY %s" % site.folder)
-    config = os.path.join(run, "httpd.conf")
-    with open(config, "w") as handle:
-        handle.write(APACHE_MAIN.format(port=site.port, run=run, modules="/usr/lib/apache2/modules", mtpy=mtpy))
-    process = subprocess.Popen([binary, "-f", config, "-DFOREGROUND"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    try:
-        wait_for_port(site.port, process)
-    except RuntimeError:
-        raise RuntimeError(process.stderr.read().decode(errors="replace"))
+    process = run_apache(run, site.port, docs_file("apache.conf", ("Define MTPY /home/you/mtpy",
+                                                                   "Define MTPY %s" % site.folder)))
     site.error_log = os.path.join(run, "error.log")
     return process
 
@@ -107,18 +130,200 @@ def apache_site():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_apache_runs_pings_as_www_data(apache_site):
-    site = apache_site
-    result = post(site.ping_url(), {"url": "http://other.example/p", "title": "Via Apache"})
-    assert result.text == SUCCESS, open(site.error_log).read()
-    store = site.store()
-    [ping] = store.list_pings(tb_id=site.item.id)
-    store.close()
-    assert ping.title == "Via Apache"
-    feed_path = os.path.join(site.archives, "%d.xml" % site.item.id)
-    assert "Via Apache" in open(feed_path).read()
-    assert "Via Apache" in http(site.base + "%d.xml" % site.item.id).text
-    throttle = post(site.ping_url(), {"url": "http://other.example/p"})    # a repeat: success
-    assert throttle.text == SUCCESS
-    for path in ("cgi-bin/mt.cfg", "cgi-bin/../data/mtpy.db", "data/mtpy.db", ".hidden"):
-        assert http(site.base + path).status in (403, 404), path
+# -- the release, installed as its owner would, under each server -----------------
+
+@pytest.fixture(scope="session")
+def release_tree():
+    """The release tree of `make dist` (tools/dist.py), built once, in a folder
+    www-data can read."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import dist
+    folder = tempfile.mkdtemp(prefix="mtpy-release-")
+    os.chmod(folder, 0o755)
+    try:
+        tree = dist.build_tree(folder)
+        # Compiled once for all the copies: www-data cannot write __pycache__ there.
+        subprocess.run([HOST_PYTHON, "-m", "compileall", "-q", "-j", "2", "lib", "extlib"], cwd=tree,
+                       check=True, stdout=subprocess.DEVNULL)
+        yield tree
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def release_mtpy(tree, commands, as_user=()):
+    """The release's own `mtpy` on the host's Python (lib/ and extlib/ of
+    `tree`), with its cgi-bin/mt.cfg: each of `commands` (lists of arguments) in
+    turn, in one process; `as_user`: a command prefix (setpriv ...)."""
+    return subprocess.run(list(as_user) + [
+        HOST_PYTHON, "-c", "import sys; sys.path[0:0] = ['lib', 'extlib']\nfrom mtpy.cli import main\n"
+        "for arguments in %r:\n    if main(['--config', 'cgi-bin/mt.cfg'] + arguments): sys.exit(1)" % (commands,)],
+        cwd=tree, env={"PATH": "/usr/bin:/bin", "MTPY_PASSWORD": "owner-secret-1"}, capture_output=True, timeout=60)
+
+
+class Installation:
+    """The release installed by its owner (root here, whose files stay root's):
+    in its own folder (`in_web_root`: inside a web root, served at /mtpy/), with
+    a mt.cfg, data/ and archives/ opened with `chmod 777` as the README says, and
+    a weblog with entries made with the release's own `mtpy` on the host's
+    Python. The scripts then run as www-data: not the owner of the store."""
+
+    def __init__(self, release, in_web_root=False):
+        self.top = tempfile.mkdtemp(prefix="mtpy-server-")
+        os.chmod(self.top, 0o755)
+        self.webroot = os.path.join(self.top, "www")
+        self.folder = os.path.join(self.webroot if in_web_root else self.top, "mtpy")
+        self.release = release
+        self.run = os.path.join(self.top, "run")
+        self.port = free_port()
+        self.base = "http://127.0.0.1:%d/" % self.port
+        self.url = self.base + ("mtpy/" if in_web_root else "")        # where the folder's files would be
+        self.cgi_url = self.url + "cgi-bin/" if in_web_root else self.base + "cgi-bin/"
+        self.archives_url = self.url + "archives/" if in_web_root else self.base
+        self.error_log = os.path.join(self.run, "error.log")
+        self.processes = []
+
+    def install(self):
+        shutil.copytree(self.release, self.folder, symlinks=True)
+        os.makedirs(self.run)
+        with open(os.path.join(self.folder, "cgi-bin", "mt.cfg"), "w") as handle:
+            handle.write("CGIPath %s\nMailTransfer debug\nOneHourMaxPingsPerIP 0\nOneDayMaxPingsPerIP 0\n"
+                         % self.cgi_url)
+        archives = os.path.join(self.folder, "archives")
+        for folder in (os.path.join(self.folder, "data"), archives):
+            os.makedirs(folder, exist_ok=True)
+            os.chmod(folder, 0o777)
+        commands = [["init", "--admin", "Melody", "--email", "melody@example.com"],
+                    ["blog", "create", "--name", "W", "--site-url", self.archives_url, "--site-path", archives,
+                     "--archive-url", self.archives_url, "--archive-path", archives],
+                    ["import", "--blog", "1", os.path.join(ROOT, "tests", "data", "mt-export-sample.txt")],
+                    ["rebuild", "--blog", "1"]]
+        result = release_mtpy(self.folder, commands)
+        assert result.returncode == 0, result.stderr.decode(errors="replace")
+
+    def start(self, command, **options):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   start_new_session=True, **options)
+        self.processes.append(process)
+        return process
+
+    def log(self):
+        try:
+            with open(self.error_log, errors="replace") as handle:
+                return handle.read()
+        except OSError:
+            return ""
+
+    def close(self):
+        for process in reversed(self.processes):
+            try:
+                if os.getpgid(process.pid) == process.pid:
+                    os.killpg(process.pid, signal.SIGTERM)     # with what it started: fcgiwrap's children
+                else:
+                    process.terminate()
+            except ProcessLookupError:
+                pass
+            process.wait(timeout=10)
+        shutil.rmtree(self.top, ignore_errors=True)
+
+
+def serve_with_apache(installation):
+    installation.processes.append(run_apache(installation.run, installation.port, docs_file(
+        "apache.conf", ("Define MTPY /home/you/mtpy", "Define MTPY %s" % installation.folder))))
+
+
+def serve_with_apache_htaccess(installation):
+    installation.processes.append(run_apache(installation.run, installation.port, docs_file(
+        "apache-htaccess.conf", ("Define WEBROOT /home/you/public_html", "Define WEBROOT %s" % installation.webroot))))
+
+
+def serve_with_lighttpd(installation):
+    """docs/lighttpd.conf, started as root and running its CGIs as www-data (who
+    writes its error log)."""
+    binary = need("lighttpd")
+    shutil.chown(installation.run, "www-data", "www-data")
+    config = os.path.join(installation.run, "lighttpd.conf")
+    with open(config, "w") as handle:
+        handle.write(lighttpd_config(installation).replace(
+            'server.errorlog = var.mtpy + "/lighttpd-error.log"', 'server.errorlog = "%s"' % installation.error_log))
+        handle.write('server.username = "www-data"\nserver.groupname = "www-data"\n')
+    wait_for_port(installation.port, installation.start([binary, "-D", "-f", config]))
+
+
+NGINX_MAIN = """\
+daemon off;
+user www-data;
+worker_processes 1;
+pid {run}/nginx.pid;
+error_log {run}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {run}/body;
+    fastcgi_temp_path {run}/fastcgi;
+    proxy_temp_path {run}/proxy;
+    uwsgi_temp_path {run}/uwsgi;
+    scgi_temp_path {run}/scgi;
+    include {run}/mtpy.conf;
+}}
+"""
+
+
+def serve_with_nginx(installation):
+    """docs/nginx.conf under nginx (workers as www-data), the scripts run by
+    fcgiwrap as www-data on a unix socket, as Debian's fcgiwrap package does."""
+    binary, spawn = need("nginx"), need("spawn-fcgi")
+    fcgiwrap = need("fcgiwrap")
+    run, socket = installation.run, os.path.join(installation.run, "fcgiwrap.socket")
+    fastcgi = installation.start([spawn, "-n", "-u", "www-data", "-g", "www-data", "-U", "www-data", "-G", "www-data",
+                                  "-s", socket, "--", fcgiwrap, "-c", "3"])
+    wait_for(lambda: os.path.exists(socket) or fastcgi.poll() is not None, seconds=10)
+    assert fastcgi.poll() is None, fastcgi.stderr.read()
+    shutil.copy("/etc/nginx/fastcgi_params", os.path.join(run, "fastcgi_params"))
+    with open(os.path.join(run, "mtpy.conf"), "w") as handle:
+        handle.write(docs_file("nginx.conf", ("set $mtpy /home/you/mtpy;", "set $mtpy %s;" % installation.folder),
+                               ("listen 127.0.0.1:8080;", "listen 127.0.0.1:%d;" % installation.port),
+                               ("unix:/run/fcgiwrap.socket", "unix:" + socket)))
+    with open(os.path.join(run, "nginx.conf"), "w") as handle:
+        handle.write(NGINX_MAIN.format(run=run))
+    try:
+        wait_for_port(installation.port, installation.start([binary, "-p", run, "-c", os.path.join(run, "nginx.conf")]))
+    except RuntimeError:
+        raise RuntimeError(installation.log())
+
+
+SERVED = {"apache": (serve_with_apache, False), "apache-htaccess": (serve_with_apache_htaccess, True),
+          "lighttpd": (serve_with_lighttpd, False), "nginx-fcgiwrap": (serve_with_nginx, False)}
+# What no server may hand out, from the installation's folder (where it is inside
+# the web root) or from the site's root.
+GUARDED = ["cgi-bin/mt.cfg", "cgi-bin/mt.cfg-original", "cgi-bin/.htaccess", "cgi-bin/mt-tb.cgi~", "data/",
+           "data/mtpy.db", "data/.htaccess", "cgi-bin/../data/mtpy.db", "cgi-bin/%2e%2e/data/mtpy.db",
+           "lib/mtpy/config.py", "lib/", "extlib/jinja2/__init__.py", "tmpl/README.md", "conf/apache.conf",
+           "cgi-bin/../lib/mtpy/__init__.py", "archives/../cgi-bin/mt.cfg"]
+
+
+@pytest.mark.parametrize("server", sorted(SERVED))
+def test_the_release_takes_pings_as_www_data_and_guards_its_files(release_tree, server):
+    if os.geteuid() != 0:
+        pytest.skip("the servers are started as root here, their scripts run as www-data")
+    serve, in_web_root = SERVED[server]
+    installation = Installation(release_tree, in_web_root)
+    try:
+        installation.install()
+        serve(installation)
+        title = "Via %s" % server
+        result = post(installation.cgi_url + "mt-tb.cgi/1", {"url": "http://other.example/p", "title": title})
+        assert result.text == SUCCESS, installation.log()
+        assert post(installation.cgi_url + "mt-tb.cgi/1", {"url": "http://other.example/p"}).text == SUCCESS
+        assert title in http(installation.archives_url + "1.xml").text
+        feed = os.stat(os.path.join(installation.folder, "archives", "1.xml"))
+        assert feed.st_uid == pwd.getpwnam("www-data").pw_uid and feed.st_mode & 0o777 == 0o666
+        check = http(installation.cgi_url + "mt-check.cgi")
+        assert check.status == 200 and "mtpy System Check" in check.text, installation.log()
+        store = os.path.join(installation.folder, "data", "mtpy.db")
+        assert os.stat(store).st_uid == 0 and os.stat(store).st_mode & 0o777 == 0o666  # root's, shared
+        for base in {installation.url, installation.base}:
+            for path in GUARDED:
+                assert http(base + path).status in (403, 404), base + path
+    finally:
+        installation.close()

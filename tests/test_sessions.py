@@ -112,7 +112,7 @@ def test_secret_is_made_once_with_mode_0600(tmp_path):
     racers = [subprocess.Popen([sys.executable, "-c", probe], stdout=subprocess.PIPE) for _ in range(6)]
     made = set(racer.communicate(timeout=60)[0] for racer in racers)
     assert len(made) == 1 and len(made.pop()) == 64
-    assert os.listdir(str(data)) == ["session-secret"]                      # no candidate left behind
+    assert sorted(os.listdir(str(data))) == [".htaccess", "session-secret"]  # no candidate left behind
     assert stat.S_IMODE(os.stat(str(data / "session-secret")).st_mode) == 0o600
     before = (data / "session-secret").read_bytes()
     sessions._secrets.clear()

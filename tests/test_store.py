@@ -696,12 +696,18 @@ def test_postgres_rebuild_lock_is_shared_by_every_store_of_the_database(tmp_path
     other.close()
 
 
-def test_postgres_migrates_forward_on_open(tmp_path, postgres_database, monkeypatch):
-    from mtpy.store import postgres
+def test_postgres_waits_for_its_upgrade_then_migrates_forward(tmp_path, postgres_database, monkeypatch):
+    import mtpy.store
+    from mtpy.store import UpgradeNeeded, postgres
     config = postgres_config(tmp_path, postgres_database)
     open_store(config, create=True).close()
     monkeypatch.setattr(postgres, "MIGRATIONS", postgres.MIGRATIONS + [["CREATE TABLE later (x INTEGER)"]])
-    store = open_store(config)
+    monkeypatch.setattr(mtpy.store, "SCHEMA_CHANGES", mtpy.store.SCHEMA_CHANGES + ["A table for later."])
+    monkeypatch.setattr(mtpy.store, "SCHEMA_VERSION", len(postgres.MIGRATIONS))
+    with pytest.raises(UpgradeNeeded):
+        open_store(config)
+    store = open_store(config, upgrade=True)
+    assert store.upgrade().done
     assert store.db.execute("SELECT version FROM schema_version").fetchone()[0] == len(postgres.MIGRATIONS)
     assert store.db.execute("SELECT count(*) FROM later").fetchone()[0] == 0
     store.close()

@@ -400,6 +400,64 @@ def cmd_export(args):
     sys.stdout.write(export_entries(store, blog))
 
 
+# -- upgrades and backups -----------------------------------------------------------
+
+def cmd_upgrade(args):
+    """What mt.cgi's upgrade page does: say what will change, copy the store as
+    it is, upgrade it, say where the copy is."""
+    from mtpy.store import SCHEMA_VERSION, upgrade_steps
+    config = load_config(args)
+    store = open_store(config, upgrade=True)
+    try:
+        if store.schema_version >= SCHEMA_VERSION:
+            print("The store %s is up to date (schema version %d)" % (store.location(), store.schema_version))
+            return
+        print("Upgrading the store %s from schema version %d to %d:" % (
+            store.location(), store.schema_version, SCHEMA_VERSION))
+        for number, text in upgrade_steps(store.schema_version):
+            print("  %d. %s" % (number, text))
+        upgraded = store.upgrade()
+    finally:
+        store.close()
+    if upgraded.done:
+        print("Upgraded. The store as it was before: %s" % upgraded.backup)
+    else:
+        print("Another process upgraded the store meanwhile: nothing more was done")
+
+
+def cmd_backup(args):
+    from mtpy.backup import write_backup
+    config, store = store_for(args)
+    if args.file == "-":
+        manifest = write_backup(store, config, sys.stdout.buffer)
+    else:
+        with open(args.file, "wb") as handle:
+            manifest = write_backup(store, config, handle)
+    sys.stderr.write("Backed up %s and %d template file(s)\n" % (", ".join(
+        "%d %s" % (count, name) for name, count in manifest["records"].items()), manifest["templates"]))
+
+
+def cmd_restore(args):
+    from mtpy.backup import BackupError, read_backup, restore_backup
+    config, store = store_for(args)
+    try:
+        found = read_backup(args.file)
+    except BackupError as error:
+        raise CommandError("%s: %s Nothing was changed." % (args.file, error))
+    summary = ", ".join("%d %s" % (count, name) for name, count in found.counts())
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CommandError("Restoring replaces everything the store holds: add --yes to confirm")
+        answer = input("Replace everything in %s by the backup's %s? [y/N] " % (store.location(), summary))
+        if answer.strip().lower() not in ("y", "yes"):
+            raise CommandError("Nothing was restored")
+    restored = restore_backup(store, config, found)
+    print("Restored %s. The store as it was before: %s" % (summary, restored.previous))
+    rebuilds = ["mtpy rebuild --blog %d" % blog.id for blog in store.find(Blog)]
+    if rebuilds:
+        print("Rebuild each weblog now: %s" % "; ".join(rebuilds))
+
+
 # -- the queue and the server -------------------------------------------------------
 
 def cmd_work(args):
@@ -562,7 +620,7 @@ def build_parser():
                      help="the published entries send their TrackBack pings, as if saved")
     sub = command(commands, "export", cmd_export, "export a weblog in Movable Type's format", blog=True)
 
-    command(commands, "check", cmd_check, "report missing modules, as mt-check.cgi does")
+    command(commands, "check", cmd_check, "say what this host lacks and whether mtpy is ready, as mt-check.cgi does")
 
     template = commands.add_parser("template", help="the weblog's templates").add_subparsers(metavar="ACTION")
     sub = command(template, "list", cmd_template_list, "name, kind, output file, path on disk", blog=True)
@@ -573,6 +631,14 @@ def build_parser():
     sub.add_argument("--name", required=True)
 
     sub = command(commands, "rebuild", cmd_rebuild, "publish the weblog's pages", blog=True)
+
+    command(commands, "upgrade", cmd_upgrade, "upgrade a store made by an older mtpy (a copy is made first)")
+    sub = command(commands, "backup", cmd_backup, "write a full backup of the store (records and templates) to FILE")
+    sub.add_argument("file", metavar="FILE", help="the zip file to write (- for standard output)")
+    sub = command(commands, "restore", cmd_restore,
+                  "replace everything the store holds by a backup FILE (a backup of the store is made first)")
+    sub.add_argument("file", metavar="FILE")
+    sub.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     sub = command(commands, "work", cmd_work, "run deferred work left in the queue (for cron)")
     sub.add_argument("--list", action="store_true", help="show the queue instead")

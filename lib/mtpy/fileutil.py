@@ -1,12 +1,188 @@
-"""Files that readers can never see half-written."""
+"""Files that readers can never see half-written, with the modes the
+installation's owners need.
+
+Who must be able to write what mtpy creates: on hosts where the scripts run as
+their owner (suexec, or the owner's own shell), only that user (files 0644,
+folders 0755); where they run as the web server's user while the owner runs
+`mtpy` as themselves, both (files 0666, folders 0777: Movable Type's defaults).
+DBUmask (the data folder's files: the store, its lock, caches), HTMLUmask
+(published pages and feeds) and DirUmask (folders) choose, as in MT; `auto` (the
+default) takes the shared modes when the process's user does not own the
+installation's cgi-bin/ folder, or when the folder written into is writable by
+others (one the owner opened to the web server with `chmod 777`). The modes are
+set with chmod, whatever the process's umask.
+"""
 
 import os
 
+DATA = "DBUmask"            # the data folder's files
+PUBLISHED = "HTMLUmask"     # published pages, feeds (ID.xml), anything else
+FOLDER = "DirUmask"
+OWNER_UMASK = 0o022
+SHARED_UMASKS = {DATA: 0o111, PUBLISHED: 0o111, FOLDER: 0o000}
+# The data folder's own .htaccess: nothing in it is ever served (Apache, where
+# the whole installation sits inside the web root).
+DENY_ALL = "# mtpy's data folder: nothing here is ever served.\nRequire all denied\n"
 
-def write_atomic(path, data, mode=0o644, durable=True):
+# What use_config set for this process: explicit umasks (None: auto) and the
+# installation's cgi-bin/ folder, whose owner is the installation's owner.
+_settings = {DATA: None, PUBLISHED: None, FOLDER: None, "scripts": None}
+_owners = {}    # cgi-bin/ -> whether this process's user owns it
+
+
+def _library_scripts_folder():
+    """cgi-bin/ beside the lib/ this module was loaded from, if there is one."""
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                          "cgi-bin")
+    return folder if os.path.isdir(folder) else None
+
+
+def use_config(config):
+    """Give what this process creates from now on the modes of `config`
+    (DBUmask, HTMLUmask, DirUmask; None: auto for all). The installation's
+    cgi-bin/ is the config's folder when that is a cgi-bin/, else the one beside
+    mtpy's lib/."""
+    for kind in (DATA, PUBLISHED, FOLDER):
+        _settings[kind] = config.get(kind) if config is not None else None
+    folder = getattr(config, "folder", None)
+    if folder and os.path.basename(folder) == "cgi-bin":
+        _settings["scripts"] = folder
+    else:
+        _settings["scripts"] = _library_scripts_folder()
+
+
+def runs_as_owner():
+    """Whether this process's user owns the installation's cgi-bin/ (True when
+    there is none to compare with)."""
+    folder = _settings["scripts"] or _library_scripts_folder()
+    if folder not in _owners:
+        try:
+            _owners[folder] = folder is None or os.stat(folder).st_uid == os.geteuid()
+        except OSError:
+            _owners[folder] = True
+    return _owners[folder]
+
+
+def _open_to_others(folder):
+    try:
+        return bool(os.stat(folder or ".").st_mode & 0o002)
+    except OSError:
+        return False
+
+
+def shared(folder):
+    """Whether what is created in `folder` must stay writable by another user."""
+    return not runs_as_owner() or _open_to_others(folder)
+
+
+def umask_for(kind, folder):
+    """The umask (DATA, PUBLISHED or FOLDER) for what is created in `folder`."""
+    explicit = _settings[kind]
+    if explicit is not None:
+        return explicit
+    return SHARED_UMASKS[kind] if shared(folder) else OWNER_UMASK
+
+
+def file_mode(folder, kind=PUBLISHED):
+    """The mode of a file created in `folder`."""
+    return 0o666 & ~umask_for(kind, folder)
+
+
+def folder_mode(parent):
+    """The mode of a folder created in `parent`."""
+    return 0o777 & ~umask_for(FOLDER, parent)
+
+
+def make_folders(path):
+    """os.makedirs(path, exist_ok=True), each new folder getting folder_mode of
+    its parent (a folder in one opened to others is open to others too)."""
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        return
+    parent = os.path.dirname(path)
+    if parent != path:
+        make_folders(parent)
+    mode = folder_mode(parent)
+    try:
+        os.mkdir(path, mode)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
+        return      # made meanwhile by another process: its mode stands
+    os.chmod(path, mode)
+
+
+def make_data_folder(folder):
+    """The data folder, made when missing: not readable by others unless
+    another user must write in it (folders 0777 by DirUmask, auto or not), and
+    holding an .htaccess that denies every request."""
+    folder = os.path.abspath(folder)
+    if not os.path.isdir(folder):
+        make_folders(os.path.dirname(folder))
+        mode = folder_mode(os.path.dirname(folder))
+        if not mode & 0o022:
+            mode &= 0o700
+        try:
+            os.mkdir(folder, mode)
+            os.chmod(folder, mode)
+        except FileExistsError:
+            pass
+    htaccess = os.path.join(folder, ".htaccess")
+    if not os.path.exists(htaccess):
+        write_atomic(htaccess, DENY_ALL, kind=DATA)
+
+
+def private_mode(folder):
+    """The mode of a file only mtpy's own users may read (the session secret):
+    a data file's mode, without reading for those who may not write."""
+    mode = file_mode(folder, DATA)
+    return mode if mode & 0o022 else mode & 0o600
+
+
+def create_file(path, kind=DATA):
+    """Create `path` empty with its mode (for a file another library fills:
+    SQLite's database, a lock); False when it exists already."""
+    make_folders(os.path.dirname(path))
+    mode = file_mode(os.path.dirname(path), kind)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        return False
+    try:
+        os.fchmod(descriptor, mode)
+    finally:
+        os.close(descriptor)
+    return True
+
+
+def describe(data_folder=None):
+    """How this process sets modes, for mt-check.cgi: (model, explanation);
+    model is "owner" (suexec: 0644/0755) or "shared" (the web server's user, or
+    a data folder opened to others: 0666/0777)."""
+    if not runs_as_owner():
+        model = "shared"
+        text = ("the scripts run as another user than the owner of cgi-bin/ (the web server's): what "
+                "mtpy creates stays writable by both of you (files 0666, folders 0777)")
+    elif data_folder and _open_to_others(data_folder):
+        model = "shared"
+        text = ("the scripts run as the owner of cgi-bin/, and the data folder is writable by others "
+                "(chmod 777): what mtpy creates there stays writable by everyone (files 0666, folders 0777)")
+    else:
+        model = "owner"
+        text = ("the scripts run as the owner of cgi-bin/ (suexec, or your own shell): what mtpy creates "
+                "is yours (files 0644, folders 0755)")
+    explicit = ["%s %04o" % (kind, _settings[kind]) for kind in (DATA, PUBLISHED, FOLDER)
+                if _settings[kind] is not None]
+    if explicit:
+        text += "; set in mt.cfg: " + ", ".join(explicit)
+    return model, text
+
+
+def write_atomic(path, data, kind=PUBLISHED, durable=True):
     """Write bytes (or str, as UTF-8) to a temporary file beside `path`, flush it
     to disk (unless `durable` is False: published pages can be rebuilt, and the
     rename alone keeps readers from half a file), then rename it over `path`.
+    The file gets file_mode(kind); missing folders are made by make_folders.
     Returns False when the file already held exactly these bytes (and leaves it
     untouched)."""
     if isinstance(data, str):
@@ -18,12 +194,14 @@ def write_atomic(path, data, mode=0o644, durable=True):
     except OSError:
         pass
     folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
+    make_folders(folder)
+    mode = file_mode(folder, kind)
     # pid + a counter: unique among concurrent writers without importing tempfile.
     temporary = os.path.join(folder, ".%s.%d.%d.tmp" % (os.path.basename(path), os.getpid(), _next()))
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(descriptor, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)    # os.open's mode passes through the umask
             handle.write(data)
             if durable:
                 handle.flush()
@@ -61,6 +239,6 @@ def keep(path, value):
     `read_kept`; a data folder that cannot be written only means more work later."""
     import marshal
     try:
-        write_atomic(path, marshal.dumps(value), durable=False)
+        write_atomic(path, marshal.dumps(value), kind=DATA, durable=False)
     except OSError:
         pass

@@ -31,7 +31,8 @@ _secrets = {}                     # path -> bytes, for the process's life
 
 def secret(config):
     """The installation's 32 secret bytes, made once: in the data folder (which
-    the web server never serves), mode 0600. Two processes racing to make it
+    the web server never serves), mode 0600 (or as the store's files, where the
+    web server's user and the owner share the folder). Two processes racing to make it
     end up with the same one: each writes its own candidate and links it into
     place; the link fails for all but the first."""
     folder = config.get("DataSource")
@@ -54,10 +55,13 @@ def _read_secret(path):
 
 
 def _create_secret(folder, path):
-    os.makedirs(folder, mode=0o700, exist_ok=True)
+    from mtpy import fileutil
+    fileutil.make_data_folder(folder)
     candidate = "%s.%d.%s" % (path, os.getpid(), os.urandom(4).hex())
     descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
+        # Readable by the other user where the scripts and the owner share the folder.
+        os.fchmod(descriptor, fileutil.private_mode(folder))
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(os.urandom(32))
             handle.flush()

@@ -169,6 +169,8 @@ def log_error(log_file, message):
         text += traceback.format_exc()
     if log_file:
         try:
+            from mtpy import fileutil     # the log's mode lets the other user append too
+            fileutil.create_file(log_file, fileutil.DATA)
             with open(log_file, "a", encoding="utf-8") as handle:
                 handle.write(text)
             return

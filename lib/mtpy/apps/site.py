@@ -1,47 +1,38 @@
 """The whole installation as one WSGI application, for a persistent WSGI server
 (`mtpy serve --wsgi`): the scripts at /cgi-bin/ and each weblog's files at the
 paths of their URLs, the same URLs as `mtpy serve`, with the applications kept in
-memory instead of a process per request."""
+memory (mtpy.apps.scripts) instead of a process per request."""
 
 import os
 
 from mtpy import web
-from mtpy.config import Config
 
 
 class SiteApp:
     def __init__(self, config_path, mounts, cgi_dir):
+        from mtpy.apps.scripts import ScriptApplication
         from mtpy.devserver import _normalize_mounts
-        self.config_path = config_path
         self.mounts = _normalize_mounts(mounts)
         self.cgi_dir = cgi_dir
-        self.stamp = None
-        self.scripts = {}
+        self.scripts = {name: ScriptApplication(name, cgi_dir, config_path) for name in ScriptApplication.SCRIPTS}
 
-    def current_scripts(self):
-        """The applications, built again when mt.cfg changes (edits take effect
-        without a restart, as they do under CGI)."""
-        stamp = os.stat(self.config_path).st_mtime_ns
-        if stamp != self.stamp:
-            from mtpy.apps import check
-            from mtpy.apps.trackback import TrackbackApp
-            config = Config(self.config_path)
-            for warning in config.warnings:
-                web.log_error(config.get("LogFile"), "warning: " + warning)
-            self.scripts = {config.get("TrackbackScript"): TrackbackApp(config), "mt-check.cgi": check.application}
-            self.stamp = stamp
-        return self.scripts
+    def script(self, name):
+        """The application of /cgi-bin/NAME: one of the three scripts, or the
+        TrackbackScript that mt.cfg names."""
+        if name in self.scripts:
+            return self.scripts[name]
+        pings = self.scripts["mt-tb.cgi"]
+        try:
+            config = getattr(pings.current(), "config", None)
+        except Exception:           # a broken mt.cfg: mt-tb.cgi's own answer says so
+            return None
+        return pings if config is not None and name == config.get("TrackbackScript") else None
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "") or "/"
         if path.startswith("/cgi-bin/"):
             name, slash, rest = path[len("/cgi-bin/"):].partition("/")
-            try:
-                application = self.current_scripts().get(name)
-            except Exception as error:   # a broken mt.cfg, as mt-tb.cgi reports it
-                from mtpy.apps.trackback import misconfigured
-                self.stamp = None
-                application = misconfigured(error)
+            application = self.script(name)
             if application is None:
                 return _plain(404, "Not found.")(environ, start_response)
             environ = dict(environ, SCRIPT_NAME=environ.get("SCRIPT_NAME", "") + "/cgi-bin/" + name,

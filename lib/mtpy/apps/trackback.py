@@ -6,10 +6,15 @@ what it shows has changed since it was last rendered (publish/listing.py).
 """
 
 from mtpy import web
+from mtpy.store import NewerSchema, SchemaError
 from mtpy.trackback import envelope
 from mtpy.trackback.receive import PingRejected, find_item, receive
 
 POST_ONLY = "Trackback pings must use HTTP POST"
+# While the store is older (or newer) than this code: nothing is stored, and the
+# sender is asked to come back, in the protocol's terms (a 200 error document,
+# as for every refusal, whose message a sender shows).
+BEING_UPGRADED = "This weblog is being upgraded; please try again later."
 # What mt-tb.cgi answers: pings by POST (and GET while AllowGetPings is on), and
 # `__mode=rss`/`__mode=view` by GET. Anything else (HEAD, PUT, DELETE, OPTIONS,
 # PATCH...) is 405 and never stores a ping.
@@ -28,6 +33,9 @@ class TrackbackApp:
     def __call__(self, environ, start_response):
         try:
             response = self.handle(environ)
+        except SchemaError as error:
+            self.log_schema(error)
+            response = _xml_error(BEING_UPGRADED)
         except Exception:
             web.log_error(self.config.get("LogFile"), "mt-tb.cgi failed on %s %s?%s" % (
                 environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), environ.get("QUERY_STRING")))
@@ -76,6 +84,12 @@ class TrackbackApp:
             self.stores[key] = open_store(self.config)
         return self.stores[key]
 
+    def log_schema(self, error):
+        """A store newer than this code is the owner's mistake to hear about; an
+        older one waits for its upgrade, which mt.cgi shows."""
+        if isinstance(error, NewerSchema):
+            web.log_error(self.config.get("LogFile"), "mt-tb.cgi: %s" % error)
+
     def ping(self, environ, tb_id, passphrase, fields):
         remote_ip = web.remote_address(environ, self.config.get("TransparentProxyIPs"))
         try:
@@ -112,6 +126,11 @@ class TrackbackApp:
 
     def view(self, fields):
         """The popup: an HTML page, errors included (never the ping protocol's XML)."""
+        try:
+            self.store()
+        except SchemaError as error:
+            self.log_schema(error)
+            return _html_error(BEING_UPGRADED, web.STATUS_TEXT[503])
         try:
             from mtpy.publish.listing import listing_page, ListingError
             from mtpy.publish.templates import TemplateSetError

@@ -47,9 +47,9 @@ class WeblogLoader(jinja2.FileSystemLoader):
             from mtpy.publish.mtml import translate
             translated, warnings = translate(source, template_display_name(name))
             if cached:
-                from mtpy.fileutil import write_atomic
+                from mtpy.fileutil import DATA, write_atomic
                 try:
-                    write_atomic(cached, json.dumps([translated, warnings]), durable=False)
+                    write_atomic(cached, json.dumps([translated, warnings]), kind=DATA, durable=False)
                 except OSError:
                     pass  # a read-only data folder: translate each time
         self.warnings[name] = warnings
@@ -76,8 +76,11 @@ class SkippableBytecodeCache(jinja2.FileSystemBytecodeCache):
             pass
 
     def dump_bytecode(self, bucket):
+        from mtpy.fileutil import DATA, file_mode
         try:
             jinja2.FileSystemBytecodeCache.dump_bytecode(self, bucket)
+            # Jinja2 writes it 0600: another user of the installation could not read it.
+            os.chmod(self._get_cache_filename(bucket), file_mode(self.directory, DATA))
         except OSError:
             pass
 
@@ -86,8 +89,9 @@ def make_environment(config, folders):
     """An environment over `folders`, first found wins."""
     cache = config.cache_path()
     try:
-        os.makedirs(os.path.join(cache, "jinja"), mode=0o700, exist_ok=True)
-        os.makedirs(os.path.join(cache, "mtml"), mode=0o700, exist_ok=True)
+        from mtpy.fileutil import make_folders
+        make_folders(os.path.join(cache, "jinja"))
+        make_folders(os.path.join(cache, "mtml"))
         bytecode_cache = SkippableBytecodeCache(os.path.join(cache, "jinja"))
         translations = os.path.join(cache, "mtml")
     except OSError:  # a read-only data folder: compile each time rather than fail

@@ -170,9 +170,9 @@ def _read_cached(path, digest):
 
 
 def _save(path, digest, page):
-    from mtpy.fileutil import write_atomic
+    from mtpy.fileutil import DATA, write_atomic
     try:
-        write_atomic(path, (digest + "\n" + page).encode("utf-8"), durable=False)
+        write_atomic(path, (digest + "\n" + page).encode("utf-8"), kind=DATA, durable=False)
     except OSError:
         pass    # a read-only data folder: render each time
 

@@ -14,7 +14,7 @@ upgrade. A template may be written in Jinja2 or in Movable Type's tag syntax.
 
 import os
 
-from mtpy.fileutil import write_atomic
+from mtpy.fileutil import DATA, make_folders, write_atomic
 
 SHIPPED_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates", "weblog")
 
@@ -98,12 +98,12 @@ class TemplateSet:
 
     def ensure_copy(self):
         """Copy the default files the weblog does not have yet."""
-        os.makedirs(self.folder, mode=0o755, exist_ok=True)
+        make_folders(self.folder)
         for filename, source in self.default_paths.items():
             target = os.path.join(self.folder, filename)
             if not os.path.exists(target):
                 with open(source, "rb") as handle:
-                    write_atomic(target, handle.read())   # a concurrent render never reads half
+                    write_atomic(target, handle.read(), kind=DATA)   # a concurrent render never reads half
         return self
 
     def path(self, template):
@@ -125,5 +125,5 @@ class TemplateSet:
         template = self.by_name(name)
         warnings = check(template.filename, text)
         self.ensure_copy()
-        write_atomic(self.path(template), text)
+        write_atomic(self.path(template), text, kind=DATA)
         return template, warnings

@@ -25,6 +25,54 @@ class NoStoreError(StoreError):
     """No store has been created yet (mt.cgi then offers its set-up)."""
 
 
+# What each schema version brought, in words for the upgrade page and `mtpy
+# upgrade`: version N is SCHEMA_CHANGES[N - 1]. Each SQL backend's MIGRATIONS has
+# one step per line here (tests/test_migrations.py checks it); a flat store keeps
+# the version in its marker file and reads older record files as they are.
+SCHEMA_CHANGES = [
+    "Weblogs, authors, entries, categories, TrackBack items, pings, IP bans and the queue of deferred work.",
+    "A version number per weblog that changes with its entries, so that publishing can cache what it read.",
+    "Pings beyond a weblog's limits can be held for approval; limits per sender address.",
+    "Faster counts of an entry's visible pings.",
+    "mt.cgi's authors, permissions, sessions and activity log (the existing authors become system "
+    "administrators).",
+    "What went wrong with each outbound ping of an entry not yet delivered.",
+    "A weblog's auto-discovery of ping URLs and the update-ping services it notifies.",
+    "Spam defences: a weblog's moderation, link-back check, block list and closing of old entries to pings; "
+    "each ping's junk verdict and link-back check.",
+]
+SCHEMA_VERSION = len(SCHEMA_CHANGES)
+
+
+class SchemaError(StoreError):
+    """A store whose schema is not this code's: `version` is the store's,
+    `current` this code's (SCHEMA_VERSION)."""
+
+    def __init__(self, message, where, version):
+        StoreError.__init__(self, message)
+        self.where = where
+        self.version = version
+        self.current = SCHEMA_VERSION
+
+
+class UpgradeNeeded(SchemaError):
+    """A store made by an older mtpy: it is upgraded from mt.cgi's upgrade page
+    or by `mtpy upgrade` (open_store(..., upgrade=True), then Store.upgrade())."""
+
+    def __init__(self, where, version):
+        SchemaError.__init__(self, (
+            "The store %s was made by an older mtpy (schema version %d; this mtpy uses version %d): open mt.cgi "
+            "in a browser, or run `mtpy upgrade`, to upgrade it" % (where, version, SCHEMA_VERSION)),
+            where, version)
+
+
+class NewerSchema(SchemaError):
+    """A store made by a newer mtpy: never opened (see newer_schema)."""
+
+    def __init__(self, where, version):
+        SchemaError.__init__(self, newer_schema(where, version, SCHEMA_VERSION), where, version)
+
+
 def newer_schema(where, version, known):
     """Why a store whose schema is newer than this code's cannot be opened: its
     tables hold what this mtpy would not keep (and might overwrite)."""
@@ -32,9 +80,45 @@ def newer_schema(where, version, known):
             "versions up to %d): upgrade mtpy" % (where, version, known))
 
 
-def open_store(config, create=False):
+def check_schema(where, version, upgrade):
+    """Refuse a store of another schema version: newer always, older unless
+    the opener means to upgrade it."""
+    if version > SCHEMA_VERSION:
+        raise NewerSchema(where, version)
+    if version < SCHEMA_VERSION and not upgrade:
+        raise UpgradeNeeded(where, version)
+
+
+def upgrade_steps(version):
+    """[(version, what it brings)] of the steps from schema `version` to SCHEMA_VERSION."""
+    return [(number, SCHEMA_CHANGES[number - 1]) for number in range(version + 1, SCHEMA_VERSION + 1)]
+
+
+class Upgraded:
+    """What Store.upgrade() did: from which schema version to which, through
+    which steps, and where the copy made first is (None: nothing was done, as
+    another process upgraded the store first)."""
+
+    def __init__(self, from_version, to_version, backup):
+        self.from_version = from_version
+        self.to_version = to_version
+        self.backup = backup
+        self.steps = upgrade_steps(from_version) if backup is not None else []
+
+    @property
+    def done(self):
+        return self.backup is not None
+
+
+def open_store(config, create=False, upgrade=False):
     """The store named by the config's ObjectDriver and DataSource (and, for
-    PostgreSQL, its Database and DB* directives)."""
+    PostgreSQL, its Database and DB* directives). A new store (`create`) gets
+    the current schema. An existing one made by an older mtpy raises
+    UpgradeNeeded, unless `upgrade`: then it opens as it is (`schema_version`
+    says which), for reading its authors and for `upgrade()`, and nothing else.
+    One made by a newer mtpy raises NewerSchema."""
+    from mtpy import fileutil
+    fileutil.use_config(config)     # the modes of the files this process creates (DBUmask...)
     driver = config.get("ObjectDriver")
     if driver == "sqlite":
         from mtpy.store.sqlite import SQLiteStore as cls
@@ -50,10 +134,10 @@ def open_store(config, create=False):
             raise StoreError("ObjectDriver postgres needs psycopg 3: pip install 'psycopg[binary]'")
         return PostgresStore(config.get("DataSource"), create=create, database=config.get("Database"),
                              host=config.get("DBHost"), port=config.get("DBPort"),
-                             user=config.get("DBUser"), password=config.get("DBPassword"))
+                             user=config.get("DBUser"), password=config.get("DBPassword"), upgrade=upgrade)
     else:  # config.py validates the value; this is for callers that bypass it
         raise StoreError("Unknown ObjectDriver %r" % driver)
-    return cls(config.get("DataSource"), create=create)
+    return cls(config.get("DataSource"), create=create, upgrade=upgrade)
 
 
 class Transaction:
@@ -257,6 +341,66 @@ class Store:
         file in the data folder (one host); a store shared by hosts overrides it."""
         return _FileLock(os.path.join(self.folder, "rebuild.lock"))
 
+    # -- schema versions and upgrades ---------------------------------------
+
+    schema_version = SCHEMA_VERSION     # the opened store's; less only when opened to upgrade it
+
+    def _stored_schema_version(self):
+        """The schema version the store holds now, read inside a transaction.  (backend)"""
+        raise NotImplementedError
+
+    def _migrate_from(self, version):
+        """Take the schema from `version` to SCHEMA_VERSION, inside a transaction.  (backend)"""
+        raise NotImplementedError
+
+    def copy_as_is(self):
+        """Copy the store, as it is, beside it (a file or a folder in the data
+        folder's backups/, or what the backend can hold): the copy an upgrade or
+        a restore makes first. Returns where it is, in words.  (backend)"""
+        raise NotImplementedError
+
+    def backup_path(self, extension, version=None):
+        """A new empty file in the data folder's backups/ (with the modes of
+        the data folder's files), named for now and the schema version:
+        mtpy-YYYYMMDD-HHMMSS-schemaN.EXT (-2, -3... when taken)."""
+        from mtpy.dates import utc_now
+        from mtpy.fileutil import DATA, create_file
+        folder = os.path.join(self.folder, "backups")
+        stamp = utc_now().replace("-", "").replace(":", "").replace(" ", "-")
+        base = "mtpy-%s-schema%d" % (stamp, self.schema_version if version is None else version)
+        path, number = os.path.join(folder, base + extension), 1
+        while not create_file(path, DATA):     # makes the folder too
+            number += 1
+            path = os.path.join(folder, "%s-%d%s" % (base, number, extension))
+        return path
+
+    def upgrade(self, backup=True):
+        """Bring a store opened with `upgrade=True` to SCHEMA_VERSION: under the
+        store's exclusive lock, read its version again (a concurrent upgrade may
+        have done it: then nothing is done), copy it as it is (copy_as_is,
+        unless `backup` is False), then migrate. Returns an Upgraded."""
+        with self.transaction():
+            version = self._stored_schema_version()
+            if version >= SCHEMA_VERSION:
+                self.schema_version = version
+                return Upgraded(version, version, None)
+            self.schema_version = version
+            where = self.copy_as_is() if backup else ""
+            self._migrate_from(version)
+        self.schema_version = SCHEMA_VERSION
+        return Upgraded(version, SCHEMA_VERSION, where)
+
+    def author_as_is(self, name):
+        """The author of this name (or None) in a store opened to upgrade it:
+        every schema since version 5 has the Author columns of today's, and
+        before it every author was a system administrator."""
+        if self.schema_version >= 5:
+            found = self.find(Author, name=name)
+            return found[0] if found else None
+        row = self.db.execute("SELECT id, password_hash FROM author WHERE name = %s ORDER BY id LIMIT 1"
+                              % self.PARAM, (name,)).fetchone()
+        return Author(id=row[0], name=name, password_hash=row[1], is_admin=True) if row else None
+
     # -- behaviour shared by all backends ---------------------------------
 
     def save(self, record):
@@ -389,6 +533,8 @@ class _FileLock:
 
     def __enter__(self):
         import fcntl
+        from mtpy.fileutil import create_file
+        create_file(self.path)      # with the data folder's mode: other users take it too
         self.handle = open(self.path, "a")
         fcntl.flock(self.handle, fcntl.LOCK_EX)
         return self

@@ -2,7 +2,7 @@
 
 The DataSource folder holds:
 
-    mtpy-store.txt                      what this folder is; the format version
+    mtpy-store.txt                      what this folder is; the format and schema versions
     .lock                               locked by whoever is writing
     journal.json                        only while a commit is being applied
     entry/000123.txt                    one file per record (likewise blog/, author/,
@@ -38,18 +38,23 @@ import os
 import zlib
 
 from mtpy import dates
-from mtpy.fileutil import write_atomic
+from mtpy import fileutil
 from mtpy.models import Author, Entry, Ping, Job, Session, Activity
-from mtpy.store import Store, StoreError, NoStoreError, ascii_lower
+from mtpy.store import Store, StoreError, NoStoreError, SCHEMA_VERSION, ascii_lower, check_schema
 
 MARKER = "mtpy-store.txt"
 MARKER_TEXT = """mtpy flat-file store, version 1
+schema version: %d
 
 One text file per record in blog/, author/, entry/, category/, trackback/, ping/,
 ipban/, job/, permission/, session/ and activity/. index/ holds lookup files that
 must stay in step with ping/: read the files freely, but change them through mtpy
 only.
-"""
+""" % SCHEMA_VERSION
+SCHEMA_LINE = "schema version: "
+# The schema version of a store whose marker has no schema line: the releases
+# before schema 8 wrote none (they read the files of every earlier one as they are).
+UNMARKED_SCHEMA = 7
 JOURNAL = "journal.json"
 LOCK_TIMEOUT = 30           # seconds, as long as the SQLite backend waits for its lock
 IDS_PER_FILE = 1000         # ping ids per index file: bounds what adding a ping rewrites
@@ -62,7 +67,7 @@ WRITTEN_BEFORE = {Author: {"is_admin": True}}
 
 class FlatStore(Store):
 
-    def __init__(self, folder, create=False):
+    def __init__(self, folder, create=False, upgrade=False):
         self.folder = folder
         marker = os.path.join(folder, MARKER)
         exists = os.path.exists(marker)
@@ -73,17 +78,45 @@ class FlatStore(Store):
         self.pending = {}  # file name in the store -> its new text, or None to delete it
         self.lock = None
         if create:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
+            fileutil.make_data_folder(folder)
             write_atomic(marker, MARKER_TEXT)
         elif _read_file(marker).split("\n", 1)[0] != MARKER_TEXT.split("\n", 1)[0]:
             raise StoreError("Cannot open the store %s: %s is not in a format this mtpy reads"
                              % (folder, MARKER))
+        else:
+            self.schema_version = _marker_schema(_read_file(marker))
+            check_schema(folder, self.schema_version, upgrade)
         if os.path.exists(self._path(JOURNAL)):
             try:
                 with self.transaction():  # taking the lock completes the interrupted commit
                     pass
             except OSError:
                 pass  # still no room to apply it: readers see what is applied, writers retry
+
+    # -- schema versions -----------------------------------------------------
+
+    def _stored_schema_version(self):
+        return _marker_schema(self._read(MARKER))
+
+    def _migrate_from(self, version):
+        """Record files are read whatever version wrote them (a missing field
+        has its default, or WRITTEN_BEFORE's value): only the marker changes."""
+        self._write(MARKER, MARKER_TEXT)
+
+    def copy_as_is(self):
+        """A zip of the folder (but backups/ and the lock) into
+        backups/mtpy-DATE-TIME-schemaN.zip, taken under the store's lock."""
+        import zipfile
+        path = self.backup_path(".zip")
+        skipped = {os.path.dirname(path), self._path(".lock")}
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for folder, subfolders, files in os.walk(self.folder):
+                subfolders[:] = sorted(name for name in subfolders if os.path.join(folder, name) not in skipped)
+                for name in sorted(files):
+                    full = os.path.join(folder, name)
+                    if full not in skipped and not name.endswith(".tmp"):
+                        archive.write(full, os.path.relpath(full, self.folder))
+        return path
 
     def close(self):
         """Let go of the lock file (held only inside a transaction): a forked
@@ -494,11 +527,22 @@ class FlatStore(Store):
         return None
 
 
+def write_atomic(path, text):
+    """fileutil.write_atomic with the modes of the data folder's files."""
+    return fileutil.write_atomic(path, text, kind=fileutil.DATA)
+
+
 def _file_lock(path):
     """An exclusive lock on the file across processes and threads: filelock
     (fcntl on Unix, msvcrt on Windows), bounded like SQLite's busy timeout."""
     from filelock import FileLock
-    return FileLock(path, timeout=LOCK_TIMEOUT)
+    # Made with the store's mode first: filelock makes it 0644, and before
+    # version 3.10 takes no mode.
+    fileutil.create_file(path, fileutil.DATA)
+    try:
+        return FileLock(path, timeout=LOCK_TIMEOUT, mode=os.stat(path).st_mode & 0o777)
+    except TypeError:
+        return FileLock(path, timeout=LOCK_TIMEOUT)
 
 
 def _page(records, limit, offset):
@@ -561,6 +605,17 @@ def _junk_file(blog, source_url):
 
 def _leading_id(line):
     return int(line.partition(" ")[0])
+
+
+def _marker_schema(text):
+    """The schema version a marker file states (UNMARKED_SCHEMA when none)."""
+    for line in (text or "").split("\n")[1:4]:
+        if line.startswith(SCHEMA_LINE):
+            try:
+                return int(line[len(SCHEMA_LINE):])
+            except ValueError:
+                raise StoreError("%s: not a schema version: %r" % (MARKER, line[:80]))
+    return UNMARKED_SCHEMA
 
 
 def _read_file(path):

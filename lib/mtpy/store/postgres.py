@@ -10,8 +10,10 @@ The tables and columns are SQLite's: one table per record kind, a column per
 field, lists and dicts as JSON text (so values come back exactly as stored).
 Text columns use the "C" collation so that ordering and comparisons are by code
 point, as in SQLite and the flat files, whatever the database's locale. Schema
-versions are kept in the one-row table schema_version and migrated forward on
-open (a store newer than this code is refused).
+versions are kept in the one-row table schema_version: a new store gets every
+migration; an older one is upgraded only when asked (Store.upgrade, after
+copying its tables into a schema of their own, mtpy_backup_DATE_TIME_schemaN),
+and a store newer than this code is refused.
 
 Outside a transaction each statement commits on its own (autocommit). A
 transaction takes one advisory lock for the whole database, so transactions are
@@ -24,7 +26,7 @@ import os
 import psycopg
 
 from mtpy.models import Ping
-from mtpy.store import StoreError, NoStoreError, newer_schema
+from mtpy.store import StoreError, NoStoreError, check_schema
 from mtpy.store.sql import SQLStore, TABLES
 
 # The key of the advisory lock every transaction holds: any constant works, as
@@ -144,7 +146,7 @@ class PostgresStore(SQLStore):
     NULLS_ASCENDING, NULLS_DESCENDING = " NULLS FIRST", " NULLS LAST"
 
     def __init__(self, folder, create=False, database=None, host=None, port=None,
-                 user=None, password=None):
+                 user=None, password=None, upgrade=False):
         self.folder = folder
         # The DataSource folder holds templates and caches; one that is a file is
         # a broken installation, reported as the other backends report theirs.
@@ -161,7 +163,7 @@ class PostgresStore(SQLStore):
             if create:
                 self._create()
             else:
-                self._open()
+                self._open(upgrade)
         except psycopg.Error as error:
             self.db.close()
             raise StoreError("Cannot open the store %s: %s" % (self.where, _one_line(error)))
@@ -188,17 +190,37 @@ class PostgresStore(SQLStore):
             self.db.execute("INSERT INTO schema_version (version) VALUES (0)")
             self._migrate_from(0)
 
-    def _open(self):
+    def _open(self, upgrade):
         # The one query an opening needs when the schema is current (every ping).
         try:
-            version = self.db.execute("SELECT version FROM schema_version").fetchone()[0]
+            self.schema_version = self.db.execute("SELECT version FROM schema_version").fetchone()[0]
         except psycopg.errors.UndefinedTable:
             raise NoStoreError("No store at %s (run `mtpy init` first)" % self.where) from None
-        if version > len(MIGRATIONS):
-            raise StoreError(newer_schema(self.where, version, len(MIGRATIONS)))
-        if version < len(MIGRATIONS):
-            with self.transaction():  # the lock: one process migrates, the others wait
-                self._migrate_from(self._schema_version())
+        check_schema(self.where, self.schema_version, upgrade)
+
+    def _stored_schema_version(self):
+        return self._schema_version()
+
+    def copy_as_is(self):
+        """Every table of the store copied into a new schema of this database,
+        mtpy_backup_YYYYMMDD_HHMMSS_schemaN: no file to write, no pg_dump needed
+        (shared hosts rarely have one); DROP SCHEMA ... CASCADE removes it."""
+        from mtpy.dates import utc_now
+        stamp = utc_now().replace("-", "").replace(":", "").replace(" ", "_")
+        base = "mtpy_backup_%s_schema%d" % (stamp, self.schema_version)
+        taken = {name for (name,) in self.db.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (base + "%",))}
+        name, number = base, 1
+        while name in taken:
+            number += 1
+            name = "%s_%d" % (base, number)
+        tables = [table for (table,) in self.db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name")]
+        self.db.execute('CREATE SCHEMA "%s"' % name)
+        for table in tables:
+            self.db.execute('CREATE TABLE "%s"."%s" AS TABLE "%s"' % (name, table, table))
+        return 'the schema "%s" of the %s' % (name, self.where)
 
     def _migrate_from(self, version):
         for number in range(version, len(MIGRATIONS)):

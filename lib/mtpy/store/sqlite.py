@@ -1,16 +1,17 @@
 """SQLite backend (the default): one file `mtpy.db` in the DataSource folder.
 
 WAL mode so readers never wait for the ping writer; schema versions kept in
-`PRAGMA user_version` and migrated forward on open (a store newer than this code
-is refused). Each record kind is a table whose columns are its fields; lists
-and dicts are stored as JSON text.
+`PRAGMA user_version`: a new store gets every migration; an older one is
+upgraded only when asked (Store.upgrade, after a copy made with SQLite's backup
+API), and a store newer than this code is refused. Each record kind is a table
+whose columns are its fields; lists and dicts are stored as JSON text.
 """
 
 import os
 import sqlite3
 
 from mtpy.models import Ping
-from mtpy.store import StoreError, NoStoreError, newer_schema
+from mtpy.store import StoreError, NoStoreError, check_schema
 from mtpy.store.sql import SQLStore
 
 DB_NAME = "mtpy.db"
@@ -111,7 +112,7 @@ MIGRATIONS = [
 
 class SQLiteStore(SQLStore):
 
-    def __init__(self, folder, create=False):
+    def __init__(self, folder, create=False, upgrade=False):
         self.folder = folder
         self.path = os.path.join(folder, DB_NAME)
         exists = os.path.exists(self.path)
@@ -120,14 +121,18 @@ class SQLiteStore(SQLStore):
         if not create and not exists:
             raise NoStoreError("No store at %s (run `mtpy init` first)" % self.path)
         if create:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
+            # Made here with its mode: SQLite would make it 0644, and its -wal and
+            # -shm files take the database's mode.
+            from mtpy import fileutil
+            fileutil.make_data_folder(folder)
+            fileutil.create_file(self.path, fileutil.DATA)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.pid = os.getpid()   # SQLite forbids using a connection across a fork
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
+            self._open_schema(create, upgrade)
         except sqlite3.DatabaseError as error:
             self.db.close()
             raise StoreError("Cannot open the store %s: %s" % (self.path, error))
@@ -135,18 +140,36 @@ class SQLiteStore(SQLStore):
             self.db.close()
             raise
 
-    def _migrate(self):
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(newer_schema(self.path, version, len(MIGRATIONS)))
-        if version == len(MIGRATIONS):
+    def _open_schema(self, create, upgrade):
+        if create:
+            with self.transaction():
+                self._migrate_from(self._stored_schema_version())
             return
-        with self.transaction():
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            for number in range(version, len(MIGRATIONS)):
-                for statement in MIGRATIONS[number]:
-                    self.db.execute(statement)
-                self.db.execute("PRAGMA user_version = %d" % (number + 1))
+        self.schema_version = self._stored_schema_version()
+        check_schema(self.path, self.schema_version, upgrade)
+
+    def _stored_schema_version(self):
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate_from(self, version):
+        for number in range(version, len(MIGRATIONS)):
+            for statement in MIGRATIONS[number]:
+                self.db.execute(statement)
+            self.db.execute("PRAGMA user_version = %d" % (number + 1))
+
+    def copy_as_is(self):
+        """SQLite's online backup into backups/mtpy-DATE-TIME-schemaN.db, read
+        through a connection of its own: SQLite refuses to back up through one
+        that holds a write transaction (the caller's), which here keeps every
+        other writer out until the copy is made."""
+        path = self.backup_path(".db")
+        source, target = sqlite3.connect(self.path, timeout=30), sqlite3.connect(path)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+        return path
 
     def close(self):
         if os.getpid() != self.pid:

@@ -90,11 +90,12 @@ def _write_again(store, listed):
 
 
 def _keep(config, entries):
-    from mtpy.fileutil import write_atomic
+    from mtpy.fileutil import DATA, write_atomic
     path = record_path(config)
     try:
         if entries:
-            write_atomic(path, "".join("%d\t%s\t%s\t%s\n" % entry for entry in entries), durable=False)
+            write_atomic(path, "".join("%d\t%s\t%s\t%s\n" % entry for entry in entries), kind=DATA,
+                         durable=False)
         elif os.path.exists(path):
             os.unlink(path)
     except OSError:

@@ -1,10 +1,12 @@
 """mt.cgi: the weblog application in the browser (Movable Type's CMS).
 
 Set-up on the first visit, then logging in, weblogs, entries, categories,
-TrackBack pings, IP bans, templates, rebuilding, import and export, authors and
-the activity log. The rules live in mtpy.actions, shared with the `mtpy`
-command; the modes here read a form, call one action and show the result. Work
-an action queues (republishing) runs after the answer, as after a ping.
+TrackBack pings, IP bans, templates, rebuilding, import and export, authors,
+the activity log, backups, and the upgrade of a store an older mtpy made (every
+other screen leads there until it is done). The rules live in mtpy.actions,
+shared with the `mtpy` command; the modes here read a form, call one action and
+show the result. Work an action queues (republishing) runs after the answer, as
+after a ping.
 """
 
 from mtpy import web
@@ -12,9 +14,11 @@ from mtpy.apps.base import Application, HTTPError
 from mtpy.apps.cms.screen import MODES, Screen
 
 # Importing a module of modes registers them.
-from mtpy.apps.cms import (account, activity, authors, bans, bookmarklets, categories, entries,  # noqa: F401
-                           pings, rebuild, templates, transfer, weblogs)
+from mtpy.apps.cms import (account, activity, authors, backup, bans, bookmarklets, categories,  # noqa: F401
+                           entries, pings, rebuild, templates, transfer, upgrade, weblogs)
 
+NEWER_STORE = ("This weblog's data was made by a newer version of mtpy than the one installed here, which "
+               "cannot use it. Install that version of mtpy (or a newer one) again; the site's log has the details.")
 FORM_EXPIRED = ("This form has expired or did not come from this site, so nothing was changed. "
                 "Go back, reload the page and try again.")
 
@@ -31,14 +35,21 @@ class CMSApp(Application):
         if request.method not in registered.methods and not (
                 request.method == "HEAD" and "GET" in registered.methods):
             raise HTTPError(405, "This action does not take %s requests." % request.method[:10])
-        from mtpy.store import open_store, NoStoreError
+        from mtpy.store import open_store, NoStoreError, UpgradeNeeded, NewerSchema
         try:
             try:
-                screen.store = open_store(self.config)
+                screen.store = open_store(self.config, upgrade=name == "upgrade")
             except NoStoreError:
                 if name != "setup":
                     return screen.redirect("setup")
                 return self._after(screen, registered.function(screen))
+            except UpgradeNeeded:   # every screen but the upgrade page waits for it
+                return screen.redirect("upgrade")
+            except NewerSchema as error:
+                web.log_error(self.config.get("LogFile"), "mt.cgi: %s" % error)
+                raise HTTPError(503, NEWER_STORE)
+            if name == "upgrade":   # it asks for an administrator's password itself
+                return registered.function(screen)
             return self._after(screen, self._run(screen, name, registered))
         finally:
             if screen.store is not None and not screen.jobs:

@@ -21,8 +21,9 @@ _environments = {}
 
 
 def environment(config):
-    """The screens' Jinja2 environment (one per process and configuration)."""
-    key = config.path
+    """The screens' Jinja2 environment (one per process and configuration: a
+    persistent process sees mt.cfg's TemplatePath and DataSource change)."""
+    key = (config.path, config.get("TemplatePath"), config.get("DataSource"))
     if key not in _environments:
         from mtpy.publish.environment import make_environment
         folders = [os.path.join(config.get("TemplatePath"), "cms"), SHIPPED_FOLDER]

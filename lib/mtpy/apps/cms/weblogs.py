@@ -39,7 +39,17 @@ def dashboard(screen):
                      "pings": screen.store.count_blog_pings(blog.id),
                      "junk": junk, "held": screen.store.count_blog_pings(blog.id, visible_only=False)
                      - screen.store.count_blog_pings(blog.id) - junk})
-    return screen.render("dashboard.html", rows=rows)
+    return screen.render("dashboard.html", rows=rows, check_left_on=_check_left_on(screen))
+
+
+def _check_left_on(screen):
+    """Whether to tell a system administrator that mt-check.cgi still answers."""
+    import os
+    if not (screen.author.is_admin and screen.config.get("SystemCheck")):
+        return False
+    script = screen.request.environ.get("SCRIPT_FILENAME")
+    folder = os.path.dirname(os.path.realpath(script)) if script else screen.config.folder
+    return os.path.exists(os.path.join(folder, "mt-check.cgi"))
 
 
 def _values_from(form):

@@ -1,0 +1,13 @@
+#!/usr/bin/env python3
+# mt.fcgi: mt.cgi (the weblog application in the browser) kept running by the web server through FastCGI
+# (mod_fcgid, lighttpd); started as CGI, it answers once. Set the line above to your Python 3 (see README).
+import os
+import sys
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path[0:0] = [os.path.join(HERE, "..", "lib"), os.path.join(HERE, "..", "extlib")]
+
+from mtpy.apps.scripts import ScriptApplication  # noqa: E402
+from mtpy.fastcgi import run  # noqa: E402
+
+run(ScriptApplication("mt.cgi", HERE))

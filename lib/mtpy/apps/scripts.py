@@ -1,0 +1,97 @@
+"""mtpy's three scripts as applications that stay in memory and serve many
+requests (FastCGI's .fcgi scripts, Passenger's passenger_wsgi.py, `mtpy serve
+--wsgi`), each rebuilt when its mt.cfg changes."""
+
+import os
+
+from mtpy import web
+
+
+class ScriptApplication:
+    """One script's application (`mt.cgi`, `mt-tb.cgi` or `mt-check.cgi`) in a
+    process that serves many requests. It is built from mt.cfg found as the
+    script finds it (MT_CONFIG, else beside the script) and built again when
+    that file changes (its modification time, size or inode: one stat a
+    request), so that an edit uploaded by FTP takes effect without a restart,
+    as under CGI; the replaced one's store is closed. A mt.cfg that cannot be
+    read is answered as the CGI script answers it, and read again next time."""
+
+    SCRIPTS = ("mt.cgi", "mt-tb.cgi", "mt-check.cgi")
+
+    def __init__(self, script, script_dir, config_path=None):
+        if script not in self.SCRIPTS:
+            raise ValueError("not one of mtpy's scripts: %r" % script)
+        self.script = script
+        self.script_dir = script_dir
+        self.config_path = config_path      # None: found as the script finds it
+        self.stamp = None
+        self.app = None
+
+    def __call__(self, environ, start_response):
+        try:
+            app = self.current()
+        except Exception as error:
+            self.stamp = None
+            return self.misconfigured(error)(environ, start_response)
+        close_store = getattr(app, "close_store", None)
+        if close_store is None:
+            return app(environ, start_response)
+        failed = []
+
+        def noting_failure(status, headers, exc_info=None):
+            failed.append(str(status).startswith("5"))
+            if exc_info is None:
+                return start_response(status, headers)
+            return start_response(status, headers, exc_info)
+
+        result = app(environ, noting_failure)
+        if any(failed):
+            # The kept store may be what failed (a PostgreSQL server that
+            # restarted): the next request opens it again.
+            close_store()
+        return result
+
+    def current(self):
+        from mtpy.config import find_config_path
+        path = self.config_path or find_config_path(self.script_dir)
+        try:
+            found = os.stat(path)
+            stamp = (path, found.st_mtime_ns, found.st_size, found.st_ino)
+        except OSError:
+            stamp = (path, None)
+        if stamp != self.stamp:
+            self.retire()
+            self.app = self.build(path)
+            self.stamp = stamp
+        return self.app
+
+    def build(self, path):
+        from mtpy.config import Config
+        if self.script == "mt-check.cgi":      # reads mt.cfg on each request itself
+            from mtpy.apps.check import application
+            return application
+        if self.script == "mt.cgi":
+            from mtpy.apps.cms import CMSApp   # without mt.cfg: the defaults, and the set-up writes one
+            return CMSApp(Config(path) if os.path.exists(path) else Config(path, text=""))
+        from mtpy.apps.trackback import TrackbackApp
+        config = Config(path)
+        for warning in config.warnings:
+            web.log_error(config.get("LogFile"), "warning: " + warning)
+        return TrackbackApp(config)
+
+    def retire(self):
+        close = getattr(self.app, "close_store", None)
+        self.app = None
+        if close is not None:
+            try:
+                close()
+            except Exception:
+                web.log_error(None, "Closing the store of a replaced configuration failed")
+
+    def misconfigured(self, error):
+        if self.script == "mt.cgi":
+            from mtpy.apps.cms import MISCONFIGURED
+            web.log_error(None, "mt.cgi cannot start: %s" % error)
+            return web.Response(MISCONFIGURED, status=web.STATUS_TEXT[500])
+        from mtpy.apps.trackback import misconfigured
+        return misconfigured(error)
