@@ -429,6 +429,7 @@ class Report:
         """("owner" or "web server", what that means for the modes of what mtpy
         creates): the rule of DBUmask, HTMLUmask and DirUmask auto, whether this
         process's user owns the installation's cgi-bin/."""
+        from mtpy import fileutil
         script = (self.environ or os.environ).get("SCRIPT_FILENAME") if self.public else None
         folder = (os.path.dirname(os.path.realpath(script)) if script else
                   os.path.join(self.install_root, "cgi-bin") if self.install_root else self.config.folder)
@@ -436,10 +437,11 @@ class Report:
             owner_uid = os.stat(folder).st_uid
         except (OSError, AttributeError):
             return None, "Unknown: the owner of cgi-bin/ cannot be read."
+        fileutil.use_config(self.config)     # the rule mtpy follows when it creates files
         set_here = [name for name in ("DBUmask", "HTMLUmask", "DirUmask") if self.config.is_set(name)]
         note = (" %s set in mt.cfg: %s instead of auto." % (", ".join(set_here), "they apply" if len(set_here) > 1
                                                             else "it applies")) if set_here else ""
-        if owner_uid == os.geteuid():
+        if fileutil.runs_as_owner():
             runs = ("The scripts run as their owner (as under suexec or cgiwrap)" if self.public else
                     "You run mtpy as the owner of cgi-bin/ (mt-check.cgi says as whom the web server runs the "
                     "scripts)")

@@ -155,29 +155,6 @@ def create_file(path, kind=DATA):
     return True
 
 
-def describe(data_folder=None):
-    """How this process sets modes, for mt-check.cgi: (model, explanation);
-    model is "owner" (suexec: 0644/0755) or "shared" (the web server's user, or
-    a data folder opened to others: 0666/0777)."""
-    if not runs_as_owner():
-        model = "shared"
-        text = ("the scripts run as another user than the owner of cgi-bin/ (the web server's): what "
-                "mtpy creates stays writable by both of you (files 0666, folders 0777)")
-    elif data_folder and _open_to_others(data_folder):
-        model = "shared"
-        text = ("the scripts run as the owner of cgi-bin/, and the data folder is writable by others "
-                "(chmod 777): what mtpy creates there stays writable by everyone (files 0666, folders 0777)")
-    else:
-        model = "owner"
-        text = ("the scripts run as the owner of cgi-bin/ (suexec, or your own shell): what mtpy creates "
-                "is yours (files 0644, folders 0755)")
-    explicit = ["%s %04o" % (kind, _settings[kind]) for kind in (DATA, PUBLISHED, FOLDER)
-                if _settings[kind] is not None]
-    if explicit:
-        text += "; set in mt.cfg: " + ", ".join(explicit)
-    return model, text
-
-
 def write_atomic(path, data, kind=PUBLISHED, durable=True):
     """Write bytes (or str, as UTF-8) to a temporary file beside `path`, flush it
     to disk (unless `durable` is False: published pages can be rebuilt, and the
