@@ -415,11 +415,17 @@ def served(request, site):
     process = SERVERS[request.param](site)
     site.server = request.param
     yield site
+    stop(process)
+
+
+def stop(process, timeout=10):
+    """End a server the test started: asked first, then killed."""
     process.terminate()
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
 
 
 class HTTPResult:

@@ -3,6 +3,7 @@
 as fd 0), mtpy.fastcgi's responder against malformed records, the scripts run
 as plain CGI, and passenger_wsgi.py's routing."""
 
+import contextlib
 import glob
 import importlib.util
 import os
@@ -16,8 +17,8 @@ import threading
 
 import pytest
 
-from conftest import ROOT, Site, http, install_script, lighttpd_config, need, wait_for, wait_for_port
-from test_servers import APACHE_MAIN, DOCS
+from conftest import IN_CI, ROOT, Site, http, install_script, lighttpd_config, need, stop, wait_for, wait_for_port
+from test_servers import DOCS, docs_file, run_apache
 from test_ping_protocol import SUCCESS, error_doc, pings_of, post
 from test_publish import rebuild, wait_for_text
 
@@ -146,11 +147,7 @@ def fcgi_site(tmp_path_factory):
     rebuild(site)
     process = start_lighttpd_fastcgi(site)
     yield site
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop(process)
 
 
 def test_one_process_stores_pings_and_shows_the_popup(fcgi_site):
@@ -252,75 +249,72 @@ def test_an_uploaded_release_is_loaded_by_the_same_process(fcgi_site):
     assert script_pids(site, "mt-check.fcgi") == [pid]
 
 
-@pytest.fixture
-def fcgid_site():
-    """Apache with mod_fcgid running the .fcgi scripts as www-data (as
-    test_servers.start_apache runs the CGIs)."""
+MODULES = "/usr/lib/apache2/modules"
+
+
+def need_apache_module(name, package):
+    """Apache started as root (its scripts run as www-data) with a module that CI
+    must have (make test installs it); elsewhere a missing one skips."""
     if os.geteuid() != 0:
         pytest.skip("Apache is started as root here, its scripts run as www-data")
-    binary = need("apache2")
-    modules = "/usr/lib/apache2/modules"
-    if not os.path.exists(os.path.join(modules, "mod_fcgid.so")):
-        pytest.skip("mod_fcgid is not installed (Debian package libapache2-mod-fcgid)")
-    folder = tempfile.mkdtemp(prefix="mtpy-fcgid-")
-    os.chmod(folder, 0o755)
-    site = Site(os.path.join(folder, "site"), "sqlite", python="/usr/bin/python3", copy_lib=True)
-    install_fcgi_scripts(site, "/usr/bin/python3")
-    run = os.path.join(folder, "run")
-    os.makedirs(run)
-    subprocess.run(["chown", "-R", "www-data:www-data", site.folder], check=True)
-    with open(os.path.join(DOCS, "apache.conf")) as handle:
-        mtpy = handle.read().replace("Define MTPY /home/you/mtpy", "Define MTPY %s" % site.folder)
-    fcgid = ("LoadModule fcgid_module %s/mod_fcgid.so\nFcgidIPCDir %s/fcgid\nFcgidProcessTableFile %s/fcgid-shm\n"
-             "FcgidMaxProcessesPerClass 1\n" % (modules, run, run))
-    config = os.path.join(run, "httpd.conf")
-    with open(config, "w") as handle:
-        handle.write(APACHE_MAIN.format(port=site.port, run=run, modules=modules, mtpy=mtpy) + fcgid + APACHE_FCGID)
-    process = subprocess.Popen([binary, "-f", config, "-DFOREGROUND"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    try:
-        wait_for_port(site.port, process)
-        site.error_log = os.path.join(run, "error.log")
-        yield site
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(folder, ignore_errors=True)
+    need("apache2")
+    if not os.path.exists(os.path.join(MODULES, name)):
+        message = "%s is not installed (Debian package %s)" % (name, package)
+        pytest.fail(message) if IN_CI else pytest.skip(message)
 
 
-@pytest.fixture
-def passenger_site():
-    """Apache with Passenger running passenger_wsgi.py as www-data."""
-    if os.geteuid() != 0:
-        pytest.skip("Apache is started as root here, the application runs as www-data")
-    binary = need("apache2")
-    modules = "/usr/lib/apache2/modules"
-    locations = "/usr/lib/ruby/vendor_ruby/phusion_passenger/locations.ini"
-    if not os.path.exists(os.path.join(modules, "mod_passenger.so")) or not os.path.exists(locations):
-        pytest.skip("Passenger is not installed (Debian package libapache2-mod-passenger)")
-    folder = tempfile.mkdtemp(prefix="mtpy-passenger-")
+@contextlib.contextmanager
+def apache_serving(prefix, mtpy, prepare=lambda site, run: None):
+    """An installation www-data can read, run by Debian's python3 and handed to
+    www-data, served by Apache with `mtpy(site, run)` (its part of the config);
+    removed afterwards."""
+    folder = tempfile.mkdtemp(prefix=prefix)
     os.chmod(folder, 0o755)
     site = Site(os.path.join(folder, "site"), "sqlite", python="/usr/bin/python3", copy_lib=True)
-    shutil.copy(os.path.join(ROOT, "passenger_wsgi.py"), site.folder)
     run = os.path.join(folder, "run")
-    os.makedirs(os.path.join(run, "passenger"))
+    prepare(site, run)
     subprocess.run(["chown", "-R", "www-data:www-data", site.folder], check=True)
-    passenger = ("Define MTPY %s\nLoadModule passenger_module %s/mod_passenger.so\nPassengerRoot %s\n"
-                 "PassengerDefaultRuby /usr/bin/ruby\nPassengerInstanceRegistryDir %s/passenger\n"
-                 % (site.folder, modules, locations, run))
-    config = os.path.join(run, "httpd.conf")
-    with open(config, "w") as handle:
-        handle.write(APACHE_MAIN.format(port=site.port, run=run, modules=modules, mtpy=passenger + APACHE_PASSENGER))
-    process = subprocess.Popen([binary, "-f", config, "-DFOREGROUND"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = run_apache(run, site.port, mtpy(site, run))
     try:
-        wait_for_port(site.port, process)
         site.error_log = os.path.join(run, "error.log")
         yield site
     finally:
         process.terminate()
         process.wait(timeout=20)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def fcgid_site():
+    """Apache with mod_fcgid running the .fcgi scripts as www-data (as
+    test_servers.start_apache runs the CGIs)."""
+    need_apache_module("mod_fcgid.so", "libapache2-mod-fcgid")
+
+    def config(site, run):
+        return (docs_file("apache.conf", ("Define MTPY /home/you/mtpy", "Define MTPY %s" % site.folder))
+                + "LoadModule fcgid_module %s/mod_fcgid.so\nFcgidIPCDir %s/fcgid\nFcgidProcessTableFile %s/fcgid-shm\n"
+                  "FcgidMaxProcessesPerClass 1\n" % (MODULES, run, run) + APACHE_FCGID)
+    with apache_serving("mtpy-fcgid-", config, lambda site, run: install_fcgi_scripts(site, "/usr/bin/python3")) \
+            as site:
+        yield site
+
+
+@pytest.fixture
+def passenger_site():
+    """Apache with Passenger running passenger_wsgi.py as www-data."""
+    need_apache_module("mod_passenger.so", "libapache2-mod-passenger")
+    locations = "/usr/lib/ruby/vendor_ruby/phusion_passenger/locations.ini"
+
+    def prepare(site, run):
+        shutil.copy(os.path.join(ROOT, "passenger_wsgi.py"), site.folder)
+        os.makedirs(os.path.join(run, "passenger"))
+
+    def config(site, run):
+        return ("Define MTPY %s\nLoadModule passenger_module %s/mod_passenger.so\nPassengerRoot %s\n"
+                "PassengerDefaultRuby /usr/bin/ruby\nPassengerInstanceRegistryDir %s/passenger\n"
+                % (site.folder, MODULES, locations, run) + APACHE_PASSENGER)
+    with apache_serving("mtpy-passenger-", config, prepare) as site:
+        yield site
 
 
 def test_apache_passenger_serves_the_scripts(passenger_site):

@@ -338,6 +338,19 @@ def trackback_app(tmp_path_factory):
     app.close_store()
 
 
+def call(app, environ):
+    """(status, body) of one WSGI call, its deferred work run (it must not fail either)."""
+    seen = []
+    result = app(environ, lambda status, headers, exc_info=None: seen.append((status, headers)))
+    try:
+        answer = b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    [(status, headers)] = seen
+    return status, answer
+
+
 def latin1(text):
     """A str as PEP 3333 gives them: bytes decoded as latin-1."""
     return text.encode("utf-8").decode("latin-1")
@@ -370,14 +383,7 @@ def test_trackback_app_never_fails_or_leaks_a_traceback(trackback_app, method, p
                "wsgi.url_scheme": "http", "wsgi.errors": io.StringIO()}
     environ["CONTENT_LENGTH"] = {"exact": str(len(body)), "missing": "", "garbage": "12x", "huge": "99999999999",
                                  "negative": "-5"}[length]
-    seen = []
-    result = app(environ, lambda status, headers, exc_info=None: seen.append((status, headers)))
-    try:
-        answer = b"".join(result)
-    finally:
-        if hasattr(result, "close"):
-            result.close()      # the deferred work: must not fail either
-    [(status, headers)] = seen
+    status, answer = call(app, environ)
     assert not status.startswith("5"), (status, answer[:500])
     assert b"Traceback" not in answer and b'File "' not in answer, answer[:500]
     assert int(status.split()[0]) in (200, 400, 403, 404, 405, 413), status
@@ -412,27 +418,9 @@ def test_mt_cgi_never_fails_or_leaks_a_traceback(cms_app, method, mode, query, b
                "CONTENT_TYPE": latin1(content_type), "CONTENT_LENGTH": str(len(body)), "HTTP_COOKIE": latin1(cookie),
                "REMOTE_ADDR": "192.0.2.9", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
                "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http", "wsgi.errors": io.StringIO()}
-    seen = []
-    result = app(environ, lambda status, headers, exc_info=None: seen.append((status, headers)))
-    answer = b"".join(result)
-    if hasattr(result, "close"):
-        result.close()
-    [(status, headers)] = seen
+    status, answer = call(app, environ)
     assert not status.startswith("5"), (status, answer[:500])
     assert b"Traceback" not in answer and b'File "' not in answer, answer[:500]
-
-
-def call(app, environ):
-    """(status, body) of one WSGI call, its deferred work run."""
-    seen = []
-    result = app(environ, lambda status, headers, exc_info=None: seen.append((status, headers)))
-    try:
-        answer = b"".join(result)
-    finally:
-        if hasattr(result, "close"):
-            result.close()
-    [(status, headers)] = seen
-    return status, answer
 
 
 @pytest.fixture(scope="module")

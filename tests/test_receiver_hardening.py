@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import (FAKE_CLOCK, ROOT, SERVERS, Site, http, raw_request, start_lighttpd, wait_for_port,
+from conftest import (FAKE_CLOCK, ROOT, SERVERS, Site, http, raw_request, start_lighttpd, stop, wait_for_port,
                       with_fake_clock)
 from mtpy import dates
 from mtpy.config import Config
@@ -36,14 +36,6 @@ def sqlite_served(request, tmp_path):
     site.server = request.param
     yield site
     stop(process)
-
-
-def stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def ban(site, *addresses):
