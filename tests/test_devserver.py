@@ -490,9 +490,12 @@ def test_serve_prints_url_and_stops_on_ctrl_c(site):
         serve("127.0.0.1", 0, sys.argv[1], [("/", sys.argv[2])], urls_message="  try /hello.txt")
     """)
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib"))
+    # Ctrl-C as in a terminal, even where the test run itself was started in the
+    # background (which ignores SIGINT, and children inherit that).
     process = subprocess.Popen(
         [sys.executable, "-c", code, str(site / "cgi-bin"), str(site / "root")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         first = process.stdout.readline().decode()
