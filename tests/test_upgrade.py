@@ -13,7 +13,7 @@ import urllib.parse
 
 from conftest import ADMIN_PASSWORD, Site, http, new_store_directives, start_lighttpd
 from mtpy.config import Config
-from mtpy.models import Author, Blog, Entry, Ping, Trackback
+from mtpy.models import Activity, Author, Blog, Entry, Ping, Trackback
 from mtpy.store import SCHEMA_CHANGES, SCHEMA_VERSION, open_store
 
 PREVIOUS = 7     # the schema version of the release before this one
@@ -165,6 +165,8 @@ def test_a_store_of_the_previous_release_is_upgraded_through_mt_cgi(tmp_path):
         try:
             assert store.schema_version == SCHEMA_VERSION
             assert_v7_records_kept(store)
+            [line] = store.find(Activity, kind="upgrade")        # the activity log says who and when
+            assert "from schema version 7 to 8" in line.message and line.author_name == site.author.name
         finally:
             store.close()
         copy = sqlite3.connect(os.path.join(data, "backups", backup))     # the store as it was

@@ -21,6 +21,7 @@ KINDS = {
     "release": "Pings approved",
     "junk": "Pings marked as junk",
     "unjunk": "Pings marked as not junk",
+    "upgrade": "Upgraded",
 }
 
 

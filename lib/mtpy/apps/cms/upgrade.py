@@ -90,7 +90,7 @@ def _logged_in(screen, author, upgraded):
     author = store.get(Author, author.id)
     with store.transaction():
         if upgraded.done:
-            record(store, "settings", "Upgraded mtpy's data from schema version %d to %d; the copy made first: %s"
+            record(store, "upgrade", "Upgraded mtpy's data from schema version %d to %d; the copy made first: %s"
                    % (upgraded.from_version, upgraded.to_version, upgraded.backup), author=author,
                    ip=screen.request.remote_addr)
         screen.session, cookie = sessions.start(store, screen.config, author, screen.request)
