@@ -45,8 +45,8 @@ for _path in (os.path.join(ROOT, "tests"), os.path.join(ROOT, "lib")):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from conftest import PostgresServer, Site, start_lighttpd  # noqa: E402
-from mtpy.models import Blog, Entry, Job, Trackback  # noqa: E402
+from conftest import PostgresServer, Site, start_lighttpd, wait_until_idle  # noqa: E402
+from mtpy.models import Blog, Entry, Trackback  # noqa: E402
 
 BACKENDS = ("sqlite", "flat", "postgres")
 ENTRIES = 4               # the pings are spread over this many entries
@@ -284,30 +284,6 @@ def check_stored(stress, answers):
             expect((answer.item_id, answer.url) in where, "ping %s was answered with success but is not stored",
                    answer.url)
     return pings
-
-
-def queued_jobs(stress):
-    store = stress.site.store()
-    try:
-        return store.find(Job)
-    finally:
-        store.close()
-
-
-def wait_until_idle(stress, mailbox, expected_mails, quiet=15, bound=900):
-    """Until the queue is empty and the mails arrived, or nothing changed for
-    `quiet` seconds (a lost job never finishes)."""
-    started = last_change = time.time()
-    seen = None
-    while time.time() - started < bound:
-        state = (len(queued_jobs(stress)), len(mailbox.messages) if mailbox else 0)
-        if state == (0, expected_mails):
-            return
-        if state != seen:
-            seen, last_change = state, time.time()
-        elif time.time() - last_change > quiet:
-            return
-        time.sleep(0.25)
 
 
 def check_jobs_and_mail(stress, mailbox, pings):
@@ -554,7 +530,7 @@ def run_load(folder, backend, pings, clients, mailbox):
         stored = check_stored(stress, answers)
         total_stored = sum(len(found) for found in stored.values())
         visible = sum(1 for found in stored.values() for ping in found if ping.visible)
-        wait_until_idle(stress, mailbox, visible)
+        wait_until_idle(stress.site, mailbox, visible, quiet=15, bound=900)
     finally:
         stress.stop()
     stored = check_stored(stress, answers)

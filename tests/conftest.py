@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lib"))
 
 from mtpy.config import Config, ConfigError  # noqa: E402
-from mtpy.models import Author, Blog, Entry, Category  # noqa: E402
+from mtpy.models import Author, Blog, Entry, Category, Job  # noqa: E402
 from mtpy.store import open_store  # noqa: E402
 
 BACKENDS = ["sqlite", "flat", "postgres"]
@@ -426,6 +426,32 @@ def stop(process, timeout=10):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def queued_jobs(site):
+    """The deferred work left in the site's queue."""
+    store = site.store()
+    try:
+        return store.find(Job)
+    finally:
+        store.close()
+
+
+def wait_until_idle(site, collector, expected, quiet=10, bound=240):
+    """Wait until every job is gone and `expected` mails arrived in the
+    collector (its `messages`; None: no mail), or nothing changed for `quiet`
+    seconds (a lost job never finishes), or `bound` seconds in all."""
+    started = last_change = time.time()
+    seen = None
+    while time.time() - started < bound:
+        state = (len(queued_jobs(site)), len(collector.messages) if collector else 0)
+        if state == (0, expected):
+            return
+        if state != seen:
+            seen, last_change = state, time.time()
+        elif time.time() - last_change > quiet:
+            return
+        time.sleep(0.25)
 
 
 class HTTPResult:

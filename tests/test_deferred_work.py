@@ -11,10 +11,9 @@ import re
 import subprocess
 import sys
 import threading
-import time
 
 
-from conftest import ROOT, start_lighttpd
+from conftest import ROOT, start_lighttpd, wait_until_idle
 from mtpy.models import Job
 from test_mail import smtp  # noqa: F401  (the aiosmtpd fixture)
 from test_ping_protocol import SUCCESS, post
@@ -24,30 +23,6 @@ from test_ping_protocol import SUCCESS, post
 # (tests/test_stress.py and `make stress` send more, from 8 clients).
 PINGS = {"sqlite": 250, "flat": 100, "postgres": 60}
 CLIENTS = 4
-
-
-def queued_jobs(site):
-    store = site.store()
-    try:
-        return store.find(Job)
-    finally:
-        store.close()
-
-
-def wait_until_idle(site, collector, expected, quiet=10, bound=240):
-    """Wait until every job is gone and every mail arrived, or nothing changed for
-    `quiet` seconds (a lost job never finishes), or `bound` seconds in all."""
-    started = last_change = time.time()
-    seen = None
-    while time.time() - started < bound:
-        state = (len(queued_jobs(site)), len(collector.messages))
-        if state == (0, expected):
-            return
-        if state != seen:
-            seen, last_change = state, time.time()
-        elif time.time() - last_change > quiet:
-            return
-        time.sleep(0.25)
 
 
 def test_burst_of_pings_every_job_done_once(site, smtp, backend):  # noqa: F811

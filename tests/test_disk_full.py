@@ -26,7 +26,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, wait_until_idle
 from test_faults import IS_ROOT, full_disk
 
 sys.path.insert(0, os.path.join(ROOT, "bench"))
@@ -88,7 +88,7 @@ def filled(request, tmp_path, backend):
             return
         # The lighttpd process keeps no file open in these folders; a ping's
         # deferred work may: let it finish before the folders move.
-        stress.wait_until_idle(site, None, 0, quiet=5, bound=30)
+        wait_until_idle(site.site, None, 0, quiet=5, bound=30)
         with full_disk(os.path.join(site.folder, "data")), full_disk(site.site.archives):
             yield
 
@@ -108,7 +108,7 @@ def test_full_disk_refuses_pings_and_damages_nothing(filled):
     site, full, way = filled
     before = [ping(site, number, "before") for number in range(len(site.items))]   # one per entry
     assert all(answer.success for answer in before), [answer.body for answer in before]
-    stress.wait_until_idle(site, None, 0, quiet=5, bound=60)
+    wait_until_idle(site.site, None, 0, quiet=5, bound=60)
     stress.check_pages_show_pings(site, stress.stored_pings(site))
 
     with full():

@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, wait_until_idle
 
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import stress  # noqa: E402  (bench/stress.py)
@@ -50,7 +50,7 @@ def test_concurrent_pings_lose_nothing(tmp_path, backend, mailbox):
         pings = stress.check_stored(site, answers)
         assert sum(len(found) for found in pings.values()) == PINGS[backend]
         visible = sum(1 for found in pings.values() for ping in found if ping.visible)
-        stress.wait_until_idle(site, mailbox, visible, quiet=10, bound=120)
+        wait_until_idle(site.site, mailbox, visible, quiet=10, bound=120)
     finally:
         site.stop()
     pings = stress.check_stored(site, answers)
