@@ -51,9 +51,19 @@ test: $(VENV)/.installed-test test-system-packages
 	$(VENV)/bin/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-fake-clock test-pythons
 
+# faketime names its semaphore and shared memory after a pid, and a run leaves
+# some behind; a later faketime given that pid stops ("sem_open: File exists").
+# Before each run, those of processes that are gone are removed.
+define remove_faketime_leftovers
+@for leftover in /dev/shm/sem.faketime_sem_* /dev/shm/faketime_shm_*; do \
+  [ -O "$$leftover" ] || continue; kill -0 "$${leftover##*_}" 2>/dev/null || rm -f "$$leftover"; done
+endef
+
 test-fake-clock: $(VENV)/.installed-test test-system-packages
+	$(remove_faketime_leftovers)
 	@echo "== The clock at $(FIRST_OF_MONTH)"
 	$(FAKE_CLOCK) '@$(FIRST_OF_MONTH)' $(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PARALLEL) $(FAKE_CLOCK_TESTS)
+	$(remove_faketime_leftovers)
 	@echo "== The clock at $(NEW_YEARS_EVE)"
 	$(FAKE_CLOCK) '@$(NEW_YEARS_EVE)' $(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PARALLEL) $(NEW_YEAR_TESTS)
 
