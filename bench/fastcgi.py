@@ -9,7 +9,6 @@ Uses the test suite's installation helpers (tests/conftest.py,
 tests/test_fastcgi.py) and bench/ping.py's clients.
 """
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -21,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[0:0] = [HERE, os.path.join(ROOT, "lib"), os.path.join(ROOT, "tests")]
 
-from ping import Target, latencies, p99, throughput  # noqa: E402
+from ping import Target, argument_parser, latencies, p99, throughput  # noqa: E402
 from test_fastcgi import script_pids, start_lighttpd_fastcgi  # noqa: E402
 
 
@@ -33,9 +32,7 @@ def process_figures(pid):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--count", type=int, default=200, help="sequential requests per latency figure")
-    parser.add_argument("--seconds", type=float, default=8, help="length of each throughput run")
+    parser = argument_parser(__doc__)
     parser.add_argument("--memory-pings", type=int, default=2000, help="pings between the memory figures")
     args = parser.parse_args()
     rows = []

@@ -218,10 +218,17 @@ def cpu_per_request(folder, publish=False, delay=None, floor=False, count=200):
     return (children_cpu() - before) / done
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def argument_parser(description):
+    """The options every ping benchmark takes: how many requests a latency
+    figure is made of, and how long a throughput run lasts."""
+    parser = argparse.ArgumentParser(description=description.split("\n")[0])
     parser.add_argument("--count", type=int, default=200, help="sequential requests per latency figure")
     parser.add_argument("--seconds", type=float, default=8, help="length of each throughput run")
+    return parser
+
+
+def main():
+    parser = argument_parser(__doc__)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers for --wsgi")
     args = parser.parse_args()
     rows = []
