@@ -12,7 +12,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import ADMIN_PASSWORD, Site
+from conftest import ADMIN_PASSWORD, Site, admin_password_hash
 from mtpy import passwords, sessions
 from mtpy.actions.activity import record
 from mtpy.models import Activity, Author, Session
@@ -65,7 +65,7 @@ def site(tmp_path_factory):
     from mtpy.apps.cms import CMSApp
     site = Site(tmp_path_factory.mktemp("logins") / "site", "sqlite")
     store = site.store()
-    site.author.password_hash = passwords.hash_password(ADMIN_PASSWORD)
+    site.author.password_hash = admin_password_hash()
     site.author.is_admin = True
     store.save(site.author)
     store.close()
