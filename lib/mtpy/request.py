@@ -68,7 +68,7 @@ class Upload:
 
 
 class Request:
-    """`trusted_proxies`: TransparentProxyIPs, for `remote_addr`. `max_body`:
+    """`trusted_proxies`: TransparentProxyIPs, for `remote_addr` and `is_secure`. `max_body`:
     the most bytes of body read; a longer one is refused (RequestError 413)
     before a byte of it is read. The body is read and parsed on the first use of
     `form` or `files` (which stay empty after that raised RequestError, so that
