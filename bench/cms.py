@@ -3,8 +3,9 @@ lighttpd, on the generated weblog of bench/rebuild.py (10,000 entries, 50
 categories, pings), against the floor CGI of bench/ping.py (`python -S`).
 
 Prints the median of the entry list, an entry's edit screen and the ping list
-beside the target (at most 10 times the floor), and how long saving an entry
-takes to answer with its redirect (target under 0.3 s; the republish runs after).
+beside the target (at most 10 times the floor), how long saving an entry takes
+to answer with its redirect (target under 0.3 s; the republish runs after), and
+how long a login takes, of which its password check.
 """
 
 import argparse
@@ -36,6 +37,34 @@ def timed_get(client, url):
 def median_of(client, url, count):
     timed_get(client, url)      # the first one compiles templates into the cache
     return statistics.median(timed_get(client, url) for _ in range(count))
+
+
+def login_rows(site, name, count):
+    """A login as a cold CGI until its redirect, and the password check alone
+    (PBKDF2-SHA256 at passwords.ITERATIONS, in this process): what raising the
+    iteration count costs an owner."""
+    from mtpy.passwords import ITERATIONS, check_password
+    logins = []
+    for _ in range(count):
+        visitor = CMSClient(site.base)
+        visitor.get("login")
+        fields = {"username": name, "password": ADMIN_PASSWORD, "magic_token": visitor.token()}
+        started = time.perf_counter()
+        answer = visitor.request(visitor.url("login"), data=urllib.parse.urlencode(fields).encode("utf-8"),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"}, follow=False)
+        logins.append(time.perf_counter() - started)
+        if answer.status != 303:
+            raise RuntimeError("logging in answered %d" % answer.status)
+    from conftest import admin_password_hash
+    stored = admin_password_hash()
+    checks = []
+    for _ in range(count):
+        started = time.process_time()       # CPU time: what other processes do changes it least
+        check_password(ADMIN_PASSWORD, stored)
+        checks.append(time.process_time() - started)
+    return [("logging in, until its redirect", "%.0f ms" % (1000 * statistics.median(logins)), ""),
+            ("of which the password check", "%.0f ms" % (1000 * statistics.median(checks)),
+             "CPU time; PBKDF2-SHA256, %d iterations" % ITERATIONS)]
 
 
 def main():
@@ -86,6 +115,7 @@ def main():
                 raise RuntimeError("saving answered %d" % answer.status)
         rows.append(("saving an entry, until its redirect", "%.0f ms" % (1000 * statistics.median(saves)),
                      "target < 300 ms (the republish runs after the answer)"))
+        rows += login_rows(site, author.name, max(5, args.count // 6))
     finally:
         process.terminate()
         process.wait(timeout=10)

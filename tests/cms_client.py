@@ -119,7 +119,8 @@ class CMSClient:
 
     def post(self, mode, fields=(), files=None, token=True, follow=True, **params):
         """POST a form to a mode; `token=True` takes the token from the last page
-        (a GET of the dashboard first when there is none)."""
+        (a GET of the dashboard first when there is none: logged out, that is
+        the login page, whose token is the form cookie's)."""
         fields = list(fields.items() if isinstance(fields, dict) else fields)
         if token is True:
             if self.last is None or "magic_token" not in self.last.text:
@@ -136,7 +137,8 @@ class CMSClient:
                             follow=follow)
 
     def log_in(self, name, password):
-        result = self.post("login", {"username": name, "password": password}, token=False)
+        self.get("login")
+        result = self.post("login", {"username": name, "password": password})
         assert result.status == 200 and "Log out" in result.text, result.text[:2000]
         return result
 

@@ -8,6 +8,7 @@ a store with a weblog) and drive it through a real web server: lighttpd running
 the scripts as CGI, and `mtpy serve`.
 """
 
+import functools
 import glob
 import importlib.util
 import os
@@ -493,13 +494,20 @@ def raw_request(port, data, timeout=30):
 ADMIN_PASSWORD = "melody-secret-1"
 
 
+@functools.lru_cache(maxsize=None)
+def admin_password_hash():
+    """ADMIN_PASSWORD's hash, made once per test process (a hash costs what a
+    login does: passwords.ITERATIONS of PBKDF2)."""
+    from mtpy.passwords import hash_password
+    return hash_password(ADMIN_PASSWORD)
+
+
 def serve_cms(site):
     """Make the site's author Melody a system administrator with a password,
     serve mt.cgi under lighttpd and log in: (a logged-in CMSClient, the server)."""
     from cms_client import CMSClient
-    from mtpy.passwords import hash_password
     store = site.store()
-    site.author.password_hash = hash_password(ADMIN_PASSWORD)
+    site.author.password_hash = admin_password_hash()
     site.author.is_admin = True
     store.save(site.author)
     store.close()

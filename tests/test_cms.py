@@ -122,8 +122,7 @@ def test_cookie_and_page_headers(cms):
     first = login.get("login")
     assert "default-src 'none'" in first.headers["Content-Security-Policy"]
     assert "script-src" not in first.headers["Content-Security-Policy"]
-    answer = login.post("login", {"username": site.author.name, "password": ADMIN_PASSWORD}, token=False,
-                        follow=False)
+    answer = login.post("login", {"username": site.author.name, "password": ADMIN_PASSWORD}, follow=False)
     assert answer.status == 303
     cookie = answer.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/cgi-bin/mt.cgi" in cookie
@@ -152,10 +151,10 @@ def test_a_password_change_ends_the_other_sessions(cms):
 def test_failed_logins_are_slowed(cms):
     site, client = cms
     attacker = CMSClient(site.base)
-    statuses = [attacker.post("login", {"username": site.author.name, "password": "guess %d" % n}, token=False).status
+    statuses = [attacker.post("login", {"username": site.author.name, "password": "guess %d" % n}).status
                 for n in range(7)]
     assert statuses[:5] == [403] * 5 and statuses[-1] == 429
-    refused = attacker.post("login", {"username": site.author.name, "password": ADMIN_PASSWORD}, token=False)
+    refused = attacker.post("login", {"username": site.author.name, "password": ADMIN_PASSWORD})
     assert refused.status == 429 and "Too many failed logins" in refused.text
 
 

@@ -6,7 +6,8 @@ set) and the text is shown as text."""
 import pytest
 
 from cms_client import CMSClient
-from conftest import ADMIN_PASSWORD
+from conftest import ADMIN_PASSWORD, admin_password_hash
+from local_web import LocalWeb
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
@@ -94,3 +95,37 @@ def test_a_ping_payload_shows_as_plain_text_in_the_list(cms):
     assert 'href="javascript:' not in page
     assert "Ping window.__xss=1;alert(&#39;script&#39;)" in page        # ping text: tags removed, then escaped
     assert "Log in to mtpy" in CMSClient(site.base).get("pings", blog_id=site.blog.id).text
+
+
+def test_a_page_of_another_site_cannot_log_the_browser_into_another_account(cms, browser):
+    """Mallory's page (on `localhost`, another site than mt.cgi's 127.0.0.1)
+    posts the login form with Mallory's name, password and a token from her own
+    visit: the administrator's browser is not logged in as Mallory."""
+    from mtpy.models import Author
+    site, client = cms
+    store = site.store()
+    store.save(Author(name="Mallory", email="mallory@example.com", password_hash=admin_password_hash()))
+    store.close()
+    script = site.base + "cgi-bin/mt.cgi"
+    own_visit = CMSClient(site.base)
+    own_visit.get("login")
+    token = own_visit.token()
+    attack = ('<!DOCTYPE html><form method="post" action="%s?__mode=login">'
+              '<input name="username" value="Mallory"><input name="password" value="%s">'
+              '<input name="magic_token" value="%s"></form><script>document.forms[0].submit()</script>'
+              % (script, ADMIN_PASSWORD, token))
+    web = LocalWeb()
+    try:
+        page = browser.new_page()
+        page.goto(script + "?__mode=login")           # the browser has its own form cookie
+        statuses = []
+        page.on("response", lambda response: statuses.append(response.status) if response.url.startswith(script)
+                else None)
+        page.goto(web.html("/attack", attack).replace("127.0.0.1", "localhost"))
+        page.wait_for_url(lambda url: url.startswith(script), timeout=30000)
+        page.wait_for_load_state()
+        assert statuses == [403] and "did not come from this site" in page.content()
+        page.goto(script + "?__mode=dashboard")
+        assert "Log in to mtpy" in page.content() and "Mallory" not in page.content()
+    finally:
+        web.close()

@@ -143,16 +143,16 @@ def test_a_store_of_the_previous_release_is_upgraded_through_mt_cgi(tmp_path):
         assert answer.status == 200 and b"<error>1</error>" in answer.body
         assert b"This weblog is being upgraded; please try again later." in answer.body
 
-        refused = client.post("upgrade", {"username": "Writer", "password": ADMIN_PASSWORD}, token=False)
+        refused = client.post("upgrade", {"username": "Writer", "password": ADMIN_PASSWORD})
         assert refused.status == 403 and "Only a system administrator can upgrade" in refused.text
-        refused = client.post("upgrade", {"username": "Melody", "password": "wrong"}, token=False)
+        refused = client.post("upgrade", {"username": "Melody", "password": "wrong"})
         assert refused.status == 403 and "Invalid login" in refused.text
         db = sqlite3.connect(os.path.join(data, "mtpy.db"))
         assert db.execute("PRAGMA user_version").fetchone()[0] == PREVIOUS
         assert db.execute("SELECT COUNT(*) FROM tbping").fetchone()[0] == 3
         db.close()
 
-        done = client.post("upgrade", {"username": "Melody", "password": ADMIN_PASSWORD}, token=False)
+        done = client.post("upgrade", {"username": "Melody", "password": ADMIN_PASSWORD})
         assert done.status == 200 and "Upgrade complete" in done.text, done.text[:2000]
         assert "from schema version 7 to 8" in done.text and "Log out" in done.text   # logged in
         [backup] = os.listdir(os.path.join(data, "backups"))

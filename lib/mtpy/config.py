@@ -133,6 +133,10 @@ DIRECTIVES = {
     # long a login lasts without a request (MT's 4 hours; 7 days at most in all).
     "MaxUploadBytes": (_positive, 20 * 1024 * 1024),
     "SessionTimeout": (_positive, 14400),
+    # mt.cgi's cookies carry Secure when the request came over HTTPS (to the web
+    # server, or to one of TransparentProxyIPs, as its X-Forwarded-Proto says);
+    # 1: always, for a proxy that terminates TLS and says nothing.
+    "SecureCookies": (_choice("auto", "1"), "auto"),
     # What mtpy sends (pings, pages fetched for auto-discovery and the bookmarklet):
     # the seconds a request may wait, and the private addresses it may reach
     # anyway (none by default, so that nobody can aim it at the host's own network).

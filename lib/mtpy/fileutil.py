@@ -132,13 +132,6 @@ def make_data_folder(folder):
         write_atomic(htaccess, DENY_ALL, kind=DATA)
 
 
-def private_mode(folder):
-    """The mode of a file only mtpy's own users may read (the session secret):
-    a data file's mode, without reading for those who may not write."""
-    mode = file_mode(folder, DATA)
-    return mode if mode & 0o022 else mode & 0o600
-
-
 def create_file(path, kind=DATA):
     """Create `path` empty with its mode (for a file another library fills:
     SQLite's database, a lock); False when it exists already."""

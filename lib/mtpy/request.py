@@ -68,7 +68,7 @@ class Upload:
 
 
 class Request:
-    """`trusted_proxies`: TransparentProxyIPs, for `remote_addr`. `max_body`:
+    """`trusted_proxies`: TransparentProxyIPs, for `remote_addr` and `is_secure`. `max_body`:
     the most bytes of body read; a longer one is refused (RequestError 413)
     before a byte of it is read. The body is read and parsed on the first use of
     `form` or `files` (which stay empty after that raised RequestError, so that
@@ -178,8 +178,11 @@ class Request:
 
     @property
     def is_secure(self):
+        """Whether the client came over HTTPS: to this server, or to a trusted
+        proxy in front of it that says so (forwarded_scheme)."""
         return (str(self.environ.get("HTTPS", "")).lower() in ("on", "1")
-                or self.environ.get("wsgi.url_scheme") == "https")
+                or self.environ.get("wsgi.url_scheme") == "https"
+                or forwarded_scheme(self.environ, self.trusted_proxies) == "https")
 
     @property
     def host_url(self):
@@ -198,6 +201,21 @@ class Request:
     def script_url(self):
         """The absolute URL of the script (no PATH_INFO, no query)."""
         return self.host_url + quote_path(self.script_name)
+
+
+def forwarded_scheme(environ, trusted_proxies):
+    """"http" or "https" as X-Forwarded-Proto gives it when the request came
+    from one of `trusted_proxies` (TransparentProxyIPs), else None: from anyone
+    else the header is only the client's claim. Of a list, the right-most value
+    is the one the nearest proxy wrote."""
+    from mtpy.trackback.rules import normalize_address
+    if not trusted_proxies:
+        return None
+    if normalize_address(environ.get("REMOTE_ADDR", "")) not in set(normalize_address(proxy)
+                                                                     for proxy in trusted_proxies):
+        return None
+    scheme = environ.get("HTTP_X_FORWARDED_PROTO", "").rsplit(",", 1)[-1].strip().lower()
+    return scheme if scheme in ("http", "https") else None
 
 
 _HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")

@@ -6,77 +6,110 @@ the token's SHA-256, so reading the store (a backup, a leaked flat file) gives
 no cookie, and a cookie not signed with the secret costs no store lookup.
 A session ends after SessionTimeout seconds without a request (MT's 4 hours by
 default) and 7 days after the login whatever happens.
+
+The forms shown before a login (log-in, set-up, upgrade) have no session to tie
+a token to: they carry the value of a cookie of their own (FORM_COOKIE, a
+double-submit token), which a page of another site can neither read nor send
+with its POST (SameSite=Lax).
 """
 
 import binascii
 import hashlib
 import hmac
+import math
 import os
 
 from mtpy import dates
 from mtpy.models import Activity, Author, Session
 
 COOKIE = "mtpy_session"
+FORM_COOKIE = "mtpy_form"
 SECRET_FILE = "session-secret"
 MAX_AGE = 7 * 24 * 3600           # absolute expiry, seconds after the login
 SEEN_EVERY = 60                   # seen_on is written at most once a minute
 
-# Slowing password guessing: see login_wait.
-LOGIN_WINDOW = 15 * 60
-LOGIN_FAILURES_PER_ADDRESS = 6    # one office's address is shared: a little more room
-LOGIN_FAILURES_PER_NAME = 5
+# Slowing password guessing: see login_wait. Failures older than LOGIN_WINDOW
+# are forgotten; past its allowance of failures, a count makes the next attempt
+# wait FIRST_WAIT seconds after the newest of them, doubling with each further
+# failure up to its longest wait.
+LOGIN_WINDOW = 3600
+FIRST_WAIT = 15
+LOGIN_NAME_LENGTH = 80            # a typed name is counted (and logged) by its first 80 characters
+# (what is counted, failures allowed, longest wait in seconds)
+LOGIN_RULES = (
+    (("author_name", "ip"), 5, 15 * 60),     # this name from this address
+    (("ip",), 10, 15 * 60),                  # this address, any name: one office shares it
+    (("author_name",), 5, 60),               # this name from anywhere: never more than a minute
+)
 
 _secrets = {}                     # path -> bytes, for the process's life
 
 
 def secret(config):
-    """The installation's 32 secret bytes, made once: in the data folder (which
-    the web server never serves), mode 0600 (or as the store's files, where the
-    web server's user and the owner share the folder). Two processes racing to make it
-    end up with the same one: each writes its own candidate and links it into
-    place; the link fails for all but the first."""
+    """The installation's 32 secret bytes, made once in the data folder (which
+    the web server never serves), mode 0600, owned by the user the scripts run
+    as: only they sign and check cookies, so even where the owner and the web
+    server's user share the data folder nobody else needs to read it. Two
+    processes racing to make it end up with the same one: each writes its own
+    candidate and links it into place; the link fails for all but the first."""
     folder = config.get("DataSource")
     path = os.path.join(folder, SECRET_FILE)
     if path not in _secrets:
-        _secrets[path] = _read_secret(path) or _create_secret(folder, path)
+        found = _read_secret(path)
+        if found is None:
+            found = _create_secret(folder, path, replace=os.path.lexists(path))
+        _secrets[path] = found
     return _secrets[path]
 
 
 def _read_secret(path):
+    """The secret's bytes, or None where there is none this process can trust:
+    no file; one it cannot read (made by the other account of a shared
+    installation); a symbolic link; one that others than its owner may read or
+    write (an earlier release's 0666 file: anyone could have read or chosen its
+    bytes). Such a file is replaced, which ends every session once."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:       # missing, unreadable, or a symbolic link (ELOOP)
         return None
+    with os.fdopen(descriptor, "rb") as handle:
+        if os.fstat(handle.fileno()).st_mode & 0o077:
+            return None
+        data = handle.read(33)
     if len(data) != 32:
         raise RuntimeError("%s is damaged (not 32 bytes): delete it to make a new one "
                            "(everyone logs in again)" % path)
     return data
 
 
-def _create_secret(folder, path):
+def _create_secret(folder, path, replace=False):
     from mtpy import fileutil
     fileutil.make_data_folder(folder)
     candidate = "%s.%d.%s" % (path, os.getpid(), os.urandom(4).hex())
     descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        # Readable by the other user where the scripts and the owner share the folder.
-        os.fchmod(descriptor, fileutil.private_mode(folder))
+        os.fchmod(descriptor, 0o600)      # whatever the umask and DBUmask
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(os.urandom(32))
             handle.flush()
             os.fsync(handle.fileno())
-        try:
-            os.link(candidate, path)
-        except FileExistsError:
-            pass                  # another process made it first: theirs counts
-        except OSError:           # a file system without hard links: the last one counts
-            if not os.path.exists(path):
-                os.replace(candidate, path)
+        if replace:                       # one not to trust: ours takes its place
+            os.replace(candidate, path)
+        else:
+            try:
+                os.link(candidate, path)
+            except FileExistsError:
+                pass                      # another process made it first: theirs counts
+            except OSError:               # a file system without hard links: the last one counts
+                if not os.path.exists(path):
+                    os.replace(candidate, path)
     finally:
         if os.path.exists(candidate):
             os.unlink(candidate)
-    return _read_secret(path)
+    found = _read_secret(path)
+    if found is None:
+        raise RuntimeError("%s cannot be made private to the scripts' user" % path)
+    return found
 
 
 def random_token(size=32):
@@ -147,20 +180,21 @@ def end(store, session):
     store.delete(Session, session.id)
 
 
-def cookie_attributes(request):
-    """Set-Cookie attributes for the session cookie: sent to this script alone,
-    never to scripts (JavaScript), not on cross-site POSTs, only over HTTPS when
-    the login came over HTTPS."""
+def cookie_attributes(request, config):
+    """Set-Cookie attributes for mt.cgi's cookies: sent to this script alone,
+    never to scripts (JavaScript), not on cross-site POSTs, only over HTTPS
+    when the request came over HTTPS (directly, or as a trusted proxy's
+    X-Forwarded-Proto says) or when `SecureCookies 1` says it always does."""
     return {"path": request.script_name or "/", "http_only": True, "same_site": "Lax",
-            "secure": request.is_secure}
+            "secure": request.is_secure or config.get("SecureCookies") == "1"}
 
 
-def set_cookie(response, request, value):
-    response.set_cookie(COOKIE, value, **cookie_attributes(request))
+def set_cookie(response, request, config, value):
+    response.set_cookie(COOKIE, value, **cookie_attributes(request, config))
 
 
-def clear_cookie(response, request):
-    attributes = cookie_attributes(request)
+def clear_cookie(response, request, config):
+    attributes = cookie_attributes(request, config)
     response.delete_cookie(COOKIE, attributes["path"], secure=attributes["secure"])
 
 
@@ -180,28 +214,76 @@ def check_csrf(config, session, submitted):
                                submitted.encode("utf-8", "replace"))
 
 
+def login_form_token(request):
+    """(token, new) for a form shown before a login: the browser's FORM_COOKIE
+    when it holds one, else a new token (`new`: set_form_cookie must send it)."""
+    token = request.cookies.get(FORM_COOKIE, "")
+    if _is_form_token(token):
+        return token, False
+    return random_token(), True
+
+
+def set_form_cookie(response, request, config, token):
+    response.set_cookie(FORM_COOKIE, token, **cookie_attributes(request, config))
+
+
+def check_login_form(request):
+    """Whether a POST to a form shown before a login came from this site's own
+    page: the browser does not say it came from another site (Sec-Fetch-Site),
+    and the form's `magic_token` is the value of its FORM_COOKIE (constant time)."""
+    if request.environ.get("HTTP_SEC_FETCH_SITE", "same-origin") not in ("same-origin", "none"):
+        return False
+    cookie = request.cookies.get(FORM_COOKIE, "")
+    submitted = request.form.get("magic_token")
+    return (_is_form_token(cookie) and isinstance(submitted, str)
+            and hmac.compare_digest(cookie.encode("ascii"), submitted.encode("utf-8", "replace")))
+
+
+def _is_form_token(token):
+    return 32 <= len(token) <= 64 and token.isascii() and token.replace("-", "").replace("_", "").isalnum()
+
+
 # -- slowing password guessing ------------------------------------------------------
 
+def login_name(typed):
+    """The name a login attempt is counted and logged under: the typed name,
+    stripped, cut at LOGIN_NAME_LENGTH characters (one rule for the count, the
+    log and the check, so that a longer name cannot escape its count)."""
+    return (typed or "").strip()[:LOGIN_NAME_LENGTH]
+
+
+def record_failed_login(store, ip, typed_name, note=""):
+    """Log a failed login (what login_wait counts); returns its line."""
+    from mtpy.actions.activity import record
+    name = login_name(typed_name)
+    with store.transaction():
+        return record(store, "login_failed", "Failed login as %s%s" % (name, note), ip=ip, author_name=name)
+
+
 def login_wait(store, ip, name, now=None):
-    """Seconds for which logins from `ip` or for the typed `name` are refused;
-    0: allowed. Counted from the activity log's "login_failed" lines (which
-    the application writes, with the typed name) of the last 15 minutes
-    (LOGIN_WINDOW): 6 failures from one address (more than 5), or 5 for one
-    name from anywhere, and logins are refused until the oldest of those is
-    15 minutes old, so that fewer than that are left in the window. (Record
-    no failure for a refused attempt: waiting must end the refusal.)"""
+    """Seconds for which a login from `ip` for the typed `name` is refused;
+    0: allowed. Counted from the activity log's "login_failed" lines of the last
+    hour (LOGIN_WINDOW), by LOGIN_RULES: this name from this address, and this
+    address whatever the name, slow down to a quarter of an hour between
+    attempts; this name from all addresses together to a minute at most, and
+    not at all for an address with no failure in the window, so that nobody can
+    keep the owner out by failing on purpose (the owner's right password from
+    an address that has not failed always gets in). Record no failure for a
+    refused attempt: waiting must end the refusal."""
     now = now or dates.utc_now()
     since = _stored_before(now, LOGIN_WINDOW)
+    values = {"ip": ip or "", "author_name": login_name(name)}
+    failures = {fields: store.count_activity_since("login_failed", since, **{field: values[field] for field in fields})
+                for fields, _, _ in LOGIN_RULES}
     wait = 0
-    for field, value, limit in (("ip", ip, LOGIN_FAILURES_PER_ADDRESS),
-                                ("author_name", name, LOGIN_FAILURES_PER_NAME)):
-        if not value or store.count_activity_since("login_failed", since, **{field: value}) < limit:
+    for fields, allowed, longest in LOGIN_RULES:
+        if failures[fields] < allowed or (fields == ("author_name",) and not failures[("ip",)]):
             continue
-        # Refused until the limit-th newest failure leaves the window.
-        recent = store.find(Activity, order_by="created_on", desc=True, limit=limit,
-                            kind="login_failed", **{field: value})
-        left = LOGIN_WINDOW - _seconds_between(recent[-1].created_on, now)
-        wait = max(wait, min(LOGIN_WINDOW, int(left) + 1))
+        newest = store.find(Activity, order_by="created_on", desc=True, limit=1, kind="login_failed",
+                            **{field: values[field] for field in fields})
+        delay = min(longest, FIRST_WAIT * 2 ** min(failures[fields] - allowed, 16))
+        left = delay - _seconds_between(newest[0].created_on, now)
+        wait = max(wait, math.ceil(left))
     return wait
 
 

@@ -134,16 +134,30 @@ def weblogs_of(store, author):
     return [blog for blog in blogs if blog.id in allowed]
 
 
-def authenticate(store, name, password):
+def authenticate(store, name, password, log_file=None):
     """The author with this name and password, or None. An unknown name costs
-    a password check too, so the answer's time does not tell names apart."""
-    from mtpy.passwords import check_password
+    a password check too, so the answer's time does not tell names apart. A
+    hash made with fewer iterations than new ones get is made again now that the
+    password is at hand; one whose count mtpy never writes matches nothing and
+    is reported in the log (`log_file`; the web server's error log without one)."""
+    from mtpy.passwords import check_password, needs_rehash, stored_iterations
     found = store.find(Author, name=(name or "").strip()) if name else []
     if not found:
         check_password(password or "", DUMMY_HASH)
         return None
     author = found[0]
-    return author if check_password(password or "", author.password_hash) else None
+    if not check_password(password or "", author.password_hash):
+        if stored_iterations(author.password_hash) is None and author.password_hash.startswith("pbkdf2_sha256$"):
+            from mtpy.web import log_error
+            log_error(log_file, "The password hash of author %d has an iteration count outside the accepted "
+                                "range: it matches no password; set a new one (`mtpy author password`)" % author.id)
+        return None
+    if needs_rehash(author.password_hash):
+        from mtpy.passwords import hash_password
+        author = author.copy(password_hash=hash_password(password))
+        with store.transaction():
+            store.update(author)
+    return author
 
 
 def find_author(store, name):
@@ -153,8 +167,8 @@ def find_author(store, name):
     return found[0]
 
 
-# A hash of no one's password, with the same iterations as real ones.
-DUMMY_HASH = "pbkdf2_sha256$200000$oA3lcPj6mW+z6uuGUiBETQ==$kF+ZyVvhkHD8MOZhs7anhdmei2QCw0f1kiPOg3QPYPw="
+# A hash of no one's password, with the same iterations as new ones (passwords.ITERATIONS).
+DUMMY_HASH = "pbkdf2_sha256$600000$4GxC1a1l0OhEcDMUqCrX6g==$ysUfikKsC4AnNv9ThRK4Ufl8WqWTJEWfAIDEqYpqSLA="
 
 
 def _check_new_password(password):

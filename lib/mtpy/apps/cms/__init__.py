@@ -35,6 +35,9 @@ class CMSApp(Application):
         if request.method not in registered.methods and not (
                 request.method == "HEAD" and "GET" in registered.methods):
             raise HTTPError(405, "This action does not take %s requests." % request.method[:10])
+        from mtpy import sessions
+        if request.method == "POST" and not registered.login and not sessions.check_login_form(request):
+            raise HTTPError(403, FORM_EXPIRED)      # log-in, set-up, upgrade: from this site's page only
         from mtpy.store import open_store, NoStoreError, UpgradeNeeded, NewerSchema
         try:
             try:

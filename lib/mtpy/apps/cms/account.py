@@ -73,7 +73,6 @@ def _proposals(screen):
 @mode("login", login=False, methods=("GET", "POST"))
 def login(screen):
     from mtpy import sessions
-    from mtpy.actions.activity import record
     from mtpy.actions.authors import authenticate
     from mtpy.models import Author
     if not screen.store.find(Author, limit=1):
@@ -84,15 +83,10 @@ def login(screen):
         name = request.form.get("username").strip()
         wait = sessions.login_wait(screen.store, request.remote_addr, name)
         if wait:
-            minutes = max(1, (wait + 59) // 60)
-            errors[None] = ("Too many failed logins. Try again in %d minute%s."
-                            % (minutes, "" if minutes == 1 else "s"))
-            return screen.render("login.html", status=429, name=name, errors=errors)
-        author = authenticate(screen.store, name, request.form.get("password"))
+            return too_many_failures(screen, "login.html", wait, name=name)
+        author = authenticate(screen.store, name, request.form.get("password"), screen.config.get("LogFile"))
         if author is None:
-            with screen.store.transaction():
-                record(screen.store, "login_failed", "Failed login as %s" % name[:80], ip=request.remote_addr,
-                       author_name=name[:80])
+            sessions.record_failed_login(screen.store, request.remote_addr, name)
             errors[None] = "Invalid login: the name or the password is wrong."
             return screen.render("login.html", status=403, name=name, errors=errors)
         target = screen.app.safe_redirect_target(request, request.form.get("return_to"), screen.url("dashboard"))
@@ -100,6 +94,20 @@ def login(screen):
     if screen.author is not None:
         return screen.redirect("dashboard")
     return screen.render("login.html", name=name, errors=errors)
+
+
+def too_many_failures(screen, template, wait, **values):
+    """The form again, saying how long to wait (429, with Retry-After)."""
+    values["errors"] = {None: wait_message(wait)}
+    response = screen.render(template, status=429, **values)
+    response.headers.append(("Retry-After", str(wait)))
+    return response
+
+
+def wait_message(wait):
+    if wait < 120:
+        return "Too many failed logins. Try again in %d second%s." % (wait, "" if wait == 1 else "s")
+    return "Too many failed logins. Try again in %d minutes." % ((wait + 59) // 60)
 
 
 def log_in(screen, author, target):
@@ -110,7 +118,7 @@ def log_in(screen, author, target):
         session, cookie = sessions.start(screen.store, screen.config, author, screen.request)
         record(screen.store, "login", "%s logged in" % author.name, author=author, ip=screen.request.remote_addr)
     response = web.redirect(target)
-    sessions.set_cookie(response, screen.request, cookie)
+    sessions.set_cookie(response, screen.request, screen.config, cookie)
     return response
 
 
@@ -123,7 +131,7 @@ def logout(screen):
         record(screen.store, "logout", "%s logged out" % screen.author.name, author=screen.author,
                ip=screen.request.remote_addr)
     response = screen.redirect("login", saved="logged_out")
-    sessions.clear_cookie(response, screen.request)
+    sessions.clear_cookie(response, screen.request, screen.config)
     return response
 
 

@@ -5,7 +5,8 @@ A mode is a function `(screen) -> Response`, registered with `@mode(...)`, which
 says what it needs: a logged-in author (all but set-up and log-in), a system
 administrator, a weblog and a permission in it. The application checks all of it
 on the server before the function runs, and checks the form's token on every
-POST: a screen never checks its own access.
+POST (before a login, the token of the browser's form cookie): a screen never
+checks its own access.
 """
 
 from urllib.parse import urlencode
@@ -69,6 +70,7 @@ class Screen:
         self.blog = None
         self.jobs = []          # ids of deferred work to run after the answer
         self.csp_nonce = None
+        self.form_token = None  # (token, new) of a form shown before a login
 
     # -- addresses -----------------------------------------------------------
 
@@ -131,8 +133,14 @@ class Screen:
     # -- forms ---------------------------------------------------------------
 
     def csrf_token(self):
+        """The token of this page's forms: the session's, or before a login
+        the one of the browser's form cookie (sent with the page when new)."""
         from mtpy import sessions
-        return sessions.csrf_token(self.config, self.session) if self.session is not None else ""
+        if self.session is not None:
+            return sessions.csrf_token(self.config, self.session)
+        if self.form_token is None:
+            self.form_token = sessions.login_form_token(self.request)
+        return self.form_token[0]
 
     def notice(self):
         return NOTICES.get(self.request.query.get("saved"))
@@ -141,4 +149,8 @@ class Screen:
 
     def render(self, template, status=200, **values):
         from mtpy.apps.cms.pages import render
-        return render(self, template, status, values)
+        response = render(self, template, status, values)
+        if self.form_token is not None and self.form_token[1]:
+            from mtpy import sessions
+            sessions.set_form_cookie(response, self.request, self.config, self.form_token[0])
+        return response

@@ -58,7 +58,6 @@ def _administrator(screen, name, password):
     password, or why not. Failed attempts are logged and slowed down as the
     login screen's are, where the old store has the activity log (schema 5 on)."""
     from mtpy import sessions
-    from mtpy.actions.activity import record
     from mtpy.actions.authors import DUMMY_HASH
     from mtpy.passwords import check_password
     store, ip = screen.store, screen.request.remote_addr
@@ -66,15 +65,14 @@ def _administrator(screen, name, password):
     if logged:
         wait = sessions.login_wait(store, ip, name)
         if wait:
-            minutes = max(1, (wait + 59) // 60)
-            return None, 429, "Too many failed logins. Try again in %d minute%s." % (minutes, "" if minutes == 1 else "s")
+            from mtpy.apps.cms.account import wait_message
+            return None, 429, wait_message(wait)
     author = store.author_as_is(name) if name else None
     if not check_password(password or "", author.password_hash if author else DUMMY_HASH):
         author = None
     if author is None:
         if logged:
-            with store.transaction():
-                record(store, "login_failed", "Failed login as %s (upgrade)" % name[:80], ip=ip, author_name=name[:80])
+            sessions.record_failed_login(store, ip, name, " (upgrade)")
         return None, 403, INVALID_LOGIN
     if not author.is_admin:
         return None, 403, NOT_ADMIN
@@ -96,5 +94,5 @@ def _logged_in(screen, author, upgraded):
         screen.session, cookie = sessions.start(store, screen.config, author, screen.request)
     screen.author = author
     response = screen.render("upgrade_done.html", upgraded=upgraded)
-    sessions.set_cookie(response, screen.request, cookie)
+    sessions.set_cookie(response, screen.request, screen.config, cookie)
     return response
