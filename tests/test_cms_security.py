@@ -3,10 +3,14 @@ category fields, weblog settings, author names, the activity log), then every
 mt.cgi screen opened in headless Chromium: no script runs (no dialog, no marker
 set) and the text is shown as text."""
 
+import os
+
 import pytest
 
-from cms_client import CMSClient
-from conftest import ADMIN_PASSWORD
+from cms_client import CMSClient, add_author, forms
+from conftest import ADMIN_PASSWORD, Site
+from mtpy.actions.authors import PERMISSION_NAMES
+from mtpy.apps.cms import CMSApp
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
@@ -94,3 +98,93 @@ def test_a_ping_payload_shows_as_plain_text_in_the_list(cms):
     assert 'href="javascript:' not in page
     assert "Ping window.__xss=1;alert(&#39;script&#39;)" in page        # ping text: tags removed, then escaped
     assert "Log in to mtpy" in CMSClient(site.base).get("pings", blog_id=site.blog.id).text
+
+
+# -- what an author who is not a system administrator can reach (in process) --------
+
+@pytest.fixture
+def two_weblogs(tmp_path, backend):
+    """mt.cgi in this process on a site with a second, published weblog: (site,
+    weblog 2, Melody logged in as a system administrator, Writer logged in with
+    every permission in weblog 1 only)."""
+    from mtpy.models import Blog
+    from mtpy.passwords import hash_password
+    site = Site(tmp_path / "site", backend)
+    second_folder = os.path.join(site.folder, "second")
+    os.makedirs(second_folder)
+    with open(os.path.join(second_folder, "index.html"), "w") as handle:
+        handle.write("weblog 2's own page")
+    store = site.store()
+    site.author.password_hash, site.author.is_admin = hash_password(ADMIN_PASSWORD), True
+    store.save(site.author)
+    second = Blog(name="Second", site_url=site.base + "second/", site_path=second_folder,
+                  archive_url=site.base + "second/", archive_path=second_folder)
+    store.save(second)
+    store.close()
+    add_author(site, "Writer", {site.blog.id: list(PERMISSION_NAMES)})
+    app = CMSApp(site.config)
+    admin, writer = CMSClient(site.base, app=app), CMSClient(site.base, app=app)
+    admin.log_in(site.author.name, ADMIN_PASSWORD)
+    writer.log_in("Writer", ADMIN_PASSWORD)
+    return site, second, admin, writer
+
+
+def settings_form(client, blog_id, **changes):
+    [(_, fields)] = [form for form in forms(client.get("blog_settings", blog_id=blog_id).text) if "name" in form[1]]
+    values = [(name, value) for name, values in fields.items() for value in values if name not in changes]
+    return values + list(changes.items())
+
+
+def test_only_an_administrator_chooses_a_weblogs_folders(two_weblogs):
+    site, second, admin, writer = two_weblogs
+    page = writer.get("blog_settings", blog_id=site.blog.id).text
+    assert 'name="site_path"' not in page and 'name="archive_path"' not in page
+    assert '<output id="site_path" class="url">%s</output>' % site.archives in page
+    assert "Only a system administrator changes where a weblog is published." in page
+    # The form as shown saves; the folders typed into a forged one are refused.
+    saved = writer.post("blog_settings", settings_form(writer, site.blog.id, name="Renamed"), blog_id=site.blog.id)
+    assert "Your changes have been saved." in saved.text
+    for field in ("site_path", "archive_path"):
+        forged = writer.post("blog_settings", settings_form(writer, site.blog.id, **{field: second.site_path}),
+                             blog_id=site.blog.id)
+        assert "Only a system administrator chooses where a weblog is published." in forged.text
+    writer.post("rebuild", {"type": "all"}, blog_id=site.blog.id)
+    store = site.store()
+    blog = store.get(type(site.blog), site.blog.id)
+    store.close()
+    assert (blog.name, blog.site_path, blog.archive_path) == ("Renamed", site.archives, site.archives)
+    with open(os.path.join(second.site_path, "index.html")) as handle:
+        assert handle.read() == "weblog 2's own page"
+
+
+def test_a_weblog_folder_that_another_weblog_or_mtpy_uses_is_refused(two_weblogs):
+    site, second, admin, _ = two_weblogs
+    refusals = {second.site_path: "would share files with weblog %d (Second)" % second.id,
+                os.path.join(second.site_path, "inside"): "would share files with weblog %d" % second.id,
+                site.folder: "would share files with weblog %d" % second.id,      # holds both weblogs
+                site.config.get("DataSource"): "is inside mtpy&#39;s data folder",
+                os.path.join(site.config.folder, "x"): "is inside the folder of mtpy&#39;s scripts and mt.cfg",
+                site.config.get("TemplatePath"): "is inside mtpy&#39;s template folder"}
+    for folder, message in refusals.items():
+        for field in ("site_path", "archive_path"):
+            page = admin.post("blog_settings", settings_form(admin, site.blog.id, **{field: folder}),
+                              blog_id=site.blog.id).text
+            assert message in page, (folder, field)
+    moved = os.path.join(site.folder, "moved")
+    assert "Your changes have been saved." in admin.post(
+        "blog_settings", settings_form(admin, site.blog.id, site_path=moved, archive_path=moved),
+        blog_id=site.blog.id).text
+    # With WeblogRoot, only folders inside it.
+    site.update_config("WeblogRoot ../weblogs\n")
+    confined = CMSClient(site.base, app=CMSApp(site.config))
+    confined.log_in(site.author.name, ADMIN_PASSWORD)
+    outside = confined.post("blog_settings", settings_form(confined, site.blog.id, site_path=site.archives),
+                            blog_id=site.blog.id).text
+    assert "Weblogs are published inside %s (WeblogRoot in mt.cfg)" % os.path.join(site.folder, "weblogs") in outside
+    inside = os.path.join(site.folder, "weblogs", "one")
+    assert "Your changes have been saved." in confined.post(
+        "blog_settings", settings_form(confined, site.blog.id, site_path=inside, archive_path=inside),
+        blog_id=site.blog.id).text
+    store = site.store()
+    assert store.get(type(site.blog), site.blog.id).site_path == inside
+    store.close()
