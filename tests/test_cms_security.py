@@ -188,3 +188,24 @@ def test_a_weblog_folder_that_another_weblog_or_mtpy_uses_is_refused(two_weblogs
     store = site.store()
     assert store.get(type(site.blog), site.blog.id).site_path == inside
     store.close()
+
+
+def test_an_import_by_a_settings_author_is_theirs_and_its_ping_urls_are_checked(two_weblogs):
+    from mtpy.models import Author, Entry, Ping
+    site, _, _, writer = two_weblogs
+    hostile = ("AUTHOR: %s\nAUTHOR: Admln\nTITLE: Posted by Admin?\nSTATUS: Publish\n-----\nBODY:\nb\n-----\n"
+               "PING:\nTITLE: p\nURL: %s\nIP: 192.0.2.1\nexcerpt\n-----\n--------\n")
+    refused = writer.post("transfer", {}, files={"file": ("export.txt", (hostile % (
+        site.author.name, "javascript:alert(document.cookie)")).encode(), "text/plain")}, blog_id=site.blog.id)
+    assert "a PING needs an http or https URL" in refused.text and "(nothing imported)" in refused.text
+    imported = writer.post("transfer", {}, files={"file": ("export.txt", (hostile % (
+        site.author.name, "http://elsewhere.example/")).encode(), "text/plain")}, blog_id=site.blog.id)
+    assert "Imported." in imported.text
+    store = site.store()
+    try:
+        entry, = store.find(Entry, title="Posted by Admin?")
+        assert store.get(Author, entry.author_id).name == "Writer"
+        assert sorted(author.name for author in store.find(Author)) == ["Melody", "Writer"]
+        assert [ping.source_url for ping in store.find(Ping)] == ["http://elsewhere.example/"]
+    finally:
+        store.close()

@@ -66,6 +66,7 @@ from datetime import datetime
 
 from mtpy import dates
 from mtpy.models import Author, Category, Entry, Ping
+from mtpy.trackback.rules import URL_LIMIT, normalize_url, url_too_long
 
 ENTRY_END = "--------"
 SECTION_END = "-----"
@@ -295,8 +296,23 @@ def _parse_section(entry, section):
         fields["text"] = text
         entry["comments"].append(fields)
     else:
+        fields["url"] = _source_url(fields["url"], entry["number"], lines[0][0] if lines else section[0][0])
         fields["excerpt"] = text
         entry["pings"].append(fields)
+
+
+def _source_url(raw, entry_number, line_number):
+    """A ping's URL as a received ping's is checked and stored (mtpy.trackback.rules):
+    an imported ping links from the weblog's pages and feeds just the same."""
+    url = normalize_url(raw) if raw and not url_too_long(raw) else None
+    if url is None:
+        raise ImportFormatError("a PING needs an http or https URL of at most %d characters, as a received ping "
+                                "does: not %r" % (URL_LIMIT, _shortened(raw)), entry_number, line_number)
+    return url
+
+
+def _shortened(text):
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _parse_record(lines, names, entry_number):
@@ -371,28 +387,36 @@ def _unprotect(line):
 
 # -- importing --------------------------------------------------------------
 
-def import_entries(store, blog, text, default_author=None):
+def import_entries(store, blog, text, importer=None):
     """Add the entries of an MT export text to `blog`; all or nothing.
 
     Everything is parsed (and so validated) before anything is written, and the
     writes share one transaction, so a bad file leaves the store as it was.
-    `default_author` names the author of entries without an AUTHOR line.
+    `importer`: the Author who imports (None: the owner's `mtpy import`). A
+    system administrator's import, and the owner's, gives each entry the author
+    its AUTHOR line names, found by name or created (as Movable Type did), and
+    the importer's entries without one; anyone else's entries are all theirs,
+    whatever the file says, and create no author.
     """
     parsed = parse(text)
     result = ImportResult()
     authors, categories = {}, {}
+    named = importer is None or importer.is_admin
     with store.transaction():
         for item in parsed:
-            _import_entry(store, blog, item, default_author, authors, categories, result)
+            if named and item["author"]:
+                author_id = _author_id(store, item["author"], authors, result)
+            else:
+                author_id = importer.id if importer is not None else None
+            _import_entry(store, blog, item, author_id, categories, result)
     return result
 
 
-def _import_entry(store, blog, item, default_author, authors, categories, result):
+def _import_entry(store, blog, item, author_id, categories, result):
     timezone = blog.timezone or 0.0
-    name = item["author"] or default_author
     entry = Entry(
         blog_id=blog.id,
-        author_id=_author_id(store, name, authors, result) if name else None,
+        author_id=author_id,
         title=item["title"], body=item["body"], extended=item["extended"],
         excerpt=item["excerpt"], keywords=item["keywords"], basename=item["basename"],
         status=item["status"] or "Publish",
