@@ -209,3 +209,28 @@ def test_an_import_by_a_settings_author_is_theirs_and_its_ping_urls_are_checked(
         assert [ping.source_url for ping in store.find(Ping)] == ["http://elsewhere.example/"]
     finally:
         store.close()
+
+
+def test_an_author_reads_the_activity_of_their_weblogs_without_addresses(two_weblogs):
+    from mtpy.actions.activity import record
+    site, second, admin, _ = two_weblogs
+    store = site.store()
+    with store.transaction():
+        record(store, "settings", "Changed name", site.blog.id, site.author, "198.51.100.20")
+        record(store, "ping", "Ping from http://sender.example/: Hi", site.blog.id, ip="192.0.2.7")
+        record(store, "ban", "Banned 203.0.113.9", site.blog.id, site.author, "198.51.100.20")
+        record(store, "ping", "Ping from http://elsewhere.example/", second.id, ip="192.0.2.8")
+    store.close()
+    add_author(site, "Poster", {site.blog.id: ["post"]})
+    poster = CMSClient(site.base, app=CMSApp(site.config))
+    poster.log_in("Poster", ADMIN_PASSWORD)
+    theirs = poster.get("activity").text
+    assert "Changed name" in theirs and "Ping from http://sender.example/: Hi" in theirs
+    assert ">Address banned<" in theirs and "The address is shown to system administrators only." in theirs
+    assert "elsewhere.example" not in theirs                               # another weblog's
+    for address in ("198.51.100.20", "192.0.2.7", "203.0.113.9", "127.0.0.1"):
+        assert address not in theirs, address
+    assert "<th>IP</th>" not in theirs
+    everything = admin.get("activity").text
+    for shown in ("198.51.100.20", "192.0.2.7", "Banned 203.0.113.9", "elsewhere.example", "<th>IP</th>"):
+        assert shown in everything, shown
