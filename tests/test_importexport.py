@@ -222,8 +222,14 @@ def ping_text(url):
 def test_an_imported_ping_passes_the_url_rules_of_a_received_one(url):
     with pytest.raises(ImportFormatError) as caught:
         parse(ping_text(url))
-    assert (caught.value.entry_number, caught.value.line_number) == (1, 4)
+    assert (caught.value.entry_number, caught.value.line_number) == (1, 5)       # the URL line
     assert "a PING needs an http or https URL" in str(caught.value)
+
+
+def test_a_ping_without_a_url_names_its_section():
+    with pytest.raises(ImportFormatError) as caught:
+        parse(entry_text("TITLE: t\n", "PING:\nTITLE: p\n\nexcerpt\n-----\n"))
+    assert caught.value.line_number == 3 and "not ''" in str(caught.value)
 
 
 def test_an_imported_ping_url_is_stored_as_a_received_one_would_be(store):

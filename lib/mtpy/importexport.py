@@ -278,6 +278,7 @@ def _parse_section(entry, section):
         return  # a section MT did not write; nothing to keep
     key, rest = found
     lines = _strip_blank(section)
+    key_line = lines[0][0]
     # Text may start on the key line itself ("KEYWORDS: a b"); MT allowed that.
     if rest:
         lines = [(lines[0][0], rest)] + lines[1:]
@@ -288,15 +289,15 @@ def _parse_section(entry, section):
         return
     if key == PING_STATE:
         if not entry["pings"]:
-            raise ImportFormatError("PING STATE without a PING before it", entry["number"], section[0][0])
+            raise ImportFormatError("PING STATE without a PING before it", entry["number"], key_line)
         entry["pings"][-1]["state"] = _parse_ping_state(lines, entry["number"])
         return
-    fields, text = _parse_record(lines, RECORD_SECTIONS[key], entry["number"])
+    fields, text, field_lines = _parse_record(lines, RECORD_SECTIONS[key], entry["number"])
     if key == "COMMENT":
         fields["text"] = text
         entry["comments"].append(fields)
     else:
-        fields["url"] = _source_url(fields["url"], entry["number"], lines[0][0] if lines else section[0][0])
+        fields["url"] = _source_url(fields["url"], entry["number"], field_lines.get("url", key_line))
         fields["excerpt"] = text
         entry["pings"].append(fields)
 
@@ -316,13 +317,15 @@ def _shortened(text):
 
 
 def _parse_record(lines, names, entry_number):
-    """The field lines at the top of a COMMENT/PING section, then its text.
+    """The field lines at the top of a COMMENT/PING section, then its text,
+    and the number of each field's line.
 
     Fields are matched in upper case only, as MT wrote them, so that text
     starting with "Url: ..." stays text. A blank line ends the fields.
     """
     fields = {name.lower().replace(" ", "_"): "" for name in names}
     fields["date"] = None
+    field_lines = {}
     index = 0
     while index < len(lines):
         number, line = lines[index]
@@ -331,12 +334,13 @@ def _parse_record(lines, names, entry_number):
             break
         name = key.strip().lower().replace(" ", "_")
         value = value.strip()
+        field_lines[name] = number
         if name == "date":
             fields["date"] = _parse_date(value, number, _failer(entry_number)) if value else None
         else:
             fields[name] = value
         index += 1
-    return fields, _text(lines[index:])
+    return fields, _text(lines[index:]), field_lines
 
 
 def _parse_ping_state(lines, entry_number):

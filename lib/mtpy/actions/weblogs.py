@@ -131,7 +131,7 @@ def check_folders(store, config, folders, blog=None, author=None):
                 raise ActionError("%s is inside %s, %s: choose a folder of the weblog's own." % (path, label, folder),
                                   field)
         for other in others:
-            for used in {other.site_path, other.archive_path} - {""}:
+            for used in {other.site_path, other.archive_path} - {"", None}:
                 if _inside(real, os.path.realpath(used)) or _inside(os.path.realpath(used), real):
                     raise ActionError("%s would share files with weblog %d (%s), which is published in %s: "
                                       "each weblog needs a folder of its own, neither inside the other."
