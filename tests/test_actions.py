@@ -105,6 +105,7 @@ def test_weblog_folders_are_an_administrators_and_apart_from_every_other(store, 
                    tmp_path / "cgi-bin", tmp_path / "tmpl"):
         refused("site_path", weblogs.create_weblog, store, config, {"name": "Two", "site_path": str(folder)})
     assert [blog.name for blog in store.find(Blog)] == ["Same"]
+    refused("site_path", weblogs.check_folders, None, config, {"site_path": str(tmp_path / "data")})  # set-up
     second = weblogs.create_weblog(store, config, {"name": "Two", "site_path": str(tmp_path / "two")}).record
     refused("archive_path", weblogs.change_weblog, store, config, second, {"archive_path": str(tmp_path / "one")})
     assert store.get(Blog, second.id).archive_path == str(tmp_path / "two")

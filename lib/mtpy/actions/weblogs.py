@@ -113,14 +113,15 @@ def check_folders(store, config, folders, blog=None, author=None):
     chooses them; each lies inside WeblogRoot when mt.cfg names one, never
     inside one of mtpy's own folders, and apart from every other weblog's
     folders (neither the same, nor inside, nor holding one), so that no
-    weblog's pages overwrite another's or mtpy's files."""
+    weblog's pages overwrite another's or mtpy's files. `store` None: before
+    the store exists (set-up), when there is no other weblog."""
     folders = [(field, folders[field]) for field in FOLDERS if folders.get(field)]
     if not folders:
         return
     if author is not None and not author.is_admin:
         raise ActionError("Only a system administrator chooses where a weblog is published.", folders[0][0])
     root = config.get("WeblogRoot")
-    others = [other for other in store.find(Blog) if blog is None or other.id != blog.id]
+    others = [other for other in store.find(Blog) if blog is None or other.id != blog.id] if store is not None else []
     for field, path in folders:
         real = os.path.realpath(path)
         if root and not _inside(real, os.path.realpath(root)):
