@@ -90,6 +90,27 @@ def test_change_weblog_items_follow_and_rebuild_is_queued(published):
     assert activity(store, "settings") == ["Changed email_new_pings", "Changed archive_url, name"]
 
 
+def test_weblog_folders_are_an_administrators_and_apart_from_every_other(store, tmp_path):
+    config = Config(str(tmp_path / "cgi-bin" / "mt.cfg"), text="")
+    first = weblogs.create_weblog(store, config, {"name": "One", "site_path": str(tmp_path / "one")}).record
+    writer = Author(name="Writer", is_admin=False)
+    store.save(writer)
+    message = refused("site_path", weblogs.change_weblog, store, config, first, {"site_path": str(tmp_path / "two")},
+                      author=writer)
+    assert message == "Only a system administrator chooses where a weblog is published."
+    assert weblogs.change_weblog(store, config, first, {"site_path": str(tmp_path / "one"), "name": "Same"},
+                                 author=writer).changed == ["name"]          # the folder as it was: no change
+    # The owner's `mtpy` (no author) and administrators: never another weblog's folder, nor mtpy's.
+    for folder in (tmp_path / "one", tmp_path / "one" / "archives", tmp_path, tmp_path / "data" / "x",
+                   tmp_path / "cgi-bin", tmp_path / "tmpl"):
+        refused("site_path", weblogs.create_weblog, store, config, {"name": "Two", "site_path": str(folder)})
+    assert [blog.name for blog in store.find(Blog)] == ["Same"]
+    refused("site_path", weblogs.check_folders, None, config, {"site_path": str(tmp_path / "data")})  # set-up
+    second = weblogs.create_weblog(store, config, {"name": "Two", "site_path": str(tmp_path / "two")}).record
+    refused("archive_path", weblogs.change_weblog, store, config, second, {"archive_path": str(tmp_path / "one")})
+    assert store.get(Blog, second.id).archive_path == str(tmp_path / "two")
+
+
 # -- entries ----------------------------------------------------------------------
 
 def test_entry_refusals_change_nothing(published):

@@ -5,12 +5,14 @@ backup of what it replaces; a bad or newer file changes nothing."""
 import io
 import json
 import os
+import tracemalloc
 import zipfile
 
 import pytest
 
 from mtpy import __version__
-from mtpy.backup import BACKED_UP, BackupError, read_backup, restore_backup, write_backup
+from mtpy.backup import (BACKED_UP, FORMAT, MANIFEST, MAX_INFLATION, BackupError, read_backup, records_file,
+                         restore_backup, write_backup)
 from mtpy.config import Config
 from mtpy.models import Activity, Author, Blog, Category, Entry, IPBan, Job, Permission, Ping, Session
 from mtpy.store import SCHEMA_VERSION, open_store
@@ -280,3 +282,50 @@ def test_backup_and_restore_through_mt_cgi(cms):
     assert previous.endswith("-backup.zip") and previous in done.text
     assert len(read_backup(os.path.join(backups, previous)).records[Entry]) == 2
     assert "__mode=login" in client.get("dashboard").url      # everyone was logged out
+
+
+def crafted_backup(records_text, compression):
+    """A backup whose weblogs' records file is `records_text`, every other one empty."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(MANIFEST, json.dumps({"format": FORMAT, "format_version": 1,
+                                               "schema_version": SCHEMA_VERSION,
+                                               "records": {kind.__name__.lower(): 0 for kind in BACKED_UP}}))
+        for kind in BACKED_UP:
+            archive.writestr(records_file(kind), records_text if kind is Blog else "", compress_type=compression)
+    return out.getvalue()
+
+
+def peak_memory_of(call, *args):
+    """The most memory Python held during call(*args) beyond what it held before."""
+    tracemalloc.start()
+    try:
+        try:
+            call(*args)
+        except BackupError as error:
+            refusal = str(error)
+        else:
+            refusal = None
+        return tracemalloc.get_traced_memory()[1], refusal
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_zip_bomb_is_refused_before_any_member_is_read():
+    bomb = crafted_backup(" " * (16 * 1024 * 1024), zipfile.ZIP_DEFLATED)    # 16 MiB unpacked
+    assert len(bomb) < 20 * 1024
+    source = io.BytesIO(bomb)
+    peak, refusal = peak_memory_of(read_backup, source)
+    assert refusal is not None and "would unpack to 16,7" in refusal, refusal
+    assert "more than %d times its size" % MAX_INFLATION in refusal
+    assert peak < 1024 * 1024, peak
+
+
+def test_records_are_read_a_line_at_a_time():
+    # Stored, not deflated: 8 MiB of blank lines pass the size check, and cost
+    # next to nothing read a line at a time (the whole text, then its lines, did).
+    stored = crafted_backup((" " * 1023 + "\n") * 8192, zipfile.ZIP_STORED)
+    source = io.BytesIO(stored)
+    peak, refusal = peak_memory_of(read_backup, source)
+    assert refusal is None
+    assert peak < 1024 * 1024, peak

@@ -3,11 +3,15 @@ category fields, weblog settings, author names, the activity log), then every
 mt.cgi screen opened in headless Chromium: no script runs (no dialog, no marker
 set) and the text is shown as text."""
 
+import os
+
 import pytest
 
-from cms_client import CMSClient
-from conftest import ADMIN_PASSWORD, admin_password_hash
+from cms_client import CMSClient, add_author, forms
+from conftest import ADMIN_PASSWORD, Site, admin_password_hash
 from local_web import LocalWeb
+from mtpy.actions.authors import PERMISSION_NAMES
+from mtpy.apps.cms import CMSApp
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
@@ -129,3 +133,137 @@ def test_a_page_of_another_site_cannot_log_the_browser_into_another_account(cms,
         assert "Log in to mtpy" in page.content() and "Mallory" not in page.content()
     finally:
         web.close()
+
+# -- what an author who is not a system administrator can reach (in process) --------
+
+@pytest.fixture
+def two_weblogs(tmp_path, backend):
+    """mt.cgi in this process on a site with a second, published weblog: (site,
+    weblog 2, Melody logged in as a system administrator, Writer logged in with
+    every permission in weblog 1 only)."""
+    from mtpy.models import Blog
+    site = Site(tmp_path / "site", backend)
+    second_folder = os.path.join(site.folder, "second")
+    os.makedirs(second_folder)
+    with open(os.path.join(second_folder, "index.html"), "w") as handle:
+        handle.write("weblog 2's own page")
+    store = site.store()
+    site.author.password_hash, site.author.is_admin = admin_password_hash(), True
+    store.save(site.author)
+    second = Blog(name="Second", site_url=site.base + "second/", site_path=second_folder,
+                  archive_url=site.base + "second/", archive_path=second_folder)
+    store.save(second)
+    store.close()
+    add_author(site, "Writer", {site.blog.id: list(PERMISSION_NAMES)})
+    app = CMSApp(site.config)
+    admin, writer = CMSClient(site.base, app=app), CMSClient(site.base, app=app)
+    admin.log_in(site.author.name, ADMIN_PASSWORD)
+    writer.log_in("Writer", ADMIN_PASSWORD)
+    return site, second, admin, writer
+
+
+def settings_form(client, blog_id, **changes):
+    [(_, fields)] = [form for form in forms(client.get("blog_settings", blog_id=blog_id).text) if "name" in form[1]]
+    values = [(name, value) for name, values in fields.items() for value in values if name not in changes]
+    return values + list(changes.items())
+
+
+def test_only_an_administrator_chooses_a_weblogs_folders(two_weblogs):
+    site, second, admin, writer = two_weblogs
+    page = writer.get("blog_settings", blog_id=site.blog.id).text
+    assert 'name="site_path"' not in page and 'name="archive_path"' not in page
+    assert '<output id="site_path" class="url">%s</output>' % site.archives in page
+    assert "Only a system administrator changes where a weblog is published." in page
+    # The form as shown saves; the folders typed into a forged one are refused.
+    saved = writer.post("blog_settings", settings_form(writer, site.blog.id, name="Renamed"), blog_id=site.blog.id)
+    assert "Your changes have been saved." in saved.text
+    for field in ("site_path", "archive_path"):
+        forged = writer.post("blog_settings", settings_form(writer, site.blog.id, **{field: second.site_path}),
+                             blog_id=site.blog.id)
+        assert "Only a system administrator chooses where a weblog is published." in forged.text
+    writer.post("rebuild", {"type": "all"}, blog_id=site.blog.id)
+    store = site.store()
+    blog = store.get(type(site.blog), site.blog.id)
+    store.close()
+    assert (blog.name, blog.site_path, blog.archive_path) == ("Renamed", site.archives, site.archives)
+    with open(os.path.join(second.site_path, "index.html")) as handle:
+        assert handle.read() == "weblog 2's own page"
+
+
+def test_a_weblog_folder_that_another_weblog_or_mtpy_uses_is_refused(two_weblogs):
+    site, second, admin, _ = two_weblogs
+    refusals = {second.site_path: "would share files with weblog %d (Second)" % second.id,
+                os.path.join(second.site_path, "inside"): "would share files with weblog %d" % second.id,
+                site.folder: "would share files with weblog %d" % second.id,      # holds both weblogs
+                site.config.get("DataSource"): "is inside mtpy&#39;s data folder",
+                os.path.join(site.config.folder, "x"): "is inside the folder of mtpy&#39;s scripts and mt.cfg",
+                site.config.get("TemplatePath"): "is inside mtpy&#39;s template folder"}
+    for folder, message in refusals.items():
+        for field in ("site_path", "archive_path"):
+            page = admin.post("blog_settings", settings_form(admin, site.blog.id, **{field: folder}),
+                              blog_id=site.blog.id).text
+            assert message in page, (folder, field)
+    moved = os.path.join(site.folder, "moved")
+    assert "Your changes have been saved." in admin.post(
+        "blog_settings", settings_form(admin, site.blog.id, site_path=moved, archive_path=moved),
+        blog_id=site.blog.id).text
+    # With WeblogRoot, only folders inside it.
+    site.update_config("WeblogRoot ../weblogs\n")
+    confined = CMSClient(site.base, app=CMSApp(site.config))
+    confined.log_in(site.author.name, ADMIN_PASSWORD)
+    outside = confined.post("blog_settings", settings_form(confined, site.blog.id, site_path=site.archives),
+                            blog_id=site.blog.id).text
+    assert "Weblogs are published inside %s (WeblogRoot in mt.cfg)" % os.path.join(site.folder, "weblogs") in outside
+    inside = os.path.join(site.folder, "weblogs", "one")
+    assert "Your changes have been saved." in confined.post(
+        "blog_settings", settings_form(confined, site.blog.id, site_path=inside, archive_path=inside),
+        blog_id=site.blog.id).text
+    store = site.store()
+    assert store.get(type(site.blog), site.blog.id).site_path == inside
+    store.close()
+
+
+def test_an_import_by_a_settings_author_is_theirs_and_its_ping_urls_are_checked(two_weblogs):
+    from mtpy.models import Author, Entry, Ping
+    site, _, _, writer = two_weblogs
+    hostile = ("AUTHOR: %s\nAUTHOR: Admln\nTITLE: Posted by Admin?\nSTATUS: Publish\n-----\nBODY:\nb\n-----\n"
+               "PING:\nTITLE: p\nURL: %s\nIP: 192.0.2.1\nexcerpt\n-----\n--------\n")
+    refused = writer.post("transfer", {}, files={"file": ("export.txt", (hostile % (
+        site.author.name, "javascript:alert(document.cookie)")).encode(), "text/plain")}, blog_id=site.blog.id)
+    assert "a PING needs an http or https URL" in refused.text and "(nothing imported)" in refused.text
+    imported = writer.post("transfer", {}, files={"file": ("export.txt", (hostile % (
+        site.author.name, "http://elsewhere.example/")).encode(), "text/plain")}, blog_id=site.blog.id)
+    assert "Imported." in imported.text
+    store = site.store()
+    try:
+        entry, = store.find(Entry, title="Posted by Admin?")
+        assert store.get(Author, entry.author_id).name == "Writer"
+        assert sorted(author.name for author in store.find(Author)) == ["Melody", "Writer"]
+        assert [ping.source_url for ping in store.find(Ping)] == ["http://elsewhere.example/"]
+    finally:
+        store.close()
+
+
+def test_an_author_reads_the_activity_of_their_weblogs_without_addresses(two_weblogs):
+    from mtpy.actions.activity import record
+    site, second, admin, _ = two_weblogs
+    store = site.store()
+    with store.transaction():
+        record(store, "settings", "Changed name", site.blog.id, site.author, "198.51.100.20")
+        record(store, "ping", "Ping from http://sender.example/: Hi", site.blog.id, ip="192.0.2.7")
+        record(store, "ban", "Banned 203.0.113.9", site.blog.id, site.author, "198.51.100.20")
+        record(store, "ping", "Ping from http://elsewhere.example/", second.id, ip="192.0.2.8")
+    store.close()
+    add_author(site, "Poster", {site.blog.id: ["post"]})
+    poster = CMSClient(site.base, app=CMSApp(site.config))
+    poster.log_in("Poster", ADMIN_PASSWORD)
+    theirs = poster.get("activity").text
+    assert "Changed name" in theirs and "Ping from http://sender.example/: Hi" in theirs
+    assert ">Address banned<" in theirs and "The address is shown to system administrators only." in theirs
+    assert "elsewhere.example" not in theirs                               # another weblog's
+    for address in ("198.51.100.20", "192.0.2.7", "203.0.113.9", "127.0.0.1"):
+        assert address not in theirs, address
+    assert "<th>IP</th>" not in theirs
+    everything = admin.get("activity").text
+    for shown in ("198.51.100.20", "192.0.2.7", "Banned 203.0.113.9", "elsewhere.example", "<th>IP</th>"):
+        assert shown in everything, shown

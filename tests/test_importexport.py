@@ -180,15 +180,66 @@ def test_import_default_author_and_defaults(store):
     blog.allow_pings_default = False
     store.update(blog)
     text = entry_text("TITLE: no author\nDATE: 01/01/2004 12:00:00 AM\n", "BODY:\nx\n-----\n")
-    import_entries(store, blog, text, default_author="Fallback")
+    importer = Author(name="Importer", is_admin=True)
+    store.save(importer)
+    import_entries(store, blog, text, importer=importer)
     entry = store.find(Entry, blog_id=blog.id)[0]
-    assert store.get(Author, entry.author_id).name == "Fallback"
+    assert entry.author_id == importer.id
     assert entry.created_on == "2004-01-01 03:30:00"     # fractional offset
     assert entry.status == "Publish" and entry.convert_breaks == "1"
     assert entry.allow_pings is False                      # the blog's default
     import_entries(store, blog, entry_text("TITLE: nobody\n"))
     nobody = store.find(Entry, blog_id=blog.id, title="nobody")[0]
     assert nobody.author_id is None and nobody.created_on  # time of import
+
+
+def test_an_import_by_an_author_who_is_not_an_administrator_is_theirs(store):
+    blog = make_blog(store)
+    admin = Author(name="Admin", is_admin=True)
+    writer = Author(name="Writer", is_admin=False)
+    store.save(admin)
+    store.save(writer)
+    text = (entry_text("AUTHOR: Admin\nTITLE: posted by admin?\n") + entry_text("AUTHOR: Admln\nTITLE: new account?\n")
+            + entry_text("TITLE: nobody named\n"))
+    result = import_entries(store, blog, text, importer=writer)
+    assert result.authors_created == 0 and sorted(a.name for a in store.find(Author)) == ["Admin", "Writer"]
+    assert {entry.author_id for entry in store.find(Entry, blog_id=blog.id)} == {writer.id}
+    # An administrator's import keeps the file's authors, as Movable Type's did.
+    other = make_blog(store, name="Other")
+    result = import_entries(store, other, text, importer=admin)
+    assert result.authors_created == 1
+    assert [store.get(Author, entry.author_id).name for entry in store.find(Entry, blog_id=other.id)] == [
+        "Admin", "Admln", "Admin"]
+
+
+def ping_text(url):
+    return entry_text("TITLE: t\n", "PING:\nTITLE: p\nURL: %s\nIP: 192.0.2.1\nexcerpt\n-----\n" % url)
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(document.cookie)", "data:text/html,<script>x</script>",
+                                 "JavaScript://example.com/%0aalert(1)", "http://user:pass@example.com/",
+                                 "", "http://example.com/" + "x" * 4096])
+def test_an_imported_ping_passes_the_url_rules_of_a_received_one(url):
+    with pytest.raises(ImportFormatError) as caught:
+        parse(ping_text(url))
+    assert (caught.value.entry_number, caught.value.line_number) == (1, 5)       # the URL line
+    assert "a PING needs an http or https URL" in str(caught.value)
+
+
+def test_a_ping_without_a_url_names_its_section():
+    with pytest.raises(ImportFormatError) as caught:
+        parse(entry_text("TITLE: t\n", "PING:\nTITLE: p\n\nexcerpt\n-----\n"))
+    assert caught.value.line_number == 3 and "not ''" in str(caught.value)
+
+
+def test_an_imported_ping_url_is_stored_as_a_received_one_would_be(store):
+    blog = make_blog(store)
+    with pytest.raises(ImportFormatError):
+        import_entries(store, blog, ping_text("javascript:alert(document.cookie)"))
+    assert store.find(Entry) == [] and store.find(Ping) == []
+    import_entries(store, blog, entry_text("TITLE: t\n", "PING:\nURL: http;//Example.com/a\nx\n-----\n"
+                                                          "PING:\nURL: www.example.org/b\ny\n-----\n"))
+    assert sorted(ping.source_url for ping in store.find(Ping)) == ["http://Example.com/a", "http://www.example.org/b"]
 
 
 def test_pings_kept_on_entry_that_does_not_allow_pings(store):

@@ -16,11 +16,16 @@ mt.cfg (which may hold DBPassword) is never included, nor sessions (a restore
 logs everyone out).
 
 `read_backup` checks the whole file before anything changes: a file that is not
-a backup, is damaged, or was made by a newer mtpy is refused. `restore_backup`
+a backup, is damaged, or was made by a newer mtpy is refused. It reads the sizes
+the zip's directory declares first: a file that would unpack to more than
+MAX_INFLATION times its own size (a "zip bomb") is refused before any member is
+read. The records are read a piece and a line at a time, so that memory follows
+the records a file holds, not the size of its members. `restore_backup`
 first writes a backup of the store as it is into the data folder's backups/,
 then replaces every record in one transaction, then the template folders.
 """
 
+import io
 import json
 import os
 import zipfile
@@ -42,6 +47,11 @@ TEMPLATE_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU
 # Fields a backup of an older schema may lack whose value then is not their
 # default (as the SQL migrations and the flat store's WRITTEN_BEFORE decide).
 WRITTEN_BEFORE = {Author: {"is_admin": True}}
+# A backup unpacks to at most this many times its own size, and 1 MiB more: the
+# JSON lines and templates mtpy writes deflate about tenfold, a crafted file a
+# thousandfold (98 KB that unpacked to 886 MB).
+MAX_INFLATION = 100
+INFLATION_ALLOWANCE = 1 << 20
 
 
 class BackupError(Exception):
@@ -130,10 +140,22 @@ def read_backup(source):
         raise BackupError("This is not an mtpy backup: it is not a zip file.")
     try:
         with archive:
+            _check_sizes(archive)
             return _read(archive)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, RuntimeError, NotImplementedError) as error:
         # A damaged member (CRC), bad JSON or UTF-8, an encrypted or unknown compression.
         raise BackupError("This backup is damaged and cannot be restored (%s)." % _short(error))
+
+
+def _check_sizes(archive):
+    """Refuse a file whose members declare more than MAX_INFLATION times its
+    size unpacked (zipfile never unpacks more than a member declares)."""
+    archive.fp.seek(0, os.SEEK_END)
+    size = archive.fp.tell()
+    unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > MAX_INFLATION * size + INFLATION_ALLOWANCE:
+        raise BackupError("This is not a backup mtpy wrote: its %s bytes would unpack to %s, more than %d times "
+                          "its size." % ("{:,}".format(size), "{:,}".format(unpacked), MAX_INFLATION))
 
 
 def _read(archive):
@@ -158,10 +180,9 @@ def _read(archive):
         name = records_file(kind)
         if name not in names:
             raise BackupError("This backup is damaged: %s is missing." % name)
-        records[kind] = _records(kind, archive.read(name).decode("utf-8"), name)
-        if counts.get(kind.__name__.lower()) != len(records[kind]):
-            raise BackupError("This backup is damaged: %s holds %d records, its manifest says %r."
-                              % (name, len(records[kind]), counts.get(kind.__name__.lower())))
+        with archive.open(name) as member:
+            lines = io.TextIOWrapper(member, encoding="utf-8", newline="\n")     # read a piece at a time
+            records[kind] = _records(kind, lines, name, counts.get(kind.__name__.lower()))
     blog_ids = {blog.id for blog in records[Blog]}
     templates = {}
     for name in sorted(names - {MANIFEST} - {records_file(kind) for kind in BACKED_UP}):
@@ -176,9 +197,10 @@ def _read(archive):
     return Backup(manifest, records, templates)
 
 
-def _records(kind, text, name):
+def _records(kind, lines, name, expected):
+    """The records of one file's lines, as many as the manifest's count (`expected`)."""
     found, seen = [], set()
-    for number, line in enumerate(text.split("\n"), 1):
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         where = "%s line %d" % (name, number)
@@ -196,6 +218,9 @@ def _records(kind, text, name):
             raise BackupError("This backup is damaged: %s has no id of its own." % where)
         seen.add(record_id)
         found.append(kind(**dict(WRITTEN_BEFORE.get(kind, {}), **values)))
+    if len(found) != expected:
+        raise BackupError("This backup is damaged: %s holds %d records, its manifest says %r."
+                          % (name, len(found), expected))
     return found
 
 

@@ -150,8 +150,11 @@ DIRECTIVES = {
     "DirUmask": (_umask, None),
     # mt-check.cgi answers only while this is 1: set 0 once mtpy is installed.
     "SystemCheck": (_boolean, True),
+    # The folder every weblog's site and archive folders must lie in (none: any
+    # folder but mtpy's own and the other weblogs').
+    "WeblogRoot": (_path, None),
 }
-PATH_DIRECTIVES = ("DataSource", "TemplatePath", "SendMailPath", "LogFile")
+PATH_DIRECTIVES = ("DataSource", "TemplatePath", "SendMailPath", "LogFile", "WeblogRoot")
 
 
 class Config:

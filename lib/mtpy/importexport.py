@@ -66,6 +66,7 @@ from datetime import datetime
 
 from mtpy import dates
 from mtpy.models import Author, Category, Entry, Ping
+from mtpy.trackback.rules import URL_LIMIT, normalize_url, url_too_long
 
 ENTRY_END = "--------"
 SECTION_END = "-----"
@@ -277,6 +278,7 @@ def _parse_section(entry, section):
         return  # a section MT did not write; nothing to keep
     key, rest = found
     lines = _strip_blank(section)
+    key_line = lines[0][0]
     # Text may start on the key line itself ("KEYWORDS: a b"); MT allowed that.
     if rest:
         lines = [(lines[0][0], rest)] + lines[1:]
@@ -287,26 +289,43 @@ def _parse_section(entry, section):
         return
     if key == PING_STATE:
         if not entry["pings"]:
-            raise ImportFormatError("PING STATE without a PING before it", entry["number"], section[0][0])
+            raise ImportFormatError("PING STATE without a PING before it", entry["number"], key_line)
         entry["pings"][-1]["state"] = _parse_ping_state(lines, entry["number"])
         return
-    fields, text = _parse_record(lines, RECORD_SECTIONS[key], entry["number"])
+    fields, text, field_lines = _parse_record(lines, RECORD_SECTIONS[key], entry["number"])
     if key == "COMMENT":
         fields["text"] = text
         entry["comments"].append(fields)
     else:
+        fields["url"] = _source_url(fields["url"], entry["number"], field_lines.get("url", key_line))
         fields["excerpt"] = text
         entry["pings"].append(fields)
 
 
+def _source_url(raw, entry_number, line_number):
+    """A ping's URL as a received ping's is checked and stored (mtpy.trackback.rules):
+    an imported ping links from the weblog's pages and feeds just the same."""
+    url = normalize_url(raw) if raw and not url_too_long(raw) else None
+    if url is None:
+        raise ImportFormatError("a PING needs an http or https URL of at most %d characters, as a received ping "
+                                "does: not %r" % (URL_LIMIT, _shortened(raw)), entry_number, line_number)
+    return url
+
+
+def _shortened(text):
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _parse_record(lines, names, entry_number):
-    """The field lines at the top of a COMMENT/PING section, then its text.
+    """The field lines at the top of a COMMENT/PING section, then its text,
+    and the number of each field's line.
 
     Fields are matched in upper case only, as MT wrote them, so that text
     starting with "Url: ..." stays text. A blank line ends the fields.
     """
     fields = {name.lower().replace(" ", "_"): "" for name in names}
     fields["date"] = None
+    field_lines = {}
     index = 0
     while index < len(lines):
         number, line = lines[index]
@@ -315,12 +334,13 @@ def _parse_record(lines, names, entry_number):
             break
         name = key.strip().lower().replace(" ", "_")
         value = value.strip()
+        field_lines[name] = number
         if name == "date":
             fields["date"] = _parse_date(value, number, _failer(entry_number)) if value else None
         else:
             fields[name] = value
         index += 1
-    return fields, _text(lines[index:])
+    return fields, _text(lines[index:]), field_lines
 
 
 def _parse_ping_state(lines, entry_number):
@@ -371,28 +391,36 @@ def _unprotect(line):
 
 # -- importing --------------------------------------------------------------
 
-def import_entries(store, blog, text, default_author=None):
+def import_entries(store, blog, text, importer=None):
     """Add the entries of an MT export text to `blog`; all or nothing.
 
     Everything is parsed (and so validated) before anything is written, and the
     writes share one transaction, so a bad file leaves the store as it was.
-    `default_author` names the author of entries without an AUTHOR line.
+    `importer`: the Author who imports (None: the owner's `mtpy import`). A
+    system administrator's import, and the owner's, gives each entry the author
+    its AUTHOR line names, found by name or created (as Movable Type did), and
+    the importer's entries without one; anyone else's entries are all theirs,
+    whatever the file says, and create no author.
     """
     parsed = parse(text)
     result = ImportResult()
     authors, categories = {}, {}
+    named = importer is None or importer.is_admin
     with store.transaction():
         for item in parsed:
-            _import_entry(store, blog, item, default_author, authors, categories, result)
+            if named and item["author"]:
+                author_id = _author_id(store, item["author"], authors, result)
+            else:
+                author_id = importer.id if importer is not None else None
+            _import_entry(store, blog, item, author_id, categories, result)
     return result
 
 
-def _import_entry(store, blog, item, default_author, authors, categories, result):
+def _import_entry(store, blog, item, author_id, categories, result):
     timezone = blog.timezone or 0.0
-    name = item["author"] or default_author
     entry = Entry(
         blog_id=blog.id,
-        author_id=_author_id(store, name, authors, result) if name else None,
+        author_id=author_id,
         title=item["title"], body=item["body"], extended=item["extended"],
         excerpt=item["excerpt"], keywords=item["keywords"], basename=item["basename"],
         status=item["status"] or "Publish",

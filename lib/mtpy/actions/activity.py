@@ -23,6 +23,9 @@ KINDS = {
     "unjunk": "Pings marked as not junk",
     "upgrade": "Upgraded",
 }
+# Kinds whose message names an address (the one banned): an author who is not a
+# system administrator sees no one's address, in the message or beside it.
+NAMING_AN_ADDRESS = ("ban", "unban")
 
 
 def record(store, kind, message, blog_id=None, author=None, ip="", author_name=None):

@@ -138,6 +138,7 @@ def _categories(store, blog, ids):
 def import_entries(store, config, blog, text, author=None, ip="", send_pings=False):
     """Import a Movable Type export file's entries, pings and comments into
     `blog` (all or nothing); returns Done(the import's counts, [], jobs).
+    `author`, who imports, decides whose the entries are (mtpy.importexport.import_entries).
     `send_pings`: the published entries ping as if saved (their categories'
     outbound URLs; the ping URLs their links announce, with the weblog's
     auto-discovery on); without it, an import announces nothing."""
@@ -145,7 +146,7 @@ def import_entries(store, config, blog, text, author=None, ip="", send_pings=Fal
     from mtpy.actions.sending import queue_pings
     from mtpy.importexport import ImportFormatError, import_entries as read_into
     try:
-        result = read_into(store, blog, text)
+        result = read_into(store, blog, text, importer=author)
     except ImportFormatError as error:
         raise ActionError("%s (nothing imported)" % error, "file")
     with store.transaction():

@@ -2,6 +2,7 @@
 
 import os
 
+import mtpy
 from mtpy.actions import ActionError, Done, is_published
 from mtpy.actions.activity import record
 from mtpy.actions.values import flag, unknown_fields, url_list, web_url
@@ -18,6 +19,9 @@ LINKBACK_CHECKS = {"off": "Do not check", "hold": "Hold the ping for approval", 
 # What every page shows or where it links: a change republishes them all.
 SHOWN_ON_PAGES = ("name", "description", "site_url", "archive_url", "timezone", "accept_pings",
                   "close_pings_after_days")
+# Where a weblog's pages are written: only a system administrator (or the owner's
+# `mtpy` command) chooses them, since publishing writes wherever they point.
+FOLDERS = ("site_path", "archive_path")
 
 
 def create_weblog(store, config, values, author=None, ip="", build=False):
@@ -35,6 +39,7 @@ def create_weblog(store, config, values, author=None, ip="", build=False):
         changes["archive_url"] = changes.get("site_url", "")
     if not changes.get("archive_path"):
         changes["archive_path"] = changes.get("site_path", "")
+    check_folders(store, config, {field: changes[field] for field in FOLDERS}, author=author)
     blog = Blog(**changes)
     job_ids = []
     with store.transaction():
@@ -47,10 +52,11 @@ def create_weblog(store, config, values, author=None, ip="", build=False):
 
 def change_weblog(store, config, blog, values, author=None, ip=""):
     """Change a weblog's settings. Entries' TrackBack items follow a changed
-    URL; a change of what pages show queues a full rebuild. Returns
-    Done(blog, changed fields, jobs)."""
+    URL; a change of what pages show queues a full rebuild. The folders follow
+    check_folders. Returns Done(blog, changed fields, jobs)."""
     changes = checked_values(values)
     changed = sorted(field for field, value in changes.items() if getattr(blog, field) != value)
+    check_folders(store, config, {field: changes[field] for field in FOLDERS if field in changed}, blog, author)
     blog = blog.copy(**changes)
     job_ids = []
     if not changed:
@@ -98,6 +104,55 @@ def checked_values(values):
             value = value.strip()
         changes[field] = value
     return changes
+
+
+def check_folders(store, config, folders, blog=None, author=None):
+    """Refuse (ActionError) new site or archive folders (`folders`: field ->
+    absolute path) that `author` may not choose (None: the owner's `mtpy`
+    command) or that publishing must not write to: only a system administrator
+    chooses them; each lies inside WeblogRoot when mt.cfg names one, never
+    inside one of mtpy's own folders, and apart from every other weblog's
+    folders (neither the same, nor inside, nor holding one), so that no
+    weblog's pages overwrite another's or mtpy's files. `store` None: before
+    the store exists (set-up), when there is no other weblog."""
+    folders = [(field, folders[field]) for field in FOLDERS if folders.get(field)]
+    if not folders:
+        return
+    if author is not None and not author.is_admin:
+        raise ActionError("Only a system administrator chooses where a weblog is published.", folders[0][0])
+    root = config.get("WeblogRoot")
+    others = [other for other in store.find(Blog) if blog is None or other.id != blog.id] if store is not None else []
+    for field, path in folders:
+        real = os.path.realpath(path)
+        if root and not _inside(real, os.path.realpath(root)):
+            raise ActionError("Weblogs are published inside %s (WeblogRoot in mt.cfg): %s is not." % (root, path),
+                              field)
+        for label, folder in own_folders(config):
+            if _inside(real, os.path.realpath(folder)):
+                raise ActionError("%s is inside %s, %s: choose a folder of the weblog's own." % (path, label, folder),
+                                  field)
+        for other in others:
+            for used in {other.site_path, other.archive_path} - {"", None}:
+                if _inside(real, os.path.realpath(used)) or _inside(os.path.realpath(used), real):
+                    raise ActionError("%s would share files with weblog %d (%s), which is published in %s: "
+                                      "each weblog needs a folder of its own, neither inside the other."
+                                      % (path, other.id, other.name, used), field)
+
+
+def own_folders(config):
+    """[(what it is, folder)] of the folders mtpy itself reads or writes: no
+    weblog is published inside them."""
+    code = os.path.dirname(os.path.dirname(os.path.abspath(mtpy.__file__)))
+    folders = [("mtpy's data folder", config.get("DataSource")), ("mtpy's template folder", config.get("TemplatePath")),
+               ("mtpy's code", code), ("mtpy's packages", os.path.join(os.path.dirname(code), "extlib"))]
+    if config.path:
+        folders.insert(0, ("the folder of mtpy's scripts and mt.cfg", config.folder))
+    return folders
+
+
+def _inside(path, folder):
+    """Whether `path` is `folder` or lies inside it (both real, absolute paths)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def block_list(value):

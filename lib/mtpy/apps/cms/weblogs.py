@@ -53,7 +53,11 @@ def _check_left_on(screen):
 
 
 def _values_from(form):
-    values = {name: form.get(name).strip() for name in TEXT_FIELDS}
+    """The settings form's values. The folders are fields for a system
+    administrator only (actions.weblogs.check_folders): another author's form
+    has none, and leaves them as they are."""
+    from mtpy.actions.weblogs import FOLDERS
+    values = {name: form.get(name).strip() for name in TEXT_FIELDS if name in form or name not in FOLDERS}
     values.update({name: form.get(name) == "1" for name in FLAGS})
     values["update_ping_urls"] = form.get("update_ping_urls")
     values.update({name: form.get(name) for name in SPAM_FIELDS if name in form})
