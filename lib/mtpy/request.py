@@ -172,8 +172,13 @@ class Request:
 
     @property
     def remote_addr(self):
+        """web.remote_address; RequestError 400 where a trusted proxy's
+        forwarded address is ambiguous."""
         if self._remote_addr is None:
-            self._remote_addr = web.remote_address(self.environ, self.trusted_proxies)
+            try:
+                self._remote_addr = web.remote_address(self.environ, self.trusted_proxies)
+            except web.AmbiguousAddress as error:
+                raise RequestError(400, str(error))
         return self._remote_addr
 
     @property
