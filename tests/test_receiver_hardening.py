@@ -574,22 +574,28 @@ def test_a_plain_ping_stays_cheap(tmp_path):
     assert "<error>0</error>" in output and "urllib.parse" in loaded
 
 
-def test_flat_recent_file_of_the_previous_format(tmp_path):
-    """Lines of index/blog-N-recent.txt written before the address was logged
-    (`id time`) still count for their ping's address."""
+def test_flat_recent_file_of_the_previous_formats(tmp_path):
+    """Lines of index/blog-N-recent.txt written before the address (`id time`)
+    or the verdict (`id time ip`) was logged still count for their ping's
+    address and verdict."""
     from mtpy.store import open_store
     config = Config(text="ObjectDriver flat\nDataSource %s\n" % (tmp_path / "data"))
     store = open_store(config, create=True)
-    for n, ip in enumerate(["198.51.100.1", "198.51.100.1", "198.51.100.2"]):
-        store.insert(Ping(blog_id=1, tb_id=1, source_url="http://a/%d" % n, ip=ip, created_on=dates.utc_now()))
+    for n, ip in enumerate(["198.51.100.1", "198.51.100.1", "198.51.100.2", "2001:db8::1"]):
+        store.insert(Ping(blog_id=1, tb_id=1, source_url="http://a/%d" % n, ip=ip, created_on=dates.utc_now(),
+                          junk=n == 0))
     store.close()
     path = tmp_path / "data" / "index" / "blog-000001-recent.txt"
     lines = path.read_text().splitlines()
-    assert all(line.count(" ") == 3 for line in lines[1:])            # id, date time, address
-    path.write_text("\n".join([lines[0]] + [line.rsplit(" ", 1)[0] for line in lines[1:]]) + "\n")
+    assert all(line.count(" ") == 4 for line in lines[1:])            # id, date time, address, verdict
+    assert lines[1].endswith(" 198.51.100.1 junk") and lines[2].endswith(" 198.51.100.1 ok")
+    older = [line.rsplit(" ", 2)[0] for line in lines[1:3]] + [line.rsplit(" ", 1)[0] for line in lines[3:]]
+    path.write_text("\n".join([lines[0]] + older) + "\n")
     store = open_store(config)
     since = dates.utc_now(-60)
     assert [store.count_pings_since(1, since, ip=ip) for ip in ("198.51.100.1", "198.51.100.2", "x")] == [2, 1, 0]
+    assert [store.count_pings_since(1, since, junk=junk) for junk in (True, False)] == [1, 3]
+    assert store.count_pings_since(1, since, ip="2001:db8::2") == 1
     store.insert(Ping(blog_id=1, tb_id=1, source_url="http://a/9", ip="", created_on=dates.utc_now()))
-    assert store.count_pings_since(1, since, ip="") == 1 and store.count_pings_since(1, since) == 4
+    assert store.count_pings_since(1, since, ip="") == 1 and store.count_pings_since(1, since) == 5
     store.close()
