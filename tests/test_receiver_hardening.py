@@ -21,6 +21,7 @@ from mtpy.trackback.receive import PingRejected, receive
 from mtpy.trackback.rules import ip_is_banned, normalize_address, normalize_url
 from mtpy.web import remote_address
 from test_cli import mtpy
+from test_junk import weblog
 from test_ping_protocol import SUCCESS, error_doc, pings_of, post
 from test_servers import SPOOFED_SPELLINGS, apache_site, spoofed_ping  # noqa: F401  (a fixture)
 
@@ -269,7 +270,7 @@ def test_address_limits_count_within_their_windows(store, monkeypatch):
     up after an hour, the daily one after a day; other addresses are apart."""
     config = Config(text="OneHourMaxPings 0\nOneDayMaxPings 0\nOneHourMaxPingsPerIP 2\nOneDayMaxPingsPerIP 3\n"
                          "GenerateTrackBackRSS 0\n")
-    blog, item = weblog_taking_pings(store)
+    blog, item = weblog(store)
     start = dates.utc_now()
     real = dates.utc_now
     shift = [0]
@@ -294,18 +295,6 @@ def test_address_limits_count_within_their_windows(store, monkeypatch):
     assert [p.ip for p in store.list_pings(tb_id=item.id)].count("198.51.100.2") == 2
 
 
-def weblog_taking_pings(store, **settings):
-    """A weblog with one published entry: (blog, its entry's TrackBack item)."""
-    from mtpy.models import Author, Entry
-    blog = Blog(name="b", **settings)
-    store.save(blog)
-    author = Author(name="a")
-    store.save(author)
-    entry = Entry(blog_id=blog.id, author_id=author.id, title="e", created_on="2026-11-24 10:00:00")
-    store.save(entry)
-    return blog, store.trackback_for(entry=entry)
-
-
 def pinger(store, config, item):
     """ping(url, ip, **fields): "ok", or the Retry-After of a throttle's 403."""
     def ping(url, ip, **fields):
@@ -322,7 +311,7 @@ def test_junk_does_not_use_up_the_weblogs_allowance(store):
     403 for an hour. Junk is counted apart: it never counts against the
     weblog's limit, and junk beyond that limit is answered but not kept."""
     config = Config(text="OneHourMaxPings 3\nOneDayMaxPings 0\nGenerateTrackBackRSS 0\n")
-    blog, item = weblog_taking_pings(store, junk_words=["casino"])
+    blog, item = weblog(store, junk_words=["casino"])
     ping = pinger(store, config, item)
     assert [ping("http://spam.example/%d" % n, "198.51.100.%d" % (1 + n % 2), title="casino")
             for n in range(5)] == ["ok"] * 5
@@ -337,7 +326,7 @@ def test_an_ipv6_sender_is_its_64(store):
     """A host picks any address of its /64: each used to get the limits of an
     address of its own."""
     config = Config(text="OneHourMaxPings 0\nOneDayMaxPings 0\nOneHourMaxPingsPerIP 2\nGenerateTrackBackRSS 0\n")
-    blog, item = weblog_taking_pings(store)
+    blog, item = weblog(store)
     ping = pinger(store, config, item)
     assert [ping("http://a.example/%d" % n, "2001:db8:0:1::%x" % (n + 1)) for n in range(3)] == ["ok", "ok", "3600"]
     assert ping("http://a.example/9", "2001:db8:0:1:ffff:ffff:ffff:ffff") == "3600"
@@ -352,7 +341,7 @@ def test_an_ipv6_prefix_ban_is_a_network_or_refused(store):
     from mtpy.actions import ActionError
     from mtpy.actions.bans import add_ban
     config = Config(text="OneHourMaxPings 0\nOneDayMaxPings 0\nGenerateTrackBackRSS 0\n")
-    blog, item = weblog_taking_pings(store)
+    blog, item = weblog(store)
     ping = pinger(store, config, item)
     for prefix in ("2001:db8::", "2001:db8:"):
         with pytest.raises(ActionError) as refused:
