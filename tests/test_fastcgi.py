@@ -437,6 +437,33 @@ def test_passenger_routes_the_three_scripts(tmp_path, monkeypatch):
     assert call("GET", "/lib/mtpy/config.py")[0] == "404 Not Found"
 
 
+def test_a_variable_passed_twice_is_seen():
+    """lighttpd passes X.Forwarded.For and X-Forwarded-For both as
+    HTTP_X_FORWARDED_FOR; the environ keeps one, and says the name came twice,
+    so that a trusted proxy's forwarded address is not taken from it."""
+    from mtpy import web
+    seen = []
+
+    def application(environ, start_response):
+        seen.append(environ[web.REPEATED_VARIABLES])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    client, thread, listener = serve_in_thread(application)
+    pairs = [("REMOTE_ADDR", "127.0.0.1"), ("HTTP_X_FORWARDED_FOR", "198.51.100.50"),
+             ("HTTP_X_FORWARDED_FOR", "10.9.9.9"), ("PATH_INFO", "/")]
+    begin = struct.pack("!HB5x", fastcgi.RESPONDER, 0)
+    client.settimeout(20)
+    client.sendall(record(fastcgi.BEGIN_REQUEST, 1, begin)
+                   + record(fastcgi.PARAMS, 1, b"".join(fastcgi._pair(n.encode(), v.encode()) for n, v in pairs))
+                   + record(fastcgi.PARAMS, 1) + record(fastcgi.STDIN, 1))
+    stdout, ends, _ = read_answer(client)
+    thread.join(20)
+    assert stdout.endswith(b"ok") and seen == [frozenset(["HTTP_X_FORWARDED_FOR"])]
+    client.close()
+    listener.close()
+
+
 def test_a_failed_request_lets_go_of_the_kept_store(tmp_path, monkeypatch):
     import io
     monkeypatch.delenv("MT_CONFIG", raising=False)

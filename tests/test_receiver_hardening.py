@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import (FAKE_CLOCK, ROOT, SERVERS, Site, http, raw_request, start_lighttpd, stop, wait_for_port,
-                      with_fake_clock)
+from conftest import (FAKE_CLOCK, ROOT, SERVERS, Site, http, lighttpd_config, need, raw_request, start_lighttpd,
+                      stop, wait_for_port, with_fake_clock)
 from mtpy import dates
 from mtpy.config import Config
 from mtpy.models import Blog, IPBan, Ping
@@ -21,8 +21,9 @@ from mtpy.trackback.receive import PingRejected, receive
 from mtpy.trackback.rules import ip_is_banned, normalize_address, normalize_url
 from mtpy.web import remote_address
 from test_cli import mtpy
+from test_junk import weblog
 from test_ping_protocol import SUCCESS, error_doc, pings_of, post
-from test_servers import apache_site  # noqa: F401  (a fixture)
+from test_servers import SPOOFED_SPELLINGS, apache_site, spoofed_ping  # noqa: F401  (a fixture)
 
 NOT_ALLOWED = error_doc("You are not allowed to send TrackBack pings.")
 TOO_QUICKLY = error_doc("You are pinging trackbacks too quickly. Please try again later.")
@@ -95,6 +96,52 @@ def test_remote_address_from_a_trusted_proxy():
     assert address("127.0.0.1", " , ") == "127.0.0.1"
 
 
+def test_an_ambiguous_forwarded_address_is_refused():
+    """From a trusted proxy, X-Forwarded-For passed twice (lighttpd names
+    X.Forwarded.For so too, and the first or the last wins, as the client
+    orders them) or a hop that is not an address is refused, never guessed."""
+    import mtpy.web as web
+    environ = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.50",
+               web.REPEATED_VARIABLES: frozenset(["HTTP_X_FORWARDED_FOR"])}
+    with pytest.raises(web.AmbiguousAddress):
+        remote_address(environ, ["127.0.0.1"])
+    assert remote_address(dict(environ, REMOTE_ADDR="203.0.113.5"), ["127.0.0.1"]) == "203.0.113.5"  # not trusted
+    for hop in ("unknown", "10.9.9.9, _hidden", "198.51.100.50 10.9.9.9"):
+        with pytest.raises(web.AmbiguousAddress):
+            remote_address({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": hop}, ["127.0.0.1"])
+    assert remote_address({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "unknown, 10.9.9.9"},
+                          ["127.0.0.1"]) == "10.9.9.9"        # what the client claimed is never read
+    assert web.repeated_names(["A", "B", "A", "C", "A"]) == frozenset(["A"])
+
+
+def test_both_applications_answer_400_to_an_ambiguous_address():
+    """mt-tb.cgi and mt.cgi refuse such a request before anything else reads
+    the address (no ping, no login, no log line under a guessed one)."""
+    import io
+    from mtpy import web
+    from mtpy.apps.base import Application
+    from mtpy.apps.trackback import TrackbackApp
+    config = Config(text="TransparentProxyIPs 127.0.0.1\n")
+
+    class Screen(Application):
+        def mode_default(self, request):
+            return web.Response("from %s" % request.remote_addr)
+
+    def call(application, method, body=b""):
+        answer = []
+        environ = {"REQUEST_METHOD": method, "PATH_INFO": "/1", "QUERY_STRING": "", "REMOTE_ADDR": "127.0.0.1",
+                   "HTTP_X_FORWARDED_FOR": "198.51.100.50", web.REPEATED_VARIABLES: frozenset(["HTTP_X_FORWARDED_FOR"]),
+                   "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": str(len(body)),
+                   "wsgi.input": io.BytesIO(body)}
+        text = b"".join(application(environ, lambda status, headers, exc_info=None: answer.append(status)))
+        return answer[0], text.decode()
+
+    status, text = call(TrackbackApp(config), "POST", b"url=http%3A%2F%2Fa.example%2F")
+    assert status.startswith("400") and "more than one X-Forwarded-For" in text
+    status, text = call(Screen(config), "GET")
+    assert status.startswith("400") and "more than one X-Forwarded-For" in text and "198.51.100.50" not in text
+
+
 def start_mtpy_serve_on(site, host):
     cli = ["-m", "mtpy.cli"]
     if FAKE_CLOCK:
@@ -140,22 +187,47 @@ def test_decorated_forwarded_addresses_are_banned(sqlite_served):
     assert "\t198.51.100.98\t" in listed
 
 
-@pytest.mark.parametrize("order", ["client header first", "proxy header first"])
-def test_underscore_header_cannot_pose_as_the_proxys(sqlite_served, order):
-    """Behind a trusted proxy, a client's `X_Forwarded_For` reaches the server
-    beside the proxy's `X-Forwarded-For`; CGI would name both
-    HTTP_X_FORWARDED_FOR. The address the proxy appended is the one used."""
+def test_no_spelling_of_the_header_poses_as_the_proxys(sqlite_served):
+    """Behind a trusted proxy, a client's `X.Forwarded.For`, `X_Forwarded_For`...
+    reaches the server beside the proxy's `X-Forwarded-For`; CGI would name
+    both HTTP_X_FORWARDED_FOR, and lighttpd let the first win: a ban on the
+    proxy's 10.9.9.9 was bypassed, the ping stored under the client's claim."""
     site = sqlite_served
     site.update_config("TransparentProxyIPs 127.0.0.1\n")
-    ban(site, "203.0.113.1")
-    forged, real = b"X_Forwarded_For: 203.0.113.1\r\n", b"X-Forwarded-For: 10.9.9.9, 198.51.100.99\r\n"
-    headers = forged + real if order == "client header first" else real + forged
-    body = b"url=http%3A%2F%2Fa.example%2Fx"
-    status, _, answer = raw_request(site.port, b"POST /cgi-bin/mt-tb.cgi/%d HTTP/1.0\r\nHost: 127.0.0.1\r\n"
-                                    b"Content-Type: application/x-www-form-urlencoded\r\n%sContent-Length: %d\r\n\r\n%s"
-                                    % (site.item.id, headers, len(body), body), timeout=30)
-    assert (status, answer.decode()) == (200, SUCCESS)
-    assert [ping.ip for ping in pings_of(site)] == ["198.51.100.99"]
+    ban(site, "10.9.9.9")
+    path = b"/cgi-bin/mt-tb.cgi/%d" % site.item.id
+    for n, spelling in enumerate(SPOOFED_SPELLINGS):
+        for proxy_first in (False, True):
+            url = b"http://a.example/%d/%d" % (n, proxy_first)
+            assert spoofed_ping(site.port, path, url, spelling, proxy_first) == (200, NOT_ALLOWED), spelling
+    assert pings_of(site) == []
+    status, answer = spoofed_ping(site.port, path, b"http://a.example/x", b"X-Forwarded-For")   # both the proxy's
+    assert (status, answer) == (200, NOT_ALLOWED)      # joined: the right-most hop, the proxy's own, decides
+
+
+def test_mtpy_refuses_what_lighttpd_would_pass_twice(tmp_path):
+    """Under a lighttpd without docs/lighttpd.conf's list, mtpy sees the name
+    passed twice in its first environment and refuses: 400, nothing stored."""
+    if FAKE_CLOCK:
+        pytest.skip("the fake clock's shell wrapper passes the script one of the two")
+    site = Site(tmp_path / "site", "sqlite")
+    site.update_config("TransparentProxyIPs 127.0.0.1\n")
+    config = lighttpd_config(site)
+    without_list = "\n".join(line for line in config.splitlines() if not line.startswith("include_shell"))
+    assert without_list != config
+    path = os.path.join(site.folder, "lighttpd.conf")
+    with open(path, "w") as handle:
+        handle.write(without_list)
+    process = subprocess.Popen([need("lighttpd"), "-D", "-f", path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_port(site.port, process)
+        for proxy_first in (False, True):
+            status, answer = spoofed_ping(site.port, b"/cgi-bin/mt-tb.cgi/%d" % site.item.id, b"http://a.example/1",
+                                          b"X.Forwarded.For", proxy_first)
+            assert status == 400 and "more than one X-Forwarded-For" in answer
+        assert pings_of(site) == []
+    finally:
+        stop(process)
 
 
 # -- 3. throttles: per address first, then the weblog's; holding beyond them --
@@ -196,16 +268,9 @@ def test_one_address_cannot_use_up_the_weblogs_allowance(served):
 def test_address_limits_count_within_their_windows(store, monkeypatch):
     """In process with the clock moved on: the hourly limit per address frees
     up after an hour, the daily one after a day; other addresses are apart."""
-    from mtpy.models import Author, Entry
     config = Config(text="OneHourMaxPings 0\nOneDayMaxPings 0\nOneHourMaxPingsPerIP 2\nOneDayMaxPingsPerIP 3\n"
                          "GenerateTrackBackRSS 0\n")
-    blog = Blog(name="b")
-    store.save(blog)
-    author = Author(name="a")
-    store.save(author)
-    entry = Entry(blog_id=blog.id, author_id=author.id, title="e", created_on="2026-11-24 10:00:00")
-    store.save(entry)
-    item = store.trackback_for(entry=entry)
+    blog, item = weblog(store)
     start = dates.utc_now()
     real = dates.utc_now
     shift = [0]
@@ -228,6 +293,69 @@ def test_address_limits_count_within_their_windows(store, monkeypatch):
     assert ping(8) == "ok"
     assert start < dates.utc_now()
     assert [p.ip for p in store.list_pings(tb_id=item.id)].count("198.51.100.2") == 2
+
+
+def pinger(store, config, item):
+    """ping(url, ip, **fields): "ok", or the Retry-After of a throttle's 403."""
+    def ping(url, ip, **fields):
+        try:
+            receive(store, config, str(item.id), "", dict(fields, url=url), ip)
+            return "ok"
+        except PingRejected as rejected:
+            return dict(rejected.headers).get("Retry-After") or rejected.message
+    return ping
+
+
+def test_junk_does_not_use_up_the_weblogs_allowance(store):
+    """Two addresses sending junk used to make a clean ping from a third get
+    403 for an hour. Junk is counted apart: it never counts against the
+    weblog's limit, and junk beyond that limit is answered but not kept."""
+    config = Config(text="OneHourMaxPings 3\nOneDayMaxPings 0\nGenerateTrackBackRSS 0\n")
+    blog, item = weblog(store, junk_words=["casino"])
+    ping = pinger(store, config, item)
+    assert [ping("http://spam.example/%d" % n, "198.51.100.%d" % (1 + n % 2), title="casino")
+            for n in range(5)] == ["ok"] * 5
+    kept = store.list_pings(tb_id=item.id, visible_only=False)
+    assert [p.junk for p in kept] == [True] * 3               # the weblog's limit, for junk
+    assert [ping("http://clean.example/%d" % n, "198.51.100.3") for n in range(3)] == ["ok"] * 3
+    assert ping("http://clean.example/3", "198.51.100.4") == "3600"    # clean pings keep theirs
+    assert len(store.list_pings(tb_id=item.id)) == 3
+
+
+def test_an_ipv6_sender_is_its_64(store):
+    """A host picks any address of its /64: each used to get the limits of an
+    address of its own."""
+    config = Config(text="OneHourMaxPings 0\nOneDayMaxPings 0\nOneHourMaxPingsPerIP 2\nGenerateTrackBackRSS 0\n")
+    blog, item = weblog(store)
+    ping = pinger(store, config, item)
+    assert [ping("http://a.example/%d" % n, "2001:db8:0:1::%x" % (n + 1)) for n in range(3)] == ["ok", "ok", "3600"]
+    assert ping("http://a.example/9", "2001:db8:0:1:ffff:ffff:ffff:ffff") == "3600"
+    assert ping("http://a.example/10", "2001:db8:0:2::1") == "ok"         # the next /64 is another sender
+    assert ping("http://a.example/11", "198.51.100.1") == "ok"
+
+
+def test_an_ipv6_prefix_ban_is_a_network_or_refused(store):
+    """`2001:db8::` was taken as a ban and matched as text: 2001:db8:0:1::5
+    passed it. A new IPv6 ban is an address or a CIDR range; one stored the old
+    way stands for the network of the hextets it writes."""
+    from mtpy.actions import ActionError
+    from mtpy.actions.bans import add_ban
+    config = Config(text="OneHourMaxPings 0\nOneDayMaxPings 0\nGenerateTrackBackRSS 0\n")
+    blog, item = weblog(store)
+    ping = pinger(store, config, item)
+    for prefix in ("2001:db8::", "2001:db8:"):
+        with pytest.raises(ActionError) as refused:
+            add_ban(store, blog, prefix)
+        assert "CIDR notation: 2001:db8::/32" in str(refused.value)
+    assert store.find(IPBan, blog_id=blog.id) == []
+    add_ban(store, blog, "10.9.")                             # MT's IPv4 prefixes stay
+    assert ping("http://a.example/1", "10.9.9.9") == "You are not allowed to send TrackBack pings."
+    store.save(IPBan(blog_id=blog.id, ip="2001:db8::"))       # as an older release accepted it
+    assert ping("http://a.example/2", "2001:db8:0:1::5") == "You are not allowed to send TrackBack pings."
+    assert ping("http://a.example/3", "2001:db9::5") == "ok"
+    add_ban(store, blog, "2001:db9::/64")
+    assert ping("http://a.example/4", "2001:db9::6") == "You are not allowed to send TrackBack pings."
+    assert ping("http://a.example/5", "2001:db9:0:1::6") == "ok"
 
 
 def test_weblog_may_hold_pings_beyond_its_limit(served):
@@ -465,22 +593,28 @@ def test_a_plain_ping_stays_cheap(tmp_path):
     assert "<error>0</error>" in output and "urllib.parse" in loaded
 
 
-def test_flat_recent_file_of_the_previous_format(tmp_path):
-    """Lines of index/blog-N-recent.txt written before the address was logged
-    (`id time`) still count for their ping's address."""
+def test_flat_recent_file_of_the_previous_formats(tmp_path):
+    """Lines of index/blog-N-recent.txt written before the address (`id time`)
+    or the verdict (`id time ip`) was logged still count for their ping's
+    address and verdict."""
     from mtpy.store import open_store
     config = Config(text="ObjectDriver flat\nDataSource %s\n" % (tmp_path / "data"))
     store = open_store(config, create=True)
-    for n, ip in enumerate(["198.51.100.1", "198.51.100.1", "198.51.100.2"]):
-        store.insert(Ping(blog_id=1, tb_id=1, source_url="http://a/%d" % n, ip=ip, created_on=dates.utc_now()))
+    for n, ip in enumerate(["198.51.100.1", "198.51.100.1", "198.51.100.2", "2001:db8::1"]):
+        store.insert(Ping(blog_id=1, tb_id=1, source_url="http://a/%d" % n, ip=ip, created_on=dates.utc_now(),
+                          junk=n == 0))
     store.close()
     path = tmp_path / "data" / "index" / "blog-000001-recent.txt"
     lines = path.read_text().splitlines()
-    assert all(line.count(" ") == 3 for line in lines[1:])            # id, date time, address
-    path.write_text("\n".join([lines[0]] + [line.rsplit(" ", 1)[0] for line in lines[1:]]) + "\n")
+    assert all(line.count(" ") == 4 for line in lines[1:])            # id, date time, address, verdict
+    assert lines[1].endswith(" 198.51.100.1 junk") and lines[2].endswith(" 198.51.100.1 ok")
+    older = [line.rsplit(" ", 2)[0] for line in lines[1:3]] + [line.rsplit(" ", 1)[0] for line in lines[3:]]
+    path.write_text("\n".join([lines[0]] + older) + "\n")
     store = open_store(config)
     since = dates.utc_now(-60)
     assert [store.count_pings_since(1, since, ip=ip) for ip in ("198.51.100.1", "198.51.100.2", "x")] == [2, 1, 0]
+    assert [store.count_pings_since(1, since, junk=junk) for junk in (True, False)] == [1, 3]
+    assert store.count_pings_since(1, since, ip="2001:db8::2") == 1
     store.insert(Ping(blog_id=1, tb_id=1, source_url="http://a/9", ip="", created_on=dates.utc_now()))
-    assert store.count_pings_since(1, since, ip="") == 1 and store.count_pings_since(1, since) == 4
+    assert store.count_pings_since(1, since, ip="") == 1 and store.count_pings_since(1, since) == 5
     store.close()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mtpy.trackback.rules import crop_excerpt, ip_is_banned, normalize_url, ping_fields, valid_ban
+from mtpy.trackback.rules import ban_problem, crop_excerpt, ip_is_banned, normalize_url, ping_fields
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -36,6 +36,8 @@ def test_normalize_url(raw, expected):
     ("2001:db9::7", ["2001:db8::/32"], False),
     ("2001:db8:0:0::7", ["2001:db8::7"], True),      # one address, two spellings
     ("2001:db8::7", ["2001:db8:"], True),
+    ("2001:db8:0:1::5", ["2001:db8::"], True),        # a prefix stored by an older release: its network
+    ("2001:db9::5", ["2001:db8::"], False),
     ("::1", ["127.0.0.0/8"], False),
     ("not an ip", ["10.0.0.0/8", "::1"], False),
 ])
@@ -43,9 +45,10 @@ def test_ip_bans(ip, bans, banned):
     assert ip_is_banned(ip, bans) is banned
 
 
-def test_valid_ban():
-    assert all(valid_ban(b) for b in ("1.2.3.4", "192.168.", "10.0.0.0/8", "2001:db8::/32", "::1"))
-    assert not any(valid_ban(b) for b in ("", "192.168.*", "10.0.0.0/33", "host.example", "1.2.3"))
+def test_ban_problem():
+    assert not any(ban_problem(b) for b in ("1.2.3.4", "192.168.", "10.0.0.0/8", "2001:db8::/32", "::1"))
+    assert all(ban_problem(b) for b in ("", "192.168.*", "10.0.0.0/33", "host.example", "1.2.3", ".", "256.",
+                                        "2001:db8::", "2001:db8:"))
 
 
 def test_excerpt_crop_counts_characters():

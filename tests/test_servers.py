@@ -15,11 +15,13 @@ import tempfile
 
 import pytest
 
-from conftest import ROOT, Site, free_port, http, lighttpd_config, need, start_lighttpd, wait_for, wait_for_port
-from test_ping_protocol import SUCCESS, post
+from conftest import (ROOT, Site, free_port, http, lighttpd_config, need, raw_request, start_lighttpd, wait_for,
+                      wait_for_port)
+from test_ping_protocol import SUCCESS, error_doc, post
 
 DOCS = os.path.join(ROOT, "docs")
 HOST_PYTHON = "/usr/bin/python3"   # Debian's: runs the release with its extlib/
+NOT_ALLOWED = error_doc("You are not allowed to send TrackBack pings.")
 
 
 @pytest.mark.parametrize("name", ["lighttpd.conf", "apache.conf", "nginx.conf", "lighttpd-fastcgi.conf",
@@ -325,5 +327,39 @@ def test_the_release_takes_pings_as_www_data_and_guards_its_files(release_tree, 
         for base in {installation.url, installation.base}:
             for path in GUARDED:
                 assert http(base + path).status in (403, 404), base + path
+        assert_spoofed_spellings_are_dropped(installation)
     finally:
         installation.close()
+
+
+# Spellings of X-Forwarded-For that CGI would name HTTP_X_FORWARDED_FOR too.
+SPOOFED_SPELLINGS = [b"X_Forwarded_For", b"X.Forwarded.For", b"X~Forwarded~For", b"X+Forwarded+For",
+                     b"X-Forwarded.For"]
+
+
+def spoofed_ping(port, path, url, spelling, proxy_first=False):
+    """A trusted proxy's request for a client the proxy saw as 10.9.9.9, with a
+    header of the client's that claims 198.51.100.50: (status, body)."""
+    body = b"url=" + url.replace(b":", b"%3A").replace(b"/", b"%2F")
+    spoofed, real = spelling + b": 198.51.100.50\r\n", b"X-Forwarded-For: 10.9.9.9\r\n"
+    status, _, answer = raw_request(port, b"POST %s HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+                                    b"Content-Type: application/x-www-form-urlencoded\r\n%sContent-Length: %d\r\n\r\n%s"
+                                    % (path, real + spoofed if proxy_first else spoofed + real, len(body), body))
+    return status, answer.decode()
+
+
+def assert_spoofed_spellings_are_dropped(installation):
+    """Behind a trusted proxy, a ban on 10.9.9.9 holds when the client sends a
+    header of its own spelled with other punctuation before the proxy's: the
+    server drops it (lighttpd by docs/lighttpd.conf's list), so mtpy never reads
+    198.51.100.50 (a refused ping is stored nowhere)."""
+    with open(os.path.join(installation.folder, "cgi-bin", "mt.cfg"), "a") as handle:
+        handle.write("TransparentProxyIPs 127.0.0.1\n")
+    result = release_mtpy(installation.folder, [["ipban", "add", "--blog", "1", "10.9.9.9"]])
+    assert result.returncode == 0, result.stderr
+    path = (installation.cgi_url + "mt-tb.cgi/1")[len(installation.base) - 1:].encode()
+    # Two spellings, each before the proxy's: every server drops them by one rule
+    # (test_receiver_hardening tries them all under lighttpd and `mtpy serve`).
+    for n, spelling in enumerate(SPOOFED_SPELLINGS[:2]):
+        status, answer = spoofed_ping(installation.port, path, b"http://spoof.example/%d" % n, spelling)
+        assert (status, answer) == (200, NOT_ALLOWED), (spelling, installation.log())

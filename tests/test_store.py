@@ -258,6 +258,34 @@ def test_pings_since_recent_and_older(store):
     assert store.count_pings_since(blog.id, utc_now(-3600)) == 2
 
 
+def test_pings_since_by_sender_and_verdict(store):
+    """A sender is an IPv4 address, or an IPv6 /64 however its addresses are
+    spelled; junk is counted apart from the other pings (receive's throttles)."""
+    from mtpy.dates import utc_now
+    blog = make_blog(store)
+    entry = Entry(blog_id=blog.id, title="x")
+    store.save(entry)
+    item = store.trackback_for(entry=entry)
+    senders = ["2001:db8:0:1::5", "2001:db8:0:1:ffff::9", "2001:db8::5", "2001:db8:0:2::5",
+               "2001:db8:1:1::5", "198.51.100.5", "198.51.100.50", "2a01:4f8:c17:1234::1", "2a01:4f8:c17:1234:1::"]
+    for n, ip in enumerate(senders):
+        ping = Ping(blog_id=blog.id, tb_id=item.id, source_url="http://s/%d" % n, ip=ip, created_on=utc_now(-60))
+        store.insert(ping)
+        if n in (1, 6):            # judged junk once stored, as receive does
+            ping.junk = True
+            store.update(ping)
+    since = utc_now(-3600)
+    assert store.count_pings_since(blog.id, since, ip="2001:db8:0:1::77") == 2     # the /64, not the /128
+    assert store.count_pings_since(blog.id, since, ip="2001:db8:0:0:ffff::1") == 1
+    assert store.count_pings_since(blog.id, since, ip="2a01:4f8:c17:1234::abc") == 2
+    assert store.count_pings_since(blog.id, since, ip="2001:db8:0:3::5") == 0
+    assert store.count_pings_since(blog.id, since, ip="198.51.100.5") == 1       # IPv4: the address
+    assert store.count_pings_since(blog.id, since, junk=True) == 2
+    assert store.count_pings_since(blog.id, since, junk=False) == len(senders) - 2
+    assert store.count_pings_since(blog.id, since, ip="2001:db8:0:1::", junk=False) == 1
+    assert store.count_pings_since(blog.id, utc_now(-4 * 86400), ip="2001:db8:0:1::", junk=True) == 1
+
+
 def test_ping_updates_keep_queries_right(store):
     blog = make_blog(store)
     first, second = Entry(blog_id=blog.id, title="1"), Entry(blog_id=blog.id, title="2")

@@ -380,8 +380,10 @@ class Connection:
         return keep
 
     def environ(self, request):
-        environ = {name.decode("latin-1"): value.decode("latin-1") for name, value in _pairs(request.params)}
+        pairs = _pairs(request.params)
+        environ = {name.decode("latin-1"): value.decode("latin-1") for name, value in pairs}
         environ.update({
+            web.REPEATED_VARIABLES: web.repeated_names(name.decode("latin-1") for name, _ in pairs),
             "wsgi.input": Input(self, request, environ.get("CONTENT_LENGTH")),
             "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
             "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,

@@ -172,8 +172,13 @@ class Request:
 
     @property
     def remote_addr(self):
+        """web.remote_address; RequestError 400 where a trusted proxy's
+        forwarded address is ambiguous."""
         if self._remote_addr is None:
-            self._remote_addr = web.remote_address(self.environ, self.trusted_proxies)
+            try:
+                self._remote_addr = web.remote_address(self.environ, self.trusted_proxies)
+            except web.AmbiguousAddress as error:
+                raise RequestError(400, str(error))
         return self._remote_addr
 
     @property
@@ -182,7 +187,7 @@ class Request:
         proxy in front of it that says so (forwarded_scheme)."""
         return (str(self.environ.get("HTTPS", "")).lower() in ("on", "1")
                 or self.environ.get("wsgi.url_scheme") == "https"
-                or forwarded_scheme(self.environ, self.trusted_proxies) == "https")
+                or web.forwarded_scheme(self.environ, self.trusted_proxies) == "https")
 
     @property
     def host_url(self):
@@ -201,21 +206,6 @@ class Request:
     def script_url(self):
         """The absolute URL of the script (no PATH_INFO, no query)."""
         return self.host_url + quote_path(self.script_name)
-
-
-def forwarded_scheme(environ, trusted_proxies):
-    """"http" or "https" as X-Forwarded-Proto gives it when the request came
-    from one of `trusted_proxies` (TransparentProxyIPs), else None: from anyone
-    else the header is only the client's claim. Of a list, the right-most value
-    is the one the nearest proxy wrote."""
-    from mtpy.trackback.rules import normalize_address
-    if not trusted_proxies:
-        return None
-    if normalize_address(environ.get("REMOTE_ADDR", "")) not in set(normalize_address(proxy)
-                                                                     for proxy in trusted_proxies):
-        return None
-    scheme = environ.get("HTTP_X_FORWARDED_PROTO", "").rsplit(",", 1)[-1].strip().lower()
-    return scheme if scheme in ("http", "https") else None
 
 
 _HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")

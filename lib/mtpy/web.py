@@ -139,25 +139,92 @@ def request_body(environ, limit):
     return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
+# Set by a runner that saw which variables the web server passed more than once
+# (mtpy.fastcgi): a frozenset of their names.
+REPEATED_VARIABLES = "mtpy.repeated_variables"
+
+
+class AmbiguousAddress(Exception):
+    """A trusted proxy's request whose forwarded address cannot be told apart
+    from what the client wrote: answered 400, never guessed."""
+
+
+def repeated_variables(environ):
+    """The names of the variables the web server passed more than once.
+    lighttpd names X.Forwarded.For and X-Forwarded-For both HTTP_X_FORWARDED_FOR
+    and passes both; os.environ keeps the first, FastCGI's params the last, so
+    which one the script sees depends on the client's order. Under CGI the
+    process's first environment (/proc/self/environ, where the system has it)
+    still holds both; a FastCGI runner says what it saw (REPEATED_VARIABLES)."""
+    if REPEATED_VARIABLES in environ:
+        return environ[REPEATED_VARIABLES]
+    if not environ.get(ENVIRON_FROM_OS):
+        return frozenset()      # a WSGI server's dict: one value a name
+    try:
+        with open("/proc/self/environ", "rb") as handle:
+            return repeated_names(os.fsdecode(entry.partition(b"=")[0]) for entry in handle.read().split(b"\0"))
+    except OSError:
+        return frozenset()
+
+
+def repeated_names(names):
+    """The names that come more than once among `names`."""
+    seen, repeated = set(), set()
+    for name in names:
+        (repeated if name in seen else seen).add(name)
+    return frozenset(repeated)
+
+
 def remote_address(environ, trusted_proxies):
     """The client's address, normalised once (rules.normalize_address: an
     IPv4-mapped address is IPv4; ports and brackets go) for bans, throttles, the
     store and display. REMOTE_ADDR, or, from a trusted proxy, the right-most
     X-Forwarded-For hop that is not itself a trusted proxy: the one the trusted
-    proxy appended (earlier hops are whatever the client claimed)."""
-    from mtpy.trackback.rules import normalize_address
+    proxy appended (earlier hops are whatever the client claimed). Raises
+    AmbiguousAddress when that hop is not an address, or when the server passed
+    HTTP_X_FORWARDED_FOR twice (a client's header spelled with other
+    punctuation beside the proxy's): trusting either could let a banned sender
+    in under an address of its choosing."""
+    from mtpy.trackback.rules import is_address, normalize_address
     address = normalize_address(environ.get("REMOTE_ADDR", ""))
-    if not trusted_proxies:
+    trusted = _proxies_if_trusted(address, trusted_proxies)
+    if trusted is None:
         return address
-    trusted = set(normalize_address(proxy) for proxy in trusted_proxies)
-    if address not in trusted:
-        return address
+    if "HTTP_X_FORWARDED_FOR" in repeated_variables(environ):
+        raise AmbiguousAddress("The request carries more than one X-Forwarded-For header (some spelled "
+                               "with other punctuation); the client's address is uncertain.")
     hops = [normalize_address(hop) for hop in environ.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     for hop in reversed([hop for hop in hops if hop]):
         if hop not in trusted:
+            if not is_address(hop):
+                raise AmbiguousAddress("The trusted proxy forwarded %r, which is not an address."
+                                       % "".join(c if " " <= c < "\x7f" else "?" for c in hop[:64]))
             return hop
     return address
 
+
+
+def forwarded_scheme(environ, trusted_proxies):
+    """"http" or "https" as X-Forwarded-Proto gives it when the request came
+    from one of `trusted_proxies` (TransparentProxyIPs), else None: from anyone
+    else, or spelled twice (see remote_address), the header is only the client's
+    claim. Of a list, the right-most value is the one the nearest proxy wrote."""
+    from mtpy.trackback.rules import normalize_address
+    if _proxies_if_trusted(normalize_address(environ.get("REMOTE_ADDR", "")), trusted_proxies) is None:
+        return None
+    if "HTTP_X_FORWARDED_PROTO" in repeated_variables(environ):
+        return None
+    scheme = environ.get("HTTP_X_FORWARDED_PROTO", "").rsplit(",", 1)[-1].strip().lower()
+    return scheme if scheme in ("http", "https") else None
+
+
+def _proxies_if_trusted(address, trusted_proxies):
+    """The normalised TransparentProxyIPs when `address` is one of them, else None."""
+    from mtpy.trackback.rules import normalize_address
+    if not trusted_proxies:
+        return None
+    trusted = set(normalize_address(proxy) for proxy in trusted_proxies)
+    return trusted if address in trusted else None
 
 def log_error(log_file, message):
     """Append a message (and the current traceback, if any) to the log file, or

@@ -1,5 +1,5 @@
-"""IP bans: addresses, MT-style prefixes ("192.168.") and CIDR ranges that may
-not ping a weblog."""
+"""IP bans: addresses, MT-style IPv4 prefixes ("192.168.") and CIDR ranges that
+may not ping a weblog."""
 
 from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
@@ -9,10 +9,11 @@ from mtpy.models import IPBan
 def add_ban(store, blog, address, author=None, ip=""):
     """Ban `address` from pinging `blog`; an existing ban is left as it is
     (nothing changed). `ip`: where the request came from, for the log."""
-    from mtpy.trackback.rules import valid_ban
+    from mtpy.trackback.rules import ban_problem
     address = (address or "").strip()
-    if not valid_ban(address):
-        raise ActionError("Not an address, prefix (192.168.) or CIDR range: %r" % address, "address")
+    problem = ban_problem(address)
+    if problem:
+        raise ActionError(problem, "address")
     with store.transaction():
         if any(ban.ip == address for ban in store.find(IPBan, blog_id=blog.id)):
             return Done()

@@ -91,7 +91,10 @@ class TrackbackApp:
             web.log_error(self.config.get("LogFile"), "mt-tb.cgi: %s" % error)
 
     def ping(self, environ, tb_id, passphrase, fields):
-        remote_ip = web.remote_address(environ, self.config.get("TransparentProxyIPs"))
+        try:
+            remote_ip = web.remote_address(environ, self.config.get("TransparentProxyIPs"))
+        except web.AmbiguousAddress as error:
+            return _xml_error(str(error), web.STATUS_TEXT[400])
         try:
             ping, job_ids = receive(self.store(), self.config, tb_id, passphrase, fields, remote_ip)
         except PingRejected as rejected:

@@ -269,9 +269,11 @@ class Store:
         """The item's ping from this source URL, or None.  (backend)"""
         raise NotImplementedError
 
-    def count_pings_since(self, blog_id, since, ip=None):
-        """Pings the blog accepted at or after the UTC time `since` (from the
-        address `ip`, when given).  (backend)"""
+    def count_pings_since(self, blog_id, since, ip=None, junk=None):
+        """Pings the blog accepted at or after the UTC time `since`: from the
+        sender of the address `ip`, when given (the address; for IPv6 its /64:
+        mtpy.trackback.rules.sender_network); only junk ones (junk True) or
+        only the others (junk False), when given.  (backend)"""
         raise NotImplementedError
 
     # How many of the newest pings count_pings_from_host_since reads: a flood

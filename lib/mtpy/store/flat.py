@@ -60,6 +60,7 @@ LOCK_TIMEOUT = 30           # seconds, as long as the SQLite backend waits for i
 IDS_PER_FILE = 1000         # ping ids per index file: bounds what adding a ping rewrites
 RECENT_SECONDS = 24 * 3600  # the throttles look back a day at most
 HIDDEN = "hidden"           # the note on an index line of a ping that is not visible
+JUNK = "junk"               # the verdict on a line of the recent file of a junk ping
 # Fields whose value in a record file written before they existed is not their
 # default: the authors made before mt.cgi (by `mtpy init`) administer the site.
 WRITTEN_BEFORE = {Author: {"is_admin": True}}
@@ -343,10 +344,10 @@ class FlatStore(Store):
         return counts
 
     def _recent(self, blog):
-        """(since, [(ping id, created_on, ip)]): every ping of the blog created
-        at or after `since`. No file: the blog never had a ping, so since is "".
-        A line is `id created_on ip`; lines written before the address was
-        logged have ip None."""
+        """(since, [(ping id, created_on, ip, junk)]): every ping of the blog
+        created at or after `since`. No file: the blog never had a ping, so
+        since is "". A line is `id created_on ip junk|ok`; lines written before
+        the address or the verdict was logged have None there."""
         lines = self._lines(_recent_file(blog)) if blog is not None else []
         if not lines:
             return "", []
@@ -354,20 +355,22 @@ class FlatStore(Store):
         pings = []
         for line in lines[1:]:
             words = line.split(" ")
-            pings.append((int(words[0]), " ".join(words[1:3]), _logged_ip(words[3:])))
+            verdict = words[4] if len(words) > 4 else None
+            pings.append((int(words[0]), " ".join(words[1:3]), _logged_ip(words[3:4]),
+                          None if verdict is None else verdict == JUNK))
         return since, pings
 
     def _log_recent(self, blog, ping, add):
         since, pings = self._recent(blog)
         # Forget what the throttles never ask about, so the file stays small.
         since = max(since, dates.utc_now(-RECENT_SECONDS))
-        pings = [(ping_id, created, ip) for ping_id, created, ip in pings
-                 if created >= since and ping_id != ping.id]
+        pings = [logged for logged in pings if logged[1] >= since and logged[0] != ping.id]
         if add and ping.created_on >= since:
-            pings.append((ping.id, ping.created_on, ping.ip))
+            pings.append((ping.id, ping.created_on, ping.ip, bool(ping.junk)))
         self._write(_recent_file(blog), "since: %s\n" % since + "".join(
-            "%d %s%s\n" % (ping_id, created, "" if ip is None else " " + (ip or "-"))
-            for ping_id, created, ip in pings))
+            "%d %s%s%s\n" % (ping_id, created, "" if ip is None else " " + (ip or "-"),
+                             "" if ip is None or junk is None else " " + (JUNK if junk else "ok"))
+            for ping_id, created, ip, junk in pings))
 
     def list_pings(self, tb_id=None, blog_id=None, visible_only=True,
                    newest_first=False, limit=None, offset=0):
@@ -430,24 +433,40 @@ class FlatStore(Store):
                 return ping
         return None
 
-    def count_pings_since(self, blog_id, since, ip=None):
+    def count_pings_since(self, blog_id, since, ip=None, junk=None):
+        from mtpy.trackback.rules import from_sender, sender_network
+        network = sender_network(ip) if ip is not None else None
+
+        def counted(ping_ip, ping_junk):
+            if junk is not None and bool(ping_junk) != junk:
+                return False
+            if network is not None:
+                return from_sender(ping_ip or "", network)
+            return ip is None or ping_ip == ip
+
         logged_since, pings = self._recent(_number(blog_id))
         if since >= logged_since:
-            recent = [(ping_id, logged_ip) for ping_id, created, logged_ip in pings if created >= since]
-            if ip is None:
-                return len(recent)
-            return sum(1 for ping_id, logged_ip in recent if ip == (
-                logged_ip if logged_ip is not None else getattr(self.get(Ping, ping_id), "ip", None)))
+            found = 0
+            for ping_id, created, logged_ip, logged_junk in pings:
+                if created < since:
+                    continue
+                if (logged_ip is None and ip is not None) or (logged_junk is None and junk is not None):
+                    ping = self.get(Ping, ping_id)    # a line older than what it lacks
+                    if ping is None:
+                        continue
+                    logged_ip, logged_junk = ping.ip, ping.junk
+                found += counted(logged_ip, logged_junk)
+            return found
         # Further back than the log goes: count the slow way.
         return sum(1 for ping in self._all(Ping)
                    if ping.blog_id == _number(blog_id) and ping.created_on >= since
-                   and (ip is None or ping.ip == ip))
+                   and counted(ping.ip, ping.junk))
 
     def count_pings_from_host_since(self, blog_id, host, since):
         from mtpy.trackback.junk import source_host
         logged_since, pings = self._recent(_number(blog_id))
         if since >= logged_since:
-            recent = sorted((created, ping_id) for ping_id, created, ip in pings if created >= since)
+            recent = sorted((created, ping_id) for ping_id, created, _, _ in pings if created >= since)
             found = [self.get(Ping, ping_id) for _, ping_id in recent[-self.HOST_SCAN_LIMIT:]]
         else:  # further back than the log goes: the slow way
             found = sorted((ping for ping in self._each(Ping)

@@ -332,11 +332,21 @@ class SQLStore(Store):
                 [self.PARAM] * len(chunk)), chunk).fetchall())
         return counts
 
-    def count_pings_since(self, blog_id, since, ip=None):
-        sql = "SELECT COUNT(*) FROM tbping WHERE blog_id = %s AND created_on >= %s" % (self.PARAM, self.PARAM)
-        if ip is None:
-            return self.db.execute(sql, (blog_id, since)).fetchone()[0]
-        return self.db.execute(sql + " AND ip = " + self.PARAM, (blog_id, since, ip)).fetchone()[0]
+    def count_pings_since(self, blog_id, since, ip=None, junk=None):
+        from mtpy.trackback.rules import from_sender, network_text_prefix, sender_network
+        where, args = " FROM tbping WHERE blog_id = %s AND created_on >= %s" % (self.PARAM, self.PARAM), [blog_id, since]
+        if junk is not None:
+            where += " AND junk %s %s" % ("=" if junk else "<>", self.TRUE)
+        network = sender_network(ip) if ip is not None else None
+        if network is None:
+            if ip is not None:
+                where, args = where + " AND ip = " + self.PARAM, args + [ip]
+            return self.db.execute("SELECT COUNT(*)" + where, args).fetchone()[0]
+        # An IPv6 sender is its /64: the rows whose text starts as the network's
+        # do, each tested here (no SQL of the three backends compares networks).
+        rows = self.db.execute("SELECT ip" + where + " AND ip LIKE " + self.PARAM,
+                               args + [network_text_prefix(network) + "%"])
+        return sum(1 for (row_ip,) in rows if from_sender(row_ip, network))
 
     def count_pings_from_host_since(self, blog_id, host, since):
         # The hour's pings through tbping_blog_time, their hosts compared here:

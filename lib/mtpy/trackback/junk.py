@@ -8,6 +8,7 @@ operations and three indexed queries.
 """
 
 from mtpy import dates
+from mtpy.trackback.rules import sender_name
 
 JUNK_SCORE = 3.0
 
@@ -20,8 +21,8 @@ LINK_SCORE = 1.0
 # junk on its own.
 BLOCKED_WORD_SCORE = JUNK_SCORE
 BLOCKED_DOMAIN_SCORE = JUNK_SCORE
-# This many pings (this one included) in FLOOD_SECONDS from one address, or
-# from one source host, to the weblog: suspicious.
+# This many pings (this one included) in FLOOD_SECONDS from one sender (an
+# address; for IPv6 its /64), or from one source host, to the weblog: suspicious.
 FLOOD_PINGS = 4
 FLOOD_SECONDS = 3600
 FLOOD_SCORE = 1.0
@@ -65,7 +66,7 @@ def judge(store, blog, ping, now=None):
     if ping.ip:
         count = store.count_pings_since(blog.id, since, ip=ping.ip)
         if count >= FLOOD_PINGS:
-            add(FLOOD_SCORE, "%d pings from %s in the last hour" % (count, ping.ip))
+            add(FLOOD_SCORE, "%d pings from %s in the last hour" % (count, sender_name(ping.ip)))
     if host and host != ping.ip:     # an address as the host: counted just above
         count = store.count_pings_from_host_since(blog.id, host, since)
         if count >= FLOOD_PINGS:

@@ -48,7 +48,8 @@ def find_item(store, tb_id_text):
 def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
     """Check, store and judge one ping. Returns (the new Ping, ids of the jobs
     queued for after the response); (None, []) for a repeated (item, source
-    url), which answers success and stores nothing.
+    url), which answers success and stores nothing, as does junk beyond the
+    weblog's limits (_over_junk_limit).
 
     The verdict: junk (stored hidden; nothing follows); held (stored hidden)
     when the weblog holds every ping, or suspicious ones and this one scored, or
@@ -100,6 +101,9 @@ def _receive(store, config, tb_id_text, passphrase, fields, remote_ip):
             ping.junk_score, ping.junk_reasons, ping.junk = score, reasons, is_junk(score)
             ping.visible = ping.visible and not (ping.junk or moderated)
             store.update(ping)
+        if ping.junk and _over_junk_limit(store, config, blog):
+            store.delete(Ping, ping.id)
+            return None, []      # answered success all the same, as junk is
         activity.record(store, "ping", _activity_line(ping, over_limit, moderated, checks_linkback),
                         blog.id, ip=remote_ip)
         if ping.junk or over_limit:
@@ -164,19 +168,33 @@ PER_WEBLOG = (("OneHourMaxPings", 3600), ("OneDayMaxPings", 86400))
 
 
 def _check_throttle(store, config, blog, remote_ip):
-    """The limits per sender address first, then the weblog's (MT's
-    OneHourMaxPings, OneDayMaxPings): pings stored in the last hour or day,
-    held ones included. Over a limit: 403 with Retry-After, except that a
-    weblog holding pings beyond its own limits (hold_over_limit) takes the ping
-    to hold: returns True then."""
+    """The limits per sender first (an address; for IPv6 its /64, whose host
+    may take a new address for each ping), then the weblog's (MT's
+    OneHourMaxPings, OneDayMaxPings): pings stored in the last hour or day, held
+    ones included. A sender's junk counts against it; the weblog's limits count
+    the pings that are not junk, so spam from many addresses cannot use them up
+    and lock clean pings out (junk has its own: _over_junk_limit). Over a
+    limit: 403 with Retry-After, except that a weblog holding pings beyond its
+    own limits (hold_over_limit) takes the ping to hold: returns True then."""
     for directive, seconds in PER_ADDRESS:
         limit = config.get(directive)
         if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), ip=remote_ip) >= limit:
             raise PingRejected(THROTTLE_MESSAGE, "403 Forbidden", [("Retry-After", str(seconds))], blog.id)
     for directive, seconds in PER_WEBLOG:
         limit = config.get(directive)
-        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds)) >= limit:
+        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), junk=False) >= limit:
             if blog.hold_over_limit:
                 return True
             raise PingRejected(THROTTLE_MESSAGE, "403 Forbidden", [("Retry-After", str(seconds))], blog.id)
+    return False
+
+
+def _over_junk_limit(store, config, blog):
+    """True when the weblog already stored as much junk in the last hour or
+    day as its limits allow clean pings (this ping, junk, included beyond
+    them): junk is counted apart, and what comes beyond is not kept."""
+    for directive, seconds in PER_WEBLOG:
+        limit = config.get(directive)
+        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), junk=True) > limit:
+            return True
     return False
