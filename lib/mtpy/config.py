@@ -289,4 +289,7 @@ def find_config_path(script_dir=None):
 
 
 def load(path=None, script_dir=None):
-    return Config(path or find_config_path(script_dir))
+    """The config at `path`, else the one find_config_path names; where no
+    file is there, the defaults (many installations never write one)."""
+    path = path or find_config_path(script_dir)
+    return Config(path) if os.path.exists(path) else Config(path, text="")

@@ -119,14 +119,12 @@ _apps = []
 
 def application(environ, start_response):
     """The WSGI entry point: mt.cfg from MT_CONFIG or beside the script, read
-    once per process. Without one, the defaults: the set-up writes it."""
+    once per process. Without one, the defaults."""
     if not _apps:
-        import os
-        from mtpy.config import Config, find_config_path
+        from mtpy.config import load
         from mtpy.apps.trackback import _script_dir
-        path = find_config_path(_script_dir())
         try:
-            config = Config(path) if os.path.exists(path) else Config(path, text="")
+            config = load(script_dir=_script_dir())
         except Exception as error:     # a broken mt.cfg: say so without details
             web.log_error(None, "mt.cgi cannot start: %s" % error)
             return web.Response(MISCONFIGURED, status="500 Internal Server Error")(environ, start_response)
