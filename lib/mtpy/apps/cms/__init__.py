@@ -15,7 +15,7 @@ from mtpy.apps.cms.screen import MODES, Screen
 
 # Importing a module of modes registers them.
 from mtpy.apps.cms import (account, activity, authors, backup, bans, bookmarklets, categories,  # noqa: F401
-                           entries, pings, rebuild, templates, transfer, upgrade, weblogs)
+                           entries, pings, rebuild, system, templates, transfer, upgrade, weblogs)
 
 NEWER_STORE = ("This weblog's data was made by a newer version of mtpy than the one installed here, which "
                "cannot use it. Install that version of mtpy (or a newer one) again; the site's log has the details.")
