@@ -81,7 +81,8 @@ def test_first_visit_without_mt_cfg_writes_none(fresh):
     os.unlink(fresh.config_path)
     client = CMSClient(fresh.base)
     page = client.get()
-    refused = client.post("setup", setup_fields(page.text, fresh, password="short", password_again="short"), token=False)
+    refused = client.post("setup", setup_fields(page.text, fresh, password="short", password_again="short"),
+                          token=False)
     assert "at least 8 characters" in refused.text
     assert not os.path.exists(fresh.config_path) and not os.path.exists(os.path.join(fresh.folder, "data", "mtpy.db"))
     done = client.post("setup", setup_fields(page.text, fresh), token=False)

@@ -216,8 +216,9 @@ def test_a_release_uploaded_over_ftp_installs_and_takes_pings(release, host, tmp
         ftp.connect("127.0.0.1", host.ftp_port, timeout=30)
         ftp.login(FTP_USER, FTP_PASSWORD)
         key = download(ftp, "mtpy/data/setup-key.txt").decode()
-    for field, value in (("#setup_key", key), ("#author_name", "Ada"), ("#email", "ada@example.com"), ("#password", "correct horse 1"),
-                         ("#password_again", "correct horse 1"), ("#blog_name", "Uploaded Weblog")):
+    for field, value in (("#setup_key", key), ("#author_name", "Ada"), ("#email", "ada@example.com"),
+                         ("#password", "correct horse 1"), ("#password_again", "correct horse 1"),
+                         ("#blog_name", "Uploaded Weblog")):
         page.fill(field, value)
     page.click("text=Create my weblog")
     page.wait_for_load_state(timeout=30000)
