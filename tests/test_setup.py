@@ -245,3 +245,15 @@ def test_mt_check_flags_a_relative_cgi_path_once_set_up(tmp_path):
     with open(fresh.config_path, "w") as handle:
         handle.write("CGIPath http://%s/cgi-bin/\n" % HOST)
     assert Report(fresh.folder, fresh.config_path).warnings() == []
+
+
+def test_a_data_folder_mt_cgi_cannot_write_is_said_on_the_page_not_a_500(tmp_path):
+    """www-data before README step 4: mt.cgi cannot write its set-up key."""
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    fresh = Fresh(tmp_path / "site", "DataSource %s\nLogFile %s\n" % (blocked / "data", tmp_path / "mtpy.log"))
+    for method in ("GET", "POST"):
+        status, page = fresh.call(method, dict(ANSWERS, setup_key="guess"))
+        assert status.startswith("200") and "mt.cgi cannot write in its data folder" in page
+        assert "SITE CHMOD 777 data" in page and "Traceback" not in page
+    assert "cannot write its set-up key" in (tmp_path / "mtpy.log").read_text()
