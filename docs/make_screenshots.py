@@ -50,6 +50,8 @@ def main():
                                                  args=["--no-sandbox", "--disable-gpu"])
             page = browser.new_page(viewport={"width": WIDTH, "height": 800})
             page.goto(script)
+            with open(os.path.join(upload.folder, "data", "setup-key.txt")) as handle:
+                page.locator("#setup_key").fill(handle.read().strip())
             for field, value in (("#author_name", "Melody"), ("#email", "melody@example.com"),
                                  ("#password", "a long password"), ("#password_again", "a long password"),
                                  ("#blog_name", "Melody's Weblog")):

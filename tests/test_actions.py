@@ -201,11 +201,11 @@ def test_category_rules_and_ping_url(store, config):
     assert [c.label for c in store.find(Category)] == ["Perl"]
     assert store.get(Category, first.id).ping_urls == ["http://agg.example/tb"]
     item = store.trackback_for(category=first)
-    assert categories.category_ping_url(config, item, first) == \
+    assert categories.category_ping_url(config, item, first, blog) == \
         "http://example.com/cgi-bin/mt-tb.cgi/%d/s3" % item.id
     refused("passphrase", categories.save_category, store, config, blog, first, {"passphrase": "a/b"})
     spaced = categories.save_category(store, config, blog, first, {"passphrase": "open sesame%"}).record
-    assert categories.category_ping_url(config, item, spaced).endswith("/%d/open%%20sesame%%25" % item.id)
+    assert categories.category_ping_url(config, item, spaced, blog).endswith("/%d/open%%20sesame%%25" % item.id)
     first = categories.save_category(store, config, blog, spaced, {"passphrase": "s3"}).record
     entry = Entry(blog_id=blog.id, title="Filed", category_ids=[first.id])
     store.save(entry)

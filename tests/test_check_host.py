@@ -18,7 +18,7 @@ import pytest
 
 from conftest import ROOT, Site, need
 from mtpy import check
-from mtpy.check import READY, Report, filesystem_type, parse_mounts, render_html, render_text
+from mtpy.check import READY, WEB_USER, Report, filesystem_type, parse_mounts, render_html, render_text
 
 SECRETS = ("Database dbname-s3cret\nDBUser dbuser-s3cret\nDBPassword dbpass-s3cret\n"
            "EmailAddressMain owner-s3cret@example.com\n")
@@ -106,6 +106,43 @@ def test_ready_site_page_names_each_check_and_no_secret(check_site, refusing_ser
     for secret in SECRET_VALUES:
         assert secret not in page
     assert os.path.join(check_site.folder, "data") not in page      # the data folder only as data/
+
+
+def test_after_set_up_a_stranger_sees_nothing_that_maps_the_server(check_site, refusing_server, tmp_path):
+    import io
+    import platform
+    from mtpy import sessions
+    from mtpy.apps.cms import CMSApp
+    from mtpy.models import Author
+    library = os.path.dirname(check.__file__)
+    mapping = (library, sys.executable, "%s %s" % (platform.system(), platform.release()), check_site.folder)
+    # Before set-up (no store yet), what helps the owner: where mtpy and its Python are.
+    fresh = Site(tmp_path / "fresh", "sqlite")
+    os.unlink(os.path.join(fresh.folder, "data", "mtpy.db"))
+    _, before = call(environ_for(fresh, refusing_server.port))
+    assert "<code>%s</code>" % library in before and "<strong>Runs as:</strong>" in before
+    # Set up: a stranger gets the checks and the verdict, without a map of the server.
+    status, page = call(environ_for(check_site, refusing_server.port))
+    assert status == "200 OK" and 'id="ready"' in verdict(page)
+    assert check.HIDDEN_FROM_STRANGERS in page and "<strong>Runs as:</strong>" not in page
+    for revealing in mapping:
+        assert revealing not in page, revealing
+    # mt.cgi shows an administrator the whole page; anyone else is sent to log in.
+    store = check_site.store()
+    author = store.get(Author, check_site.author.id).copy(is_admin=True)
+    store.update(author)
+    _, cookie = sessions.start(store, check_site.config, author, None)
+    store.close()
+    app = CMSApp(check_site.config)
+    for cookie_header, shown in (("", False), ("%s=%s" % (sessions.COOKIE, cookie), True)):
+        environ = environ_for(check_site, refusing_server.port, script_name="/cgi-bin/mt.cgi",
+                              QUERY_STRING="__mode=system_check", HTTP_COOKIE=cookie_header,
+                              SCRIPT_FILENAME=os.path.join(check_site.folder, "cgi-bin", "mt.cgi"),
+                              REMOTE_ADDR="127.0.0.1", **{"wsgi.input": io.BytesIO(), "wsgi.url_scheme": "http",
+                                                          "wsgi.errors": io.StringIO()})
+        said = []
+        body = b"".join(app(environ, lambda status, headers, exc_info=None: said.append(status))).decode()
+        assert ("<code>%s</code>" % library in body) == shown and (said[0] == "200 OK") == shown, said
 
 
 def test_system_check_0_answers_404_saying_nothing(check_site, refusing_server):
@@ -233,8 +270,9 @@ def test_store_made_by_the_owner_is_not_writable_by_the_scripts_user(shared_tree
     user, status, page = check_as_another_user(site, [database])
     said = verdict(page)
     assert 'id="not-ready"' in said
+    # Set up already: to a stranger, the scripts' user has no name.
     assert ("The store mtpy.db in the data folder is not writable by %s (Permission denied). Fix: chmod 666 "
-            "mtpy.db over FTP, or ask your host to make it writable by %s." % (user, user)) in said
+            "mtpy.db over FTP, or ask your host to make it writable by %s." % (WEB_USER, WEB_USER)) in said
     assert "The data folder data/: writable." not in page and "The archive folder archives/: writable." in page
 
 

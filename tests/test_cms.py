@@ -41,10 +41,13 @@ SETUP = {"author_name": "Ada", "email": "ada@example.com", "password": "correct 
          "password_again": "correct horse 1", "blog_name": "Ada's <Weblog>"}
 
 
-def setup_fields(page, **changes):
-    """The set-up form as proposed, with the author's answers."""
+def setup_fields(page, site, **changes):
+    """The set-up form as proposed, with the author's answers and the set-up
+    key the owner downloads from the data folder."""
     [(action, proposed)] = [form for form in forms(page) if "site_path" in form[1]]
     fields = {name: values[0] for name, values in proposed.items()}
+    with open(os.path.join(site.folder, "data", "setup-key.txt")) as handle:
+        fields["setup_key"] = handle.read().strip()
     fields.update(SETUP, **changes)
     return fields
 
@@ -53,10 +56,10 @@ def test_first_visit_sets_up_the_store_the_author_and_the_weblog(fresh):
     client = CMSClient(fresh.base)
     page = client.get()
     assert page.status == 200 and "Welcome to mtpy" in page.text
-    fields = setup_fields(page.text)
+    fields = setup_fields(page.text, fresh)
     # Proposed from where the scripts live: archives/ beside cgi-bin/, served at the root.
     assert fields["site_path"] == fresh.archives and fields["site_url"] == fresh.base
-    refused = client.post("setup", setup_fields(page.text, password_again="something else"), token=False)
+    refused = client.post("setup", setup_fields(page.text, fresh, password_again="something else"), token=False)
     assert refused.status == 200 and "The two passwords differ." in refused.text
     assert 'value="ada@example.com"' in refused.text          # what was typed is kept
     done = client.post("setup", fields, token=False)
@@ -74,17 +77,19 @@ def test_first_visit_sets_up_the_store_the_author_and_the_weblog(fresh):
     assert author.name == "Ada" and author.is_admin and blog.site_path == fresh.archives
 
 
-def test_first_visit_without_mt_cfg_writes_one(fresh):
+def test_first_visit_without_mt_cfg_writes_none(fresh):
     os.unlink(fresh.config_path)
     client = CMSClient(fresh.base)
     page = client.get()
-    refused = client.post("setup", setup_fields(page.text, password="short", password_again="short"), token=False)
+    refused = client.post("setup", setup_fields(page.text, fresh, password="short", password_again="short"),
+                          token=False)
     assert "at least 8 characters" in refused.text
     assert not os.path.exists(fresh.config_path) and not os.path.exists(os.path.join(fresh.folder, "data", "mtpy.db"))
-    done = client.post("setup", setup_fields(page.text), token=False)
+    done = client.post("setup", setup_fields(page.text, fresh), token=False)
     assert "Your weblog is ready" in done.text
-    with open(fresh.config_path) as handle:
-        assert "CGIPath %scgi-bin/" % fresh.base in handle.read()
+    assert not os.path.exists(fresh.config_path)        # cgi-bin/ may not be the scripts' to write
+    with open(os.path.join(fresh.folder, "data", "cgi-path.txt")) as handle:
+        assert handle.read().strip() == fresh.base + "cgi-bin/"
     index = os.path.join(fresh.archives, "index.html")
     deadline = time.time() + 15         # built after the answer
     while not os.path.exists(index) and time.time() < deadline:

@@ -52,9 +52,9 @@ def test_the_tree_holds_what_a_host_needs_and_nothing_else(release):
     tree = release.tree
     assert os.path.basename(tree) == "mtpy-" + dist.version()
     optional = [name for name in dist.ROOT_SCRIPTS if os.path.exists(os.path.join(ROOT, name))]
-    assert sorted(os.listdir(tree)) == sorted(["CHANGELOG.md", "README.md", "SECURITY.md", "archives", "cgi-bin",
-                                               "conf", "extlib", "lib", "tmpl"] + optional)
-    assert os.listdir(os.path.join(tree, "archives")) == []
+    assert sorted(os.listdir(tree)) == sorted([".htaccess", "CHANGELOG.md", "README.md", "SECURITY.md", "archives",
+                                               "cgi-bin", "conf", "extlib", "lib", "tmpl"] + optional)
+    assert os.listdir(os.path.join(tree, "archives")) == [".htaccess"]
     scripts = sorted(name for name in os.listdir(os.path.join(tree, "cgi-bin")) if name.endswith((".cgi", ".fcgi")))
     assert scripts == sorted(name for name in os.listdir(os.path.join(ROOT, "cgi-bin"))
                              if name.endswith((".cgi", ".fcgi")))

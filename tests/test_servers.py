@@ -234,6 +234,8 @@ def serve_with_apache(installation):
 
 
 def serve_with_apache_htaccess(installation):
+    # The host's part sets no body limit: cgi-bin/.htaccess, uploaded with the scripts, does.
+    assert "LimitRequestBody" not in docs_file("apache-htaccess.conf")
     installation.processes.append(run_apache(installation.run, installation.port, docs_file(
         "apache-htaccess.conf", ("Define WEBROOT /home/you/public_html", "Define WEBROOT %s" % installation.webroot))))
 
@@ -301,7 +303,10 @@ SERVED = {"apache": (serve_with_apache, False), "apache-htaccess": (serve_with_a
 GUARDED = ["cgi-bin/mt.cfg", "cgi-bin/mt.cfg-original", "cgi-bin/.htaccess", "cgi-bin/mt-tb.cgi~", "data/",
            "data/mtpy.db", "data/.htaccess", "cgi-bin/../data/mtpy.db", "cgi-bin/%2e%2e/data/mtpy.db",
            "lib/mtpy/config.py", "lib/", "extlib/jinja2/__init__.py", "tmpl/README.md", "conf/apache.conf",
-           "cgi-bin/../lib/mtpy/__init__.py", "archives/../cgi-bin/mt.cfg"]
+           "cgi-bin/../lib/mtpy/__init__.py", "archives/../cgi-bin/mt.cfg",
+           # The release's own files, and its folder's listing (the .htaccess layout's root).
+           "README.md", "CHANGELOG.md", "SECURITY.md", "passenger_wsgi.py", ".htaccess", "archives/.htaccess", ""]
+BODY_LIMIT = 1048576        # every shipped layout refuses larger bodies before a script reads them
 
 
 @pytest.mark.parametrize("server", sorted(SERVED))
@@ -326,7 +331,10 @@ def test_the_release_takes_pings_as_www_data_and_guards_its_files(release_tree, 
         assert os.stat(store).st_uid == 0 and os.stat(store).st_mode & 0o777 == 0o666  # root's, shared
         for base in {installation.url, installation.base}:
             for path in GUARDED:
-                assert http(base + path).status in (403, 404), base + path
+                if not (path == "" and base == installation.base):       # the site's root is the weblog
+                    assert http(base + path).status in (403, 404), base + path
+        too_big = http(installation.cgi_url + "mt-tb.cgi/1", data=b"url=http://other.example/&x=" + b"x" * BODY_LIMIT)
+        assert too_big.status == 413, installation.log()
         assert_spoofed_spellings_are_dropped(installation)
     finally:
         installation.close()

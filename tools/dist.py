@@ -37,8 +37,9 @@ SCRIPT_SUFFIXES = (".cgi", ".fcgi")
 # Where the host loads a WSGI application from the installation's root (Passenger).
 ROOT_SCRIPTS = ("passenger_wsgi.py",)
 SAMPLE_CONFIG = "mt.cfg-original"
-# Folders of the repository whose own .htaccess ships with them.
-HTACCESS_FOLDERS = ("cgi-bin", "lib", "tmpl")
+# Folders of the repository whose own .htaccess ships with them: the release's
+# root refuses everything, cgi-bin/ runs the scripts, archives/ serves the weblog.
+HTACCESS_FOLDERS = (".", "archives", "cgi-bin", "lib", "tmpl")
 # Folders the release adds, guarded as lib/ is.
 GUARDED_LIKE_LIB = ("extlib", "conf")
 COMPILED = (".so", ".pyd", ".dll", ".dylib", ".pyc", ".pyo", ".c", ".h")
@@ -68,6 +69,7 @@ def build_tree(dest):
     _copy(os.path.join(ROOT, "cgi-bin", SAMPLE_CONFIG), os.path.join(cgi_bin, SAMPLE_CONFIG))
     _copy_tree(os.path.join(ROOT, "lib", "mtpy"), os.path.join(_folder(tree, "lib"), "mtpy"))
     _copy_tree(os.path.join(ROOT, "tmpl"), os.path.join(tree, "tmpl"))
+    _folder(tree, "archives")
     for folder in HTACCESS_FOLDERS:
         _copy_if_there(os.path.join(ROOT, folder, ".htaccess"), os.path.join(tree, folder, ".htaccess"))
     _fill_extlib(_folder(tree, "extlib"))
@@ -77,7 +79,6 @@ def build_tree(dest):
             _copy(os.path.join(ROOT, "docs", name), os.path.join(conf, name))
     for folder in GUARDED_LIKE_LIB:
         _copy_if_there(os.path.join(ROOT, "lib", ".htaccess"), os.path.join(tree, folder, ".htaccess"))
-    _folder(tree, "archives")
     for name in DOCUMENTS:
         _copy(os.path.join(ROOT, name), os.path.join(tree, name))
     for name in ROOT_SCRIPTS:

@@ -54,8 +54,8 @@ class ModuleCheck:
     def installed(self):
         return self.error is None
 
-    def install_commands(self, extlib):
-        python = sys.executable or "python3"
+    def install_commands(self, extlib, python=None):
+        python = python or sys.executable or "python3"
         package = "'%s'" % self.package if "[" in self.package else self.package   # not a shell glob
         return ["%s -m pip install --user %s" % (python, package),
                 "%s -m pip install --target %s %s" % (python, extlib, package)]
@@ -99,11 +99,11 @@ class TemplatesCheck:
     def found(self):
         return sum(count for _, count in self.by_folder)
 
-    def summary(self):
+    def summary(self, where=lambda path: path):
         installation, shipped = self.by_folder
         return ("%d of %d default templates found: %d shipped with mtpy (%s), %d from this "
-                "installation's own folder (%s)." % (self.found, self.total, shipped[1], shipped[0],
-                                                     installation[1], installation[0]))
+                "installation's own folder (%s)." % (self.found, self.total, shipped[1], where(shipped[0]),
+                                                     installation[1], where(installation[0])))
 
 
 MIN_PYTHON = (3, 9)
@@ -349,10 +349,12 @@ class Report:
     `config_path`: the mt.cfg the scripts read (it may not be written yet).
     `environ`: the request's, when mt-check.cgi runs: the page is then public
     (no config value, paths relative to the installation) and the web server is
-    asked for the config and the data folder. `mounts_text`: the mount table to
-    read instead of /proc's (tests)."""
+    asked for the config and the data folder. Once mt.cgi's set-up is done and
+    mt.cgi can run, a public page (unless `administrator`: mt.cgi's own check)
+    is a `stranger`'s: no absolute path, operating system or user name, nothing
+    that maps the server. `mounts_text`: the mount table to read instead of /proc's (tests)."""
 
-    def __init__(self, install_root=None, config_path=None, environ=None, mounts_text=None):
+    def __init__(self, install_root=None, config_path=None, environ=None, mounts_text=None, administrator=False):
         self.install_root = install_root
         self.environ = environ
         self.public = environ is not None
@@ -370,7 +372,11 @@ class Report:
         self.templates = TemplatesCheck(self.config)
         from mtpy.trackback.feeds import unwritten
         self.unwritten_feeds = unwritten(self.config)    # [(item id, path, time, error)]
-        self.user = _user_name()
+        # While a required module is missing mt.cgi cannot show its own check:
+        # the page stays whole for whoever has to fix it.
+        self.stranger = (self.public and not administrator and not error and not self.missing_required()
+                         and _is_set_up(self.config))
+        self.user = WEB_USER if self.stranger else _user_name()
         self.owner_model, self.owner_text = self._owners()
         if self.public and self.owner_model == "owner":
             self.user = "the scripts' owner"   # under suexec, the account's login: not for the public page
@@ -379,6 +385,7 @@ class Report:
         self.store_error = None    # why the store does not open, and what to do
         self.store_fix = "check ObjectDriver, DataSource and the database settings in mt.cfg"
         self.folders = []          # FolderCheck: the data folder, then each weblog's archive folder
+        self.set_up = False        # whether a store with a weblog opened: mt.cgi's set-up is done
         self.downloads = []        # DownloadCheck: the config, the store (mt-check.cgi only)
         self.filesystem = None
         if self.config_error is None:     # an unusable config's folders would be guesses
@@ -494,6 +501,7 @@ class Report:
         finally:
             if store is not None:
                 store.close()
+        self.set_up = bool(blogs)
         if not blogs:
             default = os.path.join(self.install_root or os.path.dirname(self.config.folder), "archives")
             return [(self.where_folder(default), default)]
@@ -573,6 +581,8 @@ class Report:
                                  blocks=False))
         for warning in self.config_warnings:
             found.append(Finding(warning, "correct or remove that line", blocks=False))
+        if self.relative_cgi_path:
+            found.append(Finding(RELATIVE_CGI_PATH % self.config.get("CGIPath"), CGI_PATH_FIX, blocks=False))
         for check in self.downloads:
             if not check.checked and check.error.startswith("could not"):
                 found.append(Finding("%s: %s." % (check.what, check.error),
@@ -583,12 +593,29 @@ class Report:
         return found
 
     @property
+    def relative_cgi_path(self):
+        """Whether, set-up done, CGIPath is still a bare path: ping URLs then
+        take each weblog's host, which is right only where cgi-bin/ shares it."""
+        from mtpy.config import is_absolute_url
+        return self.set_up and not self.config_error and not is_absolute_url(self.config.get("CGIPath"))
+
+    @property
     def extlib(self):
-        return os.path.join(self.install_root, "extlib") if self.install_root else "extlib"
+        if self.stranger or not self.install_root:
+            return "extlib"
+        return os.path.join(self.install_root, "extlib")
+
+    @property
+    def python(self):
+        """The Python the install commands name: a stranger is not told where it is."""
+        return "python3" if self.stranger else None
 
     def system(self):
         import platform
         from mtpy import __version__
+        if self.stranger:
+            return [("Python version", _python_version()), ("mtpy version", __version__),
+                    ("Configuration", self.config_state), ("More", HIDDEN_FROM_STRANGERS)]
         return [("Current working directory", os.getcwd()),
                 ("Operating system", "%s %s" % (platform.system(), platform.release())),
                 ("Python version", _python_version() + ("" if self.python_ok else " (TOO OLD: mtpy needs %d.%d+)"
@@ -636,6 +663,29 @@ class Report:
         return said
 
 
+WEB_USER = "the web server's user"
+HIDDEN_FROM_STRANGERS = ("mtpy is set up: where it lives on this server, the operating system and the scripts' "
+                         "user are shown only to its administrators (mt.cgi?__mode=system_check, logged in), "
+                         "and by mtpy check")
+
+
+def _is_set_up(config):
+    """Whether a store with an author opens: mt.cgi's set-up is done. A store
+    that does not open says nothing (the page is then what tells why)."""
+    from mtpy import store as stores
+    from mtpy.models import Author
+    try:
+        store = stores.open_store(config)
+    except Exception:
+        return False
+    try:
+        return bool(store.find(Author, limit=1))
+    except Exception:
+        return False
+    finally:
+        store.close()
+
+
 def _python_version():
     return "%d.%d.%d" % sys.version_info[:3]
 
@@ -677,6 +727,9 @@ def _user_name(uid=None):
 
 
 CONFIG_INTRO = "The mt.cfg the scripts read; without one, every directive has its default."
+RELATIVE_CGI_PATH = ("CGIPath is %s, a path without the host: the ping URLs mtpy publishes take the host of "
+                     "each weblog's URL, and no other weblog can ping them if cgi-bin/ is elsewhere.")
+CGI_PATH_FIX = "set CGIPath in mt.cfg to the whole URL of cgi-bin/, such as http://www.example.com/cgi-bin/"
 FOLDERS_INTRO = ("The folders mtpy writes into: the data folder (DataSource) and each weblog's archive folder. "
                  "Each was tested by creating and removing a file.")
 
@@ -691,7 +744,19 @@ def config_lines(report):
         lines = [("missing", "Found %s, NOT USABLE: %s" % (name, report.config_error))]
     else:
         lines = [("ok", "Found %s: valid." % name)]
-    return lines + [("warn", "Warning: " + warning) for warning in report.config_warnings]
+    lines += [("warn", "Warning: " + warning) for warning in report.config_warnings]
+    if report.config_error:
+        return lines
+    from mtpy.config import is_absolute_url
+    cgi_path = report.config.get("CGIPath")
+    if is_absolute_url(cgi_path):
+        lines.append(("ok", "CGIPath %s: the ping URLs mtpy publishes start with it." % cgi_path))
+    elif report.relative_cgi_path:
+        lines.append(("warn", "Warning: %s Fix: %s." % (RELATIVE_CGI_PATH % cgi_path, CGI_PATH_FIX)))
+    else:
+        lines.append(("ok", "CGIPath: mt.cgi's set-up takes the whole URL of cgi-bin/ from the address you open "
+                            "it at, and keeps it in the data folder."))
+    return lines
 
 
 def folder_lines(report):
@@ -756,20 +821,21 @@ def render_text(report, system_only=False):
             else:
                 lines.append("  %s: MISSING. %s" % (check.name, check.why))
                 if check.package:
-                    lines.append("    Install it with:  %s" % check.install_commands(report.extlib)[0])
+                    lines.append("    Install it with:  %s" % check.install_commands(report.extlib, report.python)[0])
                     lines.append("    or, without a shell account's site-packages:  %s"
-                                 % check.install_commands(report.extlib)[1])
+                                 % check.install_commands(report.extlib, report.python)[1])
                 lines.append("    (%s)" % check.error)
     for title, intro, said in checks_sections(report):
         lines += ["", title, intro] + ["  " + text for _, text in said]
     lines += ["", "WEBLOG TEMPLATES", TEMPLATES_INTRO]
-    lines.append("  " + (report.templates.summary() if report.templates.installed
-                         else "MISSING. " + report.templates.error))
+    lines.append("  " + (report.templates.summary(report.where) if report.templates.installed
+                         else "MISSING. " + report.scrub(report.templates.error)))
     lines += ["", "TRACKBACK FEEDS", FEEDS_INTRO]
     if not report.unwritten_feeds:
         lines.append("  " + FEEDS_OK)
     for item_id, path, when, error in report.unwritten_feeds:
-        lines.append("  NOT WRITTEN: %s (TrackBack item %d), %s UTC: %s" % (path, item_id, when, error))
+        lines.append("  NOT WRITTEN: %s (TrackBack item %d), %s UTC: %s" % (report.where(path), item_id, when,
+                                                                             report.scrub(error)))
     lines += ["", "VERDICT"]
     problems, warnings = report.problems(), report.warnings()
     if not problems:
@@ -810,7 +876,7 @@ def render_html(report, system_only=False):
         for title, intro, checks in report.sections():
             parts.append("<h2>%s</h2>\n<p>%s</p>\n" % (e(title), e(intro)))
             for check in checks:
-                parts.append(_check_html(check, report.extlib, e))
+                parts.append(_check_html(check, (report.extlib, report.python), e))
         for title, intro, said in checks_sections(report):
             section_id = title.split()[0].lower()
             parts.append('<h2>%s</h2>\n<p>%s</p>\n<ul id="%s">\n' % (e(title), e(intro), section_id))
@@ -818,9 +884,9 @@ def render_html(report, system_only=False):
             parts.append("</ul>\n")
         parts.append("<h2>WEBLOG TEMPLATES</h2>\n<p>%s</p>\n" % e(TEMPLATES_INTRO))
         if report.templates.installed:
-            parts.append('<p class="ok" id="templates">%s</p>\n' % e(report.templates.summary()))
+            parts.append('<p class="ok" id="templates">%s</p>\n' % e(report.templates.summary(report.where)))
         else:
-            parts.append('<p class="missing" id="templates">%s</p>\n' % e(report.templates.error))
+            parts.append('<p class="missing" id="templates">%s</p>\n' % e(report.scrub(report.templates.error)))
         parts.append("<h2>TRACKBACK FEEDS</h2>\n<p>%s</p>\n" % e(FEEDS_INTRO))
         if not report.unwritten_feeds:
             parts.append('<p class="ok" id="feeds">%s</p>\n' % e(FEEDS_OK))
@@ -828,7 +894,7 @@ def render_html(report, system_only=False):
             parts.append('<ul class="missing" id="unwritten-feeds">\n')
             for item_id, path, when, error in report.unwritten_feeds:
                 parts.append("<li>Not written: <code>%s</code> (TrackBack item %d), %s UTC: %s</li>\n"
-                             % (e(path), item_id, e(when), e(error)))
+                             % (e(report.where(path)), item_id, e(when), e(report.scrub(error))))
             parts.append("</ul>\n")
         parts.append(_verdict_html(report, e))
     parts.append("</body>\n</html>\n")
@@ -854,14 +920,15 @@ def _verdict_html(report, e):
     return html + "</section>\n"
 
 
-def _check_html(check, extlib, e):
+def _check_html(check, install, e):
+    """`install`: (extlib/, the Python) for the install commands."""
     if check.installed:
         return '<h3>%s</h3>\n<p class="ok">Your server has %s installed (%s).</p>\n<p>%s</p>\n' % (
             e(check.name), e(check.name), e(check.version), e(check.why))
     html = '<h3>%s</h3>\n<p class="missing">Your server does not have %s installed. %s</p>\n' % (
         e(check.name), e(check.name), e(check.why))
     if check.package:
-        first, second = check.install_commands(extlib)
+        first, second = check.install_commands(*install)
         html += ("<p>Install it with <code>%s</code>, or, if you cannot install packages for this Python, "
                  "into mtpy's own <code>extlib/</code> folder: <code>%s</code></p>\n") % (e(first), e(second))
     return html + "<p><small>(%s)</small></p>\n" % e(check.error)

@@ -90,9 +90,9 @@ def flag(value):
     return value == "1"
 
 
-def ping_url(config, item):
+def ping_url(config, item, blog):
     from mtpy.publish.listing import ping_url as url
-    return url(config, item)
+    return url(config, item, blog)
 
 
 def run_now(store, config, done):
@@ -179,7 +179,7 @@ def cmd_entry_list(args):
     blog = get_blog(store, args.blog)
     for entry in store.find(Entry, blog_id=blog.id):
         item = store.trackback_for(entry=entry)
-        url = ping_url(config, item) if item is not None and not item.is_disabled else ""
+        url = ping_url(config, item, blog) if item is not None and not item.is_disabled else ""
         print("\t".join([str(entry.id), entry.status, "1" if entry.allow_pings else "0", url,
                          _one_line(entry.title)]))
 
@@ -267,7 +267,7 @@ def cmd_category_set(args):
     category = run_now(store, config, save_category(store, config, blog, found[0] if found else None, values)).record
     item = store.trackback_for(category=category)
     if item is not None and not item.is_disabled:
-        print(category_ping_url(config, item, category))
+        print(category_ping_url(config, item, category, blog))
 
 
 # -- IP bans -----------------------------------------------------------------------

@@ -155,6 +155,11 @@ DIRECTIVES = {
     "WeblogRoot": (_path, None),
 }
 PATH_DIRECTIVES = ("DataSource", "TemplatePath", "SendMailPath", "LogFile", "WeblogRoot")
+# In the data folder: the URL of cgi-bin/ as mt.cgi's set-up saw it (scheme, host,
+# path). Where mt.cfg leaves CGIPath out (or gives only a path), ping URLs take
+# it from here, so that they are absolute without set-up writing into cgi-bin/,
+# which the web server's user often may not write.
+LEARNT_CGI_PATH = "cgi-path.txt"
 
 
 class Config:
@@ -165,6 +170,7 @@ class Config:
         self.folder = os.path.dirname(self.path) if self.path else os.getcwd()
         self.values = {}
         self.warnings = []
+        self._learnt = None
         if text is None and self.path:
             try:
                 with open(self.path, encoding="utf-8") as handle:
@@ -204,6 +210,8 @@ class Config:
             self.values[directive] = parsed
 
     def get(self, name):
+        if name == "CGIPath":
+            return self._cgi_path()
         if name in self.values:
             return self.values[name]
         if name in self.place_defaults:
@@ -218,12 +226,55 @@ class Config:
     def set(self, name, value):
         self.values[_lookup(name) or name] = value
 
-    def script_url(self, script_directive="TrackbackScript"):
-        return self.get("CGIPath") + self.get(script_directive)
+    def _cgi_path(self):
+        """mt.cfg's CGIPath when it is a whole URL; else the one set-up learnt,
+        with mt.cfg's path (if any) on its scheme and host; else mt.cfg's or
+        the default path."""
+        configured = self.values.get("CGIPath")
+        if configured and is_absolute_url(configured):
+            return configured
+        learnt = self.learnt_cgi_path()
+        if learnt is None:
+            return configured or DIRECTIVES["CGIPath"][1]
+        return on_origin_of(learnt, configured) if configured else learnt
+
+    def learnt_cgi_path(self):
+        """The CGIPath set-up wrote into the data folder, or None. Kept once
+        read; not found is asked again (set-up may write it meanwhile)."""
+        if self._learnt is None:
+            try:
+                with open(os.path.join(self.get("DataSource"), LEARNT_CGI_PATH), encoding="utf-8") as handle:
+                    learnt = handle.read().strip()
+            except OSError:
+                return None
+            self._learnt = _url_dir(learnt) if is_absolute_url(learnt) else None
+        return self._learnt
+
+    def script_url(self, script_directive="TrackbackScript", site_url=None):
+        """The URL of a script: CGIPath and its name. A CGIPath that is still a
+        bare path is put on the scheme and host of `site_url` (the weblog's),
+        so that a published or shown ping URL is always absolute."""
+        cgi_path = self.get("CGIPath")
+        if site_url and not is_absolute_url(cgi_path):
+            cgi_path = on_origin_of(site_url, cgi_path)
+        return cgi_path + self.get(script_directive)
 
     def cache_path(self, *names):
         """A path in the data folder's cache/: what publishing can rebuild."""
         return os.path.join(self.get("DataSource"), "cache", *names)
+
+
+def is_absolute_url(url):
+    """Whether `url` names its scheme and host (http://host/...)."""
+    scheme, separator, rest = url.partition("://")
+    return bool(separator and scheme.isalpha() and rest and not rest.startswith("/"))
+
+
+def on_origin_of(url, path):
+    """`path` (a URL path) on the scheme and host of the absolute `url`."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    return "%s://%s/%s" % (scheme, host, path.lstrip("/"))
 
 
 def _lookup(name):
@@ -245,4 +296,7 @@ def find_config_path(script_dir=None):
 
 
 def load(path=None, script_dir=None):
-    return Config(path or find_config_path(script_dir))
+    """The config at `path`, else the one find_config_path names; where no
+    file is there, the defaults (many installations never write one)."""
+    path = path or find_config_path(script_dir)
+    return Config(path) if os.path.exists(path) else Config(path, text="")

@@ -132,6 +132,13 @@ def make_data_folder(folder):
         write_atomic(htaccess, DENY_ALL, kind=DATA)
 
 
+def private_mode(folder):
+    """The mode of a file only the installation's users may read (the set-up
+    key): a data file's mode, without reading for those who may not write."""
+    mode = file_mode(folder, DATA)
+    return mode if mode & 0o022 else mode & 0o600
+
+
 def create_file(path, kind=DATA):
     """Create `path` empty with its mode (for a file another library fills:
     SQLite's database, a lock); False when it exists already."""
@@ -148,11 +155,12 @@ def create_file(path, kind=DATA):
     return True
 
 
-def write_atomic(path, data, kind=PUBLISHED, durable=True):
+def write_atomic(path, data, kind=PUBLISHED, durable=True, mode=None):
     """Write bytes (or str, as UTF-8) to a temporary file beside `path`, flush it
     to disk (unless `durable` is False: published pages can be rebuilt, and the
     rename alone keeps readers from half a file), then rename it over `path`.
-    The file gets file_mode(kind); missing folders are made by make_folders.
+    The file gets `mode`, by default file_mode(kind); missing folders are made
+    by make_folders.
     Returns False when the file already held exactly these bytes (and leaves it
     untouched)."""
     if isinstance(data, str):
@@ -165,7 +173,8 @@ def write_atomic(path, data, kind=PUBLISHED, durable=True):
         pass
     folder = os.path.dirname(path) or "."
     make_folders(folder)
-    mode = file_mode(folder, kind)
+    if mode is None:
+        mode = file_mode(folder, kind)
     # pid + a counter: unique among concurrent writers without importing tempfile.
     temporary = os.path.join(folder, ".%s.%d.%d.tmp" % (os.path.basename(path), os.getpid(), _next()))
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)

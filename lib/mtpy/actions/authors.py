@@ -35,14 +35,24 @@ def create_author(store, name, email, password, is_admin=False, by=None, ip=""):
 def check_author(name, email, password):
     """A new author's name and e-mail address, stripped; ActionError when one
     of the three is refused (checked before anything is stored)."""
-    name = (name or "").strip()
-    email = (email or "").strip()
-    if not name:
-        raise ActionError("An author needs a name", "name")
-    if not _plausible_email(email):
-        raise ActionError("Not an e-mail address: %r" % email, "email")
-    _check_new_password(password)
-    return name, email
+    for field, message in author_errors(name, email, password).items():
+        raise ActionError(message, field)
+    return name.strip(), email.strip()
+
+
+def author_errors(name, email, password):
+    """Everything wrong with a new author's name, e-mail address and password
+    at once: {field: message}, empty when all three pass."""
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = "An author needs a name"
+    if not _plausible_email((email or "").strip()):
+        errors["email"] = "Not an e-mail address: %r" % (email or "").strip()
+    try:
+        _check_new_password(password)
+    except ActionError as error:
+        errors[error.field] = error.message
+    return errors
 
 
 def change_email(store, author, email, by=None, ip=""):

@@ -66,15 +66,15 @@ class ScriptApplication:
         return self.app
 
     def build(self, path):
-        from mtpy.config import Config
+        from mtpy.config import load
         if self.script == "mt-check.cgi":      # reads mt.cfg on each request itself
             from mtpy.apps.check import application
             return application
+        config = load(path)                     # without mt.cfg: the defaults
         if self.script == "mt.cgi":
-            from mtpy.apps.cms import CMSApp   # without mt.cfg: the defaults, and the set-up writes one
-            return CMSApp(Config(path) if os.path.exists(path) else Config(path, text=""))
+            from mtpy.apps.cms import CMSApp
+            return CMSApp(config)
         from mtpy.apps.trackback import TrackbackApp
-        config = Config(path)
         for warning in config.warnings:
             web.log_error(config.get("LogFile"), "warning: " + warning)
         return TrackbackApp(config)

@@ -89,7 +89,10 @@ def make_environment(config, folders):
     """An environment over `folders`, first found wins."""
     cache = config.cache_path()
     try:
-        from mtpy.fileutil import make_folders
+        from mtpy.fileutil import make_data_folder, make_folders
+        # The data folder first, with its own mode and .htaccess: made as the
+        # cache's parent it would be an ordinary folder, and stay one.
+        make_data_folder(config.get("DataSource"))
         make_folders(os.path.join(cache, "jinja"))
         make_folders(os.path.join(cache, "mtml"))
         bytecode_cache = SkippableBytecodeCache(os.path.join(cache, "jinja"))

@@ -192,6 +192,7 @@ def _blog(store, blog_id):
     return blog
 
 
-def ping_url(config, item):
-    """The URL MT publishes for an item: `<CGIPath>mt-tb.cgi/<id>`."""
-    return "%s/%d" % (config.script_url(), item.id)
+def ping_url(config, item, blog):
+    """The URL MT publishes for an item of `blog`: `<CGIPath>mt-tb.cgi/<id>`,
+    always absolute (see Config.script_url)."""
+    return "%s/%d" % (config.script_url(site_url=blog.site_url), item.id)

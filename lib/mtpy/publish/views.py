@@ -226,8 +226,8 @@ class SiteView:
         self.now = now or dates.utc_now()
         self.config = config
         self.blog = blog
-        self.script_url = config.script_url()
-        self.cgi_path = config.get("CGIPath")
+        self.script_url = config.script_url(site_url=blog.site_url)
+        self.cgi_path = self.script_url[:-len(config.get("TrackbackScript"))]
         base = blog.archive_url or blog.site_url
         self.archive_base = base if base.endswith("/") else base + "/"
         self.archive_folder = blog.archive_path or blog.site_path

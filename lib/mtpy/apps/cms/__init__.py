@@ -15,7 +15,7 @@ from mtpy.apps.cms.screen import MODES, Screen
 
 # Importing a module of modes registers them.
 from mtpy.apps.cms import (account, activity, authors, backup, bans, bookmarklets, categories,  # noqa: F401
-                           entries, pings, rebuild, templates, transfer, upgrade, weblogs)
+                           entries, pings, rebuild, system, templates, transfer, upgrade, weblogs)
 
 NEWER_STORE = ("This weblog's data was made by a newer version of mtpy than the one installed here, which "
                "cannot use it. Install that version of mtpy (or a newer one) again; the site's log has the details.")
@@ -122,14 +122,12 @@ _apps = []
 
 def application(environ, start_response):
     """The WSGI entry point: mt.cfg from MT_CONFIG or beside the script, read
-    once per process. Without one, the defaults: the set-up writes it."""
+    once per process. Without one, the defaults."""
     if not _apps:
-        import os
-        from mtpy.config import Config, find_config_path
+        from mtpy.config import load
         from mtpy.apps.trackback import _script_dir
-        path = find_config_path(_script_dir())
         try:
-            config = Config(path) if os.path.exists(path) else Config(path, text="")
+            config = load(script_dir=_script_dir())
         except Exception as error:     # a broken mt.cfg: say so without details
             web.log_error(None, "mt.cgi cannot start: %s" % error)
             return web.Response(MISCONFIGURED, status="500 Internal Server Error")(environ, start_response)

@@ -2,6 +2,7 @@
 
 import os
 
+from mtpy import web
 from mtpy.actions import ActionError
 from mtpy.apps.cms.screen import mode
 
@@ -12,39 +13,66 @@ PASSWORD_MISMATCH = "The two passwords differ."
 def setup(screen):
     """Creates the store, the first author (a system administrator) and the
     first weblog, then logs the author in. Reachable only while no author
-    exists: a store left without one by a refused attempt can be set up again."""
+    exists: a store left without one by a refused attempt can be set up again.
+    Only with the set-up key from the data folder (install.make_setup_key):
+    whoever reaches mt.cgi first is not thereby its administrator."""
+    from mtpy.actions import install
     request = screen.request
     proposed = _proposals(screen)
-    values = dict(proposed, author_name="", email="")
+    values = dict(proposed, author_name="", email="", setup_key="")
     errors = {}
-    if request.method == "POST":
+    try:
+        key_path = install.make_setup_key(screen.config)
+    except OSError as error:
+        web.log_error(screen.config.get("LogFile"), "mt.cgi cannot write its set-up key: %s" % error)
+        key_path = install.setup_key_path(screen.config)
+        errors[None] = NO_DATA_FOLDER % _shown_path(screen, os.path.dirname(key_path))
+    if request.method == "POST" and not errors:
         form = request.form
         values = {name: form.get(name).strip() for name in
-                  ("author_name", "email", "blog_name", "site_url", "site_path")}
+                  ("setup_key", "author_name", "email", "blog_name", "site_url", "site_path")}
         password = form.get("password")
+        weblog = {"name": values["blog_name"], "site_url": values["site_url"], "site_path": values["site_path"]}
+        errors = install.check_set_up(screen.config, values["setup_key"], values["author_name"], values["email"],
+                                      password, weblog)
         if password != form.get("password_again"):
-            errors["password_again"] = PASSWORD_MISMATCH
-        else:
+            errors.setdefault("password_again", PASSWORD_MISMATCH)
+        if not errors:
             try:
-                author, screen.jobs = _set_up(screen, values, password)
+                author, screen.jobs = _set_up(screen, values, password, weblog)
             except ActionError as error:
                 errors[error.field] = error.message
             else:
-                from mtpy.apps.cms.account import log_in
                 return log_in(screen, author, screen.url("dashboard", saved="welcome"))
-    return screen.render("setup.html", values=values, errors=errors, proposed=proposed)
+    return screen.render("setup.html", values=values, errors=errors, proposed=proposed,
+                         key_file=_shown_path(screen, key_path))
 
 
-def _set_up(screen, values, password):
+NO_DATA_FOLDER = ("mt.cgi cannot write in its data folder %s. Make it writable by the web server "
+                  "(over FTP: MKD data, then SITE CHMOD 777 data) and reload this page; mt-check.cgi says more.")
+
+
+def _set_up(screen, values, password, weblog):
+    """Set-up itself, once the form passed check_set_up: the store, the URL of
+    cgi-bin/ as this request shows it (in the data folder), the author and the
+    weblog; the set-up key is then spent."""
     from mtpy.actions import install
-    weblog = {"name": values["blog_name"], "site_url": values["site_url"], "site_path": values["site_path"]}
-    install.check_set_up(screen.config, values["author_name"], values["email"], password, weblog)
     if screen.store is None:
         from mtpy.store import open_store
-        install.write_config_if_missing(screen.config, screen.request.script_url.rsplit("/", 1)[0] + "/")
         screen.store = open_store(screen.config, create=True)
-    return install.set_up(screen.store, screen.config, values["author_name"], values["email"], password, weblog,
+    install.learn_cgi_path(screen.config, screen.request.script_url.rsplit("/", 1)[0] + "/")
+    done = install.set_up(screen.store, screen.config, values["author_name"], values["email"], password, weblog,
                           ip=screen.request.remote_addr)
+    install.forget_setup_key(screen.config)
+    return done
+
+
+def _shown_path(screen, path):
+    """`path` as the set-up page names it: from the installation's folder
+    (where the owner's FTP client starts) when it is inside it."""
+    root = os.path.dirname(screen.config.folder)
+    relative = os.path.relpath(path, root)
+    return path if relative.startswith("..") else relative
 
 
 def _proposals(screen):

@@ -73,7 +73,7 @@ def _ping_url(screen, category):
     item = screen.store.trackback_for(category=category)
     if item is None or item.is_disabled:
         return None
-    return category_ping_url(screen.config, item, category)
+    return category_ping_url(screen.config, item, category, screen.blog)
 
 
 @mode("category_delete", permission="categories", methods=("GET", "POST"))

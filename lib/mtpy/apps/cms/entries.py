@@ -142,7 +142,7 @@ def _trackback(screen, entry):
         pings = [{"ping": ping, "link": web_link(ping.source_url)} for ping in
                  store.list_pings(tb_id=item.id, visible_only=False, newest_first=True, limit=PINGS_SHOWN)]
     accepts = item is not None and entry.allow_pings and not item.is_disabled
-    return {"ping_url": ping_url(screen.config, item) if accepts else None,
+    return {"ping_url": ping_url(screen.config, item, screen.blog) if accepts else None,
             "permalink": entry_permalink(screen.blog, entry) if entry.status == "Publish" else None,
             "pings": pings, "count": count, "sent": _sent(screen, entry)}
 
