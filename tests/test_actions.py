@@ -323,7 +323,7 @@ def test_permissions(store):
     admin = authors.create_author(store, "Root", "r@example.com", "long enough", is_admin=True).record
     ann = authors.create_author(store, "Ann", "a@example.com", "long enough").record
     assert [name for name, _ in authors.PERMISSIONS] == ["post", "edit_all", "categories", "templates",
-                                                         "settings", "bans"]
+                                                         "settings", "bans", "unfiltered_html"]
     refused("can", authors.set_permissions, store, ann, blog, ["post", "fly"])
     assert not authors.may(store, ann, blog, "post") and authors.weblogs_of(store, ann) == []
     authors.set_permissions(store, ann, blog, ["bans", "post"], by=admin)

@@ -371,20 +371,37 @@ def _unprotect(line):
 
 # -- importing --------------------------------------------------------------
 
-def import_entries(store, blog, text, default_author=None):
+def import_entries(store, blog, text, default_author=None, clean=None):
     """Add the entries of an MT export text to `blog`; all or nothing.
 
     Everything is parsed (and so validated) before anything is written, and the
     writes share one transaction, so a bad file leaves the store as it was.
     `default_author` names the author of entries without an AUTHOR line.
+    `clean`: a function (mtpy.sanitize.clean_html) through which every text
+    the weblog's pages print raw passes: entries' texts, category labels,
+    author names.
     """
     parsed = parse(text)
+    if clean is not None:
+        parsed = [_cleaned(item, clean) for item in parsed]
     result = ImportResult()
     authors, categories = {}, {}
     with store.transaction():
         for item in parsed:
             _import_entry(store, blog, item, default_author, authors, categories, result)
     return result
+
+
+_PRINTED_RAW = ("title", "body", "extended", "excerpt", "keywords", "basename", "author")
+
+
+def _cleaned(item, clean):
+    item = dict(item)
+    for field in _PRINTED_RAW:
+        if item[field]:
+            item[field] = clean(item[field])
+    item["categories"] = [clean(label) for label in item["categories"]]
+    return item
 
 
 def _import_entry(store, blog, item, default_author, authors, categories, result):

@@ -4,6 +4,7 @@ import os
 
 from mtpy.actions import ActionError, Done, is_published
 from mtpy.actions.activity import record
+from mtpy.actions.authors import clean_unless_trusted
 from mtpy.actions.values import flag, unknown_fields, url_list, web_url
 from mtpy.models import Blog, Entry
 
@@ -15,6 +16,9 @@ FLAGS = ("email_new_pings", "allow_pings_default", "hold_over_limit", "autodisco
 MODERATION = {"none": "Publish pings at once", "suspicious": "Hold suspicious pings for approval",
               "all": "Hold every ping for approval"}
 LINKBACK_CHECKS = {"off": "Do not check", "hold": "Hold the ping for approval", "junk": "Mark the ping as junk"}
+# What the weblog's templates print raw: mtpy.sanitize cleans them (see
+# actions.authors.clean_unless_trusted).
+HTML_FIELDS = ("name", "description")
 # What every page shows or where it links: a change republishes them all.
 SHOWN_ON_PAGES = ("name", "description", "site_url", "archive_url", "timezone", "accept_pings",
                   "close_pings_after_days")
@@ -30,7 +34,7 @@ def create_weblog(store, config, values, author=None, ip="", build=False):
         require_defaults(config)      # before the weblog exists: it could never publish
     except TemplateSetError as error:
         raise ActionError(str(error))
-    changes = checked_values(values)
+    changes = checked_values(clean_unless_trusted(store, author, None, values, HTML_FIELDS, None))
     if not changes.get("archive_url"):
         changes["archive_url"] = changes.get("site_url", "")
     if not changes.get("archive_path"):
@@ -49,7 +53,7 @@ def change_weblog(store, config, blog, values, author=None, ip=""):
     """Change a weblog's settings. Entries' TrackBack items follow a changed
     URL; a change of what pages show queues a full rebuild. Returns
     Done(blog, changed fields, jobs)."""
-    changes = checked_values(values)
+    changes = checked_values(clean_unless_trusted(store, author, blog, values, HTML_FIELDS, blog))
     changed = sorted(field for field, value in changes.items() if getattr(blog, field) != value)
     blog = blog.copy(**changes)
     job_ids = []
