@@ -11,6 +11,7 @@ POST: a screen never checks its own access.
 from urllib.parse import urlencode
 
 from mtpy import web
+from mtpy.actions import ActionError
 
 MODES = {}
 
@@ -133,6 +134,26 @@ class Screen:
     def csrf_token(self):
         from mtpy import sessions
         return sessions.csrf_token(self.config, self.session) if self.session is not None else ""
+
+    def confirm_password(self):
+        """ActionError (field "confirm_password") unless the form's
+        `confirm_password` is the logged-in author's password. Asked before the
+        changes that give power (administrator flag, permissions, new authors,
+        templates): a script that ran in the browser of a logged-in person has
+        the session and the form's token, never the password. A wrong one
+        counts as a failed login (sessions.login_wait), so it cannot be guessed
+        here any faster than at the login."""
+        from mtpy import sessions
+        from mtpy.actions.activity import record
+        from mtpy.passwords import check_password
+        name, ip = self.author.name, self.request.remote_addr
+        if sessions.login_wait(self.store, ip, name):
+            raise ActionError("Too many wrong passwords: try again in a few minutes.", "confirm_password")
+        if not check_password(self.request.form.get("confirm_password") or "", self.author.password_hash):
+            with self.store.transaction():
+                record(self.store, "login_failed", "Wrong password confirming a change, as %s" % name,
+                       author=self.author, ip=ip)
+            raise ActionError("Your password was not right: nothing was changed.", "confirm_password")
 
     def notice(self):
         return NOTICES.get(self.request.query.get("saved"))
