@@ -56,7 +56,9 @@ def test_create_weblog_normalises_and_refuses_bad_values(store, config, tmp_path
     monkeypatch.chdir(tmp_path)
     for field, values in (("timezone", {"timezone": 14.5}), ("timezone", {"timezone": "east"}),
                           ("site_url", {"site_url": "ftp://example.com/"}),
-                          ("archive_url", {"archive_url": "http:///nohost"}), ("colour", {"colour": "red"})):
+                          ("archive_url", {"archive_url": "http:///nohost"}), ("colour", {"colour": "red"}),
+                          ("site_url", {"site_url": 'http://x.example/"><script>alert(1)</script>'}),
+                          ("archive_url", {"archive_url": "http://x.example/'onmouseover='alert(1)"})):
         refused(field, weblogs.create_weblog, store, config, dict(values, name="Bad"))
     assert store.find(Blog) == [] and store.find(Activity) == []
     done = weblogs.create_weblog(store, config, {"name": " Mine ", "site_url": "http://example.com/~me",

@@ -5,7 +5,7 @@ import os
 from mtpy.actions import ActionError, Done, is_published
 from mtpy.actions.activity import record
 from mtpy.actions.authors import clean_unless_trusted
-from mtpy.actions.values import flag, unknown_fields, url_list, web_url
+from mtpy.actions.values import flag, page_url, unknown_fields, url_list
 from mtpy.models import Blog, Entry
 
 FIELDS = ("name", "description", "site_url", "site_path", "archive_url", "archive_path", "timezone",
@@ -95,7 +95,7 @@ def checked_values(values):
         elif field.endswith("_path"):
             value = os.path.abspath(os.path.expanduser(value.strip())) if value.strip() else ""
         elif field.endswith("_url"):
-            value = web_url(value, field) if value.strip() else ""
+            value = page_url(value, field) if value.strip() else ""
             if value and not value.endswith("/"):
                 value += "/"
         else:
