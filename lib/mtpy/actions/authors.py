@@ -9,7 +9,7 @@ PERMISSIONS = (
     ("post", "Post entries and edit their own"),
     ("edit_all", "Edit all entries and pings"),
     ("categories", "Edit categories"),
-    ("templates", "Edit templates"),
+    ("templates", "Edit templates (a template prints anything: trust as a system administrator)"),
     ("settings", "Weblog settings and rebuild"),
     ("bans", "IP bans"),
     # Without it an author's entries, category labels and weblog names pass
