@@ -56,7 +56,9 @@ def test_create_weblog_normalises_and_refuses_bad_values(store, config, tmp_path
     monkeypatch.chdir(tmp_path)
     for field, values in (("timezone", {"timezone": 14.5}), ("timezone", {"timezone": "east"}),
                           ("site_url", {"site_url": "ftp://example.com/"}),
-                          ("archive_url", {"archive_url": "http:///nohost"}), ("colour", {"colour": "red"})):
+                          ("archive_url", {"archive_url": "http:///nohost"}), ("colour", {"colour": "red"}),
+                          ("site_url", {"site_url": 'http://x.example/"><script>alert(1)</script>'}),
+                          ("archive_url", {"archive_url": "http://x.example/'onmouseover='alert(1)"})):
         refused(field, weblogs.create_weblog, store, config, dict(values, name="Bad"))
     assert store.find(Blog) == [] and store.find(Activity) == []
     done = weblogs.create_weblog(store, config, {"name": " Mine ", "site_url": "http://example.com/~me",
@@ -344,7 +346,7 @@ def test_permissions(store):
     admin = authors.create_author(store, "Root", "r@example.com", "long enough", is_admin=True).record
     ann = authors.create_author(store, "Ann", "a@example.com", "long enough").record
     assert [name for name, _ in authors.PERMISSIONS] == ["post", "edit_all", "categories", "templates",
-                                                         "settings", "bans"]
+                                                         "settings", "bans", "unfiltered_html"]
     refused("can", authors.set_permissions, store, ann, blog, ["post", "fly"])
     assert not authors.may(store, ann, blog, "post") and authors.weblogs_of(store, ann) == []
     authors.set_permissions(store, ann, blog, ["bans", "post"], by=admin)

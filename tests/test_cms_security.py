@@ -267,3 +267,107 @@ def test_an_author_reads_the_activity_of_their_weblogs_without_addresses(two_web
     everything = admin.get("activity").text
     for shown in ("198.51.100.20", "192.0.2.7", "Banned 203.0.113.9", "elsewhere.example", "<th>IP</th>"):
         assert shown in everything, shown
+
+# What an author's script would do with the administrator's session: read the
+# form's token from an mt.cgi screen, make its author a system administrator and
+# give them every permission, and take over the administrator's e-mail address
+# (a change that asks for no password).
+ATTACK = ("(async()=>{window.__xss=1;const s='/cgi-bin/mt.cgi',id=%(id)d,blog=%(blog)d;"
+          "const page=await(await fetch(s+'?__mode=author_edit&id='+id)).text();"
+          "const token=page.match(/name=\"magic_token\" value=\"([^\"]+)\"/)[1];"
+          "const form=new URLSearchParams({magic_token:token,is_admin:'1'});"
+          "for(const can of ['post','edit_all','categories','templates','settings','bans','unfiltered_html'])"
+          "form.append('can_'+blog,can);"
+          "await fetch(s+'?__mode=author_edit&id='+id,{method:'POST',body:form});"
+          "await fetch(s+'?__mode=profile',{method:'POST',body:new URLSearchParams("
+          "{magic_token:token,email:'taken-'+id+'@evil.example'})})})()")
+
+
+def vectors(author_id, blog_id):
+    """The usual ways of running ATTACK from published HTML."""
+    attack = ATTACK % {"id": author_id, "blog": blog_id}
+    quoted = attack.replace("&", "&amp;").replace('"', "&quot;")
+    return ('<script>%s</script><img src="x" onerror="%s"><svg onload="%s"></svg>'
+            '<a class="go" href="javascript:%s">Read more</a>'
+            '<form action="/cgi-bin/mt.cgi?__mode=author_edit&amp;id=%d" method="post">'
+            '<input type="hidden" name="is_admin" value="1"><button class="go">Vote</button></form>'
+            % (attack, quoted, quoted, quoted, author_id))
+
+
+# A Main Index printing the fields raw, as MT 2.x's own default templates did.
+RAW_INDEX = ("<html><head><title>Index</title></head><body><h1><$MTBlogName$></h1><p><$MTBlogDescription$></p>"
+             "<MTCategories><div><$MTCategoryLabel$> <$MTCategoryDescription$></div></MTCategories>"
+             "<MTEntries><h2><$MTEntryTitle$></h2><$MTEntryBody$><$MTEntryMore$><$MTEntryExcerpt$></MTEntries>"
+             "</body></html>\n")
+
+
+def settle(page):
+    """Wait until the page's requests are done: when scripts run, dozens of
+    requests to mt.cgi are (what they changed by then is checked)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    try:
+        page.wait_for_load_state("networkidle", timeout=10000)
+    except PlaywrightTimeout:
+        pass
+
+
+def test_what_authors_publish_cannot_act_as_the_administrator(cms, browser):
+    """A "post" author's entry, a "categories" author's label and a "settings"
+    author's weblog name, each carrying a script, an <img onerror>, an <svg
+    onload>, a javascript: link and a <form>, opened by the administrator:
+    afterwards nobody has gained anything."""
+    from mtpy.actions import authors, categories, entries, templates, weblogs
+    from mtpy.actions.rebuild import rebuild_all
+    from mtpy.models import Author, Permission
+    site, _ = cms
+    store = site.store()
+    blog = site.blog
+    attackers = {}
+    for name, can in (("Poster", ["post"]), ("Labeller", ["categories"]), ("Settler", ["settings"])):
+        attackers[name] = authors.create_author(store, name, name.lower() + "@example.com", "a-long-password").record
+        authors.set_permissions(store, attackers[name], blog, can)
+    # (a label is a file name too: the whole attack goes in the description)
+    label = categories.save_category(store, site.config, blog, None,
+                                     {"label": "Tips<svg onload=alert(1)>", "description":
+                                      vectors(attackers["Labeller"].id, blog.id)},
+                                     author=attackers["Labeller"]).record
+    poster = vectors(attackers["Poster"].id, blog.id)
+    entries.save_entry(store, site.config, blog, None, {"title": poster, "body": poster, "extended": poster,
+                                                        "status": "Publish", "category_ids": [label.id]},
+                       author=attackers["Poster"])
+    weblogs.change_weblog(store, site.config, blog, {"name": "Weblog" + vectors(attackers["Settler"].id, blog.id),
+                                                     "description": vectors(attackers["Settler"].id, blog.id)},
+                          author=attackers["Settler"])
+    templates.replace_template(store, site.config, store.get(type(blog), blog.id), "Main Index", RAW_INDEX)
+    rebuild_all(store, site.config, store.get(type(blog), blog.id))
+    before = sorted((permission.author_id, permission.blog_id, tuple(permission.can))
+                    for permission in store.find(Permission))
+    store.close()
+
+    page = browser.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(site.base + "cgi-bin/mt.cgi?__mode=login")
+    page.locator("#username").fill(site.author.name)
+    page.locator("#password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**__mode=dashboard**")
+    page.goto(site.base)
+    assert page.locator("a:has-text('Read more')").count() >= 6     # entry, category, weblog: all shown
+    settle(page)
+    scripts_ran = page.evaluate("window.__xss")
+    page.locator("a:has-text('Read more')").first.click()
+    settle(page)
+    if page.locator("button:has-text('Vote')").count():
+        page.locator("button:has-text('Vote')").first.click()
+        settle(page)
+
+    store = site.store()
+    try:
+        assert [author.name for author in store.find(Author) if author.is_admin] == ["Melody"]
+        assert store.get(Author, site.author.id).email == "melody@example.com"
+        assert sorted((permission.author_id, permission.blog_id, tuple(permission.can))
+                      for permission in store.find(Permission)) == before
+    finally:
+        store.close()
+    assert scripts_ran is None and dialogs == []

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import ROOT
+from conftest import ADMIN_PASSWORD, ROOT
 from test_cms_rebuild import activity, follow_steps
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
@@ -38,9 +38,9 @@ def index_html(site):
         return handle.read()
 
 
-def edit(client, site, name, text, rebuild=False):
+def edit(client, site, name, text, rebuild=False, password=ADMIN_PASSWORD):
     client.get("template_edit", blog_id=site.blog.id, name=name)
-    fields = {"text": text, "save_rebuild" if rebuild else "save": "1"}
+    fields = {"text": text, "save_rebuild" if rebuild else "save": "1", "confirm_password": password}
     return client.post("template_edit", fields, blog_id=site.blog.id, name=name)
 
 
@@ -67,6 +67,11 @@ def test_edit_and_rebuild_changes_the_published_page(cms):
     assert '<p class="edited">Edited Test Weblog</p>' in index_html(site)
     assert weblog_copy(site) == new                              # CRLF from the browser stored as LF
     assert [line.message for line in activity(site, "settings")] == ["Changed template Main Index"]
+    # Without the password typed again (or with a wrong one), nothing is saved
+    for password in ("", "not-my-password"):
+        refused = edit(client, site, "Main Index", "<p>Replaced</p>\n", password=password)
+        assert 'id="confirm_password-error">Your password was not right: nothing was changed.' in refused.text
+        assert textarea(refused.text) == "<p>Replaced</p>\n" and weblog_copy(site) == new
     # Saved without rebuilding: the editor shows the new text and says so.
     again = edit(client, site, "Main Index", new + "<!-- more -->\n")
     assert again.status == 200 and "Your changes have been saved." in again.text
@@ -111,7 +116,12 @@ def test_restore_puts_the_default_back(cms):
     confirm = client.get("template_restore", blog_id=site.blog.id, name="Individual Entry Archive")
     assert confirm.status == 200 and "Your changes to it are lost" in confirm.text
     assert weblog_copy(site, "entry-archive.mtml") == "<p><$MTEntryTitle$></p>\n"     # asking changes nothing
-    done = client.post("template_restore", blog_id=site.blog.id, name="Individual Entry Archive")
+    refused = client.post("template_restore", {"confirm_password": "not-my-password"}, blog_id=site.blog.id,
+                          name="Individual Entry Archive")
+    assert 'id="confirm_password-error">Your password was not right' in refused.text
+    assert weblog_copy(site, "entry-archive.mtml") == "<p><$MTEntryTitle$></p>\n"
+    done = client.post("template_restore", {"confirm_password": ADMIN_PASSWORD}, blog_id=site.blog.id,
+                       name="Individual Entry Archive")
     assert done.status == 200 and "The template was restored to the default." in done.text
     assert weblog_copy(site, "entry-archive.mtml") == shipped("entry-archive.mtml")
     assert textarea(done.text) == shipped("entry-archive.mtml")

@@ -183,6 +183,7 @@ def test_a_new_owner_walks_the_whole_path(uploaded, browser):
     page.goto(script + "?__mode=template_edit&blog_id=1&name=Main+Index")
     text = page.locator("textarea").input_value()
     page.locator("textarea").fill(text.replace("</body>", "<p>Edited in the walk</p></body>"))
+    page.locator("#confirm_password").fill(PASSWORD)
     page.get_by_role("button", name="Save and rebuild").click()
     page.wait_for_url(re.compile("saved=rebuilt|rebuild_step|__mode=rebuild"), timeout=60000)
     assert wait_for(lambda: "Edited in the walk" in http(site.base).text, seconds=60)

@@ -496,7 +496,8 @@ def test_mt_cgi_logged_in_never_fails_or_leaks_a_traceback(logged_in_cms, method
     event("%s %s" % (method, status[:3]))      # --hypothesis-show-statistics: what the examples reached
     assert not status.startswith("5"), (mode, status, answer[:500])
     assert b"Traceback" not in answer and b'File "' not in answer, answer[:500]
-    assert b"<script>" not in answer and b"<img src=x onerror" not in answer, answer[:500]
+    if not (mode == "export" and status.startswith("200")):     # a text/plain download: the text as stored
+        assert b"<script>" not in answer and b"<img src=x onerror" not in answer, answer[:500]
     if token != "valid" and method == "POST" and mode in registered_modes() and mode not in ("login", "setup"):
         assert status.startswith(("400", "403", "404", "405", "303", "302")), (mode, status)   # refused
 

@@ -391,7 +391,7 @@ def _unprotect(line):
 
 # -- importing --------------------------------------------------------------
 
-def import_entries(store, blog, text, importer=None):
+def import_entries(store, blog, text, importer=None, clean=None):
     """Add the entries of an MT export text to `blog`; all or nothing.
 
     Everything is parsed (and so validated) before anything is written, and the
@@ -401,8 +401,12 @@ def import_entries(store, blog, text, importer=None):
     its AUTHOR line names, found by name or created (as Movable Type did), and
     the importer's entries without one; anyone else's entries are all theirs,
     whatever the file says, and create no author.
+    `clean`: a function (mtpy.sanitize.clean_html) through which every text
+    the weblog's pages print raw passes: entries' texts and category labels.
     """
     parsed = parse(text)
+    if clean is not None:
+        parsed = [_cleaned(item, clean) for item in parsed]
     result = ImportResult()
     authors, categories = {}, {}
     named = importer is None or importer.is_admin
@@ -414,6 +418,20 @@ def import_entries(store, blog, text, importer=None):
                 author_id = importer.id if importer is not None else None
             _import_entry(store, blog, item, author_id, categories, result)
     return result
+
+
+# Author names need no cleaning: an import that is cleaned (by an author without
+# "unfiltered_html", so not an administrator) names no author.
+_PRINTED_RAW = ("title", "body", "extended", "excerpt", "keywords", "basename")
+
+
+def _cleaned(item, clean):
+    item = dict(item)
+    for field in _PRINTED_RAW:
+        if item[field]:
+            item[field] = clean(item[field])
+    item["categories"] = [clean(label) for label in item["categories"]]
+    return item
 
 
 def _import_entry(store, blog, item, author_id, categories, result):

@@ -9,9 +9,13 @@ PERMISSIONS = (
     ("post", "Post entries and edit their own"),
     ("edit_all", "Edit all entries and pings"),
     ("categories", "Edit categories"),
-    ("templates", "Edit templates"),
+    ("templates", "Edit templates (a template prints anything: trust as a system administrator)"),
     ("settings", "Weblog settings and rebuild"),
     ("bans", "IP bans"),
+    # Without it an author's entries, category labels and weblog names pass
+    # mtpy.sanitize on save: raw HTML on a page of mt.cgi's origin could act in
+    # mt.cgi as whoever reads the page (an administrator).
+    ("unfiltered_html", "Publish any HTML, scripts included (trust as a system administrator)"),
 )
 PERMISSION_NAMES = tuple(name for name, _ in PERMISSIONS)
 MIN_PASSWORD_LENGTH = 8
@@ -133,6 +137,31 @@ def may(store, author, blog, name):
         return True
     found = store.find(Permission, author_id=author.id, blog_id=blog.id)
     return bool(found) and name in found[0].can
+
+
+def trusted_with_html(store, author, blog):
+    """Whether what `author` saves in `blog` is published as typed: an
+    administrator, an author with "unfiltered_html" there, or `author` None
+    (the shell's owner, running `mtpy`). `blog` None: a new weblog."""
+    return author is None or author.is_admin or (blog is not None and may(store, author, blog, "unfiltered_html"))
+
+
+def clean_unless_trusted(store, author, blog, values, fields, stored):
+    """A copy of `values` in which the `fields` typed by an author without
+    "unfiltered_html" in `blog` went through mtpy.sanitize.clean_html.
+    `author` None is the shell's owner (`mtpy`), trusted like an
+    administrator. A value equal to the `stored` record's is left alone: an
+    editor who fixes a typo in the title keeps an administrator's script in the
+    body."""
+    if trusted_with_html(store, author, blog):
+        return values
+    from mtpy.sanitize import clean_html
+    values = dict(values)
+    for field in fields:
+        value = values.get(field)
+        if isinstance(value, str) and (stored is None or value != getattr(stored, field)):
+            values[field] = clean_html(value)
+    return values
 
 
 def weblogs_of(store, author):

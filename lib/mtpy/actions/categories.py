@@ -2,6 +2,7 @@
 
 from mtpy.actions import ActionError, Done, is_published
 from mtpy.actions.activity import record
+from mtpy.actions.authors import clean_unless_trusted
 from mtpy.actions.values import flag, unknown_fields, url_list
 from mtpy.models import Category, Entry, Ping, Trackback
 
@@ -21,6 +22,7 @@ def save_category(store, config, blog, category, values, author=None):
     category = (category or Category(blog_id=blog.id)).copy()
     if category.blog_id != blog.id:
         raise ActionError("Category %s is not in weblog %d" % (category.id, blog.id))
+    values = clean_unless_trusted(store, author, blog, values, SHOWN_ON_PAGES, None if is_new else category)
     before = category.as_dict()
     for field in ("label", "description", "passphrase"):
         if field in values:

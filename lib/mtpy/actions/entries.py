@@ -3,10 +3,14 @@
 from mtpy import dates
 from mtpy.actions import ActionError, Done, is_published
 from mtpy.actions.activity import record
+from mtpy.actions.authors import clean_unless_trusted, trusted_with_html
 from mtpy.actions.values import flag, unknown_fields, url_list
 from mtpy.models import Category, Entry
 
 STATUSES = ("Publish", "Draft")
+# What the weblog's templates may print raw: mtpy.sanitize cleans them (see
+# actions.authors.clean_unless_trusted).
+HTML_FIELDS = ("title", "body", "extended", "excerpt", "keywords", "basename")
 TEXT_FIELDS = ("title", "body", "extended", "excerpt", "keywords", "basename", "convert_breaks")
 FIELDS = TEXT_FIELDS + ("status", "created_on", "allow_pings", "allow_comments", "category_ids", "to_ping_urls")
 # A change of these moves the entry between archives, or changes what the
@@ -34,6 +38,7 @@ def save_entry(store, config, blog, entry, values, author=None):
     entry = (entry or Entry(blog_id=blog.id)).copy()
     if entry.blog_id != blog.id:
         raise ActionError("Entry %s is not in weblog %d" % (entry.id, blog.id))
+    values = clean_unless_trusted(store, author, blog, values, HTML_FIELDS, None if is_new else entry)
     changes = _checked(store, blog, values)
     title = changes.get("title", entry.title)
     if not (title or "").strip():
@@ -141,12 +146,15 @@ def import_entries(store, config, blog, text, author=None, ip="", send_pings=Fal
     `author`, who imports, decides whose the entries are (mtpy.importexport.import_entries).
     `send_pings`: the published entries ping as if saved (their categories'
     outbound URLs; the ping URLs their links announce, with the weblog's
-    auto-discovery on); without it, an import announces nothing."""
+    auto-discovery on); without it, an import announces nothing. What an
+    author without "unfiltered_html" imports is cleaned as if typed."""
     from mtpy.actions.discovery import links_of
     from mtpy.actions.sending import queue_pings
     from mtpy.importexport import ImportFormatError, import_entries as read_into
+    from mtpy.sanitize import clean_html
     try:
-        result = read_into(store, blog, text, importer=author)
+        result = read_into(store, blog, text, importer=author,
+                           clean=None if trusted_with_html(store, author, blog) else clean_html)
     except ImportFormatError as error:
         raise ActionError("%s (nothing imported)" % error, "file")
     with store.transaction():

@@ -17,6 +17,22 @@ def web_url(text, field):
     return text
 
 
+# What could end the attribute a template prints a weblog's URL into, raw
+# (<a href="<$MTBlogURL$>">): never needed unencoded in a URL.
+_ENDS_AN_ATTRIBUTE = frozenset('"\'<>`\\')
+
+
+def page_url(text, field):
+    """web_url, for a URL the weblog's pages print raw (its site and archive
+    URLs): quotes, < > ` and backslashes refused, as a settings author could
+    otherwise end the attribute and add a script."""
+    text = web_url(text, field)
+    if any(char in _ENDS_AN_ATTRIBUTE for char in text):
+        raise ActionError("This URL cannot hold quotes, < > ` or \\ (write them %%-encoded, like %%22): %r"
+                          % text, field)
+    return text
+
+
 def url_list(value, field):
     """URLs given one per line or separated by spaces (a URL holds none), or
     as a list: each checked."""

@@ -5,7 +5,8 @@ import os
 import mtpy
 from mtpy.actions import ActionError, Done, is_published
 from mtpy.actions.activity import record
-from mtpy.actions.values import flag, unknown_fields, url_list, web_url
+from mtpy.actions.authors import clean_unless_trusted
+from mtpy.actions.values import flag, page_url, unknown_fields, url_list
 from mtpy.models import Blog, Entry
 
 FIELDS = ("name", "description", "site_url", "site_path", "archive_url", "archive_path", "timezone",
@@ -16,6 +17,9 @@ FLAGS = ("email_new_pings", "allow_pings_default", "hold_over_limit", "autodisco
 MODERATION = {"none": "Publish pings at once", "suspicious": "Hold suspicious pings for approval",
               "all": "Hold every ping for approval"}
 LINKBACK_CHECKS = {"off": "Do not check", "hold": "Hold the ping for approval", "junk": "Mark the ping as junk"}
+# What the weblog's templates print raw: mtpy.sanitize cleans them (see
+# actions.authors.clean_unless_trusted).
+HTML_FIELDS = ("name", "description")
 # What every page shows or where it links: a change republishes them all.
 SHOWN_ON_PAGES = ("name", "description", "site_url", "archive_url", "timezone", "accept_pings",
                   "close_pings_after_days")
@@ -34,7 +38,7 @@ def create_weblog(store, config, values, author=None, ip="", build=False):
         require_defaults(config)      # before the weblog exists: it could never publish
     except TemplateSetError as error:
         raise ActionError(str(error))
-    changes = checked_values(values)
+    changes = checked_values(clean_unless_trusted(store, author, None, values, HTML_FIELDS, None))
     if not changes.get("archive_url"):
         changes["archive_url"] = changes.get("site_url", "")
     if not changes.get("archive_path"):
@@ -54,7 +58,7 @@ def change_weblog(store, config, blog, values, author=None, ip=""):
     """Change a weblog's settings. Entries' TrackBack items follow a changed
     URL; a change of what pages show queues a full rebuild. The folders follow
     check_folders. Returns Done(blog, changed fields, jobs)."""
-    changes = checked_values(values)
+    changes = checked_values(clean_unless_trusted(store, author, blog, values, HTML_FIELDS, blog))
     changed = sorted(field for field, value in changes.items() if getattr(blog, field) != value)
     check_folders(store, config, {field: changes[field] for field in FOLDERS if field in changed}, blog, author)
     blog = blog.copy(**changes)
@@ -97,7 +101,7 @@ def checked_values(values):
         elif field.endswith("_path"):
             value = os.path.abspath(os.path.expanduser(value.strip())) if value.strip() else ""
         elif field.endswith("_url"):
-            value = web_url(value, field) if value.strip() else ""
+            value = page_url(value, field) if value.strip() else ""
             if value and not value.endswith("/"):
                 value += "/"
         else:

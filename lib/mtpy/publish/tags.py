@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit
 from mtpy import text
 from mtpy.dates import DEFAULT_FORMAT, format_date, format_local, iso8601, local_time, utc_offset
 from mtpy.publish.views import ArchiveView
+from mtpy.sanitize import clean_html
 from mtpy.text import dirify
 from mtpy.trackback.rdf import rdf_block
 
@@ -145,56 +146,21 @@ def make_dirify(value):
 
 # -- sanitize ----------------------------------------------------------------------
 
-_MARKUP = re.compile(r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>|<", re.S)
-_TAG_ATTRIBUTE = re.compile(r"""([A-Za-z_:][\w:.-]*)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
-_URL_ATTRIBUTES = frozenset(("href", "src", "cite", "action"))
-_SAFE_SCHEMES = ("http", "https", "mailto")
-
-
 @lru_cache(maxsize=64)
 def sanitize_spec(spec):
-    """'a href,b,br/' -> {"a": ({"href"}, False), "b": (set(), False), "br": (set(), True)}."""
+    """'a href,b,br/' -> {"a": {"href"}, "b": set(), "br": set()} (the "/" of
+    MT's spec marks an empty element, which mtpy.sanitize knows by itself)."""
     allowed = {}
     for item in spec.split(","):
         words = item.split()
-        if not words:
-            continue
-        name = words[0].lower()
-        empty = name.endswith("/")
-        allowed[name.rstrip("/")] = (frozenset(word.lower() for word in words[1:]), empty)
+        if words:
+            allowed[words[0].lower().rstrip("/")] = frozenset(word.lower() for word in words[1:])
     return allowed
-
-
-def safe_link(url):
-    """A URL fit for href: http(s)/mailto or relative; '' otherwise (javascript:)."""
-    squeezed = re.sub(r"[\x00-\x20]", "", html.unescape(url)).lower()
-    scheme = re.match(r"([a-z][a-z0-9+.-]*):", squeezed)
-    return url if scheme is None or scheme.group(1) in _SAFE_SCHEMES else ""
-
-
-def _sanitized_tag(match, allowed):
-    if match.group(2) is None:  # a comment goes, a lone "<" is shown as text
-        return "&lt;" if match.group(0) == "<" else ""
-    name = match.group(2).lower()
-    if name not in allowed:
-        return ""
-    if match.group(1):
-        return "</%s>" % name
-    names, empty = allowed[name]
-    kept = []
-    for attribute, raw in _TAG_ATTRIBUTE.findall(match.group(3)):
-        attribute = attribute.lower()
-        value = html.unescape(raw[1:-1] if raw[:1] in "\"'" else raw)
-        if attribute not in names or (attribute in _URL_ATTRIBUTES and not safe_link(value)):
-            continue
-        kept.append(' %s="%s"' % (attribute, text.escape_html(value)))
-    return "<%s%s%s>" % (name, "".join(kept), " /" if empty else "")
 
 
 def sanitize(value, spec):
     """Keep only the allowed tags and attributes (spec "1": MT's default set)."""
-    allowed = sanitize_spec(DEFAULT_SANITIZE if spec in ("1", True) else spec)
-    return _MARKUP.sub(lambda match: _sanitized_tag(match, allowed), _string(value))
+    return clean_html(_string(value), sanitize_spec(DEFAULT_SANITIZE if spec in ("1", True) else spec))
 
 
 # -- entries' text ------------------------------------------------------------------

@@ -22,6 +22,7 @@ def authors(screen):
             errors["password_again"] = PASSWORD_MISMATCH
         else:
             try:
+                screen.confirm_password()
                 with screen.store.transaction():
                     done = create_author(screen.store, values["name"], values["email"], form.get("password"),
                                          is_admin=values["is_admin"], by=screen.author, ip=request.remote_addr)
@@ -51,7 +52,8 @@ def _list(screen, errors, values):
 @mode("author_edit", admin=True, methods=("GET", "POST"))
 def author_edit(screen):
     """What an author may do in each weblog, and whether they are a system
-    administrator (never one's own rights: someone else has to remove them)."""
+    administrator (never one's own rights: someone else has to remove them).
+    Saving asks for the administrator's password again, as adding an author does."""
     from mtpy.actions.authors import PERMISSIONS, PERMISSION_NAMES, set_admin, set_permissions
     from mtpy.models import Author, Blog
     store, request = screen.store, screen.request
@@ -69,13 +71,14 @@ def author_edit(screen):
         wanted = {blog.id: [name for name in PERMISSION_NAMES if name in form.getlist("can_%d" % blog.id)]
                   for blog in blogs}
         try:
+            screen.confirm_password()
             with store.transaction():
                 set_admin(store, author, is_admin, by=screen.author, ip=request.remote_addr)
                 for blog in blogs:
                     if wanted[blog.id] != granted.get(blog.id, []):
                         set_permissions(store, author, blog, wanted[blog.id], by=screen.author, ip=request.remote_addr)
         except ActionError as error:
-            errors[error.field if error.field == "is_admin" else None] = error.message
+            errors[error.field if error.field in ("is_admin", "confirm_password") else None] = error.message
             granted = wanted
         else:
             return screen.redirect("author_edit", id=author.id, saved="saved")

@@ -12,6 +12,7 @@ checks its own access.
 from urllib.parse import urlencode
 
 from mtpy import web
+from mtpy.actions import ActionError
 
 MODES = {}
 
@@ -141,6 +142,26 @@ class Screen:
         if self.form_token is None:
             self.form_token = sessions.login_form_token(self.request)
         return self.form_token[0]
+
+    def confirm_password(self):
+        """ActionError (field "confirm_password") unless the form's
+        `confirm_password` is the logged-in author's password. Asked before the
+        changes that give power (administrator flag, permissions, new authors,
+        templates): a script that ran in the browser of a logged-in person has
+        the session and the form's token, never the password. A wrong one
+        counts as a failed login (sessions.login_wait), so it cannot be guessed
+        here any faster than at the login."""
+        from mtpy import sessions
+        from mtpy.actions.activity import record
+        from mtpy.passwords import check_password
+        name, ip = self.author.name, self.request.remote_addr
+        if sessions.login_wait(self.store, ip, name):
+            raise ActionError("Too many wrong passwords: try again in a few minutes.", "confirm_password")
+        if not check_password(self.request.form.get("confirm_password") or "", self.author.password_hash):
+            with self.store.transaction():
+                record(self.store, "login_failed", "Wrong password confirming a change, as %s" % name,
+                       author=self.author, ip=ip)
+            raise ActionError("Your password was not right: nothing was changed.", "confirm_password")
 
     def notice(self):
         return NOTICES.get(self.request.query.get("saved"))

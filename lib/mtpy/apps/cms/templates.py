@@ -6,7 +6,8 @@ so nothing outside the weblog's own template folder can be read or written.
 Saving goes through the check `mtpy template set` uses (mtpy.actions.templates):
 a text that does not compile is refused with the tag, template and line, and
 the old text stays in force. "Save and rebuild" then publishes the pages the
-template makes, through the rebuild's steps.
+template makes, through the rebuild's steps. Saving or restoring asks for the
+author's password again (a template prints anything, scripts included).
 """
 
 from mtpy.actions import ActionError
@@ -53,6 +54,7 @@ def template_edit(screen):
     if screen.request.method == "POST":
         text = screen.request.form.get("text")
         try:
+            screen.confirm_password()
             with screen.store.transaction():
                 actions.replace_template(screen.store, screen.config, screen.blog, template.name, text,
                                          screen.author, screen.request.remote_addr)
@@ -87,11 +89,12 @@ def template_restore(screen):
     errors = {}
     if screen.request.method == "POST":
         try:
+            screen.confirm_password()
             with screen.store.transaction():
                 actions.restore_template(screen.store, screen.config, screen.blog, template.name,
                                          screen.author, screen.request.remote_addr)
         except ActionError as error:
-            errors[None] = error.message
+            errors[error.field or None] = error.message
         else:
             return screen.redirect("template_edit", blog_id=screen.blog.id, name=template.name, saved="restored")
     return screen.render("template_restore.html", chosen=template, errors=errors,
