@@ -93,7 +93,7 @@ def _render(store, config, subject, offset, now=None, site=None):
     """(digest, page) of one page of the listing."""
     from mtpy.publish.environment import weblog_environment
     from mtpy.publish.templates import TemplateSet
-    from mtpy.publish.views import CategoryListingView, PingPage, SiteView
+    from mtpy.publish.views import CategoryListingView, PingPage, SiteView, template_values
     # The weblog's templates are copied into place the first time it renders:
     # before the digest, so that the one kept is the one the next view computes.
     # Whatever changes after the digest only makes the next view render again.
@@ -102,17 +102,16 @@ def _render(store, config, subject, offset, now=None, site=None):
     if site is None or site.blog.id != subject.blog.id:
         site = SiteView(store, config, subject.blog, now=now)
     if subject.category is not None:
-        view = site.categories_by_id[subject.category.id]
-        in_context = {"entry": CategoryListingView(view), "category": view}
+        category = site.categories_by_id[subject.category.id]
+        shown = CategoryListingView(category)
     else:
-        in_context = {"entry": site.all_entries[site.position[subject.entry.id]], "category": None}
-    shown = in_context["entry"]
+        shown, category = site.all_entries[site.position[subject.entry.id]], None
     total = site.ping_count(shown.trackback_id) if shown.trackback_id else 0
     shown.ping_page = PingPage(site, shown.trackback_id, total, offset,
                                config.get("PingsPerPage"), shown.popup_url)
     template = templates.by_name("TrackBack Listing")
     page = weblog_environment(config, templates).get_template(template.filename).render(
-        site=site, blog=subject.blog, config=config, now=site.now, archive=None, **in_context)
+        template_values(site, entry=shown, category=category))
     return digest, page
 
 
