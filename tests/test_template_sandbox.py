@@ -313,3 +313,18 @@ def test_the_sandbox_shows_mtpy_objects_only_their_template_fields():
     assert not sandbox.is_safe_attribute(Config(text=""), "get", None)
     assert sandbox.is_safe_attribute(views.BlogView(blog), "name", "N")
     assert not sandbox.is_safe_attribute(tags.NOTHING, "__class__", None)
+
+
+def test_a_planted_popup_page_is_not_served(site):
+    """The popup's kept page (cache/listings/) is HTML served to visitors on the
+    weblog's origin: one that another account could have written is rendered again."""
+    assert popup(site)[0].startswith("200")
+    [kept] = glob.glob(os.path.join(site.config.get("DataSource"), "cache", "listings", "*.html"))
+    with open(kept, "rb") as handle:
+        digest = handle.readline()
+    with open(kept, "wb") as handle:
+        handle.write(digest + b"<script>PLANTED</script>")
+    os.chmod(kept, 0o666)
+    status, page = popup(site)
+    assert status.startswith("200") and "PLANTED" not in page and "Hello" in page
+    assert stat.S_IMODE(os.stat(kept).st_mode) == 0o600

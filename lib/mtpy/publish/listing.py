@@ -158,20 +158,22 @@ def _cache_path(config, subject):
 
 
 def _read_cached(path, digest):
-    """The kept page when it was made from what the digest says, else None."""
-    try:
-        with open(path, "rb") as handle:
-            kept = handle.read()
-    except OSError:
+    """The kept page when it was made from what the digest says, else None.
+    Only a page this process's user alone could have written is served: where
+    the scripts run as the web server's user, any account on the host can
+    write in the data folder."""
+    from mtpy.fileutil import read_owner_only
+    kept = read_owner_only(path)
+    if kept is None:
         return None
     first, _, page = kept.partition(b"\n")
     return page.decode("utf-8") if first.decode("ascii", "replace") == digest else None
 
 
 def _save(path, digest, page):
-    from mtpy.fileutil import DATA, write_atomic
+    from mtpy.fileutil import OWNER_ONLY, write_atomic
     try:
-        write_atomic(path, (digest + "\n" + page).encode("utf-8"), kind=DATA, durable=False)
+        write_atomic(path, (digest + "\n" + page).encode("utf-8"), kind=OWNER_ONLY, durable=False)
     except OSError:
         pass    # a read-only data folder: render each time
 

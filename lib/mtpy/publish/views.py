@@ -48,12 +48,8 @@ class BlogView:
     TEMPLATE_FIELDS = frozenset(("id", "name", "description", "site_url", "archive_url", "timezone"))
 
     def __init__(self, blog):
-        self.id = blog.id
-        self.name = blog.name
-        self.description = blog.description
-        self.site_url = blog.site_url
-        self.archive_url = blog.archive_url
-        self.timezone = blog.timezone
+        for name in self.TEMPLATE_FIELDS:
+            setattr(self, name, getattr(blog, name))
 
 
 class AuthorView:
