@@ -23,7 +23,7 @@ from mtpy.actions import ActionError
 from mtpy.actions.templates import replace_template
 from mtpy.apps.trackback import TrackbackApp
 from mtpy.config import Config
-from mtpy.models import Author, Blog, Category
+from mtpy.models import Author, Blog, Category, Entry
 from mtpy.publish.rebuild import Publisher
 from mtpy.publish.templates import TemplateSet
 
@@ -200,7 +200,7 @@ def test_archive_file_names_stay_in_the_archive_folder(site):
         for label in ("../../../escape", "..", "/etc/cron.d/x", "..\\..\\x"):
             category = Category(blog_id=site.blog.id, label=label)
             store.save(category)
-            entry = store.find(type(site.entry), id=site.entry.id)[0]
+            entry = store.get(Entry, site.entry.id)
             entry.category_ids = entry.category_ids + [category.id]
             store.save(entry)
         blog = store.get(Blog, site.blog.id)

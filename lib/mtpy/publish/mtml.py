@@ -19,9 +19,10 @@ How:
    and filters: no per-tag dispatch at render time, which a rebuild of thousands
    of pages would pay for on every tag.
 
-Variables the pipeline passes to every render: site, blog, config, now (the
-render's clock: site.now, a stored UTC time), archive, entry, category, and the
-function mt_template_name(module=None, file=None).
+Variables the pipeline passes to every render (mtpy.publish.views.template_values,
+read-only views in Jinja2's sandbox): site, blog, config (the public settings),
+now (the render's clock: site.now, a stored UTC time), archive, entry, category,
+and the function mt_template_name(module=None, file=None).
 """
 
 import bisect
