@@ -16,7 +16,7 @@ from mtpy.models import Author, Blog, Category, Entry, Ping
 from mtpy.publish.environment import weblog_environment
 from mtpy.publish.mtml import translate
 from mtpy.publish.templates import DEFAULT_SET, SHIPPED_FOLDER, TemplateSet
-from mtpy.publish.views import CategoryListingView, SiteView
+from mtpy.publish.views import CategoryListingView, SiteView, template_values
 
 TEMPLATES = SHIPPED_FOLDER
 MTML = sorted(t.filename for t in DEFAULT_SET if t.filename.endswith(".mtml"))
@@ -105,8 +105,7 @@ class Weblog:
 
     def render(self, filename, archive=None, entry=None, category=None):
         return self.environment.get_template(filename).render(
-            site=self.site, blog=self.blog, config=self.config, now=self.site.now,
-            archive=archive, entry=entry, category=category)
+            template_values(self.site, archive, entry, category))
 
     def tb(self, entry):
         """The entry's ping URL (its TrackBack item's id is not the entry's)."""

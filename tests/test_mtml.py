@@ -1,6 +1,7 @@
 """Movable Type 2.x template tags (mtpy.publish.mtml and mtpy.publish.tags):
 templates are translated to Jinja2 once, then rendered against a real store
-seen through the publishing views, with autoescape off as the pipeline does."""
+seen through the publishing views, in the sandbox and with autoescape off as
+the pipeline does."""
 
 import jinja2
 import pytest
@@ -8,8 +9,9 @@ import pytest
 from mtpy.config import Config
 from mtpy.models import Author, Blog, Category, Entry, Ping
 from mtpy.publish import tags
+from mtpy.publish.environment import TemplateSandbox
 from mtpy.publish.mtml import MTTemplateError, translate
-from mtpy.publish.views import ArchiveView, SiteView
+from mtpy.publish.views import ArchiveView, SiteView, template_values
 from mtpy.store import open_store
 from mtpy.trackback.rdf import rdf_block
 
@@ -61,7 +63,7 @@ class Weblog:
                   excerpt="On topic", source_url="https://topic.example/", blog_name="Topical",
                   ip="10.0.0.3", created_on="2026-11-04 13:00:00")
         self.templates = {}
-        self.environment = tags.install(jinja2.Environment(
+        self.environment = tags.install(TemplateSandbox(
             loader=jinja2.DictLoader(self.templates), autoescape=False,
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True))
         self.environment.globals["mt_template_name"] = self.template_name
@@ -101,8 +103,7 @@ class Weblog:
         (category=Category) or "monthly" (month=(year, month)); at `now`."""
         site = self.site(now)
         jinja, self.warnings = translate(source, name)
-        values = dict(site=site, blog=self.blog, config=self.config, now=site.now, archive=None,
-                      entry=None, category=None)
+        values = template_values(site)
         if page == "entry":
             values["entry"] = view = site.all_entries[site.position[context.pop("entry").id]]
             values["archive"] = ArchiveView("Individual", site, entry=view)
@@ -220,22 +221,20 @@ def test_tag_forms_and_case(weblog):
     assert page == 'Perl > "&" Travel Notes'
 
 
-def test_text_and_jinja_pass_through(weblog):
-    source = ("{# <$MTNoSuchTag$> #}{% raw %}<$MTNoSuchTag$>{{ x }}{% endraw %}\n"
+def test_text_and_jinja_delimiters_are_text(weblog):
+    """Everything but MT tags is output as written: Jinja's delimiters too (an
+    author with the "templates" permission must not write code), next to tags
+    and at a text's very end; MathML's <mtable> and the like stay text."""
+    source = ("{# c #}{% raw %}{{ x }}{% endraw %}{{ 7*7 }}{{ self.__init__ }}\n"
               "{% if blog.id %}{{ blog.name|upper }}: <$MTBlogName$>{% endif %}\n"
               "<math><mtable><mtr><mtd><mtext>x</mtext></mtd></mtr></mtable></math>\n"
-              "<p class=\"x\">\n\n  <$MTBlogID$>  </p>\n")
-    assert weblog.render(source) == (
-        "<$MTNoSuchTag$>{{ x }}\n"
-        "MELODY'S WEBLOG: Melody's Weblog\n"
-        "<math><mtable><mtr><mtd><mtext>x</mtext></mtd></mtr></mtable></math>\n"
-        "<p class=\"x\">\n\n  1  </p>\n")
-
-
-def test_jinja_and_mt_mixed_inside_a_loop(weblog):
-    source = ("<MTEntries lastn=\"3\">{% if loop.first %}[{% endif %}<$MTEntryTitle$>"
-              "{% if not loop.last %}, {% else %}]{% endif %}</MTEntries>")
-    assert weblog.render(source) == "[Today, Late night, Perl & <Python>]"
+              "<p class=\"x\">\n\n  <$MTBlogID$>  </p>\n"
+              "{<$MTBlogID$>}{{<$MTBlogID$>}}{%<$MTBlogID$>%}{#<MTEntries lastn=\"1\">#}</MTEntries>{")
+    assert weblog.render(source) == source.replace("<$MTBlogName$>", "Melody's Weblog").replace(
+        "<$MTBlogID$>", "1").replace('<MTEntries lastn="1">#}</MTEntries>', "#}")
+    assert weblog.render("<MTEntries lastn=\"3\">{% if loop.first %}<$MTEntryTitle$>{% endif %}</MTEntries>") \
+        == "{% if loop.first %}Today{% endif %}{% if loop.first %}Late night{% endif %}" \
+           "{% if loop.first %}Perl & <Python>{% endif %}"
 
 
 def test_translation_is_direct_jinja():

@@ -18,6 +18,9 @@ import os
 DATA = "DBUmask"            # the data folder's files
 PUBLISHED = "HTMLUmask"     # published pages, feeds (ID.xml), anything else
 FOLDER = "DirUmask"
+# Files only this process's user may read or write, whatever the modes above
+# (compiled templates: code that another account must never be able to plant).
+OWNER_ONLY = "owner-only"
 OWNER_UMASK = 0o022
 SHARED_UMASKS = {DATA: 0o111, PUBLISHED: 0o111, FOLDER: 0o000}
 # The data folder's own .htaccess: nothing in it is ever served (Apache, where
@@ -85,6 +88,8 @@ def umask_for(kind, folder):
 
 def file_mode(folder, kind=PUBLISHED):
     """The mode of a file created in `folder`."""
+    if kind == OWNER_ONLY:
+        return 0o600
     return 0o666 & ~umask_for(kind, folder)
 
 
@@ -130,6 +135,41 @@ def make_data_folder(folder):
     htaccess = os.path.join(folder, ".htaccess")
     if not os.path.exists(htaccess):
         write_atomic(htaccess, DENY_ALL, kind=DATA)
+
+
+def owner_only_folder(path):
+    """`path`, made 0700 when missing, if only this process's user can write in
+    it (a folder of its own, not a link, closed to others); None otherwise: on a
+    host where the scripts run as the web server's user, the data folder is
+    open to every account, and what another account made there must not be
+    trusted."""
+    import stat
+    make_folders(os.path.dirname(path))
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    status = os.lstat(path)
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.geteuid() or status.st_mode & 0o077:
+        return None
+    return path
+
+
+def read_owner_only(path):
+    """The bytes of `path` if this process's user owns it and nobody else may
+    write it, else None (None too when it cannot be read)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(descriptor, "rb") as handle:
+            status = os.fstat(handle.fileno())     # the file opened, whatever the name points to now
+            if status.st_uid != os.geteuid() or status.st_mode & 0o022:
+                return None
+            return handle.read()
+    except OSError:
+        return None
 
 
 def private_mode(folder):

@@ -93,7 +93,7 @@ def _render(store, config, subject, offset, now=None, site=None):
     """(digest, page) of one page of the listing."""
     from mtpy.publish.environment import weblog_environment
     from mtpy.publish.templates import TemplateSet
-    from mtpy.publish.views import CategoryListingView, PingPage, SiteView
+    from mtpy.publish.views import CategoryListingView, PingPage, SiteView, template_values
     # The weblog's templates are copied into place the first time it renders:
     # before the digest, so that the one kept is the one the next view computes.
     # Whatever changes after the digest only makes the next view render again.
@@ -102,17 +102,16 @@ def _render(store, config, subject, offset, now=None, site=None):
     if site is None or site.blog.id != subject.blog.id:
         site = SiteView(store, config, subject.blog, now=now)
     if subject.category is not None:
-        view = site.categories_by_id[subject.category.id]
-        in_context = {"entry": CategoryListingView(view), "category": view}
+        category = site.categories_by_id[subject.category.id]
+        shown = CategoryListingView(category)
     else:
-        in_context = {"entry": site.all_entries[site.position[subject.entry.id]], "category": None}
-    shown = in_context["entry"]
+        shown, category = site.all_entries[site.position[subject.entry.id]], None
     total = site.ping_count(shown.trackback_id) if shown.trackback_id else 0
     shown.ping_page = PingPage(site, shown.trackback_id, total, offset,
                                config.get("PingsPerPage"), shown.popup_url)
     template = templates.by_name("TrackBack Listing")
     page = weblog_environment(config, templates).get_template(template.filename).render(
-        site=site, blog=subject.blog, config=config, now=site.now, archive=None, **in_context)
+        template_values(site, entry=shown, category=category))
     return digest, page
 
 
@@ -159,20 +158,22 @@ def _cache_path(config, subject):
 
 
 def _read_cached(path, digest):
-    """The kept page when it was made from what the digest says, else None."""
-    try:
-        with open(path, "rb") as handle:
-            kept = handle.read()
-    except OSError:
+    """The kept page when it was made from what the digest says, else None.
+    Only a page this process's user alone could have written is served: where
+    the scripts run as the web server's user, any account on the host can
+    write in the data folder."""
+    from mtpy.fileutil import read_owner_only
+    kept = read_owner_only(path)
+    if kept is None:
         return None
     first, _, page = kept.partition(b"\n")
     return page.decode("utf-8") if first.decode("ascii", "replace") == digest else None
 
 
 def _save(path, digest, page):
-    from mtpy.fileutil import DATA, write_atomic
+    from mtpy.fileutil import OWNER_ONLY, write_atomic
     try:
-        write_atomic(path, (digest + "\n" + page).encode("utf-8"), kind=DATA, durable=False)
+        write_atomic(path, (digest + "\n" + page).encode("utf-8"), kind=OWNER_ONLY, durable=False)
     except OSError:
         pass    # a read-only data folder: render each time
 

@@ -8,8 +8,8 @@ off (MT outputs values raw and keeps the template's whitespace as written).
 How:
 1. scan: MT tags (`<$MTName a="v"$>`, `<MTName a="v">`, `</MTName>`, names
    case-insensitive, `mt:` accepted) are found with a regular expression. Other
-   text, Jinja included, is kept as it is; Jinja comments and `{% raw %}` blocks
-   are skipped whole.
+   text is output as it is: a `{{`, `{%` or `{#` in it is text too, never Jinja
+   (the template's author may not be the installation's owner).
 2. parse: the tags become a tree (a container holds its body and, for
    conditionals, an <MTElse> branch), so nesting mistakes and bad attributes are
    reported with the tag, the template and the line.
@@ -19,9 +19,10 @@ How:
    and filters: no per-tag dispatch at render time, which a rebuild of thousands
    of pages would pay for on every tag.
 
-Variables the pipeline passes to every render: site, blog, config, now (the
-render's clock: site.now, a stored UTC time), archive, entry, category, and the
-function mt_template_name(module=None, file=None).
+Variables the pipeline passes to every render (mtpy.publish.views.template_values,
+read-only views in Jinja2's sandbox): site, blog, config (the public settings),
+now (the render's clock: site.now, a stored UTC time), archive, entry, category,
+and the function mt_template_name(module=None, file=None).
 """
 
 import bisect
@@ -177,6 +178,18 @@ def _post_process(expression, value_kind, attributes):
     return "|".join([expression] + steps)
 
 
+# A "{" that would open a Jinja delimiter: before "{", "%" or "#", or at the end
+# of a text (the next tag's code starts with "{").
+_JINJA_OPENING = re.compile(r"\{(?=[{%#]|\Z)")
+
+
+def _text(chunk):
+    """Template text as Jinja source that outputs it as written. Such a "{" is
+    written as a constant expression, which Jinja joins to the text when it
+    compiles: no cost when rendering."""
+    return _JINJA_OPENING.sub("{{ '{' }}", chunk)
+
+
 # -- where a tag sits -------------------------------------------------------------------
 
 class Loop:
@@ -235,11 +248,7 @@ class Node:
         return self.else_body if self.in_else else self.body
 
 
-_SCAN = re.compile(r"""
-    (?P<skip> \{\#.*?\#\}
-            | \{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\} )
-  | <(?P<close>/)?(?P<dollar>\$)?(?P<prefix>mt:?)(?P<name>\w+)
-""", re.I | re.S | re.X)
+_SCAN = re.compile(r"<(?P<close>/)?(?P<dollar>\$)?(?P<prefix>mt:?)(?P<name>\w+)", re.I)
 _ATTRIBUTE = re.compile(r"""\s+([A-Za-z_][\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+?)(?=\s|/?\$?>))""")
 _OPEN_END = re.compile(r"\s*(/)?\s*(\$)?>")
 _CLOSE_END = re.compile(r"\s*>")
@@ -272,11 +281,7 @@ class Parser:
             if match is None:
                 break
             self.text(self.source[position:match.start()])
-            if match.group("skip"):
-                self.text(match.group(0))
-                position = match.end()
-            else:
-                position = self.tag(match)
+            position = self.tag(match)
         self.text(self.source[position:])
         if len(self.stack) > 1:
             node = self.stack[-1]
@@ -404,7 +409,7 @@ class Generator:
         return MTTemplateError("%s line %d: %s" % (self.template_name, node.line, message))
 
     def nodes(self, nodes, scope):
-        return "".join(node if isinstance(node, str) else self.node(node, scope) for node in nodes)
+        return "".join(_text(node) if isinstance(node, str) else self.node(node, scope) for node in nodes)
 
     def node(self, node, scope):
         tag = node.tag

@@ -15,7 +15,7 @@ import os
 from mtpy.fileutil import keep, read_kept, write_atomic
 from mtpy.publish.environment import weblog_environment
 from mtpy.publish.templates import TemplateSet
-from mtpy.publish.views import ArchiveView, SiteView
+from mtpy.publish.views import ArchiveView, SiteView, template_values
 
 
 # Pages written to these are feeds: ping text in them is the feed's plain-text view.
@@ -99,10 +99,9 @@ class Publisher:
         archive = page.archive
         listed, pinged = set(), set()
         self.site.listing_notes, self.site.ping_notes = listed, pinged
-        context = {"site": self.site, "blog": self.blog, "config": self.config, "now": self.site.now,
-                   "archive": archive, "entry": archive.entry if archive else None,
-                   "category": archive.category if archive else None,
-                   "mt_feed": page.path.lower().endswith(FEED_SUFFIXES)}
+        context = template_values(self.site, archive, archive.entry if archive else None,
+                                  archive.category if archive else None,
+                                  feed=page.path.lower().endswith(FEED_SUFFIXES))
         if archive is not None and archive.entry is not None:
             listed.add(archive.entry.id)
         text = self.environment.get_template(page.template.filename).render(context)

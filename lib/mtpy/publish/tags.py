@@ -39,11 +39,20 @@ DEFAULT_SANITIZE = "a href,b,i,br/,p,strong,em,ul,ol,li,blockquote,pre"
 
 # -- what stands for a missing entry, category or archive ------------------------
 
+class AnyPublicName:
+    """TEMPLATE_FIELDS of Nothing: every name but the private ones (the sandbox
+    lets templates read only those; see mtpy.publish.environment)."""
+
+    def __contains__(self, name):
+        return not name.startswith("_")
+
+
 class Nothing:
     """Stands for the entry, category or archive a page does not have (an entry
     tag on the main index, outside <MTEntries>): every field is empty, counts are
     0, lists are empty. Cheaper and kinder than failing the whole rebuild."""
 
+    TEMPLATE_FIELDS = AnyPublicName()
     ping_count = entry_count = 0
 
     def __getattr__(self, name):
@@ -368,6 +377,7 @@ class CalendarCell:
 
     __slots__ = ("number", "day", "date", "timezone", "entries", "blank", "is_today",
                  "week_start", "week_end")
+    TEMPLATE_FIELDS = frozenset(__slots__)
 
     def __init__(self, number, day, date, timezone, entries, is_today):
         self.number = number                    # 1-based cell number

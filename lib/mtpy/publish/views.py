@@ -10,10 +10,18 @@ the clock once, as `site.now`: every page of a rebuild is rendered at that
 moment (this month's calendar, the last N days), and callers may fix it.
 Archive file names are Movable Type 2.x's defaults:
 `000123.html`, `cat_label.html`, `2026_11.html`.
+
+Templates can be edited by authors, so they render in Jinja2's sandbox
+(mtpy.publish.environment), which lets them read, of each view, only the names
+in its class's TEMPLATE_FIELDS: data and methods that only read. The store, the
+configuration, the Blog record and file paths stay out of reach; the tags' own
+functions (mtpy.publish.tags) use them from Python. `template_values` is what
+every render is given.
 """
 
 import calendar
 import os
+from types import MappingProxyType
 
 from mtpy import dates
 from mtpy.models import Author, Category, Entry, Trackback
@@ -22,9 +30,31 @@ from mtpy.text import dirify
 from mtpy.trackback.rules import pings_closed
 
 ARCHIVE_TYPES = ("Individual", "Category", "Monthly")
+# The settings a template may show (<$MTCGIPath$> and the like): `config` in a
+# template is a read-only mapping of these, never mt.cfg's other values.
+PUBLIC_SETTINGS = ("CGIPath", "TrackbackScript", "AdminScript", "PublishCharset")
+
+
+def template_values(site, archive=None, entry=None, category=None, feed=False):
+    """What a weblog template is rendered with (the names mtpy.publish.mtml's
+    translations use): read-only views, nothing that changes anything."""
+    return {"site": site, "blog": site.blog_view, "config": site.public_settings, "now": site.now,
+            "archive": archive, "entry": entry, "category": category, "mt_feed": feed}
+
+
+class BlogView:
+    """The weblog's own fields a template may show (not its folders or settings)."""
+
+    TEMPLATE_FIELDS = frozenset(("id", "name", "description", "site_url", "archive_url", "timezone"))
+
+    def __init__(self, blog):
+        for name in self.TEMPLATE_FIELDS:
+            setattr(self, name, getattr(blog, name))
 
 
 class AuthorView:
+    TEMPLATE_FIELDS = frozenset(("id", "name", "email"))
+
     def __init__(self, author):
         self.id = author.id if author else None
         self.name = author.name if author else ""
@@ -32,6 +62,9 @@ class AuthorView:
 
 
 class PingView:
+    TEMPLATE_FIELDS = frozenset(("id", "tb_id", "title", "excerpt", "url", "blog_name", "ip", "created_on",
+                                 "timezone"))
+
     def __init__(self, ping, site):
         self.id = ping.id
         self.tb_id = ping.tb_id
@@ -45,6 +78,9 @@ class PingView:
 
 
 class CategoryView:
+    TEMPLATE_FIELDS = frozenset(("id", "label", "description", "basename", "archive_url", "accepts_pings",
+                                 "trackback_id", "ping_url", "entries", "entry_count", "pings"))
+
     def __init__(self, category, site):
         self.site = site
         self.id = category.id
@@ -73,6 +109,12 @@ class CategoryView:
 
 
 class EntryView:
+    TEMPLATE_FIELDS = frozenset((
+        "id", "title", "body", "extended", "excerpt", "auto_excerpt", "keywords", "status", "created_on",
+        "timezone", "basename", "permalink", "author", "category_ids", "categories", "category",
+        "allow_comments", "convert_breaks", "pinged_urls", "trackback_id", "accepts_pings", "allow_pings",
+        "ping_url", "popup_url", "ping_page", "ping_count", "pings", "previous", "next", "month"))
+
     def __init__(self, entry, site):
         self.site = site
         self.id = entry.id
@@ -151,6 +193,8 @@ class EntryView:
 class ArchiveView:
     """One archive page: kind is "Individual", "Category", "Monthly" or None (an index)."""
 
+    TEMPLATE_FIELDS = frozenset(("kind", "entry", "category", "month", "title", "url", "start", "entries"))
+
     def __init__(self, kind, site, entry=None, category=None, month=None):
         self.kind = kind
         self.site = site
@@ -192,6 +236,8 @@ class LazyList:
     """Keys in order, turned into views only when looked at: a rebuild after one
     ping renders a few pages and must not load every entry."""
 
+    TEMPLATE_FIELDS = frozenset()     # a template iterates, indexes and counts it
+
     def __init__(self, keys, make):
         self.keys = keys
         self.make = make
@@ -219,15 +265,26 @@ class SiteView:
     at once, which is faster than one by one when all will be shown.
 
     `now` (stored UTC; default: the clock, read once) is the moment its pages
-    are rendered at."""
+    are rendered at.
+
+    Templates read only its TEMPLATE_FIELDS; `store`, `config` and `blog` (the
+    record) are for Python code, `blog_view` and `public_settings` are what
+    templates get as `blog` and `config`."""
+
+    TEMPLATE_FIELDS = frozenset(("now", "script_url", "cgi_path", "archive_base", "entries", "categories",
+                                 "archives", "blog_pings"))
 
     def __init__(self, store, config, blog, preload=False, now=None):
         self.store = store
         self.now = now or dates.utc_now()
         self.config = config
         self.blog = blog
+        self.blog_view = BlogView(blog)
         self.script_url = config.script_url(site_url=blog.site_url)
         self.cgi_path = self.script_url[:-len(config.get("TrackbackScript"))]
+        # CGIPath as published: absolute, as the ping URLs built from it.
+        self.public_settings = MappingProxyType(dict({name: config.get(name) for name in PUBLIC_SETTINGS},
+                                                     CGIPath=self.cgi_path))
         base = blog.archive_url or blog.site_url
         self.archive_base = base if base.endswith("/") else base + "/"
         self.archive_folder = blog.archive_path or blog.site_path
@@ -419,6 +476,8 @@ class PingPage:
     next older and newer pages ("" when there is none), ready for an HTML
     attribute."""
 
+    TEMPLATE_FIELDS = frozenset(("total", "offset", "size", "pings", "first", "last", "older_url", "newer_url"))
+
     def __init__(self, site, item_id, total, offset, size, popup_url):
         self.total = total
         self.offset = offset
@@ -438,6 +497,11 @@ class PingPage:
 class CategoryListingView:
     """A category's TrackBack item standing where templates expect an entry, so
     the one "TrackBack Listing" template lists a category's pings too."""
+
+    TEMPLATE_FIELDS = frozenset((
+        "id", "title", "label", "body", "excerpt", "auto_excerpt", "extended", "permalink", "basename",
+        "accepts_pings", "ping_url", "trackback_id", "category", "categories", "popup_url", "ping_page",
+        "ping_count", "pings"))
 
     def __init__(self, category):
         self.id = category.id
