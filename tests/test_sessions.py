@@ -293,3 +293,16 @@ def test_a_long_name_is_counted_as_it_is_logged(store):
     assert store.find(Activity, kind="login_failed")[0].author_name == "M" * 80
     assert sessions.login_wait(store, "192.0.2.1", long_name, now=at(start, 10)) == 15 - 6
     assert sessions.login_wait(store, "192.0.2.1", "M" * 80 + "other", now=at(start, 10)) == 15 - 6
+
+
+def test_an_ipv6_host_fails_logins_as_its_64(store):
+    """Five failures from five addresses of one /64 count as five from one
+    address: the sixth address of that /64 waits, another /64 does not."""
+    store = with_activity_count(store)
+    start = "2026-03-01 12:00:00"
+    for n in range(5):
+        line = sessions.record_failed_login(store, "2001:db8:0:1::%x" % (n + 1), "Melody")
+        line.created_on = at(start, n)
+        store.update(line)
+    assert sessions.login_wait(store, "2001:db8:0:1:ffff::9", "Melody", now=at(start, 5)) == 15 - 1
+    assert sessions.login_wait(store, "2001:db8:0:2::1", "Melody", now=at(start, 5)) == 0

@@ -257,7 +257,16 @@ def record_failed_login(store, ip, typed_name, note=""):
     from mtpy.actions.activity import record
     name = login_name(typed_name)
     with store.transaction():
-        return record(store, "login_failed", "Failed login as %s%s" % (name, note), ip=ip, author_name=name)
+        return record(store, "login_failed", "Failed login as %s%s" % (name, note), ip=login_sender(ip),
+                      author_name=name)
+
+
+def login_sender(ip):
+    """Who a failed login is counted against: the address, or for IPv6 its /64
+    (as the ping throttles count), so that one host cannot try a name again
+    from each of its 2**64 addresses."""
+    from mtpy.trackback.rules import sender_name
+    return sender_name(ip or "")
 
 
 def login_wait(store, ip, name, now=None):
@@ -272,7 +281,7 @@ def login_wait(store, ip, name, now=None):
     refused attempt: waiting must end the refusal."""
     now = now or dates.utc_now()
     since = _stored_before(now, LOGIN_WINDOW)
-    values = {"ip": ip or "", "author_name": login_name(name)}
+    values = {"ip": login_sender(ip), "author_name": login_name(name)}
     failures = {fields: store.count_activity_since("login_failed", since, **{field: values[field] for field in fields})
                 for fields, _, _ in LOGIN_RULES}
     wait = 0
