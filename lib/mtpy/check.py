@@ -17,7 +17,9 @@ import sys
 # (import name, package name, why it matters)
 REQUIRED = [
     ("jinja2", "Jinja2", "mtpy renders its templates with it: the TrackBack listing popup "
-                         "(mt-tb.cgi?__mode=view) and the published weblog pages."),
+                         "(mt-tb.cgi?__mode=view) and the published weblog pages.",
+     # The sandbox fixes that templates written in mt.cgi rely on (setup.cfg).
+     (3, 1, 6)),
 ]
 DATA_STORAGE = [  # at least one is needed
     ("sqlite3", None, "The default storage (ObjectDriver sqlite) keeps everything in one SQLite file."),
@@ -39,8 +41,8 @@ READY = ("Your server has all of the required modules installed; "
 
 
 class ModuleCheck:
-    def __init__(self, name, package, why):
-        self.name, self.package, self.why = name, package, why
+    def __init__(self, name, package, why, minimum=None):
+        self.name, self.package, self.why, self.minimum = name, package, why, minimum
         self.version = None
         self.error = None
         try:
@@ -49,14 +51,21 @@ class ModuleCheck:
             self.error = "%s: %s" % (type(error).__name__, error)
             return
         self.version = _version(name, package, module)
+        if minimum and _release(self.version) < minimum:    # as good as missing
+            self.error = "version %s is older than %s, the oldest mtpy uses" % (self.version, self.minimum_text)
 
     @property
     def installed(self):
         return self.error is None
 
+    @property
+    def minimum_text(self):
+        return ".".join(str(part) for part in self.minimum)
+
     def install_commands(self, extlib, python=None):
         python = python or sys.executable or "python3"
-        package = "'%s'" % self.package if "[" in self.package else self.package   # not a shell glob
+        package = self.package + (">=" + self.minimum_text if self.minimum else "")
+        package = "'%s'" % package if "[" in package or ">" in package else package   # not a shell glob
         return ["%s -m pip install --user %s" % (python, package),
                 "%s -m pip install --target %s %s" % (python, extlib, package)]
 
@@ -72,6 +81,21 @@ def _version(name, package, module):
         return installed_version(package)
     except Exception:
         return "unknown version"
+
+
+def _release(version):
+    """(3, 1, 6) from "3.1.6" (or "3.1.6rc1"); () when it says no number."""
+    parts = []
+    for part in version.split("."):
+        digits = ""
+        for character in part:
+            if not character.isdigit():
+                break
+            digits += character
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
 
 
 class TemplatesCheck:
@@ -819,7 +843,7 @@ def render_text(report, system_only=False):
             if check.installed:
                 lines.append("  %s: installed (%s). %s" % (check.name, check.version, check.why))
             else:
-                lines.append("  %s: MISSING. %s" % (check.name, check.why))
+                lines.append("  %s: %s. %s" % (check.name, "TOO OLD" if check.version else "MISSING", check.why))
                 if check.package:
                     lines.append("    Install it with:  %s" % check.install_commands(report.extlib, report.python)[0])
                     lines.append("    or, without a shell account's site-packages:  %s"
@@ -925,8 +949,12 @@ def _check_html(check, install, e):
     if check.installed:
         return '<h3>%s</h3>\n<p class="ok">Your server has %s installed (%s).</p>\n<p>%s</p>\n' % (
             e(check.name), e(check.name), e(check.version), e(check.why))
-    html = '<h3>%s</h3>\n<p class="missing">Your server does not have %s installed. %s</p>\n' % (
-        e(check.name), e(check.name), e(check.why))
+    if check.version:   # installed, but too old
+        html = '<h3>%s</h3>\n<p class="missing">Your server has %s %s, which is too old: mtpy needs %s or later. %s</p>\n' % (
+            e(check.name), e(check.name), e(check.version), e(check.minimum_text), e(check.why))
+    else:
+        html = '<h3>%s</h3>\n<p class="missing">Your server does not have %s installed. %s</p>\n' % (
+            e(check.name), e(check.name), e(check.why))
     if check.package:
         first, second = check.install_commands(*install)
         html += ("<p>Install it with <code>%s</code>, or, if you cannot install packages for this Python, "
