@@ -217,6 +217,22 @@ def test_category_rules_and_ping_url(store, config):
     assert activity(store, "delete") == ["Deleted category %d: Perl" % first.id]
 
 
+def test_a_long_category_label_is_refused_and_a_stored_one_still_publishes(published):
+    """A label is 100 characters at most; a longer one that an import or an
+    older release stored gets a file name cut to fit, so the rebuild still
+    writes every page (300 characters gave a name too long for the disk)."""
+    site, store = published
+    refused("label", categories.save_category, store, site.config, site.blog, None, {"label": "x" * 101})
+    assert categories.save_category(store, site.config, site.blog, None, {"label": "y" * 100}).record.id
+    long = Category(blog_id=site.blog.id, label="Zed " * 75)
+    store.save(long)
+    store.save(Entry(blog_id=site.blog.id, title="Filed", status="Publish", category_ids=[long.id],
+                     created_on="2026-03-01 12:00:00"))
+    rebuild_all(store, site.config, site.blog)
+    name = "cat_" + "_".join(["zed"] * 25) + ".html"
+    assert os.path.exists(os.path.join(site.archives, name)) and len(name) < 255
+
+
 # -- bans ---------------------------------------------------------------------------
 
 def test_bans_are_checked_and_logged(store):

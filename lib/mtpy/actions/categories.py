@@ -9,6 +9,7 @@ from mtpy.models import Category, Entry, Ping, Trackback
 FIELDS = ("label", "description", "allow_pings", "passphrase", "ping_urls")
 # Shown on the pages of the entries filed in it, and its archive's.
 SHOWN_ON_PAGES = ("label", "description")
+LABEL_LIMIT = 100      # Movable Type's too; the archive's file name is made from it
 
 
 def save_category(store, config, blog, category, values, author=None):
@@ -33,6 +34,9 @@ def save_category(store, config, blog, category, values, author=None):
         category.ping_urls = url_list(values["ping_urls"], "ping_urls")
     if not category.label:
         raise ActionError("A category needs a label", "label")
+    if len(category.label) > LABEL_LIMIT:
+        raise ActionError("A category's label can be %d characters at most (this one has %d)"
+                          % (LABEL_LIMIT, len(category.label)), "label")
     if "/" in category.passphrase or any(ord(character) < 32 for character in category.passphrase):
         # mt-tb.cgi reads the passphrase as the ping URL's last path segment
         raise ActionError("A passphrase cannot contain / or control characters", "passphrase")

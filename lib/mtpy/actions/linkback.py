@@ -22,7 +22,7 @@ the source's host not resolving to the address the ping came from.
 from mtpy import dates
 from mtpy.actions.activity import record
 from mtpy.models import Blog, Category, Entry, Ping, Trackback
-from mtpy.store import entry_permalink
+from mtpy.store import category_archive_url, entry_permalink
 
 PAGE_MAX_BYTES = 512 * 1024
 MAX_ANCHORS = 20000         # `<a>` tags read on a page: more than 512 KiB can hold links to elsewhere
@@ -75,16 +75,6 @@ def targets_for(store, blog, ping):
         if url and url not in found:
             found.append(url)
     return found
-
-
-def category_archive_url(blog, category):
-    """The category's archive page, as publishing names it (`cat_label.html`,
-    mtpy.publish.views.CategoryView)."""
-    from mtpy.text import dirify
-    base = blog.archive_url or blog.site_url
-    if not base.endswith("/"):
-        base += "/"
-    return "%scat_%s.html" % (base, dirify(category.label) or category.id)
 
 
 def check_linkback(store, config, payload):

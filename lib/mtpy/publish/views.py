@@ -25,8 +25,7 @@ from types import MappingProxyType
 
 from mtpy import dates
 from mtpy.models import Author, Category, Entry, Trackback
-from mtpy.store import entry_excerpt, entry_permalink
-from mtpy.text import dirify
+from mtpy.store import category_basename, entry_excerpt, entry_permalink
 from mtpy.trackback.rules import pings_closed
 
 ARCHIVE_TYPES = ("Individual", "Category", "Monthly")
@@ -86,7 +85,7 @@ class CategoryView:
         self.id = category.id
         self.label = category.label
         self.description = category.description
-        self.basename = "cat_" + (dirify(category.label) or str(category.id))
+        self.basename = category_basename(category)
         self.archive_url = site.archive_base + self.basename + ".html"
         self.archive_path = os.path.join(site.archive_folder, self.basename + ".html")
         item = site.items_by_category.get(category.id)

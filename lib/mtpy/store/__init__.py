@@ -516,6 +516,28 @@ def entry_permalink(blog, entry):
     return "%s%06d.html" % (base, entry.id)
 
 
+# Longest dirified label in a category archive's file name: with "cat_" and
+# ".html" well inside every filesystem's 255 bytes (labels are capped at
+# LABEL_LIMIT, but imports and older stores may hold longer ones).
+CATEGORY_NAME_LIMIT = 100
+
+
+def category_basename(category):
+    """The category archive's file name without `.html`: MT 2.x's `cat_label`
+    (the label dirified, cut to CATEGORY_NAME_LIMIT), or `cat_ID` when the label
+    leaves nothing."""
+    from mtpy.text import dirify
+    return "cat_%s" % (dirify(category.label)[:CATEGORY_NAME_LIMIT].rstrip("_") or category.id)
+
+
+def category_archive_url(blog, category):
+    """The category's archive page URL."""
+    base = blog.archive_url or blog.site_url
+    if base and not base.endswith("/"):
+        base += "/"
+    return "%s%s.html" % (base, category_basename(category))
+
+
 def entry_excerpt(entry):
     """The entry's excerpt, or Movable Type's automatic one: the first 40 words of
     the body as plain text, followed by `...`."""
