@@ -7,7 +7,7 @@ import pytest
 
 from mtpy.config import Config
 from mtpy.importexport import (ImportFormatError, export_entries, import_entries, parse)
-from mtpy.models import Author, Blog, Category, Entry, Ping
+from mtpy.models import Author, Blog, Category, Entry, Ping, Trackback
 from mtpy.store import open_store
 
 SAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "mt-export-sample.txt")
@@ -240,6 +240,23 @@ def test_an_imported_ping_url_is_stored_as_a_received_one_would_be(store):
     import_entries(store, blog, entry_text("TITLE: t\n", "PING:\nURL: http;//Example.com/a\nx\n-----\n"
                                                           "PING:\nURL: www.example.org/b\ny\n-----\n"))
     assert sorted(ping.source_url for ping in store.find(Ping)) == ["http://Example.com/a", "http://www.example.org/b"]
+
+
+def test_a_ping_url_an_older_import_stored_is_never_linked(store):
+    """Before imports checked ping URLs, a `javascript:` one could be stored:
+    `__mode=rss`, `ID.xml` and the weblog's pages show it nowhere as a link."""
+    from mtpy.publish.tags import ping_url
+    from mtpy.trackback import envelope
+    blog = make_blog(store)
+    import_entries(store, blog, entry_text("TITLE: t\n", "PING:\nURL: http://ok.example/\nx\n-----\n"))
+    [ping] = store.find(Ping)
+    ping.source_url = "JavaScript:alert(document.cookie)"
+    store.update(ping)
+    item = store.get(Trackback, ping.tb_id)
+    for for_readers in (False, True):
+        feed = envelope.rss(item, store.list_pings(tb_id=item.id), for_readers=for_readers)
+        assert "<link></link>" in feed and "alert" not in feed.lower()
+    assert ping_url(ping.source_url) == "" and ping_url("http://ok.example/") == "http://ok.example/"
 
 
 def test_pings_kept_on_entry_that_does_not_allow_pings(store):

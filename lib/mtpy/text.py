@@ -144,6 +144,13 @@ def squeeze_dashes(text):
     return _pattern("dashes", r"-{2,}").sub("-", text)
 
 
+def web_link(url):
+    """`url` when a browser may follow it (http or https), else "": what a page,
+    a feed or a screen links to. Received pings' URLs are http(s) already; one
+    stored otherwise (an old import) is shown, never linked."""
+    return url if (url or "").lower().startswith(("http://", "https://")) else ""
+
+
 def header_safe(text):
     """One line: for mail headers and anything else line-based."""
     return collapse_space(text.translate(dict.fromkeys(_CONTROL, " ")))

@@ -222,8 +222,7 @@ def plain(value):
 
 def ping_url(value):
     """A ping's source URL as plain text, kept only when it is http(s)."""
-    url = plain(value).strip()
-    return url if url.lower().startswith(("http://", "https://")) else ""
+    return text.web_link(plain(value).strip())
 
 
 # -- weblog-wide values ---------------------------------------------------------------

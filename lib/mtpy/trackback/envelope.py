@@ -4,7 +4,7 @@ the RSS 0.91 listing of an item's pings, and the static `ID.xml` feed.
 Everything is escaped, so the documents are well-formed whatever the ping says.
 """
 
-from mtpy.text import escape_xml, feed_text
+from mtpy.text import escape_xml, feed_text, web_link
 
 CONTENT_TYPE = "text/xml; charset=utf-8"
 PROLOG = '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -33,7 +33,7 @@ def rss(item, pings, for_readers=False):
              "<language>en-us</language>\n"]
     for ping in pings:
         parts.append("<item>\n<title>%s</title>\n<link>%s</link>\n" % (
-            escape_xml(shown(ping.title)), escape_xml(ping.source_url)))
+            escape_xml(shown(ping.title)), escape_xml(web_link(ping.source_url))))
         excerpt = shown(ping.excerpt)
         if excerpt:
             parts.append("<description>%s</description>\n" % escape_xml(excerpt))

@@ -15,8 +15,9 @@ Content-Security-Policy allows no script): the page only shows it.
 from urllib.parse import urlencode
 
 from mtpy.actions import ActionError
-from mtpy.apps.cms.entries import NOT_YOURS, may_open, web_link
+from mtpy.apps.cms.entries import NOT_YOURS, may_open
 from mtpy.apps.cms.screen import mode
+from mtpy.text import web_link
 
 # What the QuickPost window may show besides title, body and status, in
 # Movable Type's words.

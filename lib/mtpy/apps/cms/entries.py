@@ -7,6 +7,7 @@ also edit_all opens the entries of others (Movable Type 2.x's rule).
 from mtpy.actions import ActionError
 from mtpy.apps.base import HTTPError
 from mtpy.apps.cms.screen import mode
+from mtpy.text import web_link
 
 PER_PAGE = 25
 PINGS_SHOWN = 20
@@ -16,12 +17,6 @@ TEXT_FIELDS = ("title", "body", "extended", "excerpt", "keywords")
 
 def may_open(screen, entry):
     return entry.author_id == screen.author.id or screen.may("edit_all")
-
-
-def web_link(url):
-    """The URL when a browser may follow it (http or https), else None: a
-    ping's source is shown, but never linked, when it is anything else."""
-    return url if (url or "").lower().startswith(("http://", "https://")) else None
 
 
 @mode("entries", permission="post")
