@@ -1,7 +1,7 @@
 """The default weblog templates (lib/mtpy/templates/weblog/): written in Movable Type 2.x tag
 syntax, each translates without a warning, renders against a real store seen
 through SiteView, and its output carries TrackBack as MT's defaults did
-(reference §6 popup, §7 RDF, §11 tags; the seed's set-up steps 1-4), and stays
+(the listing popup, the auto-discovery RDF, the TrackBack tags; the seed's set-up steps 1-4), and stays
 inert for hostile data: pings from strangers and entry titles full of markup."""
 
 import os
@@ -392,7 +392,7 @@ def test_date_archive(weblog):
     assert '<h2 class="archive-title">October 2026 Archives</h2>' in page
 
 
-# -- the popup (set-up step 1, reference §6) --------------------------------------------------------
+# -- the popup (set-up step 1, `__mode=view`) -------------------------------------------------------
 
 def test_trackback_listing_popup(weblog):
     page = weblog.popup(weblog.hostile)

@@ -1,4 +1,4 @@
-"""TrackBack auto-discovery (reference §7, §9): reading the ping URLs pages
+"""TrackBack auto-discovery (the RDF block, `<link rel="trackback">`): reading the ping URLs pages
 announce (captured Movable Type 5.2 and WordPress 6.1 pages, mtpy's own, MT
 2.2's older form, broken and hostile pages), and adding those of an entry's
 links to its URLs to ping, fetched from a local server."""

@@ -1,4 +1,4 @@
-"""Movable Type import/export format (reference §13)."""
+"""Movable Type import/export format, as its Export wrote and its Import read it."""
 
 import os
 from datetime import datetime

@@ -1,4 +1,4 @@
-"""E-mail notification (reference §8) delivered to a real SMTP server (aiosmtpd),
+"""E-mail notification of new pings delivered to a real SMTP server (aiosmtpd),
 sent by mt-tb.cgi under lighttpd after its answer; and through sendmail."""
 
 import email

@@ -1,4 +1,4 @@
-"""Several web hosts (README, "Several web hosts"): each runs `mtpy serve --wsgi`
+"""Several web hosts (docs/servers.md, "Several web hosts"): each runs `mtpy serve --wsgi`
 from its own folder with its own data folder and the same mt.cfg otherwise; they
 share one PostgreSQL database and one published-files folder. Simulated on
 127.0.0.1 with three servers. Throttling and rebuild locking hold across them."""

@@ -1,4 +1,4 @@
-"""Published pages carry TrackBack (reference §6, §7): a client finds each entry's
+"""Published pages carry TrackBack (the RDF block, the popup link): a client finds each entry's
 ping URL from the page through lighttpd, pings it, and the count on the pages
 follows, after the ping's answer and without a full rebuild."""
 

@@ -1,4 +1,4 @@
-"""The field rules of reference §2 and §4, and IP bans, on their own."""
+"""The field rules of a received ping (MT 2.6's), and IP bans, on their own."""
 
 import pytest
 

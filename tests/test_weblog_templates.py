@@ -107,7 +107,7 @@ def test_pasted_mt2_main_index_publishes(site, tmp_path):
 
 
 def test_rdf_block_matches_movable_type_byte_for_byte():
-    """The block of reference §7 for the entry Movable Type 5.2 published."""
+    """The auto-discovery RDF block, as Movable Type 5.2 published it for the entry."""
     with open(os.path.join(SAMPLES, "movabletype-5.2-rdf.txt"), encoding="utf-8") as handle:
         expected = handle.read()
     permalink = "http://127.0.0.1:8052/site/themed/2026/11/its-deja-vu.html"

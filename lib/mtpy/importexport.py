@@ -1,4 +1,5 @@
-"""Movable Type's import/export text format (reference §13).
+"""Movable Type's import/export text format: what its Export wrote and its Import
+read, pings (PING) and comments (COMMENT) included.
 
 The format, as MT wrote it:
 

@@ -1,4 +1,6 @@
-"""E-mail notification of new pings (reference §8), through sendmail or SMTP.
+"""E-mail notification of new pings, as Movable Type sent it (to the author of the
+pinged entry or category, where the weblog's "email new pings" is on), through
+sendmail or SMTP.
 
 Ping text is untrusted: header values are forced onto one line and the message is
 built with the email package, so nothing a pinger sends can add a header.

@@ -2,7 +2,7 @@
 
 Ping fields are kept as received. Wherever they are shown as HTML they go through
 `plain_text` (tags removed, character references decoded) and then `escape_html`,
-so `It&#8217;s` reads It's and `<script>` never runs (reference §2).
+so `It&#8217;s` reads It's and `<script>` never runs: ping text is never HTML.
 """
 
 # No `re` at import time: the ping path uses the escapes and strip_controls only,

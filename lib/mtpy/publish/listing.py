@@ -1,4 +1,4 @@
-"""The TrackBack listing popup (`__mode=view`, reference §6): the weblog's own
+"""The TrackBack listing popup (`__mode=view`, what `TrackBack (N)` opens): the weblog's own
 "TrackBack Listing" template, for an entry (`entry_id=`) or a category
 (`category_id=`).
 

@@ -216,7 +216,7 @@ def author_link(author):
 
 def plain(value):
     """What a reader of a ping field should see, before escaping: tags removed,
-    character references decoded (reference §2)."""
+    character references decoded: ping text is kept as received, shown as text."""
     return text.plain_text(_string(value))
 
 
@@ -439,7 +439,7 @@ def cell_date(cell, fmt=DEFAULT_FORMAT):
 
 
 def trackback_rdf(entry, archive, comment_wrap=True):
-    """<$MTEntryTrackbackData$> (reference §7): nothing unless the entry takes
+    """<$MTEntryTrackbackData$> (the auto-discovery RDF block): nothing unless the entry takes
     pings; on a category or monthly page the entry is `page#000123`."""
     if not entry or not entry.accepts_pings:
         return ""

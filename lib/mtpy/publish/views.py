@@ -91,8 +91,8 @@ class CategoryView:
         item = site.items_by_category.get(category.id)
         self.accepts_pings = item is not None and not item.is_disabled and not pings_closed(site.blog, None, site.now)
         self.trackback_id = item.id if item is not None else None
-        # The public ping URL never carries the passphrase (reference §1): only
-        # the owner's screens show the protected form.
+        # The public ping URL never carries the passphrase, which the owner hands only
+        # to chosen senders: only the owner's screens show the protected form.
         self.ping_url = site.ping_url(item) if self.accepts_pings else ""
 
     @property

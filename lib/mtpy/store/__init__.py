@@ -417,7 +417,8 @@ class Store:
         return record.id
 
     def _sync_trackback(self, owner):
-        """Create, update or disable the owner's TrackBack item (reference §1).
+        """Create, update or disable the owner's TrackBack item (each entry and
+        category has one; its id is the ping URL's).
 
         Items are never deleted while pings may point at them; an owner that no
         longer accepts pings disables its item.

@@ -1,4 +1,4 @@
-"""The XML documents of the protocol (reference §3 and §5): the response envelope,
+"""The XML documents of the TrackBack specification: the response envelope,
 the RSS 0.91 listing of an item's pings, and the static `ID.xml` feed.
 
 Everything is escaped, so the documents are well-formed whatever the ping says.

@@ -5,7 +5,7 @@ bytes first and the bytes are decoded with one charset afterwards: Shift_JIS tra
 bytes include 0x5C and ASCII letters, so decoding escapes straight to text (or
 decoding the raw body before splitting it) would break Japanese pings.
 
-Choosing the charset (reference §2: senders label it in the Content-Type, in a
+Choosing the charset (senders label it in the Content-Type, in a
 `charset` field, or not at all):
 
 1. the `charset` parameter of the Content-Type, if it is a known label;
@@ -154,8 +154,8 @@ def decode_form_with_charset(query_string, body, content_type):
     "windows-1252", ...).
     """
     raw = _parse_pairs(_to_bytes(query_string))
-    # The body wins over the query string (reference §2: MT ignored the query string
-    # of a POST; this project merges the two).
+    # The body wins over the query string (MT ignored the query string of a POST;
+    # this project merges the two).
     raw.update(_parse_pairs(_to_bytes(body)))
     declared = [lookup_charset(_header_charset(content_type)), lookup_charset(raw.get(b"charset"))]
     values = list(raw.values())

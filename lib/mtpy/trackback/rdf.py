@@ -1,5 +1,5 @@
-"""The auto-discovery RDF block of a published entry (reference §7), in Movable
-Type's layout."""
+"""The auto-discovery RDF block of a published entry, in Movable Type's layout:
+senders find the entry by `dc:identifier` (its permalink) and ping `trackback:ping`."""
 
 from mtpy.text import squeeze_dashes
 

@@ -1,4 +1,5 @@
-"""Accepting a ping: MT 2.6's order of checks (reference §2), then store, judge
+"""Accepting a ping: MT 2.6's order of checks (tb_id, url, the item, disabled,
+passphrase, ban, throttle), then store, judge
 (mtpy.trackback.junk) and what follows (mtpy.actions.pings.pings_changed: feed,
 republish; the notification; the link-back check).
 

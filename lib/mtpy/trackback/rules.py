@@ -1,5 +1,5 @@
-"""The field rules of a received ping (reference §2 and §4): URL validation, excerpt
-cropping, the title fallback, IP bans."""
+"""The field rules of a received ping, as MT 2.6 applied them: URL validation,
+excerpt cropping, the title fallback, IP bans."""
 
 from mtpy.text import collapse_space, first_words, remove_tags, strip_controls
 
