@@ -1,0 +1,141 @@
+"""Work that runs without cron (issue 21 §3): a request that finds due work
+waiting, and no runner at it, runs it after its answer, bounded in time; a
+request with nothing due reads one small file. Failed mail and outbound pings
+are written to the activity log."""
+
+import io
+import os
+import time
+
+import requests
+
+from conftest import Site, queued_jobs, start_lighttpd, stop
+from mtpy import dates, work
+from mtpy.actions.activity import KINDS
+from mtpy.apps.trackback import TrackbackApp
+from mtpy.config import Config
+from mtpy.models import Activity, Job
+
+
+def queue_failed_job(site, kind="notify_ping", payload=None, due_in=-60):
+    """A job that failed once and whose retry is due `due_in` seconds from now
+    (a notify_ping of a ping deleted since: it succeeds when run)."""
+    store = site.store()
+    try:
+        job = store.enqueue(kind, payload or {"ping_id": 999999})
+        job.attempts, job.last_error, job.not_before = 1, "sendmail missing", dates.utc_now(due_in)
+        store.update(job)
+        return job
+    finally:
+        store.close()
+
+
+def popup(config, site):
+    """The listing popup, asked of mt-tb.cgi in-process: its Response."""
+    app = TrackbackApp(config)
+    environ = {"REQUEST_METHOD": "GET", "QUERY_STRING": "__mode=view&entry_id=%d" % site.entry.id,
+               "wsgi.input": io.BytesIO(b"")}
+    return app.handle(environ), app
+
+
+def test_a_retry_runs_after_an_ordinary_page_view_without_cron(tmp_path):
+    """Through lighttpd, no cron and no `mtpy work`: one GET of the popup
+    runs the retry that was due, after its answer."""
+    site = Site(tmp_path / "site", "sqlite")
+    queue_failed_job(site)
+    process = start_lighttpd(site)
+    try:
+        answer = requests.get(site.base + "cgi-bin/mt-tb.cgi?__mode=view&entry_id=%d" % site.entry.id, timeout=30)
+        assert answer.status_code == 200
+        deadline = time.time() + 20
+        while queued_jobs(site) and time.time() < deadline:
+            time.sleep(0.1)
+        assert queued_jobs(site) == []
+    finally:
+        stop(process)
+    assert "Traceback" not in site.log()
+
+
+def test_nothing_due_is_told_by_one_number_on_every_backend(site):
+    """After a run, the next due time is noted: a request before it starts no
+    runner; a retry come due (or a job queued and noted) starts one."""
+    config = Config(site.config_path)
+    store = site.store()
+    try:
+        assert work.run_jobs(store, config) == (0, 0)      # notes: nothing for NEXT_DUE_HORIZON
+        assert not work.work_waiting(config)
+        job = store.enqueue("notify_ping", {"ping_id": 999999})
+        job.not_before = dates.utc_now(3600)
+        store.update(job)
+        work.note_next_due(store, config)
+        assert not work.work_waiting(config)    # a retry an hour away: capped at the horizon, not due
+        job.not_before = dates.utc_now(-5)
+        store.update(job)
+        work.note_next_due(store, config)
+        assert work.work_waiting(config)
+    finally:
+        store.close()
+
+
+def test_a_runner_at_work_keeps_requests_from_starting_another(tmp_path):
+    site = Site(tmp_path / "site", "sqlite")
+    queue_failed_job(site)
+    config = Config(site.config_path)
+    response, app = popup(config, site)
+    work.run_due_work_after(response, config, app.close_store)
+    assert len(response.after) == 1 and app.close_store in response.before_fork
+    held = work._runner_lock(config)
+    try:
+        assert not work.work_waiting(config)
+        second, _ = popup(config, site)
+        assert work.run_due_work_after(second, config).after == []
+        assert work.run_due_work(config) is None and len(queued_jobs(site)) == 1
+    finally:
+        held.close()
+    response.after[0]()
+    assert queued_jobs(site) == []
+    assert not work.work_waiting(config)
+
+
+def test_the_runner_stops_at_its_time(tmp_path):
+    site = Site(tmp_path / "site", "sqlite", extra_config="DueWorkSeconds 0.000001\n")
+    queue_failed_job(site)
+    queue_failed_job(site)
+    config = Config(site.config_path)
+    done, failed = work.run_due_work(config)
+    assert done + failed <= 1 and len(queued_jobs(site)) >= 1
+    assert work.work_waiting(config)        # what is left is still due: the next request goes on
+
+
+def test_due_work_off_leaves_it_to_cron(tmp_path):
+    site = Site(tmp_path / "site", "sqlite", extra_config="DueWorkSeconds 0\n")
+    queue_failed_job(site)
+    assert not work.work_waiting(Config(site.config_path))
+
+
+def test_failed_mail_goes_to_the_activity_log_once_and_when_given_up(tmp_path):
+    site = Site(tmp_path / "site", "sqlite",
+                extra_config="MailTransfer sendmail\nSendMailPath %s\nEmailAddressMain mt@example.com\n"
+                % os.path.join(str(tmp_path), "no-sendmail"))
+    store = site.store()
+    site.blog.email_new_pings = True
+    store.save(site.blog)
+    from mtpy.models import Ping
+    ping = Ping(tb_id=site.item.id, blog_id=site.blog.id, title="Hi", source_url="http://a.example/",
+                ip="127.0.0.1", created_on=dates.utc_now(), visible=True)
+    store.insert(ping)
+    job = store.enqueue("notify_ping", {"ping_id": ping.id})
+    config = Config(site.config_path)
+    try:
+        for attempt in range(1, work.MAX_ATTEMPTS + 1):
+            job = store.get(Job, job.id)
+            job.not_before = dates.utc_now(-1)
+            store.update(job)
+            assert work.run_jobs(store, config, [job.id]) == (0, 1)
+            lines = [line.message for line in store.find(Activity, kind="work_failed")]
+            assert len(lines) == (1 if attempt < work.MAX_ATTEMPTS else 2)
+        assert "Notification mail failed (will be retried)" in lines[0] and "no-sendmail" in lines[0]
+        assert "given up after %d attempts" % work.MAX_ATTEMPTS in lines[1]
+        assert KINDS["work_failed"]
+    finally:
+        store.close()
