@@ -9,12 +9,13 @@ import time
 
 import requests
 
-from conftest import Site, queued_jobs, start_lighttpd, stop
+from conftest import Site, free_port, queued_jobs, start_lighttpd, stop
 from mtpy import dates, work
 from mtpy.actions.activity import KINDS
 from mtpy.apps.trackback import TrackbackApp
 from mtpy.config import Config
 from mtpy.models import Activity, Job
+from test_mail import smtp  # noqa: F401  (the aiosmtpd fixture)
 
 
 def queue_failed_job(site, kind="notify_ping", payload=None, due_in=-60):
@@ -139,3 +140,28 @@ def test_failed_mail_goes_to_the_activity_log_once_and_when_given_up(tmp_path):
         assert KINDS["work_failed"]
     finally:
         store.close()
+
+
+def test_mt_check_warns_of_a_missing_sendmail_without_blocking(tmp_path):
+    from mtpy.check import Report, render_text
+    missing = os.path.join(str(tmp_path), "no-sendmail")
+    site = Site(tmp_path / "site", "sqlite", extra_config="MailTransfer sendmail\nSendMailPath %s\n" % missing)
+    report = Report(site.folder, site.config_path)
+    [finding] = [finding for finding in report.warnings() if "MailTransfer" in finding.what]
+    assert finding.what == ("MailTransfer sendmail: %s is not a program here: notification mail cannot go out."
+                            % missing) and not finding.blocks
+    assert "SendMailPath" in finding.fix and report.ready and "no-sendmail" in render_text(report)
+    with open(missing, "w") as handle:
+        handle.write("#!/bin/sh\ncat >/dev/null\n")
+    os.chmod(missing, 0o755)
+    assert not [finding for finding in Report(site.folder, site.config_path).warnings() if "Mail" in finding.what]
+
+
+def test_mt_check_asks_the_smtp_server_only(tmp_path, smtp):  # noqa: F811
+    from mtpy.mail import transport_problem
+    controller, collector = smtp
+    answering = Config(text="MailTransfer smtp\nSMTPServer 127.0.0.1:%d\n" % controller.port)
+    assert transport_problem(answering) is None and collector.messages == []
+    silent = Config(text="MailTransfer smtp\nSMTPServer 127.0.0.1:%d\n" % free_port())
+    problem = transport_problem(silent, timeout=1)
+    assert problem.startswith("MailTransfer smtp: the server 127.0.0.1:") and "does not answer" in problem

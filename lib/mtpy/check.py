@@ -611,6 +611,12 @@ class Report:
             if not check.checked and check.error.startswith("could not"):
                 found.append(Finding("%s: %s." % (check.what, check.error),
                                      "open %s yourself: it must answer 403 or 404" % check.url, blocks=False))
+        mail = None if self.config_error else mail_transport_problem(self.config)
+        if mail:    # pings are stored without it: notifications are what fails
+            found.append(Finding(("Notification mail cannot go out (the configured mail transport does not work)."
+                                  if self.stranger else self.scrub(mail) + ": notification mail cannot go out."),
+                                 "set SendMailPath (or MailTransfer smtp and SMTPServer) in mt.cfg as your host "
+                                 "says", blocks=False))
         if self.unwritten_feeds:
             found.append(Finding("%d TrackBack feed(s) could not be written." % len(self.unwritten_feeds),
                                  "make their archive folders writable (see TRACKBACK FEEDS)", blocks=False))
@@ -691,6 +697,11 @@ WEB_USER = "the web server's user"
 HIDDEN_FROM_STRANGERS = ("mtpy is set up: where it lives on this server, the operating system and the scripts' "
                          "user are shown only to its administrators (mt.cgi?__mode=system_check, logged in), "
                          "and by mtpy check")
+
+
+def mail_transport_problem(config):
+    from mtpy.mail import transport_problem
+    return transport_problem(config)
 
 
 def _is_set_up(config):
