@@ -9,7 +9,8 @@ import time
 
 import requests
 
-from conftest import Site, free_port, queued_jobs, start_lighttpd, stop
+from cms_client import CMSClient, add_author
+from conftest import ADMIN_PASSWORD, Site, admin_password_hash, free_port, queued_jobs, start_lighttpd, stop
 from mtpy import dates, work
 from mtpy.actions.activity import KINDS
 from mtpy.apps.trackback import TrackbackApp
@@ -165,3 +166,35 @@ def test_mt_check_asks_the_smtp_server_only(tmp_path, smtp):  # noqa: F811
     silent = Config(text="MailTransfer smtp\nSMTPServer 127.0.0.1:%d\n" % free_port())
     problem = transport_problem(silent, timeout=1)
     assert problem.startswith("MailTransfer smtp: the server 127.0.0.1:") and "does not answer" in problem
+
+
+def test_the_dashboard_shows_failed_work_and_runs_it_now(tmp_path):
+    """A system administrator's dashboard: the waiting and failed jobs with
+    their reasons (escaped), and "Run now" (a form with the token) that runs a
+    failed job whose retry is not due yet; another author sees none of it."""
+    from mtpy.apps.cms import CMSApp
+    site = Site(tmp_path / "site", "sqlite")
+    store = site.store()
+    site.author.password_hash, site.author.is_admin = admin_password_hash(), True
+    store.save(site.author)
+    store.close()
+    add_author(site, "Writer", {site.blog.id: ["post"]})
+    job = queue_failed_job(site, due_in=3600)
+    store = site.store()
+    job.last_error = "sendmail (<b>/no/sendmail</b>) failed: not found"
+    store.update(job)
+    store.close()
+    app = CMSApp(site.config)
+    admin, writer = CMSClient(site.base, app=app), CMSClient(site.base, app=app)
+    admin.log_in(site.author.name, ADMIN_PASSWORD)
+    page = admin.get("dashboard").text
+    assert "Work waiting" in page and "1 job in the queue, 1 failed" in page
+    assert "Notification mail" in page and "sendmail (&lt;b&gt;/no/sendmail&lt;/b&gt;) failed" in page
+    assert "Run now" in page and "cron" in page
+    writer.log_in("Writer", ADMIN_PASSWORD)
+    assert "Work waiting" not in writer.get("dashboard").text
+    assert writer.post("run_work").status == 403 and len(queued_jobs(site)) == 1
+    assert admin.post("run_work", token="forged").status == 403 and len(queued_jobs(site)) == 1
+    done = admin.post("run_work").text      # the redirect's page: the work ran after the answer
+    assert "The waiting work is running now" in done
+    assert queued_jobs(site) == [] and "Work waiting" not in admin.get("dashboard").text

@@ -25,6 +25,9 @@ NEXT_DUE_HORIZON = 600
 # Jobs whose failures an owner hears of in the activity log: mail and pings to
 # other sites, which fail for reasons outside mtpy (a missing sendmail, a site down).
 REPORTED_KINDS = {"notify_ping": "Notification mail", "send_pings": "Outbound ping"}
+JOB_NAMES = {"republish_pings": "Republishing after a ping", "rebuild_weblog": "Rebuilding a weblog",
+             "republish_entry": "Republishing an entry", "update_pings": "Update pings",
+             "check_linkback": "Link-back check"}
 
 
 def notify_ping(store, config, payload):
@@ -315,10 +318,12 @@ def _runner_lock(config):
     return handle
 
 
-def run_due_work(config):
+def run_due_work(config, retry_failed=False):
     """Run due jobs for DueWorkSeconds at most (a job begun then runs to its
     end), unless another runner is at work; returns (done, failed), or None
-    when it left the work to that runner."""
+    when it left the work to that runner. `retry_failed` (mt.cgi's "Run now")
+    makes every failed job due first, given up or not: under the runner's lock,
+    as no other process claims a failed job but `mtpy work`."""
     lock = _runner_lock(config)
     if lock is None:
         return None
@@ -332,11 +337,26 @@ def run_due_work(config):
                                   kind=fileutil.DATA, durable=False)
             return None
         try:
-            return run_jobs(store, config, until=time.monotonic() + config.get("DueWorkSeconds"))
+            if retry_failed:
+                from mtpy.dates import utc_now
+                for job in store.find(Job):
+                    if job.last_error:
+                        job.not_before = utc_now()
+                        store.update(job)
+            return run_jobs(store, config, until=time.monotonic() + (config.get("DueWorkSeconds") or 10))
         finally:
             store.close()
     finally:
         lock.close()
+
+
+def waiting_work(store):
+    """What mt.cgi's dashboard shows of the queue: (how many jobs wait, the
+    failed ones, oldest first, each with what it is and whether it was given up)."""
+    jobs = store.find(Job)
+    failed = [{"job": job, "what": REPORTED_KINDS.get(job.kind, JOB_NAMES.get(job.kind, job.kind)),
+               "given_up": job.attempts >= MAX_ATTEMPTS} for job in jobs if job.last_error]
+    return len(jobs), failed
 
 
 def run_due_work_after(response, config, release=None):
