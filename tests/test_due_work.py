@@ -16,6 +16,7 @@ from mtpy.actions.activity import KINDS
 from mtpy.apps.trackback import TrackbackApp
 from mtpy.config import Config
 from mtpy.models import Activity, Job
+from test_check_host import refusing_server  # noqa: F401  (a server that hands out nothing)
 from test_mail import smtp  # noqa: F401  (the aiosmtpd fixture)
 
 
@@ -198,3 +199,21 @@ def test_the_dashboard_shows_failed_work_and_runs_it_now(tmp_path):
     done = admin.post("run_work").text      # the redirect's page: the work ran after the answer
     assert "The waiting work is running now" in done
     assert queued_jobs(site) == [] and "Work waiting" not in admin.get("dashboard").text
+
+
+def test_the_public_page_says_mail_fails_but_not_where_sendmail_was_looked_for(tmp_path, refusing_server):
+    """mt-check.cgi shows no config value: before set-up or after it, the
+    public page names no SendMailPath; mt.cgi's check, for administrators, does."""
+    from mtpy.check import Report
+    from test_check_host import call, environ_for
+    missing = os.path.join(str(tmp_path), "hidden-place", "sendmail")
+    site = Site(tmp_path / "site", "sqlite", extra_config="MailTransfer sendmail\nSendMailPath %s\n" % missing)
+    for set_up in (True, False):
+        status, page = call(environ_for(site, refusing_server.port))
+        assert status == "200 OK" and "does not work" in page and "Notification mail cannot go out" in page
+        assert "hidden-place" not in page
+        if set_up:
+            os.unlink(os.path.join(site.folder, "data", "mtpy.db"))     # before set-up: no store yet
+    administrators = Report(site.folder, site.config_path, environ=environ_for(site, refusing_server.port),
+                            administrator=True)
+    assert [finding for finding in administrators.warnings() if "hidden-place" in finding.what]

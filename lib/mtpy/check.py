@@ -398,6 +398,7 @@ class Report:
         self.unwritten_feeds = unwritten(self.config)    # [(item id, path, time, error)]
         # While a required module is missing mt.cgi cannot show its own check:
         # the page stays whole for whoever has to fix it.
+        self.administrator = administrator
         self.stranger = (self.public and not administrator and not error and not self.missing_required()
                          and _is_set_up(self.config))
         self.user = WEB_USER if self.stranger else _user_name()
@@ -614,7 +615,8 @@ class Report:
         mail = None if self.config_error else mail_transport_problem(self.config)
         if mail:    # pings are stored without it: notifications are what fails
             found.append(Finding(("Notification mail cannot go out (the configured mail transport does not work)."
-                                  if self.stranger else self.scrub(mail) + ": notification mail cannot go out."),
+                                  if self.public and not self.administrator   # no config value for the public
+                                  else mail + ": notification mail cannot go out."),
                                  "set SendMailPath (or MailTransfer smtp and SMTPServer) in mt.cfg as your host "
                                  "says", blocks=False))
         if self.unwritten_feeds:

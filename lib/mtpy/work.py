@@ -343,7 +343,10 @@ def run_due_work(config, retry_failed=False):
                     if job.last_error:
                         job.not_before = utc_now()
                         store.update(job)
-            return run_jobs(store, config, until=time.monotonic() + (config.get("DueWorkSeconds") or 10))
+            # "Run now" works also where DueWorkSeconds 0 leaves the rest to cron: as long as the default
+            from mtpy.config import DIRECTIVES
+            seconds = config.get("DueWorkSeconds") or DIRECTIVES["DueWorkSeconds"][1]
+            return run_jobs(store, config, until=time.monotonic() + seconds)
         finally:
             store.close()
     finally:
