@@ -217,3 +217,12 @@ def test_the_public_page_says_mail_fails_but_not_where_sendmail_was_looked_for(t
     administrators = Report(site.folder, site.config_path, environ=environ_for(site, refusing_server.port),
                             administrator=True)
     assert [finding for finding in administrators.warnings() if "hidden-place" in finding.what]
+
+
+def test_any_mt_cgi_screen_runs_due_work_after_its_answer(tmp_path):
+    """mt.cgi's log-in page, seen by a visitor who is not logged in."""
+    from mtpy.apps.cms import CMSApp
+    site = Site(tmp_path / "site", "sqlite")
+    queue_failed_job(site)
+    assert CMSClient(site.base, app=CMSApp(site.config)).get("login").status == 200
+    assert queued_jobs(site) == []
