@@ -612,7 +612,8 @@ class Report:
             if not check.checked and check.error.startswith("could not"):
                 found.append(Finding("%s: %s." % (check.what, check.error),
                                      "open %s yourself: it must answer 403 or 404" % check.url, blocks=False))
-        mail = None if self.config_error else mail_transport_problem(self.config)
+        from mtpy.mail import transport_problem
+        mail = None if self.config_error else transport_problem(self.config)
         if mail:    # pings are stored without it: notifications are what fails
             found.append(Finding(("Notification mail cannot go out (the configured mail transport does not work)."
                                   if self.public and not self.administrator   # no config value for the public
@@ -699,11 +700,6 @@ WEB_USER = "the web server's user"
 HIDDEN_FROM_STRANGERS = ("mtpy is set up: where it lives on this server, the operating system and the scripts' "
                          "user are shown only to its administrators (mt.cgi?__mode=system_check, logged in), "
                          "and by mtpy check")
-
-
-def mail_transport_problem(config):
-    from mtpy.mail import transport_problem
-    return transport_problem(config)
 
 
 def _is_set_up(config):
