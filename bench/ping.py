@@ -218,6 +218,35 @@ def cpu_per_request(folder, publish=False, delay=None, floor=False, count=200):
     return (children_cpu() - before) / done
 
 
+def due_check_cost(folder, count=20000):
+    """CPU per request of the look for due work every answer makes (work.
+    run_due_work_after, in-process): (nothing due, due work with a runner at
+    it), in seconds."""
+    from mtpy import web, work
+    from mtpy.config import Config
+    site = Site(os.path.join(folder, "due-check"), "sqlite")
+    config = Config(site.config_path)
+    store = site.store()
+    work.note_next_due(store, config)       # an empty queue: nothing due for NEXT_DUE_HORIZON
+    store.close()
+
+    def cost():
+        started = time.process_time()
+        for _ in range(count):
+            work.run_due_work_after(web.Response(""), config)
+        return (time.process_time() - started) / count
+
+    nothing_due = cost()
+    with open(work.next_due_path(config), "w") as handle:
+        handle.write("0\n")                 # due since 1970, and a runner holds the lock
+    held = work._runner_lock(config)
+    try:
+        runner_at_work = cost()
+    finally:
+        held.close()
+    return nothing_due, runner_at_work
+
+
 def argument_parser(description):
     """The options every ping benchmark takes: how many requests a latency
     figure is made of, and how long a throughput run lasts."""
@@ -329,6 +358,9 @@ def main():
         rows.append(("   the first view after a ping, not rendered ahead", "%.1f ms" % (
             1000 * statistics.median(rendered)), "ratio %.2f (a publishing weblog renders it ahead)" % (
             statistics.median(rendered) / floor_median)))
+        nothing_due, runner_at_work = due_check_cost(folder)
+        rows.append(("7. a request's look for due work (CPU)", "%.1f us" % (1e6 * nothing_due),
+                     "nothing due (target < 1 ms); %.1f us while a runner is at work" % (1e6 * runner_at_work)))
     finally:
         for target in targets:
             try:

@@ -398,6 +398,7 @@ class Report:
         self.unwritten_feeds = unwritten(self.config)    # [(item id, path, time, error)]
         # While a required module is missing mt.cgi cannot show its own check:
         # the page stays whole for whoever has to fix it.
+        self.administrator = administrator
         self.stranger = (self.public and not administrator and not error and not self.missing_required()
                          and _is_set_up(self.config))
         self.user = WEB_USER if self.stranger else _user_name()
@@ -611,6 +612,14 @@ class Report:
             if not check.checked and check.error.startswith("could not"):
                 found.append(Finding("%s: %s." % (check.what, check.error),
                                      "open %s yourself: it must answer 403 or 404" % check.url, blocks=False))
+        from mtpy.mail import transport_problem
+        mail = None if self.config_error else transport_problem(self.config)
+        if mail:    # pings are stored without it: notifications are what fails
+            found.append(Finding(("Notification mail cannot go out (the configured mail transport does not work)."
+                                  if self.public and not self.administrator   # no config value for the public
+                                  else mail + ": notification mail cannot go out."),
+                                 "set SendMailPath (or MailTransfer smtp and SMTPServer) in mt.cfg as your host "
+                                 "says", blocks=False))
         if self.unwritten_feeds:
             found.append(Finding("%d TrackBack feed(s) could not be written." % len(self.unwritten_feeds),
                                  "make their archive folders writable (see TRACKBACK FEEDS)", blocks=False))

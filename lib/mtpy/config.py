@@ -123,6 +123,7 @@ DIRECTIVES = {
     "MaxRequestBytes": (_count, 65536),
     "PingsPerPage": (_positive, 50),        # __mode=rss and the popup: the newest N, then pages
     "RepublishDelay": (_seconds, 0.5),      # a ping's republish waits, then covers every ping stored by then
+    "DueWorkSeconds": (_seconds, 10.0),     # a request that finds due work runs it after its answer this long (0: cron only)
     "TransparentProxyIPs": (_words, []),
     "MailTransfer": (_choice("sendmail", "smtp", "debug"), "sendmail"),
     "SendMailPath": (_path, "/usr/sbin/sendmail"),

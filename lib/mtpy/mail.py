@@ -78,9 +78,8 @@ def send(config, message):
         return
     if transfer == "smtp":
         import smtplib
-        host, _, port = config.get("SMTPServer").partition(":")
         try:
-            with smtplib.SMTP(host, int(port or 25), timeout=30) as smtp:
+            with smtplib.SMTP(*_smtp_address(config), timeout=30) as smtp:
                 smtp.send_message(message)
         except (OSError, smtplib.SMTPException) as error:
             raise MailError("SMTP delivery through %s failed: %s" % (config.get("SMTPServer"), error))
@@ -94,3 +93,29 @@ def send(config, message):
     if done.returncode != 0:
         raise MailError("sendmail (%s) exited with %d: %s" % (
             config.get("SendMailPath"), done.returncode, done.stderr.decode("utf-8", "replace").strip()))
+
+
+def _smtp_address(config):
+    """(host, port) of SMTPServer ("host" or "host:port")."""
+    host, _, port = config.get("SMTPServer").partition(":")
+    return host, int(port or 25)
+
+
+def transport_problem(config, timeout=3):
+    """Why the configured MailTransfer cannot deliver, in a sentence, or None:
+    a SendMailPath that is no program, an SMTPServer that does not greet within
+    `timeout` seconds (only the configured host is asked, and sent nothing)."""
+    transfer = config.get("MailTransfer")
+    if transfer == "sendmail":
+        import os
+        path = config.get("SendMailPath")
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            return "MailTransfer sendmail: %s is not a program here" % path
+    elif transfer == "smtp":
+        import smtplib
+        try:
+            with smtplib.SMTP(*_smtp_address(config), timeout=timeout) as smtp:
+                smtp.noop()
+        except (OSError, ValueError, smtplib.SMTPException) as error:
+            return "MailTransfer smtp: the server %s does not answer (%s)" % (config.get("SMTPServer"), error)
+    return None

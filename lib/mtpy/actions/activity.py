@@ -22,6 +22,7 @@ KINDS = {
     "junk": "Pings marked as junk",
     "unjunk": "Pings marked as not junk",
     "upgrade": "Upgraded",
+    "work_failed": "Mail or ping failed",
 }
 # Kinds whose message names an address (the one banned): an author who is not a
 # system administrator sees no one's address, in the message or beside it.

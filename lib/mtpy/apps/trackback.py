@@ -5,7 +5,7 @@ republished after the response, and the popup renders a template only when
 what it shows has changed since it was last rendered (publish/listing.py).
 """
 
-from mtpy import web
+from mtpy import web, work
 from mtpy.store import NewerSchema, SchemaError
 from mtpy.trackback import envelope
 from mtpy.trackback.receive import PingRejected, find_item, receive
@@ -41,6 +41,7 @@ class TrackbackApp:
                 environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), environ.get("QUERY_STRING")))
             response = _xml_error("Internal error: the ping was not stored. The site's log has details.",
                                   web.STATUS_TEXT[500])
+        work.run_due_work_after(response, self.config, self.close_store)     # retries, without cron
         return response(environ, start_response)
 
     def handle(self, environ):

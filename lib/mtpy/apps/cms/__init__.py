@@ -9,7 +9,7 @@ show the result. Work an action queues (republishing) runs after the answer, as
 after a ping.
 """
 
-from mtpy import web
+from mtpy import web, work
 from mtpy.apps.base import Application, HTTPError
 from mtpy.apps.cms.screen import MODES, Screen
 
@@ -87,7 +87,7 @@ class CMSApp(Application):
             job_ids = list(screen.jobs)
             response.before_fork.append(screen.store.close)
             response.after.append(lambda: self._run_jobs(job_ids))
-        return response
+        return work.run_due_work_after(response, self.config)   # retries, without cron (the store is closed by then)
 
     def _blog(self, screen):
         """The weblog of `blog_id`, when this author may see it at all: one

@@ -53,6 +53,7 @@ NOTICES = {
     "rebuilt": "Rebuilt.",
     "imported": "Imported.",
     "published": "Saved. The pages are being republished.",
+    "work_started": "The waiting work is running now: reload this page in a moment to see what is left.",
     "logged_out": "You have logged out.",
     "welcome": "Your weblog is ready. Write your first entry, then open the weblog.",
 }

@@ -1,5 +1,6 @@
 """The weblogs: the list an author starts from, a new weblog, its settings."""
 
+from mtpy import work
 from mtpy.actions import ActionError
 from mtpy.apps.cms.screen import mode
 
@@ -39,7 +40,18 @@ def dashboard(screen):
                      "pings": screen.store.count_blog_pings(blog.id),
                      "junk": junk, "held": screen.store.count_blog_pings(blog.id, visible_only=False)
                      - screen.store.count_blog_pings(blog.id) - junk})
-    return screen.render("dashboard.html", rows=rows, check_left_on=_check_left_on(screen))
+    waiting, failed = work.waiting_work(screen.store) if screen.author.is_admin else (0, [])
+    return screen.render("dashboard.html", rows=rows, check_left_on=_check_left_on(screen),
+                         waiting=waiting, failed=failed)
+
+
+@mode("run_work", admin=True, methods=("POST",))
+def run_work(screen):
+    """The dashboard's "Run now": the waiting work, failed jobs included,
+    runs after the answer (a runner already at work keeps it)."""
+    response = screen.redirect("dashboard", saved="work_started")
+    response.after.append(lambda: work.run_due_work(screen.config, retry_failed=True))
+    return response
 
 
 def _check_left_on(screen):
