@@ -53,7 +53,7 @@ def test_the_tree_holds_what_a_host_needs_and_nothing_else(release):
     assert os.path.basename(tree) == "mtpy-" + dist.version()
     optional = [name for name in dist.ROOT_SCRIPTS if os.path.exists(os.path.join(ROOT, name))]
     assert sorted(os.listdir(tree)) == sorted([".htaccess", "CHANGELOG.md", "README.md", "SECURITY.md", "archives",
-                                               "cgi-bin", "conf", "extlib", "lib", "tmpl"] + optional)
+                                               "cgi-bin", "docs", "extlib", "lib", "tmpl"] + optional)
     assert os.listdir(os.path.join(tree, "archives")) == [".htaccess"]
     scripts = sorted(name for name in os.listdir(os.path.join(tree, "cgi-bin")) if name.endswith((".cgi", ".fcgi")))
     assert scripts == sorted(name for name in os.listdir(os.path.join(ROOT, "cgi-bin"))
@@ -74,12 +74,14 @@ def test_the_tree_holds_what_a_host_needs_and_nothing_else(release):
     shipped_configs = sorted(name for name in os.listdir(os.path.join(ROOT, "docs"))
                              if name.endswith(".conf") or "htaccess" in name)
     assert "lighttpd.conf" in shipped_configs
-    assert set(shipped_configs) <= set(os.listdir(os.path.join(tree, "conf")))
+    docs = os.listdir(os.path.join(tree, "docs"))
+    assert set(shipped_configs) <= set(docs) and "servers.md" in docs and "make_screenshots.py" not in docs
+    assert os.listdir(os.path.join(tree, "docs", "screenshots")) and not os.path.exists(os.path.join(tree, "conf"))
     # Where the whole tree sits inside a web root, only .htaccess files guard it.
     for folder in ("cgi-bin", "lib", "tmpl"):
         source = os.path.join(ROOT, folder, ".htaccess")
         assert os.path.exists(os.path.join(tree, folder, ".htaccess")) == os.path.exists(source), folder
-    for folder in ("extlib", "conf"):
+    for folder in ("extlib", "docs"):
         guarded = os.path.join(tree, folder, ".htaccess")
         assert os.path.exists(guarded) == os.path.exists(os.path.join(ROOT, "lib", ".htaccess")), folder
 

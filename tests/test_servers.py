@@ -303,7 +303,7 @@ SERVED = {"apache": (serve_with_apache, False), "apache-htaccess": (serve_with_a
 # the web root) or from the site's root.
 GUARDED = ["cgi-bin/mt.cfg", "cgi-bin/mt.cfg-original", "cgi-bin/.htaccess", "cgi-bin/mt-tb.cgi~", "data/",
            "data/mtpy.db", "data/.htaccess", "cgi-bin/../data/mtpy.db", "cgi-bin/%2e%2e/data/mtpy.db",
-           "lib/mtpy/config.py", "lib/", "extlib/jinja2/__init__.py", "tmpl/README.md", "conf/apache.conf",
+           "lib/mtpy/config.py", "lib/", "extlib/jinja2/__init__.py", "tmpl/README.md", "docs/apache.conf", "docs/servers.md",
            "cgi-bin/../lib/mtpy/__init__.py", "archives/../cgi-bin/mt.cfg",
            # The release's own files, and its folder's listing (the .htaccess layout's root).
            "README.md", "CHANGELOG.md", "SECURITY.md", "passenger_wsgi.py", ".htaccess", "archives/.htaccess", ""]

@@ -8,8 +8,10 @@ passenger_wsgi.py beside cgi-bin/ when the checkout has it), the sample config
 keeps the owner's), lib/, extlib/ (the dependencies pinned in tools/extlib.txt, for
 Python 3.9 and later, without any compiled extension: markupsafe and
 charset_normalizer fall back to their Python code), tmpl/, an empty archives/,
-conf/ (the server configurations) and the `.htaccess` files that keep everything
-but the scripts from being downloaded when the whole tree sits inside a web root.
+docs/ as in the repository (the documentation the README links to, the tested
+server configurations, the screenshots; not the scripts that make them) and the
+`.htaccess` files that keep everything but the scripts from being downloaded when
+the whole tree sits inside a web root.
 
 The archives are reproducible: sorted entries, fixed owner, modes and times
 (SOURCE_DATE_EPOCH, else the last commit's time, else the newest source file's),
@@ -41,7 +43,7 @@ SAMPLE_CONFIG = "mt.cfg-original"
 # root refuses everything, cgi-bin/ runs the scripts, archives/ serves the weblog.
 HTACCESS_FOLDERS = (".", "archives", "cgi-bin", "lib", "tmpl")
 # Folders the release adds, guarded as lib/ is.
-GUARDED_LIKE_LIB = ("extlib", "conf")
+GUARDED_LIKE_LIB = ("extlib", "docs")
 COMPILED = (".so", ".pyd", ".dll", ".dylib", ".pyc", ".pyo", ".c", ".h")
 SCRIPT_MODE, FILE_MODE, FOLDER_MODE = 0o755, 0o644, 0o755
 ZIP_EPOCH_FLOOR = 315532800   # 1980-01-01: the oldest time a zip entry can hold
@@ -73,10 +75,7 @@ def build_tree(dest):
     for folder in HTACCESS_FOLDERS:
         _copy_if_there(os.path.join(ROOT, folder, ".htaccess"), os.path.join(tree, folder, ".htaccess"))
     _fill_extlib(_folder(tree, "extlib"))
-    conf = _folder(tree, "conf")
-    for name in sorted(os.listdir(os.path.join(ROOT, "docs"))):
-        if name.endswith(".conf") or "htaccess" in name:
-            _copy(os.path.join(ROOT, "docs", name), os.path.join(conf, name))
+    _copy_docs(os.path.join(ROOT, "docs"), _folder(tree, "docs"))
     for folder in GUARDED_LIKE_LIB:
         _copy_if_there(os.path.join(ROOT, "lib", ".htaccess"), os.path.join(tree, folder, ".htaccess"))
     for name in DOCUMENTS:
@@ -88,6 +87,16 @@ def build_tree(dest):
         os.utime(path, (epoch, epoch), follow_symlinks=False)
     os.utime(tree, (epoch, epoch))
     return tree
+
+
+def _copy_docs(source, target):
+    """docs/ with its pictures, without the Python that makes them."""
+    for name in sorted(os.listdir(source)):
+        path = os.path.join(source, name)
+        if os.path.isdir(path) and not _skipped(name):
+            _copy_docs(path, _folder(target, name))
+        elif os.path.isfile(path) and not name.endswith(".py") and not _skipped(name):
+            _copy(path, os.path.join(target, name))
 
 
 def _folder(parent, name):
