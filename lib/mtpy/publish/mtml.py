@@ -183,7 +183,7 @@ def _post_process(expression, value_kind, attributes):
 _JINJA_OPENING = re.compile(r"\{(?=[{%#]|\Z)")
 
 
-def _text(chunk):
+def _template_text(chunk):
     """Template text as Jinja source that outputs it as written. Such a "{" is
     written as a constant expression, which Jinja joins to the text when it
     compiles: no cost when rendering."""
@@ -409,7 +409,7 @@ class Generator:
         return MTTemplateError("%s line %d: %s" % (self.template_name, node.line, message))
 
     def nodes(self, nodes, scope):
-        return "".join(_text(node) if isinstance(node, str) else self.node(node, scope) for node in nodes)
+        return "".join(_template_text(node) if isinstance(node, str) else self.node(node, scope) for node in nodes)
 
     def node(self, node, scope):
         tag = node.tag
