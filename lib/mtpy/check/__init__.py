@@ -5,8 +5,9 @@ installation can run here: its config, the folders it writes, what the web
 server hands out, SQLite's locking, who owns what; and a verdict: ready, or
 what to fix, in order.
 
-Standard library only: its purpose is to say what is missing (jinja2 among
-them), so nothing here imports a package that may be absent. mt-check.cgi's
+The standard library and mtpy only: its purpose is to say what is missing
+(jinja2 among them), so nothing here imports a package that may be absent
+(sqlite3 and pwd too are imported where they are used). mt-check.cgi's
 page is public while SystemCheck is 1: it shows no config value, and paths
 relative to the installation's folder where it can (`mtpy check`, run by the
 owner, shows them whole).

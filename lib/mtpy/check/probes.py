@@ -2,12 +2,24 @@
 (installed, version), the weblog templates, the folders the scripts write
 into, what the web server hands out, the filesystem under the data folder.
 
-Standard library only, like the whole of mtpy.check: its purpose is to say what
-is missing.
+Like the whole of mtpy.check, it imports the standard library and mtpy only
+(never jinja2, requests, filelock or psycopg): its purpose is to say what is
+missing.
 """
 
+import ipaddress
 import os
+import posixpath
+import re
 import sys
+from urllib.parse import quote
+
+from mtpy.publish.templates import DEFAULT_SET, TemplateSetError, require_defaults
+
+# http.client, ssl and importlib.metadata are imported where they are used: mt.cgi
+# loads this package with every request (its system_check screen), and they cost
+# more than mt.cgi's own imports (python -X importtime: http.client with ssl
+# ~20 ms, importlib.metadata ~44 ms, mtpy.apps.cms ~25 ms).
 
 
 # (import name, package name, why it matters)
@@ -66,7 +78,7 @@ def _version(name, package, module):
     if version:
         return str(version)
     try:
-        from importlib.metadata import version as installed_version
+        from importlib.metadata import version as installed_version    # see the note at the top
         return installed_version(package)
     except Exception:
         return "unknown version"
@@ -91,7 +103,6 @@ class TemplatesCheck:
     """Whether a new weblog has templates to publish with, and where they come from."""
 
     def __init__(self, config):
-        from mtpy.publish.templates import DEFAULT_SET, TemplateSetError, require_defaults
         self.total = len(DEFAULT_SET)
         self.by_folder = []    # (folder, how many of the defaults come from it)
         self.error = None
@@ -240,8 +251,7 @@ def fetch(environ, url_path, limit):
     `limit` bytes of its body). It connects to the server's own address
     (SERVER_ADDR:SERVER_PORT), never to the client's Host header, which it only
     passes on so that the right virtual host answers; it follows no redirect."""
-    import http.client
-    import ipaddress
+    import http.client     # see the note at the top
     https = environ.get("HTTPS", "").lower() in ("on", "1")
     address = environ.get("SERVER_ADDR") or "127.0.0.1"
     try:
@@ -276,8 +286,6 @@ def layout_urls(script_name, script_dir, install_root, config_path, data_folder)
     {"config": URL or None, "data": URL of the folder (ending in /) or None}.
     Only where the layout gives one: the config beside the scripts, the data
     folder inside the installation's folder."""
-    import posixpath
-    from urllib.parse import quote
     urls = {"config": None, "data": None}
     if not script_name or not script_name.startswith("/"):
         return urls
@@ -319,7 +327,6 @@ def parse_mounts(text):
 
 
 def _unescape_mount(text):
-    import re
     return re.sub(r"\\([0-7]{3})", lambda octal: chr(int(octal.group(1), 8)), text)
 
 

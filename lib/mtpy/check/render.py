@@ -4,6 +4,8 @@ mt.cgi's system_check screen), with the sections' introductions and the verdict.
 
 from mtpy.check.probes import UNRELIABLE_LOCKING
 from mtpy.check.report import CGI_PATH_FIX, RELATIVE_CGI_PATH
+from mtpy.config import is_absolute_url
+from mtpy.text import escape_html
 
 
 TEMPLATES_INTRO = "A new weblog is published with these; without them it would publish nothing."
@@ -42,7 +44,6 @@ def config_lines(report):
     lines += [("warn", "Warning: " + warning) for warning in report.config_warnings]
     if report.config_error:
         return lines
-    from mtpy.config import is_absolute_url
     cgi_path = report.config.get("CGIPath")
     if is_absolute_url(cgi_path):
         lines.append(("ok", "CGIPath %s: the ping URLs mtpy publishes start with it." % cgi_path))
@@ -152,7 +153,7 @@ STYLE = ("body{font-family:sans-serif;max-width:50em;margin:1em auto;padding:0 1
 
 
 def render_html(report, system_only=False):
-    from mtpy.text import escape_html as e
+    e = escape_html
     parts = ['<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
              '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
              '<meta name="robots" content="noindex">\n'

@@ -4,11 +4,17 @@ verdict: what stops mtpy, most blocking first, and the warnings.
 """
 
 import os
+import re
 import sys
 
+from mtpy import __version__, fileutil, web
+from mtpy import store as stores
 from mtpy.check.probes import (
     DATA_STORAGE, OPTIONAL, REQUIRED, UNRELIABLE_LOCKING, DownloadCheck, Finding, FolderCheck, ModuleCheck,
     TemplatesCheck, filesystem_type, layout_urls, relative_inside)
+from mtpy.config import Config, ConfigError, is_absolute_url
+from mtpy.models import Author, Blog
+from mtpy.trackback.feeds import unwritten
 
 
 MIN_PYTHON = (3, 9)
@@ -46,7 +52,6 @@ class Report:
         self.storage = [ModuleCheck(*spec) for spec in DATA_STORAGE]
         self.optional = [ModuleCheck(*spec) for spec in OPTIONAL]
         self.templates = TemplatesCheck(self.config)
-        from mtpy.trackback.feeds import unwritten
         self.unwritten_feeds = unwritten(self.config)    # [(item id, path, time, error)]
         # While a required module is missing mt.cgi cannot show its own check:
         # the page stays whole for whoever has to fix it.
@@ -112,7 +117,6 @@ class Report:
         """("owner" or "web server", what that means for the modes of what mtpy
         creates): the rule of DBUmask, HTMLUmask and DirUmask auto, whether this
         process's user owns the installation's cgi-bin/."""
-        from mtpy import fileutil
         script = (self.environ or os.environ).get("SCRIPT_FILENAME") if self.public else None
         folder = (os.path.dirname(os.path.realpath(script)) if script else
                   os.path.join(self.install_root, "cgi-bin") if self.install_root else self.config.folder)
@@ -152,8 +156,6 @@ class Report:
     def _archive_folders(self):
         """[(how the page names it, folder)]: each weblog's archive path once a
         store opens, else the default archives/."""
-        from mtpy import store as stores
-        from mtpy.models import Blog
         store = None
         try:
             store = stores.open_store(self.config)
@@ -169,7 +171,6 @@ class Report:
             self.store_fix = "upload that release of mtpy (lib/ and cgi-bin/) again"
             blogs = None
         except Exception as error:   # its reason may name the database, its user or its host: logged only
-            from mtpy import web
             web.log_error(self.config.get("LogFile"), "mt-check: the store cannot be opened: %s" % error)
             self.store_error = (str(error).rstrip(".") if not self.public else
                                 "why is in mtpy's log (LogFile), and mtpy check says it")
@@ -272,7 +273,6 @@ class Report:
     def relative_cgi_path(self):
         """Whether, set-up done, CGIPath is still a bare path: ping URLs then
         take each weblog's host, which is right only where cgi-bin/ shares it."""
-        from mtpy.config import is_absolute_url
         return self.set_up and not self.config_error and not is_absolute_url(self.config.get("CGIPath"))
 
     @property
@@ -287,8 +287,7 @@ class Report:
         return "python3" if self.stranger else None
 
     def system(self):
-        import platform
-        from mtpy import __version__
+        import platform     # here: 2 ms that mt.cgi, which loads this module, would pay on every request
         if self.stranger:
             return [("Python version", _python_version()), ("mtpy version", __version__),
                     ("Configuration", self.config_state), ("More", HIDDEN_FROM_STRANGERS)]
@@ -348,8 +347,6 @@ HIDDEN_FROM_STRANGERS = ("mtpy is set up: where it lives on this server, the ope
 def _is_set_up(config):
     """Whether a store with an author opens: mt.cgi's set-up is done. A store
     that does not open says nothing (the page is then what tells why)."""
-    from mtpy import store as stores
-    from mtpy.models import Author
     try:
         store = stores.open_store(config)
     except Exception:
@@ -369,7 +366,6 @@ def _python_version():
 def _read_config(path):
     """(the configuration at `path`, None) or, when it does not parse, (the
     defaults for that place, the reason)."""
-    from mtpy.config import Config, ConfigError
     if not os.path.exists(path):
         return Config(path, text=""), None
     try:
@@ -382,7 +378,6 @@ def _without_value(message):
     """ConfigError's "FILE line N: bad value 'V' for NAME: REASON" for the public
     page: without V, which may be a secret (nor REASON, unless it only says what
     was expected: int()'s repeats V)."""
-    import re
     matched = re.match(r"^(.*) line (\d+): bad value .* for (\w+): (.*)$", message, re.S)
     if not matched:
         return message
