@@ -100,7 +100,8 @@ def test_each_module_says_what_it_is_for_installed_or_not(tmp_path, bare_python)
 def test_a_module_older_than_mtpy_needs_is_as_good_as_missing():
     """Jinja2 before 3.1.6 lacks sandbox fixes that templates written in mt.cgi
     rely on: mt-check says it is too old and how to get a newer one."""
-    from mtpy.check import ModuleCheck, _check_html
+    from mtpy.check import ModuleCheck
+    from mtpy.check.render import _check_html
     import jinja2
     too_old = ModuleCheck("jinja2", "Jinja2", "Templates.", (99, 0))
     assert not too_old.installed and too_old.version == jinja2.__version__

@@ -114,7 +114,7 @@ def test_after_set_up_a_stranger_sees_nothing_that_maps_the_server(check_site, r
     from mtpy import sessions
     from mtpy.apps.cms import CMSApp
     from mtpy.models import Author
-    library = os.path.dirname(check.__file__)
+    library = os.path.dirname(os.path.dirname(check.__file__))   # lib/mtpy/, not lib/mtpy/check/
     mapping = (library, sys.executable, "%s %s" % (platform.system(), platform.release()), check_site.folder)
     # Before set-up (no store yet), what helps the owner: where mtpy and its Python are.
     fresh = Site(tmp_path / "fresh", "sqlite")
@@ -328,7 +328,7 @@ def test_invalid_config_names_file_and_line_but_not_the_value(check_site, refusi
 
 
 def test_problems_come_most_blocking_first(check_site, monkeypatch):
-    monkeypatch.setattr(check, "MIN_PYTHON", (99, 0))
+    monkeypatch.setattr(check.report, "MIN_PYTHON", (99, 0))
     monkeypatch.setitem(sys.modules, "jinja2", None)       # this Python has no jinja2
     monkeypatch.setitem(sys.modules, "filelock", None)
     blocked = os.path.join(check_site.folder, "not-a-folder")

@@ -60,7 +60,10 @@ def wheel(tmp_path_factory):
     built = build("build_wheel", unpacked, top / "wheelhouse")
     with zipfile.ZipFile(built) as archive:
         shipped = [name for name in archive.namelist() if name.startswith("mtpy/templates/weblog/")]
+        packages = [name for name in archive.namelist() if name.endswith("/__init__.py")]
     assert len(shipped) == 10, shipped
+    for package in ("check", "devserver", "publish/mtml"):     # modules that became packages
+        assert "mtpy/%s/__init__.py" % package in packages, package
     return built
 
 

@@ -237,6 +237,18 @@ def test_text_and_jinja_delimiters_are_text(weblog):
            "{% if loop.first %}Perl & <Python>{% endif %}"
 
 
+def test_attribute_values_are_taken_as_written(weblog):
+    """A glue, a category or an author named in an attribute is used as written:
+    a "{" before "{", "%" or "#", or at its end, is not turned into the Jinja
+    text that outputs a "{" (that is for the template's text only)."""
+    page = weblog.render("<MTEntryCategories glue='{{ {% {'><$MTCategoryLabel$></MTEntryCategories>",
+                         page="entry", entry=weblog.second)
+    assert page == "Perl{{ {% {Travel Notes"
+    braces = Category(blog_id=weblog.blog.id, label="Notes {%")
+    weblog.store.save(braces)
+    weblog.entry("Braced", "Body", "2026-11-04 00:00:00", [braces])
+    assert weblog.render('<MTEntries category="Notes {%"><$MTEntryTitle$></MTEntries>') == "Braced"
+
 def test_translation_is_direct_jinja():
     """Tags become attribute access and filters: nothing to dispatch per tag."""
     jinja, warnings = translate('<MTEntries lastn="3"><$MTEntryTitle encode_html="1"$></MTEntries>', "T")

@@ -278,6 +278,17 @@ def test_a_planted_translation_is_not_loaded(site):
     assert status.startswith("200") and "PLANTED" not in page and "Second" in page
 
 
+def test_another_release_translates_again(site, monkeypatch):
+    """Translations are kept by mtpy's version too: an upgrade that translates
+    a tag differently does not serve the older release's translation."""
+    from mtpy.publish import environment
+    assert popup(site)[0].startswith("200")
+    kept = set(code_files(site, "mtml"))
+    monkeypatch.setattr(environment, "__version__", "99.0")
+    assert popup(site, site.add_entry(title="Second")[0].id)[0].startswith("200")
+    assert set(code_files(site, "mtml")) > kept
+
+
 def test_compiled_templates_are_the_users_alone_in_a_shared_data_folder(site):
     """With the data folder open to the web server's user (chmod 777, README's
     shared-hosting steps), what holds code is still 0700/0600."""

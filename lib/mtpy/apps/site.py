@@ -11,8 +11,8 @@ from mtpy import web
 class SiteApp:
     def __init__(self, config_path, mounts, cgi_dir):
         from mtpy.apps.scripts import ScriptApplication
-        from mtpy.devserver import _normalize_mounts
-        self.mounts = _normalize_mounts(mounts)
+        from mtpy.devserver import normalize_mounts
+        self.mounts = normalize_mounts(mounts)
         self.cgi_dir = cgi_dir
         self.scripts = {name: ScriptApplication(name, cgi_dir, config_path) for name in ScriptApplication.SCRIPTS}
 

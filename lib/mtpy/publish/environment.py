@@ -28,6 +28,7 @@ import jinja2
 from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from mtpy import __version__
 from mtpy.fileutil import OWNER_ONLY, make_data_folder, owner_only_folder, read_owner_only, write_atomic
 
 MT_MARKERS = ("<$MT", "<MT", "<$mt", "<mt")
@@ -59,7 +60,9 @@ class WeblogLoader(jinja2.FileSystemLoader):
     def translate(self, source, name):
         """The Jinja2 text for an MT-syntax template; its warnings (tags mtpy
         renders as nothing) are kept in self.warnings[name]."""
-        digest = hashlib.sha1(("%s\0%s" % (name, source)).encode("utf-8")).hexdigest()
+        # mtpy's version in the key: a release that translates differently
+        # (a fixed tag) does not reuse an older release's translations.
+        digest = hashlib.sha1(("%s\0%s\0%s" % (__version__, name, source)).encode("utf-8")).hexdigest()
         cached = os.path.join(self.cache_folder, digest + ".json") if self.cache_folder else None
         kept = read_owner_only(cached) if cached else None
         try:

@@ -1,40 +1,17 @@
-"""Movable Type 2.x template tags, translated to Jinja2 source.
+"""The table of Movable Type 2.x template tags the translator knows: each
+tag's kind (function, container, conditional), the attributes it takes and how
+they are checked, and the Jinja2 code it becomes where it sits; the attributes
+every function tag takes (encode_html, trim_to...), applied in MT's order; the
+tags of what mtpy lacks (comments, search), which render nothing.
 
-`translate(source, template_name)` runs once per template (the caller caches
-the result); the output renders on an environment prepared by
-`mtpy.publish.tags.install`, with autoescape off, trim_blocks and lstrip_blocks
-off (MT outputs values raw and keeps the template's whitespace as written).
-
-How:
-1. scan: MT tags (`<$MTName a="v"$>`, `<MTName a="v">`, `</MTName>`, names
-   case-insensitive, `mt:` accepted) are found with a regular expression. Other
-   text is output as it is: a `{{`, `{%` or `{#` in it is text too, never Jinja
-   (the template's author may not be the installation's owner).
-2. parse: the tags become a tree (a container holds its body and, for
-   conditionals, an <MTElse> branch), so nesting mistakes and bad attributes are
-   reported with the tag, the template and the line.
-3. generate: each tag becomes a Jinja expression or statement. Which entry,
-   category, archive, ping or calendar day a tag means is known from where it
-   sits (the innermost tag that sets it), so the output is plain attribute access
-   and filters: no per-tag dispatch at render time, which a rebuild of thousands
-   of pages would pay for on every tag.
-
-Variables the pipeline passes to every render (mtpy.publish.views.template_values,
-read-only views in Jinja2's sandbox): site, blog, config (the public settings),
-now (the render's clock: site.now, a stored UTC time), archive, entry, category,
-and the function mt_template_name(module=None, file=None).
+The code a tag becomes calls the filters and functions of mtpy.publish.tags
+(mt_entries, mt_date...) when the translated template renders.
 """
 
-import bisect
 import re
 
 from mtpy.dates import DATE_CODES, DEFAULT_FORMAT
 from mtpy.publish.tags import DEFAULT_LANGUAGE, VERSION
-
-
-class MTTemplateError(ValueError):
-    """A template MT would not have built; the message names the tag, the
-    template and the line."""
 
 
 FUNCTION, CONTAINER, CONDITIONAL, ELSE = "function", "container", "conditional", "else"
@@ -136,7 +113,7 @@ _STEPS = (
     ("decode_html", lambda v: "mt_decode_html"),
     ("decode_xml", lambda v: "mt_decode_html"),
     ("remove_html", lambda v: "mt_remove_html"),
-    ("sanitize", lambda v: "mt_sanitize(%s)" % _literal(v)),
+    ("sanitize", lambda v: "mt_sanitize(%s)" % jinja_literal(v)),
     ("dirify", lambda v: "mt_dirify"),
     ("trim_to", lambda v: "mt_trim(%d)" % v),
     ("lower_case", lambda v: "mt_lower"),
@@ -155,13 +132,13 @@ _FIXED_FOR_STRANGERS = frozenset(("decode_html", "decode_xml", "remove_html", "s
                                   "encode_html", "encode_xml", "encode_js", "encode_url"))
 
 
-def _literal(value):
+def jinja_literal(value):
     """A Python value as a Jinja literal (Python's repr is valid Jinja syntax
     for str, int and bool, and Jinja's lexer reads "}}" inside a string)."""
     return repr(value)
 
 
-def _post_process(expression, value_kind, attributes):
+def post_process(expression, value_kind, attributes):
     steps = []
     if value_kind == HTML:
         steps = [step(attributes[name]) for name, step in _STEPS if attributes.get(name)]
@@ -176,288 +153,6 @@ def _post_process(expression, value_kind, attributes):
             if attributes.get("encode_js"):
                 steps.append("mt_encode_js")
     return "|".join([expression] + steps)
-
-
-# A "{" that would open a Jinja delimiter: before "{", "%" or "#", or at the end
-# of a text (the next tag's code starts with "{").
-_JINJA_OPENING = re.compile(r"\{(?=[{%#]|\Z)")
-
-
-def _text(chunk):
-    """Template text as Jinja source that outputs it as written. Such a "{" is
-    written as a constant expression, which Jinja joins to the text when it
-    compiles: no cost when rendering."""
-    return _JINJA_OPENING.sub("{{ '{' }}", chunk)
-
-
-# -- where a tag sits -------------------------------------------------------------------
-
-class Loop:
-    """A loop a tag sits in; `saved` names the Jinja loop object when a tag
-    inside (a header, a date header) needs it from within nested loops."""
-
-    def __init__(self, kind, var):
-        self.kind = kind
-        self.var = var
-        self.saved = None
-
-
-class Scope:
-    """What the tags at one place of the template refer to, as Jinja expressions."""
-
-    def __init__(self):
-        self.entry = "(entry or mt_none)"      # the page's entry, maybe None
-        self.entry_bound = False               # True inside a loop that sets it
-        self.category = "(category or mt_none)"
-        self.category_bound = False
-        self.archive = "(archive or mt_none)"
-        self.ping = None
-        self.sent_url = None
-        self.cell = None
-        self.source = None                     # entries a nested <MTEntries> lists
-        self.ping_owner = None                 # ("entry"|"category", expression)
-        self.loops = ()
-
-    def but(self, **changes):
-        scope = Scope.__new__(Scope)
-        scope.__dict__.update(self.__dict__)
-        scope.__dict__.update(changes)
-        return scope
-
-    def loop(self, kind):
-        for loop in reversed(self.loops):
-            if loop.kind == kind:
-                return loop
-        return None
-
-
-# -- the tree -----------------------------------------------------------------------------
-
-class Node:
-    __slots__ = ("tag", "attributes", "line", "body", "else_body", "in_else")
-
-    def __init__(self, tag, attributes, line):
-        self.tag = tag
-        self.attributes = attributes
-        self.line = line
-        self.body = []
-        self.else_body = None
-        self.in_else = False              # adding to the MTElse branch
-
-    def target(self):
-        return self.else_body if self.in_else else self.body
-
-
-_SCAN = re.compile(r"<(?P<close>/)?(?P<dollar>\$)?(?P<prefix>mt:?)(?P<name>\w+)", re.I)
-_ATTRIBUTE = re.compile(r"""\s+([A-Za-z_][\w-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+?)(?=\s|/?\$?>))""")
-_OPEN_END = re.compile(r"\s*(/)?\s*(\$)?>")
-_CLOSE_END = re.compile(r"\s*>")
-
-
-class Parser:
-    def __init__(self, source, template_name):
-        self.source = source
-        self.template_name = template_name
-        self.newlines = [match.start() for match in re.finditer("\n", source)]
-        self.root = Node(None, {}, 1)
-        self.stack = [self.root]
-        self.warnings = []
-        self.warned = set()
-
-    def line(self, position):
-        return bisect.bisect_right(self.newlines, position) + 1
-
-    def error(self, line, message):
-        return MTTemplateError("%s line %d: %s" % (self.template_name, line, message))
-
-    def text(self, chunk):
-        if chunk:
-            self.stack[-1].target().append(chunk)
-
-    def parse(self):
-        position = 0
-        while True:
-            match = _SCAN.search(self.source, position)
-            if match is None:
-                break
-            self.text(self.source[position:match.start()])
-            position = self.tag(match)
-        self.text(self.source[position:])
-        if len(self.stack) > 1:
-            node = self.stack[-1]
-            raise self.error(node.line, "<MT%s> is not closed (no </MT%s>)" % (node.tag.name, node.tag.name))
-        return self.root.body
-
-    # -- one tag -------------------------------------------------------------------------
-
-    def tag(self, match):
-        """Handle the tag starting at `match`; returns where scanning goes on."""
-        line = self.line(match.start())
-        written = "MT" + match.group("name")
-        tag = TAGS.get(match.group("name").lower())
-        # MathML's <mtable>, <mtr>, <mtd>, <mtext> start like MT tags: an unknown
-        # name is only an error when it is written the way MT tags are.
-        strict = bool(match.group("dollar") or ":" in match.group("prefix")
-                      or match.group("prefix") == "MT")
-        if tag is None and not strict:
-            self.text(match.group(0))
-            return match.end()
-        if match.group("close"):
-            end = _CLOSE_END.match(self.source, match.end())
-            if end is None:
-                raise self.error(line, "malformed closing tag </%s: expected >" % written)
-            if tag is None:
-                raise self.error(line, "unknown tag </%s>" % written)
-            self.close(tag, line)
-            return end.end()
-        attributes, position = self.attributes(match.end())
-        end = _OPEN_END.match(self.source, position)
-        if end is None:
-            raise self.error(line, "malformed tag <%s: expected attributes like "
-                             'name="value", then > or $>' % written)
-        if tag is None:
-            raise self.error(line, "unknown tag <%s>" % written)
-        as_function = bool(match.group("dollar") or end.group(1) or end.group(2))
-        self.open(tag, self.check_attributes(tag, attributes, line), line, as_function)
-        return end.end()
-
-    def attributes(self, position):
-        found = []
-        while True:
-            match = _ATTRIBUTE.match(self.source, position)
-            if match is None:
-                return found, position
-            value = next(group for group in match.groups()[1:] if group is not None)
-            found.append((match.group(1).lower(), value))
-            position = match.end()
-
-    def check_attributes(self, tag, attributes, line):
-        checked = {}
-        for name, value in attributes:
-            check = tag.attributes.get(name)
-            if check is None and tag.kind == FUNCTION:
-                check = GLOBAL_ATTRIBUTES.get(name)
-            if check is None:
-                continue  # MT ignored attributes a tag does not know
-            try:
-                checked[name] = check(value)
-            except ValueError as error:
-                raise self.error(line, '<MT%s %s="%s">: %s %s' % (tag.name, name, value, name, error))
-        return checked
-
-    def open(self, tag, attributes, line, as_function):
-        if tag.nothing is not None and tag.name.lower() not in self.warned:
-            self.warned.add(tag.name.lower())
-            topic, reason, output = tag.nothing
-            self.warnings.append("%s line %d: %s (%s) renders %s: %s" % (
-                self.template_name, line, tag.display(), topic,
-                "nothing" if output == "" else output, reason))
-        if tag.kind == ELSE:
-            return self.start_else(line)
-        if tag.kind == FUNCTION:
-            self.stack[-1].target().append(Node(tag, attributes, line))
-            return
-        if as_function:
-            raise self.error(line, "<MT%s> is a container tag: write <MT%s>...</MT%s>, not <$MT%s$>"
-                             % ((tag.name,) * 4))
-        node = Node(tag, attributes, line)
-        self.stack[-1].target().append(node)
-        self.stack.append(node)
-
-    def start_else(self, line):
-        node = self.stack[-1]
-        if node.tag is None:
-            raise self.error(line, "<MTElse> outside a conditional tag (<MTEntryIfExtended> and the like)")
-        if node.tag.kind != CONDITIONAL:
-            raise self.error(line, "<MTElse> inside <MT%s>, which is not a conditional tag" % node.tag.name)
-        if node.else_body is not None:
-            raise self.error(line, "a second <MTElse> in <MT%s> of line %d" % (node.tag.name, node.line))
-        node.else_body = []
-        node.in_else = True
-
-    def close(self, tag, line):
-        node = self.stack[-1]
-        if tag.kind == FUNCTION:
-            raise self.error(line, "<$MT%s$> is a function tag: it has no closing </MT%s>" % (tag.name, tag.name))
-        if tag.kind == ELSE:
-            if node.tag is None or not node.in_else:
-                raise self.error(line, "</MTElse> without <MTElse>")
-            node.in_else = False          # MT 3 style: what follows is the true branch again
-            return
-        if node.tag is tag:
-            self.stack.pop()
-            return
-        opened = [each for each in self.stack[1:] if each.tag is tag]
-        if not opened:
-            raise self.error(line, "</MT%s> has no opening <MT%s>" % (tag.name, tag.name))
-        raise self.error(line, "</MT%s> closes <MT%s> of line %d, but <MT%s> of line %d is still open"
-                         % (tag.name, tag.name, opened[-1].line, node.tag.name, node.line))
-
-
-# -- generation -----------------------------------------------------------------------------
-
-class Generator:
-    def __init__(self, template_name):
-        self.template_name = template_name
-        self.count = 0
-
-    def name(self, prefix):
-        self.count += 1
-        return "_mt%s%d" % (prefix, self.count)
-
-    def error(self, node, message):
-        return MTTemplateError("%s line %d: %s" % (self.template_name, node.line, message))
-
-    def nodes(self, nodes, scope):
-        return "".join(_text(node) if isinstance(node, str) else self.node(node, scope) for node in nodes)
-
-    def node(self, node, scope):
-        tag = node.tag
-        if tag.nothing is not None:
-            return self.nothing(node, scope)
-        if tag.kind == FUNCTION:
-            code = tag.build(self, node, scope)
-            if code.startswith("{%"):      # a statement (MTInclude)
-                return code
-            return "{{ %s }}" % _post_process(code, tag.value, node.attributes)
-        if tag.kind == CONDITIONAL:
-            code = "{%% if %s %%}%s" % (tag.build(self, node, scope), self.nodes(node.body, scope))
-            if node.else_body is not None:
-                code += "{% else %}" + self.nodes(node.else_body, scope)
-            return code + "{% endif %}"
-        return tag.build(self, node, scope)
-
-    def nothing(self, node, scope):
-        """Comment and search tags: counts are 0, conditionals false (their
-        MTElse branch shows), the rest shows nothing."""
-        if node.tag.kind == CONDITIONAL:
-            return self.nodes(node.else_body or [], scope)
-        return node.tag.nothing[2] if node.tag.kind == FUNCTION else ""
-
-    def loop(self, node, scope, kind, var, iterable, inner, condition=None):
-        """A for loop over `iterable` whose body sees `inner` (a Scope)."""
-        frame = Loop(kind, var)
-        body = self.nodes(node.body, inner.but(loops=scope.loops + (frame,)))
-        head = "{%% for %s in %s%s %%}" % (var, iterable, " if " + condition if condition else "")
-        if frame.saved:
-            head += "{%% set %s = loop %%}" % frame.saved
-        glue = node.attributes.get("glue")
-        if glue:
-            head += "{%% if not loop.first %%}{{ %s }}{%% endif %%}" % _literal(glue)
-        return head + body + "{% endfor %}"
-
-    def loop_object(self, node, scope, kind, container):
-        frame = scope.loop(kind)
-        if frame is None:
-            raise self.error(node, "<MT%s> used outside <MT%s>" % (node.tag.name, container))
-        if frame.saved is None:
-            frame.saved = self.name("l")
-        return frame
-
-    def need(self, node, value, container):
-        if value is None:
-            raise self.error(node, "%s used outside <MT%s>" % (node.tag.display(), container))
-        return value
 
 
 # -- tag definitions --------------------------------------------------------------------------
@@ -484,7 +179,7 @@ def _date(stored, timezone):
     def build(g, node, scope):
         thing = stored(g, node, scope)
         fmt = node.attributes.get("format", DEFAULT_FORMAT)
-        return "%s.created_on|mt_date(%s.%s, %s)" % (thing, thing, timezone, _literal(fmt))
+        return "%s.created_on|mt_date(%s.%s, %s)" % (thing, thing, timezone, jinja_literal(fmt))
     return build
 
 
@@ -501,7 +196,7 @@ def _entries(g, node, scope):
     arguments = ["site", "archive", scope.source or "None", "now"]
     for name in ("lastn", "offset", "days", "category", "author", "sort_order"):
         if name in node.attributes:
-            arguments.append("%s=%s" % (name, _literal(node.attributes[name])))
+            arguments.append("%s=%s" % (name, jinja_literal(node.attributes[name])))
     inner = scope.but(entry=var, entry_bound=True, source=None, ping_owner=("entry", var))
     return g.loop(node, scope, "entries", var, "mt_entries(%s)" % ", ".join(arguments), inner)
 
@@ -549,7 +244,7 @@ def _entry_categories(g, node, scope):
 
 def _trackback_data(g, node, scope):
     wrap = node.attributes.get("comment_wrap", True)
-    return "mt_trackback_rdf(%s, archive, %s)" % (scope.entry, _literal(wrap))
+    return "mt_trackback_rdf(%s, archive, %s)" % (scope.entry, jinja_literal(wrap))
 
 
 def _date_header(footer):
@@ -616,7 +311,7 @@ def _pings(g, node, scope):
         arguments = "site, None, %s" % owner[1]
     for name in ("lastn", "offset", "sort_order"):
         if name in node.attributes:
-            arguments += ", %s=%s" % (name, _literal(node.attributes[name]))
+            arguments += ", %s=%s" % (name, jinja_literal(node.attributes[name]))
     return g.loop(node, scope, "pings", var, "mt_pings(%s)" % arguments, scope.but(ping=var))
 
 
@@ -681,7 +376,7 @@ function("BlogURL", _constant("blog.site_url"))
 function("BlogArchiveURL", _constant("site.archive_base"))
 function("BlogID", _constant("blog.id"))
 function("BlogTimezone", lambda g, node, scope: "blog.timezone|mt_utc_offset(%s)"
-         % _literal(not node.attributes.get("no_colon")), no_colon=_flag)
+         % jinja_literal(not node.attributes.get("no_colon")), no_colon=_flag)
 function("BlogEntryCount", _constant("site.entries()|length"))
 function("BlogHost", _constant("blog.site_url|mt_url_host"))
 function("BlogRelativeURL", _constant("blog.site_url|mt_url_path"))
@@ -690,16 +385,16 @@ function("TrackbackScript", _constant("config.get('TrackbackScript')"))
 function("AdminScript", _constant("config.get('AdminScript')"))
 function("PublishCharset", _constant("config.get('PublishCharset')"))
 function("Date", lambda g, node, scope: "now|mt_date(blog.timezone, %s)"
-         % _literal(node.attributes.get("format", DEFAULT_FORMAT)), format=_date_format)
-function("Version", _constant(_literal(VERSION)))
-function("DefaultLanguage", _constant(_literal(DEFAULT_LANGUAGE)))
+         % jinja_literal(node.attributes.get("format", DEFAULT_FORMAT)), format=_date_format)
+function("Version", _constant(jinja_literal(VERSION)))
+function("DefaultLanguage", _constant(jinja_literal(DEFAULT_LANGUAGE)))
 
 
 def _include(g, node, scope):
     found = [name for name in ("module", "file") if name in node.attributes]
     if len(found) != 1:
         raise g.error(node, '<$MTInclude$> needs module="..." or file="..." (one of them)')
-    code = "{%% include mt_template_name(%s=%s) %%}" % (found[0], _literal(node.attributes[found[0]]))
+    code = "{%% include mt_template_name(%s=%s) %%}" % (found[0], jinja_literal(node.attributes[found[0]]))
     # An included module refers to `entry`/`category`: inside a loop, the loop's.
     rebind = []
     if scope.entry_bound:
@@ -740,7 +435,7 @@ conditional("CategoryIfAllowPings", _of("category", "accepts_pings"))
 def _archive_list(g, node, scope):
     var = g.name("a")
     kind = node.attributes.get("archive_type", "Monthly")
-    arguments = "site, %s" % _literal(kind)
+    arguments = "site, %s" % jinja_literal(kind)
     if "lastn" in node.attributes:
         arguments += ", %d" % node.attributes["lastn"]
     inner = scope.but(archive=var, source=var + ".entries()")
@@ -759,7 +454,7 @@ def _archive_neighbour(step):
 def _archive_date(end):
     def build(g, node, scope):
         fmt = node.attributes.get("format", DEFAULT_FORMAT)
-        return "%s|mt_archive_date(%s, %s)" % (scope.archive, _literal(fmt), _literal(end))
+        return "%s|mt_archive_date(%s, %s)" % (scope.archive, jinja_literal(fmt), jinja_literal(end))
     return build
 
 
@@ -782,7 +477,7 @@ def _calendar(g, node, scope):
     var = g.name("d")
     month = node.attributes.get("month", "this")
     inner = scope.but(cell=var, source=var + ".entries")
-    return g.loop(node, scope, "calendar", var, "mt_calendar(site, archive, now, %s)" % _literal(month), inner)
+    return g.loop(node, scope, "calendar", var, "mt_calendar(site, archive, now, %s)" % jinja_literal(month), inner)
 
 
 def _cell(expression):
@@ -806,7 +501,7 @@ conditional("CalendarIfToday", _cell("{cell}.is_today"))
 function("CalendarDay", _cell("{cell}.day"))
 function("CalendarCellNumber", _cell("{cell}.number"))
 function("CalendarDate", lambda g, node, scope: "%s|mt_cell_date(%s)" % (
-    g.need(node, scope.cell, "Calendar"), _literal(node.attributes.get("format", DEFAULT_FORMAT))),
+    g.need(node, scope.cell, "Calendar"), jinja_literal(node.attributes.get("format", DEFAULT_FORMAT))),
     format=_date_format)
 
 # What mtpy does not have: comments, search, sign-in. Shown as nothing (counts
@@ -849,13 +544,3 @@ for _kind, _groups in _NOTHING.items():
     for _why, _names in _groups.items():
         for _name in _names:
             _register(Tag(_name, _kind, nothing=_why))
-
-
-# -- the entry point -------------------------------------------------------------------------------------
-
-
-def translate(source, template_name):
-    """MT 2.x template text -> (Jinja2 source, warnings). Raises MTTemplateError."""
-    parser = Parser(source, template_name)
-    tree = parser.parse()
-    return Generator(template_name).nodes(tree, Scope()), parser.warnings

@@ -1,273 +1,37 @@
-"""The embedded web server behind `mtpy serve`.
-
-It lets people try mtpy without installing Apache or nginx: URLs under
-/cgi-bin/ run the *.cgi scripts as real CGI/1.1 programs (RFC 3875), one
-subprocess per request, and other URLs are served as static files from the
-mounted folders (the published archives).
-
-It is a development server for one trusted operator: no TLS, no directory
-listings, no access control beyond refusing to leave the mounted folders.
-
-It deliberately avoids http.server.CGIHTTPRequestHandler (deprecated; it
-hides the script's status line handling and forks inside the server) and the
-`cgi` module (removed in Python 3.13).
-"""
+"""The HTTP side of `mtpy serve`: a threading HTTP/1.1 server whose handler
+runs /cgi-bin/NAME.cgi (mtpy.devserver.scripts) with the environment CGI/1.1
+gives it, and serves other URLs from the mounted folders
+(mtpy.devserver.static); requests it cannot take get a short plain answer."""
 
 import os
 import re
 import shutil
-import signal
 import socket
 import socketserver
-import subprocess
 import sys
-import threading
 import time
-import mimetypes
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from mtpy import __version__
+from mtpy.devserver.log import log, printable
+from mtpy.devserver.scripts import (
+    CGI_TIMEOUT, DEFERRED_TIMEOUT, MAX_OUTPUT, CGIError, CGIOutputTooLarge, CGITimeout, parse_cgi_output, run_cgi)
+from mtpy.devserver.static import find_static_file, guess_type, normalize_mounts
+
 
 CGI_PREFIX = "/cgi-bin/"
-CGI_TIMEOUT = 60                    # seconds a script has to finish its response
-DEFERRED_TIMEOUT = 600              # seconds it may keep working after answering
 MAX_BODY = 10 * 1024 * 1024         # largest request body passed to a script
-MAX_OUTPUT = 64 * 1024 * 1024       # largest response a script may produce
 
-# RFC 7230 token: what a CGI header name may be made of.
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 # Request headers that become HTTP_* variables. Names with underscores or other
 # characters are dropped, as Apache and nginx do, so "X_Forwarded_For" cannot
 # masquerade as HTTP_X_FORWARDED_FOR.
 _ENV_HEADER = re.compile(r"^[A-Za-z0-9-]+$")
-_STATUS = re.compile(r"^([1-5][0-9][0-9])(?:[ \t]+(.*))?$")
 _FOLDED = re.compile(r"\r?\n[ \t]*")
 # Connection-level headers belong to this server, not to the script.
 _HOP_BY_HOP = frozenset(
     ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]
 )
-
-# Our own MIME table: the stdlib defaults plus feed types, without the
-# system's /etc/mime.types, which on some hosts maps .xml to application/xml.
-_MIME = mimetypes.MimeTypes()
-for _extension, _type in {
-    ".xml": "text/xml",
-    ".rdf": "application/rdf+xml",
-    ".rss": "application/rss+xml",
-    ".atom": "application/atom+xml",
-}.items():
-    _MIME.add_type(_type, _extension)
-
-_log_lock = threading.Lock()
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _printable(text):
-    """Client-supplied text with control characters escaped, so a request line
-    cannot put escape sequences on the operator's terminal."""
-    return _CONTROL.sub(lambda match: "\\x%02x" % ord(match.group()), text)
-
-
-def _log(line):
-    """One line to the server's stderr; handler threads and script-stderr
-    readers write concurrently, so lines are written whole under a lock."""
-    with _log_lock:
-        try:
-            sys.stderr.write(line.rstrip("\n") + "\n")
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass  # a closed or broken terminal must not break request handling
-
-
-def guess_type(path):
-    """Content-Type for a static file. No charset is added: published pages
-    declare their own (PublishCharset need not be UTF-8), and a header charset
-    would override what the document says."""
-    content_type, encoding = _MIME.guess_type(path)
-    if encoding:
-        # feed.xml.gz is gzip bytes; calling it text/xml without a matching
-        # Content-Encoding would show garbage, so hand it over as a download.
-        return "application/octet-stream"
-    return content_type or "application/octet-stream"
-
-
-# --- running a script -------------------------------------------------------
-
-class CGIError(Exception):
-    """A script run that produced no usable response."""
-
-
-class CGITimeout(CGIError):
-    """The script did not finish its output in time."""
-
-
-class CGIOutputTooLarge(CGIError):
-    """The script wrote more than MAX_OUTPUT bytes."""
-
-
-class CGIOutputError(CGIError, ValueError):
-    """The script's output is not a CGI response (bad or missing headers)."""
-
-
-def run_cgi(argv, env, cwd, body, label, timeout=CGI_TIMEOUT, max_output=MAX_OUTPUT,
-            deferred_timeout=DEFERRED_TIMEOUT):
-    """Run one script and return everything it wrote to stdout.
-
-    Returns as soon as stdout reaches EOF rather than when the process exits:
-    mtpy's scripts close stdout once the response is written and then do
-    deferred work (pings, mail), and the client should not wait for that. A
-    background thread reaps the process later. stdin is fed and stderr drained
-    by their own threads so no pipe can fill up and deadlock the script.
-    Raises OSError if the script cannot be started, CGITimeout, or
-    CGIOutputTooLarge."""
-    process = subprocess.Popen(
-        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=env, cwd=cwd, close_fds=True,
-        # Its own process group, so a timeout can kill helpers it spawned too,
-        # and Ctrl-C on the server does not interrupt deferred work. Ignored on
-        # Windows.
-        start_new_session=True,
-    )
-    if body:
-        _background(_feed, process.stdin, body)
-    else:
-        process.stdin.close()
-    _background(_drain_stderr, process.stderr, label)
-    chunks = []
-    overflow = []
-    reader = _background(_collect, process.stdout, chunks, max_output, overflow)
-    reader.join(timeout)
-    if reader.is_alive() or overflow:
-        _kill(process)
-        reader.join(5)
-        _background(_reap, process, label, 5)
-        if overflow:
-            raise CGIOutputTooLarge("%s wrote more than %d bytes" % (label, max_output))
-        raise CGITimeout("%s did not answer within %s s" % (label, timeout))
-    _background(_reap, process, label, deferred_timeout)
-    return b"".join(chunks)
-
-
-def _background(target, *args):
-    # Daemon threads: a stuck script must never keep the server from exiting.
-    thread = threading.Thread(target=target, args=args, daemon=True)
-    thread.start()
-    return thread
-
-
-def _feed(stream, body):
-    try:
-        stream.write(body)
-    except OSError:
-        pass  # the script exited without reading its input; that is its business
-    finally:
-        try:
-            stream.close()
-        except OSError:
-            pass
-
-
-def _collect(stream, chunks, limit, overflow):
-    total = 0
-    try:
-        while True:
-            chunk = os.read(stream.fileno(), 65536)
-            if not chunk:
-                return
-            total += len(chunk)
-            if total > limit:
-                overflow.append(True)
-                return
-            chunks.append(chunk)
-    finally:
-        stream.close()
-
-
-def _drain_stderr(stream, label):
-    # The client never sees stderr (it may hold paths or secrets); the operator
-    # sees it in the terminal running the server.
-    try:
-        for line in iter(stream.readline, b""):
-            _log("%s: %s" % (label, line.decode("utf-8", "replace").rstrip()))
-    finally:
-        stream.close()
-
-
-def _reap(process, label, timeout):
-    try:
-        status = process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        _log("%s: still running after %s s; killed" % (label, timeout))
-        _kill(process)
-        status = process.wait()
-    if status:
-        _log("%s: exited with status %d" % (label, status))
-
-
-def _kill(process):
-    try:
-        if os.name == "posix":
-            # The process is not reaped yet (only _reap waits), so its pid
-            # still names its group and cannot have been reused.
-            os.killpg(process.pid, signal.SIGKILL)
-        else:
-            process.kill()
-    except OSError:
-        pass  # already gone
-
-
-def parse_cgi_output(output):
-    """Split a script's stdout into (status, reason, headers, body).
-
-    Header lines end with LF or CRLF and stop at the first blank line; output
-    that ends right after the headers has an empty body. `Status:` sets the
-    status (RFC 3875 6.3.3); otherwise it is 302 when there is a Location
-    header and 200 when not. headers is a list of (name, value) without
-    Status. Raises CGIOutputError."""
-    if not output:
-        raise CGIOutputError("no output")
-    headers = []
-    body = b""
-    position = 0
-    while position < len(output):
-        newline = output.find(b"\n", position)
-        if newline < 0:
-            newline = len(output)
-        line = output[position:newline]
-        position = newline + 1
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if not line:
-            body = output[position:]
-            break
-        name, colon, value = line.partition(b":")
-        name = name.decode("latin-1")
-        value = value.strip(b" \t").decode("latin-1")
-        if not colon or not _TOKEN.match(name) or "\r" in value or "\0" in value:
-            raise CGIOutputError("malformed header line %r" % line[:80])
-        headers.append((name, value))
-    if not headers:
-        raise CGIOutputError("no headers before the body")
-    status = reason = None
-    kept = []
-    for name, value in headers:
-        if name.lower() != "status":
-            kept.append((name, value))
-            continue
-        match = _STATUS.match(value)
-        if not match or match.group(1).startswith("1"):
-            raise CGIOutputError("bad Status header %r" % value[:80])
-        status, reason = int(match.group(1)), match.group(2)
-    if status is None:
-        status = 302 if any(name.lower() == "location" for name, _ in kept) else 200
-    if not reason:
-        try:
-            reason = HTTPStatus(status).phrase
-        except ValueError:
-            reason = ""
-    return status, reason, kept, body
 
 
 # --- the HTTP side ----------------------------------------------------------
@@ -404,15 +168,15 @@ class DevRequestHandler(BaseHTTPRequestHandler):
                              server.max_output, server.deferred_timeout)
             status, reason, headers, response_body = parse_cgi_output(output)
         except CGITimeout as error:
-            _log(str(error))
+            log(str(error))
             return self._send_plain(504, "The script %s took too long." % name)
         except CGIError as error:
-            _log("%s: %s" % (name, error))
+            log("%s: %s" % (name, error))
             return self._send_plain(502 if isinstance(error, CGIOutputTooLarge) else 500,
                                     "The script %s failed; see the server log." % name)
         except (OSError, ValueError) as error:
             # Not executable, bad #! line, or an environment value the OS refuses.
-            _log("%s: cannot run: %s" % (name, error))
+            log("%s: cannot run: %s" % (name, error))
             return self._send_plain(500, "The script %s could not be run; see the server log." % name)
         self._send_cgi_response(status, reason, headers, response_body)
 
@@ -495,7 +259,7 @@ class DevRequestHandler(BaseHTTPRequestHandler):
                 # keep-alive clients.
                 length = str(len(body))
                 if declared is not None and declared != length:
-                    _log("%s: Content-Length %s replaced by the actual %s"
+                    log("%s: Content-Length %s replaced by the actual %s"
                          % (self.path, declared, length))
             passed.append(("Content-Length", length))
         self._send_head(status, passed, len(body), reason)
@@ -573,8 +337,8 @@ class DevRequestHandler(BaseHTTPRequestHandler):
 
     def _log_access(self, status, size):
         elapsed = time.time() - (getattr(self, "_started", None) or time.time())
-        _log('[%s] %s "%s" %d %d %.2fs' % (
-            time.strftime("%H:%M:%S %z"), self.client_address[0], _printable(self.requestline),
+        log('[%s] %s "%s" %d %d %.2fs' % (
+            time.strftime("%H:%M:%S %z"), self.client_address[0], printable(self.requestline),
             status, size, elapsed))
         self._started = None
 
@@ -582,7 +346,7 @@ class DevRequestHandler(BaseHTTPRequestHandler):
         pass  # _send_head writes the access line, with the size
 
     def log_message(self, format, *args):
-        _log("%s %s" % (self.client_address[0], _printable(format % args)))
+        log("%s %s" % (self.client_address[0], printable(format % args)))
 
 
 def _host_name(host_header):
@@ -595,69 +359,6 @@ def _host_name(host_header):
     else:
         host = host.partition(":")[0]
     return host if re.match(r"^[A-Za-z0-9.\-\[\]:]+$", host) else ""
-
-
-# The one rule for files that are never served, wherever they are: configs,
-# databases, logs, editor backups (`index.html~`), half-written files, and (in
-# find_static_file) dot files. docs/lighttpd.conf's `url.access-deny` lists the
-# same endings (tests/test_servers.py holds them equal); `mtpy serve` and
-# `mtpy serve --wsgi` apply it here.
-DENIED_ENDINGS = (".cfg", ".db", ".log", "~", ".tmp")
-
-
-def is_denied(name):
-    """True for a file name the deny rule refuses (any case: `COPY.DB` too)."""
-    return name.startswith(".") or name.lower().endswith(DENIED_ENDINGS)
-
-
-def find_static_file(mounts, path):
-    """Where a URL path leads in the mounted folders: ("file", path),
-    ("redirect", None) when it names a folder without its trailing slash, or
-    ("missing", None). Never outside a mount, never a dot file, never a file the
-    deny rule refuses (DENIED_ENDINGS)."""
-    for prefix, folder in mounts:
-        if path.startswith(prefix):
-            break
-        if path + "/" == prefix:
-            return "redirect", None
-    else:
-        return "missing", None
-    parts = [part for part in path[len(prefix):].split("/") if part]
-    # Dot segments are traversal ("..") or private (.htaccess, .git, the
-    # half-written .*.tmp files of fileutil.write_atomic).
-    if any(part.startswith(".") or "\\" in part for part in parts) or (parts and is_denied(parts[-1])):
-        return "missing", None
-    target = os.path.join(folder, *parts)
-    if not _inside(target, folder):
-        return "missing", None
-    if os.path.isdir(target):
-        if not path.endswith("/"):
-            return "redirect", None   # relative links in the index page need the slash
-        target = os.path.join(target, "index.html")
-        if not _inside(target, folder):
-            return "missing", None
-    return ("file", target) if os.path.isfile(target) else ("missing", None)
-
-
-def _inside(path, folder):
-    """True if `path`, with symlinks resolved, is `folder` or below it: a
-    symlink inside a mount must not lead out of it."""
-    real = os.path.realpath(path)
-    try:
-        return os.path.commonpath([real, folder]) == folder
-    except ValueError:
-        return False  # different drives on Windows
-
-
-def _normalize_mounts(mounts):
-    normalized = []
-    for prefix, folder in mounts:
-        stripped = prefix.strip("/")
-        prefix = "/" + stripped + "/" if stripped else "/"
-        normalized.append((prefix, os.path.realpath(os.fspath(folder))))
-    # Longest prefix first, so "/blog/feeds/" wins over "/blog/" and "/".
-    normalized.sort(key=lambda mount: len(mount[0]), reverse=True)
-    return normalized
 
 
 class DevServer(ThreadingHTTPServer):
@@ -673,7 +374,7 @@ class DevServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.cgi_dir = os.path.abspath(os.fspath(cgi_dir))
-        self.mounts = _normalize_mounts(mounts)
+        self.mounts = normalize_mounts(mounts)
         self.cgi_environ = {str(key): str(value) for key, value in (environ or {}).items()}
         self.python = os.fspath(python) if python else None
         ThreadingHTTPServer.__init__(self, address, DevRequestHandler)
@@ -690,7 +391,7 @@ class DevServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         error = sys.exc_info()[1]
         if isinstance(error, (ConnectionError, socket.timeout)):
-            _log("%s: connection lost (%s)" % (client_address[0], error.__class__.__name__))
+            log("%s: connection lost (%s)" % (client_address[0], error.__class__.__name__))
             return
         ThreadingHTTPServer.handle_error(self, request, client_address)  # traceback: a bug here
 
