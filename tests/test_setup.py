@@ -247,7 +247,7 @@ def test_a_browser_set_up_gives_the_modes_mtpy_init_gives(tmp_path):
 def test_mt_check_flags_a_relative_cgi_path_once_set_up(tmp_path):
     from mtpy.check import RELATIVE_CGI_PATH, Report, render_text
     from mtpy.cli import main
-    fresh = Fresh(tmp_path, "CGIPath /cgi-bin/\n")
+    fresh = Fresh(tmp_path, "CGIPath /cgi-bin/\nMailTransfer debug\n")    # no warning about mail here
     before = render_text(Report(fresh.folder, fresh.config_path))
     assert "set-up takes the whole URL of cgi-bin/" in before and "a path without the host" not in before
     for command in (["init", "--admin", "Ada", "--email", "ada@example.com", "--password", "correct horse 1"],
@@ -258,7 +258,7 @@ def test_mt_check_flags_a_relative_cgi_path_once_set_up(tmp_path):
     assert [finding.what for finding in report.warnings()] == [RELATIVE_CGI_PATH % "/cgi-bin/"]
     assert report.ready        # pings still work: their URLs take the weblog's host
     with open(fresh.config_path, "w") as handle:
-        handle.write("CGIPath http://%s/cgi-bin/\n" % HOST)
+        handle.write("CGIPath http://%s/cgi-bin/\nMailTransfer debug\n" % HOST)
     assert Report(fresh.folder, fresh.config_path).warnings() == []
 
 
