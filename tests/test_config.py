@@ -48,7 +48,7 @@ os.environ.update(%(environ)r, MT_CONFIG=%(config)r, REMOTE_ADDR="127.0.0.1")
 sys.stdin = io.TextIOWrapper(io.BytesIO(%(body)r))
 out = io.BytesIO()
 sys.stdout = io.TextIOWrapper(out)
-from mtpy.web import run_cgi
+from mtpy.hosting import run_cgi
 from mtpy.apps.trackback import application
 answering = os.getpid()
 leave = os._exit

@@ -123,6 +123,7 @@ CGI_PROBE = r"""
 import sys
 sys.path.insert(0, %(lib)r)
 from mtpy import web
+from mtpy.hosting import run_cgi
 def application(environ, start_response):
     response = web.redirect("?__mode=list&blog_id=1") if %(redirect)r else web.Response(
         "<p>hi</p>", status=403, csp="default-src 'self'")
@@ -130,7 +131,7 @@ def application(environ, start_response):
     response.set_cookie("two", "a.b-c", "/cgi-bin/mt.cgi", secure=True, same_site="Strict")
     response.delete_cookie("old", "/cgi-bin/mt.cgi")
     return response(environ, start_response)
-web.run_cgi(application)
+run_cgi(application)
 """
 
 

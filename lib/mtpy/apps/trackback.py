@@ -74,7 +74,7 @@ class TrackbackApp:
 
     def store(self):
         """The store, opened once per process and thread and kept: a CGI process
-        leaves with its answer (web.run_cgi), and a persistent worker serves many
+        leaves with its answer (mtpy.hosting.run_cgi), and a persistent worker serves many
         requests. Closing SQLite's last connection would checkpoint the WAL, with
         fsyncs, on every ping."""
         import os
@@ -102,12 +102,12 @@ class TrackbackApp:
             return _xml_error(rejected.message, rejected.status, rejected.headers)
         response = web.Response(envelope.success(), envelope.CONTENT_TYPE)
         if job_ids:
-            response.before_fork.append(self.close_store)   # the work opens its own (web.run_cgi)
+            response.before_fork.append(self.close_store)   # the work opens its own (mtpy.hosting.run_cgi)
             response.after.append(lambda: self.run_jobs(job_ids))
         return response
 
     def close_store(self):
-        """Close this process's stores: web.run_cgi calls it before forking the
+        """Close this process's stores: mtpy.hosting.run_cgi calls it before forking the
         deferred work, so that no connection or lock is shared with the child."""
         while self.stores:
             self.stores.popitem()[1].close()

@@ -82,7 +82,7 @@ class CMSApp(Application):
 
     def _after(self, screen, response):
         """The work the mode's actions queued runs after the answer, in a
-        process of its own with its own store (web.run_cgi)."""
+        process of its own with its own store (mtpy.hosting.run_cgi)."""
         if screen.jobs:
             job_ids = list(screen.jobs)
             response.before_fork.append(screen.store.close)
