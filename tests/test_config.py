@@ -48,8 +48,8 @@ os.environ.update(%(environ)r, MT_CONFIG=%(config)r, REMOTE_ADDR="127.0.0.1")
 sys.stdin = io.TextIOWrapper(io.BytesIO(%(body)r))
 out = io.BytesIO()
 sys.stdout = io.TextIOWrapper(out)
-from mtpy.hosting import run_cgi
-from mtpy.apps.trackback import application
+from mtpy.apps.trackback import TrackbackApp
+from mtpy.hosting import load, run_cgi
 answering = os.getpid()
 leave = os._exit
 
@@ -61,7 +61,7 @@ def report_then_leave(code):   # run_cgi leaves with os._exit once it has answer
     leave(code)
 
 os._exit = report_then_leave
-run_cgi(application)
+run_cgi(load(TrackbackApp))
 report_then_leave(0)
 """
 

@@ -1,9 +1,10 @@
 """How mtpy's applications are hosted, and the CGI runner every .cgi script uses.
 
-The applications (mtpy.apps) are WSGI callables. `run_cgi` serves one request
-under CGI/1.1, as cgi-bin/*.cgi do; it lives in the package's face because the
-ping path (mt-tb.cgi) pays for every module it imports. The rest is loaded only by
-what uses it: `fastcgi` (the .fcgi scripts), `scripts` (the applications kept in
+The applications (mtpy.apps) are WSGI callables, all made from mt.cfg one way:
+`build`, which `load` uses for a .cgi script and mtpy.hosting.scripts for the
+persistent processes. `run_cgi` serves one request under CGI/1.1, as
+cgi-bin/*.cgi do. They live in the package's face: the ping path (mt-tb.cgi)
+pays for every module it imports. The rest is loaded only by what uses it: `fastcgi` (the .fcgi scripts), `scripts` (the applications kept in
 memory: FastCGI, Passenger, `mtpy serve --wsgi`), `site` (the whole installation
 as one WSGI application) and `devserver` (`mtpy serve`).
 """
@@ -12,6 +13,36 @@ import os
 import sys
 
 from mtpy import web
+from mtpy.config import find_config_path, load as load_config
+
+
+def build(app_class, config_path):
+    """The one way an application is made: `app_class(config)` with the mt.cfg
+    at `config_path` (the defaults where there is no file), its warnings logged
+    when the class says so (`log_config_warnings`). Raises what reading a broken
+    mt.cfg raises."""
+    config = load_config(config_path)
+    if app_class.log_config_warnings:
+        for warning in config.warnings:
+            web.log_error(config.get("LogFile"), "warning: " + warning)
+    return app_class(config)
+
+
+def load(app_class):
+    """A .cgi script's application (`run_cgi(load(TrackbackApp))`): built
+    (build) from mt.cfg found as the script finds it, MT_CONFIG, else beside
+    the script. While mt.cfg cannot be read, app_class.misconfigured(error)
+    answers: no details, they go to the web server's error log."""
+    try:
+        return build(app_class, find_config_path(script_dir()))
+    except Exception as error:     # a broken mt.cfg: say so without details
+        return app_class.misconfigured(error)
+
+
+def script_dir():
+    """The running script's folder: SCRIPT_FILENAME's (CGI), else argv[0]'s."""
+    script = os.environ.get("SCRIPT_FILENAME") or (sys.argv[0] if sys.argv else "")
+    return os.path.dirname(os.path.realpath(script)) if script else None
 
 
 def run_cgi(application):
