@@ -184,4 +184,3 @@ def _html_error(message, status):
     page = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Error</title></head>\n'
             '<body><h1>Error</h1>\n<p>%s</p>\n</body></html>\n') % escape_html(message)
     return web.Response(page, status=status)
-
