@@ -119,7 +119,7 @@ def test_both_applications_answer_400_to_an_ambiguous_address():
     the address (no ping, no login, no log line under a guessed one)."""
     import io
     from mtpy import web
-    from mtpy.apps.base import Application
+    from mtpy.apps.cms.base import Application
     from mtpy.apps.trackback import TrackbackApp
     config = Config(text="TransparentProxyIPs 127.0.0.1\n")
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT
 from mtpy import web
-from mtpy.apps.base import Application, HTTPError
+from mtpy.apps.cms.base import Application, HTTPError
 from mtpy.config import Config
 from mtpy.request import Request, RequestError
 

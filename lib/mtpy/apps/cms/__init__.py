@@ -10,7 +10,7 @@ after a ping.
 """
 
 from mtpy import web, work
-from mtpy.apps.base import Application, HTTPError
+from mtpy.apps.cms.base import Application, HTTPError
 from mtpy.apps.cms.screen import MODES, Screen
 
 # Importing a module of modes registers them.
