@@ -11,8 +11,8 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path[0:0] = [os.path.join(HERE, "lib"), os.path.join(HERE, "extlib")]
 
 from mtpy import web  # noqa: E402
-from mtpy.apps.scripts import ScriptApplication  # noqa: E402
-from mtpy.fastcgi import WorkInBackground  # noqa: E402
+from mtpy.hosting.fastcgi import WorkInBackground  # noqa: E402
+from mtpy.hosting.scripts import ScriptApplication  # noqa: E402
 
 CGI_BIN = os.path.join(HERE, "cgi-bin")
 SCRIPTS = {name: ScriptApplication(name, CGI_BIN) for name in ScriptApplication.SCRIPTS}

@@ -7,7 +7,7 @@ import sys
 HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path[0:0] = [os.path.join(HERE, "..", "lib"), os.path.join(HERE, "..", "extlib")]
 
-from mtpy.apps.scripts import ScriptApplication  # noqa: E402
-from mtpy.fastcgi import run  # noqa: E402
+from mtpy.hosting.fastcgi import run  # noqa: E402
+from mtpy.hosting.scripts import ScriptApplication  # noqa: E402
 
 run(ScriptApplication("mt-check.cgi", HERE))

@@ -48,8 +48,8 @@ os.environ.update(%(environ)r, MT_CONFIG=%(config)r, REMOTE_ADDR="127.0.0.1")
 sys.stdin = io.TextIOWrapper(io.BytesIO(%(body)r))
 out = io.BytesIO()
 sys.stdout = io.TextIOWrapper(out)
-from mtpy.web import run_cgi
-from mtpy.apps.trackback import application
+from mtpy.apps.trackback import TrackbackApp
+from mtpy.hosting import load, run_cgi
 answering = os.getpid()
 leave = os._exit
 
@@ -61,7 +61,7 @@ def report_then_leave(code):   # run_cgi leaves with os._exit once it has answer
     leave(code)
 
 os._exit = report_then_leave
-run_cgi(application)
+run_cgi(load(TrackbackApp))
 report_then_leave(0)
 """
 
@@ -87,7 +87,7 @@ def unneeded_modules(site, loaded):
     unneeded = {"jinja2", "requests", "email", "smtplib", "urllib.request", "xml.sax",
                 "dataclasses", "tempfile", "http.client", "logging", "filelock", "psycopg", "json", "re",
                 # mt.cgi's web layer: the ping path reads its own form and has no logins.
-                "mtpy.request", "mtpy.apps.base", "mtpy.sessions"}
+                "mtpy.request", "mtpy.apps.cms.base", "mtpy.sessions"}
     # A store may bring its driver and what that imports: filelock for the flat
     # files, which also keep records as JSON; psycopg for PostgreSQL (with
     # asyncio, logging, email... of its own).

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from mtpy.devserver import CGIOutputError, make_server, parse_cgi_output
+from mtpy.hosting.devserver import CGIOutputError, make_server, parse_cgi_output
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 15  # every client call is bounded; nothing here should take near this
@@ -486,7 +486,7 @@ def test_parse_cgi_output():
 def test_serve_prints_url_and_stops_on_ctrl_c(site):
     code = textwrap.dedent("""
         import sys
-        from mtpy.devserver import serve
+        from mtpy.hosting.devserver import serve
         serve("127.0.0.1", 0, sys.argv[1], [("/", sys.argv[2])], urls_message="  try /hello.txt")
     """)
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib"))

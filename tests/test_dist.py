@@ -69,7 +69,7 @@ def test_the_tree_holds_what_a_host_needs_and_nothing_else(release):
     assert not [path for path in everything if re.search(r"__pycache__|\.(pyc|so|pyd|c)$|\.egg-info", path)]
     assert os.path.isfile(os.path.join(tree, "cgi-bin", "mt.cfg-original"))
     assert os.path.isfile(os.path.join(tree, "lib", "mtpy", "templates", "weblog", "entry-archive.mtml"))
-    for package in (("check",), ("devserver",), ("publish", "mtml")):     # modules that became packages
+    for package in (("check",), ("hosting",), ("hosting", "devserver"), ("publish", "mtml")):     # packages a release must hold
         assert os.path.isfile(os.path.join(tree, "lib", "mtpy", *package, "__init__.py")), package
     packages = sorted(name for name in os.listdir(os.path.join(tree, "extlib")) if "." not in name)
     assert packages == EXTLIB_PACKAGES

@@ -1,6 +1,6 @@
 """The `.fcgi` scripts: the applications kept in a persistent FastCGI process
 (lighttpd's mod_fastcgi spawning them, as mod_fcgid does: the listening socket
-as fd 0), mtpy.fastcgi's responder against malformed records, the scripts run
+as fd 0), mtpy.hosting.fastcgi's responder against malformed records, the scripts run
 as plain CGI, and passenger_wsgi.py's routing."""
 
 import contextlib
@@ -22,7 +22,7 @@ from test_servers import DOCS, docs_file, run_apache
 from test_ping_protocol import SUCCESS, error_doc, pings_of, post
 from test_publish import rebuild, wait_for_text
 
-from mtpy import fastcgi
+from mtpy.hosting import fastcgi
 
 
 def read_doc(name):
@@ -468,7 +468,7 @@ def test_a_failed_request_lets_go_of_the_kept_store(tmp_path, monkeypatch):
     import io
     monkeypatch.delenv("MT_CONFIG", raising=False)
     site = Site(tmp_path / "site", "sqlite")
-    from mtpy.apps.scripts import ScriptApplication
+    from mtpy.hosting.scripts import ScriptApplication
     app = ScriptApplication("mt-tb.cgi", os.path.join(site.folder, "cgi-bin"))
 
     def ping(number):

@@ -62,7 +62,7 @@ def wheel(tmp_path_factory):
         shipped = [name for name in archive.namelist() if name.startswith("mtpy/templates/weblog/")]
         packages = [name for name in archive.namelist() if name.endswith("/__init__.py")]
     assert len(shipped) == 10, shipped
-    for package in ("check", "devserver", "publish/mtml"):     # modules that became packages
+    for package in ("check", "hosting", "hosting/devserver", "publish/mtml"):     # packages a wheel must hold
         assert "mtpy/%s/__init__.py" % package in packages, package
     return built
 

@@ -119,7 +119,7 @@ def test_both_applications_answer_400_to_an_ambiguous_address():
     the address (no ping, no login, no log line under a guessed one)."""
     import io
     from mtpy import web
-    from mtpy.apps.base import Application
+    from mtpy.apps.cms.base import Application
     from mtpy.apps.trackback import TrackbackApp
     config = Config(text="TransparentProxyIPs 127.0.0.1\n")
 
@@ -537,7 +537,7 @@ def test_apache_refuses_a_large_body(apache_site):
 
 def test_one_deny_rule_for_static_files():
     """The endings docs/lighttpd.conf denies are the ones `mtpy serve` denies."""
-    from mtpy.devserver import DENIED_ENDINGS
+    from mtpy.hosting.devserver import DENIED_ENDINGS
     with open(os.path.join(ROOT, "docs", "lighttpd.conf")) as handle:
         config = handle.read()
     listed = re.search(r'^url\.access-deny = \(([^)]*)\)', config, re.M).group(1)
@@ -566,7 +566,7 @@ def test_denied_static_files(sqlite_served):
 
 def test_denied_static_files_under_wsgi(tmp_path):
     """`mtpy serve --wsgi` shares the rule (its SiteApp uses find_static_file)."""
-    from mtpy.apps.site import SiteApp
+    from mtpy.hosting.site import SiteApp
     site = Site(tmp_path / "site", "sqlite")
     for name in DENIED_FILES + ["page.html"]:
         path = os.path.join(site.archives, name)

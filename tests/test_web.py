@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT
 from mtpy import web
-from mtpy.apps.base import Application, HTTPError
+from mtpy.apps.cms.base import Application, HTTPError
 from mtpy.config import Config
 from mtpy.request import Request, RequestError
 
@@ -123,6 +123,7 @@ CGI_PROBE = r"""
 import sys
 sys.path.insert(0, %(lib)r)
 from mtpy import web
+from mtpy.hosting import run_cgi
 def application(environ, start_response):
     response = web.redirect("?__mode=list&blog_id=1") if %(redirect)r else web.Response(
         "<p>hi</p>", status=403, csp="default-src 'self'")
@@ -130,7 +131,7 @@ def application(environ, start_response):
     response.set_cookie("two", "a.b-c", "/cgi-bin/mt.cgi", secure=True, same_site="Strict")
     response.delete_cookie("old", "/cgi-bin/mt.cgi")
     return response(environ, start_response)
-web.run_cgi(application)
+run_cgi(application)
 """
 
 
@@ -252,3 +253,31 @@ def test_safe_redirect_target(target, safe):
     request = Request(environ())
     assert Demo(config_for()).safe_redirect_target(request, target, "?__mode=menu") == (
         target if safe else "?__mode=menu")
+
+
+# -- Each script's application made one way (mtpy.hosting.load) ---------------------
+
+def test_each_script_says_its_mt_cfg_is_broken_without_details(tmp_path, monkeypatch, capsys):
+    """mt.cgi's and mt-tb.cgi's applications are made by mtpy.hosting.load from
+    the mt.cfg that MT_CONFIG names: while it does not parse, each answers in
+    its own terms, 500, without the reason (that goes to the error log); once
+    mended, the application is built."""
+    from mtpy.apps.cms import CMSApp
+    from mtpy.apps.trackback import TrackbackApp
+    from mtpy.hosting import load
+    config = tmp_path / "mt.cfg"
+    config.write_text("OneHourMaxPings lots\nDataSource %s\n" % (tmp_path / "data"))
+    monkeypatch.setenv("MT_CONFIG", str(config))
+    answers = {}
+    for app_class in (CMSApp, TrackbackApp):
+        started = []
+        body = b"".join(load(app_class)(environ(), lambda status, headers, exc_info=None: started.append(status)))
+        answers[app_class] = (started[0], body.decode())
+    assert answers[CMSApp][0].startswith("500") and "mtpy is not configured" in answers[CMSApp][1]
+    assert answers[TrackbackApp][0].startswith("500") and "<error>1</error>" in answers[TrackbackApp][1]
+    assert "misconfigured" in answers[TrackbackApp][1]
+    assert not [text for _, text in answers.values() if "OneHourMaxPings" in text or "lots" in text]
+    logged = capsys.readouterr().err
+    assert "mt.cgi cannot start" in logged and "mt-tb.cgi cannot start" in logged and "OneHourMaxPings" in logged
+    config.write_text("DataSource %s\n" % (tmp_path / "data"))
+    assert isinstance(load(TrackbackApp), TrackbackApp) and isinstance(load(CMSApp), CMSApp)

@@ -473,7 +473,7 @@ def cmd_work(args):
 
 
 def cmd_serve(args):
-    from mtpy.devserver import serve
+    from mtpy.hosting.devserver import serve
     config, store = store_for(args)
     mounts = serve_mounts(store.find(Blog))
     urls = "\n".join("  weblog %d: http://%s:%d%s" % (blog.id, args.host, args.port, _url_path(blog.site_url))
@@ -483,7 +483,7 @@ def cmd_serve(args):
     cgi_dir = config.folder if any(name.endswith(".cgi") for name in os.listdir(config.folder)) \
         else os.path.join(INSTALL_ROOT, "cgi-bin")
     if args.wsgi:
-        from mtpy.apps.site import SiteApp, serve as serve_wsgi
+        from mtpy.hosting.site import SiteApp, serve as serve_wsgi
         try:
             serve_wsgi(SiteApp(config.path, mounts, cgi_dir), args.host, args.port, args.workers, urls)
         except RuntimeError as error:

@@ -1,8 +1,8 @@
-"""WSGI helpers shared by the applications, and the CGI runner.
+"""WSGI helpers shared by the applications: responses, cookies, the request
+body, the client's address, the error log.
 
-The applications are plain WSGI callables; `run_cgi` serves one under CGI/1.1 so
-the same code runs as a .cgi script or under any WSGI server. No `cgi` module: it
-is gone from Python 3.13.
+The applications are plain WSGI callables; mtpy.hosting serves them (under CGI,
+FastCGI, Passenger or `mtpy serve`). No `cgi` module: it is gone from Python 3.13.
 """
 
 import os
@@ -20,7 +20,7 @@ SAME_SITE = ("Strict", "Lax", "None")
 # RFC 6265's cookie-octet: printable ASCII but space, DQUOTE, comma, semicolon, backslash.
 _COOKIE_OCTETS = frozenset(chr(c) for c in range(0x21, 0x7F)) - frozenset('",;\\')
 _TOKEN_SEPARATORS = frozenset('()<>@,;:\\"/[]?={} \t')
-# Set in run_cgi's environ: its strings are os.environ's, not PEP 3333's.
+# Set in the CGI runner's environ (mtpy.hosting.run_cgi): its strings are os.environ's, not PEP 3333's.
 ENVIRON_FROM_OS = "mtpy.environ_from_os"
 
 
@@ -34,7 +34,7 @@ def status_line(status):
 class Response:
     """A complete response; `after` holds callables run once it has been sent,
     `before_fork` those that let go of what no forked process may share (the
-    store's connection or lock: run_cgi calls them before it splits off the
+    store's connection or lock: the CGI runner calls them before it splits off the
     work in `after`, which opens its own)."""
 
     def __init__(self, body, content_type="text/html; charset=utf-8", status="200 OK", headers=(), csp=None):
@@ -119,7 +119,7 @@ class _BodyThenWork:
         yield self.body
 
     def release(self):
-        """Let go of the handles no forked child may inherit (run_cgi)."""
+        """Let go of the handles no forked child may inherit (mtpy.hosting.run_cgi)."""
         for release in self.before_fork:
             release()
 
@@ -140,7 +140,7 @@ def request_body(environ, limit):
 
 
 # Set by a runner that saw which variables the web server passed more than once
-# (mtpy.fastcgi): a frozenset of their names.
+# (mtpy.hosting.fastcgi): a frozenset of their names.
 REPEATED_VARIABLES = "mtpy.repeated_variables"
 
 
@@ -245,86 +245,3 @@ def log_error(log_file, message):
             pass
     sys.stderr.write(text)
     sys.stderr.flush()
-
-
-def run_cgi(application):
-    """Serve one CGI request with a WSGI application; deferred work (the body
-    iterable's close()) runs after the response, in a forked child when possible."""
-    environ = dict(os.environ)
-    environ.update({
-        "wsgi.input": sys.stdin.buffer, "wsgi.errors": sys.stderr,
-        "wsgi.version": (1, 0), "wsgi.multithread": False, "wsgi.multiprocess": True,
-        "wsgi.run_once": True,
-        "wsgi.url_scheme": "https" if environ.get("HTTPS", "off").lower() in ("on", "1") else "http",
-        # os.environ's strings, not PEP 3333's latin-1 ones: raw bytes come back
-        # with os.fsencode (mtpy.request).
-        ENVIRON_FROM_OS: True,
-    })
-    environ.setdefault("PATH_INFO", "")
-    environ.setdefault("QUERY_STRING", "")
-    environ.setdefault("SCRIPT_NAME", "")
-    out = sys.stdout.buffer
-    started = []
-
-    def start_response(status, headers, exc_info=None):
-        started[:] = [status, headers]
-        return out.write
-
-    result = None
-    try:
-        result = application(environ, start_response)
-        body = b"".join(result)
-        status, headers = started
-    except Exception:
-        log_error(None, "Unhandled error in %s" % environ.get("SCRIPT_NAME", "a CGI script"))
-        body = b"Internal Server Error\n"
-        status, headers = STATUS_TEXT[500], [("Content-Type", "text/plain; charset=utf-8")]
-        result = None
-    deferred = result is not None and hasattr(result, "close") and getattr(result, "after", True)
-    if deferred and hasattr(result, "release"):
-        # No store handle crosses the fork: SQLite forbids using a connection
-        # (or its process-wide lock bookkeeping) in a forked child, whose commits
-        # then vanish; a PostgreSQL socket or a held lock file would be shared.
-        # The work opens its own. (SQLite: the close checkpoints the WAL.)
-        try:
-            result.release()
-        except Exception:
-            log_error(None, "Closing the store before the deferred work failed")
-    role = _fork_worker() if deferred else "parent"
-    if role != "child":
-        head = "Status: %s\r\n" % status + "".join("%s: %s\r\n" % pair for pair in headers) + "\r\n"
-        try:
-            out.write(head.encode("latin-1") + body)
-            out.flush()
-        except OSError:
-            pass  # the client went away
-    if role in ("child", "alone"):
-        try:
-            result.close()
-        except Exception:
-            log_error(None, "Deferred work failed")
-    # Leave without the interpreter's teardown. It would close the store's
-    # SQLite connection: a WAL checkpoint with fsyncs after every answer that
-    # leaves no work (one that does closed it before the fork, above).
-    sys.stderr.flush()
-    os._exit(0)
-
-
-def _fork_worker():
-    """Split off the deferred work before the response is sent, as MT's
-    start_background_task did: web servers end (or kill) a CGI process as soon as
-    its response is complete. Returns "child" in the process that leaves the
-    server's session and pipes to do the work, "parent" in the one that answers,
-    "alone" where there is no fork (answer, then work)."""
-    try:
-        if os.fork() > 0:
-            return "parent"
-    except (AttributeError, OSError):
-        return "alone"
-    os.setsid()
-    for stream in (sys.stdin, sys.stdout):
-        try:
-            os.close(stream.fileno())
-        except (OSError, ValueError):
-            pass
-    return "child"

@@ -364,7 +364,7 @@ def waiting_work(store):
 
 def run_due_work_after(response, config, release=None):
     """Have `response` run due work after its answer, when some waits and no
-    runner is at it (web.run_cgi forks it off: the visitor never waits).
+    runner is at it (mtpy.hosting.run_cgi forks it off: the visitor never waits).
     `release` lets go of the request's store before the fork."""
     if work_waiting(config):
         if release is not None and release not in response.before_fork:

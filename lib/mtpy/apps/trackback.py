@@ -26,9 +26,19 @@ class TrackbackApp:
     once per process and thread (a CGI process serves one request; a WSGI worker
     many)."""
 
+    log_config_warnings = True      # mtpy.hosting.build logs mt.cfg's unknown directives
+
     def __init__(self, config):
         self.config = config
         self.stores = {}     # (process, thread) -> its store
+
+    @staticmethod
+    def misconfigured(error):
+        """The answer while mt.cfg cannot be read, in the protocol's terms: an
+        error document; details go to the web server's error log."""
+        web.log_error(None, "mt-tb.cgi cannot start: %s" % error)
+        return _xml_error("The TrackBack server is misconfigured; the site's error log has details.",
+                          web.STATUS_TEXT[500])
 
     def __call__(self, environ, start_response):
         try:
@@ -74,7 +84,7 @@ class TrackbackApp:
 
     def store(self):
         """The store, opened once per process and thread and kept: a CGI process
-        leaves with its answer (web.run_cgi), and a persistent worker serves many
+        leaves with its answer (mtpy.hosting.run_cgi), and a persistent worker serves many
         requests. Closing SQLite's last connection would checkpoint the WAL, with
         fsyncs, on every ping."""
         import os
@@ -102,12 +112,12 @@ class TrackbackApp:
             return _xml_error(rejected.message, rejected.status, rejected.headers)
         response = web.Response(envelope.success(), envelope.CONTENT_TYPE)
         if job_ids:
-            response.before_fork.append(self.close_store)   # the work opens its own (web.run_cgi)
+            response.before_fork.append(self.close_store)   # the work opens its own (mtpy.hosting.run_cgi)
             response.after.append(lambda: self.run_jobs(job_ids))
         return response
 
     def close_store(self):
-        """Close this process's stores: web.run_cgi calls it before forking the
+        """Close this process's stores: mtpy.hosting.run_cgi calls it before forking the
         deferred work, so that no connection or lock is shared with the child."""
         while self.stores:
             self.stores.popitem()[1].close()
@@ -174,41 +184,3 @@ def _html_error(message, status):
     page = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Error</title></head>\n'
             '<body><h1>Error</h1>\n<p>%s</p>\n</body></html>\n') % escape_html(message)
     return web.Response(page, status=status)
-
-
-def application(environ, start_response):
-    """Module-level WSGI entry point: the config comes from MT_CONFIG or the
-    default place, loaded once per process."""
-    try:
-        app = _default_app()
-    except Exception as error:  # a broken mt.cfg: say so, in the protocol's terms
-        app = misconfigured(error)
-    return app(environ, start_response)
-
-
-def misconfigured(error):
-    """The answer while mt.cfg cannot be read: an error document; details go to
-    the web server's error log."""
-    web.log_error(None, "mt-tb.cgi cannot start: %s" % error)
-    return _xml_error("The TrackBack server is misconfigured; the site's error log has details.",
-                      web.STATUS_TEXT[500])
-
-
-_apps = []
-
-
-def _default_app():
-    if not _apps:
-        from mtpy.config import load
-        config = load(script_dir=_script_dir())
-        for warning in config.warnings:
-            web.log_error(config.get("LogFile"), "warning: " + warning)
-        _apps.append(TrackbackApp(config))
-    return _apps[0]
-
-
-def _script_dir():
-    import os
-    import sys
-    script = os.environ.get("SCRIPT_FILENAME") or (sys.argv[0] if sys.argv else "")
-    return os.path.dirname(os.path.realpath(script)) if script else None

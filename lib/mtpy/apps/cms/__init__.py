@@ -10,7 +10,7 @@ after a ping.
 """
 
 from mtpy import web, work
-from mtpy.apps.base import Application, HTTPError
+from mtpy.apps.cms.base import Application, HTTPError
 from mtpy.apps.cms.screen import MODES, Screen
 
 # Importing a module of modes registers them.
@@ -25,6 +25,14 @@ FORM_EXPIRED = ("This form has expired or did not come from this site, so nothin
 
 class CMSApp(Application):
     default_mode = "dashboard"
+    log_config_warnings = False     # mtpy.hosting.build: as before, mt-tb.cgi alone logs them
+
+    @staticmethod
+    def misconfigured(error):
+        """The page while mt.cfg cannot be read; the reason goes to the web
+        server's error log."""
+        web.log_error(None, "mt.cgi cannot start: %s" % error)
+        return web.Response(MISCONFIGURED, status=web.STATUS_TEXT[500])
 
     def dispatch(self, request):
         screen = Screen(self, request)
@@ -82,7 +90,7 @@ class CMSApp(Application):
 
     def _after(self, screen, response):
         """The work the mode's actions queued runs after the answer, in a
-        process of its own with its own store (web.run_cgi)."""
+        process of its own with its own store (mtpy.hosting.run_cgi)."""
         if screen.jobs:
             job_ids = list(screen.jobs)
             response.before_fork.append(screen.store.close)
@@ -115,24 +123,6 @@ class CMSApp(Application):
         except Exception:
             web.log_error(self.config.get("LogFile"), "mt.cgi cannot show its error page")
             return Application.error_page(self, request, status, message)
-
-
-_apps = []
-
-
-def application(environ, start_response):
-    """The WSGI entry point: mt.cfg from MT_CONFIG or beside the script, read
-    once per process. Without one, the defaults."""
-    if not _apps:
-        from mtpy.config import load
-        from mtpy.apps.trackback import _script_dir
-        try:
-            config = load(script_dir=_script_dir())
-        except Exception as error:     # a broken mt.cfg: say so without details
-            web.log_error(None, "mt.cgi cannot start: %s" % error)
-            return web.Response(MISCONFIGURED, status="500 Internal Server Error")(environ, start_response)
-        _apps.append(CMSApp(config))
-    return _apps[0](environ, start_response)
 
 
 MISCONFIGURED = ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>mtpy is not configured</title>"

@@ -2,7 +2,7 @@
 author may do in each weblog."""
 
 from mtpy.actions import ActionError
-from mtpy.apps.base import HTTPError
+from mtpy.apps.cms.base import HTTPError
 from mtpy.apps.cms.screen import mode
 
 PAGE_SIZE = 50

@@ -11,7 +11,7 @@ in one transaction; everyone is logged out, and the weblogs need a rebuild.
 import os
 
 from mtpy import web
-from mtpy.apps.base import HTTPError
+from mtpy.apps.cms.base import HTTPError
 from mtpy.apps.cms.screen import mode
 
 UPLOAD_PREFIX = "upload-"

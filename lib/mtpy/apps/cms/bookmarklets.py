@@ -242,7 +242,7 @@ def _categories(screen):
 def quickpost_done(screen):
     """After a QuickPost: the entry saved, where to see it and edit it, and
     its TrackBack ping."""
-    from mtpy.apps.base import HTTPError
+    from mtpy.apps.cms.base import HTTPError
     from mtpy.models import Entry
     from mtpy.store import entry_permalink
     entry = screen.weblog_record(Entry, "entry_id", "entry")

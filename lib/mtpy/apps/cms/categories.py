@@ -2,7 +2,7 @@
 owner hands out), deleting one."""
 
 from mtpy.actions import ActionError
-from mtpy.apps.base import HTTPError
+from mtpy.apps.cms.base import HTTPError
 from mtpy.apps.cms.screen import mode
 
 TEXT_FIELDS = ("label", "description", "passphrase")

@@ -5,7 +5,7 @@ also edit_all opens the entries of others (Movable Type 2.x's rule).
 """
 
 from mtpy.actions import ActionError
-from mtpy.apps.base import HTTPError
+from mtpy.apps.cms.base import HTTPError
 from mtpy.apps.cms.screen import mode
 from mtpy.text import web_link
 

@@ -4,7 +4,7 @@ for approval, junk), approved, marked junk or not junk, deleted after a
 confirmation, old junk deleted, and a ping's sender banned."""
 
 from mtpy.actions import ActionError
-from mtpy.apps.base import HTTPError
+from mtpy.apps.cms.base import HTTPError
 from mtpy.apps.cms.screen import mode
 
 PAGE_SIZE = 50

@@ -38,7 +38,7 @@ import hmac
 from mtpy import dates
 from mtpy.actions import ActionError
 from mtpy.actions import rebuild as steps
-from mtpy.apps.base import HTTPError
+from mtpy.apps.cms.base import HTTPError
 from mtpy.apps.cms.screen import mode
 
 STARTED_FORMAT = "%Y%m%d%H%M%S"

@@ -104,7 +104,7 @@ class Screen:
         record here (one of another weblog is not found either)."""
         if not self.param(name):
             return None
-        from mtpy.apps.base import HTTPError
+        from mtpy.apps.cms.base import HTTPError
         record_id = self.int_param(name)
         record = self.store.get(kind, record_id) if record_id is not None else None
         if record is None or record.blog_id != self.blog.id:

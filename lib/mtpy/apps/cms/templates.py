@@ -12,7 +12,7 @@ author's password again (a template prints anything, scripts included).
 
 from mtpy.actions import ActionError
 from mtpy.actions import templates as actions
-from mtpy.apps.base import HTTPError
+from mtpy.apps.cms.base import HTTPError
 from mtpy.apps.cms.screen import mode
 
 KIND_LABELS = {"index": "Index", "Individual": "Individual entry archive", "Category": "Category archive",

@@ -1,4 +1,4 @@
-"""Static files, for `mtpy serve` and `mtpy serve --wsgi` (mtpy.apps.site): the
+"""Static files, for `mtpy serve` and `mtpy serve --wsgi` (mtpy.hosting.site): the
 mounted folders (URL prefix -> folder), the one deny rule, and the
 Content-Type of a file."""
 

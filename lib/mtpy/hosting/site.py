@@ -1,7 +1,7 @@
 """The whole installation as one WSGI application, for a persistent WSGI server
 (`mtpy serve --wsgi`): the scripts at /cgi-bin/ and each weblog's files at the
 paths of their URLs, the same URLs as `mtpy serve`, with the applications kept in
-memory (mtpy.apps.scripts) instead of a process per request."""
+memory (mtpy.hosting.scripts) instead of a process per request."""
 
 import os
 
@@ -10,8 +10,8 @@ from mtpy import web
 
 class SiteApp:
     def __init__(self, config_path, mounts, cgi_dir):
-        from mtpy.apps.scripts import ScriptApplication
-        from mtpy.devserver import normalize_mounts
+        from mtpy.hosting.scripts import ScriptApplication
+        from mtpy.hosting.devserver import normalize_mounts
         self.mounts = normalize_mounts(mounts)
         self.cgi_dir = cgi_dir
         self.scripts = {name: ScriptApplication(name, cgi_dir, config_path) for name in ScriptApplication.SCRIPTS}
@@ -41,7 +41,7 @@ class SiteApp:
         return self.static(environ, start_response, path)
 
     def static(self, environ, start_response, path):
-        from mtpy.devserver import find_static_file, guess_type
+        from mtpy.hosting.devserver import find_static_file, guess_type
         if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
             return _plain(405, "Method not allowed.")(environ, start_response)
         found, target = find_static_file(self.mounts, path)

@@ -5,6 +5,8 @@ requests (FastCGI's .fcgi scripts, Passenger's passenger_wsgi.py, `mtpy serve
 import os
 
 from mtpy import web
+from mtpy.config import find_config_path
+from mtpy.hosting import build
 
 
 class ScriptApplication:
@@ -52,7 +54,6 @@ class ScriptApplication:
         return result
 
     def current(self):
-        from mtpy.config import find_config_path
         path = self.config_path or find_config_path(self.script_dir)
         try:
             found = os.stat(path)
@@ -66,18 +67,19 @@ class ScriptApplication:
         return self.app
 
     def build(self, path):
-        from mtpy.config import load
         if self.script == "mt-check.cgi":      # reads mt.cfg on each request itself
             from mtpy.apps.check import application
             return application
-        config = load(path)                     # without mt.cfg: the defaults
+        return build(self.app_class(), path)
+
+    def app_class(self):
+        """The class of mt.cgi's or mt-tb.cgi's application (imported only when
+        asked for: each process serves one script)."""
         if self.script == "mt.cgi":
             from mtpy.apps.cms import CMSApp
-            return CMSApp(config)
+            return CMSApp
         from mtpy.apps.trackback import TrackbackApp
-        for warning in config.warnings:
-            web.log_error(config.get("LogFile"), "warning: " + warning)
-        return TrackbackApp(config)
+        return TrackbackApp
 
     def retire(self):
         close = getattr(self.app, "close_store", None)
@@ -89,9 +91,4 @@ class ScriptApplication:
                 web.log_error(None, "Closing the store of a replaced configuration failed")
 
     def misconfigured(self, error):
-        if self.script == "mt.cgi":
-            from mtpy.apps.cms import MISCONFIGURED
-            web.log_error(None, "mt.cgi cannot start: %s" % error)
-            return web.Response(MISCONFIGURED, status=web.STATUS_TEXT[500])
-        from mtpy.apps.trackback import misconfigured
-        return misconfigured(error)
+        return self.app_class().misconfigured(error)

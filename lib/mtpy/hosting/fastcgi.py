@@ -5,7 +5,7 @@ A FastCGI 1.0 responder on the standard library. The web server starts the
 script with the listening socket as fd 0 and sends it requests, one at a time
 here (GET_VALUES says so); FCGI_KEEP_CONN is honoured. Started any other way
 (fd 0 a pipe, a file or a connected socket), the script answers one CGI request
-(web.run_cgi), as MT's `.fcgi` scripts did.
+(mtpy.hosting.run_cgi), as MT's `.fcgi` scripts did.
 
 What a web server sends is checked, not trusted: a record that breaks the
 protocol closes its connection and is logged, and the process serves the next
@@ -17,7 +17,7 @@ next request does not wait for it. A release uploaded over this one (the script
 or mtpy/__init__.py changed) is started in the same process once the answer in
 progress is sent (exec): the server's socket is never closed.
 
-The applications served are mtpy.apps.scripts' ScriptApplication: built from
+The applications served are mtpy.hosting.scripts' ScriptApplication: built from
 mt.cfg, and built again when mt.cfg changes (passenger_wsgi.py and `mtpy serve
 --wsgi` serve the same ones).
 """
@@ -26,7 +26,9 @@ import os
 import stat
 import sys
 
+import mtpy
 from mtpy import web
+from mtpy.hosting import run_cgi
 
 VERSION = 1
 (BEGIN_REQUEST, ABORT_REQUEST, END_REQUEST, PARAMS, STDIN, STDOUT, STDERR, DATA,
@@ -57,7 +59,7 @@ def run(application):
     web server spawned this script), else answer one CGI request."""
     listener = inherited_listener()
     if listener is None:
-        web.run_cgi(application)
+        run_cgi(application)
     elif serve(application, listener, _release_changed(sys.argv[0])) == "replaced":
         # The new code in this same process: fd 0, the socket the server
         # connects to, stays open across exec, so no request is refused.
@@ -71,7 +73,7 @@ def _release_changed(script):
     process started: the script or mtpy/__init__.py (its version) changed. The
     process then starts again after its answer (run), as an upgrade by FTP
     expects."""
-    watched = [os.path.realpath(script), os.path.join(os.path.dirname(os.path.abspath(web.__file__)), "__init__.py")]
+    watched = [os.path.realpath(script), os.path.abspath(mtpy.__file__)]
 
     def stamps():
         found = []
@@ -483,7 +485,7 @@ def close_in_background(result, sockets=()):
     if not getattr(result, "after", True):
         _close(result)
         return
-    if hasattr(result, "release"):   # no store handle crosses the fork (web.run_cgi)
+    if hasattr(result, "release"):   # no store handle crosses the fork (run_cgi)
         try:
             result.release()
         except Exception:

@@ -11,7 +11,7 @@ import subprocess
 import threading
 from http import HTTPStatus
 
-from mtpy.devserver.log import log
+from mtpy.hosting.devserver.log import log
 
 
 CGI_TIMEOUT = 60                    # seconds a script has to finish its response

@@ -1,5 +1,5 @@
-"""What every browser application (mt.cgi) shares: the request, Movable Type's
-`__mode` dispatch, error pages, and redirects that stay on the script.
+"""What mt.cgi's screens stand on: the request, Movable Type's `__mode`
+dispatch, error pages, and redirects that stay on the script.
 
 A screen is a method `mode_<name>(request)` returning a web.Response;
 `?__mode=<name>` (or a form field of that name) chooses it.

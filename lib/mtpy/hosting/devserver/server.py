@@ -1,7 +1,7 @@
 """The HTTP side of `mtpy serve`: a threading HTTP/1.1 server whose handler
-runs /cgi-bin/NAME.cgi (mtpy.devserver.scripts) with the environment CGI/1.1
+runs /cgi-bin/NAME.cgi (mtpy.hosting.devserver.scripts) with the environment CGI/1.1
 gives it, and serves other URLs from the mounted folders
-(mtpy.devserver.static); requests it cannot take get a short plain answer."""
+(mtpy.hosting.devserver.static); requests it cannot take get a short plain answer."""
 
 import os
 import re
@@ -14,10 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from mtpy import __version__
-from mtpy.devserver.log import log, printable
-from mtpy.devserver.scripts import (
+from mtpy.hosting.devserver.log import log, printable
+from mtpy.hosting.devserver.scripts import (
     CGI_TIMEOUT, DEFERRED_TIMEOUT, MAX_OUTPUT, CGIError, CGIOutputTooLarge, CGITimeout, parse_cgi_output, run_cgi)
-from mtpy.devserver.static import find_static_file, guess_type, normalize_mounts
+from mtpy.hosting.devserver.static import find_static_file, guess_type, normalize_mounts
 
 
 CGI_PREFIX = "/cgi-bin/"
