@@ -224,10 +224,19 @@ class Store:
         asked for.  (backend)"""
         raise NotImplementedError
 
-    def count_blog_pings(self, blog_id, visible_only=True):
-        """How many pings the blog has (held ones too unless `visible_only`):
-        the pages of list_pings(blog_id=...).  (backend)"""
+    def count_pings_by_state(self, blog_id=None, tb_id=None):
+        """{"all", "published", "held", "junk": how many} pings of the blog, of
+        the item, or (both None) of every blog, in the states of
+        mtpy.trackback.junk.ping_state (published when visible, whatever its
+        junk flag; else junk or held): the one count
+        behind the dashboard, the pings screen and the command line.  (backend)"""
         raise NotImplementedError
+
+    @classmethod
+    def _by_state(cls, published, junk, hidden):
+        """The counts' dict from the visible pings, the hidden junk ones and
+        every hidden one."""
+        return {"all": published + hidden, "published": published, "held": hidden - junk, "junk": junk}
 
     def list_entries(self, blog_id, title_contains=None, limit=None, offset=0):
         """The blog's entries, drafts included, newest first (created_on, then

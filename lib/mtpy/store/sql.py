@@ -301,11 +301,23 @@ class SQLStore(Store):
         sql = " LIMIT %s" % (int(limit) if limit is not None else self.NO_LIMIT)
         return sql + (" OFFSET %d" % int(offset) if offset else "")
 
-    def count_blog_pings(self, blog_id, visible_only=True):
-        sql = "SELECT COUNT(*) FROM tbping WHERE blog_id = " + self.PARAM
-        if visible_only:
-            sql += " AND visible = " + self.TRUE
-        return self.db.execute(sql, (blog_id,)).fetchone()[0]
+    def count_pings_by_state(self, blog_id=None, tb_id=None):
+        clauses, args = [], []
+        for name, value in (("blog_id", blog_id), ("tb_id", tb_id)):
+            if value is not None:
+                clauses.append("%s = %s" % (name, self.PARAM))
+                args.append(value)
+        sql = "SELECT visible, junk, COUNT(*) FROM tbping"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        published = junk = hidden = 0
+        for visible, is_junk, count in self.db.execute(sql + " GROUP BY visible, junk", args).fetchall():
+            if visible:
+                published += count
+            else:
+                hidden += count
+                junk += count if is_junk else 0
+        return self._by_state(published, junk, hidden)
 
     def count_pings(self, tb_id, visible_only=True):
         sql = "SELECT COUNT(*) FROM tbping WHERE tb_id = " + self.PARAM
