@@ -265,6 +265,18 @@ def test_moderation_holds_suspicious_or_every_ping(store):
     assert last_activity(store) == "Held ping from http://clean2.example/: Clean (every ping awaits approval)"
 
 
+@pytest.mark.parametrize("policy, score, holds", [
+    ("none", 0, False), ("none", 2.5, False), ("suspicious", 0, False), ("suspicious", 0.5, True),
+    ("all", 0, True), ("all", 2.5, True)])
+def test_one_moderation_rule_for_new_pings_and_link_back_checks(policy, score, holds):
+    """The weblog's policy and the checks' score decide: written once, so a
+    new ping and one whose link back was found are held alike."""
+    from mtpy.actions import linkback
+    from mtpy.trackback import receive as receiving
+    assert junk.moderation_holds(Blog(moderate_pings=policy), score) is holds
+    assert linkback.moderation_holds is junk.moderation_holds is receiving.moderation_holds
+
+
 def test_linkback_checking_holds_the_ping_for_its_check(store):
     blog, item = weblog(store, linkback_check="junk", email_new_pings=True)
     ping, jobs = send(store, item, "http://clean.example/", title="Clean")

@@ -38,6 +38,14 @@ def ping_state(ping):
     return "junk" if ping.junk else "held"
 
 
+def moderation_holds(blog, score):
+    """Whether the weblog's moderation keeps a ping that is not junk for
+    approval: it holds every ping, or suspicious ones and this one scored. The
+    one rule of a new ping (mtpy.trackback.receive) and of one whose link-back
+    check found the link (mtpy.actions.linkback)."""
+    return blog.moderate_pings == "all" or (blog.moderate_pings == "suspicious" and score > 0)
+
+
 def judge(store, blog, ping, now=None):
     """(score, reasons) for a ping already stored (it counts among the recent
     pings); `now`: the stored UTC time the recent pings are counted back from

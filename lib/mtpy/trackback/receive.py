@@ -13,7 +13,7 @@ from mtpy.actions import activity
 from mtpy.actions.pings import pings_changed
 from mtpy.models import Blog, Category, Entry, IPBan, Ping, Trackback
 from mtpy.text import record_id
-from mtpy.trackback.junk import is_junk, judge
+from mtpy.trackback.junk import is_junk, judge, moderation_holds
 from mtpy.trackback import rules
 from mtpy.trackback.rules import URL_LIMIT, ip_is_banned, normalize_address, normalize_url, ping_fields, url_too_long
 
@@ -93,11 +93,11 @@ def _receive(store, config, tb_id_text, passphrase, fields, remote_ip):
         values = ping_fields(dict(fields, url=url))
         checks_linkback = blog.linkback_check != "off" and not over_limit
         ping = Ping(blog_id=blog.id, tb_id=item.id, source_url=url, ip=remote_ip, created_on=dates.utc_now(),
-                    visible=not (over_limit or checks_linkback or blog.moderate_pings == "all"), **values)
+                    visible=not (over_limit or checks_linkback or moderation_holds(blog, 0)), **values)
         store.insert(ping)
         # Judged once stored: it counts among the recent pings of its sender.
         score, reasons = judge(store, blog, ping)
-        moderated = blog.moderate_pings == "all" or (blog.moderate_pings == "suspicious" and score > 0)
+        moderated = moderation_holds(blog, score)
         if score:
             ping.junk_score, ping.junk_reasons, ping.junk = score, reasons, is_junk(score)
             ping.visible = ping.visible and not (ping.junk or moderated)
