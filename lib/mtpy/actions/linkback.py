@@ -23,7 +23,7 @@ from mtpy import dates
 from mtpy.actions.activity import record
 from mtpy.models import Blog, Category, Entry, Ping, Trackback
 from mtpy.store import category_archive_url, entry_permalink
-from mtpy.trackback.junk import moderation_holds
+from mtpy.junk import moderation_holds
 
 PAGE_MAX_BYTES = 512 * 1024
 MAX_ANCHORS = 20000         # `<a>` tags read on a page: more than 512 KiB can hold links to elsewhere

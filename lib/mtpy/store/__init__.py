@@ -227,7 +227,7 @@ class Store:
     def count_pings_by_state(self, blog_id=None, tb_id=None):
         """{"all", "published", "held", "junk": how many} pings of the blog, of
         the item, or (both None) of every blog, in the states of
-        mtpy.trackback.junk.ping_state (published when visible, whatever its
+        mtpy.junk.ping_state (published when visible, whatever its
         junk flag; else junk or held): the one count
         behind the dashboard, the pings screen and the command line.  (backend)"""
         raise NotImplementedError
@@ -291,7 +291,7 @@ class Store:
 
     def count_pings_from_host_since(self, blog_id, host, since):
         """Pings the blog accepted at or after the UTC time `since` whose source
-        URL's host is `host` (as mtpy.trackback.junk.source_host gives it:
+        URL's host is `host` (as mtpy.junk.source_host gives it:
         lower case, no port), among the newest HOST_SCAN_LIMIT.  (backend)"""
         raise NotImplementedError
 

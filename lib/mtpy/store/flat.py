@@ -473,7 +473,7 @@ class FlatStore(Store):
                    and counted(ping.ip, ping.junk))
 
     def count_pings_from_host_since(self, blog_id, host, since):
-        from mtpy.trackback.junk import source_host
+        from mtpy.junk import source_host
         logged_since, pings = self._recent(_number(blog_id))
         if since >= logged_since:
             recent = sorted((created, ping_id) for ping_id, created, _, _ in pings if created >= since)

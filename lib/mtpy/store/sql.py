@@ -363,7 +363,7 @@ class SQLStore(Store):
     def count_pings_from_host_since(self, blog_id, host, since):
         # The hour's pings through tbping_blog_time, their hosts compared here:
         # one rule for every backend (SQL's lower() and LIKE differ between them).
-        from mtpy.trackback.junk import source_host
+        from mtpy.junk import source_host
         rows = self.db.execute("SELECT source_url FROM tbping WHERE blog_id = %s AND created_on >= %s "
                                "ORDER BY created_on DESC, id DESC LIMIT %d" % (self.PARAM, self.PARAM, self.HOST_SCAN_LIMIT),
                                (blog_id, since))

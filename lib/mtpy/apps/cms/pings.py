@@ -121,7 +121,7 @@ def _back(screen, **params):
 
 
 def _is_junk(ping):
-    from mtpy.trackback.junk import ping_state
+    from mtpy.junk import ping_state
     return ping_state(ping) == "junk"
 
 
@@ -130,7 +130,7 @@ def _is_junk(ping):
 def _list(screen, errors=None, days=None):
     """The list page (also answers a refused POST, with `errors`)."""
     from mtpy.models import IPBan
-    from mtpy.trackback.junk import ping_state
+    from mtpy.junk import ping_state
     from mtpy.trackback.rules import ip_is_banned
     store, blog = screen.store, screen.blog
     subject, item = _subject(screen)

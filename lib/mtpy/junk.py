@@ -1,7 +1,7 @@
 """Judging a new ping: cheap checks that each add to a score, with a reason a
 weblog owner understands. A score of JUNK_SCORE or more is junk; any score
 above 0 is suspicious (held for approval where the weblog holds suspicious
-pings). See mtpy.trackback.receive for what follows.
+pings). See mtpy.actions.receive for what follows.
 
 On the ping path: no `re`, no `json`; a ping is judged with a few string
 operations and three indexed queries.
@@ -41,7 +41,7 @@ def ping_state(ping):
 def moderation_holds(blog, score):
     """Whether the weblog's moderation keeps a ping that is not junk for
     approval: it holds every ping, or suspicious ones and this one scored. The
-    one rule of a new ping (mtpy.trackback.receive) and of one whose link-back
+    one rule of a new ping (mtpy.actions.receive) and of one whose link-back
     check found the link (mtpy.actions.linkback)."""
     return blog.moderate_pings == "all" or (blog.moderate_pings == "suspicious" and score > 0)
 
