@@ -155,3 +155,13 @@ def test_the_protocol_folder_imports_no_action():
         r"^\s*(from mtpy\.actions\b|from mtpy import actions\b|import mtpy\.actions\b)",
         open(os.path.join(folder, name), encoding="utf-8").read(), re.M)]
     assert importing == []
+
+
+def test_the_web_layer_reads_addresses_below_the_protocol():
+    """mtpy.web normalises the client's address with mtpy.addresses, which
+    imports nothing of mtpy: the web layer no longer reaches up into trackback/."""
+    import re
+    web = open(os.path.join(ROOT, "lib", "mtpy", "web.py"), encoding="utf-8").read()
+    addresses = open(os.path.join(ROOT, "lib", "mtpy", "addresses.py"), encoding="utf-8").read()
+    assert not re.search(r"^\s*(from|import) mtpy\.trackback\b", web, re.M)
+    assert not re.search(r"^\s*(from|import) mtpy\b", addresses, re.M)

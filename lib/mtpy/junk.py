@@ -8,7 +8,7 @@ operations and three indexed queries.
 """
 
 from mtpy import dates
-from mtpy.trackback.rules import sender_name
+from mtpy.addresses import sender_name
 
 JUNK_SCORE = 3.0
 

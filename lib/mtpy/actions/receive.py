@@ -16,12 +16,13 @@ nothing.
 
 from mtpy import dates
 from mtpy.actions import activity
+from mtpy.addresses import ip_is_banned, normalize_address
 from mtpy.actions.pings import pings_changed
 from mtpy.junk import is_junk, judge, moderation_holds
 from mtpy.models import Blog, Category, Entry, IPBan, Ping, Trackback
 from mtpy.text import record_id
 from mtpy.trackback import rules
-from mtpy.trackback.rules import URL_LIMIT, ip_is_banned, normalize_address, normalize_url, ping_fields, url_too_long
+from mtpy.trackback.rules import URL_LIMIT, normalize_url, ping_fields, url_too_long
 
 
 class PingRejected(Exception):

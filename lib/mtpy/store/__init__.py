@@ -281,7 +281,7 @@ class Store:
     def count_pings_since(self, blog_id, since, ip=None, junk=None):
         """Pings the blog accepted at or after the UTC time `since`: from the
         sender of the address `ip`, when given (the address; for IPv6 its /64:
-        mtpy.trackback.rules.sender_network); only junk ones (junk True) or
+        mtpy.addresses.sender_network); only junk ones (junk True) or
         only the others (junk False), when given.  (backend)"""
         raise NotImplementedError
 

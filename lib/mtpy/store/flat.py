@@ -444,7 +444,7 @@ class FlatStore(Store):
         return None
 
     def count_pings_since(self, blog_id, since, ip=None, junk=None):
-        from mtpy.trackback.rules import from_sender, sender_network
+        from mtpy.addresses import from_sender, sender_network
         network = sender_network(ip) if ip is not None else None
 
         def counted(ping_ip, ping_junk):

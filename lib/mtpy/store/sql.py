@@ -345,7 +345,7 @@ class SQLStore(Store):
         return counts
 
     def count_pings_since(self, blog_id, since, ip=None, junk=None):
-        from mtpy.trackback.rules import from_sender, network_text_prefix, sender_network
+        from mtpy.addresses import from_sender, network_text_prefix, sender_network
         where, args = " FROM tbping WHERE blog_id = %s AND created_on >= %s" % (self.PARAM, self.PARAM), [blog_id, since]
         if junk is not None:
             where += " AND junk %s %s" % ("=" if junk else "<>", self.TRUE)

@@ -131,7 +131,7 @@ def _list(screen, errors=None, days=None):
     """The list page (also answers a refused POST, with `errors`)."""
     from mtpy.models import IPBan
     from mtpy.junk import ping_state
-    from mtpy.trackback.rules import ip_is_banned
+    from mtpy.addresses import ip_is_banned
     store, blog = screen.store, screen.blog
     subject, item = _subject(screen)
     show = _show(screen)
