@@ -308,7 +308,7 @@ def test_release_and_ban_sender(published):
 
 
 def test_received_pings_and_bounded_refusals_are_logged(site):
-    from mtpy.trackback.receive import PingRejected, receive
+    from mtpy.actions.receive import PingRejected, receive
     site.update_config("OneHourMaxPingsPerIP 1\n")
     store = site.store()
     ping, _ = receive(store, site.config, str(site.item.id), "", {"url": "http://a.example/", "title": "Hi"},

@@ -290,7 +290,7 @@ def test_popup_pages_in_a_browser(site, tmp_path):
 def post_ping(site, fields):
     """A ping through the store's own receive(), as mt-tb.cgi takes it (no server yet)."""
     from mtpy.config import Config
-    from mtpy.trackback.receive import receive
+    from mtpy.actions.receive import receive
     store = site.store()
     try:
         ping, _ = receive(store, Config(site.config_path), str(site.item.id), "", fields, "127.0.0.1")

@@ -143,3 +143,25 @@ def test_popup_is_kept_rendered_until_what_it_shows_changes(site):
         "TrackBack Listing", "<html><$MTEntryTitle$> has <$MTEntryTrackbackCount$> pings</html>", lambda *a: [])
     custom, rendered = popup()
     assert rendered and "Renamed has 0 pings</html>" in custom
+
+
+def test_the_protocol_folder_imports_no_action():
+    """trackback/ is the wire protocol only: receiving a ping (mtpy.actions.receive)
+    uses it, never the other way, so a Pingback or Webmention front end shares the
+    action without TrackBack's folder."""
+    import re
+    folder = os.path.join(ROOT, "lib", "mtpy", "trackback")
+    importing = [name for name in sorted(os.listdir(folder)) if name.endswith(".py") and re.search(
+        r"^\s*(from mtpy\.actions\b|from mtpy import actions\b|import mtpy\.actions\b)",
+        open(os.path.join(folder, name), encoding="utf-8").read(), re.M)]
+    assert importing == []
+
+
+def test_the_web_layer_reads_addresses_below_the_protocol():
+    """mtpy.web normalises the client's address with mtpy.addresses, which
+    imports nothing of mtpy: the web layer no longer reaches up into trackback/."""
+    import re
+    web = open(os.path.join(ROOT, "lib", "mtpy", "web.py"), encoding="utf-8").read()
+    addresses = open(os.path.join(ROOT, "lib", "mtpy", "addresses.py"), encoding="utf-8").read()
+    assert not re.search(r"^\s*(from|import) mtpy\.trackback\b", web, re.M)
+    assert not re.search(r"^\s*(from|import) mtpy\b", addresses, re.M)

@@ -107,7 +107,7 @@ def test_pings_stored_while_a_republish_waited_are_shown(tmp_path):
     from conftest import Site
     from mtpy.actions.rebuild import rebuild_all
     from mtpy.models import Blog
-    from mtpy.trackback.receive import receive
+    from mtpy.actions.receive import receive
     from mtpy.work import run_job
     site = Site(tmp_path / "site", "sqlite")
     store = site.store()

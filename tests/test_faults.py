@@ -244,7 +244,7 @@ def test_a_ping_that_fails_before_its_commit_never_reaches_its_feed(tmp_path, ba
     writes every feed of the weblog again from the store."""
     import mtpy.actions.pings
     from mtpy.actions.rebuild import rebuild_all
-    from mtpy.trackback.receive import receive
+    from mtpy.actions.receive import receive
     site = Site(tmp_path / "site", backend)
     store = site.store()
     feed = os.path.join(site.archives, "%d.xml" % site.item.id)

@@ -15,9 +15,9 @@ from conftest import http, start_lighttpd
 from mtpy import dates
 from mtpy.config import Config
 from mtpy.models import Activity, Author, Blog, Entry, Category, Job, Ping
-from mtpy.trackback import junk
-from mtpy.trackback.junk import JUNK_SCORE, domain_listed, judge, ping_state, source_host
-from mtpy.trackback.receive import PingRejected, pings_closed, receive
+from mtpy import junk
+from mtpy.junk import JUNK_SCORE, domain_listed, judge, ping_state, source_host
+from mtpy.actions.receive import PingRejected, pings_closed, receive
 from test_ping_protocol import SUCCESS, error_doc, post
 
 NOW = "2026-06-15 12:00:00"
@@ -263,6 +263,18 @@ def test_moderation_holds_suspicious_or_every_ping(store):
     ping, jobs = send(store, item, "http://clean2.example/", title="Clean")
     assert (ping_state(store.get(Ping, ping.id)), jobs) == ("held", ["notify_ping"])
     assert last_activity(store) == "Held ping from http://clean2.example/: Clean (every ping awaits approval)"
+
+
+@pytest.mark.parametrize("policy, score, holds", [
+    ("none", 0, False), ("none", 2.5, False), ("suspicious", 0, False), ("suspicious", 0.5, True),
+    ("all", 0, True), ("all", 2.5, True)])
+def test_one_moderation_rule_for_new_pings_and_link_back_checks(policy, score, holds):
+    """The weblog's policy and the checks' score decide: written once, so a
+    new ping and one whose link back was found are held alike."""
+    from mtpy.actions import linkback
+    from mtpy.actions import receive as receiving
+    assert junk.moderation_holds(Blog(moderate_pings=policy), score) is holds
+    assert linkback.moderation_holds is junk.moderation_holds is receiving.moderation_holds
 
 
 def test_linkback_checking_holds_the_ping_for_its_check(store):

@@ -164,7 +164,7 @@ def check_v4_records(store):
         ("Shown", True, "198.51.100.1"), ("Held", False, "198.51.100.2")]
     assert store.count_pings(item.id) == 1
     assert store.find_ping(item.id, "http://b.example/2").title == "Held"
-    assert store.count_blog_pings(blog.id, visible_only=False) == 2
+    assert store.count_pings_by_state(blog_id=blog.id)["all"] == 2
     assert [ban.ip for ban in store.find(IPBan, blog_id=blog.id)] == ["203.0.113."]
     [job] = store.find(Job)
     assert (job.kind, job.payload) == ("mail", {"ping_id": 1})

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from conftest import Site
+from mtpy import addresses
 from mtpy.importexport import ImportFormatError, export_entries, import_entries, parse
 from mtpy.models import Author, Blog, Entry, Ping
 from mtpy.publish.mtml import MTTemplateError, translate
@@ -126,9 +127,9 @@ IPV6 = st.ip_addresses(v=6).map(str)
 @FEW
 @given(text=st.text(max_size=50) | IPV4 | IPV6)
 def test_address_normalisation_never_fails_and_is_stable(text):
-    once = rules.normalize_address(text)
+    once = addresses.normalize_address(text)
     assert isinstance(once, str)
-    assert rules.normalize_address(once) == once
+    assert addresses.normalize_address(once) == once
 
 
 @FEW
@@ -136,9 +137,9 @@ def test_address_normalisation_never_fails_and_is_stable(text):
 def test_every_spelling_of_an_ipv4_address_is_that_address(address, port, spelling):
     text = {"plain": address, "port": "%s:%d" % (address, port), "mapped": "::ffff:" + address,
             "bracketed": "[::ffff:%s]:%d" % (address, port)}[spelling]
-    assert rules.normalize_address(text) == address
-    assert rules.ip_is_banned(text, [address])
-    assert rules.ip_is_banned(text, [str(ipaddress.ip_network(address + "/24", strict=False))])
+    assert addresses.normalize_address(text) == address
+    assert addresses.ip_is_banned(text, [address])
+    assert addresses.ip_is_banned(text, [str(ipaddress.ip_network(address + "/24", strict=False))])
 
 
 @FEW
@@ -146,10 +147,10 @@ def test_every_spelling_of_an_ipv4_address_is_that_address(address, port, spelli
 def test_ipv6_spellings_are_one_address(address, port, upper):
     exploded = ipaddress.ip_address(address).exploded
     text = "[%s]:%d" % (exploded.upper() if upper else exploded, port)
-    normal = rules.normalize_address(text)
+    normal = addresses.normalize_address(text)
     parsed = ipaddress.ip_address(address)
     assert normal == (str(parsed.ipv4_mapped) if parsed.ipv4_mapped else str(parsed))
-    assert rules.ip_is_banned(text, [address]) and rules.ip_is_banned(exploded, [normal])
+    assert addresses.ip_is_banned(text, [address]) and addresses.ip_is_banned(exploded, [normal])
 
 
 @FEW

@@ -165,7 +165,7 @@ def test_a_burst_of_pings_republishes_only_what_is_not_shown_yet(weblog):
     stored while a republish of its entry waits, unclaimed, queues none of its
     own, and a job whose ping an earlier republish already showed renders nothing."""
     from mtpy.models import Job
-    from mtpy.trackback.receive import receive
+    from mtpy.actions.receive import receive
     from mtpy.work import run_jobs
     store, config = weblog.store(), Config(weblog.config_path)
     page = os.path.join(weblog.archives, "000001.html")

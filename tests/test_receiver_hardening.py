@@ -17,8 +17,9 @@ from conftest import (FAKE_CLOCK, ROOT, SERVERS, Site, http, lighttpd_config, ne
 from mtpy import dates
 from mtpy.config import Config
 from mtpy.models import Blog, IPBan, Ping
-from mtpy.trackback.receive import PingRejected, receive
-from mtpy.trackback.rules import ip_is_banned, normalize_address, normalize_url
+from mtpy.actions.receive import PingRejected, receive
+from mtpy.addresses import ip_is_banned, normalize_address
+from mtpy.trackback.rules import normalize_url
 from mtpy.web import remote_address
 from test_cli import mtpy
 from test_junk import weblog

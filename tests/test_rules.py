@@ -2,7 +2,9 @@
 
 import pytest
 
-from mtpy.trackback.rules import ban_problem, crop_excerpt, ip_is_banned, normalize_url, ping_fields
+from mtpy.addresses import ban_problem, ip_is_banned
+
+from mtpy.trackback.rules import crop_excerpt, normalize_url, ping_fields
 
 
 @pytest.mark.parametrize("raw, expected", [

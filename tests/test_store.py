@@ -431,6 +431,31 @@ def test_entries_listed_newest_first_with_drafts_and_found_by_title(store):
     assert store.count_entries(other.id) == 1 and store.list_entries(9999) == []
 
 
+def test_pings_counted_by_state_of_a_blog_an_item_or_every_blog(store):
+    """One count behind the dashboard and the pings screen: a visible ping is
+    published even when flagged junk (approved after the checks junked it);
+    a hidden one is junk or held."""
+    blog, other = make_blog(store), make_blog(store)
+    items = []
+    for number in range(2):
+        entry = Entry(blog_id=blog.id, title="e%d" % number)
+        store.save(entry)
+        items.append(store.trackback_for(entry=entry))
+    elsewhere = Entry(blog_id=other.id, title="x")
+    store.save(elsewhere)
+    states = [(True, False), (True, True), (False, False), (False, True), (False, True)]
+    for number, (visible, junk) in enumerate(states):
+        store.insert(Ping(blog_id=blog.id, tb_id=items[number % 2].id, source_url="http://s/%d" % number,
+                          visible=visible, junk=junk))
+    store.insert(Ping(blog_id=other.id, tb_id=store.trackback_for(entry=elsewhere).id, source_url="http://x/",
+                      visible=False, junk=True))
+    assert store.count_pings_by_state(blog_id=blog.id) == {"all": 5, "published": 2, "held": 1, "junk": 2}
+    assert store.count_pings_by_state(tb_id=items[0].id) == {"all": 3, "published": 1, "held": 1, "junk": 1}
+    assert store.count_pings_by_state(tb_id=items[1].id) == {"all": 2, "published": 1, "held": 0, "junk": 1}
+    assert store.count_pings_by_state(blog_id=other.id) == {"all": 1, "published": 0, "held": 0, "junk": 1}
+    assert store.count_pings_by_state() == {"all": 6, "published": 2, "held": 1, "junk": 3}
+
+
 def test_blog_pings_newest_first_held_ones_included_and_counted(store):
     blog, other = make_blog(store), make_blog(store)
     entry = Entry(blog_id=blog.id, title="e")
@@ -447,9 +472,9 @@ def test_blog_pings_newest_first_held_ones_included_and_counted(store):
                           created_on="2026-01-01 00:00:0%d" % number))
     store.insert(Ping(blog_id=other.id, tb_id=store.trackback_for(entry=elsewhere).id, title="x",
                       source_url="http://x/"))
-    assert store.count_blog_pings(blog.id) == 5
-    assert store.count_blog_pings(blog.id, visible_only=False) == 6
-    assert store.count_blog_pings(other.id) == 1 and store.count_blog_pings(9999) == 0
+    assert store.count_pings_by_state(blog_id=blog.id) == {"all": 6, "published": 5, "held": 1, "junk": 0}
+    assert store.count_pings_by_state(blog_id=other.id)["all"] == 1
+    assert store.count_pings_by_state(blog_id=9999) == {"all": 0, "published": 0, "held": 0, "junk": 0}
 
     def titles(**asked):
         return [ping.title for ping in store.list_pings(newest_first=True, **asked)]

@@ -295,7 +295,7 @@ def cmd_ping_list(args):
     else:
         pings = store.list_pings(blog_id=blog.id, visible_only=False)
     if args.state:
-        from mtpy.trackback.junk import ping_state
+        from mtpy.junk import ping_state
         pings = [ping for ping in pings if ping_state(ping) == args.state]
     for ping in pings:
         print("\t".join([str(ping.id), str(ping.tb_id), format_date(ping.created_on, blog.timezone, "%Y-%m-%d %H:%M:%S"),

@@ -584,7 +584,7 @@ def _export_ping(ping, timezone):
 
 def _export_ping_state(ping):
     """The PING STATE section of a ping that is not simply published ("" for one that is)."""
-    from mtpy.trackback.junk import ping_state
+    from mtpy.junk import ping_state
     moderation = ping_state(ping)
     if moderation == "published" and not (ping.junk_score or ping.junk_reasons or ping.linkback):
         return ""

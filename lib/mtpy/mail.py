@@ -17,7 +17,7 @@ class MailError(Exception):
 def ping_notification(store, config, ping):
     """The message for a new ping, or None when nobody is to be told (nor of
     junk). A ping held for approval says so and links to mt.cgi's held pings."""
-    from mtpy.trackback.junk import ping_state
+    from mtpy.junk import ping_state
     item = store.get(Trackback, ping.tb_id)
     blog = store.get(Blog, ping.blog_id)
     state = ping_state(ping)

@@ -55,7 +55,7 @@ Blog = _record("Blog", {
     "autodiscover_links": False,
     # Services told of each published entry by weblogUpdates.ping (XML-RPC).
     "update_ping_urls": [],
-    # Spam defences (mtpy.trackback.junk, mtpy.actions.linkback): which new
+    # Spam defences (mtpy.junk, mtpy.actions.linkback): which new
     # pings wait for approval ("none", "all", or "suspicious": those the checks
     # score), what a ping whose source does not link back becomes ("off": not
     # checked, "junk", "hold"), the owner's block list (words and domains).
@@ -123,7 +123,7 @@ Ping = _record("Ping", {
     "created_on": "",                      # UTC
     "visible": True,                       # shown in public; a held or junk ping is not
     "junk": False,                         # judged spam (by the checks or the owner); never visible
-    "junk_score": 0.0,                     # what the checks found, and why (mtpy.trackback.junk)
+    "junk_score": 0.0,                     # what the checks found, and why (mtpy.junk)
     "junk_reasons": [],
     # The source page's link back to the pinged entry: {} not checked yet, else
     # {"state": "ok" | "missing" | "unreachable", "reason": words, "when": UTC}.

@@ -265,7 +265,7 @@ def login_sender(ip):
     """Who a failed login is counted against: the address, or for IPv6 its /64
     (as the ping throttles count), so that one host cannot try a name again
     from each of its 2**64 addresses."""
-    from mtpy.trackback.rules import sender_name
+    from mtpy.addresses import sender_name
     return sender_name(ip or "")
 
 

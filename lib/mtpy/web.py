@@ -176,7 +176,7 @@ def repeated_names(names):
 
 
 def remote_address(environ, trusted_proxies):
-    """The client's address, normalised once (rules.normalize_address: an
+    """The client's address, normalised once (addresses.normalize_address: an
     IPv4-mapped address is IPv4; ports and brackets go) for bans, throttles, the
     store and display. REMOTE_ADDR, or, from a trusted proxy, the right-most
     X-Forwarded-For hop that is not itself a trusted proxy: the one the trusted
@@ -185,7 +185,7 @@ def remote_address(environ, trusted_proxies):
     HTTP_X_FORWARDED_FOR twice (a client's header spelled with other
     punctuation beside the proxy's): trusting either could let a banned sender
     in under an address of its choosing."""
-    from mtpy.trackback.rules import is_address, normalize_address
+    from mtpy.addresses import is_address, normalize_address
     address = normalize_address(environ.get("REMOTE_ADDR", ""))
     trusted = _proxies_if_trusted(address, trusted_proxies)
     if trusted is None:
@@ -209,7 +209,7 @@ def forwarded_scheme(environ, trusted_proxies):
     from one of `trusted_proxies` (TransparentProxyIPs), else None: from anyone
     else, or spelled twice (see remote_address), the header is only the client's
     claim. Of a list, the right-most value is the one the nearest proxy wrote."""
-    from mtpy.trackback.rules import normalize_address
+    from mtpy.addresses import normalize_address
     if _proxies_if_trusted(normalize_address(environ.get("REMOTE_ADDR", "")), trusted_proxies) is None:
         return None
     if "HTTP_X_FORWARDED_PROTO" in repeated_variables(environ):
@@ -220,7 +220,7 @@ def forwarded_scheme(environ, trusted_proxies):
 
 def _proxies_if_trusted(address, trusted_proxies):
     """The normalised TransparentProxyIPs when `address` is one of them, else None."""
-    from mtpy.trackback.rules import normalize_address
+    from mtpy.addresses import normalize_address
     if not trusted_proxies:
         return None
     trusted = set(normalize_address(proxy) for proxy in trusted_proxies)

@@ -9,7 +9,7 @@ from mtpy.models import IPBan
 def add_ban(store, blog, address, author=None, ip=""):
     """Ban `address` from pinging `blog`; an existing ban is left as it is
     (nothing changed). `ip`: where the request came from, for the log."""
-    from mtpy.trackback.rules import ban_problem
+    from mtpy.addresses import ban_problem
     address = (address or "").strip()
     problem = ban_problem(address)
     if problem:

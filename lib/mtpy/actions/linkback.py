@@ -23,6 +23,7 @@ from mtpy import dates
 from mtpy.actions.activity import record
 from mtpy.models import Blog, Category, Entry, Ping, Trackback
 from mtpy.store import category_archive_url, entry_permalink
+from mtpy.junk import moderation_holds
 
 PAGE_MAX_BYTES = 512 * 1024
 MAX_ANCHORS = 20000         # `<a>` tags read on a page: more than 512 KiB can hold links to elsewhere
@@ -105,7 +106,7 @@ def check_linkback(store, config, payload):
                 ping.junk_reasons = ping.junk_reasons + [mismatch]
                 ping.junk_score += 1
             outcome = "held"
-            if state == "ok" and not moderation_holds(blog, ping):
+            if state == "ok" and not moderation_holds(blog, ping.junk_score):
                 ping.visible = True
                 outcome = "published"
             elif state == "missing" and blog.linkback_check == "junk":
@@ -124,11 +125,6 @@ def check_linkback(store, config, payload):
         record(store, "ping", "Link back checked for ping %d from %s: %s (%s)" % (
             ping.id, ping.source_url, words, outcome), blog.id)
     return job_ids
-
-
-def moderation_holds(blog, ping):
-    """Whether the weblog's moderation keeps this (not junk) ping for approval."""
-    return blog.moderate_pings == "all" or (blog.moderate_pings == "suspicious" and ping.junk_score > 0)
 
 
 def fetch_and_check(config, blog, ping, targets, missing=MISSING_ENTRY):

@@ -90,7 +90,7 @@ def junk_pings(store, config, blog, ping_ids, author=None, ip=""):
     The weblog's block list learns each source's domain unless it, or a parent
     domain, is listed already. Returns Done(the domains added, ping ids, jobs):
     what unjunk_pings takes away again."""
-    from mtpy.trackback.junk import domain_listed
+    from mtpy.junk import domain_listed
     added = []
 
     def learn(pings, words):
@@ -174,7 +174,7 @@ def ban_sender(store, blog, ping, author=None, ip=""):
 def source_domain(ping):
     """The host of a ping's source as a block-list domain, or "": a name
     without a dot (localhost) would be a word there, matched in any text."""
-    from mtpy.trackback.junk import source_host
+    from mtpy.junk import source_host
     host = source_host(ping.source_url)
     return host if "." in host or ":" in host else ""
 
@@ -185,12 +185,12 @@ def _not_published(ping):
 
 
 def _not_junk(ping):
-    from mtpy.trackback.junk import ping_state
+    from mtpy.junk import ping_state
     return "is junk already" if ping_state(ping) == "junk" else None
 
 
 def _junk_only(ping):
-    from mtpy.trackback.junk import ping_state
+    from mtpy.junk import ping_state
     return None if ping_state(ping) == "junk" else "is not junk"
 
 

@@ -8,7 +8,7 @@ what it shows has changed since it was last rendered (publish/listing.py).
 from mtpy import web, work
 from mtpy.store import NewerSchema, SchemaError
 from mtpy.trackback import envelope
-from mtpy.trackback.receive import PingRejected, find_item, receive
+from mtpy.actions.receive import PingRejected, find_item, receive
 
 POST_ONLY = "Trackback pings must use HTTP POST"
 # While the store is older (or newer) than this code: nothing is stored, and the

@@ -224,10 +224,19 @@ class Store:
         asked for.  (backend)"""
         raise NotImplementedError
 
-    def count_blog_pings(self, blog_id, visible_only=True):
-        """How many pings the blog has (held ones too unless `visible_only`):
-        the pages of list_pings(blog_id=...).  (backend)"""
+    def count_pings_by_state(self, blog_id=None, tb_id=None):
+        """{"all", "published", "held", "junk": how many} pings of the blog, of
+        the item, or (both None) of every blog, in the states of
+        mtpy.junk.ping_state (published when visible, whatever its
+        junk flag; else junk or held): the one count
+        behind the dashboard, the pings screen and the command line.  (backend)"""
         raise NotImplementedError
+
+    @classmethod
+    def _by_state(cls, published, junk, hidden):
+        """The counts' dict from the visible pings, the hidden junk ones and
+        every hidden one."""
+        return {"all": published + hidden, "published": published, "held": hidden - junk, "junk": junk}
 
     def list_entries(self, blog_id, title_contains=None, limit=None, offset=0):
         """The blog's entries, drafts included, newest first (created_on, then
@@ -272,7 +281,7 @@ class Store:
     def count_pings_since(self, blog_id, since, ip=None, junk=None):
         """Pings the blog accepted at or after the UTC time `since`: from the
         sender of the address `ip`, when given (the address; for IPv6 its /64:
-        mtpy.trackback.rules.sender_network); only junk ones (junk True) or
+        mtpy.addresses.sender_network); only junk ones (junk True) or
         only the others (junk False), when given.  (backend)"""
         raise NotImplementedError
 
@@ -282,7 +291,7 @@ class Store:
 
     def count_pings_from_host_since(self, blog_id, host, since):
         """Pings the blog accepted at or after the UTC time `since` whose source
-        URL's host is `host` (as mtpy.trackback.junk.source_host gives it:
+        URL's host is `host` (as mtpy.junk.source_host gives it:
         lower case, no port), among the newest HOST_SCAN_LIMIT.  (backend)"""
         raise NotImplementedError
 

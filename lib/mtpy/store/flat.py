@@ -415,10 +415,20 @@ class FlatStore(Store):
                 if ping is not None:  # else deleted since we read the index: readers take no lock
                     yield ping
 
-    def count_blog_pings(self, blog_id, visible_only=True):
-        blog_id = _number(blog_id)
-        return sum(1 for ping in self._each(Ping)
-                   if ping.blog_id == blog_id and (ping.visible or not visible_only))
+    def count_pings_by_state(self, blog_id=None, tb_id=None):
+        # An item's pings through its index; a blog's: only admin pages ask, so scan.
+        pings = self._item_pings(tb_id, False, False) if tb_id is not None else self._each(Ping)
+        blog_id = _number(blog_id) if blog_id is not None else None
+        published = junk = hidden = 0
+        for ping in pings:
+            if blog_id is not None and ping.blog_id != blog_id:
+                continue
+            if ping.visible:
+                published += 1
+            else:
+                hidden += 1
+                junk += 1 if ping.junk else 0
+        return self._by_state(published, junk, hidden)
 
     def count_pings(self, tb_id, visible_only=True):
         return self._counts(_item_folder(tb_id))["visible" if visible_only else "pings"]
@@ -434,7 +444,7 @@ class FlatStore(Store):
         return None
 
     def count_pings_since(self, blog_id, since, ip=None, junk=None):
-        from mtpy.trackback.rules import from_sender, sender_network
+        from mtpy.addresses import from_sender, sender_network
         network = sender_network(ip) if ip is not None else None
 
         def counted(ping_ip, ping_junk):
@@ -463,7 +473,7 @@ class FlatStore(Store):
                    and counted(ping.ip, ping.junk))
 
     def count_pings_from_host_since(self, blog_id, host, since):
-        from mtpy.trackback.junk import source_host
+        from mtpy.junk import source_host
         logged_since, pings = self._recent(_number(blog_id))
         if since >= logged_since:
             recent = sorted((created, ping_id) for ping_id, created, _, _ in pings if created >= since)

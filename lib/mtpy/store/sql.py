@@ -301,11 +301,23 @@ class SQLStore(Store):
         sql = " LIMIT %s" % (int(limit) if limit is not None else self.NO_LIMIT)
         return sql + (" OFFSET %d" % int(offset) if offset else "")
 
-    def count_blog_pings(self, blog_id, visible_only=True):
-        sql = "SELECT COUNT(*) FROM tbping WHERE blog_id = " + self.PARAM
-        if visible_only:
-            sql += " AND visible = " + self.TRUE
-        return self.db.execute(sql, (blog_id,)).fetchone()[0]
+    def count_pings_by_state(self, blog_id=None, tb_id=None):
+        clauses, args = [], []
+        for name, value in (("blog_id", blog_id), ("tb_id", tb_id)):
+            if value is not None:
+                clauses.append("%s = %s" % (name, self.PARAM))
+                args.append(value)
+        sql = "SELECT visible, junk, COUNT(*) FROM tbping"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        published = junk = hidden = 0
+        for visible, is_junk, count in self.db.execute(sql + " GROUP BY visible, junk", args).fetchall():
+            if visible:
+                published += count
+            else:
+                hidden += count
+                junk += count if is_junk else 0
+        return self._by_state(published, junk, hidden)
 
     def count_pings(self, tb_id, visible_only=True):
         sql = "SELECT COUNT(*) FROM tbping WHERE tb_id = " + self.PARAM
@@ -333,7 +345,7 @@ class SQLStore(Store):
         return counts
 
     def count_pings_since(self, blog_id, since, ip=None, junk=None):
-        from mtpy.trackback.rules import from_sender, network_text_prefix, sender_network
+        from mtpy.addresses import from_sender, network_text_prefix, sender_network
         where, args = " FROM tbping WHERE blog_id = %s AND created_on >= %s" % (self.PARAM, self.PARAM), [blog_id, since]
         if junk is not None:
             where += " AND junk %s %s" % ("=" if junk else "<>", self.TRUE)
@@ -351,7 +363,7 @@ class SQLStore(Store):
     def count_pings_from_host_since(self, blog_id, host, since):
         # The hour's pings through tbping_blog_time, their hosts compared here:
         # one rule for every backend (SQL's lower() and LIKE differ between them).
-        from mtpy.trackback.junk import source_host
+        from mtpy.junk import source_host
         rows = self.db.execute("SELECT source_url FROM tbping WHERE blog_id = %s AND created_on >= %s "
                                "ORDER BY created_on DESC, id DESC LIMIT %d" % (self.PARAM, self.PARAM, self.HOST_SCAN_LIMIT),
                                (blog_id, since))

@@ -121,7 +121,7 @@ def _back(screen, **params):
 
 
 def _is_junk(ping):
-    from mtpy.trackback.junk import ping_state
+    from mtpy.junk import ping_state
     return ping_state(ping) == "junk"
 
 
@@ -130,8 +130,8 @@ def _is_junk(ping):
 def _list(screen, errors=None, days=None):
     """The list page (also answers a refused POST, with `errors`)."""
     from mtpy.models import IPBan
-    from mtpy.trackback.junk import ping_state
-    from mtpy.trackback.rules import ip_is_banned
+    from mtpy.junk import ping_state
+    from mtpy.addresses import ip_is_banned
     store, blog = screen.store, screen.blog
     subject, item = _subject(screen)
     show = _show(screen)
@@ -152,16 +152,11 @@ def _pings(screen, subject, item, show):
     """({state: how many}, this page's pings in the state `show` newest
     first, the page, how many pages)."""
     from mtpy.models import Ping
-    store, blog = screen.store, screen.blog
+    store = screen.store
     if subject is not None and item is None:    # an entry or category that never had a TrackBack item
         return dict.fromkeys(SHOWN, 0), [], 1, 1
     where = {"tb_id": item.id} if item is not None else {"blog_id": screen.blog.id}
-    if item is not None:
-        total, published = (store.count_pings(item.id, visible_only=only) for only in (False, True))
-    else:
-        total, published = (store.count_blog_pings(blog.id, visible_only=only) for only in (False, True))
-    junk = store.count(Ping, visible=False, junk=True, **where)
-    counts = {"all": total, "published": published, "junk": junk, "held": total - published - junk}
+    counts = store.count_pings_by_state(**where)
     page, pages, offset = screen.paging(counts[show], PAGE_SIZE)
     if show in ("junk", "held"):
         found = store.find(Ping, order_by="id", desc=True, limit=PAGE_SIZE, offset=offset, visible=False,

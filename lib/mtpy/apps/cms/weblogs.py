@@ -32,14 +32,11 @@ def timezone_options():
 
 @mode("dashboard")
 def dashboard(screen):
-    from mtpy.models import Ping
     rows = []
     for blog in screen.weblogs():
-        junk = screen.store.count(Ping, blog_id=blog.id, junk=True)
+        counts = screen.store.count_pings_by_state(blog_id=blog.id)
         rows.append({"blog": blog, "entries": screen.store.count_entries(blog.id),
-                     "pings": screen.store.count_blog_pings(blog.id),
-                     "junk": junk, "held": screen.store.count_blog_pings(blog.id, visible_only=False)
-                     - screen.store.count_blog_pings(blog.id) - junk})
+                     "pings": counts["published"], "junk": counts["junk"], "held": counts["held"]})
     waiting, failed = work.waiting_work(screen.store) if screen.author.is_admin else (0, [])
     return screen.render("dashboard.html", rows=rows, check_left_on=_check_left_on(screen),
                          waiting=waiting, failed=failed)

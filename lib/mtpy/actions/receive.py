@@ -1,7 +1,13 @@
-"""Accepting a ping: MT 2.6's order of checks (tb_id, url, the item, disabled,
-passphrase, ban, throttle), then store, judge
-(mtpy.trackback.junk) and what follows (mtpy.actions.pings.pings_changed: feed,
-republish; the notification; the link-back check).
+"""Receiving a ping, whichever protocol brought it: MT 2.6's order of checks
+(tb_id, url, the item, disabled, passphrase, ban, throttle), then store, judge
+(mtpy.junk), moderate and what follows (mtpy.actions.pings.pings_changed:
+feed, republish; the notification; the link-back check).
+
+A front end parses its protocol and calls receive() with the target item,
+the source URL, title, excerpt, sender's name and address: TrackBack's is
+mtpy.apps.trackback with mtpy.trackback.form; a Pingback or Webmention front
+end would find the item of the page it names and call the same action, and so
+share every check, the store, moderation, verification and publishing.
 
 Each check that fails stores nothing and raises PingRejected with MT's message.
 A ping judged junk is answered with success all the same: a spammer learns
@@ -10,12 +16,13 @@ nothing.
 
 from mtpy import dates
 from mtpy.actions import activity
+from mtpy.addresses import ip_is_banned, normalize_address
 from mtpy.actions.pings import pings_changed
+from mtpy.junk import is_junk, judge, moderation_holds
 from mtpy.models import Blog, Category, Entry, IPBan, Ping, Trackback
 from mtpy.text import record_id
-from mtpy.trackback.junk import is_junk, judge
 from mtpy.trackback import rules
-from mtpy.trackback.rules import URL_LIMIT, ip_is_banned, normalize_address, normalize_url, ping_fields, url_too_long
+from mtpy.trackback.rules import URL_LIMIT, normalize_url, ping_fields, url_too_long
 
 
 class PingRejected(Exception):
@@ -47,7 +54,12 @@ def find_item(store, tb_id_text):
 
 
 def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
-    """Check, store and judge one ping. Returns (the new Ping, ids of the jobs
+    """Check, store, judge and moderate one ping. `tb_id_text`: the target
+    item's id as the sender gave it; `passphrase`: the item's, if it has one
+    ("" from a protocol without); `fields`: "url" (the source), and "title",
+    "excerpt", "blog_name" (the sender's name) where given: absent and empty
+    differ (mtpy.trackback.rules.ping_fields); `remote_ip`: the sender's
+    address. Returns (the new Ping, ids of the jobs
     queued for after the response); (None, []) for a repeated (item, source
     url), which answers success and stores nothing, as does junk beyond the
     weblog's limits (_over_junk_limit).
@@ -93,11 +105,11 @@ def _receive(store, config, tb_id_text, passphrase, fields, remote_ip):
         values = ping_fields(dict(fields, url=url))
         checks_linkback = blog.linkback_check != "off" and not over_limit
         ping = Ping(blog_id=blog.id, tb_id=item.id, source_url=url, ip=remote_ip, created_on=dates.utc_now(),
-                    visible=not (over_limit or checks_linkback or blog.moderate_pings == "all"), **values)
+                    visible=not (over_limit or checks_linkback or moderation_holds(blog, 0)), **values)
         store.insert(ping)
         # Judged once stored: it counts among the recent pings of its sender.
         score, reasons = judge(store, blog, ping)
-        moderated = blog.moderate_pings == "all" or (blog.moderate_pings == "suspicious" and score > 0)
+        moderated = moderation_holds(blog, score)
         if score:
             ping.junk_score, ping.junk_reasons, ping.junk = score, reasons, is_junk(score)
             ping.visible = ping.visible and not (ping.junk or moderated)

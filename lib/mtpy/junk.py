@@ -1,14 +1,14 @@
 """Judging a new ping: cheap checks that each add to a score, with a reason a
 weblog owner understands. A score of JUNK_SCORE or more is junk; any score
 above 0 is suspicious (held for approval where the weblog holds suspicious
-pings). See mtpy.trackback.receive for what follows.
+pings). See mtpy.actions.receive for what follows.
 
 On the ping path: no `re`, no `json`; a ping is judged with a few string
 operations and three indexed queries.
 """
 
 from mtpy import dates
-from mtpy.trackback.rules import sender_name
+from mtpy.addresses import sender_name
 
 JUNK_SCORE = 3.0
 
@@ -36,6 +36,14 @@ def ping_state(ping):
     if ping.visible:
         return "published"
     return "junk" if ping.junk else "held"
+
+
+def moderation_holds(blog, score):
+    """Whether the weblog's moderation keeps a ping that is not junk for
+    approval: it holds every ping, or suspicious ones and this one scored. The
+    one rule of a new ping (mtpy.actions.receive) and of one whose link-back
+    check found the link (mtpy.actions.linkback)."""
+    return blog.moderate_pings == "all" or (blog.moderate_pings == "suspicious" and score > 0)
 
 
 def judge(store, blog, ping, now=None):
