@@ -177,11 +177,15 @@ def test_an_unreachable_source_keeps_the_ping_held(store, tmp_path, pages, check
     _, item = make_entry(store, blog)
     missing = held_ping(store, blog, item, pages.url("/gone", (404, "text/html", "<p>Gone</p>")))
     silent = held_ping(store, blog, item, pages.url("/silent", SILENT))
-    for ping, reason in ((missing, "HTTP 404 Not Found"), (silent, "timed out after 2 s")):
+    # The time said is what was left of the 2 s when the request began: on a
+    # busy machine a tenth may already be gone.
+    for ping, reasons in ((missing, ["HTTP 404 Not Found"]),
+                          (silent, ["timed out after 2 s", "timed out after 1.9 s"])):
         check_linkback(store, quick, {"ping_id": ping.id})     # a remote failure raises nothing
         after = store.get(Ping, ping.id)
         assert not after.visible and not after.junk
-        assert after.linkback["state"] == "unreachable" and after.linkback["reason"] == reason
+        assert after.linkback["state"] == "unreachable" and after.linkback["reason"] in reasons
+        reason = after.linkback["reason"]
         assert "Link back checked for ping %d from %s: unreachable: %s (held)" % (
             ping.id, ping.source_url, reason) in lines(store, blog)
     assert store.find(Job) == []
