@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -29,7 +30,13 @@ def mount(*arguments):
 
 
 def unmount(folder):
-    subprocess.run(["umount", folder], capture_output=True, timeout=30)
+    """Unmount `folder`, waiting (30 s at most) for the work a script runs after
+    its answer to let go of the files it holds open there."""
+    for _ in range(300):
+        if subprocess.run(["umount", folder], capture_output=True, timeout=30).returncode == 0:
+            return
+        time.sleep(0.1)
+    subprocess.run(["umount", "--lazy", folder], capture_output=True, timeout=30)
 
 
 @contextlib.contextmanager
@@ -82,12 +89,14 @@ def full_disk(folder, room=0):
     finally:
         with contextlib.suppress(OSError):
             os.unlink(os.path.join(folder, "filler"))
-        # The work a script runs after its answer may still be writing there:
-        # what it adds meanwhile is copied back over whatever could not go.
+        # The work a script runs after its answer may still be writing: what it
+        # adds meanwhile (on the tmpfs, or under it once unmounted) is copied
+        # back over whatever could not go.
         shutil.rmtree(keep, ignore_errors=True)
         subprocess.run(["cp", "-a", folder + "/.", keep], check=True, timeout=30)
         unmount(folder)
-        os.rmdir(folder)
+        subprocess.run(["cp", "-a", folder + "/.", keep], check=True, timeout=30)
+        shutil.rmtree(folder)
         os.rename(keep, folder)
 
 
