@@ -10,6 +10,7 @@ still could not run.
 import os
 
 from mtpy import web
+from mtpy.text import web_link
 
 SHIPPED_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                               "templates", "cms")
@@ -29,6 +30,7 @@ def environment(config):
         folders = [os.path.join(config.get("TemplatePath"), "cms"), SHIPPED_FOLDER]
         env = make_environment(config, [folder for folder in folders if os.path.isdir(folder)])
         env.globals["plain"] = _plain
+        env.globals["web_link"] = web_link
         env.filters["local_time"] = _local_time
         _environments[key] = env
     return _environments[key]
