@@ -68,9 +68,12 @@ def full_disk(folder, room=0):
         pytest.skip("a full disk needs a tmpfs mount (root)")
     keep = folder + ".on-disk"
     os.rename(folder, keep)
-    os.mkdir(folder)
+    # Work a script runs after its answer may make the folder again at once; the
+    # tmpfs goes over whatever it wrote there, which is copied back at the end.
+    os.makedirs(folder, exist_ok=True)
     if not mount("-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", folder):
-        os.rmdir(folder)
+        subprocess.run(["cp", "-a", folder + "/.", keep], check=True, timeout=30)
+        shutil.rmtree(folder)
         os.rename(keep, folder)
         pytest.skip("cannot mount a tmpfs here")
     try:
