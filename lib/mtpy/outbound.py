@@ -151,7 +151,7 @@ def post_form(config, url, fields, charset="utf-8", **options):
     """POST `fields` (a dict or (name, value) pairs) as
     `application/x-www-form-urlencoded; charset=...`: the TrackBack request, as
     Movable Type sent it. Returns the Response whatever its status (the TrackBack
-    answer says more than the status; see mtpy.trackback.answer.read_answer);
+    answer says more than the status; see mtpy.trackback.replies.read_reply);
     `options` are fetch's."""
     from urllib.parse import quote, urlencode
     # %20 for a space (as MT sent): every decoder reads it, not only form decoders.

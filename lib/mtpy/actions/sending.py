@@ -191,7 +191,7 @@ def trackback_ping(config, fields, site_url):
     """A send_one for send_all: POST the TrackBack request; None when the
     receiver accepted the ping, else why not, in words."""
     from mtpy import outbound
-    from mtpy.trackback.answer import read_answer
+    from mtpy.trackback.replies import read_reply
 
     def ping(url, timeout, deadline):
         try:
@@ -199,7 +199,7 @@ def trackback_ping(config, fields, site_url):
                                           site_url=site_url)
         except outbound.OutboundError as error:
             return error.reason
-        ok, message = read_answer(response.body, response.status,
+        ok, message = read_reply(response.body, response.status,
                                   response.headers.get("Content-Type") or "", response.reason)
         return None if ok else (message or "the receiver refused the ping")
     return ping

@@ -14,7 +14,7 @@ from mtpy.actions.sending import JOB_DEADLINE_SECONDS, send_all
 from mtpy.models import Blog
 
 METHOD = "weblogUpdates.ping"
-ANSWER_MAX_BYTES = 16 * 1024        # a service answers a struct of two members
+REPLY_MAX_BYTES = 16 * 1024        # a service answers a struct of two members
 NOT_XML_RPC = "not an XML-RPC answer"
 
 
@@ -63,7 +63,7 @@ def read_update_answer(body, content_type=""):
     import xmlrpc.client
     from xml.parsers.expat import ExpatError
     from mtpy.outbound import decode_body
-    from mtpy.trackback.answer import clean_message
+    from mtpy.trackback.replies import clean_message
     text = decode_body(body, content_type) if isinstance(body, bytes) else body
     start = re.search(r"<methodResponse\b", text, re.I)
     if start is None:
@@ -96,7 +96,7 @@ def update_ping(config, blog):
     def ping(url, timeout, deadline):
         try:
             response = outbound.fetch(config, url, method="POST", data=body, headers={"Content-Type": "text/xml"},
-                                      timeout=timeout, deadline=deadline, max_bytes=ANSWER_MAX_BYTES,
+                                      timeout=timeout, deadline=deadline, max_bytes=REPLY_MAX_BYTES,
                                       site_url=blog.site_url)
         except outbound.OutboundError as error:
             if error.response is None:

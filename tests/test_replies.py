@@ -1,10 +1,10 @@
-"""mtpy.trackback.answer.read_answer: the answers receivers really give, read
+"""mtpy.trackback.replies.read_reply: the answers receivers really give, read
 tolerantly but safely."""
 
 import pytest
 
 from mtpy.trackback import envelope
-from mtpy.trackback.answer import ANSWER_MAX_BYTES, read_answer
+from mtpy.trackback.replies import REPLY_MAX_BYTES, read_reply
 
 XML = "text/xml; charset=utf-8"
 # What the listener that captured tests/data/samples/ answered; MT 5.2 and
@@ -13,12 +13,12 @@ CAPTURE_SUCCESS = b'<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0
 
 
 def test_the_success_the_captured_senders_accepted():
-    assert read_answer(CAPTURE_SUCCESS, 200, XML) == (True, "")
+    assert read_reply(CAPTURE_SUCCESS, 200, XML) == (True, "")
 
 
 def test_mtpys_own_answers():
-    assert read_answer(envelope.success().encode(), 200, envelope.CONTENT_TYPE) == (True, "")
-    assert read_answer(envelope.error("Invalid TrackBack ID '<9>' & co").encode(), 200,
+    assert read_reply(envelope.success().encode(), 200, envelope.CONTENT_TYPE) == (True, "")
+    assert read_reply(envelope.error("Invalid TrackBack ID '<9>' & co").encode(), 200,
                        envelope.CONTENT_TYPE) == (False, "Invalid TrackBack ID '<9>' & co")
 
 
@@ -42,13 +42,13 @@ def test_mtpys_own_answers():
     b"<message>Thanks for the ping</message>\r\n<extra/>\r\n</response>\r\n",
 ])
 def test_success_variants(body):
-    ok, message = read_answer(body, 200, XML)
+    ok, message = read_reply(body, 200, XML)
     assert ok is True
     assert message in ("", "Thanks for the ping")
 
 
 def test_a_success_keeps_the_receivers_message():
-    assert read_answer(b"<response><error>0</error><message>Ping saved, thanks</message></response>",
+    assert read_reply(b"<response><error>0</error><message>Ping saved, thanks</message></response>",
                        200, XML) == (True, "Ping saved, thanks")
 
 
@@ -75,20 +75,20 @@ def test_a_success_keeps_the_receivers_message():
     (b"<response><error>yes</error></response>", "the receiver answered <error>yes</error> without a message"),
 ])
 def test_errors_give_the_receivers_message(body, message):
-    ok, said = read_answer(body, 200, XML)
+    ok, said = read_reply(body, 200, XML)
     assert ok is False and said.startswith(message)
 
 
 def test_a_shift_jis_answer_from_mt():
     body = ('<?xml version="1.0" encoding="Shift_JIS"?>\n<response>\n<error>1</error>\n'
             "<message>このエントリーにはトラックバックできません</message>\n</response>\n").encode("shift_jis")
-    assert read_answer(body, 200, "text/xml") == (False, "このエントリーにはトラックバックできません")
+    assert read_reply(body, 200, "text/xml") == (False, "このエントリーにはトラックバックできません")
     # the header's charset wins over the prolog
-    assert read_answer(body, 200, "text/xml; charset=Shift_JIS")[1] == "このエントリーにはトラックバックできません"
+    assert read_reply(body, 200, "text/xml; charset=Shift_JIS")[1] == "このエントリーにはトラックバックできません"
     # PHP's warnings before the prolog do not hide it
-    assert read_answer(b"Notice: x<br>\n" + body, 200, "text/xml")[1] == "このエントリーにはトラックバックできません"
+    assert read_reply(b"Notice: x<br>\n" + body, 200, "text/xml")[1] == "このエントリーにはトラックバックできません"
     # and text needs no decoding
-    assert read_answer(body.decode("shift_jis"), 200, "text/xml")[0] is False
+    assert read_reply(body.decode("shift_jis"), 200, "text/xml")[0] is False
 
 
 @pytest.mark.parametrize("status, body, message", [
@@ -105,12 +105,12 @@ def test_a_shift_jis_answer_from_mt():
      "HTTP 403 Forbidden: You are pinging trackbacks too quickly. Please try again later."),
 ])
 def test_non_2xx_is_a_failure(status, body, message):
-    assert read_answer(body, status, XML) == (False, message)
+    assert read_reply(body, status, XML) == (False, message)
 
 
 def test_the_servers_reason_phrase_when_given():
-    assert read_answer(b"", 599, "", reason="Custom Trouble") == (False, "HTTP 599 Custom Trouble")
-    assert read_answer(b"", 599, "") == (False, "HTTP 599")
+    assert read_reply(b"", 599, "", reason="Custom Trouble") == (False, "HTTP 599 Custom Trouble")
+    assert read_reply(b"", 599, "") == (False, "HTTP 599")
 
 
 @pytest.mark.parametrize("body, message", [
@@ -127,7 +127,7 @@ def test_the_servers_reason_phrase_when_given():
     (b"  \r\n\t ", "the answer is empty"),
 ])
 def test_what_is_not_a_trackback_answer(body, message):
-    ok, said = read_answer(body, 200, "text/html")
+    ok, said = read_reply(body, 200, "text/html")
     assert ok is False and said.startswith(message)
 
 
@@ -153,24 +153,24 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
     b"<response><error>0</error></response><!ENTITY x 'y'>",
 ])
 def test_dtds_and_entities_are_refused(body):
-    assert read_answer(body, 200, XML) == (False, "the answer declares a DTD")
+    assert read_reply(body, 200, XML) == (False, "the answer declares a DTD")
 
 
 def test_an_undeclared_entity_is_not_expanded():
-    ok, message = read_answer(b"<response><error>1</error><message>a &lol9; b</message></response>",
+    ok, message = read_reply(b"<response><error>1</error><message>a &lol9; b</message></response>",
                               200, XML)
     assert ok is False and "lol" in message and len(message) < 40
 
 
 def test_the_size_is_bounded():
-    big = b"<response><error>0</error><message>" + b"x" * ANSWER_MAX_BYTES + b"</message></response>"
-    assert read_answer(big, 200, XML) == (False, "the answer is larger than %d bytes" % ANSWER_MAX_BYTES)
+    big = b"<response><error>0</error><message>" + b"x" * REPLY_MAX_BYTES + b"</message></response>"
+    assert read_reply(big, 200, XML) == (False, "the answer is larger than %d bytes" % REPLY_MAX_BYTES)
 
 
 def test_a_message_is_one_short_printable_line():
     body = b"<response><error>1</error><message>line one\n\x1b[31mline two\t" + b"y" * 1000 + \
         b"</message></response>"
-    ok, message = read_answer(body, 200, XML)
+    ok, message = read_reply(body, 200, XML)
     assert ok is False and message.startswith("line one [31mline two yyy")
     assert message.endswith("...") and len(message) == 300 and message.isprintable()
 
@@ -178,9 +178,9 @@ def test_a_message_is_one_short_printable_line():
 def test_deep_nesting_does_not_break_the_reader():
     body = b"<response><error>1</error><message>" + b"<a>" * 5000 + b"deep" + b"</a>" * 5000 + \
         b"</message></response>"
-    assert read_answer(body, 200, XML) == (False, "deep")
+    assert read_reply(body, 200, XML) == (False, "deep")
 
 
 def test_an_answer_cut_short_still_reads():
-    assert read_answer(b'<?xml version="1.0"?>\n<response>\n<error>0</error>\n', 200, XML) == (True, "")
-    assert read_answer(b"<response><error>1</error><message>Nope</message>", 200, XML) == (False, "Nope")
+    assert read_reply(b'<?xml version="1.0"?>\n<response>\n<error>0</error>\n', 200, XML) == (True, "")
+    assert read_reply(b"<response><error>1</error><message>Nope</message>", 200, XML) == (False, "Nope")

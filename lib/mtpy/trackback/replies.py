@@ -1,4 +1,4 @@
-"""Reading a receiver's answer to a TrackBack ping we sent.
+"""Reading the reply a receiver gives to a TrackBack ping we sent.
 
 Receivers answer carelessly: warnings printed before the document, a prolog
 declaring a charset the bytes are not in, a `<message>` with a bare `&` or `<`
@@ -9,11 +9,11 @@ and read with the XML parser, or, when it is not well-formed, by matching its
 refused before any parser sees it, and the size is bounded.
 """
 
-ANSWER_MAX_BYTES = 64 * 1024
+REPLY_MAX_BYTES = 64 * 1024
 MESSAGE_MAX_CHARS = 300
 
 
-def read_answer(body, status, content_type="", reason=None):
+def read_reply(body, status, content_type="", reason=None):
     """(ok, message) for an answer: `body` (bytes or text), the HTTP `status`
     (int), its Content-Type header and, when known, the server's reason phrase.
 
@@ -22,8 +22,8 @@ def read_answer(body, status, content_type="", reason=None):
     words: "HTTP 500 Internal Server Error", "the answer is empty", "the answer
     is not a TrackBack response: an HTML page titled '...'"..."""
     status_line = _status_line(status, reason)
-    if len(body) > ANSWER_MAX_BYTES:
-        return False, "the answer is larger than %d bytes" % ANSWER_MAX_BYTES
+    if len(body) > REPLY_MAX_BYTES:
+        return False, "the answer is larger than %d bytes" % REPLY_MAX_BYTES
     text = _decode(body, content_type).strip()
     successful_status = 200 <= status < 300
     if not text:
