@@ -87,7 +87,9 @@ def unneeded_modules(site, loaded):
     unneeded = {"jinja2", "requests", "email", "smtplib", "urllib.request", "xml.sax",
                 "dataclasses", "tempfile", "http.client", "logging", "filelock", "psycopg", "json", "re",
                 # mt.cgi's web layer: the ping path reads its own form and has no logins.
-                "mtpy.request", "mtpy.apps.cms.base", "mtpy.sessions"}
+                "mtpy.request", "mtpy.apps.cms.base", "mtpy.sessions",
+                # the jobs a ping queues run after its answer, loaded by the worker (mtpy.work.HANDLERS)
+                "mtpy.publish.republish", "mtpy.mail"}
     # A store may bring its driver and what that imports: filelock for the flat
     # files, which also keep records as JSON; psycopg for PostgreSQL (with
     # asyncio, logging, email... of its own).

@@ -6,12 +6,23 @@ Ping text is untrusted: header values are forced onto one line and the message i
 built with the email package, so nothing a pinger sends can add a header.
 """
 
-from mtpy.models import Author, Blog, Category, Entry, Trackback
+from mtpy.models import Author, Blog, Category, Entry, Ping, Trackback
 from mtpy.text import header_safe, plain_text
 
 
 class MailError(Exception):
     pass
+
+
+def notify_ping(store, config, payload):
+    """The notify_ping job (payload: ping_id): mail the new ping's notice, if
+    anyone is to be told."""
+    ping = store.get(Ping, payload["ping_id"])
+    if ping is None:
+        return  # deleted before the mail went out: nothing to say
+    message = ping_notification(store, config, ping)
+    if message is not None:
+        send(config, message)
 
 
 def ping_notification(store, config, ping):

@@ -46,7 +46,7 @@ def _write_feed_locked(store, config, blog, item):
     each writer reads the pings as the last commit left them, so the last feed
     written is never an older list."""
     from mtpy.store import StoreError
-    from mtpy.trackback.feeds import note_unwritten, write_feed
+    from mtpy.publish.feeds import note_unwritten, write_feed
     try:
         with store.transaction():
             write_feed(store, config, blog, item)
