@@ -167,3 +167,31 @@ def test_the_web_layer_reads_addresses_below_the_protocol():
     addresses = open(os.path.join(ROOT, "lib", "mtpy", "addresses.py"), encoding="utf-8").read()
     assert not re.search(r"^\s*(from|import) mtpy\.trackback\b", web, re.M)
     assert not re.search(r"^\s*(from|import) mtpy\b", addresses, re.M)
+
+
+def test_the_protocol_folder_holds_the_wire_protocol_only():
+    """trackback/ parses, answers and discovers; writing feeds and republishing
+    are publish/'s (mtpy.publish.feeds, mtpy.publish.republish)."""
+    folder = os.path.join(ROOT, "lib", "mtpy", "trackback")
+    assert sorted(name for name in os.listdir(folder) if name.endswith(".py")) == [
+        "__init__.py", "answer.py", "discover.py", "envelope.py", "form.py", "rdf.py", "rules.py"]
+    writing = [name for name in sorted(os.listdir(folder)) if name.endswith(".py")
+               and "write_atomic" in open(os.path.join(folder, name), encoding="utf-8").read()]
+    assert writing == []
+
+
+def test_public_urls_are_built_in_one_module():
+    """mtpy.urls builds the scripts', ping, popup and archive URLs: no other
+    module spells them out."""
+    import re
+    spelled = re.compile(r"__mode=view&|__mode=pings&|%06d\.html|\.script_url\(|"
+                         r"^def (entry_permalink|category_archive_url|category_ping_url)\(")
+    library = os.path.join(ROOT, "lib", "mtpy")
+    found = []
+    for folder, _, names in os.walk(library):
+        for name in names:
+            path = os.path.join(folder, name)
+            if name.endswith(".py") and path != os.path.join(library, "urls.py"):
+                found += ["%s: %s" % (os.path.relpath(path, library), line.strip())
+                          for line in open(path, encoding="utf-8") if spelled.search(line)]
+    assert found == []

@@ -12,7 +12,7 @@ from mtpy.actions.linkback import (MISSING_CATEGORY, MISSING_ENTRY, address_mism
                                    check_linkback, links_back, targets_for)
 from mtpy.config import Config
 from mtpy.models import Activity, Blog, Category, Entry, Job, Ping
-from mtpy.store import category_archive_url, entry_permalink
+from mtpy.urls import category_archive_url, entry_permalink
 
 PERMALINK = "http://blog.example/archives/000007.html"
 ELSEWHERE = "http://source.example/2026/12/a-post.html"

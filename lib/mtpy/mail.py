@@ -8,6 +8,7 @@ built with the email package, so nothing a pinger sends can add a header.
 
 from mtpy.models import Author, Blog, Category, Entry, Ping, Trackback
 from mtpy.text import header_safe, plain_text
+from mtpy.urls import held_pings_url
 
 
 class MailError(Exception):
@@ -61,8 +62,8 @@ def held_notice(config, blog, ping):
     """What a held ping's mail says first: why it waits, and where to approve it."""
     why = "".join("  - %s\n" % header_safe(reason) for reason in ping.junk_reasons)
     return ("This ping is held: it is not shown on your weblog until you approve it.\n%s"
-            "Approve it, or mark it as junk, at:\n%s?__mode=pings&blog_id=%d&show=held\n") % (
-        "Why it looks suspicious:\n" + why if why else "", config.script_url("AdminScript"), blog.id)
+            "Approve it, or mark it as junk, at:\n%s\n") % (
+        "Why it looks suspicious:\n" + why if why else "", held_pings_url(config, blog))
 
 
 def build_message(sender, recipient, subject, body, now=None):

@@ -75,11 +75,3 @@ def delete_category(store, config, blog, category, author=None, ip=""):
         job_ids = [store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id] if is_published(blog) else []
     return Done(category, ["id"], job_ids)
 
-
-def category_ping_url(config, item, category, blog):
-    """The TrackBack URL of a category's item, with its passphrase as the last
-    path segment when it has one: the URL its owner hands out."""
-    from urllib.parse import quote
-    from mtpy.publish.listing import ping_url
-    url = ping_url(config, item, blog)
-    return url + ("/" + quote(category.passphrase, safe="") if category.passphrase else "")

@@ -22,7 +22,7 @@ the source's host not resolving to the address the ping came from.
 from mtpy import dates
 from mtpy.actions.activity import record
 from mtpy.models import Blog, Category, Entry, Ping, Trackback
-from mtpy.store import category_archive_url, entry_permalink
+from mtpy.urls import category_archive_url, entry_permalink
 from mtpy.junk import moderation_holds
 
 PAGE_MAX_BYTES = 512 * 1024

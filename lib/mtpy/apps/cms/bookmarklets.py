@@ -244,7 +244,7 @@ def quickpost_done(screen):
     its TrackBack ping."""
     from mtpy.apps.cms.base import HTTPError
     from mtpy.models import Entry
-    from mtpy.store import entry_permalink
+    from mtpy.urls import entry_permalink
     entry = screen.weblog_record(Entry, "entry_id", "entry")
     if entry is None:
         raise HTTPError(404, "No such entry in this weblog.")
