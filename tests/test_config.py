@@ -195,3 +195,23 @@ def test_public_urls_are_built_in_one_module():
                 found += ["%s: %s" % (os.path.relpath(path, library), line.strip())
                           for line in open(path, encoding="utf-8") if spelled.search(line)]
     assert found == []
+
+
+def test_pages_are_fetched_by_one_helper_and_no_screen():
+    """mtpy.outbound.fetch_page fetches every page read for what it links to or
+    announces (auto-discovery, the bookmarklet, link-back checks); mt.cgi's
+    screens call actions for it, never the network."""
+    import re
+    library = os.path.join(ROOT, "lib", "mtpy")
+    fetching, networking = [], []
+    for folder, _, names in os.walk(library):
+        for name in (name for name in names if name.endswith(".py")):
+            path = os.path.join(folder, name)
+            source = open(path, encoding="utf-8").read()
+            if path != os.path.join(library, "outbound.py") and re.search(
+                    r"outbound\.fetch\(|import .*\bfetch\b|decode_body\(response", source):
+                fetching.append(os.path.relpath(path, library))
+            if os.path.relpath(path, library).startswith("apps") and re.search(r"\boutbound\b.*import|import.*\boutbound\b",
+                                                                                   source):
+                networking.append(os.path.relpath(path, library))
+    assert (fetching, networking) == (["actions/updates.py"], [])     # update pings POST XML-RPC
