@@ -341,7 +341,7 @@ def _change_pings(args, action, done):
 # -- import / export ----------------------------------------------------------------
 
 def cmd_import(args):
-    from mtpy.actions.entries import import_entries
+    from mtpy.actions.importing import import_entries
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
     text = read_text(args.file)
