@@ -1,10 +1,11 @@
 """Categories: saving, deleting, and the TrackBack URL an owner hands out."""
 
-from mtpy.actions import ActionError, Done, is_published
+from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
 from mtpy.actions.authors import clean_unless_trusted
 from mtpy.actions.values import flag, unknown_fields, url_list
 from mtpy.models import Category, Entry, Ping, Trackback
+from mtpy.publish import is_published
 
 FIELDS = ("label", "description", "allow_pings", "passphrase", "ping_urls")
 # Shown on the pages of the entries filed in it, and its archive's.

@@ -1,11 +1,12 @@
 """Entries: saving (new or changed) and deleting, and what each republishes."""
 
 from mtpy import dates
-from mtpy.actions import ActionError, Done, is_published
+from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
 from mtpy.actions.authors import clean_unless_trusted
 from mtpy.actions.values import flag, unknown_fields, url_list
 from mtpy.models import Category, Entry
+from mtpy.publish import is_published
 
 STATUSES = ("Publish", "Draft")
 # What the weblog's templates may print raw: mtpy.sanitize cleans them (see

@@ -8,11 +8,12 @@ The format itself (parsing, exporting) is mtpy.importexport's.
 """
 
 from mtpy import dates
-from mtpy.actions import ActionError, Done, is_published
+from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
 from mtpy.actions.authors import trusted_with_html
 from mtpy.importexport import ImportFormatError, parse
 from mtpy.models import Author, Category, Entry, Ping
+from mtpy.publish import is_published
 
 
 def import_entries(store, config, blog, text, author=None, ip="", send_pings=False):

@@ -9,10 +9,9 @@ pages current costs next to nothing.
 
 import time
 
-from mtpy.actions import is_published
-from mtpy.actions.pings import republish_waiting
 from mtpy.fileutil import keep, read_kept
 from mtpy.models import Blog, Category, Entry, Job, Trackback
+from mtpy.publish import is_published, republish_waiting
 
 
 def republish_pings(store, config, payload):
@@ -29,7 +28,7 @@ def republish_pings(store, config, payload):
     A flood costs a few republishes a second, not one per ping: the ping's
     process waits `RepublishDelay` seconds before it claims the job (mtpy.work.run_jobs;
     the answer has gone already), and the pings stored meanwhile queue no job
-    of their own (actions.pings.republish_waiting): the republish reads the pings after the
+    of their own (republish_waiting): the republish reads the pings after the
     claim, so it shows them all."""
     if "category_id" in payload:
         subject = store.get(Category, payload["category_id"])
