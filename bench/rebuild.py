@@ -69,7 +69,7 @@ def many_pings(store, config, blog, entry, levels):
     job (the pages showing the entry's pings or count, and the popup rendered
     ahead), then `__mode=rss` and the popup as mt-tb.cgi answers them."""
     from mtpy.apps.trackback import TrackbackApp
-    from mtpy.work import republish_pings
+    from mtpy.publish.republish import republish_pings
     item = store.trackback_for(entry=entry)
     app = TrackbackApp(config)
     app.stores[(os.getpid(), __import__("_thread").get_ident())] = store

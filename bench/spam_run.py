@@ -61,7 +61,7 @@ def make_weblog(folder, backend):
 
 
 def entry_url(store, site, item):
-    from mtpy.store import entry_permalink
+    from mtpy.urls import entry_permalink
     return entry_permalink(store.get(Blog, site.blog.id), store.get(Entry, item.entry_id))
 
 

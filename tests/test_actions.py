@@ -11,6 +11,7 @@ from mtpy.actions import ActionError
 from mtpy.actions import authors, bans, categories, entries, pings, weblogs
 from mtpy.actions.rebuild import rebuild_all
 from mtpy.config import Config
+from mtpy import urls
 from mtpy.models import Activity, Author, Blog, Category, Entry, IPBan, Job, Ping, Session, Trackback
 from mtpy.work import run_jobs
 
@@ -203,11 +204,11 @@ def test_category_rules_and_ping_url(store, config):
     assert [c.label for c in store.find(Category)] == ["Perl"]
     assert store.get(Category, first.id).ping_urls == ["http://agg.example/tb"]
     item = store.trackback_for(category=first)
-    assert categories.category_ping_url(config, item, first, blog) == \
+    assert urls.category_ping_url(config, item, first, blog) == \
         "http://example.com/cgi-bin/mt-tb.cgi/%d/s3" % item.id
     refused("passphrase", categories.save_category, store, config, blog, first, {"passphrase": "a/b"})
     spaced = categories.save_category(store, config, blog, first, {"passphrase": "open sesame%"}).record
-    assert categories.category_ping_url(config, item, spaced, blog).endswith("/%d/open%%20sesame%%25" % item.id)
+    assert urls.category_ping_url(config, item, spaced, blog).endswith("/%d/open%%20sesame%%25" % item.id)
     first = categories.save_category(store, config, blog, spaced, {"passphrase": "s3"}).record
     entry = Entry(blog_id=blog.id, title="Filed", category_ids=[first.id])
     store.save(entry)

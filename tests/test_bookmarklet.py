@@ -18,7 +18,7 @@ from local_web import LocalWeb
 from mtpy import outbound
 from mtpy.config import Config
 from mtpy.models import Entry
-from mtpy.store import entry_permalink
+from mtpy.urls import entry_permalink
 
 SUCCESS = (200, "text/xml; charset=utf-8",
            '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0</error>\n</response>\n')

@@ -87,7 +87,9 @@ def unneeded_modules(site, loaded):
     unneeded = {"jinja2", "requests", "email", "smtplib", "urllib.request", "xml.sax",
                 "dataclasses", "tempfile", "http.client", "logging", "filelock", "psycopg", "json", "re",
                 # mt.cgi's web layer: the ping path reads its own form and has no logins.
-                "mtpy.request", "mtpy.apps.cms.base", "mtpy.sessions"}
+                "mtpy.request", "mtpy.apps.cms.base", "mtpy.sessions",
+                # the jobs a ping queues run after its answer, loaded by the worker (mtpy.work.HANDLERS)
+                "mtpy.publish.republish", "mtpy.mail"}
     # A store may bring its driver and what that imports: filelock for the flat
     # files, which also keep records as JSON; psycopg for PostgreSQL (with
     # asyncio, logging, email... of its own).
@@ -165,3 +167,51 @@ def test_the_web_layer_reads_addresses_below_the_protocol():
     addresses = open(os.path.join(ROOT, "lib", "mtpy", "addresses.py"), encoding="utf-8").read()
     assert not re.search(r"^\s*(from|import) mtpy\.trackback\b", web, re.M)
     assert not re.search(r"^\s*(from|import) mtpy\b", addresses, re.M)
+
+
+def test_the_protocol_folder_holds_the_wire_protocol_only():
+    """trackback/ parses, answers and discovers; writing feeds and republishing
+    are publish/'s (mtpy.publish.feeds, mtpy.publish.republish)."""
+    folder = os.path.join(ROOT, "lib", "mtpy", "trackback")
+    assert sorted(name for name in os.listdir(folder) if name.endswith(".py")) == [
+        "__init__.py", "answer.py", "discover.py", "envelope.py", "form.py", "rdf.py", "rules.py"]
+    writing = [name for name in sorted(os.listdir(folder)) if name.endswith(".py")
+               and "write_atomic" in open(os.path.join(folder, name), encoding="utf-8").read()]
+    assert writing == []
+
+
+def test_public_urls_are_built_in_one_module():
+    """mtpy.urls builds the scripts', ping, popup and archive URLs: no other
+    module spells them out."""
+    import re
+    spelled = re.compile(r"__mode=view&|__mode=pings&|%06d\.html|\.script_url\(|"
+                         r"^def (entry_permalink|category_archive_url|category_ping_url)\(")
+    library = os.path.join(ROOT, "lib", "mtpy")
+    found = []
+    for folder, _, names in os.walk(library):
+        for name in names:
+            path = os.path.join(folder, name)
+            if name.endswith(".py") and path != os.path.join(library, "urls.py"):
+                found += ["%s: %s" % (os.path.relpath(path, library), line.strip())
+                          for line in open(path, encoding="utf-8") if spelled.search(line)]
+    assert found == []
+
+
+def test_pages_are_fetched_by_one_helper_and_no_screen():
+    """mtpy.outbound.fetch_page fetches every page read for what it links to or
+    announces (auto-discovery, the bookmarklet, link-back checks); mt.cgi's
+    screens call actions for it, never the network."""
+    import re
+    library = os.path.join(ROOT, "lib", "mtpy")
+    fetching, networking = [], []
+    for folder, _, names in os.walk(library):
+        for name in (name for name in names if name.endswith(".py")):
+            path = os.path.join(folder, name)
+            source = open(path, encoding="utf-8").read()
+            if path != os.path.join(library, "outbound.py") and re.search(
+                    r"outbound\.fetch\(|import .*\bfetch\b|decode_body\(response", source):
+                fetching.append(os.path.relpath(path, library))
+            if os.path.relpath(path, library).startswith("apps") and re.search(r"\boutbound\b.*import|import.*\boutbound\b",
+                                                                                   source):
+                networking.append(os.path.relpath(path, library))
+    assert (fetching, networking) == (["actions/updates.py"], [])     # update pings POST XML-RPC

@@ -7,6 +7,7 @@ import io
 import os
 import time
 
+import pytest
 import requests
 
 from cms_client import CMSClient, add_author
@@ -226,3 +227,15 @@ def test_any_mt_cgi_screen_runs_due_work_after_its_answer(tmp_path):
     queue_failed_job(site)
     assert CMSClient(site.base, app=CMSApp(site.config)).get("login").status == 200
     assert queued_jobs(site) == []
+
+
+def test_every_job_kind_names_the_function_that_does_it():
+    """work.HANDLERS is the table of job kinds: each names a function in its
+    home module (republishing in mtpy.publish, mail in mtpy.mail...), and a
+    kind it does not know fails the job rather than the worker."""
+    import mtpy.publish.republish
+    assert work.handler("republish_pings") is mtpy.publish.republish.republish_pings
+    assert all(callable(work.handler(kind)) for kind in work.HANDLERS)
+    assert set(work.HANDLERS) >= set(work.JOB_NAMES) | set(work.REPORTED_KINDS)
+    with pytest.raises(LookupError):
+        work.handler("no_such_kind")

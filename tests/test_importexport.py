@@ -6,7 +6,8 @@ from datetime import datetime
 import pytest
 
 from mtpy.config import Config
-from mtpy.importexport import (ImportFormatError, export_entries, import_entries, parse)
+from mtpy.actions.importing import store_entries
+from mtpy.importexport import ImportFormatError, export_entries, parse
 from mtpy.models import Author, Blog, Category, Entry, Ping, Trackback
 from mtpy.store import open_store
 
@@ -130,7 +131,7 @@ def test_record_fields_only_at_the_top_of_the_section():
 
 def test_import_sample(store):
     blog = make_blog(store, timezone=9)
-    result = import_entries(store, blog, sample_text())
+    result = store_entries(store, blog, sample_text())
     assert result.as_dict() == {"entries": 3, "pings": 2, "comments": 1,
                                 "authors_created": 2, "categories_created": 2}
     entries = store.find(Entry, blog_id=blog.id)
@@ -169,7 +170,7 @@ def test_import_reuses_authors_and_categories(store):
     store.save(Category(blog_id=blog.id, label="Weblogs"))
     other = make_blog(store, name="Other")
     store.save(Category(blog_id=other.id, label="Movable Type"))  # another blog's: not reused
-    result = import_entries(store, blog, sample_text())
+    result = store_entries(store, blog, sample_text())
     assert (result.authors_created, result.categories_created) == (1, 1)
     assert len(store.find(Author, name="Melody")) == 1
     assert len(store.find(Category, blog_id=blog.id)) == 2
@@ -182,13 +183,13 @@ def test_import_default_author_and_defaults(store):
     text = entry_text("TITLE: no author\nDATE: 01/01/2004 12:00:00 AM\n", "BODY:\nx\n-----\n")
     importer = Author(name="Importer", is_admin=True)
     store.save(importer)
-    import_entries(store, blog, text, importer=importer)
+    store_entries(store, blog, text, importer=importer)
     entry = store.find(Entry, blog_id=blog.id)[0]
     assert entry.author_id == importer.id
     assert entry.created_on == "2004-01-01 03:30:00"     # fractional offset
     assert entry.status == "Publish" and entry.convert_breaks == "1"
     assert entry.allow_pings is False                      # the blog's default
-    import_entries(store, blog, entry_text("TITLE: nobody\n"))
+    store_entries(store, blog, entry_text("TITLE: nobody\n"))
     nobody = store.find(Entry, blog_id=blog.id, title="nobody")[0]
     assert nobody.author_id is None and nobody.created_on  # time of import
 
@@ -201,12 +202,12 @@ def test_an_import_by_an_author_who_is_not_an_administrator_is_theirs(store):
     store.save(writer)
     text = (entry_text("AUTHOR: Admin\nTITLE: posted by admin?\n") + entry_text("AUTHOR: Admln\nTITLE: new account?\n")
             + entry_text("TITLE: nobody named\n"))
-    result = import_entries(store, blog, text, importer=writer)
+    result = store_entries(store, blog, text, importer=writer)
     assert result.authors_created == 0 and sorted(a.name for a in store.find(Author)) == ["Admin", "Writer"]
     assert {entry.author_id for entry in store.find(Entry, blog_id=blog.id)} == {writer.id}
     # An administrator's import keeps the file's authors, as Movable Type's did.
     other = make_blog(store, name="Other")
-    result = import_entries(store, other, text, importer=admin)
+    result = store_entries(store, other, text, importer=admin)
     assert result.authors_created == 1
     assert [store.get(Author, entry.author_id).name for entry in store.find(Entry, blog_id=other.id)] == [
         "Admin", "Admln", "Admin"]
@@ -235,9 +236,9 @@ def test_a_ping_without_a_url_names_its_section():
 def test_an_imported_ping_url_is_stored_as_a_received_one_would_be(store):
     blog = make_blog(store)
     with pytest.raises(ImportFormatError):
-        import_entries(store, blog, ping_text("javascript:alert(document.cookie)"))
+        store_entries(store, blog, ping_text("javascript:alert(document.cookie)"))
     assert store.find(Entry) == [] and store.find(Ping) == []
-    import_entries(store, blog, entry_text("TITLE: t\n", "PING:\nURL: http;//Example.com/a\nx\n-----\n"
+    store_entries(store, blog, entry_text("TITLE: t\n", "PING:\nURL: http;//Example.com/a\nx\n-----\n"
                                                           "PING:\nURL: www.example.org/b\ny\n-----\n"))
     assert sorted(ping.source_url for ping in store.find(Ping)) == ["http://Example.com/a", "http://www.example.org/b"]
 
@@ -248,7 +249,7 @@ def test_a_ping_url_an_older_import_stored_is_never_linked(store):
     from mtpy.publish.tags import ping_url
     from mtpy.trackback import envelope
     blog = make_blog(store)
-    import_entries(store, blog, entry_text("TITLE: t\n", "PING:\nURL: http://ok.example/\nx\n-----\n"))
+    store_entries(store, blog, entry_text("TITLE: t\n", "PING:\nURL: http://ok.example/\nx\n-----\n"))
     [ping] = store.find(Ping)
     ping.source_url = "JavaScript:alert(document.cookie)"
     store.update(ping)
@@ -264,7 +265,7 @@ def test_pings_kept_on_entry_that_does_not_allow_pings(store):
     text = entry_text("TITLE: closed\nALLOW PINGS: 0\nDATE: 05/28/2003 07:48:00 AM\n",
                       "PING:\nTITLE: old\nURL: http://a/\nIP: 192.0.2.1\n"
                       "DATE: 05/28/2003 08:00:00 AM\nold ping\n-----\n")
-    result = import_entries(store, blog, text)
+    result = store_entries(store, blog, text)
     assert result.pings == 1
     entry = store.find(Entry, blog_id=blog.id)[0]
     assert entry.allow_pings is False
@@ -278,10 +279,38 @@ def test_bad_file_imports_nothing(store):
     blog = make_blog(store)
     text = sample_text() + entry_text("AUTHOR: Newcomer\nCATEGORY: New\nSTATUS: Maybe\n")
     with pytest.raises(ImportFormatError) as caught:
-        import_entries(store, blog, text)
+        store_entries(store, blog, text)
     assert caught.value.entry_number == 4
     assert store.find(Entry) == [] and store.find(Author) == []
     assert store.find(Category) == [] and store.list_pings(blog_id=blog.id) == []
+
+
+def test_an_import_is_one_transaction_that_a_failure_undoes(store, monkeypatch):
+    """The import action (`mtpy import`, mt.cgi's Import) writes the entries,
+    the activity line and its jobs in one transaction: one commit, and a
+    failure after the entries were written (here the activity log) leaves
+    nothing of them stored."""
+    import mtpy.actions.importing
+    from mtpy.actions.importing import import_entries
+    blog = make_blog(store, timezone=9)
+    commits = []
+    real_end = store._end
+    monkeypatch.setattr(store, "_end", lambda commit: (commits.append(commit), real_end(commit)))
+
+    def failing_record(*args, **kwargs):
+        raise OSError("the activity log cannot be written")
+    monkeypatch.setattr(mtpy.actions.importing, "record", failing_record)
+    with pytest.raises(OSError):
+        import_entries(store, Config(text=""), blog, sample_text())
+    assert commits == [False]
+    assert store.find(Entry) == [] and store.find(Author) == [] and store.find(Category) == []
+    assert store.list_pings(blog_id=blog.id, visible_only=False) == []
+    monkeypatch.undo()
+
+    commits = []
+    monkeypatch.setattr(store, "_end", lambda commit: (commits.append(commit), real_end(commit)))
+    done = import_entries(store, Config(text=""), blog, sample_text())
+    assert commits == [True] and done.record.entries == 3 and len(store.find(Entry)) == 3
 
 
 # -- export -----------------------------------------------------------------
@@ -422,7 +451,7 @@ def test_round_trip(store, tmp_path, backend):
 
     # Into a new blog of the same store: authors are found again, categories are new.
     copy = make_blog(store, timezone=-3.5, name="Copy")
-    result = import_entries(store, copy, text)
+    result = store_entries(store, copy, text)
     assert result.as_dict() == {"entries": 3, "pings": 3, "comments": 2,
                                 "authors_created": 0, "categories_created": 2}
     expected = snapshot(store, blog)
@@ -433,7 +462,7 @@ def test_round_trip(store, tmp_path, backend):
     other = open_other_store(tmp_path, backend)
     try:
         fresh = make_blog(other, timezone=-3.5)
-        result = import_entries(other, fresh, text.replace("\n", "\r\n"))
+        result = store_entries(other, fresh, text.replace("\n", "\r\n"))
         assert (result.authors_created, result.categories_created) == (2, 2)
         assert snapshot(other, fresh) == expected
         assert export_entries(other, fresh) == text

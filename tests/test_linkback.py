@@ -4,6 +4,7 @@ held ping ends published, junk or still held, with its check recorded."""
 
 import pytest
 
+import mtpy.publish.republish
 import mtpy.work
 from local_web import SILENT, LocalWeb
 from mtpy import dates
@@ -11,7 +12,7 @@ from mtpy.actions.linkback import (MISSING_CATEGORY, MISSING_ENTRY, address_mism
                                    check_linkback, links_back, targets_for)
 from mtpy.config import Config
 from mtpy.models import Activity, Blog, Category, Entry, Job, Ping
-from mtpy.store import category_archive_url, entry_permalink
+from mtpy.urls import category_archive_url, entry_permalink
 
 PERMALINK = "http://blog.example/archives/000007.html"
 ELSEWHERE = "http://source.example/2026/12/a-post.html"
@@ -297,7 +298,7 @@ def test_the_jobs_of_a_published_ping_run(store, config, pages, tmp_path, monkey
     entry, item = make_entry(store, blog)
     ping = held_ping(store, blog, item, pages.url("/post", linking_page(entry_permalink(blog, entry))))
     republished = []
-    monkeypatch.setitem(mtpy.work.HANDLERS, "republish_pings",
+    monkeypatch.setattr(mtpy.publish.republish, "republish_pings",
                         lambda store, config, payload: republished.append(payload))
     check = store.enqueue("check_linkback", {"ping_id": ping.id})
     assert mtpy.work.run_jobs(store, config, [check.id]) == (2, 0)

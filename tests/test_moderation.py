@@ -17,7 +17,8 @@ from mtpy import dates
 from mtpy.actions import ActionError, pings
 from mtpy.actions import weblogs
 from mtpy.actions.rebuild import rebuild_all
-from mtpy.importexport import ImportFormatError, export_entries, import_entries
+from mtpy.actions.importing import store_entries
+from mtpy.importexport import ImportFormatError, export_entries
 from mtpy.models import Activity, Blog, Entry, Ping
 from mtpy.work import run_jobs
 from test_ping_protocol import SUCCESS, post
@@ -201,7 +202,7 @@ def test_export_and_import_keep_each_pings_state_and_verdict(weblog, backend):
     assert "\nSTATUS: Draft" not in text                # no line another importer reads as the entry's status
     copy = Blog(name="Copy", archive_path=blog.archive_path)
     store.save(copy)
-    import_entries(store, copy, text)
+    store_entries(store, copy, text)
 
     def verdicts(of):
         return sorted((ping.title, ping.visible, ping.junk, ping.junk_score, ping.junk_reasons, ping.linkback)
@@ -215,13 +216,13 @@ def test_export_and_import_keep_each_pings_state_and_verdict(weblog, backend):
     assert "PING STATE" not in plain
     other = Blog(name="Other")
     store.save(other)
-    import_entries(store, other, plain)
+    store_entries(store, other, plain)
     assert len(store.list_pings(blog_id=other.id)) == 3
     for bad in ("MODERATION: spam\n", "JUNK SCORE: lots\n", "JUNK SCORE: nan\n", "LINK BACK: maybe\n"):
         with pytest.raises(ImportFormatError):
-            import_entries(store, other, text.replace("MODERATION: junk\n", bad))
+            store_entries(store, other, text.replace("MODERATION: junk\n", bad))
     with pytest.raises(ImportFormatError):
-        import_entries(store, other, "TITLE: x\n-----\nPING STATE:\nMODERATION: held\n-----\n--------\n")
+        store_entries(store, other, "TITLE: x\n-----\nPING STATE:\nMODERATION: held\n-----\n--------\n")
     assert len(store.find(Entry, blog_id=other.id)) == 1            # the refused files added nothing
 
 

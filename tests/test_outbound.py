@@ -247,6 +247,21 @@ def test_text_uses_the_charset_the_page_declares(server):
     assert "日本語のトラックバック表示テスト" in page.text()
 
 
+def test_fetch_page_reads_a_page_for_its_links(server):
+    """The one fetch of a page to read (auto-discovery, the bookmarklet,
+    link-back checks): its text decoded, where it ended after redirects, the
+    Accept of a reader of pages, and READ_PAGE_MAX_BYTES at most."""
+    page = outbound.fetch_page(config(), server.url("/to/" + server.url("/sjis")), site_url="http://blog.example/")
+    assert "日本語のトラックバック表示テスト" in page.text and page.url == server.url("/sjis")
+    assert page.is_page and page.charset is None
+    method, _, headers, _ = server.seen[-1]
+    assert (method, headers["Accept"]) == ("GET", outbound.PAGE_ACCEPT)
+    assert "+http://blog.example/" in headers["User-Agent"]
+    with pytest.raises(OutboundError) as refused:
+        outbound.fetch_page(config(), server.url("/endless"))
+    assert refused.value.reason == "the answer is larger than %d bytes" % outbound.READ_PAGE_MAX_BYTES
+
+
 # ---- post_form: the TrackBack request ----------------------------------------
 
 def test_post_form_sends_a_utf8_form_that_the_receiver_reads(server):

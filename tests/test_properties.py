@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from conftest import Site
 from mtpy import addresses
-from mtpy.importexport import ImportFormatError, export_entries, import_entries, parse
+from mtpy.actions.importing import store_entries
+from mtpy.importexport import ImportFormatError, export_entries, parse
 from mtpy.models import Author, Blog, Entry, Ping
 from mtpy.publish.mtml import MTTemplateError, translate
 from mtpy.trackback import rules
@@ -251,7 +252,7 @@ def import_store(tmp_path_factory):
 def import_copy(store, text, timezone):
     copy = Blog(name="Copy", timezone=timezone)
     store.save(copy)
-    return copy, import_entries(store, copy, text)
+    return copy, store_entries(store, copy, text)
 
 
 @SOME
@@ -317,7 +318,7 @@ def test_garbage_imports_all_or_nothing(import_store, text):
     blog = Blog(name="Target")
     store.save(blog)
     try:
-        result = import_entries(store, blog, text)
+        result = store_entries(store, blog, text)
     except ImportFormatError:
         assert store.find(Entry, blog_id=blog.id) == []
         return

@@ -8,7 +8,7 @@ import html.parser
 import pytest
 from hypothesis import given, settings, strategies
 
-from mtpy.actions import authors, categories, entries, weblogs
+from mtpy.actions import authors, categories, entries, importing, weblogs
 from mtpy.config import Config
 from mtpy.models import Author, Blog, Category, Entry
 from mtpy.sanitize import DEFAULT_ALLOWED, clean_html
@@ -167,7 +167,7 @@ def test_an_import_by_an_author_without_unfiltered_html_is_cleaned(store, weblog
     blog, people = weblog
     export = ("AUTHOR: Eve<script>alert(1)</script>\nTITLE: Imported<img src=x onerror=alert(1)>\n"
               "CATEGORY: Cat<svg onload=alert(1)>\n-----\nBODY:\n<script>alert(1)</script>Body\n-----\n--------\n")
-    entries.import_entries(store, Config(text=""), blog, export, author=people["editor"])
+    importing.import_entries(store, Config(text=""), blog, export, author=people["editor"])
     imported = store.find(Entry, blog_id=blog.id)[0]
     assert (imported.title, imported.body) == ('Imported<img src="x" />', "Body")
     assert imported.author_id == people["editor"].id     # and no author "Eve" is created

@@ -406,7 +406,7 @@ def test_a_save_from_a_copy_read_before_the_pings_keeps_what_was_sent(store, con
 
 
 def test_an_import_pings_only_when_asked(store, config, blog, receivers):
-    from mtpy.actions.entries import import_entries
+    from mtpy.actions.importing import import_entries
     url = receivers.url("/news", SUCCESS)
     store.save(Category(blog_id=blog.id, label="News", ping_urls=[url]))
     export = ("TITLE: Imported and published\nSTATUS: Publish\nPRIMARY CATEGORY: News\n"

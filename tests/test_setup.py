@@ -197,7 +197,7 @@ def test_a_copied_sample_config_still_gives_absolute_ping_urls(tmp_path):
     fresh.call(host="attacker.example")
     assert fresh.config.get("CGIPath") == "http://%s/cgi-bin/" % HOST
     from mtpy.models import Blog, Trackback
-    from mtpy.publish.listing import ping_url
+    from mtpy.urls import ping_url
     from mtpy.store import open_store
     store = open_store(fresh.config)
     try:

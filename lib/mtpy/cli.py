@@ -14,6 +14,7 @@ from mtpy.config import Config, ConfigError, find_config_path
 from mtpy.models import Author, Blog, Category, Entry, IPBan, Job
 from mtpy.publish.templates import TemplateSetError
 from mtpy.store import StoreError, open_store
+from mtpy.urls import category_ping_url, ping_url
 
 INSTALL_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -88,11 +89,6 @@ def flag(value):
     if value not in ("0", "1"):
         raise argparse.ArgumentTypeError("expected 0 or 1")
     return value == "1"
-
-
-def ping_url(config, item, blog):
-    from mtpy.publish.listing import ping_url as url
-    return url(config, item, blog)
 
 
 def run_now(store, config, done):
@@ -257,7 +253,7 @@ def _progress_bar(done, total):
 
 
 def cmd_category_set(args):
-    from mtpy.actions.categories import category_ping_url, save_category
+    from mtpy.actions.categories import save_category
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
     found = store.find(Category, blog_id=blog.id, label=args.label)
@@ -345,7 +341,7 @@ def _change_pings(args, action, done):
 # -- import / export ----------------------------------------------------------------
 
 def cmd_import(args):
-    from mtpy.actions.entries import import_entries
+    from mtpy.actions.importing import import_entries
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
     text = read_text(args.file)

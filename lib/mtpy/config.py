@@ -251,15 +251,6 @@ class Config:
             self._learnt = _url_dir(learnt) if is_absolute_url(learnt) else None
         return self._learnt
 
-    def script_url(self, script_directive="TrackbackScript", site_url=None):
-        """The URL of a script: CGIPath and its name. A CGIPath that is still a
-        bare path is put on the scheme and host of `site_url` (the weblog's),
-        so that a published or shown ping URL is always absolute."""
-        cgi_path = self.get("CGIPath")
-        if site_url and not is_absolute_url(cgi_path):
-            cgi_path = on_origin_of(site_url, cgi_path)
-        return cgi_path + self.get(script_directive)
-
     def cache_path(self, *names):
         """A path in the data folder's cache/: what publishing can rebuild."""
         return os.path.join(self.get("DataSource"), "cache", *names)

@@ -6,6 +6,7 @@ import os
 from mtpy.config import Config
 from mtpy.models import Author, Blog, Category, Entry
 from mtpy.store import open_store
+from mtpy.urls import ping_url, popup_url, script_url
 
 DEMO_ENTRIES = [
     ("Welcome to mtpy", "<p>This weblog accepts TrackBack pings. Send one to this entry's ping URL.</p>", True),
@@ -58,17 +59,16 @@ def make_demo(config_path, host, port, archive_folder, template_folder):
         Publisher(store, config, blog).rebuild_all()
     entry = next(e for e in store.find(Entry, blog_id=blog.id) if e.allow_pings)
     item = store.trackback_for(entry=entry)
-    ping = "%s%s/%d" % (config.get("CGIPath"), config.get("TrackbackScript"), item.id)
+    ping = ping_url(config, item, blog)
     store.close()
     return [
         "Demo weblog: %s" % base,
         "Ping URL of entry %d (%s): %s" % (entry.id, entry.title, ping),
         "Send it a ping:",
         "  curl -d 'title=Hello&url=http://example.com/post&blog_name=Example&excerpt=Hi' %s" % ping,
-        "Then see it: %s?__mode=rss  %s%d.xml  %s%s?__mode=view&entry_id=%d" % (
-            ping, blog.archive_url, item.id, config.get("CGIPath"), config.get("TrackbackScript"), entry.id),
-        "Manage the weblog: %s%s  (log in as Melody, password %s)" % (
-            config.get("CGIPath"), config.get("AdminScript"), password),
+        "Then see it: %s?__mode=rss  %s%d.xml  %s" % (
+            ping, blog.archive_url, item.id, popup_url(script_url(config), entry_id=entry.id)),
+        "Manage the weblog: %s  (log in as Melody, password %s)" % (script_url(config, "AdminScript"), password),
     ]
 
 

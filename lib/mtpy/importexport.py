@@ -23,9 +23,9 @@ Entries end with a line of eight dashes, sections with a line of five. Dates are
 in the blog's local time; mtpy stores UTC, so both directions convert with the
 blog's offset.
 
-`parse` is a pure function (text -> list of dicts); `import_entries` writes the
-parsed entries into a store in one transaction; `export_entries` writes a blog
-back out in the same format.
+`parse` is a pure function (text -> list of dicts), which
+mtpy.actions.importing stores (in one transaction with what an import implies);
+`export_entries` writes a blog back out in the same format.
 
 Limits of the format itself, and what this module does about them:
 
@@ -66,7 +66,7 @@ import re
 from datetime import datetime
 
 from mtpy import dates
-from mtpy.models import Author, Category, Entry, Ping
+from mtpy.models import Author, Category, Entry
 from mtpy.trackback.rules import URL_LIMIT, normalize_url, url_too_long
 
 ENTRY_END = "--------"
@@ -104,25 +104,6 @@ class ImportFormatError(ValueError):
         ValueError.__init__(self, "Entry %d, line %d: %s" % (entry_number, line_number, message))
         self.entry_number = entry_number
         self.line_number = line_number
-
-
-class ImportResult:
-    """What an import created."""
-
-    COUNTS = ("entries", "pings", "comments", "authors_created", "categories_created")
-    __slots__ = COUNTS + ("entry_ids",)
-
-    def __init__(self):
-        for name in self.COUNTS:
-            setattr(self, name, 0)
-        self.entry_ids = []
-
-    def as_dict(self):
-        """The counts."""
-        return {name: getattr(self, name) for name in self.COUNTS}
-
-    def __repr__(self):
-        return "ImportResult(%s)" % ", ".join("%s=%d" % item for item in self.as_dict().items())
 
 
 # -- parsing ----------------------------------------------------------------
@@ -391,129 +372,6 @@ def _unprotect(line):
 
 
 # -- importing --------------------------------------------------------------
-
-def import_entries(store, blog, text, importer=None, clean=None):
-    """Add the entries of an MT export text to `blog`; all or nothing.
-
-    Everything is parsed (and so validated) before anything is written, and the
-    writes share one transaction, so a bad file leaves the store as it was.
-    `importer`: the Author who imports (None: the owner's `mtpy import`). A
-    system administrator's import, and the owner's, gives each entry the author
-    its AUTHOR line names, found by name or created (as Movable Type did), and
-    the importer's entries without one; anyone else's entries are all theirs,
-    whatever the file says, and create no author.
-    `clean`: a function (mtpy.sanitize.clean_html) through which every text
-    the weblog's pages print raw passes: entries' texts and category labels.
-    """
-    parsed = parse(text)
-    if clean is not None:
-        parsed = [_cleaned(item, clean) for item in parsed]
-    result = ImportResult()
-    authors, categories = {}, {}
-    named = importer is None or importer.is_admin
-    with store.transaction():
-        for item in parsed:
-            if named and item["author"]:
-                author_id = _author_id(store, item["author"], authors, result)
-            else:
-                author_id = importer.id if importer is not None else None
-            _import_entry(store, blog, item, author_id, categories, result)
-    return result
-
-
-# Author names need no cleaning: an import that is cleaned (by an author without
-# "unfiltered_html", so not an administrator) names no author.
-_PRINTED_RAW = ("title", "body", "extended", "excerpt", "keywords", "basename")
-
-
-def _cleaned(item, clean):
-    item = dict(item)
-    for field in _PRINTED_RAW:
-        if item[field]:
-            item[field] = clean(item[field])
-    item["categories"] = [clean(label) for label in item["categories"]]
-    return item
-
-
-def _import_entry(store, blog, item, author_id, categories, result):
-    timezone = blog.timezone or 0.0
-    entry = Entry(
-        blog_id=blog.id,
-        author_id=author_id,
-        title=item["title"], body=item["body"], extended=item["extended"],
-        excerpt=item["excerpt"], keywords=item["keywords"], basename=item["basename"],
-        status=item["status"] or "Publish",
-        created_on=_stored_date(item["date"], timezone),
-        allow_comments=bool(item["allow_comments"]),
-        convert_breaks=item["convert_breaks"] if item["convert_breaks"] is not None else "1",
-        category_ids=[_category_id(store, blog, label, categories, result)
-                      for label in item["categories"]],
-        comments=[_stored_comment(comment, timezone) for comment in item["comments"]],
-    )
-    allow_pings = item["allow_pings"]
-    if allow_pings is None:
-        allow_pings = blog.allow_pings_default
-    # Pings need a TrackBack item, and only saving an entry that allows pings
-    # creates one; an entry that no longer allows them keeps it disabled.
-    entry.allow_pings = allow_pings or bool(item["pings"])
-    store.save(entry)
-    if item["pings"]:
-        tb_item = store.trackback_for(entry=entry)
-        for ping in item["pings"]:
-            state = ping.get("state") or {}
-            moderation = state.get("moderation", "published")
-            store.save(Ping(
-                blog_id=blog.id, tb_id=tb_item.id, title=ping["title"],
-                excerpt=ping["excerpt"], source_url=ping["url"], ip=ping["ip"],
-                blog_name=ping["blog_name"], created_on=_stored_date(ping["date"], timezone),
-                visible=moderation == "published", junk=moderation == "junk",
-                junk_score=state.get("junk_score", 0.0), junk_reasons=state.get("junk_reasons", []),
-                linkback=state.get("linkback", {})))
-        if not allow_pings:
-            entry.allow_pings = False
-            store.save(entry)
-    result.entries += 1
-    result.entry_ids.append(entry.id)
-    result.pings += len(item["pings"])
-    result.comments += len(item["comments"])
-
-
-def _stored_date(local, timezone):
-    """A local datetime as stored UTC; a missing date is the time of import, as in MT."""
-    if local is None:
-        return dates.utc_now()
-    return dates.to_stored(local, timezone)
-
-
-def _stored_comment(comment, timezone):
-    stored = dict(comment)
-    stored["date"] = _stored_date(comment["date"], timezone)
-    return stored
-
-
-def _author_id(store, name, cache, result):
-    """Authors are found by name across the installation, created when missing."""
-    if name not in cache:
-        found = store.find(Author, name=name)
-        if found:
-            cache[name] = found[0].id
-        else:
-            cache[name] = store.save(Author(name=name))
-            result.authors_created += 1
-    return cache[name]
-
-
-def _category_id(store, blog, label, cache, result):
-    """Categories are per blog, found by label, created when missing."""
-    if label not in cache:
-        found = store.find(Category, blog_id=blog.id, label=label)
-        if found:
-            cache[label] = found[0].id
-        else:
-            cache[label] = store.save(Category(blog_id=blog.id, label=label))
-            result.categories_created += 1
-    return cache[label]
-
 
 # -- exporting --------------------------------------------------------------
 

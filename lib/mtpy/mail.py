@@ -6,12 +6,24 @@ Ping text is untrusted: header values are forced onto one line and the message i
 built with the email package, so nothing a pinger sends can add a header.
 """
 
-from mtpy.models import Author, Blog, Category, Entry, Trackback
+from mtpy.models import Author, Blog, Category, Entry, Ping, Trackback
 from mtpy.text import header_safe, plain_text
+from mtpy.urls import held_pings_url
 
 
 class MailError(Exception):
     pass
+
+
+def notify_ping(store, config, payload):
+    """The notify_ping job (payload: ping_id): mail the new ping's notice, if
+    anyone is to be told."""
+    ping = store.get(Ping, payload["ping_id"])
+    if ping is None:
+        return  # deleted before the mail went out: nothing to say
+    message = ping_notification(store, config, ping)
+    if message is not None:
+        send(config, message)
 
 
 def ping_notification(store, config, ping):
@@ -50,8 +62,8 @@ def held_notice(config, blog, ping):
     """What a held ping's mail says first: why it waits, and where to approve it."""
     why = "".join("  - %s\n" % header_safe(reason) for reason in ping.junk_reasons)
     return ("This ping is held: it is not shown on your weblog until you approve it.\n%s"
-            "Approve it, or mark it as junk, at:\n%s?__mode=pings&blog_id=%d&show=held\n") % (
-        "Why it looks suspicious:\n" + why if why else "", config.script_url("AdminScript"), blog.id)
+            "Approve it, or mark it as junk, at:\n%s\n") % (
+        "Why it looks suspicious:\n" + why if why else "", held_pings_url(config, blog))
 
 
 def build_message(sender, recipient, subject, body, now=None):

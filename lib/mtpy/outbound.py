@@ -23,6 +23,10 @@ import mtpy
 
 MAX_REDIRECTS = 5
 PAGE_MAX_BYTES = 1024 * 1024
+# A web page read for what it links to or announces (fetch_page): enough for
+# any weblog page's links and RDF, little for a hostile one to fill.
+READ_PAGE_MAX_BYTES = 512 * 1024
+PAGE_ACCEPT = "text/html, application/xhtml+xml, */*;q=0.1"
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 _CHUNK = 16384
 _DEFLATE_ENCODINGS = ("gzip", "x-gzip", "deflate")
@@ -161,6 +165,29 @@ def post_form(config, url, fields, charset="utf-8", **options):
     options.setdefault("any_status", True)
     return fetch(config, url, method="POST", data=body.encode("ascii"), headers=headers,
                  **options)
+
+
+class Page:
+    """A web page fetched to be read (fetch_page): `.text` (decoded, see
+    decode_body), `.charset` (the Content-Type header's, or None), `.url`
+    (where it came from after redirects), `.content_type` and `.is_page`
+    (text worth reading, see Response.is_page)."""
+
+    def __init__(self, response, url):
+        self.url = response.url or url
+        self.content_type = response.content_type
+        self.is_page = response.is_page
+        self.charset = response.charset
+        self.text = response.text("utf-8")
+
+
+def fetch_page(config, url, site_url=None, timeout=None, deadline=None):
+    """GET the web page at `url` to read it (auto-discovery, the bookmarklet,
+    link-back checks): fetch's rules, at most READ_PAGE_MAX_BYTES. Returns a
+    Page; raises OutboundError as fetch does."""
+    response = fetch(config, url, timeout=timeout, deadline=deadline, max_bytes=READ_PAGE_MAX_BYTES,
+                     site_url=site_url, headers={"Accept": PAGE_ACCEPT})
+    return Page(response, url)
 
 
 class AddressPolicy:

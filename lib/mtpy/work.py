@@ -10,8 +10,7 @@ from the data folder, so a request with nothing due pays next to nothing.
 import os
 import time
 
-from mtpy.actions import is_published
-from mtpy.models import Job, Ping
+from mtpy.models import Job
 from mtpy import web
 
 MAX_ATTEMPTS = 5
@@ -30,176 +29,37 @@ JOB_NAMES = {"republish_pings": "Republishing after a ping", "rebuild_weblog": "
              "check_linkback": "Link-back check"}
 
 
-def notify_ping(store, config, payload):
-    from mtpy import mail
-    ping = store.get(Ping, payload["ping_id"])
-    if ping is None:
-        return  # deleted before the mail went out: nothing to say
-    message = mail.ping_notification(store, config, ping)
-    if message is not None:
-        mail.send(config, message)
+# Each kind of job and the function that does it ("module:function", imported
+# when a job of the kind runs: the ping path queues jobs without loading them).
+HANDLERS = {
+    "notify_ping": "mtpy.mail:notify_ping",
+    "republish_pings": "mtpy.publish.republish:republish_pings",
+    "rebuild_weblog": "mtpy.publish.republish:rebuild_weblog",
+    "republish_entry": "mtpy.publish.republish:republish_entry",
+    "send_pings": "mtpy.actions.sending:send_pings",
+    "update_pings": "mtpy.actions.updates:send_update_pings",
+    "check_linkback": "mtpy.actions.linkback:check_linkback",
+}
 
 
-def republish_pings(store, config, payload):
-    """After a ping: republish the pages that show the entry's pings or TrackBack
-    count, and render its listing popup ahead (payload: entry_id, or category_id
-    for a category's ping, and ping_id after a ping; queued by
-    mtpy.actions.pings.pings_changed). After an owner's change (no ping_id) a
-    weblog never built keeps its pages unwritten, as after any other change.
-
-    One republish runs at a time, and each reads the newest pings: during a
-    burst, a job finding the pages already showing the item's pings as they
-    are is done without importing jinja2 or rendering anything (ShownPings).
-
-    A flood costs a few republishes a second, not one per ping: the ping's
-    process waits `RepublishDelay` seconds before it claims the job (run_jobs;
-    the answer has gone already), and the pings stored meanwhile queue no job
-    of their own (actions.pings.republish_waiting): the republish reads the pings after the
-    claim, so it shows them all."""
-    from mtpy.actions.pings import republish_waiting
-    from mtpy.models import Blog, Category, Entry, Trackback
-    if "category_id" in payload:
-        subject = store.get(Category, payload["category_id"])
-        items = store.find(Trackback, category_id=subject.id) if subject is not None else []
-    else:
-        subject = store.get(Entry, payload["entry_id"])
-        items = store.find(Trackback, entry_id=subject.id) if subject is not None else []
-    blog = store.get(Blog, subject.blog_id) if subject is not None else None
-    if blog is None or not blog.site_path or not items:
-        return
-    item = items[0]
-    with store.rebuild_lock():
-        shown = ShownPings(config, blog)
-        found = store.list_pings(tb_id=item.id, newest_first=True, limit=1)
-        state = (found[0].id if found else 0, store.count_pings(item.id))
-        # A ping's job has nothing to do when the pages show what the item
-        # holds now, or when a later job for the same pages waits unclaimed (it
-        # will read every ping, this one's included). An owner's change (no
-        # ping_id) always republishes.
-        if payload.get("ping_id") is not None and (
-                shown.covers(item.id, state) or republish_waiting(store, _subject_of(payload))):
-            return
-        from mtpy.publish.listing import render_ahead
-        if isinstance(subject, Entry):
-            from mtpy.publish.rebuild import Publisher
-            publisher = Publisher(store, config, blog)
-            if payload.get("ping_id") is not None or is_published(blog):
-                publisher.rebuild_pings_of(subject.id)
-            # the same load of the weblog: its counts are read once
-            render_ahead(store, config, entry_id=subject.id, site=publisher.site)
-        else:
-            render_ahead(store, config, category_id=subject.id)
-        shown.record(item.id, state)
-
-
-def _subject_of(payload):
-    """The entry or category of a republish_pings payload, as republish_waiting takes it."""
-    key = "category_id" if "category_id" in payload else "entry_id"
-    return {key: payload[key]}
-
-
-def _wait_before_republishing(store, config, job_id):
-    """Before the ping's process claims its republish job: RepublishDelay (an
-    owner's change, whose job carries no ping, does not wait)."""
-    delay = config.get("RepublishDelay")
-    if delay:
-        job = store.get(Job, job_id)
-        if (job is not None and job.kind == "republish_pings" and job.attempts == 0
-                and job.payload.get("ping_id") is not None):
-            import time
-            time.sleep(delay)
-
-
-class ShownPings:
-    """For each TrackBack item, what its last republish showed: the newest
-    visible ping's id and how many were visible (in the data folder, so per
-    host: a host that does not know republishes anyway)."""
-
-    def __init__(self, config, blog):
-        from mtpy.fileutil import read_kept
-        self.path = config.cache_path("shown-pings-blog-%d.bin" % blog.id)
-        kept = read_kept(self.path)
-        self.shown = kept if isinstance(kept, dict) else {}
-
-    def covers(self, item_id, state):
-        """Whether the pages already show the item's pings as they are now:
-        `state` (newest id, count) as the last republish read it. Either
-        differs after any ping stored, published late (a link-back check, an
-        approval) or removed since."""
-        return self.shown.get(item_id) == state
-
-    def record(self, item_id, state):
-        from mtpy.fileutil import keep
-        self.shown[item_id] = state
-        keep(self.path, self.shown)    # unkept, the next job republishes again
-
-
-def rebuild_weblog(store, config, payload):
-    """After a change that moves entries between pages or changes what every
-    page shows (a new or deleted entry, a status, date, title or category, the
-    weblog's settings): every page (payload: blog_id). A weblog is built the
-    first time (payload "first") only when the owner asked for it: mt.cgi's
-    new weblogs are."""
-    from mtpy.models import Blog
-    blog = store.get(Blog, payload["blog_id"])
-    if blog is None or not (is_published(blog) or (payload.get("first") and blog.site_path)):
-        return
-    from mtpy.publish.rebuild import Publisher
-    with store.rebuild_lock():
-        Publisher(store, config, blog).rebuild_all()
-
-
-def republish_entry(store, config, payload):
-    """After an edit that leaves the entry where it was: the pages that list
-    it (payload: entry_id)."""
-    from mtpy.models import Blog, Entry
-    entry = store.get(Entry, payload["entry_id"])
-    blog = store.get(Blog, entry.blog_id) if entry is not None else None
-    if blog is None or not is_published(blog):
-        return
-    from mtpy.publish.rebuild import Publisher
-    with store.rebuild_lock():
-        Publisher(store, config, blog).rebuild_entry(entry.id)
-
-
-def send_pings(store, config, payload):
-    """Ping the URLs of a published entry (payload: entry_id, and `discover`
-    to look for ping URLs in its links first; see mtpy.actions.sending). Failed
-    URLs make the job fail: its retry pings them."""
-    from mtpy.actions.sending import send_pings as send
-    send(store, config, payload)
-
-
-def update_pings(store, config, payload):
-    """Tell the weblog's update services of a published entry (payload:
-    blog_id; see mtpy.actions.updates). A failed service is logged, not retried."""
-    from mtpy.actions.updates import send_update_pings
-    send_update_pings(store, config, payload)
-
-
-def check_linkback(store, config, payload):
-    """Fetch a new ping's source page and check that it links to what it pinged
-    (payload: ping_id; see mtpy.actions.linkback): the ping is then published,
-    kept for approval or junked. Returns the jobs publishing it queued."""
-    from mtpy.actions.linkback import check_linkback as check
-    return check(store, config, payload)
-
-
-HANDLERS = {"notify_ping": notify_ping, "republish_pings": republish_pings,
-            "rebuild_weblog": rebuild_weblog, "republish_entry": republish_entry,
-            "send_pings": send_pings, "update_pings": update_pings, "check_linkback": check_linkback}
+def handler(kind):
+    """The function that runs a job of this kind: (store, config, payload).
+    One that queues jobs in turn returns their ids as a list (what any other
+    returns, such as update pings' outcomes, is not for the queue)."""
+    where = HANDLERS.get(kind)
+    if where is None:
+        raise LookupError("unknown job kind %r" % kind)
+    module, _, name = where.partition(":")
+    return getattr(__import__(module, fromlist=[name]), name)
 
 
 def run_job(store, config, job, queued=None):
     """Run one claimed job; True when done (and removed from the queue). The
     ids of jobs it queued in turn, when its handler returns them, are added to
     `queued`."""
-    handler = HANDLERS.get(job.kind)
     try:
-        if handler is None:
-            raise LookupError("unknown job kind %r" % job.kind)
-        follow_up = handler(store, config, job.payload)
-        if queued is not None and follow_up:
+        follow_up = handler(job.kind)(store, config, job.payload)
+        if queued is not None and isinstance(follow_up, list):
             queued.extend(follow_up)
     except Exception as error:
         message = "Job %d (%s) failed, attempt %d: %s" % (job.id, job.kind, job.attempts, error)
@@ -235,6 +95,8 @@ def run_jobs(store, config, job_ids=None, limit=None, until=None):
     """Run the given jobs and those they queue in turn (or every due job, and
     then note when the next is due); no job is begun after the time.monotonic()
     `until`. Returns (done, failed)."""
+    # Here, not at the top: the ping path imports this module, and runs jobs after its answer.
+    from mtpy.publish.republish import wait_before_republishing
     done = failed = 0
     pending = list(job_ids) if job_ids is not None else None
     while (limit is None or done + failed < limit) and (until is None or time.monotonic() < until):
@@ -242,7 +104,7 @@ def run_jobs(store, config, job_ids=None, limit=None, until=None):
             if not pending:
                 break
             job_id = pending.pop(0)
-            _wait_before_republishing(store, config, job_id)    # right after a ping only
+            wait_before_republishing(store, config, job_id)    # right after a ping only
             job = store.claim_job(job_id=job_id)
             if job is None:
                 continue

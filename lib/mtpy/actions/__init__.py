@@ -36,9 +36,3 @@ class Done:
     def __repr__(self):
         return "Done(record=%r, changed=%r, job_ids=%r)" % (self.record, self.changed, self.job_ids)
 
-
-def is_published(blog):
-    """A weblog is republished after a change only once it has been built:
-    it has a site folder holding its index page (`mtpy rebuild` made it)."""
-    import os
-    return bool(blog.site_path) and os.path.exists(os.path.join(blog.site_path, "index.html"))

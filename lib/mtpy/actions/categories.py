@@ -1,10 +1,11 @@
 """Categories: saving, deleting, and the TrackBack URL an owner hands out."""
 
-from mtpy.actions import ActionError, Done, is_published
+from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
 from mtpy.actions.authors import clean_unless_trusted
 from mtpy.actions.values import flag, unknown_fields, url_list
 from mtpy.models import Category, Entry, Ping, Trackback
+from mtpy.publish import is_published
 
 FIELDS = ("label", "description", "allow_pings", "passphrase", "ping_urls")
 # Shown on the pages of the entries filed in it, and its archive's.
@@ -75,11 +76,3 @@ def delete_category(store, config, blog, category, author=None, ip=""):
         job_ids = [store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id] if is_published(blog) else []
     return Done(category, ["id"], job_ids)
 
-
-def category_ping_url(config, item, category, blog):
-    """The TrackBack URL of a category's item, with its passphrase as the last
-    path segment when it has one: the URL its owner hands out."""
-    from urllib.parse import quote
-    from mtpy.publish.listing import ping_url
-    url = ping_url(config, item, blog)
-    return url + ("/" + quote(category.passphrase, safe="") if category.passphrase else "")

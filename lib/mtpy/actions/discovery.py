@@ -9,12 +9,12 @@ them within one deadline. A page that cannot be fetched or read announces
 nothing: discovery never fails the work it is part of.
 """
 
+from mtpy.actions import ActionError
 from mtpy.models import Entry
 
 MAX_LINKS = 20
 MAX_ANCHORS = 1000          # <a> tags read in each of the body and the extended text
 WORKERS = 4
-PAGE_MAX_BYTES = 512 * 1024
 DEADLINE_SECONDS = 30       # the send_pings job keeps the rest of its deadline for pinging
 GRACE_SECONDS = 1           # for the fetches ending at the deadline to say so
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -93,18 +93,34 @@ def add_discovered(store, config, blog, entry_id, deadline_seconds=DEADLINE_SECO
     return added
 
 
+def announced_items(config, blog, url, limit):
+    """The TrackBack entries the page at `url` announces (the bookmarklet's
+    QuickPost offers to ping them): [{"ping_url", "title"}], web links only,
+    once each, at most `limit`. ActionError when the page cannot be fetched,
+    saying why."""
+    from mtpy import outbound
+    from mtpy.text import web_link
+    from mtpy.trackback.discover import trackback_items
+    try:
+        page = outbound.fetch_page(config, url, site_url=blog.site_url)
+    except outbound.OutboundError as error:
+        raise ActionError(error.reason) from None
+    items = []
+    for item in trackback_items(page.text, page.url)[:limit]:
+        if web_link(item.ping_url) and item.ping_url not in [known["ping_url"] for known in items]:
+            items.append({"ping_url": item.ping_url, "title": item.title or ""})
+    return items
+
+
 def _announced_ping_url(config, link, site_url, timeout, deadline):
     """The ping URL the page at `link` announces for itself, or None."""
     from mtpy import outbound
     from mtpy.trackback.discover import ping_url_for
     try:
-        response = outbound.fetch(config, link, timeout=timeout, deadline=deadline,
-                                  max_bytes=PAGE_MAX_BYTES, site_url=site_url,
-                                  headers={"Accept": "text/html, application/xhtml+xml, */*;q=0.1"})
-        if not response.is_page:
+        page = outbound.fetch_page(config, link, site_url=site_url, timeout=timeout, deadline=deadline)
+        if not page.is_page:
             return None
-        text = outbound.decode_body(response.body, response.headers.get("Content-Type") or "", "utf-8")
-        return ping_url_for(text, link, page_url=response.url or link)
+        return ping_url_for(page.text, link, page_url=page.url)
     except outbound.OutboundError:
         return None
     except Exception as error:      # never let one page take the others' outcomes down

@@ -1,11 +1,12 @@
 """Entries: saving (new or changed) and deleting, and what each republishes."""
 
 from mtpy import dates
-from mtpy.actions import ActionError, Done, is_published
+from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
-from mtpy.actions.authors import clean_unless_trusted, trusted_with_html
+from mtpy.actions.authors import clean_unless_trusted
 from mtpy.actions.values import flag, unknown_fields, url_list
 from mtpy.models import Category, Entry
+from mtpy.publish import is_published
 
 STATUSES = ("Publish", "Draft")
 # What the weblog's templates may print raw: mtpy.sanitize cleans them (see
@@ -138,30 +139,3 @@ def _categories(store, blog, ids):
         if category_id not in chosen:
             chosen.append(category_id)
     return chosen
-
-
-def import_entries(store, config, blog, text, author=None, ip="", send_pings=False):
-    """Import a Movable Type export file's entries, pings and comments into
-    `blog` (all or nothing); returns Done(the import's counts, [], jobs).
-    `author`, who imports, decides whose the entries are (mtpy.importexport.import_entries).
-    `send_pings`: the published entries ping as if saved (their categories'
-    outbound URLs; the ping URLs their links announce, with the weblog's
-    auto-discovery on); without it, an import announces nothing. What an
-    author without "unfiltered_html" imports is cleaned as if typed."""
-    from mtpy.actions.discovery import links_of
-    from mtpy.actions.sending import queue_pings
-    from mtpy.importexport import ImportFormatError, import_entries as read_into
-    from mtpy.sanitize import clean_html
-    try:
-        result = read_into(store, blog, text, importer=author,
-                           clean=None if trusted_with_html(store, author, blog) else clean_html)
-    except ImportFormatError as error:
-        raise ActionError("%s (nothing imported)" % error, "file")
-    with store.transaction():
-        record(store, "import", "Imported %d entries, %d pings, %d comments" % (
-            result.entries, result.pings, result.comments), blog.id, author, ip)
-        job_ids = [store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id] if is_published(blog) else []
-        if send_pings:
-            for entry in store.find_in(Entry, "id", result.entry_ids):
-                job_ids.append(queue_pings(store, entry, discover=bool(blog.autodiscover_links and links_of(blog, entry))))
-    return Done(result, [], [job_id for job_id in job_ids if job_id is not None])

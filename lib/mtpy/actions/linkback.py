@@ -22,16 +22,14 @@ the source's host not resolving to the address the ping came from.
 from mtpy import dates
 from mtpy.actions.activity import record
 from mtpy.models import Blog, Category, Entry, Ping, Trackback
-from mtpy.store import category_archive_url, entry_permalink
+from mtpy.urls import category_archive_url, entry_permalink
 from mtpy.junk import moderation_holds
 
-PAGE_MAX_BYTES = 512 * 1024
-MAX_ANCHORS = 20000         # `<a>` tags read on a page: more than 512 KiB can hold links to elsewhere
+MAX_ANCHORS = 20000         # `<a>` tags read on a page: more than outbound.READ_PAGE_MAX_BYTES can hold links to elsewhere
 LOOKUP_SECONDS = 5          # at most, for the source host's addresses
 MISSING_ENTRY = "the source page does not link to this entry"
 MISSING_CATEGORY = "the source page links neither to this category nor to the weblog"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_ACCEPT = {"Accept": "text/html, application/xhtml+xml, */*;q=0.1"}
 
 
 def links_back(page_html, page_url, targets):
@@ -129,19 +127,17 @@ def check_linkback(store, config, payload):
 
 def fetch_and_check(config, blog, ping, targets, missing=MISSING_ENTRY):
     """("ok" | "missing" | "unreachable", reason in words): the source fetched
-    through mtpy.outbound (its address rules, PingTimeout, PAGE_MAX_BYTES) and
+    through mtpy.outbound.fetch_page (its address rules, PingTimeout, a bounded page) and
     read for a link to one of `targets`; `missing` says what a page without
     one lacks."""
     from mtpy import outbound
     try:
-        response = outbound.fetch(config, ping.source_url, max_bytes=PAGE_MAX_BYTES,
-                                  site_url=blog.site_url, headers=_ACCEPT)
+        page = outbound.fetch_page(config, ping.source_url, site_url=blog.site_url)
     except outbound.OutboundError as error:
         return "unreachable", error.reason
-    if not response.is_page:
-        return "missing", "%s: it is not a web page (%s)" % (missing, response.content_type[:60])
-    text = outbound.decode_body(response.body, response.headers.get("Content-Type") or "", "utf-8")
-    if links_back(text, response.url or ping.source_url, targets):
+    if not page.is_page:
+        return "missing", "%s: it is not a web page (%s)" % (missing, page.content_type[:60])
+    if links_back(page.text, page.url, targets):
         return "ok", "the source page links back"
     return "missing", missing
 

@@ -10,6 +10,7 @@ as cheap as mtpy.models'; anything heavier is imported where it is used.
 from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
 from mtpy.models import Blog, Ping, Trackback
+from mtpy.publish import republish_waiting
 
 
 def pings_changed(store, config, blog, item_ids, new_ping=None):
@@ -46,34 +47,12 @@ def _write_feed_locked(store, config, blog, item):
     each writer reads the pings as the last commit left them, so the last feed
     written is never an older list."""
     from mtpy.store import StoreError
-    from mtpy.trackback.feeds import note_unwritten, write_feed
+    from mtpy.publish.feeds import note_unwritten, write_feed
     try:
         with store.transaction():
             write_feed(store, config, blog, item)
     except (OSError, StoreError) as error:     # the pings are stored: the feed waits for the next writer
         note_unwritten(config, blog, item, error)
-
-
-def republish_waiting(store, subject):
-    """True when a republish of this entry or category (`subject`: entry_id or
-    category_id) is queued, not yet claimed, and recent: it will read the pings
-    once claimed, after the caller's transaction, so a ping stored in that
-    transaction needs no job of its own. (Claims and pings are both store
-    transactions, so one is wholly before the other.) An unclaimed job older
-    than WAITING_SECONDS is one whose process died: it does not count."""
-    from mtpy import dates
-    since = dates.utc_now(-WAITING_SECONDS)
-    # On the ping path: only the jobs not yet claimed (failed mail kept for
-    # `mtpy work --list` is not read on every ping).
-    from mtpy.models import Job
-    for job in store.find(Job, attempts=0):
-        if (job.kind == "republish_pings" and job.created_on >= since
-                and all(job.payload.get(key) == value for key, value in subject.items())):
-            return True
-    return False
-
-
-WAITING_SECONDS = 10
 
 
 def approve_pings(store, config, blog, ping_ids, author=None, ip=""):

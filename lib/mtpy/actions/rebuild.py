@@ -30,7 +30,7 @@ def rebuild_all(store, config, blog, progress=None, author=None, ip=""):
     if not blog.site_path:
         raise ActionError("Weblog %d has no site path (mtpy blog set --site-path DIR)" % blog.id, "site_path")
     from mtpy.publish.rebuild import Publisher
-    from mtpy.trackback.feeds import write_unwritten
+    from mtpy.publish.feeds import write_unwritten
     with store.rebuild_lock():
         publisher = Publisher(store, config, blog).rebuild_all(progress)
     write_unwritten(store, config, blog)     # the ones still unwritten stay listed for mtpy check
@@ -126,7 +126,7 @@ def publish_step(store, config, blog, what, offset, limit, seconds=STEP_SECONDS,
             if clock() - started >= seconds:
                 break
     if position >= len(keys):
-        from mtpy.trackback.feeds import write_unwritten
+        from mtpy.publish.feeds import write_unwritten
         if what == "all":
             write_unwritten(store, config, blog)
         else:

@@ -100,7 +100,8 @@ def retry_pings(store, config, blog, entry):
 
 def ping_fields(blog, entry):
     """The form of the TrackBack request: title, url, excerpt, blog_name."""
-    from mtpy.store import entry_excerpt, entry_permalink
+    from mtpy.store import entry_excerpt
+    from mtpy.urls import entry_permalink
     from mtpy.trackback.rules import crop_excerpt
     return [("title", entry.title), ("url", entry_permalink(blog, entry)),
             ("excerpt", crop_excerpt(entry_excerpt(entry))), ("blog_name", blog.name)]

@@ -3,11 +3,12 @@
 import os
 
 import mtpy
-from mtpy.actions import ActionError, Done, is_published
+from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
 from mtpy.actions.authors import clean_unless_trusted
 from mtpy.actions.values import flag, page_url, unknown_fields, url_list
 from mtpy.models import Blog, Entry
+from mtpy.publish import is_published
 
 FIELDS = ("name", "description", "site_url", "site_path", "archive_url", "archive_path", "timezone",
           "email_new_pings", "allow_pings_default", "hold_over_limit", "autodiscover_links", "update_ping_urls",

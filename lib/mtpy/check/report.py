@@ -14,7 +14,7 @@ from mtpy.check.probes import (
     TemplatesCheck, filesystem_type, layout_urls, relative_inside)
 from mtpy.config import Config, ConfigError, is_absolute_url
 from mtpy.models import Author, Blog
-from mtpy.trackback.feeds import unwritten
+from mtpy.publish.feeds import unwritten
 
 
 MIN_PYTHON = (3, 9)

@@ -192,8 +192,3 @@ def _blog(store, blog_id):
         raise ListingError("Invalid blog ID '%s'" % blog_id)
     return blog
 
-
-def ping_url(config, item, blog):
-    """The URL MT publishes for an item of `blog`: `<CGIPath>mt-tb.cgi/<id>`,
-    always absolute (see Config.script_url)."""
-    return "%s/%d" % (config.script_url(site_url=blog.site_url), item.id)

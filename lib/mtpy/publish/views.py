@@ -25,7 +25,9 @@ from types import MappingProxyType
 
 from mtpy import dates
 from mtpy.models import Author, Category, Entry, Trackback
-from mtpy.store import category_basename, entry_excerpt, entry_permalink
+from mtpy.store import entry_excerpt
+from mtpy.urls import (archive_base, category_basename, entry_basename, entry_permalink, item_ping_url,
+                       popup_url, script_url)
 from mtpy.trackback.rules import pings_closed
 
 ARCHIVE_TYPES = ("Individual", "Category", "Monthly")
@@ -127,7 +129,7 @@ class EntryView:
         self.status = entry.status
         self.created_on = entry.created_on
         self.timezone = site.blog.timezone
-        self.basename = "%06d" % entry.id
+        self.basename = entry_basename(entry)
         self.permalink = entry_permalink(site.blog, entry)
         self.archive_path = os.path.join(site.archive_folder, self.basename + ".html")
         self.author = site.author(entry.author_id)
@@ -141,7 +143,7 @@ class EntryView:
                               and not pings_closed(site.blog, entry, site.now))
         self.allow_pings = entry.allow_pings
         self.ping_url = site.ping_url(item) if self.accepts_pings else ""
-        self.popup_url = "%s?__mode=view&entry_id=%d" % (site.script_url, entry.id)
+        self.popup_url = popup_url(site.script_url, entry_id=entry.id)
         self.ping_page = None       # in the listing popup: the page of pings it shows
 
     @property
@@ -279,13 +281,12 @@ class SiteView:
         self.config = config
         self.blog = blog
         self.blog_view = BlogView(blog)
-        self.script_url = config.script_url(site_url=blog.site_url)
+        self.script_url = script_url(config, site_url=blog.site_url)
         self.cgi_path = self.script_url[:-len(config.get("TrackbackScript"))]
         # CGIPath as published: absolute, as the ping URLs built from it.
         self.public_settings = MappingProxyType(dict({name: config.get(name) for name in PUBLIC_SETTINGS},
                                                      CGIPath=self.cgi_path))
-        base = blog.archive_url or blog.site_url
-        self.archive_base = base if base.endswith("/") else base + "/"
+        self.archive_base = archive_base(blog) or "/"
         self.archive_folder = blog.archive_path or blog.site_path
         self._ping_counts = {}      # item id -> visible pings; all at once by preload()
         self._authors = {}
@@ -386,7 +387,7 @@ class SiteView:
         return self._authors[author_id]
 
     def ping_url(self, item):
-        return "%s/%d" % (self.script_url, item.id)
+        return item_ping_url(self.script_url, item)
 
     def local_month(self, stored):
         # Called for every entry: only a date near a month's edge can move to
@@ -516,7 +517,7 @@ class CategoryListingView:
         self.categories = [category]
         self._pings = category.pings
         self.site = category.site
-        self.popup_url = "%s?__mode=view&category_id=%d" % (category.site.script_url, category.id)
+        self.popup_url = popup_url(category.site.script_url, category_id=category.id)
         self.ping_page = None       # in the listing popup: the page of pings it shows
 
     @property

@@ -446,6 +446,7 @@ class Store:
             blog = self.get(Blog, owner.blog_id)
             item.title = owner.title
             item.description = entry_excerpt(owner)
+            from mtpy.urls import entry_permalink
             item.url = entry_permalink(blog, owner) if blog else ""
             item.passphrase = ""
         else:
@@ -516,36 +517,6 @@ def ascii_lower(text):
     SQLite (without ICU) and under PostgreSQL's "C" collation, so that every
     backend matches titles alike."""
     return text.translate(_ASCII_LOWER)
-
-
-def entry_permalink(blog, entry):
-    """The entry's archive page URL: MT 2.x's default `000123.html` names."""
-    base = blog.archive_url or blog.site_url
-    if base and not base.endswith("/"):
-        base += "/"
-    return "%s%06d.html" % (base, entry.id)
-
-
-# Longest dirified label in a category archive's file name: with "cat_" and
-# ".html" well inside every filesystem's 255 bytes (labels are capped at
-# LABEL_LIMIT, but imports and older stores may hold longer ones).
-CATEGORY_NAME_LIMIT = 100
-
-
-def category_basename(category):
-    """The category archive's file name without `.html`: MT 2.x's `cat_label`
-    (the label dirified, cut to CATEGORY_NAME_LIMIT), or `cat_ID` when the label
-    leaves nothing."""
-    from mtpy.text import dirify
-    return "cat_%s" % (dirify(category.label)[:CATEGORY_NAME_LIMIT].rstrip("_") or category.id)
-
-
-def category_archive_url(blog, category):
-    """The category's archive page URL."""
-    base = blog.archive_url or blog.site_url
-    if base and not base.endswith("/"):
-        base += "/"
-    return "%s%s.html" % (base, category_basename(category))
 
 
 def entry_excerpt(entry):

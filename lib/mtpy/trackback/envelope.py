@@ -1,5 +1,6 @@
 """The XML documents of the TrackBack specification: the response envelope,
-the RSS 0.91 listing of an item's pings, and the static `ID.xml` feed.
+the RSS 0.91 listing of an item's pings (also the static `ID.xml` feed's,
+which mtpy.publish.feeds writes).
 
 Everything is escaped, so the documents are well-formed whatever the ping says.
 """
@@ -46,7 +47,6 @@ def _as_received(text):
     return text or ""
 
 
-FEED_SIZE = 10
 RSS_MAX = 1000      # the most pings one `__mode=rss` answer gives (`limit=`)
 
 
@@ -59,19 +59,3 @@ def rss_window(fields, default):
     limit = number("limit") or default
     return min(limit, RSS_MAX), number("offset") or 0
 
-
-def write_feed(store, blog, item):
-    """Replace `<archive path>/<id>.xml` with the item's newest pings, newest first.
-
-    Call inside a store transaction (mtpy.actions.pings writes it in one of its
-    own, after the commit that changed the pings), so that concurrent pings
-    cannot finish in the wrong order and leave an older list."""
-    import os
-    from mtpy.fileutil import write_atomic
-    folder = blog.archive_path or blog.site_path
-    if not folder:
-        return None
-    pings = store.list_pings(tb_id=item.id, newest_first=True, limit=FEED_SIZE)
-    path = os.path.join(folder, "%d.xml" % item.id)
-    write_atomic(path, rss(item, pings, for_readers=True) + "\n", durable=False)  # rebuildable: no fsync on the ping path
-    return path

@@ -15,6 +15,7 @@ Content-Security-Policy allows no script): the page only shows it.
 from urllib.parse import urlencode
 
 from mtpy.actions import ActionError
+from mtpy.actions.discovery import announced_items
 from mtpy.apps.cms.entries import NOT_YOURS, may_open
 from mtpy.apps.cms.screen import mode
 from mtpy.text import web_link
@@ -28,7 +29,6 @@ WINDOW_FEATURES = "width=420,height=600,resizable=yes,scrollbars=yes"
 WINDOW_NAME = "mtpy_quickpost"
 # The selected text travels in the window's URL: keep that within what servers take.
 SELECTION_MAX_CHARACTERS = 2000
-PAGE_MAX_BYTES = 512 * 1024
 ITEMS_MAX = 100
 TRACKBACK_STATES = ("found", "none", "failed", "no_requests", "no_link")
 # save_entry's names of fields that the window names otherwise
@@ -207,17 +207,10 @@ def _announced(screen, url):
         return {"state": "no_link", "items": [], "reason": ""}
     if not screen.can_send:
         return {"state": "no_requests", "items": [], "reason": ""}
-    from mtpy import outbound
-    from mtpy.trackback.discover import trackback_items
     try:
-        response = outbound.fetch(screen.config, url, max_bytes=PAGE_MAX_BYTES, site_url=screen.blog.site_url)
-    except outbound.OutboundError as error:
-        return {"state": "failed", "items": [], "reason": error.reason}
-    text = outbound.decode_body(response.body, response.headers.get("Content-Type") or "", "utf-8")
-    items = []
-    for item in trackback_items(text, page_url=response.url)[:ITEMS_MAX]:
-        if web_link(item.ping_url) and item.ping_url not in [known["ping_url"] for known in items]:
-            items.append({"ping_url": item.ping_url, "title": item.title or ""})
+        items = announced_items(screen.config, screen.blog, url, ITEMS_MAX)
+    except ActionError as error:
+        return {"state": "failed", "items": [], "reason": error.message}
     return {"state": "found" if items else "none", "items": items, "reason": ""}
 
 
@@ -244,7 +237,7 @@ def quickpost_done(screen):
     its TrackBack ping."""
     from mtpy.apps.cms.base import HTTPError
     from mtpy.models import Entry
-    from mtpy.store import entry_permalink
+    from mtpy.urls import entry_permalink
     entry = screen.weblog_record(Entry, "entry_id", "entry")
     if entry is None:
         raise HTTPError(404, "No such entry in this weblog.")

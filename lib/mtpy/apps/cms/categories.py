@@ -67,7 +67,7 @@ def category_edit(screen):
 def _ping_url(screen, category):
     """The category's TrackBack URL as its owner hands it out (with the
     passphrase), or None when it does not accept pings."""
-    from mtpy.actions.categories import category_ping_url
+    from mtpy.urls import category_ping_url
     if category is None or not category.allow_pings:
         return None
     item = screen.store.trackback_for(category=category)

@@ -125,8 +125,7 @@ def _trackback(screen, entry):
     """What the edit screen shows of a saved entry's TrackBack: the URL remote
     weblogs ping (None when pings are off), its permalink once published, its
     newest pings and how many it has."""
-    from mtpy.publish.listing import ping_url
-    from mtpy.store import entry_permalink
+    from mtpy.urls import entry_permalink, ping_url
     if entry is None:
         return None
     store = screen.store

@@ -14,15 +14,14 @@ from mtpy.apps.cms.screen import mode
 
 @mode("transfer", permission="settings", methods=("GET", "POST"))
 def transfer(screen):
-    from mtpy.actions.entries import import_entries
+    from mtpy.actions.importing import import_entries
     errors = {}
     if screen.request.method == "POST":
         try:
             text = uploaded_text(screen.request.files.get("file"))
-            with screen.store.transaction():
-                screen.jobs += import_entries(screen.store, screen.config, screen.blog, text, screen.author,
-                                              screen.request.remote_addr,
-                                              send_pings=screen.request.form.get("send_pings") == "1")
+            screen.jobs += import_entries(screen.store, screen.config, screen.blog, text, screen.author,
+                                          screen.request.remote_addr,
+                                          send_pings=screen.request.form.get("send_pings") == "1")
         except ActionError as error:
             errors[error.field or None] = error.message
         else:

@@ -1,5 +1,8 @@
 """`ID.xml` feeds, written so that a failure never fails what changed the pings.
 
+A feed is `<archive path>/<id>.xml`: the item's newest pings as the
+TrackBack envelope's RSS (mtpy.trackback.envelope.rss), for readers.
+
 A feed is a copy of what the store holds, so a failed write (a read-only or full
 archive folder) never fails the ping: the ping is stored and answered, the
 failure goes to the log and into `<DataSource>/unwritten-feeds.txt`, which
@@ -10,6 +13,7 @@ failure goes to the log and into `<DataSource>/unwritten-feeds.txt`, which
 import os
 
 RECORD = "unwritten-feeds.txt"
+FEED_SIZE = 10      # the newest pings a feed lists
 
 
 def record_path(config):
@@ -31,14 +35,30 @@ def unwritten(config):
     return found
 
 
+def write_file(store, blog, item):
+    """Replace `<archive path>/<id>.xml` with the item's newest pings, newest first.
+
+    Call inside a store transaction (mtpy.actions.pings writes it in one of its
+    own, after the commit that changed the pings), so that concurrent pings
+    cannot finish in the wrong order and leave an older list."""
+    from mtpy.fileutil import write_atomic
+    from mtpy.trackback.envelope import rss
+    folder = blog.archive_path or blog.site_path
+    if not folder:
+        return None
+    pings = store.list_pings(tb_id=item.id, newest_first=True, limit=FEED_SIZE)
+    path = os.path.join(folder, "%d.xml" % item.id)
+    write_atomic(path, rss(item, pings, for_readers=True) + "\n", durable=False)  # rebuildable: no fsync on the ping path
+    return path
+
+
 def write_feed(store, config, blog, item):
-    """envelope.write_feed, once the transaction that changed the item's pings
-    has committed; a failure is logged and listed rather than raised. Once a
+    """write_file, once the transaction that changed the item's pings has
+    committed; a failure is logged and listed rather than raised. Once a
     feed is written, the listed ones are written again."""
-    from mtpy.trackback.envelope import write_feed as write
     listed = unwritten(config)
     try:
-        write(store, blog, item)
+        write_file(store, blog, item)
     except OSError as error:
         note_unwritten(config, blog, item, error, listed)
         return
@@ -75,7 +95,6 @@ def write_unwritten(store, config, blog=None):
 def _write_again(store, listed):
     """The listed feeds that still cannot be written."""
     from mtpy.models import Blog, Trackback
-    from mtpy.trackback.envelope import write_feed as write
     left = []
     for entry in listed:
         item = store.get(Trackback, entry[0])
@@ -83,7 +102,7 @@ def _write_again(store, listed):
         if blog is None:
             continue    # deleted since: nothing to write
         try:
-            write(store, blog, item)
+            write_file(store, blog, item)
         except OSError:
             left.append(entry)
     return left

@@ -1,0 +1,86 @@
+"""Every public URL mtpy builds, in one place: the scripts (CGIPath and a
+script's name), an item's TrackBack ping URL, the listing popup, the archive
+pages of entries and categories, mt.cgi's held pings.
+
+Pure functions of records and mt.cfg, on the standard library only: the ping
+path, mt-check.cgi and the publishing pipeline may all import it.
+"""
+
+from urllib.parse import quote
+
+from mtpy.config import is_absolute_url, on_origin_of
+from mtpy.text import dirify
+
+# Longest dirified label in a category archive's file name: with "cat_" and
+# ".html" well inside every filesystem's 255 bytes (labels are capped at
+# LABEL_LIMIT, but imports and older stores may hold longer ones).
+CATEGORY_NAME_LIMIT = 100
+
+
+def script_url(config, script_directive="TrackbackScript", site_url=None):
+    """The URL of a script: CGIPath and its name. A CGIPath that is still a
+    bare path is put on the scheme and host of `site_url` (the weblog's),
+    so that a published or shown ping URL is always absolute."""
+    cgi_path = config.get("CGIPath")
+    if site_url and not is_absolute_url(cgi_path):
+        cgi_path = on_origin_of(site_url, cgi_path)
+    return cgi_path + config.get(script_directive)
+
+
+def ping_url(config, item, blog):
+    """The URL MT publishes for a TrackBack item of `blog`:
+    `<CGIPath>mt-tb.cgi/<id>`, always absolute (see script_url)."""
+    return item_ping_url(script_url(config, site_url=blog.site_url), item)
+
+
+def item_ping_url(trackback_script_url, item):
+    """ping_url with the weblog's mt-tb.cgi URL already known (a rebuild's pages)."""
+    return "%s/%d" % (trackback_script_url, item.id)
+
+
+def category_ping_url(config, item, category, blog):
+    """The TrackBack URL of a category's item, with its passphrase as the last
+    path segment when it has one: the URL its owner hands out (mt-tb.cgi reads
+    the passphrase from there)."""
+    url = ping_url(config, item, blog)
+    return url + ("/" + quote(category.passphrase, safe="") if category.passphrase else "")
+
+
+def popup_url(trackback_script_url, entry_id=None, category_id=None):
+    """The listing popup (`__mode=view`) of an entry's or a category's pings."""
+    if entry_id is not None:
+        return "%s?__mode=view&entry_id=%d" % (trackback_script_url, entry_id)
+    return "%s?__mode=view&category_id=%d" % (trackback_script_url, category_id)
+
+
+def held_pings_url(config, blog):
+    """mt.cgi's list of the weblog's pings held for approval."""
+    return "%s?__mode=pings&blog_id=%d&show=held" % (script_url(config, "AdminScript"), blog.id)
+
+
+def archive_base(blog):
+    """The URL the weblog's archive pages are under, ending in `/`."""
+    base = blog.archive_url or blog.site_url
+    return base if not base or base.endswith("/") else base + "/"
+
+
+def entry_basename(entry):
+    """The entry archive's file name without `.html`: MT 2.x's `000123`."""
+    return "%06d" % entry.id
+
+
+def entry_permalink(blog, entry):
+    """The entry's archive page URL."""
+    return "%s%s.html" % (archive_base(blog), entry_basename(entry))
+
+
+def category_basename(category):
+    """The category archive's file name without `.html`: MT 2.x's `cat_label`
+    (the label dirified, cut to CATEGORY_NAME_LIMIT), or `cat_ID` when the label
+    leaves nothing."""
+    return "cat_%s" % (dirify(category.label)[:CATEGORY_NAME_LIMIT].rstrip("_") or category.id)
+
+
+def category_archive_url(blog, category):
+    """The category's archive page URL."""
+    return "%s%s.html" % (archive_base(blog), category_basename(category))
