@@ -174,7 +174,7 @@ def test_the_protocol_folder_holds_the_wire_protocol_only():
     are publish/'s (mtpy.publish.feeds, mtpy.publish.republish)."""
     folder = os.path.join(ROOT, "lib", "mtpy", "trackback")
     assert sorted(name for name in os.listdir(folder) if name.endswith(".py")) == [
-        "__init__.py", "answer.py", "discover.py", "envelope.py", "form.py", "rdf.py", "rules.py"]
+        "__init__.py", "discover.py", "envelope.py", "form.py", "rdf.py", "replies.py", "rules.py"]
     writing = [name for name in sorted(os.listdir(folder)) if name.endswith(".py")
                and "write_atomic" in open(os.path.join(folder, name), encoding="utf-8").read()]
     assert writing == []
