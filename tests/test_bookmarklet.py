@@ -12,9 +12,9 @@ from urllib.parse import unquote, urlencode
 
 import pytest
 
-from cms_client import CMSClient, forms
+from support.client import CMSClient, forms
 from conftest import ADMIN_PASSWORD, Site, free_port, serve_cms, wait_for
-from local_web import LocalWeb
+from support.local_web import LocalWeb
 from mtpy import outbound
 from mtpy.config import Config
 from mtpy.models import Entry

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cms_client import CMSClient, forms
+from support.client import CMSClient, forms
 from conftest import ADMIN_PASSWORD, free_port, install_files, start_lighttpd
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])

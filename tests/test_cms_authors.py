@@ -3,7 +3,7 @@ author and says what they may do in which weblog; that author sees only that."""
 
 import pytest
 
-from cms_client import CMSClient
+from support.client import CMSClient
 from conftest import ADMIN_PASSWORD
 from mtpy.models import Author, Blog, Permission
 

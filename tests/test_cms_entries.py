@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cms_client import forms
+from support.client import forms
 from test_ping_protocol import SUCCESS, post
 from test_publish import rebuild
 
@@ -197,7 +197,7 @@ def _author_who_may_only_post(site):
 
 
 def test_an_author_with_post_only_opens_only_their_own_entries(cms):
-    from cms_client import CMSClient
+    from support.client import CMSClient
     site, _ = cms
     author, other_blog = _author_who_may_only_post(site)
     jo = CMSClient(site.base)

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from conftest import ADMIN_PASSWORD, http
-from cms_client import CMSClient, add_author, forms
+from support.client import CMSClient, forms
+from support.sites import add_author
 from mtpy.models import IPBan, Ping
 from test_ping_protocol import SUCCESS, post
 from test_publish import rebuild, wait_for_text

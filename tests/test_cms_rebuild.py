@@ -7,7 +7,7 @@ import urllib.parse
 
 import pytest
 
-from cms_client import CMSClient
+from support.client import CMSClient
 from conftest import ADMIN_PASSWORD, ROOT
 from test_publish import wait_for_text
 

@@ -7,9 +7,10 @@ import os
 
 import pytest
 
-from cms_client import CMSClient, add_author, forms
+from support.client import CMSClient, forms
+from support.sites import add_author
 from conftest import ADMIN_PASSWORD, Site, admin_password_hash
-from local_web import LocalWeb
+from support.local_web import LocalWeb
 from mtpy.actions.authors import PERMISSION_NAMES
 from mtpy.apps.cms import CMSApp
 

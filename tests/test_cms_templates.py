@@ -149,7 +149,7 @@ def test_a_name_not_in_the_set_is_not_found(cms, name):
 
 def test_templates_need_the_templates_permission(cms):
     site, client = cms
-    from cms_client import CMSClient
+    from support.client import CMSClient
     from mtpy.actions.authors import create_author, set_permissions
     store = site.store()
     writer = create_author(store, "Writer", "writer@example.com", "writer-password-1").record

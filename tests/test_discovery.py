@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from conftest import SAMPLES, Site
-from local_web import SILENT, LocalWeb
+from support.local_web import SILENT, LocalWeb
 from mtpy import outbound
 from mtpy.actions.discovery import MAX_LINKS, add_discovered, discover, links_of
 from mtpy.config import Config

@@ -9,7 +9,8 @@ import time
 
 import requests
 
-from cms_client import CMSClient, add_author
+from support.client import CMSClient
+from support.sites import add_author
 from conftest import ADMIN_PASSWORD, Site, admin_password_hash, free_port, queued_jobs, start_lighttpd, stop
 from mtpy import dates, work
 from mtpy.actions.activity import KINDS

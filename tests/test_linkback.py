@@ -5,7 +5,7 @@ held ping ends published, junk or still held, with its check recorded."""
 import pytest
 
 import mtpy.work
-from local_web import SILENT, LocalWeb
+from support.local_web import SILENT, LocalWeb
 from mtpy import dates
 from mtpy.actions.linkback import (MISSING_CATEGORY, MISSING_ENTRY, address_mismatch,
                                    check_linkback, links_back, targets_for)

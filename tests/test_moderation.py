@@ -12,7 +12,7 @@ import urllib.parse
 import pytest
 
 from conftest import ADMIN_PASSWORD, http, wait_for
-from cms_client import forms
+from support.client import forms
 from mtpy import dates
 from mtpy.actions import ActionError, pings
 from mtpy.actions import weblogs

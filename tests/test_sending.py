@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from conftest import Site, start_lighttpd, wait_for
-from local_web import ENDLESS, SILENT, LocalWeb
+from support.local_web import ENDLESS, SILENT, LocalWeb
 from mtpy import dates
 from mtpy.actions import ActionError
 from mtpy.actions.entries import save_entry

@@ -8,11 +8,11 @@ from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
 import pytest
 
-from cms_client import forms
+from support.client import forms
 from mtpy.actions.updates import queue_update_pings, read_update_answer, send_update_pings
 from mtpy.config import Config
 from mtpy.models import Activity, Blog, Job
-from local_web import SILENT, LocalWeb
+from support.local_web import SILENT, LocalWeb
 
 NAME = 'Caf\u00e9 \u65e5\u8a18 <b>"Bold" & Sons</b> &amp; <script>x</script>'
 
