@@ -136,14 +136,28 @@ def serve_cms(site):
 
 
 @pytest.fixture
-def cms(tmp_path, backend):
+def cms(request, tmp_path, backend):
     """mt.cgi of an installed site answered in this process (support.wsgi: the
     whole site, its pings and pages too, at site.base); yields (site, Melody
-    logged in as a system administrator). What is about a web server goes
-    through `served` or start_lighttpd instead."""
+    logged in as a system administrator). A test that drives Chromium gets
+    cms_lighttpd's instead: a browser reaches pages through a real server."""
+    if "browser" in request.fixturenames:
+        yield request.getfixturevalue("cms_lighttpd")
+        return
     site = Site(tmp_path / "site", backend)
     with served_in_process(site):
         yield site, logged_in_admin(site)
+
+
+@pytest.fixture
+def cms_lighttpd(tmp_path, backend):
+    """The `cms` fixture's (site, logged-in client), mt.cgi behind lighttpd."""
+    site = Site(tmp_path / "site", backend)
+    client, process = serve_cms(site)
+    try:
+        yield site, client
+    finally:
+        stop(process)
 
 
 @pytest.fixture
@@ -203,5 +217,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.server)
         if "browser" in fixtures:
             item.add_marker(pytest.mark.browser)
+            if "cms" in fixtures:       # then through cms_lighttpd
+                item.add_marker(pytest.mark.server)
         if fixtures & POSTGRES_FIXTURES or params.get("backend") == "postgres":
             item.add_marker(pytest.mark.postgres)

@@ -1,23 +1,14 @@
 """The mtpy command, run as a real process: set-up, administration, errors."""
 
 import os
-import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT
+from support.cli import mtpy
+from support.environment import ROOT
 
 SAMPLE_EXPORT = os.path.join(ROOT, "tests", "data", "mt-export-sample.txt")
-
-
-def mtpy(*args, config=None, env=None, check=True, stdin=None):
-    command = [sys.executable, "-m", "mtpy.cli"] + (["--config", str(config)] if config else []) + list(args)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, input=stdin,
-                          env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib"), **(env or {})))
-    if check and done.returncode != 0:
-        raise AssertionError("mtpy %s failed: %s" % (" ".join(args), done.stderr))
-    return done
 
 
 @pytest.fixture

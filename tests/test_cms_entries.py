@@ -1,19 +1,17 @@
-"""mt.cgi's Entries and Categories screens, through lighttpd: writing, editing,
+"""mt.cgi's Entries and Categories screens, in this process on every backend (the
+`cms` fixture): writing, editing,
 finding and deleting entries; categories and their TrackBack URL; who may open
 what; everything typed comes back escaped."""
 
 import os
-import time
-
-import pytest
 
 from support.client import forms
-from test_ping_protocol import SUCCESS, post
-from test_publish import rebuild
+from support.http import SUCCESS, post
+from support.publishing import rebuild
+from support.waiting import file_appears, wait_for
 
 from mtpy.models import Blog, Category, Entry, Ping
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 SCRIPT = '<script>alert("x")</script>'
 IMG = '<img src=x onerror=alert(1)>'
@@ -39,15 +37,6 @@ def saved_id(result, name):
     """The id the redirect after a save carried (the final URL's query)."""
     from urllib.parse import parse_qs, urlsplit
     return int(parse_qs(urlsplit(result.url).query)[name][0])
-
-
-def wait_for_file(path, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if os.path.exists(path):
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_write_then_edit_an_entry(cms):
@@ -155,7 +144,7 @@ def test_a_draft_is_not_published_and_a_published_entry_is(cms):
     assert "The pages are being republished." in published.text
     published_id = saved_id(published, "entry_id")
     page = os.path.join(site.archives, "%06d.html" % published_id)
-    assert wait_for_file(page)
+    assert wait_for(file_appears(page), 10)
     with open(page) as handle:
         assert "Out now" in handle.read()
     assert not os.path.exists(os.path.join(site.archives, "%06d.html" % draft_id))

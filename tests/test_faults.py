@@ -19,7 +19,7 @@ import time
 import pytest
 
 from conftest import ROOT, Site, http, start_lighttpd
-from test_ping_protocol import SUCCESS, post
+from support.http import SUCCESS, post
 
 IS_ROOT = os.geteuid() == 0
 

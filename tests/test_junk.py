@@ -18,7 +18,7 @@ from mtpy.models import Activity, Author, Blog, Entry, Category, Job, Ping
 from mtpy import junk
 from mtpy.junk import JUNK_SCORE, domain_listed, judge, ping_state, source_host
 from mtpy.actions.receive import PingRejected, pings_closed, receive
-from test_ping_protocol import SUCCESS, error_doc, post
+from support.http import SUCCESS, error_doc, post
 
 NOW = "2026-06-15 12:00:00"
 DISABLED = "This TrackBack item is disabled."

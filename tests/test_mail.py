@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import free_port, start_lighttpd
-from test_ping_protocol import SUCCESS, post
+from support.http import SUCCESS, post
 
 
 class Collector:

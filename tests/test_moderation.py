@@ -20,7 +20,7 @@ from mtpy.actions.rebuild import rebuild_all
 from mtpy.importexport import ImportFormatError, export_entries, import_entries
 from mtpy.models import Activity, Blog, Entry, Ping
 from mtpy.work import run_jobs
-from test_ping_protocol import SUCCESS, post
+from support.http import SUCCESS, post
 
 SCREEN = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

@@ -14,8 +14,8 @@ import pytest
 
 from conftest import Site, free_port, http, install_files, start_wsgi_server
 from mtpy.models import Job
-from test_ping_protocol import SUCCESS, post
-from test_publish import rebuild
+from support.http import SUCCESS, post
+from support.publishing import rebuild
 
 HOSTS = 3
 

@@ -21,9 +21,10 @@ from mtpy.actions.receive import PingRejected, receive
 from mtpy.addresses import ip_is_banned, normalize_address
 from mtpy.trackback.rules import normalize_url
 from mtpy.web import remote_address
-from test_cli import mtpy
+from support.cli import mtpy
 from test_junk import weblog
-from test_ping_protocol import SUCCESS, error_doc, pings_of, post
+from support.http import SUCCESS, error_doc, post
+from support.sites import pings_of
 from test_servers import SPOOFED_SPELLINGS, apache_site, spoofed_ping  # noqa: F401  (a fixture)
 
 NOT_ALLOWED = error_doc("You are not allowed to send TrackBack pings.")

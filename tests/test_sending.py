@@ -357,7 +357,7 @@ def test_the_entry_screen_shows_each_outcome_and_retries(cms, receivers):
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_the_command_line_sends_and_says_what_happened(tmp_path, backend, receivers):
-    from test_cli import mtpy
+    from support.cli import mtpy
     sender = Site(tmp_path / "sender", backend, extra_config="OutboundAllowAddresses 127.0.0.1\n")
     good, bad = receivers.url("/good", SUCCESS), receivers.url("/missing", NOT_FOUND)
     store = sender.store()

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import (ROOT, Site, free_port, http, lighttpd_config, need, raw_request, start_lighttpd, wait_for,
                       wait_for_port)
-from test_ping_protocol import SUCCESS, error_doc, post
+from support.http import SUCCESS, error_doc, post
 
 DOCS = os.path.join(ROOT, "docs")
 HOST_PYTHON = "/usr/bin/python3"   # Debian's: runs the release with its extlib/

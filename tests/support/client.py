@@ -168,6 +168,32 @@ def multipart(fields, files):
     return b"\r\n".join(lines), "multipart/form-data; boundary=" + boundary
 
 
+def refresh_url(page):
+    """Where a progress page goes next: its Refresh header, which its
+    <meta http-equiv="refresh"> repeats."""
+    header = page.headers.get("Refresh")
+    if header is None:
+        return None
+    delay, _, target = header.partition("; url=")
+    assert delay == "0"
+    escaped = target.replace("&", "&amp;")
+    assert '<meta http-equiv="refresh" content="0; url=%s">' % escaped in page.text
+    return urllib.parse.urljoin(page.url, target)
+
+
+def follow_steps(client, page):
+    """Follow a rebuild's progress pages to the end: (last page, step URLs)."""
+    urls = [page.url]
+    while True:
+        assert page.status == 200, page.text[:1000]
+        following = refresh_url(page)
+        if following is None:
+            return page, urls
+        assert "Rebuilding" in page.text and "<progress" in page.text
+        page = client.request(following)
+        urls.append(following)
+
+
 def logged_in_admin(site):
     """Melody made a system administrator (make_admin), logged in to the site's
     mt.cgi: a CMSClient."""

@@ -9,7 +9,7 @@ import socket
 import sys
 
 from mtpy.config import Config, ConfigError
-from mtpy.models import Author, Blog, Category, Entry, Job, Permission
+from mtpy.models import Activity, Author, Blog, Category, Entry, Job, Permission
 from mtpy.store import open_store
 from support.environment import FAKE_CLOCK, ROOT
 from support.postgres import new_store_directives
@@ -183,3 +183,11 @@ def add_author(site, name, blog_permissions):
         store.insert(Permission(author_id=author.id, blog_id=blog_id, can=can))
     store.close()
     return author
+
+
+def activity(site, kind):
+    store = site.store()
+    try:
+        return store.find(Activity, kind=kind, blog_id=site.blog.id)
+    finally:
+        store.close()

@@ -66,7 +66,13 @@ def answering(netloc):
 
 def serve_in_process(site):
     """Answer the site's URL with its whole installation in this process; the
-    application (mtpy.hosting.site.SiteApp). stop_serving(site) ends it."""
+    application (mtpy.hosting.site.SiteApp). stop_serving(site) ends it.
+    A ping's republishing runs before its answer returns here, so it does not
+    wait RepublishDelay for other pings to share it (mt.cfg gets
+    `RepublishDelay 0` unless it says otherwise): there are none meanwhile."""
+    with open(site.config_path) as handle:
+        if not any(line.split()[:1] == ["RepublishDelay"] for line in handle):
+            site.update_config("RepublishDelay 0\n")
     from mtpy.cli import serve_mounts
     from mtpy.hosting.site import SiteApp
     from mtpy.models import Blog
