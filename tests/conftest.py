@@ -16,7 +16,10 @@ leaves out what needs a server, Chromium or PostgreSQL.
 import importlib.util
 import inspect
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import types
 
 import pytest
@@ -27,11 +30,14 @@ import support  # noqa: E402,F401  (puts this checkout's lib/ first)
 from mtpy.config import Config  # noqa: E402
 from mtpy.store import open_store  # noqa: E402
 # Re-exported: test modules import these from conftest (support.* is their home).
+from support.check import Recorder  # noqa: E402
 from support.client import CMSClient, logged_in_admin, served_in_process  # noqa: E402,F401
 from support.environment import FAKE_CLOCK, IN_CI, ROOT, SAMPLES, need, unavailable  # noqa: E402,F401
 from support.http import HTTPResult, error_doc, http, post, raw_request, SUCCESS  # noqa: E402,F401
+from support.mail import Collector  # noqa: E402
 from support.postgres import PostgresServer, new_store_directives, postgres_programs  # noqa: E402,F401
-from support.servers import (lighttpd_config, start_lighttpd, start_mtpy_serve, start_wsgi_server,  # noqa: E402,F401
+from support.release import HOST_PYTHON, Release, dist  # noqa: E402
+from support.servers import (lighttpd_config, start_apache, start_lighttpd, start_mtpy_serve, start_wsgi_server,  # noqa: E402,F401
                              stop, wait_for_port)
 from support.sites import (ADMIN_PASSWORD, Site, admin_password_hash, free_port, install_files,  # noqa: E402,F401
                            install_script, make_admin, queued_jobs, with_fake_clock)
@@ -165,6 +171,65 @@ def in_process(site):
     """The `site` fixture's installation answered in this process (support.wsgi)."""
     with served_in_process(site):
         yield site
+
+
+@pytest.fixture
+def apache_site():
+    """An installation www-data can read (not under /root or pytest's 0700 tmp),
+    with the system Python in the `#!` line: the ping path needs only the standard
+    library with SQLite."""
+    if os.geteuid() != 0:
+        pytest.skip("Apache is started as root here, its CGIs run as www-data")
+    folder = tempfile.mkdtemp(prefix="mtpy-apache-")
+    os.chmod(folder, 0o755)
+    site = Site(os.path.join(folder, "site"), "sqlite", python="/usr/bin/python3", copy_lib=True)
+    process = start_apache(site)
+    try:
+        yield site
+    finally:
+        stop(process)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def release_tree():
+    """The release tree of `make dist` (tools/dist.py), built once, in a folder
+    www-data can read."""
+    folder = tempfile.mkdtemp(prefix="mtpy-release-")
+    os.chmod(folder, 0o755)
+    try:
+        tree = dist.build_tree(folder)
+        # Compiled once for all the copies: www-data cannot write __pycache__ there.
+        subprocess.run([HOST_PYTHON, "-m", "compileall", "-q", "-j", "2", "lib", "extlib"], cwd=tree,
+                       check=True, stdout=subprocess.DEVNULL)
+        yield tree
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory):
+    """The release tree and its archives, built once per session."""
+    return Release(str(tmp_path_factory.mktemp("release")))
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd): (its controller, its Collector)."""
+    from aiosmtpd.controller import Controller
+    collector = Collector()
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, collector
+    controller.stop()
+
+
+@pytest.fixture
+def refusing_server():
+    """A web server that answers every request 403 and records it (support.check.Recorder)."""
+    server = Recorder(lambda path: (403, [], b"Forbidden"))
+    yield server
+    server.close()
 
 
 # Markers, so that none is forgotten: `server` for a test that starts a web

@@ -15,14 +15,12 @@ import pytest
 from support.client import CMSClient, forms
 from support.sites import ADMIN_PASSWORD, free_port
 from support.waiting import wait_for
-from support.local_web import LocalWeb
+from support.local_web import ACCEPTED, LocalWeb
 from mtpy import outbound
 from mtpy.config import Config
 from mtpy.models import Entry
 from mtpy.store import entry_permalink
 
-SUCCESS = (200, "text/xml; charset=utf-8",
-           '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0</error>\n</response>\n')
 SITE_CONFIG = "OutboundAllowAddresses 127.0.0.1\nPingTimeout 10\n"
 SELECTED = "TrackBack lets weblogs talk"
 
@@ -37,7 +35,7 @@ class Web(LocalWeb):
         blocks = "".join(rdf_block(self.base + path + "#entry-%d" % number, self.base + ping, entry_title)
                          for number, (entry_title, ping) in enumerate(entries, 1))
         for _, ping in entries:
-            self.url(ping, SUCCESS)
+            self.url(ping, ACCEPTED)
         return self.html(path, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n"
                          "<body><h1>%s</h1><p id=\"quote\">%s, and this page says so.</p>\n%s</body></html>\n"
                          % (html.escape(title), html.escape(title), SELECTED, blocks))

@@ -11,18 +11,11 @@ from support.publishing import rebuild
 from support.waiting import file_appears, wait_for
 
 from mtpy.models import Blog, Category, Entry, Ping
+from support.client import entry_fields
 
 
 SCRIPT = '<script>alert("x")</script>'
 IMG = '<img src=x onerror=alert(1)>'
-
-
-def entry_fields(**changes):
-    fields = {"title": "A new entry", "body": "Body text", "extended": "", "excerpt": "", "keywords": "",
-              "category_id": "", "status": "Draft", "created_on": "2026-11-20 09:30:00", "convert_breaks": "1",
-              "allow_pings": "1", "to_ping_urls": ""}
-    fields.update(changes)
-    return [(name, value) for name, value in fields.items() if value is not None]
 
 
 def stored(site, kind, record_id):

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import free_port, http, install_files, start_lighttpd, wait_for
 from support.http import SUCCESS, post
-from test_servers import start_apache
+from support.servers import start_apache
 
 OWNER, PASSWORD = "Ada Owner", "correct horse battery"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"

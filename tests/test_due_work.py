@@ -17,8 +17,6 @@ from mtpy.actions.activity import KINDS
 from mtpy.apps.trackback import TrackbackApp
 from mtpy.config import Config
 from mtpy.models import Activity, Job
-from test_check_host import refusing_server  # noqa: F401  (a server that hands out nothing)
-from test_mail import smtp  # noqa: F401  (the aiosmtpd fixture)
 
 
 def queue_failed_job(site, kind="notify_ping", payload=None, due_in=-60):
@@ -206,7 +204,7 @@ def test_the_public_page_says_mail_fails_but_not_where_sendmail_was_looked_for(t
     """mt-check.cgi shows no config value: before set-up or after it, the
     public page names no SendMailPath; mt.cgi's check, for administrators, does."""
     from mtpy.check import Report
-    from test_check_host import call, environ_for
+    from support.check import call, environ_for
     missing = os.path.join(str(tmp_path), "hidden-place", "sendmail")
     site = Site(tmp_path / "site", "sqlite", extra_config="MailTransfer sendmail\nSendMailPath %s\n" % missing)
     for set_up in (True, False):

@@ -14,24 +14,15 @@ import pytest
 from conftest import http, start_lighttpd
 from mtpy import dates
 from mtpy.config import Config
-from mtpy.models import Activity, Author, Blog, Entry, Category, Job, Ping
+from mtpy.models import Activity, Blog, Entry, Category, Job, Ping
 from mtpy import junk
 from mtpy.junk import JUNK_SCORE, domain_listed, judge, ping_state, source_host
 from mtpy.actions.receive import PingRejected, pings_closed, receive
 from support.http import SUCCESS, error_doc, post
+from support.stores import weblog
 
 NOW = "2026-06-15 12:00:00"
 DISABLED = "This TrackBack item is disabled."
-
-
-def weblog(store, **values):
-    author = Author(name="Mel", email="mel@example.com")
-    store.save(author)
-    blog = Blog(name="B", **values)
-    store.save(blog)
-    entry = Entry(blog_id=blog.id, author_id=author.id, title="E", created_on=dates.utc_now(-3600))
-    store.save(entry)
-    return blog, store.trackback_for(entry=entry)
 
 
 def stored_ping(store, blog, item, url, created_on=NOW, **values):

@@ -212,3 +212,11 @@ def served_in_process(site):
         yield site
     finally:
         stop_serving(site)
+
+
+def entry_fields(**changes):
+    fields = {"title": "A new entry", "body": "Body text", "extended": "", "excerpt": "", "keywords": "",
+              "category_id": "", "status": "Draft", "created_on": "2026-11-20 09:30:00", "convert_breaks": "1",
+              "allow_pings": "1", "to_ping_urls": ""}
+    fields.update(changes)
+    return [(name, value) for name, value in fields.items() if value is not None]

@@ -62,3 +62,19 @@ def post(url, fields, content_type="application/x-www-form-urlencoded", headers=
     """A ping: `fields` form-encoded (or bytes sent as they are)."""
     body = urllib.parse.urlencode(fields).encode("ascii") if isinstance(fields, dict) else fields
     return http(url, data=body, headers=dict({"Content-Type": content_type}, **(headers or {})))
+
+
+# Spellings of X-Forwarded-For that CGI would name HTTP_X_FORWARDED_FOR too.
+SPOOFED_SPELLINGS = [b"X_Forwarded_For", b"X.Forwarded.For", b"X~Forwarded~For", b"X+Forwarded+For",
+                     b"X-Forwarded.For"]
+
+
+def spoofed_ping(port, path, url, spelling, proxy_first=False):
+    """A trusted proxy's request for a client the proxy saw as 10.9.9.9, with a
+    header of the client's that claims 198.51.100.50: (status, body)."""
+    body = b"url=" + url.replace(b":", b"%3A").replace(b"/", b"%2F")
+    spoofed, real = spelling + b": 198.51.100.50\r\n", b"X-Forwarded-For: 10.9.9.9\r\n"
+    status, _, answer = raw_request(port, b"POST %s HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+                                    b"Content-Type: application/x-www-form-urlencoded\r\n%sContent-Length: %d\r\n\r\n%s"
+                                    % (path, real + spoofed if proxy_first else spoofed + real, len(body), body))
+    return status, answer.decode()

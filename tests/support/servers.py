@@ -73,3 +73,67 @@ def stop(process, timeout=10):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+DOCS = os.path.join(ROOT, "docs")
+
+
+APACHE_MAIN = """\
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile {run}/httpd.pid
+ErrorLog {run}/error.log
+ScriptSock {run}/cgisock
+DefaultRuntimeDir {run}
+Mutex file:{run}
+User www-data
+Group www-data
+LoadModule mpm_event_module {modules}/mod_mpm_event.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+LoadModule mime_module {modules}/mod_mime.so
+LoadModule alias_module {modules}/mod_alias.so
+LoadModule cgid_module {modules}/mod_cgid.so
+LoadModule dir_module {modules}/mod_dir.so
+TypesConfig /etc/mime.types
+{mtpy}
+"""
+
+
+def run_apache(run, port, mtpy):
+    """Apache on `port` with the main config above and `mtpy` (a file of docs/,
+    its path set), its CGIs as www-data; its files in the folder `run`."""
+    binary = need("apache2")
+    os.makedirs(run, exist_ok=True)
+    config = os.path.join(run, "httpd.conf")
+    with open(config, "w") as handle:
+        handle.write(APACHE_MAIN.format(port=port, run=run, modules="/usr/lib/apache2/modules", mtpy=mtpy))
+    process = subprocess.Popen([binary, "-f", config, "-DFOREGROUND"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    try:
+        wait_for_port(port, process)
+    except RuntimeError:
+        raise RuntimeError(process.stderr.read().decode(errors="replace"))
+    return process
+
+
+def docs_file(name, *replacements):
+    with open(os.path.join(DOCS, name)) as handle:
+        text = handle.read()
+    for old, new in replacements:
+        assert old in text, (name, old)
+        text = text.replace(old, new)
+    return text
+
+
+def start_apache(site):
+    """Apache serving an installation with docs/apache.conf, its CGIs running as
+    www-data (the installation is handed to www-data; mt.cfg stays root's,
+    readable), as on a host; its run folder beside the installation."""
+    run = os.path.join(os.path.dirname(site.folder), "run")
+    subprocess.run(["chown", "-R", "www-data:www-data", site.folder], check=True)
+    subprocess.run(["chown", "root:root", site.config_path], check=True)
+    os.chmod(site.config_path, 0o644)
+    process = run_apache(run, site.port, docs_file("apache.conf", ("Define MTPY /home/you/mtpy",
+                                                                   "Define MTPY %s" % site.folder)))
+    site.error_log = os.path.join(run, "error.log")
+    return process
