@@ -750,6 +750,7 @@ MAIN_INDEX_ENTRIES = """
 </div>
 
 
+
 <h2 class="date">November  2, 2026</h2>
 
 <div class="blogbody">
