@@ -5,12 +5,12 @@ are written to the activity log."""
 
 import io
 import os
-import time
 
 import requests
 
 from support.client import CMSClient
 from support.sites import add_author
+from support.waiting import no_jobs_left, wait_for
 from conftest import ADMIN_PASSWORD, Site, admin_password_hash, free_port, queued_jobs, start_lighttpd, stop
 from mtpy import dates, work
 from mtpy.actions.activity import KINDS
@@ -49,10 +49,7 @@ def test_a_retry_runs_after_an_ordinary_page_view_without_cron(tmp_path):
     try:
         answer = requests.get(site.base + "cgi-bin/mt-tb.cgi?__mode=view&entry_id=%d" % site.entry.id, timeout=30)
         assert answer.status_code == 200
-        deadline = time.time() + 20
-        while queued_jobs(site) and time.time() < deadline:
-            time.sleep(0.1)
-        assert queued_jobs(site) == []
+        assert wait_for(no_jobs_left(site), 20)
     finally:
         stop(process)
     assert "Traceback" not in site.log()

@@ -5,21 +5,12 @@ import email
 import email.policy
 import os
 import sys
-import time
 
 import pytest
 
 from conftest import free_port, start_lighttpd
 from support.http import SUCCESS, post
-
-
-def wait_for(predicate, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+from support.waiting import wait_for
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ follows, after the ping's answer and without a full rebuild."""
 
 import os
 import re
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -13,6 +12,7 @@ from mtpy.config import Config
 from support.http import SUCCESS, http, post
 from support.publishing import rebuild, wait_for_text
 from support.servers import start_lighttpd
+from support.waiting import wait_for
 
 RDF_NS = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 TB_NS = "{http://madskills.com/public/xml/rss/module/trackback/}"
@@ -124,9 +124,7 @@ def test_popup_is_rendered_ahead_after_a_ping(weblog):
     process = start_lighttpd(weblog)
     try:
         assert post(weblog.ping_url(), {"url": "http://remote.example/a", "title": "Ahead & away"}).text == SUCCESS
-        deadline = time.time() + 20
-        while time.time() < deadline and "Ahead &amp; away" not in _read(kept):
-            time.sleep(0.05)
+        wait_for(lambda: "Ahead &amp; away" in _read(kept), 20)
         page = _read(kept).partition("\n")[2]
         assert "Ahead &amp; away" in page
         assert http(weblog.base + "cgi-bin/mt-tb.cgi?__mode=view&entry_id=1").text == page
