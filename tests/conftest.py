@@ -240,30 +240,51 @@ def refusing_server():
 POSTGRES_FIXTURES = {"postgres_server", "postgres_database"}
 
 
-def starts_a_server(function, seen):
-    """Whether `function` calls, at any depth through the tests' own functions
-    (tests/*.py, tests/support), what starts a web server."""
-    if function in seen:
-        return False
-    seen.add(function)
-    codes = [function.__code__]
+def starts_a_server(function, known={}):
+    """Whether `function` starts a web server: calls wait_for_port, at any depth
+    through the functions, classes and modules of tests/ and bench/ that it
+    names (directly, as a module's attribute, or in a dict, list or tuple)."""
+    if function in known:
+        return known[function]
+    known[function] = False          # while looking: a cycle adds nothing
+    codes, names = [function.__code__], set()
     while codes:
         code = codes.pop()
         codes.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
-        for name in code.co_names:
-            called = inspect.unwrap(function.__globals__.get(name))   # a @contextmanager's own function
-            if called is wait_for_port:
-                return True
-            if isinstance(called, types.FunctionType) and ours(called) and starts_a_server(called, seen):
-                return True
-    return False
+        names.update(code.co_names)
+    found = [function.__globals__.get(name) for name in names]
+    found += [getattr(module, name, None) for module in found if isinstance(module, types.ModuleType) and ours(module)
+              for name in names]
+    callables = []
+    for value in found:
+        if isinstance(value, dict):
+            value = list(value.values())
+        callables.extend(value if isinstance(value, (list, tuple)) else [value])
+        callables.extend(item for inner in callables if isinstance(inner, tuple) for item in inner)
+    for value in callables:
+        value = inspect.unwrap(value) if callable(value) else value    # a @contextmanager's own function
+        if value is wait_for_port:
+            known[function] = True
+        elif isinstance(value, type) and ours(value):
+            known[function] = any(starts_a_server(method) for method in vars(value).values()
+                                  if isinstance(method, types.FunctionType))
+        elif isinstance(value, types.FunctionType) and ours(value):
+            known[function] = starts_a_server(value)
+        if known[function]:
+            break
+    return known[function]
 
 
-def ours(function):
-    return os.path.dirname(os.path.abspath(function.__code__.co_filename)).startswith(TESTS)
+def ours(thing):
+    """Whether a function, class or module is the tests' or the benchmarks' own."""
+    try:
+        path = inspect.getfile(thing)
+    except TypeError:
+        return False
+    return os.path.abspath(path).startswith(OWN_FOLDERS)
 
 
-TESTS = os.path.dirname(os.path.abspath(__file__))
+OWN_FOLDERS = tuple(os.path.join(ROOT, folder) + os.sep for folder in ("tests", "bench"))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -272,12 +293,11 @@ def pytest_collection_modifyitems(config, items):
         definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
         functions = [getattr(item, "function", None)] + [definitions[name][-1].func for name in fixtures
                                                          if definitions.get(name)]
-        seen = set()
         callspec = getattr(item, "callspec", None)
         params = callspec.params if callspec is not None else {}
         if "served" in fixtures and params.get("served") in SERVERS:
             functions.append(SERVERS[params["served"]])
-        if any(ours(function) and starts_a_server(function, seen)
+        if any(ours(function) and starts_a_server(function)
                for function in functions if isinstance(function, types.FunctionType)):
             item.add_marker(pytest.mark.server)
         if "browser" in fixtures:

@@ -1,4 +1,5 @@
-"""The mtpy command, run as a real process: set-up, administration, errors."""
+"""The mtpy command: set-up and administration (in this process, support.cli),
+its errors (as a real process: one line, no traceback)."""
 
 import os
 import sys
@@ -184,10 +185,10 @@ def test_author_add_list_permit_password(installed):
 
 
 def test_errors_are_one_line(tmp_path):
-    done = mtpy("entry", "list", "--blog", "1", config=tmp_path / "none.cfg", check=False)
+    done = mtpy("entry", "list", "--blog", "1", config=tmp_path / "none.cfg", check=False, in_process=False)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "No configuration" in done.stderr
     bad = tmp_path / "bad.cfg"
     bad.write_text("OneHourMaxPings lots\nFrobnicate 1\n")
-    done = mtpy("entry", "list", "--blog", "1", config=bad, check=False)
+    done = mtpy("entry", "list", "--blog", "1", config=bad, check=False, in_process=False)
     assert done.returncode == 1 and "line 1" in done.stderr and "OneHourMaxPings" in done.stderr
     assert "Traceback" not in done.stderr
