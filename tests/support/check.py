@@ -6,6 +6,8 @@ import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from support.wsgi import respond
+
 class Recorder:
     """A web server on 127.0.0.1 that records each request (method, path, Host)
     and answers with `answer(path)`: (status, headers, body)."""
@@ -51,6 +53,5 @@ def environ_for(site, port, script_name="/cgi-bin/mt-check.cgi", **extra):
 def call(environ):
     """(status, unescaped page) of mt-check.cgi's application."""
     from mtpy.apps.check import application
-    said = []
-    body = b"".join(application(environ, lambda status, headers, exc_info=None: said.append(status)))
-    return said[0], html.unescape(body.decode("utf-8"))
+    status, _, body = respond(application, environ)
+    return status, html.unescape(body.decode("utf-8"))

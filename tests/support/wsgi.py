@@ -39,15 +39,22 @@ def call(app, method, url, body=b"", headers=(), remote_address="127.0.0.1"):
             environ[key] = value
         else:
             environ["HTTP_" + key] = value
+    return respond(app, environ)
+
+
+def respond(app, environ):
+    """`app`'s answer to `environ`: (status line, [(header, value)], body
+    bytes), the work after the answer done (the body's close(), as a web server
+    calls it)."""
     started = []
-    result = app(environ, lambda status, response_headers, exc_info=None: started.append((status, response_headers)))
+    result = app(environ, lambda status, headers, exc_info=None: started.append((status, headers)))
     try:
         data = b"".join(result)
     finally:
         if hasattr(result, "close"):
-            result.close()      # the work after the answer, as a web server runs it
-    status, response_headers = started[-1]
-    return status, response_headers, data
+            result.close()
+    status, headers = started[-1]
+    return status, headers, data
 
 
 def at_script(app):
