@@ -8,9 +8,9 @@ a store with a weblog) and drive it in this process (support.wsgi: mt.cgi's
 screens, the `cms` fixture) or through a real web server: lighttpd running the
 scripts as CGI, and `mtpy serve` (`served`).
 
-Markers, set here from the fixtures a test uses (pytest_collection_modifyitems),
-so that `make test-fast` (-m "not server and not browser and not postgres")
-leaves out what needs a server, Chromium or PostgreSQL.
+Markers are set here from what a test uses (pytest_collection_modifyitems), so
+that `make test-fast` (-m "not server and not browser and not postgres") leaves
+out what needs a web server, Chromium or PostgreSQL.
 """
 
 import importlib.util
@@ -29,7 +29,7 @@ import support  # noqa: E402,F401  (puts this checkout's lib/ first)
 
 from mtpy.config import Config  # noqa: E402
 from mtpy.store import open_store  # noqa: E402
-# Re-exported: test modules import these from conftest (support.* is their home).
+# Re-exported while test modules still import them from conftest (support.* is their home).
 from support.check import Recorder  # noqa: E402
 from support.client import CMSClient, logged_in_admin, served_in_process  # noqa: E402,F401
 from support.environment import FAKE_CLOCK, IN_CI, ROOT, SAMPLES, need, unavailable  # noqa: E402,F401
@@ -164,13 +164,6 @@ def cms_lighttpd(tmp_path, backend):
         yield site, client
     finally:
         stop(process)
-
-
-@pytest.fixture
-def in_process(site):
-    """The `site` fixture's installation answered in this process (support.wsgi)."""
-    with served_in_process(site):
-        yield site
 
 
 @pytest.fixture
