@@ -37,7 +37,7 @@ from support.http import HTTPResult, error_doc, http, post, raw_request, SUCCESS
 from support.mail import Collector  # noqa: E402
 from support.postgres import PostgresServer, new_store_directives, postgres_programs  # noqa: E402,F401
 from support.release import HOST_PYTHON, Release, dist  # noqa: E402
-from support.servers import (lighttpd_config, start_apache, start_lighttpd, start_mtpy_serve, start_wsgi_server,  # noqa: E402,F401
+from support.servers import (NO_SERVERS, lighttpd_config, start_apache, start_lighttpd, start_mtpy_serve, start_wsgi_server,  # noqa: E402,F401
                              stop, wait_for_port)
 from support.sites import (ADMIN_PASSWORD, Site, admin_password_hash, free_port, install_files,  # noqa: E402,F401
                            install_script, make_admin, queued_jobs, with_fake_clock)
@@ -278,6 +278,11 @@ def ours(thing):
 
 
 OWN_FOLDERS = tuple(os.path.join(ROOT, folder) + os.sep for folder in ("tests", "bench"))
+
+
+def pytest_configure(config):
+    if "not server" in (config.getoption("markexpr", "") or ""):
+        os.environ[NO_SERVERS] = "1"
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,7 +11,18 @@ from support.environment import FAKE_CLOCK, ROOT, need
 from support.sites import with_fake_clock
 
 
+# Set (tests/conftest.py) when the run leaves out tests marked `server`: a
+# server started then is one the marker missed, and says so.
+NO_SERVERS = "MTPY_TESTS_WITHOUT_SERVERS"
+
+
 def wait_for_port(port, process, timeout=10):
+    """Wait until the server `process` listens on `port` (every server's start
+    does: tests/conftest.py marks `server` the tests that call it)."""
+    if os.environ.get(NO_SERVERS):
+        process.kill()
+        process.wait(timeout=10)
+        raise AssertionError("this test starts a web server but is not marked `server` (tests/conftest.py)")
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
@@ -72,6 +83,7 @@ def stop(process, timeout=10):
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait(timeout=10)
         process.wait()
 
 
