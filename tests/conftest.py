@@ -236,7 +236,8 @@ POSTGRES_FIXTURES = {"postgres_server", "postgres_database"}
 def starts_a_server(function, known={}):
     """Whether `function` starts a web server: calls wait_for_port, at any depth
     through the functions, classes and modules of tests/ and bench/ that it
-    names (directly, as a module's attribute, or in a dict, list or tuple)."""
+    names (directly, imported inside it, as a module's attribute, or in a dict,
+    list or tuple)."""
     if function in known:
         return known[function]
     known[function] = False          # while looking: a cycle adds nothing
@@ -246,6 +247,7 @@ def starts_a_server(function, known={}):
         codes.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
         names.update(code.co_names)
     found = [function.__globals__.get(name) for name in names]
+    found += [sys.modules.get(name) for name in names]       # modules imported inside the function
     found += [getattr(module, name, None) for module in found if isinstance(module, types.ModuleType) and ours(module)
               for name in names]
     callables = []
