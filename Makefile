@@ -34,7 +34,7 @@ FAKE_CLOCK_TESTS ?= tests/test_dates.py tests/test_mtml.py tests/test_default_te
 NEW_YEAR_TESTS ?= tests/test_dates.py tests/test_publish.py tests/test_ping_protocol.py::test_listing_popup
 FAKE_CLOCK = FAKETIME_DONT_RESET=1 faketime -f
 
-.PHONY: run test test-fake-clock test-pythons test-system-packages venv clean bench screenshots stress dist
+.PHONY: run test test-fast test-fake-clock test-pythons test-system-packages venv clean bench screenshots stress dist
 
 run: $(VENV)/.installed
 	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) demo --host $(HOST) --port $(PORT)
@@ -50,6 +50,12 @@ PARALLEL = -n $(PYTEST_WORKERS)
 test: $(VENV)/.installed-test test-system-packages
 	$(VENV)/bin/python -m pytest $(PARALLEL) $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-fake-clock test-pythons
+
+# What answers in seconds: no web server, no Chromium, no PostgreSQL (markers
+# set by tests/conftest.py from what each test uses; docs/development.md).
+# make test runs these too, and everything else.
+test-fast: $(VENV)/.installed-test
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not server and not browser and not postgres" $(PARALLEL) $(PYTEST_ARGS)
 
 # faketime names its semaphore and shared memory after a pid, and a run leaves
 # some behind; a later faketime given that pid stops ("sem_open: File exists").

@@ -19,7 +19,7 @@ import urllib.parse
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[0:0] = [os.path.join(ROOT, "lib"), os.path.join(ROOT, "tests"), os.path.join(ROOT, "bench")]
 
-from cms_client import CMSClient, forms  # noqa: E402
+from support.client import CMSClient, forms  # noqa: E402
 from conftest import ADMIN_PASSWORD, Site, start_lighttpd  # noqa: E402
 from ping import FLOOR_SCRIPT  # noqa: E402
 from rebuild import generate  # noqa: E402

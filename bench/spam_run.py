@@ -28,7 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[0:0] = [os.path.join(ROOT, "lib"), os.path.join(ROOT, "tests")]
 
 from conftest import Site, start_lighttpd  # noqa: E402
-from local_web import LocalWeb  # noqa: E402
+from support.local_web import LocalWeb  # noqa: E402
 from mtpy.models import Blog, Entry, Job, Ping  # noqa: E402
 
 ENTRIES = 5

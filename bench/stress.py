@@ -444,7 +444,7 @@ def kill_while_rebuilding(stress, rng, times):
 def kill_while_saving(stress, rng, times):
     """mt.cgi saves published entries (each save republishes, after its
     answer) while its processes are killed; returns ({title: saved?}, killed)."""
-    from cms_client import CMSClient
+    from support.client import CMSClient
     client = CMSClient(stress.site.base)
     client.log_in(stress.site.author.name, PASSWORD)
     client.get("entry_edit", blog_id=stress.site.blog.id)

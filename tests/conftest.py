@@ -1,176 +1,55 @@
-"""Shared fixtures.
+"""Shared fixtures; what they are made of is in tests/support/.
 
 Store-level tests run against every backend: SQLite, flat files and PostgreSQL
 (a throwaway server started for the test run, a new database for each test).
 End-to-end tests build a real installation in a temporary folder (cgi-bin/ with
 the scripts' `#!` line set as the README says, lib/ and tmpl/ beside it, mt.cfg,
-a store with a weblog) and drive it through a real web server: lighttpd running
-the scripts as CGI, and `mtpy serve`.
+a store with a weblog) and drive it in this process (support.wsgi: mt.cgi's
+screens, the `cms` fixture) or through a real web server: lighttpd running the
+scripts as CGI, and `mtpy serve` (`served`).
+
+Markers are set here from what a test uses (pytest_collection_modifyitems), so
+that `make test-fast` (-m "not server and not browser and not postgres") leaves
+out what needs a web server, Chromium or PostgreSQL.
 """
 
-import functools
-import glob
 import importlib.util
+import inspect
 import os
-import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
+import types
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "lib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # tests/support, wherever pytest starts
+import support  # noqa: E402,F401  (puts this checkout's lib/ first)
 
-from mtpy.config import Config, ConfigError  # noqa: E402
-from mtpy.models import Author, Blog, Entry, Category, Job  # noqa: E402
+from mtpy.config import Config  # noqa: E402
 from mtpy.store import open_store  # noqa: E402
+# Re-exported while test modules still import them from conftest (support.* is their home).
+from support.check import Recorder  # noqa: E402
+from support.client import CMSClient, logged_in_admin, served_in_process  # noqa: E402,F401
+from support.environment import FAKE_CLOCK, IN_CI, ROOT, SAMPLES, need, unavailable  # noqa: E402,F401
+from support.http import HTTPResult, error_doc, http, post, raw_request, SUCCESS  # noqa: E402,F401
+from support.mail import Collector  # noqa: E402
+from support.postgres import PostgresServer, new_store_directives, postgres_programs  # noqa: E402,F401
+from support.release import HOST_PYTHON, Release, dist  # noqa: E402
+from support.servers import (NO_SERVERS, lighttpd_config, start_apache, start_lighttpd, start_mtpy_serve, start_wsgi_server,  # noqa: E402,F401
+                             stop, wait_for_port)
+from support.sites import (ADMIN_PASSWORD, Site, admin_password_hash, free_port, install_files,  # noqa: E402,F401
+                           install_script, make_admin, queued_jobs, with_fake_clock)
+from support.waiting import wait_for, wait_until_idle  # noqa: E402,F401
 
 BACKENDS = ["sqlite", "flat", "postgres"]
-IN_CI = os.environ.get("CI") == "true"
-# Recorded bytes from real senders (WordPress 6.1, Movable Type 5.2); see samples/README.md.
-SAMPLES = os.path.join(ROOT, "tests", "data", "samples")
-# Set when `make test` runs the date tests again under libfaketime (Makefile,
-# FAKE_CLOCK_TESTS): what a process needs to share that clock.
-FAKE_CLOCK = {name: os.environ[name] for name in ("LD_PRELOAD", "FAKETIME", "FAKETIME_SHARED", "FAKETIME_DONT_RESET")
-              if name in os.environ} if "FAKETIME" in os.environ else {}
-
-
-def need(program):
-    """A real server must be there in CI; elsewhere a missing one skips."""
-    path = shutil.which(program) or (os.path.exists("/usr/sbin/" + program) and "/usr/sbin/" + program)
-    if not path:
-        if IN_CI:
-            pytest.fail("%s is not installed (make test installs it)" % program)
-        pytest.skip("%s is not installed" % program)
-    return path
-
-
-class PostgresServer:
-    """A PostgreSQL server of our own for the test run: a new cluster in a
-    temporary folder, listening on a Unix socket there only (no TCP port to find
-    or to clash with the system's cluster), stopped and deleted at the end.
-
-    PostgreSQL refuses to run as root: as root, it runs as the `postgres` system
-    user (Debian's package creates it). Authentication is `trust`, so the
-    scripts reach it as whichever user the web server runs them (root under
-    lighttpd, www-data under Apache) by naming the role in mt.cfg.
-    """
-
-    ROLE = "mtpy"
-    PORT = 5432   # only names the socket file, inside our own folder
-    running = None  # the server of this test run, once started
-
-    def __init__(self):
-        self.bin = postgres_programs()
-        if self.bin is None:
-            self.unavailable("PostgreSQL is not installed (Debian package postgresql)")
-        self.as_owner = []
-        if os.geteuid() == 0:
-            try:
-                import pwd
-                owner = pwd.getpwnam("postgres")
-            except KeyError:
-                self.unavailable("there is no postgres user to run PostgreSQL as (not as root)")
-            self.as_owner = [need("runuser"), "-u", "postgres", "--"]
-        # Not under pytest's tmp_path: its folders are private to root, and the
-        # postgres user (and www-data, for the socket) must reach this one. In
-        # memory where there is a RAM disk: nothing of this cluster needs a disk,
-        # and each test's CREATE DATABASE writes megabytes.
-        ram = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-        self.folder = tempfile.mkdtemp(prefix="mtpy-postgres-", dir=ram)
-        self.data = os.path.join(self.folder, "data")
-        self.socket = os.path.join(self.folder, "socket")
-        os.mkdir(self.data, 0o700)
-        os.mkdir(self.socket)
-        for path in (self.folder, self.socket):
-            os.chmod(path, 0o755)
-        if self.as_owner:
-            for path in (self.folder, self.data, self.socket):
-                os.chown(path, owner.pw_uid, owner.pw_gid)
-        self.databases = []   # created for the current test
-        self.count = 0
-        self.admin = None
-
-    @staticmethod
-    def unavailable(reason):
-        if IN_CI:
-            pytest.fail(reason + " (make test installs it)")
-        pytest.skip(reason)
-
-    def _run(self, *command):
-        # Without the fake clock: the server keeps real time, and libfaketime's
-        # shared semaphore, made by root, is not the postgres user's to open.
-        environment = {name: value for name, value in os.environ.items() if name not in FAKE_CLOCK}
-        done = subprocess.run(self.as_owner + [os.path.join(self.bin, command[0])] + list(command[1:]),
-                              cwd=self.folder, capture_output=True, text=True, timeout=120, env=environment)
-        if done.returncode != 0:
-            raise RuntimeError("%s failed: %s%s" % (command[0], done.stdout, done.stderr))
-
-    def start(self):
-        self._run("initdb", "--pgdata", self.data, "--username", "postgres", "--auth", "trust",
-                  "--encoding", "UTF8", "--locale", "C.UTF-8", "--no-sync")
-        with open(os.path.join(self.data, "postgresql.conf"), "a") as conf:
-            # Durability is not what is tested; speed is welcome.
-            conf.write("listen_addresses = ''\nunix_socket_directories = '%s'\nport = %d\n"
-                       "fsync = off\nfull_page_writes = off\nsynchronous_commit = off\n"
-                       % (self.socket, self.PORT))
-        self._run("pg_ctl", "--pgdata", self.data, "--log", os.path.join(self.folder, "server.log"),
-                  "--wait", "start")
-        import psycopg
-        self.admin = psycopg.connect(host=self.socket, port=self.PORT, user="postgres", dbname="postgres",
-                                     autocommit=True)
-        self.admin.execute("CREATE ROLE %s LOGIN" % self.ROLE)
-        PostgresServer.running = self
-
-    def stop(self):
-        """Stop the server (if it started) and delete its files."""
-        PostgresServer.running = None
-        if self.admin is not None:
-            self.admin.close()
-        if os.path.exists(os.path.join(self.data, "postmaster.pid")):
-            self._run("pg_ctl", "--pgdata", self.data, "--mode", "immediate", "stop")
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-    def new_database(self):
-        """The name of a new, empty database, owned by the role the tests use."""
-        self.count += 1
-        name = "mtpy_test_%d" % self.count
-        self.admin.execute("CREATE DATABASE %s OWNER %s" % (name, self.ROLE))
-        self.databases.append(name)
-        return name
-
-    def drop_databases(self):
-        """Drop the current test's databases (FORCE: a script's forked worker may
-        still be connected)."""
-        while self.databases:
-            self.admin.execute("DROP DATABASE %s WITH (FORCE)" % self.databases.pop())
-
-    def directives(self, database):
-        return "Database %s\nDBHost %s\nDBPort %d\nDBUser %s\n" % (database, self.socket, self.PORT, self.ROLE)
-
-    def environment(self, database):
-        """libpq's variables naming a database: used where a test's mt.cfg names none."""
-        return {"PGDATABASE": database, "PGHOST": self.socket, "PGPORT": str(self.PORT), "PGUSER": self.ROLE}
-
-
-def postgres_programs():
-    """The folder of initdb, pg_ctl and postgres: Debian keeps them out of PATH,
-    in one folder per major version (the newest wins)."""
-    found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
-    found.sort(key=lambda path: int(path.split("/")[-3]) if path.split("/")[-3].isdigit() else 0)
-    initdb = found[-1] if found else shutil.which("initdb")
-    return os.path.dirname(initdb) if initdb else None
 
 
 @pytest.fixture(scope="session")
 def postgres_server():
     if importlib.util.find_spec("psycopg") is None:
-        PostgresServer.unavailable("psycopg is not installed (pip install -e '.[postgres]')")
+        unavailable("psycopg is not installed (pip install -e '.[postgres]')")
     server = PostgresServer()
     try:
         server.start()
@@ -203,17 +82,6 @@ def postgres_database(postgres_server):
     postgres_server.drop_databases()
 
 
-def new_store_directives(backend):
-    """mt.cfg lines placing a new, empty store of this backend beyond its
-    DataSource: for PostgreSQL, a new database of the test run's server."""
-    if backend != "postgres":
-        return ""
-    server = PostgresServer.running
-    if server is None:
-        raise RuntimeError("a PostgreSQL store outside the `backend` fixture: no server started")
-    return server.directives(server.new_database())
-
-
 @pytest.fixture
 def store_config(tmp_path, backend):
     """The directives of the `store` fixture's store: to open it again."""
@@ -228,183 +96,9 @@ def store(store_config):
     opened.close()
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Site:
-    """A mtpy installation in a folder, as a weblog owner would upload it."""
-
-    def __init__(self, folder, backend, extra_config="", python=sys.executable, copy_lib=False):
-        self.folder = str(folder)
-        self.port = free_port()
-        self.base = "http://127.0.0.1:%d/" % self.port
-        cgi_bin = install_files(self.folder, python, copy_lib)
-        self.archives = os.path.join(self.folder, "archives")
-        os.makedirs(self.archives)
-        self.config_path = os.path.join(cgi_bin, "mt.cfg")
-        with open(self.config_path, "w") as handle:
-            handle.write("CGIPath %scgi-bin/\nObjectDriver %s\n%sLogFile ../mtpy.log\n"
-                         "OneHourMaxPings 0\nOneDayMaxPings 0\nOneHourMaxPingsPerIP 0\nOneDayMaxPingsPerIP 0\n"
-                         "MailTransfer debug\n%s"
-                         % (self.base, backend, new_store_directives(backend), extra_config))
-        self.config = Config(self.config_path)
-        store = open_store(self.config, create=True)
-        self.author = Author(name="Melody", email="melody@example.com")
-        store.save(self.author)
-        self.blog = Blog(name="Test Weblog", site_url=self.base, site_path=self.archives,
-                         archive_url=self.base, archive_path=self.archives, email_new_pings=False)
-        store.save(self.blog)
-        self.entry = Entry(blog_id=self.blog.id, author_id=self.author.id, title="Hello <World> & Co",
-                           body="<p>First entry</p>", created_on="2026-11-24 10:00:00")
-        store.save(self.entry)
-        self.item = store.trackback_for(entry=self.entry)
-        store.close()
-
-    def store(self):
-        return open_store(Config(self.config_path))
-
-    def update_config(self, text):
-        with open(self.config_path, "a") as handle:
-            handle.write(text)
-        try:
-            self.config = Config(self.config_path)
-        except ConfigError:
-            pass  # a test of a broken config: the scripts must cope, not the fixture
-
-    def ping_url(self, item=None):
-        return "%scgi-bin/mt-tb.cgi/%d" % (self.base, (item or self.item).id)
-
-    def add_entry(self, **values):
-        store = self.store()
-        values.setdefault("created_on", "2026-11-24 11:00:00")
-        entry = Entry(blog_id=self.blog.id, author_id=self.author.id, **values)
-        store.save(entry)
-        item = store.trackback_for(entry=entry)
-        store.close()
-        return entry, item
-
-    def add_category(self, **values):
-        store = self.store()
-        category = Category(blog_id=self.blog.id, author_id=self.author.id, **values)
-        store.save(category)
-        item = store.trackback_for(category=category)
-        store.close()
-        return category, item
-
-    def entries(self):
-        """The weblog's entries as the store holds them now."""
-        store = self.store()
-        try:
-            return store.find(Entry, blog_id=self.blog.id)
-        finally:
-            store.close()
-
-    def log(self):
-        path = os.path.join(self.folder, "mtpy.log")
-        return open(path).read() if os.path.exists(path) else ""
-
-
-def install_files(folder, python=sys.executable, copy_lib=False):
-    """The scripts in `folder`/cgi-bin (returned) and lib/ and tmpl/ beside it,
-    linked (or copied), as a weblog owner uploads them."""
-    cgi_bin = os.path.join(folder, "cgi-bin")
-    os.makedirs(cgi_bin)
-    for name in os.listdir(os.path.join(ROOT, "cgi-bin")):
-        if name.endswith(".cgi"):
-            install_script(os.path.join(ROOT, "cgi-bin", name), os.path.join(cgi_bin, name), python)
-    for part in ("lib", "tmpl"):
-        if copy_lib:
-            shutil.copytree(os.path.join(ROOT, part), os.path.join(folder, part),
-                            ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            os.symlink(os.path.join(ROOT, part), os.path.join(folder, part))
-    return cgi_bin
-
-
-def install_script(source, target, python):
-    """Copy a .cgi and set its `#!` line to this Python, as the README tells users."""
-    with open(source) as handle:
-        lines = handle.read().split("\n")
-    lines[0] = "#!" + with_fake_clock(python, os.path.dirname(target))
-    with open(target, "w") as handle:
-        handle.write("\n".join(lines))
-    os.chmod(target, 0o755)
-
-
-def with_fake_clock(python, folder):
-    """`python`, or under the fake clock a wrapper in `folder` that runs it with
-    that clock: web servers start CGI scripts with a clean environment."""
-    if not FAKE_CLOCK:
-        return python
-    wrapper = os.path.join(folder, "python-with-fake-clock")
-    with open(wrapper, "w") as handle:
-        handle.write("#!/bin/sh\nexport %s\nexec %s \"$@\"\n" % (
-            " ".join("%s=%s" % (name, shlex.quote(value)) for name, value in sorted(FAKE_CLOCK.items())),
-            shlex.quote(python)))
-    os.chmod(wrapper, 0o755)
-    return wrapper
-
-
 @pytest.fixture
 def site(tmp_path, backend):
     return Site(tmp_path / "site", backend)
-
-
-def wait_for_port(port, process, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("server exited with %s" % process.returncode)
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError("server did not listen on %d" % port)
-
-
-def lighttpd_config(site):
-    with open(os.path.join(ROOT, "docs", "lighttpd.conf")) as handle:
-        text = handle.read()
-    text = text.replace('var.mtpy = "/home/you/mtpy"', 'var.mtpy = "%s"' % site.folder)
-    return text.replace("var.port = 8080", "var.port = %d" % site.port)
-
-
-def start_lighttpd(site):
-    binary = need("lighttpd")
-    path = os.path.join(site.folder, "lighttpd.conf")
-    with open(path, "w") as handle:
-        handle.write(lighttpd_config(site))
-    process = subprocess.Popen([binary, "-D", "-f", path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for_port(site.port, process)
-    return process
-
-
-def start_mtpy_serve(site):
-    cli = ["-m", "mtpy.cli"]
-    if FAKE_CLOCK:   # it runs scripts with its own Python (sys.executable), in a clean environment
-        cli = ["-c", "import sys; sys.executable = %r; from mtpy.cli import main; sys.exit(main())"
-               % with_fake_clock(sys.executable, site.folder)]
-    process = subprocess.Popen(
-        [sys.executable] + cli + ["--config", site.config_path, "serve", "--port", str(site.port)],
-        cwd=site.folder, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib")),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for_port(site.port, process)
-    return process
-
-
-def start_wsgi_server(site):
-    """`mtpy serve --wsgi`: the same applications in gunicorn's persistent workers."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mtpy.cli", "--config", site.config_path, "serve", "--wsgi", "--workers", "2",
-         "--port", str(site.port)],
-        cwd=site.folder, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib")),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for_port(site.port, process)
-    return process
 
 
 SERVERS = {"lighttpd": start_lighttpd, "mtpy-serve": start_mtpy_serve}
@@ -418,121 +112,6 @@ def served(request, site):
     yield site
     stop(process)
 
-
-def stop(process, timeout=10):
-    """End a server the test started: asked first, then killed."""
-    process.terminate()
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def queued_jobs(site):
-    """The deferred work left in the site's queue."""
-    store = site.store()
-    try:
-        return store.find(Job)
-    finally:
-        store.close()
-
-
-def wait_until_idle(site, collector, expected, quiet=10, bound=240):
-    """Wait until every job is gone and `expected` mails arrived in the
-    collector (its `messages`; None: no mail), or nothing changed for `quiet`
-    seconds (a lost job never finishes), or `bound` seconds in all."""
-    started = last_change = time.time()
-    seen = None
-    while time.time() - started < bound:
-        state = (len(queued_jobs(site)), len(collector.messages) if collector else 0)
-        if state == (0, expected):
-            return
-        if state != seen:
-            seen, last_change = state, time.time()
-        elif time.time() - last_change > quiet:
-            return
-        time.sleep(0.25)
-
-
-class HTTPResult:
-    def __init__(self, status, headers, body):
-        self.status, self.headers, self.body = status, headers, body
-
-    @property
-    def text(self):
-        return self.body.decode("utf-8")
-
-
-def http(url, data=None, headers=None, method=None):
-    """One request to 127.0.0.1 with a time bound; errors are results, not raises."""
-    assert url.startswith("http://127.0.0.1:")
-    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return HTTPResult(response.status, response.headers, response.read())
-    except urllib.error.HTTPError as error:
-        return HTTPResult(error.code, error.headers, error.read())
-
-
-def raw_request(port, data, timeout=30):
-    """Send bytes exactly as given; return (status, headers text, body bytes)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
-        connection.sendall(data)
-        chunks = []
-        while True:
-            chunk = connection.recv(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    answer = b"".join(chunks)
-    head, _, body = answer.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    return status, head.decode("latin-1"), body
-
-
-ADMIN_PASSWORD = "melody-secret-1"
-
-
-@functools.lru_cache(maxsize=None)
-def admin_password_hash():
-    """ADMIN_PASSWORD's hash, made once per test process (a hash costs what a
-    login does: passwords.ITERATIONS of PBKDF2)."""
-    from mtpy.passwords import hash_password
-    return hash_password(ADMIN_PASSWORD)
-
-
-def serve_cms(site):
-    """Make the site's author Melody a system administrator with a password,
-    serve mt.cgi under lighttpd and log in: (a logged-in CMSClient, the server)."""
-    from cms_client import CMSClient
-    store = site.store()
-    site.author.password_hash = admin_password_hash()
-    site.author.is_admin = True
-    store.save(site.author)
-    store.close()
-    process = start_lighttpd(site)
-    client = CMSClient(site.base)
-    try:
-        client.log_in(site.author.name, ADMIN_PASSWORD)
-    except BaseException:
-        process.terminate()
-        process.wait(timeout=10)
-        raise
-    return client, process
-
-
-@pytest.fixture
-def cms(tmp_path, backend):
-    """mt.cgi behind lighttpd on an installed site (serve_cms); yields (site,
-    a logged-in client)."""
-    site = Site(tmp_path / "site", backend)
-    client, process = serve_cms(site)
-    try:
-        yield site, client
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -550,14 +129,180 @@ def browser():
         launched.close()
 
 
-def wait_for(condition, seconds=30):
-    """The value of `condition()` once it is true: deferred work (republishing,
-    sending pings) runs after the answer, so poll for its result, bounded."""
-    give_up = time.monotonic() + seconds
-    while time.monotonic() < give_up:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("not done in %s s" % seconds)
+def serve_cms(site):
+    """Make the site's author Melody a system administrator with a password,
+    serve mt.cgi under lighttpd and log in: (a logged-in CMSClient, the server)."""
+    process = start_lighttpd(site)
+    try:
+        client = logged_in_admin(site)
+    except BaseException:
+        stop(process)
+        raise
+    return client, process
 
+
+@pytest.fixture
+def cms(request, tmp_path, backend):
+    """mt.cgi of an installed site answered in this process (support.wsgi: the
+    whole site, its pings and pages too, at site.base); yields (site, Melody
+    logged in as a system administrator). A test that drives Chromium gets
+    cms_lighttpd's instead: a browser reaches pages through a real server."""
+    if "browser" in request.fixturenames:
+        yield request.getfixturevalue("cms_lighttpd")
+        return
+    site = Site(tmp_path / "site", backend)
+    with served_in_process(site):
+        yield site, logged_in_admin(site)
+
+
+@pytest.fixture
+def cms_lighttpd(tmp_path, backend):
+    """The `cms` fixture's (site, logged-in client), mt.cgi behind lighttpd."""
+    site = Site(tmp_path / "site", backend)
+    client, process = serve_cms(site)
+    try:
+        yield site, client
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def apache_site():
+    """An installation www-data can read (not under /root or pytest's 0700 tmp),
+    with the system Python in the `#!` line: the ping path needs only the standard
+    library with SQLite."""
+    if os.geteuid() != 0:
+        pytest.skip("Apache is started as root here, its CGIs run as www-data")
+    folder = tempfile.mkdtemp(prefix="mtpy-apache-")
+    os.chmod(folder, 0o755)
+    site = Site(os.path.join(folder, "site"), "sqlite", python="/usr/bin/python3", copy_lib=True)
+    process = start_apache(site)
+    try:
+        yield site
+    finally:
+        stop(process)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def release_tree():
+    """The release tree of `make dist` (tools/dist.py), built once, in a folder
+    www-data can read."""
+    folder = tempfile.mkdtemp(prefix="mtpy-release-")
+    os.chmod(folder, 0o755)
+    try:
+        tree = dist.build_tree(folder)
+        # Compiled once for all the copies: www-data cannot write __pycache__ there.
+        subprocess.run([HOST_PYTHON, "-m", "compileall", "-q", "-j", "2", "lib", "extlib"], cwd=tree,
+                       check=True, stdout=subprocess.DEVNULL)
+        yield tree
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory):
+    """The release tree and its archives, built once per session."""
+    return Release(str(tmp_path_factory.mktemp("release")))
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd): (its controller, its Collector)."""
+    from aiosmtpd.controller import Controller
+    collector = Collector()
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, collector
+    controller.stop()
+
+
+@pytest.fixture
+def refusing_server():
+    """A web server that answers every request 403 and records it (support.check.Recorder)."""
+    server = Recorder(lambda path: (403, [], b"Forbidden"))
+    yield server
+    server.close()
+
+
+# Markers, so that none is forgotten: `server` for a test that starts a web
+# server (it, a fixture it uses or a function of the tests it calls, at any
+# depth, calls wait_for_port, as every server's start does; `served` by the
+# kind of server it is given),
+# `browser` for Chromium, `postgres` for the PostgreSQL backend or server.
+POSTGRES_FIXTURES = {"postgres_server", "postgres_database"}
+
+
+def starts_a_server(function, known={}):
+    """Whether `function` starts a web server: calls wait_for_port, at any depth
+    through the functions, classes and modules of tests/ and bench/ that it
+    names (directly, imported inside it, as a module's attribute, or in a dict,
+    list or tuple)."""
+    if function in known:
+        return known[function]
+    known[function] = False          # while looking: a cycle adds nothing
+    codes, names = [function.__code__], set()
+    while codes:
+        code = codes.pop()
+        codes.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
+        names.update(code.co_names)
+    found = [function.__globals__.get(name) for name in names]
+    found += [sys.modules.get(name) for name in names]       # modules imported inside the function
+    found += [getattr(module, name, None) for module in found if isinstance(module, types.ModuleType) and ours(module)
+              for name in names]
+    callables = []
+    for value in found:
+        if isinstance(value, dict):
+            value = list(value.values())
+        callables.extend(value if isinstance(value, (list, tuple)) else [value])
+        callables.extend(item for inner in callables if isinstance(inner, tuple) for item in inner)
+    for value in callables:
+        value = inspect.unwrap(value) if callable(value) else value    # a @contextmanager's own function
+        if value is wait_for_port:
+            known[function] = True
+        elif isinstance(value, type) and ours(value):
+            known[function] = any(starts_a_server(method) for method in vars(value).values()
+                                  if isinstance(method, types.FunctionType))
+        elif isinstance(value, types.FunctionType) and ours(value):
+            known[function] = starts_a_server(value)
+        if known[function]:
+            break
+    return known[function]
+
+
+def ours(thing):
+    """Whether a function, class or module is the tests' or the benchmarks' own."""
+    try:
+        path = inspect.getfile(thing)
+    except TypeError:
+        return False
+    return os.path.abspath(path).startswith(OWN_FOLDERS)
+
+
+OWN_FOLDERS = tuple(os.path.join(ROOT, folder) + os.sep for folder in ("tests", "bench"))
+
+
+def pytest_configure(config):
+    if "not server" in (config.getoption("markexpr", "") or ""):
+        os.environ[NO_SERVERS] = "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        functions = [getattr(item, "function", None)] + [definitions[name][-1].func for name in fixtures
+                                                         if definitions.get(name)]
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        if "served" in fixtures and params.get("served") in SERVERS:
+            functions.append(SERVERS[params["served"]])
+        if any(ours(function) and starts_a_server(function)
+               for function in functions if isinstance(function, types.FunctionType)):
+            item.add_marker(pytest.mark.server)
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+            if "cms" in fixtures:       # then through cms_lighttpd
+                item.add_marker(pytest.mark.server)
+        if fixtures & POSTGRES_FIXTURES or params.get("backend") == "postgres":
+            item.add_marker(pytest.mark.postgres)

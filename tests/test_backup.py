@@ -254,7 +254,7 @@ def test_backup_and_restore_commands(tmp_path, capsys):
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_backup_and_restore_through_mt_cgi(cms):
-    from cms_client import forms
+    from support.client import forms
     site, client = cms
     page = client.get("backup")
     assert page.status == 200 and "Download a backup" in page.text and "__mode=backup" in client.get("dashboard").text

@@ -1,27 +1,26 @@
 """The TrackBack bookmarklet: mt.cgi's "Set Up Bookmarklets" screen gives a
 `javascript:` link; run on a page, it opens the QuickPost window, which offers
 the TrackBack entries the page's RDF announces and pings the chosen one once the
-entry is posted. mt.cgi under lighttpd; the visited pages and the receiving
-weblog are a small local server; one test in Chromium."""
+entry is posted. mt.cgi in this process on every backend (the `cms` fixture);
+the visited pages and the receiving weblog are a small local server; one test
+in Chromium (mt.cgi under lighttpd)."""
 
 import html
-import os
 import re
 import sys
 from urllib.parse import unquote, urlencode
 
 import pytest
 
-from cms_client import CMSClient, forms
-from conftest import ADMIN_PASSWORD, Site, free_port, serve_cms, wait_for
-from local_web import LocalWeb
+from support.client import CMSClient, forms
+from support.sites import ADMIN_PASSWORD, free_port
+from support.waiting import wait_for
+from support.local_web import ACCEPTED, LocalWeb
 from mtpy import outbound
 from mtpy.config import Config
 from mtpy.models import Entry
 from mtpy.urls import entry_permalink
 
-SUCCESS = (200, "text/xml; charset=utf-8",
-           '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0</error>\n</response>\n')
 SITE_CONFIG = "OutboundAllowAddresses 127.0.0.1\nPingTimeout 10\n"
 SELECTED = "TrackBack lets weblogs talk"
 
@@ -36,7 +35,7 @@ class Web(LocalWeb):
         blocks = "".join(rdf_block(self.base + path + "#entry-%d" % number, self.base + ping, entry_title)
                          for number, (entry_title, ping) in enumerate(entries, 1))
         for _, ping in entries:
-            self.url(ping, SUCCESS)
+            self.url(ping, ACCEPTED)
         return self.html(path, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n"
                          "<body><h1>%s</h1><p id=\"quote\">%s, and this page says so.</p>\n%s</body></html>\n"
                          % (html.escape(title), html.escape(title), SELECTED, blocks))
@@ -90,7 +89,6 @@ def bookmarklet_href(page):
 
 # -- the set-up screen --------------------------------------------------------
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_setup_screen_gives_the_weblogs_quickpost_link(cms):
     site, client = cms
     first = client.get("bookmarklets")
@@ -115,7 +113,6 @@ def test_setup_screen_gives_the_weblogs_quickpost_link(cms):
     assert "'" not in raw and "&amp;blog_id=" in raw and "&#39;" in raw
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_setup_screen_refuses_a_weblog_the_author_may_not_post_to(cms):
     site, client = cms
     made = client.get("bookmarklets", make=1, blog_id=999, show="trackback")
@@ -124,7 +121,6 @@ def test_setup_screen_refuses_a_weblog_the_author_may_not_post_to(cms):
     assert "bookmarklet-link" not in made.text
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_an_author_gets_bookmarklets_only_for_weblogs_they_may_post_to(cms):
     from mtpy.actions.authors import create_author, set_permissions
     from mtpy.models import Blog
@@ -155,7 +151,6 @@ def test_an_author_gets_bookmarklets_only_for_weblogs_they_may_post_to(cms):
 
 # -- the QuickPost window -----------------------------------------------------
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_one_announced_entry_gives_a_checked_box(quickpost_site, web):
     site, client = quickpost_site
     url = web.page("/one", [("The only entry", "/tb/only")])
@@ -171,7 +166,6 @@ def test_one_announced_entry_gives_a_checked_box(quickpost_site, web):
     assert "Select a TrackBack entry to ping:" not in shown.text
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_three_announced_entries_give_a_pull_down(quickpost_site, web):
     site, client = quickpost_site
     url = web.page("/three", [("First", "/tb/1"), ("Second", "/tb/2"), ("Third", "/tb/3")])
@@ -186,7 +180,6 @@ def test_three_announced_entries_give_a_pull_down(quickpost_site, web):
     assert 'type="checkbox" id="ping_url"' not in shown.text
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_page_without_rdf_announces_no_entry(quickpost_site, web):
     site, client = quickpost_site
     url = web.page("/plain", [])
@@ -197,7 +190,6 @@ def test_a_page_without_rdf_announces_no_entry(quickpost_site, web):
     assert quickpost_form(shown.text)["title"] == ["A weblog elsewhere"]    # the form still works
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_an_unreachable_page_says_why(quickpost_site, web):
     site, client = quickpost_site
     nowhere = "http://127.0.0.1:%d/gone" % free_port()
@@ -216,7 +208,6 @@ def reason_for(url):
     return failed.value.reason
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_page_text_comes_back_escaped(quickpost_site, web):
     site, client = quickpost_site
     url = web.page("/xss", [("<script>window.pwned=1</script>", "/tb/a"), ("<img src=x onerror=alert(1)>", "/tb/b")],
@@ -237,7 +228,6 @@ def test_page_text_comes_back_escaped(quickpost_site, web):
                               '&lt;img src=x onerror=alert(4)&gt; &amp; more' % url]
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_link_that_is_no_web_page_is_not_linked_or_fetched(quickpost_site):
     site, client = quickpost_site
     shown = quickpost(client, site, "javascript:alert(1)", link_title="Odd")
@@ -245,7 +235,6 @@ def test_a_link_that_is_no_web_page_is_not_linked_or_fetched(quickpost_site):
     assert quickpost_form(shown.text)["body"] == ["Odd\n" + SELECTED]
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_the_optional_fields_follow_bm_show(quickpost_site, web):
     site, client = quickpost_site
     site.add_category(label="Links")
@@ -262,7 +251,6 @@ def test_the_optional_fields_follow_bm_show(quickpost_site, web):
     assert fields["bm_show"] == ["category,allow_pings,extended,keywords,excerpt"]
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_posting_saves_the_entry_and_pings_the_chosen_entry(quickpost_site, web):
     site, client = quickpost_site
     category, _ = site.add_category(label="Links")
@@ -297,7 +285,6 @@ def stored(site, entry_id):
         store.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_refused_input_is_shown_again_and_saves_nothing(quickpost_site, web):
     site, client = quickpost_site
     url = web.page("/three", [("First", "/tb/1"), ("Second", "/tb/2"), ("Third", "/tb/3")])
@@ -315,7 +302,6 @@ def test_refused_input_is_shown_again_and_saves_nothing(quickpost_site, web):
     assert len(site.entries()) == before
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_draft_is_saved_and_pings_nothing_yet(quickpost_site, web):
     site, client = quickpost_site
     url = web.page("/one", [("Only", "/tb/only")])
@@ -332,7 +318,6 @@ def test_a_draft_is_saved_and_pings_nothing_yet(quickpost_site, web):
     assert web.received == []
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_ping_url_without_the_trackback_items_is_refused(quickpost_site):
     site, client = quickpost_site
     fields = quickpost_form(quickpost(client, site, "http://page.example/", bm_show="").text)
@@ -345,7 +330,6 @@ def test_a_ping_url_without_the_trackback_items_is_refused(quickpost_site):
     assert len(site.entries()) == before
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_quickpost_needs_the_post_permission_and_the_form_token(quickpost_site, web):
     site, client = quickpost_site
     outsider = CMSClient(site.base)
@@ -357,34 +341,19 @@ def test_quickpost_needs_the_post_permission_and_the_form_token(quickpost_site, 
     assert forged.status == 403 and len(site.entries()) == before
 
 
-def test_without_requests_the_window_says_so_and_still_posts(tmp_path, web):
-    """A Python without `requests`, as on a host that lacks it."""
-    blocked = tmp_path / "blocked"
-    blocked.mkdir()
-    (blocked / "sitecustomize.py").write_text("import sys\nsys.modules['requests'] = None\n")
-    python = tmp_path / "python-without-requests"
-    python.write_text("#!/bin/sh\nPYTHONPATH=%s exec %s \"$@\"\n" % (blocked, sys.executable))
-    os.chmod(str(python), 0o755)
-    site, client, process = logged_in_site(tmp_path, str(python))
-    try:
-        url = web.page("/one", [("Only", "/tb/only")])
-        shown = quickpost(client, site, url)
-        assert shown.status == 200, shown.text
-        assert "it needs the Python module\n    requests." in shown.text
-        assert '<a href="/cgi-bin/mt-check.cgi">mt-check.cgi</a>' in shown.text
-        fields = quickpost_form(shown.text)
-        posted = submit(client, site, fields)
-        assert "was posted to Test Weblog" in posted.text
-        assert [entry.title for entry in site.entries()].count("A weblog elsewhere") == 1
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def logged_in_site(tmp_path, python):
-    site = Site(tmp_path / "site", "sqlite", extra_config=SITE_CONFIG, python=python)
-    client, process = serve_cms(site)
-    return site, client, process
+def test_without_requests_the_window_says_so_and_still_posts(quickpost_site, web, monkeypatch):
+    """A Python without `requests`, as on a host that lacks it: importing it fails."""
+    monkeypatch.setitem(sys.modules, "requests", None)
+    site, client = quickpost_site
+    url = web.page("/one", [("Only", "/tb/only")])
+    shown = quickpost(client, site, url)
+    assert shown.status == 200, shown.text
+    assert "it needs the Python module\n    requests." in shown.text
+    assert '<a href="/cgi-bin/mt-check.cgi">mt-check.cgi</a>' in shown.text
+    fields = quickpost_form(shown.text)
+    posted = submit(client, site, fields)
+    assert "was posted to Test Weblog" in posted.text
+    assert [entry.title for entry in site.entries()].count("A weblog elsewhere") == 1
 
 
 # -- in Chromium --------------------------------------------------------------
@@ -392,7 +361,7 @@ def logged_in_site(tmp_path, python):
 WAIT_MS = 30000
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("backend", ["sqlite"])      # about the browser: one backend
 def test_the_bookmarklet_in_chromium_pings_the_entry_chosen(quickpost_site, web, browser):
     site, _ = quickpost_site
     three = web.page("/three", [("First entry", "/tb/1"), ("Second entry", "/tb/2"), ("Third entry", "/tb/3")],

@@ -13,8 +13,9 @@ import pytest
 
 from conftest import http, start_lighttpd
 from mtpy.models import Ping
-from test_ping_protocol import SUCCESS, error_doc, post, pings_of
-from test_publish import rebuild, wait_for_text
+from support.http import SUCCESS, error_doc, post
+from support.sites import pings_of
+from support.publishing import rebuild, wait_for_text
 
 HOSTILE = "<img src=x onerror=alert(document.domain)>"
 
@@ -74,7 +75,7 @@ def test_a_weblog_feed_that_shows_pings_carries_plain_text(site, tmp_path):
     """A weblog's own RSS 2.0 index listing each entry's pings: after a ping
     through lighttpd, index.xml has no tag a reader could bring alive, while the
     entry page shows the same fields as escaped plain text."""
-    from test_weblog_templates import mtpy
+    from support.cli import mtpy
     custom = tmp_path / "rss2.mtml"
     custom.write_text('<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>\n'
                       '<title><$MTBlogName encode_xml="1"$></title>\n<MTEntries lastn="5"><MTPings>'

@@ -5,8 +5,8 @@ the listing popup."""
 import pytest
 
 from conftest import start_lighttpd
-from test_ping_protocol import SUCCESS, post
-from test_publish import rebuild, wait_for_text
+from support.http import SUCCESS, post
+from support.publishing import rebuild, wait_for_text
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

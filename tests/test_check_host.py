@@ -11,79 +11,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from conftest import ROOT, Site, need
 from mtpy import check
 from mtpy.check import READY, WEB_USER, Report, filesystem_type, parse_mounts, render_html, render_text
+from support.check import Recorder, call, environ_for
 
 SECRETS = ("Database dbname-s3cret\nDBUser dbuser-s3cret\nDBPassword dbpass-s3cret\n"
            "EmailAddressMain owner-s3cret@example.com\n")
 SECRET_VALUES = ("dbname-s3cret", "dbuser-s3cret", "dbpass-s3cret", "owner-s3cret@example.com")
 
 
-class Recorder:
-    """A web server on 127.0.0.1 that records each request (method, path, Host)
-    and answers with `answer(path)`: (status, headers, body)."""
-
-    def __init__(self, answer):
-        recorder = self
-        self.requests = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                recorder.requests.append(("GET", self.path, self.headers.get("Host")))
-                status, headers, body = answer(self.path)
-                self.send_response(status)
-                for name, value in headers:
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def refusing_server():
-    server = Recorder(lambda path: (403, [], b"Forbidden"))
-    yield server
-    server.close()
-
-
 @pytest.fixture
 def check_site(tmp_path, monkeypatch):
     monkeypatch.delenv("MT_CONFIG", raising=False)
     return Site(tmp_path / "site", "sqlite")
-
-
-def environ_for(site, port, script_name="/cgi-bin/mt-check.cgi", **extra):
-    environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": script_name, "PATH_INFO": "", "QUERY_STRING": "",
-               "SCRIPT_FILENAME": os.path.join(site.folder, "cgi-bin", "mt-check.cgi"),
-               "SERVER_NAME": "127.0.0.1", "SERVER_ADDR": "127.0.0.1", "SERVER_PORT": str(port),
-               "HTTP_HOST": "127.0.0.1:%d" % port}
-    environ.update(extra)
-    return environ
-
-
-def call(environ):
-    """(status, unescaped page) of mt-check.cgi's application."""
-    from mtpy.apps.check import application
-    said = []
-    body = b"".join(application(environ, lambda status, headers, exc_info=None: said.append(status)))
-    return said[0], html.unescape(body.decode("utf-8"))
 
 
 def verdict(page):

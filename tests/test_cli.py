@@ -1,23 +1,15 @@
-"""The mtpy command, run as a real process: set-up, administration, errors."""
+"""The mtpy command: set-up and administration (in this process, support.cli),
+its errors (as a real process: one line, no traceback)."""
 
 import os
-import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT
+from support.cli import mtpy
+from support.environment import ROOT
 
 SAMPLE_EXPORT = os.path.join(ROOT, "tests", "data", "mt-export-sample.txt")
-
-
-def mtpy(*args, config=None, env=None, check=True, stdin=None):
-    command = [sys.executable, "-m", "mtpy.cli"] + (["--config", str(config)] if config else []) + list(args)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, input=stdin,
-                          env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "lib"), **(env or {})))
-    if check and done.returncode != 0:
-        raise AssertionError("mtpy %s failed: %s" % (" ".join(args), done.stderr))
-    return done
 
 
 @pytest.fixture
@@ -193,10 +185,10 @@ def test_author_add_list_permit_password(installed):
 
 
 def test_errors_are_one_line(tmp_path):
-    done = mtpy("entry", "list", "--blog", "1", config=tmp_path / "none.cfg", check=False)
+    done = mtpy("entry", "list", "--blog", "1", config=tmp_path / "none.cfg", check=False, in_process=False)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "No configuration" in done.stderr
     bad = tmp_path / "bad.cfg"
     bad.write_text("OneHourMaxPings lots\nFrobnicate 1\n")
-    done = mtpy("entry", "list", "--blog", "1", config=bad, check=False)
+    done = mtpy("entry", "list", "--blog", "1", config=bad, check=False, in_process=False)
     assert done.returncode == 1 and "line 1" in done.stderr and "OneHourMaxPings" in done.stderr
     assert "Traceback" not in done.stderr

@@ -1,16 +1,16 @@
-"""mt.cgi's own rules, through lighttpd running it as CGI: the first visit,
-logging in and out, sessions, the form token, slowed failed logins, and what a
-browser is told about every page (cookies, CSP)."""
+"""mt.cgi's own rules: the first visit (through lighttpd running it as CGI:
+what the script may write where), then in this process on every backend
+(the `cms` fixture): logging in and out, sessions, the form token, slowed
+failed logins, and what a browser is told about every page (cookies, CSP)."""
 
 import os
-import time
 
 import pytest
 
-from cms_client import CMSClient, forms
-from conftest import ADMIN_PASSWORD, free_port, install_files, start_lighttpd
-
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
+from support.client import CMSClient, forms
+from support.servers import start_lighttpd, stop
+from support.sites import ADMIN_PASSWORD, free_port, install_files
+from support.waiting import file_appears, wait_for
 
 
 class FreshInstall:
@@ -29,12 +29,11 @@ class FreshInstall:
 
 
 @pytest.fixture
-def fresh(tmp_path, backend):
+def fresh(tmp_path):
     site = FreshInstall(tmp_path / "site")
     process = start_lighttpd(site)
     yield site
-    process.terminate()
-    process.wait(timeout=10)
+    stop(process)
 
 
 SETUP = {"author_name": "Ada", "email": "ada@example.com", "password": "correct horse 1",
@@ -91,10 +90,7 @@ def test_first_visit_without_mt_cfg_writes_none(fresh):
     with open(os.path.join(fresh.folder, "data", "cgi-path.txt")) as handle:
         assert handle.read().strip() == fresh.base + "cgi-bin/"
     index = os.path.join(fresh.archives, "index.html")
-    deadline = time.time() + 15         # built after the answer
-    while not os.path.exists(index) and time.time() < deadline:
-        time.sleep(0.1)
-    assert os.path.exists(index)
+    assert wait_for(file_appears(index), 15)        # built after the answer
 
 
 def test_logged_out_only_the_login_page_answers(cms):

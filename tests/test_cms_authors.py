@@ -1,13 +1,10 @@
-"""mt.cgi's authors screens, through lighttpd: a system administrator adds an
+"""mt.cgi's authors screens, in this process on every backend (the `cms` fixture): a system administrator adds an
 author and says what they may do in which weblog; that author sees only that."""
 
-import pytest
-
-from cms_client import CMSClient
-from conftest import ADMIN_PASSWORD
+from support.client import CMSClient
+from support.sites import ADMIN_PASSWORD
 from mtpy.models import Author, Blog, Permission
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 NEW_PASSWORD = "writer-secret-9"
 CONFIRM = {"confirm_password": ADMIN_PASSWORD}     # asked again before these changes

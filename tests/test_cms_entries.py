@@ -1,30 +1,21 @@
-"""mt.cgi's Entries and Categories screens, through lighttpd: writing, editing,
+"""mt.cgi's Entries and Categories screens, in this process on every backend (the
+`cms` fixture): writing, editing,
 finding and deleting entries; categories and their TrackBack URL; who may open
 what; everything typed comes back escaped."""
 
 import os
-import time
 
-import pytest
-
-from cms_client import forms
-from test_ping_protocol import SUCCESS, post
-from test_publish import rebuild
+from support.client import forms
+from support.http import SUCCESS, post
+from support.publishing import rebuild
+from support.waiting import file_appears, wait_for
 
 from mtpy.models import Blog, Category, Entry, Ping
+from support.client import entry_fields
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 SCRIPT = '<script>alert("x")</script>'
 IMG = '<img src=x onerror=alert(1)>'
-
-
-def entry_fields(**changes):
-    fields = {"title": "A new entry", "body": "Body text", "extended": "", "excerpt": "", "keywords": "",
-              "category_id": "", "status": "Draft", "created_on": "2026-11-20 09:30:00", "convert_breaks": "1",
-              "allow_pings": "1", "to_ping_urls": ""}
-    fields.update(changes)
-    return [(name, value) for name, value in fields.items() if value is not None]
 
 
 def stored(site, kind, record_id):
@@ -39,15 +30,6 @@ def saved_id(result, name):
     """The id the redirect after a save carried (the final URL's query)."""
     from urllib.parse import parse_qs, urlsplit
     return int(parse_qs(urlsplit(result.url).query)[name][0])
-
-
-def wait_for_file(path, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if os.path.exists(path):
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_write_then_edit_an_entry(cms):
@@ -155,7 +137,7 @@ def test_a_draft_is_not_published_and_a_published_entry_is(cms):
     assert "The pages are being republished." in published.text
     published_id = saved_id(published, "entry_id")
     page = os.path.join(site.archives, "%06d.html" % published_id)
-    assert wait_for_file(page)
+    assert wait_for(file_appears(page), 10)
     with open(page) as handle:
         assert "Out now" in handle.read()
     assert not os.path.exists(os.path.join(site.archives, "%06d.html" % draft_id))
@@ -197,7 +179,7 @@ def _author_who_may_only_post(site):
 
 
 def test_an_author_with_post_only_opens_only_their_own_entries(cms):
-    from cms_client import CMSClient
+    from support.client import CMSClient
     site, _ = cms
     author, other_blog = _author_who_may_only_post(site)
     jo = CMSClient(site.base)

@@ -1,20 +1,18 @@
-"""mt.cgi's TrackBack pings, IP banning and activity log screens, through
-lighttpd: what the weblog's owner sees, and what the store and the published
+"""mt.cgi's TrackBack pings, IP banning and activity log screens, in this process
+on every backend (the `cms` fixture): what the weblog's owner sees, and what the store and the published
 pages hold after each button."""
 
 import os
 import re
-import time
 
-import pytest
-
-from conftest import ADMIN_PASSWORD, http
-from cms_client import CMSClient, add_author, forms
+from support.client import CMSClient, forms
+from support.http import http
+from support.sites import ADMIN_PASSWORD, add_author
+from support.waiting import wait_for
 from mtpy.models import IPBan, Ping
-from test_ping_protocol import SUCCESS, post
-from test_publish import rebuild, wait_for_text
+from support.http import SUCCESS, post
+from support.publishing import rebuild, wait_for_text
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 
 def store_ping(site, item, **values):
@@ -97,15 +95,6 @@ def test_ping_text_comes_back_inert(cms):
     assert '<strong class="ping-title">Not a web link</strong>' in page
 
 
-def wait_until(check, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
-
-
 def test_deleting_pings_after_a_confirmation(cms):
     site, client = cms
     rebuild(site)
@@ -138,7 +127,7 @@ def test_deleting_pings_after_a_confirmation(cms):
                  open(feed).read()]
         return all("Reply number 0" not in text and "Reply number 1" not in text and "Reply number 2" in text
                    for text in pages)
-    assert wait_until(gone_everywhere)
+    assert wait_for(gone_everywhere, 10)
     lines = client.get("activity").text
     assert "Deleted 2 ping(s): http://a.example/0, http://a.example/1" in lines
 

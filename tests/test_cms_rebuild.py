@@ -1,4 +1,4 @@
-"""mt.cgi's Rebuild and Import/Export screens, through lighttpd: a rebuild in
+"""mt.cgi's Rebuild and Import/Export screens, in this process (the `cms` fixture): a rebuild in
 signed steps that each publish a slice, and an MT export file uploaded,
 refused or downloaded."""
 
@@ -7,39 +7,14 @@ import urllib.parse
 
 import pytest
 
-from cms_client import CMSClient
-from conftest import ADMIN_PASSWORD, ROOT
-from test_publish import wait_for_text
+from support.client import CMSClient, follow_steps, refresh_url
+from support.environment import ROOT
+from support.publishing import wait_for_text
+from support.sites import ADMIN_PASSWORD, activity
 
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"])
 
 SAMPLE = os.path.join(ROOT, "tests", "data", "mt-export-sample.txt")
-
-
-def refresh_url(page):
-    """Where a progress page goes next: its Refresh header, which its
-    <meta http-equiv="refresh"> repeats."""
-    header = page.headers.get("Refresh")
-    if header is None:
-        return None
-    delay, _, target = header.partition("; url=")
-    assert delay == "0"
-    escaped = target.replace("&", "&amp;")
-    assert '<meta http-equiv="refresh" content="0; url=%s">' % escaped in page.text
-    return urllib.parse.urljoin(page.url, target)
-
-
-def follow_steps(client, page):
-    """Follow a rebuild's progress pages to the end: (last page, step URLs)."""
-    urls = [page.url]
-    while True:
-        assert page.status == 200, page.text[:1000]
-        following = refresh_url(page)
-        if following is None:
-            return page, urls
-        assert "Rebuilding" in page.text and "<progress" in page.text
-        page = client.request(following)
-        urls.append(following)
 
 
 def add_entries(site, count):
@@ -55,15 +30,6 @@ def page_paths(site, kind):
         publisher = Publisher(store, site.config, site.blog)
         pages = publisher.index_pages() if kind == "index" else publisher.archive_pages(kind)
         return [page.path for page in pages]
-    finally:
-        store.close()
-
-
-def activity(site, kind):
-    from mtpy.models import Activity
-    store = site.store()
-    try:
-        return store.find(Activity, kind=kind, blog_id=site.blog.id)
     finally:
         store.close()
 

@@ -7,13 +7,13 @@ import os
 
 import pytest
 
-from cms_client import CMSClient, add_author, forms
-from conftest import ADMIN_PASSWORD, Site, admin_password_hash
-from local_web import LocalWeb
+from support.client import CMSClient, forms
+from support.sites import add_author
+from support.sites import ADMIN_PASSWORD, Site, admin_password_hash
+from support.local_web import LocalWeb
 from mtpy.actions.authors import PERMISSION_NAMES
 from mtpy.apps.cms import CMSApp
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 PAYLOADS = [
     "<script>window.__xss=1;alert('script')</script>",
@@ -54,6 +54,7 @@ def plant(site):
     return entry, category, other
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])      # about the browser: one backend
 def test_no_screen_runs_stored_script(cms, browser):
     site, client = cms
     entry, category, other = plant(site)
@@ -101,6 +102,7 @@ def test_a_ping_payload_shows_as_plain_text_in_the_list(cms):
     assert "Log in to mtpy" in CMSClient(site.base).get("pings", blog_id=site.blog.id).text
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])      # about the browser: one backend
 def test_a_page_of_another_site_cannot_log_the_browser_into_another_account(cms, browser):
     """Mallory's page (on `localhost`, another site than mt.cgi's 127.0.0.1)
     posts the login form with Mallory's name, password and a token from her own
@@ -311,6 +313,7 @@ def settle(page):
         pass
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])      # about the browser: one backend
 def test_what_authors_publish_cannot_act_as_the_administrator(cms, browser):
     """A "post" author's entry, a "categories" author's label and a "settings"
     author's weblog name, each carrying a script, an <img onerror>, an <svg

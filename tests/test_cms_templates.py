@@ -1,4 +1,4 @@
-"""mt.cgi's Templates screens, through lighttpd: the list, the editor (saved
+"""mt.cgi's Templates screens, in this process on every backend (the `cms` fixture): the list, the editor (saved
 through the same check as `mtpy template set`, "Save and rebuild"), restoring
 the default, and names that are not templates of the set."""
 
@@ -8,10 +8,11 @@ import re
 
 import pytest
 
-from conftest import ADMIN_PASSWORD, ROOT
-from test_cms_rebuild import activity, follow_steps
+from support.environment import ROOT
+from support.sites import ADMIN_PASSWORD
+from support.client import follow_steps
+from support.sites import activity
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 SHIPPED = os.path.join(ROOT, "lib", "mtpy", "templates", "weblog")
 
@@ -149,7 +150,7 @@ def test_a_name_not_in_the_set_is_not_found(cms, name):
 
 def test_templates_need_the_templates_permission(cms):
     site, client = cms
-    from cms_client import CMSClient
+    from support.client import CMSClient
     from mtpy.actions.authors import create_author, set_permissions
     store = site.store()
     writer = create_author(store, "Writer", "writer@example.com", "writer-password-1").record

@@ -18,8 +18,8 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from conftest import free_port, http, install_files, start_lighttpd, wait_for
-from test_ping_protocol import SUCCESS, post
-from test_servers import start_apache
+from support.http import SUCCESS, post
+from support.servers import start_apache
 
 OWNER, PASSWORD = "Ada Owner", "correct horse battery"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"

@@ -13,8 +13,8 @@ import pytest
 from conftest import ROOT
 from mtpy import dates, mail, web
 from mtpy.dates import days_before, format_date, iso8601, utc_offset
-from test_mtml import ARCHIVES, CALENDAR, weblog  # noqa: F401 (a fixture: a weblog in +09:00)
-from test_publish import publisher
+from support.mtml import ARCHIVES, CALENDAR, weblog  # noqa: F401 (a fixture: a weblog in +09:00)
+from support.publishing import publisher
 
 CODES = "%a|%A|%b|%B|%d|%e|%H|%I|%j|%k|%l|%m|%M|%p|%S|%y|%Y|%Z|%%|%x|%X"
 FIRST_OF_MARCH = "2027-03-01 00:30:00"      # a 1st of the month, as in `make test`'s faketime step

@@ -15,8 +15,7 @@ import threading
 
 from conftest import ROOT, start_lighttpd, wait_until_idle
 from mtpy.models import Job
-from test_mail import smtp  # noqa: F401  (the aiosmtpd fixture)
-from test_ping_protocol import SUCCESS, post
+from support.http import SUCCESS, post
 
 # 250 pings on SQLite, where a connection shared across the fork lost commits;
 # the other backends run the same path with fewer, to keep `make test` short

@@ -48,7 +48,7 @@ def test_demo_serves_and_printed_curl_pings(tmp_path):
         manage = next(line for line in lines if line.startswith("Manage the weblog: "))
         assert manage == [line for line in first if line.startswith("Manage")][0]
         admin_url, password = manage.split()[3], manage.rstrip(")").split()[-1]
-        from cms_client import CMSClient
+        from support.client import CMSClient
         client = CMSClient("http://127.0.0.1:%d/" % port, script=admin_url.split("/", 3)[3])
         client.log_in("Melody", password)
         assert "mtpy demo weblog" in client.get("dashboard").text

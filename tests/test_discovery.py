@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from conftest import SAMPLES, Site
-from local_web import SILENT, LocalWeb
+from support.local_web import SILENT, LocalWeb
 from mtpy import outbound
 from mtpy.actions.discovery import MAX_LINKS, add_discovered, discover, links_of
 from mtpy.config import Config
@@ -432,8 +432,8 @@ def test_saving_in_mt_cgi_discovers_pings_a_remote_mtpy_and_notifies_the_service
     after the answer, the remote entry gets the ping and the weblog's update
     service its weblogUpdates.ping."""
     from conftest import start_lighttpd, wait_for
-    from test_cms_entries import entry_fields
-    from test_updates import Directory
+    from support.client import entry_fields
+    from support.local_web import Directory
     site, client = cms
     remote = Site(tmp_path / "remote", "sqlite")
     store = remote.store()
@@ -485,7 +485,8 @@ def test_a_retried_job_pings_again_without_fetching_the_pages_again(store, pages
     from mtpy.actions.entries import save_entry
     from mtpy.models import Job
     from mtpy.work import run_jobs
-    from test_sending import HTML_500, SUCCESS, make_due
+    from support.local_web import ACCEPTED as SUCCESS, HTML_500
+    from support.stores import make_due
     with LocalWeb() as receivers:
         ping = receivers.url("/tb/1", HTML_500)
         link = pages.html("/post.html", page(block(ping, pages.base + "/post.html", "Their post")))

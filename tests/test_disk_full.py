@@ -27,7 +27,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conftest import ROOT, wait_until_idle
-from test_faults import IS_ROOT, full_disk
+from support.faults import IS_ROOT, full_disk
 
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import stress  # noqa: E402  (bench/stress.py)

@@ -8,38 +8,21 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import zipfile
 
 import pytest
 
-from conftest import ROOT
 from mtpy.config import DIRECTIVES, Config
+from support.environment import ROOT
+from support.release import EPOCH, HOST_PYTHON, dist
 
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import dist  # noqa: E402
-
-HOST_PYTHON = "/usr/bin/python3"   # Debian's: no jinja2, requests or filelock installed
 # extlib/ must serve every Python mtpy supports: the oldest and newest pyenv has too.
 PYENV_VERSIONS = os.path.join(os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv"), "versions")
 OLDEST_AND_NEWEST = [sorted(glob.glob(os.path.join(PYENV_VERSIONS, version + ".*", "bin", "python3")))[-1:]
                      for version in ("3.9", "3.13")]
 EXTLIB_PACKAGES = ["certifi", "charset_normalizer", "filelock", "idna", "jinja2", "markupsafe", "requests",
                    "urllib3"]
-EPOCH = 1767225600   # 2026-01-01: any fixed time
-
-
-class Release:
-    def __init__(self, folder):
-        self.tree = dist.build_tree(os.path.join(folder, "tree"))
-        self.zip, self.tar = dist.write_archives(self.tree, os.path.join(folder, "dist"), EPOCH)
-
-
-@pytest.fixture(scope="session")
-def release(tmp_path_factory):
-    """The release tree and its archives, built once per session."""
-    return Release(str(tmp_path_factory.mktemp("release")))
 
 
 def files_under(top):

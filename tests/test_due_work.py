@@ -5,20 +5,19 @@ are written to the activity log."""
 
 import io
 import os
-import time
 
 import pytest
 import requests
 
-from cms_client import CMSClient, add_author
+from support.client import CMSClient
+from support.sites import add_author
+from support.waiting import no_jobs_left, wait_for
 from conftest import ADMIN_PASSWORD, Site, admin_password_hash, free_port, queued_jobs, start_lighttpd, stop
 from mtpy import dates, work
 from mtpy.actions.activity import KINDS
 from mtpy.apps.trackback import TrackbackApp
 from mtpy.config import Config
 from mtpy.models import Activity, Job
-from test_check_host import refusing_server  # noqa: F401  (a server that hands out nothing)
-from test_mail import smtp  # noqa: F401  (the aiosmtpd fixture)
 
 
 def queue_failed_job(site, kind="notify_ping", payload=None, due_in=-60):
@@ -51,10 +50,7 @@ def test_a_retry_runs_after_an_ordinary_page_view_without_cron(tmp_path):
     try:
         answer = requests.get(site.base + "cgi-bin/mt-tb.cgi?__mode=view&entry_id=%d" % site.entry.id, timeout=30)
         assert answer.status_code == 200
-        deadline = time.time() + 20
-        while queued_jobs(site) and time.time() < deadline:
-            time.sleep(0.1)
-        assert queued_jobs(site) == []
+        assert wait_for(no_jobs_left(site), 20)
     finally:
         stop(process)
     assert "Traceback" not in site.log()
@@ -206,7 +202,7 @@ def test_the_public_page_says_mail_fails_but_not_where_sendmail_was_looked_for(t
     """mt-check.cgi shows no config value: before set-up or after it, the
     public page names no SendMailPath; mt.cgi's check, for administrators, does."""
     from mtpy.check import Report
-    from test_check_host import call, environ_for
+    from support.check import call, environ_for
     missing = os.path.join(str(tmp_path), "hidden-place", "sendmail")
     site = Site(tmp_path / "site", "sqlite", extra_config="MailTransfer sendmail\nSendMailPath %s\n" % missing)
     for set_up in (True, False):

@@ -18,9 +18,10 @@ import threading
 import pytest
 
 from conftest import IN_CI, ROOT, Site, http, install_script, lighttpd_config, need, stop, wait_for, wait_for_port
-from test_servers import DOCS, docs_file, run_apache
-from test_ping_protocol import SUCCESS, error_doc, pings_of, post
-from test_publish import rebuild, wait_for_text
+from support.servers import DOCS, docs_file, run_apache
+from support.http import SUCCESS, error_doc, post
+from support.sites import pings_of
+from support.publishing import rebuild, wait_for_text
 
 from mtpy.hosting import fastcgi
 

@@ -29,8 +29,7 @@ import pytest
 
 from conftest import IN_CI, free_port, http, lighttpd_config, need, wait_for, wait_for_port
 from mtpy.check import READY
-from test_dist import release  # noqa: F401  (the session's release; a fixture)
-from test_ping_protocol import SUCCESS, post
+from support.http import SUCCESS, post
 
 FTP_USER, FTP_PASSWORD = "owner", "ftp-secret-1"
 WEB_USER, OWNER = 33, 4321     # www-data; the FTP account's uid where it is not the web server's

@@ -6,7 +6,6 @@ ping path free of `json`."""
 import json
 import os
 import sys
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -14,24 +13,16 @@ import pytest
 from conftest import http, start_lighttpd
 from mtpy import dates
 from mtpy.config import Config
-from mtpy.models import Activity, Author, Blog, Entry, Category, Job, Ping
+from mtpy.models import Activity, Blog, Entry, Category, Job, Ping
 from mtpy import junk
 from mtpy.junk import JUNK_SCORE, domain_listed, judge, ping_state, source_host
 from mtpy.actions.receive import PingRejected, pings_closed, receive
-from test_ping_protocol import SUCCESS, error_doc, post
+from support.http import SUCCESS, error_doc, post
+from support.stores import weblog
+from support.waiting import no_jobs_left, wait_for
 
 NOW = "2026-06-15 12:00:00"
 DISABLED = "This TrackBack item is disabled."
-
-
-def weblog(store, **values):
-    author = Author(name="Mel", email="mel@example.com")
-    store.save(author)
-    blog = Blog(name="B", **values)
-    store.save(blog)
-    entry = Entry(blog_id=blog.id, author_id=author.id, title="E", created_on=dates.utc_now(-3600))
-    store.save(entry)
-    return blog, store.trackback_for(entry=entry)
 
 
 def stored_ping(store, blog, item, url, created_on=NOW, **values):
@@ -392,7 +383,7 @@ def test_spam_held_and_clean_pings_through_lighttpd(site):
         assert [item.findtext("link") for item in rss.findall("rss/channel/item")] == ["http://clean.example/"]
         feed = ET.parse(os.path.join(site.archives, "%d.xml" % site.item.id)).getroot()
         assert [item.findtext("link") for item in feed.findall("channel/item")] == ["http://clean.example/"]
-        assert wait_for_no_jobs(site)          # the mail and republishing, after the answers
+        assert wait_for(no_jobs_left(site), 30)   # the mail and republishing, after the answers
         # Closed: the weblog switched off, an entry older than the weblog's days.
         store = site.store()
         blog.close_pings_after_days = 1
@@ -422,18 +413,6 @@ def test_spam_held_and_clean_pings_through_lighttpd(site):
     assert "URL: http://links.example/" in held and "  - 3 links in the excerpt\n" in held
     assert "%scgi-bin/mt.cgi?__mode=pings&blog_id=%d&show=held\n" % (site.base, blog.id) in held
     assert "spam.example" not in errors
-
-
-def wait_for_no_jobs(site, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        store = site.store()
-        jobs = store.find(Job)
-        store.close()
-        if not jobs:
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def debug_mails(text):

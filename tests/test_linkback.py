@@ -6,7 +6,7 @@ import pytest
 
 import mtpy.publish.republish
 import mtpy.work
-from local_web import SILENT, LocalWeb
+from support.local_web import SILENT, LocalWeb
 from mtpy import dates
 from mtpy.actions.linkback import (MISSING_CATEGORY, MISSING_ENTRY, address_mismatch,
                                    check_linkback, links_back, targets_for)

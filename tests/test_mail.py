@@ -5,40 +5,12 @@ import email
 import email.policy
 import os
 import sys
-import time
 
 import pytest
 
 from conftest import free_port, start_lighttpd
-from test_ping_protocol import SUCCESS, post
-
-
-class Collector:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-    collector = Collector()
-    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, collector
-    controller.stop()
-
-
-def wait_for(predicate, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+from support.http import SUCCESS, post
+from support.waiting import wait_for
 
 
 @pytest.fixture

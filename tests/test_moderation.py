@@ -12,7 +12,7 @@ import urllib.parse
 import pytest
 
 from conftest import ADMIN_PASSWORD, http, wait_for
-from cms_client import forms
+from support.client import forms
 from mtpy import dates
 from mtpy.actions import ActionError, pings
 from mtpy.actions import weblogs
@@ -21,7 +21,7 @@ from mtpy.actions.importing import store_entries
 from mtpy.importexport import ImportFormatError, export_entries
 from mtpy.models import Activity, Blog, Entry, Ping
 from mtpy.work import run_jobs
-from test_ping_protocol import SUCCESS, post
+from support.http import SUCCESS, post
 
 SCREEN = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

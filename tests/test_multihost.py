@@ -8,14 +8,13 @@ import shutil
 import signal
 import subprocess
 import threading
-import time
 
 import pytest
 
 from conftest import Site, free_port, http, install_files, start_wsgi_server
-from mtpy.models import Job
-from test_ping_protocol import SUCCESS, post
-from test_publish import rebuild
+from support.http import SUCCESS, post
+from support.publishing import rebuild
+from support.waiting import no_jobs_left, wait_for
 
 HOSTS = 3
 
@@ -77,19 +76,6 @@ def ping_from_threads(hosts, item, count, threads=6):
     return answers
 
 
-def wait_for_no_jobs(site, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        store = site.store()
-        try:
-            if not store.find(Job):
-                return True
-        finally:
-            store.close()
-        time.sleep(0.1)
-    return False
-
-
 def test_pings_on_every_host_are_stored_and_published(hosts):
     first = hosts[0]
     answers = ping_from_threads(hosts, first.item, 30)
@@ -99,7 +85,7 @@ def test_pings_on_every_host_are_stored_and_published(hosts):
     store.close()
     # Every host republished after its pings, one at a time (the database's
     # advisory lock): the last rebuild read all 30, so no page is left stale.
-    assert wait_for_no_jobs(first)
+    assert wait_for(no_jobs_left(first), 60)
     page = open(os.path.join(first.archives, "%06d.html" % first.entry.id), encoding="utf-8").read()
     assert "TrackBack (30)</a>" in page
     assert "TrackBack (30)</a>" in open(os.path.join(first.archives, "index.html"), encoding="utf-8").read()

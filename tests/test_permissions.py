@@ -16,7 +16,7 @@ from conftest import ROOT
 from mtpy import fileutil
 from mtpy.config import Config
 from mtpy.store import open_store
-from test_servers import release_mtpy, release_tree  # noqa: F401  (release_tree: a fixture, built once)
+from support.release import release_mtpy
 
 WEB_USER = 33           # www-data
 OWNER = 4321            # the account the owner uploads with (no passwd entry needed)

@@ -7,30 +7,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import http
+from support.http import SUCCESS, error_doc, http, post
+from support.sites import pings_of
 from mtpy.dates import format_date
 from mtpy.models import IPBan
-
-SUCCESS = '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0</error>\n</response>\n'
-
-
-def error_doc(message):
-    return ('<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>1</error>\n'
-            "<message>%s</message>\n</response>\n" % message)
-
-
-def post(url, fields, content_type="application/x-www-form-urlencoded", headers=None):
-    body = urllib.parse.urlencode(fields).encode("ascii") if isinstance(fields, dict) else fields
-    return http(url, data=body, headers=dict({"Content-Type": content_type}, **(headers or {})))
-
-
-def pings_of(site, item=None):
-    store = site.store()
-    try:
-        return store.list_pings(tb_id=(item or site.item).id, visible_only=False)
-    finally:
-        store.close()
-
 
 def test_accepted_ping_is_stored_and_answered(served):
     result = post(served.ping_url(), {"title": "Their post", "url": "http://other.example/post",

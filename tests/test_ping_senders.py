@@ -8,7 +8,8 @@ import urllib.parse
 import pytest
 
 from conftest import SAMPLES, http, raw_request
-from test_ping_protocol import SUCCESS, pings_of, post
+from support.http import SUCCESS, post
+from support.sites import pings_of
 
 
 def replay(site, name):

@@ -20,6 +20,7 @@ from mtpy.models import Author, Blog, Entry, Ping
 from mtpy.publish.mtml import MTTemplateError, translate
 from mtpy.trackback import rules
 from mtpy.trackback.form import decode_form, decode_form_with_charset, unusable_charset
+from support.wsgi import respond
 
 SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=100, **SETTINGS)
@@ -342,14 +343,7 @@ def trackback_app(tmp_path_factory):
 
 def call(app, environ):
     """(status, body) of one WSGI call, its deferred work run (it must not fail either)."""
-    seen = []
-    result = app(environ, lambda status, headers, exc_info=None: seen.append((status, headers)))
-    try:
-        answer = b"".join(result)
-    finally:
-        if hasattr(result, "close"):
-            result.close()
-    [(status, headers)] = seen
+    status, _, answer = respond(app, environ)
     return status, answer
 
 

@@ -4,22 +4,19 @@ follows, after the ping's answer and without a full rebuild."""
 
 import os
 import re
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import http, start_lighttpd
 from mtpy.config import Config
-from mtpy.publish.rebuild import Publisher
-from test_ping_protocol import SUCCESS, post
+from support.http import SUCCESS, http, post
+from support.publishing import rebuild, wait_for_text
+from support.servers import start_lighttpd
+from support.waiting import wait_for
 
 RDF_NS = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 TB_NS = "{http://madskills.com/public/xml/rss/module/trackback/}"
 DC_NS = "{http://purl.org/dc/elements/1.1/}"
-# Publishing's clock here: pages rendered again render the same (this month's
-# calendar, today) whatever the day the tests run.
-NOW = "2026-11-25 09:00:00"
 
 
 def discover(page, page_url):
@@ -33,19 +30,6 @@ def discover(page, page_url):
         if identifier.split("#")[0] == page_url:
             found[identifier] = description.get(TB_NS + "ping")
     return found
-
-
-def publisher(site, store, now=NOW):
-    """A Publisher of the site's weblog, publishing as of `now`."""
-    return Publisher(store, Config(site.config_path), store.get(type(site.blog), site.blog.id), now=now)
-
-
-def rebuild(site):
-    store = site.store()
-    with store.rebuild_lock():
-        rebuilt = publisher(site, store).rebuild_all()
-    store.close()
-    return rebuilt
 
 
 @pytest.fixture
@@ -107,15 +91,6 @@ def test_timezone_shows_in_dates(weblog):
     assert 'dc:date="2026-11-24T08:30:00-03:30"' in page and "November 24, 2026 08:30 AM" in page
 
 
-def wait_for_text(url, text, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if text in http(url).text:
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_client_discovers_pings_and_sees_the_count(weblog):
     process = start_lighttpd(weblog)
     try:
@@ -149,9 +124,7 @@ def test_popup_is_rendered_ahead_after_a_ping(weblog):
     process = start_lighttpd(weblog)
     try:
         assert post(weblog.ping_url(), {"url": "http://remote.example/a", "title": "Ahead & away"}).text == SUCCESS
-        deadline = time.time() + 20
-        while time.time() < deadline and "Ahead &amp; away" not in _read(kept):
-            time.sleep(0.05)
+        wait_for(lambda: "Ahead &amp; away" in _read(kept), 20)
         page = _read(kept).partition("\n")[2]
         assert "Ahead &amp; away" in page
         assert http(weblog.base + "cgi-bin/mt-tb.cgi?__mode=view&entry_id=1").text == page

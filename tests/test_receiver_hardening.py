@@ -21,10 +21,11 @@ from mtpy.actions.receive import PingRejected, receive
 from mtpy.addresses import ip_is_banned, normalize_address
 from mtpy.trackback.rules import normalize_url
 from mtpy.web import remote_address
-from test_cli import mtpy
-from test_junk import weblog
-from test_ping_protocol import SUCCESS, error_doc, pings_of, post
-from test_servers import SPOOFED_SPELLINGS, apache_site, spoofed_ping  # noqa: F401  (a fixture)
+from support.cli import mtpy
+from support.stores import weblog
+from support.http import SUCCESS, error_doc, post
+from support.sites import pings_of
+from support.http import SPOOFED_SPELLINGS, spoofed_ping
 
 NOT_ALLOWED = error_doc("You are not allowed to send TrackBack pings.")
 TOO_QUICKLY = error_doc("You are pinging trackbacks too quickly. Please try again later.")
@@ -585,7 +586,7 @@ def test_a_plain_ping_stays_cheap(tmp_path):
     """The careful URL and address checks import urllib.parse and ipaddress only
     for what needs them: a ping from an IPv4 client with an ordinary URL
     imports neither (on SQLite: filelock and psycopg import both themselves)."""
-    from test_config import run_probe
+    from support.probe import run_probe
     site = Site(tmp_path / "site", "sqlite")
     output, loaded = run_probe(site)
     assert "<error>0</error>" in output, output

@@ -7,21 +7,19 @@ import threading
 import pytest
 
 from conftest import Site, start_lighttpd, wait_for
-from local_web import ENDLESS, SILENT, LocalWeb
-from mtpy import dates
+from support.local_web import ENDLESS, SILENT, LocalWeb
 from mtpy.actions import ActionError
 from mtpy.actions.entries import save_entry
 from mtpy.actions.sending import MAX_ATTEMPTS, OUT_OF_TIME, WORKERS, PingsFailed, retry_pings, send_pings, urls_to_ping
 from mtpy.config import Config
 from mtpy.models import Blog, Category, Entry, Job
 from mtpy.work import run_jobs
+from support.local_web import ACCEPTED as SUCCESS, HTML_500
+from support.stores import make_due
 
-SUCCESS = (200, "text/xml; charset=utf-8",
-           '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0</error>\n</response>\n')
 REFUSED = (200, "text/xml; charset=utf-8",
            '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>1</error>\n'
            '<message>Pings are closed &amp; locked here</message>\n</response>\n')
-HTML_500 = (500, "text/html", "<html><head><title>Oops</title></head><body>It broke</body></html>")
 NOT_FOUND = (404, "text/html", "<html><head><title>Not Found</title></head><body>No</body></html>")
 HTML_PAGE = (200, "text/html", "<!DOCTYPE html><html><body><h1>Welcome to my weblog</h1></body></html>")
 GARBAGE = (200, "application/octet-stream", "\x00\x01<<<not a response>>>\ufffd")
@@ -61,13 +59,6 @@ def publish(store, config, blog, urls, entry=None, **values):
 
 def ping_jobs(store):
     return [job for job in store.find(Job) if job.kind == "send_pings"]
-
-
-def make_due(store):
-    """The jobs' backoff, passed (the clock is not waited for)."""
-    for job in store.find(Job):
-        job.not_before = dates.utc_now()
-        store.update(job)
 
 
 # -- against mtpy's own receiver ---------------------------------------------
@@ -310,7 +301,7 @@ def stored_entry(site, entry_id):
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_the_entry_screen_shows_each_outcome_and_retries(cms, receivers):
-    from test_cms_entries import entry_fields
+    from support.client import entry_fields
     site, client = cms
     site.update_config("OutboundAllowAddresses 127.0.0.1\nPingTimeout 10\n")
     good = receivers.url("/good", SUCCESS)
@@ -357,7 +348,7 @@ def test_the_entry_screen_shows_each_outcome_and_retries(cms, receivers):
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_the_command_line_sends_and_says_what_happened(tmp_path, backend, receivers):
-    from test_cli import mtpy
+    from support.cli import mtpy
     sender = Site(tmp_path / "sender", backend, extra_config="OutboundAllowAddresses 127.0.0.1\n")
     good, bad = receivers.url("/good", SUCCESS), receivers.url("/missing", NOT_FOUND)
     store = sender.store()

@@ -10,17 +10,17 @@ import pwd
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 
 import pytest
 
-from conftest import (ROOT, Site, free_port, http, lighttpd_config, need, raw_request, start_lighttpd, wait_for,
+from conftest import (ROOT, Site, free_port, http, lighttpd_config, need, start_lighttpd, wait_for,
                       wait_for_port)
-from test_ping_protocol import SUCCESS, error_doc, post
+from support.http import SUCCESS, error_doc, post
+from support.servers import DOCS, docs_file, run_apache
+from support.http import SPOOFED_SPELLINGS, spoofed_ping
+from support.release import release_mtpy
 
-DOCS = os.path.join(ROOT, "docs")
-HOST_PYTHON = "/usr/bin/python3"   # Debian's: runs the release with its extlib/
 NOT_ALLOWED = error_doc("You are not allowed to send TrackBack pings.")
 
 
@@ -53,114 +53,7 @@ def test_lighttpd_denies_everything_but_scripts_and_pages(tmp_path):
         process.wait(timeout=10)
 
 
-APACHE_MAIN = """\
-ServerName 127.0.0.1
-Listen 127.0.0.1:{port}
-PidFile {run}/httpd.pid
-ErrorLog {run}/error.log
-ScriptSock {run}/cgisock
-DefaultRuntimeDir {run}
-Mutex file:{run}
-User www-data
-Group www-data
-LoadModule mpm_event_module {modules}/mod_mpm_event.so
-LoadModule authz_core_module {modules}/mod_authz_core.so
-LoadModule mime_module {modules}/mod_mime.so
-LoadModule alias_module {modules}/mod_alias.so
-LoadModule cgid_module {modules}/mod_cgid.so
-LoadModule dir_module {modules}/mod_dir.so
-TypesConfig /etc/mime.types
-{mtpy}
-"""
-
-
-def run_apache(run, port, mtpy):
-    """Apache on `port` with the main config above and `mtpy` (a file of docs/,
-    its path set), its CGIs as www-data; its files in the folder `run`."""
-    binary = need("apache2")
-    os.makedirs(run, exist_ok=True)
-    config = os.path.join(run, "httpd.conf")
-    with open(config, "w") as handle:
-        handle.write(APACHE_MAIN.format(port=port, run=run, modules="/usr/lib/apache2/modules", mtpy=mtpy))
-    process = subprocess.Popen([binary, "-f", config, "-DFOREGROUND"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    try:
-        wait_for_port(port, process)
-    except RuntimeError:
-        raise RuntimeError(process.stderr.read().decode(errors="replace"))
-    return process
-
-
-def docs_file(name, *replacements):
-    with open(os.path.join(DOCS, name)) as handle:
-        text = handle.read()
-    for old, new in replacements:
-        assert old in text, (name, old)
-        text = text.replace(old, new)
-    return text
-
-
-def start_apache(site):
-    """Apache serving an installation with docs/apache.conf, its CGIs running as
-    www-data (the installation is handed to www-data; mt.cfg stays root's,
-    readable), as on a host; its run folder beside the installation."""
-    run = os.path.join(os.path.dirname(site.folder), "run")
-    subprocess.run(["chown", "-R", "www-data:www-data", site.folder], check=True)
-    subprocess.run(["chown", "root:root", site.config_path], check=True)
-    os.chmod(site.config_path, 0o644)
-    process = run_apache(run, site.port, docs_file("apache.conf", ("Define MTPY /home/you/mtpy",
-                                                                   "Define MTPY %s" % site.folder)))
-    site.error_log = os.path.join(run, "error.log")
-    return process
-
-
-@pytest.fixture
-def apache_site():
-    """An installation www-data can read (not under /root or pytest's 0700 tmp),
-    with the system Python in the `#!` line: the ping path needs only the standard
-    library with SQLite."""
-    if os.geteuid() != 0:
-        pytest.skip("Apache is started as root here, its CGIs run as www-data")
-    folder = tempfile.mkdtemp(prefix="mtpy-apache-")
-    os.chmod(folder, 0o755)
-    site = Site(os.path.join(folder, "site"), "sqlite", python="/usr/bin/python3", copy_lib=True)
-    process = start_apache(site)
-    try:
-        yield site
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 # -- the release, installed as its owner would, under each server -----------------
-
-@pytest.fixture(scope="session")
-def release_tree():
-    """The release tree of `make dist` (tools/dist.py), built once, in a folder
-    www-data can read."""
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    import dist
-    folder = tempfile.mkdtemp(prefix="mtpy-release-")
-    os.chmod(folder, 0o755)
-    try:
-        tree = dist.build_tree(folder)
-        # Compiled once for all the copies: www-data cannot write __pycache__ there.
-        subprocess.run([HOST_PYTHON, "-m", "compileall", "-q", "-j", "2", "lib", "extlib"], cwd=tree,
-                       check=True, stdout=subprocess.DEVNULL)
-        yield tree
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def release_mtpy(tree, commands, as_user=()):
-    """The release's own `mtpy` on the host's Python (lib/ and extlib/ of
-    `tree`), with its cgi-bin/mt.cfg: each of `commands` (lists of arguments) in
-    turn, in one process; `as_user`: a command prefix (setpriv ...)."""
-    return subprocess.run(list(as_user) + [
-        HOST_PYTHON, "-c", "import sys; sys.path[0:0] = ['lib', 'extlib']\nfrom mtpy.cli import main\n"
-        "for arguments in %r:\n    if main(['--config', 'cgi-bin/mt.cfg'] + arguments): sys.exit(1)" % (commands,)],
-        cwd=tree, env={"PATH": "/usr/bin:/bin", "MTPY_PASSWORD": "owner-secret-1"}, capture_output=True, timeout=60)
 
 
 class Installation:
@@ -339,22 +232,6 @@ def test_the_release_takes_pings_as_www_data_and_guards_its_files(release_tree, 
         assert_spoofed_spellings_are_dropped(installation)
     finally:
         installation.close()
-
-
-# Spellings of X-Forwarded-For that CGI would name HTTP_X_FORWARDED_FOR too.
-SPOOFED_SPELLINGS = [b"X_Forwarded_For", b"X.Forwarded.For", b"X~Forwarded~For", b"X+Forwarded+For",
-                     b"X-Forwarded.For"]
-
-
-def spoofed_ping(port, path, url, spelling, proxy_first=False):
-    """A trusted proxy's request for a client the proxy saw as 10.9.9.9, with a
-    header of the client's that claims 198.51.100.50: (status, body)."""
-    body = b"url=" + url.replace(b":", b"%3A").replace(b"/", b"%2F")
-    spoofed, real = spelling + b": 198.51.100.50\r\n", b"X-Forwarded-For: 10.9.9.9\r\n"
-    status, _, answer = raw_request(port, b"POST %s HTTP/1.0\r\nHost: 127.0.0.1\r\n"
-                                    b"Content-Type: application/x-www-form-urlencoded\r\n%sContent-Length: %d\r\n\r\n%s"
-                                    % (path, real + spoofed if proxy_first else spoofed + real, len(body), body))
-    return status, answer.decode()
 
 
 def assert_spoofed_spellings_are_dropped(installation):

@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from cms_client import forms
+from support.client import forms
 from conftest import ROOT, install_files
 from mtpy import fileutil
 from mtpy.actions.install import SETUP_KEY

@@ -2,49 +2,18 @@
 lists: real receivers on 127.0.0.1, each outcome one line of the activity log,
 and the services typed into mt.cgi's weblog settings."""
 
-import threading
 import xmlrpc.client
-from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
 import pytest
 
-from cms_client import forms
+from support.client import forms
 from mtpy.actions.updates import queue_update_pings, read_update_answer, send_update_pings
 from mtpy.config import Config
 from mtpy.models import Activity, Blog, Job
-from local_web import SILENT, LocalWeb
+from support.local_web import SILENT, LocalWeb
+from support.local_web import Directory, HTML_500
 
 NAME = 'Caf\u00e9 \u65e5\u8a18 <b>"Bold" & Sons</b> &amp; <script>x</script>'
-
-
-class Directory:
-    """weblogUpdates.ping as a real XML-RPC server: records its arguments and
-    answers as weblogs.com did."""
-
-    def __init__(self, answer=None):
-        self.calls = []
-        self.answer = answer or {"flerror": False, "message": "Thanks for the ping."}
-
-        class Quiet(SimpleXMLRPCRequestHandler):
-            rpc_paths = ("/RPC2",)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = SimpleXMLRPCServer(("127.0.0.1", 0), requestHandler=Quiet, logRequests=False,
-                                         allow_none=True)
-        self.server.register_function(self.ping, "weblogUpdates.ping")
-        self.url = "http://127.0.0.1:%d/RPC2" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def ping(self, name, url):
-        self.calls.append((name, url))
-        return self.answer
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def xml_rpc(text, fault=False):
@@ -55,7 +24,6 @@ def xml_rpc(text, fault=False):
 
 REFUSED = xml_rpc({"flerror": True, "message": "Too many pings & <b>too soon</b>"})
 FAULT = xml_rpc("No such method: weblogUpdates.ping", fault=True)
-HTML_500 = (500, "text/html", "<html><head><title>Oops</title></head><body>It broke</body></html>")
 ENTITIES = (200, "text/xml", '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
             '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>\n<methodResponse><params><param><value>'
             '<struct><member><name>flerror</name><value><boolean>0</boolean></value></member>'

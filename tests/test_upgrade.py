@@ -119,7 +119,7 @@ def test_a_store_of_the_previous_release_is_upgraded_through_mt_cgi(tmp_path):
     """The issue's upgrade test, through lighttpd: the upgrade page, mt-tb.cgi
     meanwhile, the upgrade with its copy, then a store made newer refused by
     every script."""
-    from cms_client import CMSClient
+    from support.client import CMSClient
     from markupsafe import escape
     from mtpy.passwords import hash_password
     site = Site(tmp_path / "site", "sqlite")

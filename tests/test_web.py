@@ -13,6 +13,7 @@ from mtpy import web
 from mtpy.apps.cms.base import Application, HTTPError
 from mtpy.config import Config
 from mtpy.request import Request, RequestError
+from support.wsgi import respond
 
 
 class Unreadable(io.BytesIO):
@@ -196,9 +197,8 @@ def config_for(log=None):
 
 
 def call(app, values):
-    started = []
-    body = b"".join(app(values, lambda status, headers, exc_info=None: started.extend([status, headers])))
-    return started[0], dict(started[1]), body.decode()
+    status, headers, body = respond(app, values)
+    return status, dict(headers), body.decode()
 
 
 def test_dispatch_by_mode():

@@ -8,8 +8,9 @@ import subprocess
 import pytest
 
 from conftest import http, start_wsgi_server
-from test_ping_protocol import SUCCESS, error_doc, pings_of, post
-from test_publish import rebuild, wait_for_text
+from support.http import SUCCESS, error_doc, post
+from support.sites import pings_of
+from support.publishing import rebuild, wait_for_text
 
 
 @pytest.fixture

@@ -1,63 +1,25 @@
 """A browser without the browser, for mt.cgi's tests: cookies kept, forms
 posted with the page's own token, redirects followed (or not), every request
-to 127.0.0.1 and bounded in time; through a web server, or to the WSGI
-application in this process (`app`: a request costs milliseconds, not a process)."""
+to 127.0.0.1 and bounded in time. It goes through a web server, or to a WSGI
+application in this process (support.wsgi): the one given (`app`), or the one
+answering the URL (serve_in_process), the work after each answer done before
+the answer returns."""
 
+import contextlib
 import html.parser
-import http.client
 import http.cookiejar
-import io
 import urllib.error
 import urllib.parse
 import urllib.request
-import urllib.response
 
-from conftest import ADMIN_PASSWORD, HTTPResult
-from mtpy.models import Author, Permission
-from mtpy.passwords import hash_password
+from support.http import HTTPResult
+from support.sites import ADMIN_PASSWORD, make_admin
+from support.wsgi import InProcessHandler, at_script, serve_in_process, stop_serving
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
-
-
-class _InProcess(urllib.request.HTTPHandler):
-    """Answers http:// requests by calling a WSGI application, as a web server
-    would, the deferred work after the answer included; it takes the place of
-    urllib's own HTTPHandler, so cookies and redirects work as they do over HTTP."""
-
-    def __init__(self, app):
-        urllib.request.HTTPHandler.__init__(self)
-        self.app = app
-
-    def http_open(self, request):
-        parts = urllib.parse.urlsplit(request.full_url)
-        body = request.data or b""
-        environ = {"REQUEST_METHOD": request.get_method(), "SCRIPT_NAME": urllib.parse.unquote(parts.path),
-                   "PATH_INFO": "", "QUERY_STRING": parts.query, "CONTENT_LENGTH": str(len(body)),
-                   "CONTENT_TYPE": request.get_header("Content-type", ""), "REMOTE_ADDR": "127.0.0.1",
-                   "SERVER_NAME": parts.hostname, "SERVER_PORT": str(parts.port), "SERVER_PROTOCOL": "HTTP/1.1",
-                   "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-                   "wsgi.errors": io.StringIO(), "wsgi.multithread": False, "wsgi.multiprocess": False,
-                   "wsgi.run_once": False}
-        for name, value in request.header_items():
-            if name.lower() not in ("content-type", "content-length"):
-                environ["HTTP_" + name.upper().replace("-", "_")] = value
-        started = []
-        result = self.app(environ, lambda status, headers, exc_info=None: started.append((status, headers)))
-        try:
-            data = b"".join(result)
-        finally:
-            if hasattr(result, "close"):
-                result.close()
-        status, headers = started[-1]
-        message = http.client.HTTPMessage()
-        for name, value in headers:
-            message[name] = value
-        response = urllib.response.addinfourl(io.BytesIO(data), message, request.full_url, int(status[:3]))
-        response.msg = status[4:]
-        return response
 
 
 class FormReader(html.parser.HTMLParser):
@@ -115,16 +77,17 @@ def forms(page):
 
 
 class CMSClient:
-    """One visitor of mt.cgi at `base` (the site's root URL); with `app` (a
-    WSGI application, such as mtpy.apps.cms.CMSApp), answered in this process."""
+    """One visitor of mt.cgi at `base` (the site's root URL); with `app` (one
+    script's WSGI application, such as mtpy.apps.cms.CMSApp), answered by it in
+    this process; without, by what answers `base` (in this process or a server)."""
 
     def __init__(self, base, script="cgi-bin/mt.cgi", app=None):
         assert base.startswith("http://127.0.0.1:")
         self.base = base
         self.script_url = base + script
         self.cookies = http.cookiejar.CookieJar()
-        handlers = [urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()]
-        self.opener = urllib.request.build_opener(*handlers + ([_InProcess(app)] if app is not None else []))
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect(),
+                                                  InProcessHandler(at_script(app) if app is not None else None))
         self.last = None
 
     def url(self, mode=None, **params):
@@ -205,13 +168,55 @@ def multipart(fields, files):
     return b"\r\n".join(lines), "multipart/form-data; boundary=" + boundary
 
 
-def add_author(site, name, blog_permissions):
-    """An author who is not a system administrator, with ADMIN_PASSWORD and
-    `blog_permissions` {blog id: [permission names]}."""
-    store = site.store()
-    author = Author(name=name, email="%s@example.com" % name.lower(), password_hash=hash_password(ADMIN_PASSWORD))
-    store.insert(author)
-    for blog_id, can in blog_permissions.items():
-        store.insert(Permission(author_id=author.id, blog_id=blog_id, can=can))
-    store.close()
-    return author
+def refresh_url(page):
+    """Where a progress page goes next: its Refresh header, which its
+    <meta http-equiv="refresh"> repeats."""
+    header = page.headers.get("Refresh")
+    if header is None:
+        return None
+    delay, _, target = header.partition("; url=")
+    assert delay == "0"
+    escaped = target.replace("&", "&amp;")
+    assert '<meta http-equiv="refresh" content="0; url=%s">' % escaped in page.text
+    return urllib.parse.urljoin(page.url, target)
+
+
+def follow_steps(client, page):
+    """Follow a rebuild's progress pages to the end: (last page, step URLs)."""
+    urls = [page.url]
+    while True:
+        assert page.status == 200, page.text[:1000]
+        following = refresh_url(page)
+        if following is None:
+            return page, urls
+        assert "Rebuilding" in page.text and "<progress" in page.text
+        page = client.request(following)
+        urls.append(following)
+
+
+def logged_in_admin(site):
+    """Melody made a system administrator (make_admin), logged in to the site's
+    mt.cgi: a CMSClient."""
+    make_admin(site)
+    client = CMSClient(site.base)
+    client.log_in(site.author.name, ADMIN_PASSWORD)
+    return client
+
+
+@contextlib.contextmanager
+def served_in_process(site):
+    """The site answered in this process (support.wsgi.serve_in_process)
+    inside the `with` block."""
+    serve_in_process(site)
+    try:
+        yield site
+    finally:
+        stop_serving(site)
+
+
+def entry_fields(**changes):
+    fields = {"title": "A new entry", "body": "Body text", "extended": "", "excerpt": "", "keywords": "",
+              "category_id": "", "status": "Draft", "created_on": "2026-11-20 09:30:00", "convert_breaks": "1",
+              "allow_pings": "1", "to_ping_urls": ""}
+    fields.update(changes)
+    return [(name, value) for name, value in fields.items() if value is not None]

@@ -1,4 +1,5 @@
-"""A small web server on 127.0.0.1 for tests: its paths answer GETs and POSTs
+"""Small web servers on 127.0.0.1 for tests (Directory: an XML-RPC update
+service). LocalWeb: its paths answer GETs and POSTs
 as told, and it records every request. It stands for the pages a sender
 fetches and the TrackBack receivers it pings (tests, and bench/spam_run.py).
 
@@ -18,10 +19,15 @@ import threading
 from collections import namedtuple
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
+from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
 SILENT = "silent"
 ENDLESS = "endless"
 NOT_FOUND = (404, "text/html; charset=utf-8", "<p>Not here</p>")
+# A TrackBack receiver's answers: the ping accepted; a server's error page.
+ACCEPTED = (200, "text/xml; charset=utf-8",
+            '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0</error>\n</response>\n')
+HTML_500 = (500, "text/html", "<html><head><title>Oops</title></head><body>It broke</body></html>")
 SILENT_AT_MOST = 30        # seconds a silent answer waits for release()
 
 # One request as the server got it: fields are a POST's form fields ({} for a GET).
@@ -131,3 +137,33 @@ def _handler_for(web):
             pass
 
     return Handler
+
+
+class Directory:
+    """weblogUpdates.ping as a real XML-RPC server: records its arguments and
+    answers as weblogs.com did."""
+
+    def __init__(self, answer=None):
+        self.calls = []
+        self.answer = answer or {"flerror": False, "message": "Thanks for the ping."}
+
+        class Quiet(SimpleXMLRPCRequestHandler):
+            rpc_paths = ("/RPC2",)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = SimpleXMLRPCServer(("127.0.0.1", 0), requestHandler=Quiet, logRequests=False,
+                                         allow_none=True)
+        self.server.register_function(self.ping, "weblogUpdates.ping")
+        self.url = "http://127.0.0.1:%d/RPC2" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def ping(self, name, url):
+        self.calls.append((name, url))
+        return self.answer
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

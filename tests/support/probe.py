@@ -1,0 +1,46 @@
+"""mt-tb.cgi's application run as CGI in a new process, reporting the modules it imported."""
+
+import os
+import subprocess
+import sys
+
+from support.environment import ROOT
+
+PROBE = r"""
+import io, os, sys
+sys.path.insert(0, %(lib)r)
+os.environ.update(%(environ)r, MT_CONFIG=%(config)r, REMOTE_ADDR="127.0.0.1")
+sys.stdin = io.TextIOWrapper(io.BytesIO(%(body)r))
+out = io.BytesIO()
+sys.stdout = io.TextIOWrapper(out)
+from mtpy.apps.trackback import TrackbackApp
+from mtpy.hosting import load, run_cgi
+answering = os.getpid()
+leave = os._exit
+
+def report_then_leave(code):   # run_cgi leaves with os._exit once it has answered
+    if os.getpid() == answering:
+        sys.stdout.flush()
+        sys.stderr.write(out.getvalue().decode() + "\nMODULES " + " ".join(sorted(sys.modules)))
+        sys.stderr.flush()
+    leave(code)
+
+os._exit = report_then_leave
+run_cgi(load(TrackbackApp))
+report_then_leave(0)
+"""
+
+
+PING = {"REQUEST_METHOD": "POST", "PATH_INFO": "/1", "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": "30"}
+
+
+def run_probe(site, environ=PING, body=b"url=http://a.example/&title=hi"):
+    """mt-tb.cgi's application run as CGI in a new process: (its output, the
+    modules it imported)."""
+    done = subprocess.run([sys.executable, "-c", PROBE % {
+        "lib": os.path.join(ROOT, "lib"), "config": site.config_path, "environ": environ, "body": body}],
+        capture_output=True, text=True, timeout=60)
+    output, _, modules = done.stderr.rpartition("\nMODULES ")
+    assert modules, done.stderr
+    return output, set(modules.split())
