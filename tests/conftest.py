@@ -408,13 +408,38 @@ def start_wsgi_server(site):
 
 
 SERVERS = {"lighttpd": start_lighttpd, "mtpy-serve": start_mtpy_serve}
+IN_PROCESS = "in-process"
 
 
-@pytest.fixture(params=sorted(SERVERS))
+def pytest_configure(config):
+    config.addinivalue_line("markers", "smoke: a test of `served` that runs behind each real server "
+                                       "(SERVERS) as well as in-process")
+    config.addinivalue_line("markers", "server: the test starts a real web server")
+
+
+def pytest_generate_tests(metafunc):
+    """`served` is in-process for every test; a test marked `smoke` also runs
+    behind each real server (the smoke matrix: every server, backend, script)."""
+    if "served" in metafunc.fixturenames:
+        kinds = [IN_PROCESS]
+        if metafunc.definition.get_closest_marker("smoke"):
+            kinds += [pytest.param(name, marks=pytest.mark.server) for name in sorted(SERVERS)]
+        metafunc.parametrize("served", kinds, indirect=True)
+
+
+@pytest.fixture
 def served(request, site):
-    """The site behind a real web server (each server, each backend)."""
-    process = SERVERS[request.param](site)
+    """The site served: in this process (tests/support/inprocess.py: its
+    scripts' WSGI applications, each request as a CGI process answers it, the
+    work after the answer done before it returns), or behind a real web server
+    (the `smoke` tests); each backend."""
     site.server = request.param
+    if request.param == IN_PROCESS:
+        from support.inprocess import serving
+        with serving(site):
+            yield site
+        return
+    process = SERVERS[request.param](site)
     yield site
     stop(process)
 
@@ -477,6 +502,9 @@ def http(url, data=None, headers=None, method=None):
 
 def raw_request(port, data, timeout=30):
     """Send bytes exactly as given; return (status, headers text, body bytes)."""
+    from support import inprocess
+    if inprocess.serves(port):
+        return inprocess.raw_request(port, data)
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
         connection.sendall(data)
         chunks = []

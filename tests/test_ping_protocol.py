@@ -1,5 +1,9 @@
-"""Reference §2 to §6 through real web servers running mt-tb.cgi as CGI
-(lighttpd and `mtpy serve`), on both storage backends."""
+"""Reference §2 to §6 on every backend: each test with mt-tb.cgi answered in
+this process (the `served` fixture), the `smoke` ones also through real web
+servers running it as CGI (lighttpd and `mtpy serve`): what a server adds (the
+CGI environment, PATH_INFO, status lines and headers, body limits, the
+client's address, the work after the answer in a process of its own, what is
+never served)."""
 
 import os
 import urllib.parse
@@ -32,6 +36,7 @@ def pings_of(site, item=None):
         store.close()
 
 
+@pytest.mark.smoke
 def test_accepted_ping_is_stored_and_answered(served):
     result = post(served.ping_url(), {"title": "Their post", "url": "http://other.example/post",
                                       "excerpt": "They wrote", "blog_name": "Other"})
@@ -61,6 +66,7 @@ def test_rejections_store_nothing(served, path, fields, message):
     assert pings_of(served) == []
 
 
+@pytest.mark.smoke
 def test_path_traversal_is_an_invalid_id(served):
     """Servers may normalise the path away (404); what reaches the script is an id error."""
     result = post(served.base + "cgi-bin/mt-tb.cgi/..%2F..%2Fetc%2Fpasswd", {"url": "http://a.example/"})
@@ -105,6 +111,7 @@ def test_draft_entry_and_disabled_item(served):
     assert pings_of(served) == []
 
 
+@pytest.mark.smoke
 def test_category_passphrase_in_path_and_field(served):
     _, item = served.add_category(label="Perl", allow_pings=True, passphrase="s3cret")
     protected = error_doc("This TrackBack item is protected by a passphrase.")
@@ -131,6 +138,7 @@ def test_ip_bans_match_exactly(served, ban, banned):
         assert result.text == SUCCESS
 
 
+@pytest.mark.smoke
 def test_forwarded_address_only_from_trusted_proxies(served):
     store = served.store()
     store.save(IPBan(blog_id=served.blog.id, ip="203.0.113.7"))
@@ -143,6 +151,7 @@ def test_forwarded_address_only_from_trusted_proxies(served):
     assert result.text == error_doc("You are not allowed to send TrackBack pings.")
 
 
+@pytest.mark.smoke
 def test_throttle_answers_403_with_retry_after(served):
     served.update_config("OneHourMaxPings 3\n")
     for n in range(3):
@@ -205,6 +214,7 @@ def test_post_merges_query_string_and_body(served):
     assert pings_of(served)[0].title == "frombody"
 
 
+@pytest.mark.smoke
 def test_oversized_body_is_refused(served):
     served.update_config("MaxRequestBytes 1000\n")
     result = post(served.ping_url(), {"url": "http://a/big", "excerpt": "x" * 2000})
@@ -213,6 +223,7 @@ def test_oversized_body_is_refused(served):
     assert post(served.ping_url(), {"url": "http://a/small"}).text == SUCCESS
 
 
+@pytest.mark.smoke
 def test_rss_mode_and_feed_file(served):
     for n in range(12):
         post(served.ping_url(), {"url": "http://a/%d" % n, "title": "T%d <&>" % n, "excerpt": "E%d" % n if n else ""})
@@ -253,6 +264,7 @@ def test_feed_file_can_be_turned_off(served):
     assert not os.path.exists(os.path.join(served.archives, "%d.xml" % served.item.id))
 
 
+@pytest.mark.smoke
 def test_listing_popup(served):
     post(served.ping_url(), {"url": "http://other.example/p", "title": "It&#8217;s <b>bold</b>",
                              "excerpt": "<script>alert(1)</script>Hello & bye", "blog_name": "Other <Blog>"})
@@ -278,6 +290,7 @@ def test_listing_popup(served):
     assert "Unknown action bogus&lt;x&gt;" in unknown.text
 
 
+@pytest.mark.smoke
 def test_no_traceback_reaches_the_client(served):
     """A broken store: the client gets the XML error, the log gets the traceback."""
     import shutil
@@ -297,6 +310,7 @@ def test_unknown_directive_is_a_logged_warning(served):
     assert "unknown directive Frobnicate" in served.log()
 
 
+@pytest.mark.smoke
 def test_bad_config_value_answers_an_error_document(served):
     served.update_config("OneHourMaxPings lots\n")
     result = post(served.ping_url(), {"url": "http://a/"})
@@ -304,6 +318,7 @@ def test_bad_config_value_answers_an_error_document(served):
     assert "Traceback" not in result.text
 
 
+@pytest.mark.smoke
 def test_config_is_never_served(served):
     for path in ("cgi-bin/mt.cfg", "cgi-bin/mt.cfg~", "data/mtpy.db", "cgi-bin/../cgi-bin/mt.cfg"):
         result = http(served.base + path)

@@ -1,0 +1,136 @@
+"""A Site served in this process: its scripts answered by the WSGI applications
+the .cgi scripts run, with no web server and no process per request.
+
+Each request is answered as a CGI process answers it (mtpy.hosting.run_cgi):
+the application is built afresh from mt.cfg (so nothing is kept from one
+request to the next), the body is read whole, the store is let go of and the
+work after the answer runs, then the store is closed. Here that work runs
+before the answer reaches the test: a test sees its result at once, with no
+polling. The URLs are `mtpy serve`'s (mtpy.hosting.site.SiteApp: the scripts
+at /cgi-bin/, each weblog's files at their URLs' paths).
+
+`serving(site)` answers requests to the site's 127.0.0.1 port in this
+process: conftest's http() (urllib's default opener, through `_Dispatch`) and
+raw_request() reach it unchanged; every other port is real HTTP as before.
+"""
+
+import contextlib
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from cms_client import _InProcess, _NoRedirect
+from mtpy import web
+from mtpy.cli import serve_mounts
+from mtpy.hosting.site import SiteApp
+from mtpy.models import Blog
+
+KIND = "in-process"
+SITES = {}          # port -> CGIInProcess, while a test serves that site
+
+
+class CGIInProcess:
+    """The WSGI application of a Site's URLs, each request answered as by a
+    CGI process of its own (see the module's docstring)."""
+
+    def __init__(self, site):
+        store = site.store()
+        try:
+            self.mounts = serve_mounts(store.find(Blog))
+        finally:
+            store.close()
+        self.config_path = site.config_path
+        self.cgi_dir = os.path.join(site.folder, "cgi-bin")
+
+    def __call__(self, environ, start_response):
+        site = SiteApp(self.config_path, self.mounts, self.cgi_dir)
+        started = []
+
+        def keep(status, headers, exc_info=None):
+            started[:] = [status, headers]
+
+        result = None
+        try:
+            result = site(environ, keep)
+            body = b"".join(result)
+            status, headers = started
+        except Exception:       # as run_cgi: a bare 500, the traceback to the log (stderr)
+            web.log_error(None, "Unhandled error in %s" % environ.get("PATH_INFO"))
+            body = b"Internal Server Error\n"
+            status, headers = web.STATUS_TEXT[500], [("Content-Type", "text/plain; charset=utf-8")]
+            result = None
+        try:
+            if result is not None and hasattr(result, "close") and getattr(result, "after", True):
+                if hasattr(result, "release"):
+                    result.release()
+                result.close()          # the after-answer work, before the test reads the answer
+        except Exception:
+            web.log_error(None, "Deferred work failed")
+        finally:
+            for script in site.scripts.values():
+                script.retire()         # the CGI process's end: its store closed
+        start_response(status, headers)
+        return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
+
+
+class _Dispatch(urllib.request.HTTPHandler):
+    """urllib's HTTP handler, but a port in SITES is answered in this process
+    (cms_client's _InProcess builds the request's environment), with the path
+    in PATH_INFO as a WSGI server gives it (PEP 3333: %XX decoded, as latin-1)."""
+
+    def http_open(self, request):
+        parts = urllib.parse.urlsplit(request.full_url)
+        application = SITES.get(parts.port) if parts.hostname == "127.0.0.1" else None
+        if application is None:
+            return urllib.request.HTTPHandler.http_open(self, request)
+        path = urllib.parse.unquote_to_bytes(parts.path).decode("latin-1")
+
+        def at_path(environ, start_response):
+            return application(dict(environ, SCRIPT_NAME="", PATH_INFO=path), start_response)
+
+        return _InProcess(at_path).http_open(request)
+
+
+@contextlib.contextmanager
+def serving(site):
+    """Answer requests to `site`'s port in this process while the block runs."""
+    if not any(isinstance(handler, _Dispatch) for handler in getattr(urllib.request._opener, "handlers", ())):
+        urllib.request.install_opener(urllib.request.build_opener(_Dispatch()))
+    # The delay gathers the pings of concurrent processes into one republish;
+    # here the work runs before the answer returns, so each ping would wait it.
+    site.update_config("RepublishDelay 0\n")
+    SITES[site.port] = CGIInProcess(site)
+    try:
+        yield site
+    finally:
+        del SITES[site.port]
+
+
+def serves(port):
+    return port in SITES
+
+
+def raw_request(port, data):
+    """conftest.raw_request's answer from a site served in this process: the
+    request's bytes parsed as a server would (request line, headers as latin-1,
+    the body after the blank line), (status, head text, body bytes) back."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, _ = lines[0].split(" ", 2)
+    request = urllib.request.Request("http://127.0.0.1:%d%s" % (port, target), data=body or None, method=method)
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.lower() != "content-length":       # the body's own length: as sent
+            request.add_header(name.strip(), value.strip())
+    opener = urllib.request.build_opener(_Dispatch(), _NoRedirect())   # bytes in, bytes out: no redirect followed
+    try:
+        response = opener.open(request, timeout=30)
+    except urllib.error.HTTPError as error:
+        response = error
+    with response:
+        answer = response.read()
+        status = response.status if hasattr(response, "status") else response.code
+        text = "HTTP/1.1 %d %s\r\n" % (status, response.msg or "") + "".join(
+            "%s: %s\r\n" % pair for pair in response.headers.items())
+    return status, text, answer
