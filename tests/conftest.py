@@ -413,7 +413,8 @@ IN_PROCESS = "in-process"
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "smoke: a test of `served` that runs behind each real server "
-                                       "(SERVERS) as well as in-process")
+                                       "(SERVERS) as well as in-process; smoke(servers_only=True): "
+                                       "behind the real servers alone (a test of what a server does)")
     config.addinivalue_line("markers", "server: the test starts a real web server")
 
 
@@ -421,8 +422,9 @@ def pytest_generate_tests(metafunc):
     """`served` is in-process for every test; a test marked `smoke` also runs
     behind each real server (the smoke matrix: every server, backend, script)."""
     if "served" in metafunc.fixturenames:
-        kinds = [IN_PROCESS]
-        if metafunc.definition.get_closest_marker("smoke"):
+        smoke = metafunc.definition.get_closest_marker("smoke")
+        kinds = [] if smoke and smoke.kwargs.get("servers_only") else [IN_PROCESS]
+        if smoke:
             kinds += [pytest.param(name, marks=pytest.mark.server) for name in sorted(SERVERS)]
         metafunc.parametrize("served", kinds, indirect=True)
 

@@ -77,7 +77,12 @@ class CGIInProcess:
 class _Dispatch(urllib.request.HTTPHandler):
     """urllib's HTTP handler, but a port in SITES is answered in this process
     (cms_client's _InProcess builds the request's environment), with the path
-    in PATH_INFO as a WSGI server gives it (PEP 3333: %XX decoded, as latin-1)."""
+    in PATH_INFO as a WSGI server gives it (PEP 3333: %XX decoded, as latin-1),
+    from `remote_addr` (a client socket bound to another loopback address)."""
+
+    def __init__(self, remote_addr="127.0.0.1"):
+        urllib.request.HTTPHandler.__init__(self)
+        self.remote_addr = remote_addr
 
     def http_open(self, request):
         parts = urllib.parse.urlsplit(request.full_url)
@@ -87,7 +92,8 @@ class _Dispatch(urllib.request.HTTPHandler):
         path = urllib.parse.unquote_to_bytes(parts.path).decode("latin-1")
 
         def at_path(environ, start_response):
-            return application(dict(environ, SCRIPT_NAME="", PATH_INFO=path), start_response)
+            return application(dict(environ, SCRIPT_NAME="", PATH_INFO=path, REMOTE_ADDR=self.remote_addr),
+                               start_response)
 
         return _InProcess(at_path).http_open(request)
 
@@ -111,6 +117,18 @@ def serves(port):
     return port in SITES
 
 
+def answer(request, remote_addr="127.0.0.1"):
+    """A urllib Request to a site served in this process, answered as from
+    `remote_addr`, no redirect followed: (status, headers, body)."""
+    opener = urllib.request.build_opener(_Dispatch(remote_addr), _NoRedirect())
+    try:
+        response = opener.open(request, timeout=30)
+    except urllib.error.HTTPError as error:
+        response = error
+    with response:
+        return response.code, response.headers, response.read()
+
+
 def raw_request(port, data):
     """conftest.raw_request's answer from a site served in this process: the
     request's bytes parsed as a server would (request line, headers as latin-1,
@@ -123,14 +141,5 @@ def raw_request(port, data):
         name, _, value = line.partition(":")
         if name.lower() != "content-length":       # the body's own length: as sent
             request.add_header(name.strip(), value.strip())
-    opener = urllib.request.build_opener(_Dispatch(), _NoRedirect())   # bytes in, bytes out: no redirect followed
-    try:
-        response = opener.open(request, timeout=30)
-    except urllib.error.HTTPError as error:
-        response = error
-    with response:
-        answer = response.read()
-        status = response.status if hasattr(response, "status") else response.code
-        text = "HTTP/1.1 %d %s\r\n" % (status, response.msg or "") + "".join(
-            "%s: %s\r\n" % pair for pair in response.headers.items())
-    return status, text, answer
+    status, headers, body = answer(request)
+    return status, "HTTP/1.1 %d\r\n" % status + "".join("%s: %s\r\n" % pair for pair in headers.items()), body
