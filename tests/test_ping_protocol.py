@@ -122,6 +122,24 @@ def test_category_passphrase_in_path_and_field(served):
     assert [p.source_url for p in pings_of(served, item)] == ["http://a/1", "http://a/2"]
 
 
+@pytest.mark.smoke
+def test_passphrase_of_other_letters_in_the_path(served):
+    """The path's bytes are UTF-8, however the host hands them over: as
+    os.environ's text under CGI, as PEP 3333's latin-1 text under WSGI
+    (FastCGI, Passenger, `mtpy serve --wsgi`, here in-process), where a
+    passphrase of other letters never matched and one spelled in latin-1 did;
+    bytes that are not UTF-8 are an invalid id (they were a 500 under CGI)."""
+    _, item = served.add_category(label="Perl", allow_pings=True, passphrase="pässwört")
+    assert post(served.ping_url(item) + "/p%C3%A4ssw%C3%B6rt", {"url": "http://a/1"}).text == SUCCESS
+    latin1 = post(served.ping_url(item) + "/p%E4ssw%F6rt", {"url": "http://a/2"})   # lighttpd: 400, not UTF-8
+    assert latin1.status == 400 or latin1.text == error_doc("This TrackBack item is protected by a passphrase.")
+    assert post(served.base + "cgi-bin/mt-tb.cgi/%C3%A9t%C3%A9", {"url": "http://a/3"}).text == error_doc(
+        "Invalid TrackBack ID 'été'")
+    not_utf8 = post(served.base + "cgi-bin/mt-tb.cgi/%FF%E9", {"url": "http://a/4"})   # was a 500
+    assert not_utf8.status == 400 or not_utf8.text == error_doc("Invalid TrackBack ID '\ufffd\ufffd'")
+    assert [p.source_url for p in pings_of(served, item)] == ["http://a/1"]
+
+
 @pytest.mark.parametrize("ban, banned", [
     ("127.0.0.1", True), ("127.0.", True), ("127.0.0.0/8", True), ("127.0.0.10", False),
     ("127.0.0.1.", False), ("12", False), ("10.0.0.0/8", False), ("::1/128", False),

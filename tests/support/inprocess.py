@@ -16,6 +16,8 @@ raw_request() reach it unchanged; every other port is real HTTP as before.
 
 import contextlib
 import os
+import socket
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -95,7 +97,29 @@ class _Dispatch(urllib.request.HTTPHandler):
             return application(dict(environ, SCRIPT_NAME="", PATH_INFO=path, REMOTE_ADDR=self.remote_addr),
                                start_response)
 
-        return _InProcess(at_path).http_open(request)
+        return within_time(lambda: _InProcess(at_path).http_open(request), request.timeout)
+
+
+def within_time(answer, timeout):
+    """answer() in a thread of its own, bounded as a socket's read is: past
+    `timeout` seconds (urlopen's), the URLError a server that never answers
+    gives (the thread is left to finish)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["response"] = answer()
+        except BaseException as error:     # raised again in the test's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="in-process request", daemon=True)
+    worker.start()
+    worker.join(timeout if isinstance(timeout, (int, float)) else None)
+    if worker.is_alive():
+        raise urllib.error.URLError(socket.timeout("no answer in %s s (in-process)" % timeout))
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["response"]
 
 
 @contextlib.contextmanager
