@@ -342,3 +342,14 @@ def test_config_is_never_served(served):
         result = http(served.base + path)
         assert result.status in (403, 404), path
         assert b"CGIPath" not in result.body
+
+
+@pytest.mark.smoke
+def test_every_script_answers(served):
+    """The smoke matrix's other scripts: mt.cgi's login page and mt-check.cgi's
+    report, through each server on each backend (mt-tb.cgi: the tests above)."""
+    login = http(served.base + "cgi-bin/mt.cgi?__mode=login")
+    assert login.status == 200 and login.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert 'name="password"' in login.text
+    check = http(served.base + "cgi-bin/mt-check.cgi")
+    assert check.status == 200 and "mt.cfg" in check.text and "Traceback" not in check.text
