@@ -111,7 +111,6 @@ def test_draft_entry_and_disabled_item(served):
     assert pings_of(served) == []
 
 
-@pytest.mark.smoke
 def test_category_passphrase_in_path_and_field(served):
     _, item = served.add_category(label="Perl", allow_pings=True, passphrase="s3cret")
     protected = error_doc("This TrackBack item is protected by a passphrase.")
@@ -156,7 +155,6 @@ def test_ip_bans_match_exactly(served, ban, banned):
         assert result.text == SUCCESS
 
 
-@pytest.mark.smoke
 def test_forwarded_address_only_from_trusted_proxies(served):
     store = served.store()
     store.save(IPBan(blog_id=served.blog.id, ip="203.0.113.7"))
@@ -169,7 +167,6 @@ def test_forwarded_address_only_from_trusted_proxies(served):
     assert result.text == error_doc("You are not allowed to send TrackBack pings.")
 
 
-@pytest.mark.smoke
 def test_throttle_answers_403_with_retry_after(served):
     served.update_config("OneHourMaxPings 3\n")
     for n in range(3):
