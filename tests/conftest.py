@@ -506,7 +506,7 @@ def raw_request(port, data, timeout=30):
     """Send bytes exactly as given; return (status, headers text, body bytes)."""
     from support import inprocess
     if inprocess.serves(port):
-        return inprocess.raw_request(port, data)
+        return inprocess.raw_request(port, data, timeout)
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
         connection.sendall(data)
         chunks = []

@@ -28,13 +28,13 @@ from mtpy.cli import serve_mounts
 from mtpy.hosting.site import SiteApp
 from mtpy.models import Blog
 
-KIND = "in-process"
 SITES = {}          # port -> CGIInProcess, while a test serves that site
 
 
 class CGIInProcess:
     """The WSGI application of a Site's URLs, each request answered as by a
-    CGI process of its own (see the module's docstring)."""
+    CGI process of its own (see the module's docstring). The weblogs' folders
+    are mounted when it starts, as `mtpy serve` mounts them."""
 
     def __init__(self, site):
         store = site.store()
@@ -174,22 +174,23 @@ def serving(site):
 
 
 def serves(port):
+    """Whether a site on 127.0.0.1:`port` is answered in this process."""
     return port in SITES
 
 
-def answer(request, remote_addr="127.0.0.1"):
+def answer(request, remote_addr="127.0.0.1", timeout=30):
     """A urllib Request to a site served in this process, answered as from
     `remote_addr`, no redirect followed: (status, headers, body)."""
     opener = urllib.request.build_opener(_Dispatch(remote_addr), _NoRedirect())
     try:
-        response = opener.open(request, timeout=30)
+        response = opener.open(request, timeout=timeout)
     except urllib.error.HTTPError as error:
         response = error
     with response:
         return response.code, response.headers, response.read()
 
 
-def raw_request(port, data):
+def raw_request(port, data, timeout=30):
     """conftest.raw_request's answer from a site served in this process: the
     request's bytes parsed as a server would (request line, headers as latin-1,
     the body after the blank line), (status, head text, body bytes) back."""
@@ -201,5 +202,5 @@ def raw_request(port, data):
         name, _, value = line.partition(":")
         if name.lower() != "content-length":       # the body's own length: as sent
             request.add_header(name.strip(), value.strip())
-    status, headers, body = answer(request)
+    status, headers, body = answer(request, timeout=timeout)
     return status, "HTTP/1.1 %d\r\n" % status + "".join("%s: %s\r\n" % pair for pair in headers.items()), body
