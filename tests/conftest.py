@@ -31,7 +31,7 @@ from mtpy.config import Config  # noqa: E402
 from mtpy.store import open_store  # noqa: E402
 # Re-exported while test modules still import them from conftest (support.* is their home).
 from support.check import Recorder  # noqa: E402
-from support.client import CMSClient, logged_in_admin, served_in_process  # noqa: E402,F401
+from support.client import CMSClient, logged_in_admin  # noqa: E402,F401
 from support.environment import FAKE_CLOCK, IN_CI, ROOT, SAMPLES, need, unavailable  # noqa: E402,F401
 from support.http import HTTPResult, error_doc, http, post, raw_request, SUCCESS  # noqa: E402,F401
 from support.mail import Collector  # noqa: E402
@@ -42,6 +42,7 @@ from support.servers import (NO_SERVERS, lighttpd_config, start_apache, start_li
 from support.sites import (ADMIN_PASSWORD, Site, admin_password_hash, free_port, install_files,  # noqa: E402,F401
                            install_script, make_admin, queued_jobs, with_fake_clock)
 from support.waiting import wait_for, wait_until_idle  # noqa: E402,F401
+from support.wsgi import serving  # noqa: E402
 
 BACKENDS = ["sqlite", "flat", "postgres"]
 
@@ -102,13 +103,32 @@ def site(tmp_path, backend):
 
 
 SERVERS = {"lighttpd": start_lighttpd, "mtpy-serve": start_mtpy_serve}
+IN_PROCESS = "in-process"
 
 
-@pytest.fixture(params=sorted(SERVERS))
+def pytest_generate_tests(metafunc):
+    """`served` is in-process for every test; a test marked `smoke` also runs
+    behind each real server (the smoke matrix: every server, backend, script)."""
+    if "served" in metafunc.fixturenames:
+        smoke = metafunc.definition.get_closest_marker("smoke")
+        kinds = [] if smoke and smoke.kwargs.get("servers_only") else [IN_PROCESS]
+        if smoke:
+            kinds += [pytest.param(name, marks=pytest.mark.server) for name in sorted(SERVERS)]
+        metafunc.parametrize("served", kinds, indirect=True)
+
+
+@pytest.fixture
 def served(request, site):
-    """The site behind a real web server (each server, each backend)."""
-    process = SERVERS[request.param](site)
+    """The site served: in this process (support.wsgi.serving: its scripts'
+    WSGI applications, each request as a CGI process answers it, the work after
+    the answer done before it returns), or behind a real web server (the
+    `smoke` tests); each backend."""
     site.server = request.param
+    if request.param == IN_PROCESS:
+        with serving(site):
+            yield site
+        return
+    process = SERVERS[request.param](site)
     yield site
     stop(process)
 
@@ -151,7 +171,7 @@ def cms(request, tmp_path, backend):
         yield request.getfixturevalue("cms_lighttpd")
         return
     site = Site(tmp_path / "site", backend)
-    with served_in_process(site):
+    with serving(site):
         yield site, logged_in_admin(site)
 
 

@@ -1,4 +1,4 @@
-"""Issue 10 §4 and §5 through lighttpd: the feeds people subscribe to carry the
+"""Issue 10 §4 and §5, answered in this process (the flood through lighttpd): the feeds people subscribe to carry the
 plain-text view of ping fields; `__mode=rss`, the popup and the published pages
 show a bounded number of pings with a way to the rest; field lengths are
 bounded; a flood of pings on a publishing weblog causes a few republishes, not
@@ -20,14 +20,6 @@ from support.publishing import rebuild, wait_for_text
 HOSTILE = "<img src=x onerror=alert(document.domain)>"
 
 
-@pytest.fixture
-def lighttpd_site(site):
-    process = start_lighttpd(site)
-    yield site
-    process.terminate()
-    process.wait(timeout=10)
-
-
 def fill(site, count, item=None):
     """`count` pings straight into the store, titled old 0, old 1, ..."""
     item = item or site.item
@@ -43,8 +35,8 @@ def fill(site, count, item=None):
 # -- §4: feeds carry the plain-text view ----------------------------------------------------------
 
 @pytest.mark.parametrize("backend", ["sqlite", "flat"])
-def test_id_xml_carries_plain_text_and_rss_mode_the_text_as_received(lighttpd_site):
-    site = lighttpd_site
+def test_id_xml_carries_plain_text_and_rss_mode_the_text_as_received(served):
+    site = served
     fields = {"url": "http://evil.example/post", "title": "&lt;img src=x onerror=alert(1)&gt;It&#8217;s",
               "excerpt": "Hello " + HOSTILE + " &amp;lt;b&amp;gt; & <script>alert(2)</script>bye",
               "blog_name": "<b>Evil</b> &lt;svg onload=alert(3)&gt;Blog"}
@@ -71,10 +63,11 @@ def test_id_xml_carries_plain_text_and_rss_mode_the_text_as_received(lighttpd_si
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_a_weblog_feed_that_shows_pings_carries_plain_text(site, tmp_path):
-    """A weblog's own RSS 2.0 index listing each entry's pings: after a ping
-    through lighttpd, index.xml has no tag a reader could bring alive, while the
-    entry page shows the same fields as escaped plain text."""
+def test_a_weblog_feed_that_shows_pings_carries_plain_text(served, tmp_path):
+    """A weblog's own RSS 2.0 index listing each entry's pings: after a ping,
+    index.xml has no tag a reader could bring alive, while the entry page shows
+    the same fields as escaped plain text."""
+    site = served
     from support.cli import mtpy
     custom = tmp_path / "rss2.mtml"
     custom.write_text('<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>\n'
@@ -84,27 +77,22 @@ def test_a_weblog_feed_that_shows_pings_carries_plain_text(site, tmp_path):
                       '</channel></rss>\n')
     mtpy(site, "template", "set", "--blog", "1", "--name", "RSS 2.0 Index", str(custom))
     rebuild(site)
-    process = start_lighttpd(site)
-    try:
-        assert post(site.ping_url(), {"url": "http://evil.example/", "title": "&lt;img src=x onerror=alert(1)&gt;Hi",
-                                      "excerpt": "Hello " + HOSTILE + " &lt;script&gt;alert(2)&lt;/script&gt;"
-                                      }).text == SUCCESS
-        assert wait_for_text(site.base + "index.xml", "<title>Hi</title>")
-        feed = http(site.base + "index.xml").text
-        for live in ("&lt;img", "<img", "onerror", "&lt;script", "<script"):
-            assert live not in feed, live
-        item = ET.fromstring(feed.encode("utf-8")).find("channel/item")
-        assert (item.findtext("title"), item.findtext("description")) == ("Hi", "Hello  alert(2)")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    assert post(site.ping_url(), {"url": "http://evil.example/", "title": "&lt;img src=x onerror=alert(1)&gt;Hi",
+                                  "excerpt": "Hello " + HOSTILE + " &lt;script&gt;alert(2)&lt;/script&gt;"
+                                  }).text == SUCCESS
+    assert wait_for_text(site.base + "index.xml", "<title>Hi</title>")
+    feed = http(site.base + "index.xml").text
+    for live in ("&lt;img", "<img", "onerror", "&lt;script", "<script"):
+        assert live not in feed, live
+    item = ET.fromstring(feed.encode("utf-8")).find("channel/item")
+    assert (item.findtext("title"), item.findtext("description")) == ("Hi", "Hello  alert(2)")
 
 
 # -- §5: field lengths ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("backend", ["sqlite", "flat"])
-def test_title_and_blog_name_are_cropped_and_long_urls_refused(lighttpd_site):
-    site = lighttpd_site
+def test_title_and_blog_name_are_cropped_and_long_urls_refused(served):
+    site = served
     long_title = "\u984c" * 5000      # three bytes each in UTF-8 (nine percent-encoded)
     assert post(site.ping_url(), {"url": "http://a.example/1", "title": long_title,
                                   "blog_name": "\u00e9" * 1000}).text == SUCCESS
@@ -131,8 +119,8 @@ def rss_titles(site, query=""):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "flat"])
-def test_rss_mode_answers_the_newest_with_limit_and_offset(lighttpd_site):
-    site = lighttpd_site
+def test_rss_mode_answers_the_newest_with_limit_and_offset(served):
+    site = served
     fill(site, 130)
     newest_50 = ["old %d" % n for n in range(80, 130)]                  # oldest first, as MT listed them
     assert rss_titles(site) == newest_50
@@ -151,8 +139,8 @@ def popup_pings(page):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "flat"])
-def test_popup_shows_a_page_of_the_newest_with_older_and_newer_links(lighttpd_site):
-    site = lighttpd_site
+def test_popup_shows_a_page_of_the_newest_with_older_and_newer_links(served):
+    site = served
     fill(site, 120)
     popup = site.base + "cgi-bin/mt-tb.cgi?__mode=view&entry_id=%d" % site.entry.id
     first = http(popup).text
@@ -176,22 +164,18 @@ def test_popup_shows_a_page_of_the_newest_with_older_and_newer_links(lighttpd_si
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_entry_page_shows_the_50_newest_and_links_to_the_popup(site):
+def test_entry_page_shows_the_50_newest_and_links_to_the_popup(served):
+    site = served
     fill(site, 60)
     rebuild(site)
-    process = start_lighttpd(site)
-    try:
-        page_url = site.base + "%06d.html" % site.entry.id
-        assert post(site.ping_url(), {"url": "http://new.example/", "title": "newest"}).text == SUCCESS
-        assert wait_for_text(page_url, "The 50 newest of 61;")
-        page = http(page_url).text
-        shown = popup_pings(page)
-        assert shown == ["old %d" % n for n in range(11, 60)] + ["newest"]       # oldest first
-        assert ('<a href="%scgi-bin/mt-tb.cgi?__mode=view&amp;entry_id=%d" onclick="OpenTrackback(this.href); '
-                'return false">see them all</a>' % (site.base, site.entry.id)) in page
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    page_url = site.base + "%06d.html" % site.entry.id
+    assert post(site.ping_url(), {"url": "http://new.example/", "title": "newest"}).text == SUCCESS
+    assert wait_for_text(page_url, "The 50 newest of 61;")
+    page = http(page_url).text
+    shown = popup_pings(page)
+    assert shown == ["old %d" % n for n in range(11, 60)] + ["newest"]       # oldest first
+    assert ('<a href="%scgi-bin/mt-tb.cgi?__mode=view&amp;entry_id=%d" onclick="OpenTrackback(this.href); '
+            'return false">see them all</a>' % (site.base, site.entry.id)) in page
 
 
 # -- §5: a flood on a publishing weblog -----------------------------------------------------------

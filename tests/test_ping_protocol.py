@@ -1,5 +1,9 @@
-"""Reference §2 to §6 through real web servers running mt-tb.cgi as CGI
-(lighttpd and `mtpy serve`), on both storage backends."""
+"""Reference §2 to §6 on every backend: each test with mt-tb.cgi answered in
+this process (the `served` fixture), the `smoke` ones also through real web
+servers running it as CGI (lighttpd and `mtpy serve`): what a server adds (the
+CGI environment, PATH_INFO, status lines and headers, body limits, the
+client's address, the work after the answer in a process of its own, what is
+never served)."""
 
 import os
 import urllib.parse
@@ -12,6 +16,7 @@ from support.sites import pings_of
 from mtpy.dates import format_date
 from mtpy.models import IPBan
 
+@pytest.mark.smoke
 def test_accepted_ping_is_stored_and_answered(served):
     result = post(served.ping_url(), {"title": "Their post", "url": "http://other.example/post",
                                       "excerpt": "They wrote", "blog_name": "Other"})
@@ -41,6 +46,7 @@ def test_rejections_store_nothing(served, path, fields, message):
     assert pings_of(served) == []
 
 
+@pytest.mark.smoke
 def test_path_traversal_is_an_invalid_id(served):
     """Servers may normalise the path away (404); what reaches the script is an id error."""
     result = post(served.base + "cgi-bin/mt-tb.cgi/..%2F..%2Fetc%2Fpasswd", {"url": "http://a.example/"})
@@ -93,6 +99,24 @@ def test_category_passphrase_in_path_and_field(served):
     assert post(served.ping_url(item) + "/s3cret", {"url": "http://a/1"}).text == SUCCESS
     assert post(served.base + "cgi-bin/mt-tb.cgi?tb_id=%d&pass=s3cret" % item.id, {"url": "http://a/2"}).text == SUCCESS
     assert [p.source_url for p in pings_of(served, item)] == ["http://a/1", "http://a/2"]
+
+
+@pytest.mark.smoke
+def test_passphrase_of_other_letters_in_the_path(served):
+    """The path's bytes are UTF-8, however the host hands them over: as
+    os.environ's text under CGI, as PEP 3333's latin-1 text under WSGI
+    (FastCGI, Passenger, `mtpy serve --wsgi`, here in-process), where a
+    passphrase of other letters never matched and one spelled in latin-1 did;
+    bytes that are not UTF-8 are an invalid id (they were a 500 under CGI)."""
+    _, item = served.add_category(label="Perl", allow_pings=True, passphrase="pässwört")
+    assert post(served.ping_url(item) + "/p%C3%A4ssw%C3%B6rt", {"url": "http://a/1"}).text == SUCCESS
+    latin1 = post(served.ping_url(item) + "/p%E4ssw%F6rt", {"url": "http://a/2"})   # lighttpd: 400, not UTF-8
+    assert latin1.status == 400 or latin1.text == error_doc("This TrackBack item is protected by a passphrase.")
+    assert post(served.base + "cgi-bin/mt-tb.cgi/%C3%A9t%C3%A9", {"url": "http://a/3"}).text == error_doc(
+        "Invalid TrackBack ID 'été'")
+    not_utf8 = post(served.base + "cgi-bin/mt-tb.cgi/%FF%E9", {"url": "http://a/4"})   # was a 500
+    assert not_utf8.status == 400 or not_utf8.text == error_doc("Invalid TrackBack ID '\ufffd\ufffd'")
+    assert [p.source_url for p in pings_of(served, item)] == ["http://a/1"]
 
 
 @pytest.mark.parametrize("ban, banned", [
@@ -185,6 +209,7 @@ def test_post_merges_query_string_and_body(served):
     assert pings_of(served)[0].title == "frombody"
 
 
+@pytest.mark.smoke
 def test_oversized_body_is_refused(served):
     served.update_config("MaxRequestBytes 1000\n")
     result = post(served.ping_url(), {"url": "http://a/big", "excerpt": "x" * 2000})
@@ -193,6 +218,7 @@ def test_oversized_body_is_refused(served):
     assert post(served.ping_url(), {"url": "http://a/small"}).text == SUCCESS
 
 
+@pytest.mark.smoke
 def test_rss_mode_and_feed_file(served):
     for n in range(12):
         post(served.ping_url(), {"url": "http://a/%d" % n, "title": "T%d <&>" % n, "excerpt": "E%d" % n if n else ""})
@@ -233,6 +259,7 @@ def test_feed_file_can_be_turned_off(served):
     assert not os.path.exists(os.path.join(served.archives, "%d.xml" % served.item.id))
 
 
+@pytest.mark.smoke
 def test_listing_popup(served):
     post(served.ping_url(), {"url": "http://other.example/p", "title": "It&#8217;s <b>bold</b>",
                              "excerpt": "<script>alert(1)</script>Hello & bye", "blog_name": "Other <Blog>"})
@@ -258,6 +285,7 @@ def test_listing_popup(served):
     assert "Unknown action bogus&lt;x&gt;" in unknown.text
 
 
+@pytest.mark.smoke
 def test_no_traceback_reaches_the_client(served):
     """A broken store: the client gets the XML error, the log gets the traceback."""
     import shutil
@@ -277,6 +305,7 @@ def test_unknown_directive_is_a_logged_warning(served):
     assert "unknown directive Frobnicate" in served.log()
 
 
+@pytest.mark.smoke
 def test_bad_config_value_answers_an_error_document(served):
     served.update_config("OneHourMaxPings lots\n")
     result = post(served.ping_url(), {"url": "http://a/"})
@@ -284,8 +313,20 @@ def test_bad_config_value_answers_an_error_document(served):
     assert "Traceback" not in result.text
 
 
+@pytest.mark.smoke
 def test_config_is_never_served(served):
     for path in ("cgi-bin/mt.cfg", "cgi-bin/mt.cfg~", "data/mtpy.db", "cgi-bin/../cgi-bin/mt.cfg"):
         result = http(served.base + path)
         assert result.status in (403, 404), path
         assert b"CGIPath" not in result.body
+
+
+@pytest.mark.smoke
+def test_every_script_answers(served):
+    """The smoke matrix's other scripts: mt.cgi's login page and mt-check.cgi's
+    report, through each server on each backend (mt-tb.cgi: the tests above)."""
+    login = http(served.base + "cgi-bin/mt.cgi?__mode=login")
+    assert login.status == 200 and login.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert 'name="password"' in login.text
+    check = http(served.base + "cgi-bin/mt-check.cgi")
+    assert check.status == 200 and "mt.cfg" in check.text and "Traceback" not in check.text

@@ -1,5 +1,7 @@
-"""Real senders' requests replayed byte for byte, charsets, XSS, concurrency and
-mail, through real web servers on both backends."""
+"""Real senders' requests replayed byte for byte, charsets, XSS and concurrency,
+on every backend: in this process (the `served` fixture), the `smoke` ones also
+through real web servers (bytes as a server passes them, concurrent CGI
+processes)."""
 
 import os
 import threading
@@ -26,6 +28,7 @@ def replay(site, name):
     return raw_request(site.port, b"\r\n".join(lines) + b"\r\n\r\n" + body)
 
 
+@pytest.mark.smoke
 def test_wordpress_direct(served):
     status, headers, body = replay(served, "wordpress-6.1-direct.http")
     assert status == 200 and body.decode() == SUCCESS
@@ -56,6 +59,7 @@ def test_movabletype_utf8(served):
     assert ping.source_url == "http://127.0.0.1:8052/site/themed/2026/11/its-deja-vu.html"
 
 
+@pytest.mark.smoke
 def test_movabletype_shift_jis(served):
     status, _, body = replay(served, "movabletype-5.2-shift_jis.http")
     assert body.decode() == SUCCESS
@@ -111,6 +115,7 @@ def test_xss_in_every_field_stays_inert(served):
     assert "&lt;script" not in id_xml and "&lt;img" not in id_xml   # ID.xml: the plain-text view
 
 
+@pytest.mark.smoke
 def test_concurrent_pings_none_lost(served):
     """40 pings from 8 clients at once: every one answered and stored."""
     results = []

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import (FAKE_CLOCK, ROOT, SERVERS, Site, http, lighttpd_config, need, raw_request, start_lighttpd,
+from conftest import (FAKE_CLOCK, ROOT, Site, http, lighttpd_config, need, raw_request, start_lighttpd,
                       stop, wait_for_port, with_fake_clock)
 from mtpy import dates
 from mtpy.config import Config
@@ -26,19 +26,14 @@ from support.stores import weblog
 from support.http import SUCCESS, error_doc, post
 from support.sites import pings_of
 from support.http import SPOOFED_SPELLINGS, spoofed_ping
+from support import wsgi
 
 NOT_ALLOWED = error_doc("You are not allowed to send TrackBack pings.")
 TOO_QUICKLY = error_doc("You are pinging trackbacks too quickly. Please try again later.")
 
 
-@pytest.fixture(params=sorted(SERVERS))
-def sqlite_served(request, tmp_path):
-    """One SQLite site behind each real server: for what does not depend on the store."""
-    site = Site(tmp_path / "site", "sqlite")
-    process = SERVERS[request.param](site)
-    site.server = request.param
-    yield site
-    stop(process)
+# `served` on SQLite alone: for what does not depend on the store.
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 
 
 def ban(site, *addresses):
@@ -49,9 +44,15 @@ def ban(site, *addresses):
 
 
 def post_from(site, source, url, fields):
-    """A ping from another loopback address (the client socket bound to it)."""
+    """A ping from another loopback address (the client socket bound to it;
+    in-process, the REMOTE_ADDR a server would give)."""
     import urllib.parse
     body = urllib.parse.urlencode(fields)
+    if wsgi.serves(site.port):
+        import urllib.request
+        status, headers, answer = wsgi.answer(urllib.request.Request(
+            url, body.encode("ascii"), {"Content-Type": "application/x-www-form-urlencoded"}), source)
+        return status, headers, answer.decode()
     connection = http_client.HTTPConnection("127.0.0.1", site.port, timeout=30, source_address=(source, 0))
     try:
         connection.request("POST", url[len(site.base) - 1:], body,
@@ -173,8 +174,9 @@ def test_ipv4_mapped_client_is_banned(tmp_path, banned):
         stop(process)
 
 
-def test_decorated_forwarded_addresses_are_banned(sqlite_served):
-    site = sqlite_served
+@SQLITE_ONLY
+def test_decorated_forwarded_addresses_are_banned(served):
+    site = served
     site.update_config("TransparentProxyIPs 127.0.0.1\n")
     ban(site, "198.51.100.99")
     for n, hop in enumerate(["::ffff:198.51.100.99", "198.51.100.99:1234", "[198.51.100.99]",
@@ -189,12 +191,14 @@ def test_decorated_forwarded_addresses_are_banned(sqlite_served):
     assert "\t198.51.100.98\t" in listed
 
 
-def test_no_spelling_of_the_header_poses_as_the_proxys(sqlite_served):
+@SQLITE_ONLY
+@pytest.mark.smoke(servers_only=True)
+def test_no_spelling_of_the_header_poses_as_the_proxys(served):
     """Behind a trusted proxy, a client's `X.Forwarded.For`, `X_Forwarded_For`...
     reaches the server beside the proxy's `X-Forwarded-For`; CGI would name
     both HTTP_X_FORWARDED_FOR, and lighttpd let the first win: a ban on the
     proxy's 10.9.9.9 was bypassed, the ping stored under the client's claim."""
-    site = sqlite_served
+    site = served
     site.update_config("TransparentProxyIPs 127.0.0.1\n")
     ban(site, "10.9.9.9")
     path = b"/cgi-bin/mt-tb.cgi/%d" % site.item.id
@@ -248,6 +252,7 @@ def test_limit_defaults():
     assert (config.get("OneHourMaxPingsPerIP"), config.get("OneDayMaxPingsPerIP")) == (5, 20)
 
 
+@pytest.mark.smoke
 def test_one_address_cannot_use_up_the_weblogs_allowance(served):
     """With the defaults, ten pings from 127.0.0.1 used to lock 127.0.0.2 out
     for an hour. Now 127.0.0.1 is held to its own share."""
@@ -456,8 +461,10 @@ def test_store_of_the_previous_schema_is_upgraded(tmp_path, backend):
 # -- 6. requests and URLs ----------------------------------------------------
 
 @pytest.mark.parametrize("method", ["HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"])
-def test_only_get_and_post_reach_the_ping(sqlite_served, method):
-    site = sqlite_served
+@SQLITE_ONLY
+@pytest.mark.smoke
+def test_only_get_and_post_reach_the_ping(served, method):
+    site = served
     body = b"url=http%3A%2F%2Fa.example%2Fbody" if method != "HEAD" else None   # lighttpd: 400 to a HEAD body
     result = http(site.ping_url() + "?url=http%3A%2F%2Fa.example%2Fquery", data=body, method=method,
                   headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -484,8 +491,9 @@ def test_good_urls_are_kept(url):
     assert normalize_url(url) == url
 
 
-def test_bad_urls_are_refused_through_the_server(sqlite_served):
-    site = sqlite_served
+@SQLITE_ONLY
+def test_bad_urls_are_refused_through_the_server(served):
+    site = served
     for n, url in enumerate(["https://[::1:80/", "http://[::1]:99999/", "http://a.example:abc/",
                              "http://user:pass@example.com/"]):
         result = post(site.ping_url(), {"url": url})
@@ -503,8 +511,9 @@ def test_bad_urls_are_refused_through_the_server(sqlite_served):
     ("application/x-www-form-urlencoded", b"&charset=utf-16"),
     ("application/x-www-form-urlencoded", b"&charset=utf-7"),
 ])
-def test_charset_that_is_not_ascii_compatible_is_refused(sqlite_served, content_type, extra):
-    site = sqlite_served
+@SQLITE_ONLY
+def test_charset_that_is_not_ascii_compatible_is_refused(served, content_type, extra):
+    site = served
     body = b"url=http%3A%2F%2Fa.example%2Fpost&title=Hello" + extra
     result = post(site.ping_url(), body, content_type=content_type)
     assert result.status == 200
@@ -550,8 +559,10 @@ DENIED_FILES = ["index.html~", "backup.cfg", "copy.db", "err.log", ".hidden", "p
                 "sub/.secret", "sub/COPY.DB"]
 
 
-def test_denied_static_files(sqlite_served):
-    site = sqlite_served
+@SQLITE_ONLY
+@pytest.mark.smoke
+def test_denied_static_files(served):
+    site = served
     for name in DENIED_FILES + ["page.html", "sub/page.html"]:
         path = os.path.join(site.archives, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -8,7 +8,7 @@ import time
 from mtpy.models import Entry, Ping
 from mtpy.trackback.rdf import rdf_block
 from support.cli import mtpy
-from support.client import served_in_process
+from support.wsgi import serving
 from support.environment import SAMPLES
 from support.http import SUCCESS, http, post
 from support.publishing import publisher, rebuild
@@ -126,7 +126,7 @@ def test_custom_listing_template_and_category_listing(site, tmp_path):
     custom.write_text('<html><body><h1>Pings for <$MTEntryTitle encode_html="1"$></h1>\n'
                       '<MTPings><p class="ping"><$MTPingTitle$> / <$MTPingBlogName$></p></MTPings>\n</body></html>\n')
     mtpy(site, "template", "set", "--blog", "1", "--name", "TrackBack Listing", str(custom))
-    with served_in_process(site):
+    with serving(site):
         assert post(site.ping_url(), {"url": "http://a.example/", "title": "<b>Entry</b> ping",
                                       "blog_name": "A"}).text == SUCCESS
         assert post(site.ping_url(item) + "/pw", {"url": "http://b.example/", "title": "Category ping",
@@ -162,7 +162,7 @@ def test_a_ping_rewrites_only_the_pages_that_show_it(site):
     rebuild(site)
     before = modification_times(site.archives)
     time.sleep(0.05)
-    with served_in_process(site):     # the republishing runs before the answer returns
+    with serving(site):     # the republishing runs before the answer returns
         store = site.store()
         item = store.trackback_for(entry=store.get(Entry, old.id))
         store.close()

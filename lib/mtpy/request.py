@@ -79,26 +79,14 @@ class Request:
         self.trusted_proxies = trusted_proxies
         self.max_body = max_body
         self.method = (environ.get("REQUEST_METHOD") or "GET").upper()
-        self.path_info = environ.get("PATH_INFO", "")
+        self.path_info = web.environ_text(environ, "PATH_INFO")
         self.script_name = environ.get("SCRIPT_NAME", "")
-        self.query = MultiDict(parse_urlencoded(self._environ_bytes("QUERY_STRING")))
+        self.query = MultiDict(parse_urlencoded(web.environ_bytes(self.environ, "QUERY_STRING")))
         self._body = None
         self._form = None
         self._files = None
         self._cookies = None
         self._remote_addr = None
-
-    def _environ_bytes(self, name):
-        """An environ value as the bytes the client sent: PEP 3333 gives them as
-        latin-1 text; run_cgi passes os.environ's strings on."""
-        value = self.environ.get(name) or ""
-        if self.environ.get(web.ENVIRON_FROM_OS):
-            import os
-            return os.fsencode(value)
-        try:
-            return value.encode("latin-1")
-        except UnicodeEncodeError:   # a server that decoded them as UTF-8
-            return value.encode("utf-8", "surrogateescape")
 
     # -- the body -----------------------------------------------------------------
 
@@ -167,7 +155,7 @@ class Request:
         """name -> value; the first of a repeated name (the most specific path)
         wins; pieces that are no cookie are skipped."""
         if self._cookies is None:
-            self._cookies = parse_cookies(self._environ_bytes("HTTP_COOKIE"))
+            self._cookies = parse_cookies(web.environ_bytes(self.environ, "HTTP_COOKIE"))
         return self._cookies
 
     @property

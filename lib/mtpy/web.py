@@ -128,6 +128,25 @@ class _BodyThenWork:
             work()
 
 
+def environ_bytes(environ, name):
+    """An environ value as the bytes the client sent: PEP 3333 gives them as
+    latin-1 text; run_cgi passes os.environ's strings on."""
+    value = environ.get(name) or ""
+    if environ.get(ENVIRON_FROM_OS):
+        return os.fsencode(value)
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:   # a server that decoded them as UTF-8
+        return value.encode("utf-8", "surrogateescape")
+
+
+def environ_text(environ, name):
+    """An environ value (PATH_INFO) as UTF-8 text, whichever way the host
+    handed its bytes over; bytes that are not UTF-8 read as U+FFFD (as
+    surrogates they would fail every answer and log line that quotes them)."""
+    return environ_bytes(environ, name).decode("utf-8", "replace")
+
+
 def request_body(environ, limit):
     """The body, or None when it is longer than `limit` bytes."""
     try:

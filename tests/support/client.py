@@ -5,7 +5,6 @@ application in this process (support.wsgi): the one given (`app`), or the one
 answering the URL (serve_in_process), the work after each answer done before
 the answer returns."""
 
-import contextlib
 import html.parser
 import http.cookiejar
 import urllib.error
@@ -14,12 +13,7 @@ import urllib.request
 
 from support.http import HTTPResult
 from support.sites import ADMIN_PASSWORD, make_admin
-from support.wsgi import InProcessHandler, at_script, serve_in_process, stop_serving
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
+from support.wsgi import InProcessHandler, _NoRedirect, at_script
 
 
 class FormReader(html.parser.HTMLParser):
@@ -201,17 +195,6 @@ def logged_in_admin(site):
     client = CMSClient(site.base)
     client.log_in(site.author.name, ADMIN_PASSWORD)
     return client
-
-
-@contextlib.contextmanager
-def served_in_process(site):
-    """The site answered in this process (support.wsgi.serve_in_process)
-    inside the `with` block."""
-    serve_in_process(site)
-    try:
-        yield site
-    finally:
-        stop_serving(site)
 
 
 def entry_fields(**changes):

@@ -1,12 +1,13 @@
 """One request to 127.0.0.1 as a client sends it, and a TrackBack ping with the
 answers a receiver gives. A URL whose host and port an in-process application
-answers (support.client.serve_in_process) goes to it instead of the network."""
+answers (support.wsgi.serve_in_process) goes to it instead of the network."""
 
 import socket
 import urllib.error
 import urllib.parse
 import urllib.request
 
+from support import wsgi
 from support.wsgi import InProcessHandler
 
 SUCCESS = '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0</error>\n</response>\n'
@@ -44,6 +45,8 @@ def http(url, data=None, headers=None, method=None):
 
 def raw_request(port, data, timeout=30):
     """Send bytes exactly as given; return (status, headers text, body bytes)."""
+    if wsgi.serves(port):
+        return wsgi.raw_request(port, data, timeout)
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
         connection.sendall(data)
         chunks = []

@@ -67,7 +67,7 @@ class TrackbackApp:
         content_type = environ.get("CONTENT_TYPE", "")
         fields, charset = decode_form_with_charset(environ.get("QUERY_STRING", ""), body, content_type)
         mode = fields.get("__mode", "")
-        tb_id, passphrase = _item_address(environ.get("PATH_INFO", ""), fields)
+        tb_id, passphrase = _item_address(web.environ_text(environ, "PATH_INFO"), fields)
         if mode == "rss":
             return self.rss(tb_id, fields)
         if mode == "view":
