@@ -134,6 +134,23 @@ def served(request, site):
 
 
 
+QUICK_PASSWORD_ROUNDS = 1000
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(request, monkeypatch):
+    """Tests answered in this process hash passwords with 1,000 rounds of
+    PBKDF2 instead of 600,000: a hash takes 0.23 s of CPU, most of what a
+    logged-in mt.cgi test costs. Real servers' processes keep mtpy's counts,
+    so every `server` test logs in as an owner does, and test_logins.py
+    (`real_password_hashing`) tests the counts themselves."""
+    if any(request.node.get_closest_marker(name) for name in ("server", "browser", "real_password_hashing")):
+        return
+    from mtpy import passwords
+    monkeypatch.setattr(passwords, "ITERATIONS", QUICK_PASSWORD_ROUNDS)
+    monkeypatch.setattr(passwords, "MIN_ITERATIONS", QUICK_PASSWORD_ROUNDS)
+
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -311,8 +328,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        # `served` starts a server or not by its parameter (below), not by what it names
         functions = [getattr(item, "function", None)] + [definitions[name][-1].func for name in fixtures
-                                                         if definitions.get(name)]
+                                                         if definitions.get(name) and name != "served"]
         callspec = getattr(item, "callspec", None)
         params = callspec.params if callspec is not None else {}
         if "served" in fixtures and params.get("served") in SERVERS:

@@ -18,6 +18,9 @@ from mtpy.actions.activity import record
 from mtpy.models import Activity, Author, Session
 
 
+pytestmark = pytest.mark.real_password_hashing   # mtpy's own counts: what they protect is tested here
+
+
 class Visitor:
     """One browser calling mt.cgi's WSGI application: its cookies kept, its
     address and the headers its browser adds chosen by the test."""

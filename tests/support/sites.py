@@ -147,10 +147,15 @@ def queued_jobs(site):
 ADMIN_PASSWORD = "melody-secret-1"
 
 
-@functools.lru_cache(maxsize=None)
 def admin_password_hash():
-    """ADMIN_PASSWORD's hash, made once per test process (a hash costs what a
-    login does: passwords.ITERATIONS of PBKDF2)."""
+    """ADMIN_PASSWORD's hash, made once per test process for each count of
+    PBKDF2 rounds (a hash costs what a login does: passwords.ITERATIONS)."""
+    from mtpy import passwords
+    return _admin_password_hash(passwords.ITERATIONS)
+
+
+@functools.lru_cache(maxsize=None)
+def _admin_password_hash(iterations):
     from mtpy.passwords import hash_password
     return hash_password(ADMIN_PASSWORD)
 
