@@ -39,8 +39,14 @@ class PingRejected(Exception):
 def find_item(store, tb_id_text):
     """The item a ping or listing may address: it exists and, for an entry, the
     entry is published. Returns (item, blog) or raises Invalid TrackBack ID."""
+    return _find_item(store, tb_id_text)[:2]
+
+
+def _find_item(store, tb_id_text):
+    """find_item's (item, blog), and the item's entry (None for a category's)."""
     item_id = record_id(tb_id_text)
     item = store.get(Trackback, item_id) if item_id is not None else None
+    entry = None
     if item is not None and item.entry_id is not None:
         entry = store.get(Entry, item.entry_id)
         if entry is None or entry.status != "Publish":
@@ -50,7 +56,7 @@ def find_item(store, tb_id_text):
     blog = store.get(Blog, item.blog_id) if item is not None else None
     if blog is None:
         raise PingRejected("Invalid TrackBack ID '%s'" % tb_id_text)
-    return item, blog
+    return item, blog, entry
 
 
 def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
@@ -91,9 +97,14 @@ def _receive(store, config, tb_id_text, passphrase, fields, remote_ip):
     url = normalize_url(raw_url)
     if url is None:
         raise PingRejected("Invalid URL '%s'" % raw_url)
+    # One transaction, BEGIN IMMEDIATE: the checks (duplicates, throttles, the
+    # counts the verdict reads) cannot race with another process's ping, and
+    # the ping is judged before it is written, so one INSERT stores it with its
+    # verdict (tests/test_wsgi.py counts the statements).
     with store.transaction():
-        item, blog = find_item(store, tb_id_text)
-        if item.is_disabled or pings_closed(store, blog, item):
+        item, blog, entry = _find_item(store, tb_id_text)
+        now = dates.utc_now()
+        if item.is_disabled or rules.pings_closed(blog, entry, now):
             raise PingRejected("This TrackBack item is disabled.", blog_id=blog.id)
         if item.passphrase and passphrase != item.passphrase:
             raise PingRejected("This TrackBack item is protected by a passphrase.", blog_id=blog.id)
@@ -104,24 +115,19 @@ def _receive(store, config, tb_id_text, passphrase, fields, remote_ip):
             return None, []
         values = ping_fields(dict(fields, url=url))
         checks_linkback = blog.linkback_check != "off" and not over_limit
-        ping = Ping(blog_id=blog.id, tb_id=item.id, source_url=url, ip=remote_ip, created_on=dates.utc_now(),
-                    visible=not (over_limit or checks_linkback or moderation_holds(blog, 0)), **values)
-        store.insert(ping)
-        # Judged once stored: it counts among the recent pings of its sender.
-        score, reasons = judge(store, blog, ping)
+        ping = Ping(blog_id=blog.id, tb_id=item.id, source_url=url, ip=remote_ip, created_on=now, **values)
+        score, reasons = judge(store, blog, ping, stored=False)
         moderated = moderation_holds(blog, score)
-        if score:
-            ping.junk_score, ping.junk_reasons, ping.junk = score, reasons, is_junk(score)
-            ping.visible = ping.visible and not (ping.junk or moderated)
-            store.update(ping)
+        ping.junk_score, ping.junk_reasons, ping.junk = score, reasons, is_junk(score)
+        ping.visible = not (ping.junk or over_limit or checks_linkback or moderated)
         if ping.junk and _over_junk_limit(store, config, blog):
-            store.delete(Ping, ping.id)
             return None, []      # answered success all the same, as junk is
+        store.insert(ping)
         activity.record(store, "ping", _activity_line(ping, over_limit, moderated, checks_linkback),
                         blog.id, ip=remote_ip)
         if ping.junk or over_limit:
             return ping, []      # nothing shows it until the owner releases it
-        job_ids = pings_changed(store, config, blog, [item.id], new_ping=ping) if ping.visible else []
+        job_ids = pings_changed(store, config, blog, [item.id], new_ping=ping, items=[item]) if ping.visible else []
         if checks_linkback:      # it publishes, junks or keeps holding the ping, then mails
             job_ids.append(store.enqueue("check_linkback", {"ping_id": ping.id}).id)
         elif blog.email_new_pings:
@@ -204,10 +210,10 @@ def _check_throttle(store, config, blog, remote_ip):
 
 def _over_junk_limit(store, config, blog):
     """True when the weblog already stored as much junk in the last hour or
-    day as its limits allow clean pings (this ping, junk, included beyond
-    them): junk is counted apart, and what comes beyond is not kept."""
+    day as its limits allow clean pings: junk is counted apart, and what comes
+    beyond is not kept (asked before the junk ping is stored)."""
     for directive, seconds in PER_WEBLOG:
         limit = config.get(directive)
-        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), junk=True) > limit:
+        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), junk=True) >= limit:
             return True
     return False

@@ -107,6 +107,11 @@ MIGRATIONS = [
      "ALTER TABLE tbping ADD COLUMN junk_reasons TEXT",
      "ALTER TABLE tbping ADD COLUMN linkback TEXT",
      "CREATE INDEX tbping_blog_junk ON tbping (blog_id, junk, source_url)"],
+    # 9: each ping's source host (store/sql.py's DERIVED_COLUMNS), so that a
+    # host's pings of the last hour are counted from an index when a ping is
+    # judged. Pings stored before have none (they are not counted).
+    ["ALTER TABLE tbping ADD COLUMN source_host TEXT",
+     "CREATE INDEX tbping_blog_host_time ON tbping (blog_id, source_host, created_on)"],
 ]
 
 
@@ -198,8 +203,7 @@ class SQLiteStore(SQLStore):
 
     def insert(self, record):
         kind = type(record)
-        names = list(kind.FIELDS)
-        values = self._record_values(record)
+        names, values = self._columns(record)
         if record.id is None:
             names, values = names[1:], values[1:]
         record.id = self.db.execute(self._insert_sql(kind, names), values).lastrowid
