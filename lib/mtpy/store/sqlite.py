@@ -8,7 +8,16 @@ whose columns are its fields; lists and dicts are stored as JSON text.
 """
 
 import os
-import sqlite3
+
+try:
+    # The sqlite3 package's Python half adds to its C module only the
+    # adapters of datetime values (deprecated since Python 3.12), which the
+    # store never passes (its times are text): importing `datetime` for them
+    # cost a CGI ping about 1 ms of CPU. The classes and functions are the
+    # same objects as sqlite3's (sqlite3.dbapi2 imports them from here).
+    import _sqlite3 as sqlite3
+except ImportError:     # a Python whose sqlite3 is built otherwise
+    import sqlite3
 
 from mtpy.models import Ping
 from mtpy.store import StoreError, NoStoreError, check_schema
