@@ -19,6 +19,7 @@ from mtpy.store.flat import FlatStore
 from mtpy import junk
 from mtpy.junk import JUNK_SCORE, domain_listed, judge, ping_state, source_host
 from mtpy.actions.receive import PingRejected, pings_closed, receive
+from mtpy.apps.trackback import incoming_ping
 from test_ping_protocol import SUCCESS, error_doc, post
 
 NOW = "2026-06-15 12:00:00"
@@ -228,7 +229,8 @@ CONFIG = "OneHourMaxPings 0\nOneDayMaxPings 0\nOneHourMaxPingsPerIP 0\nOneDayMax
 
 
 def send(store, item, url, **fields):
-    ping, jobs = receive(store, Config(text=CONFIG), str(item.id), "", dict(fields, url=url), "198.51.100.1")
+    ping, jobs = receive(store, Config(text=CONFIG), incoming_ping(str(item.id), "",
+                                                                   dict(fields, url=url), "198.51.100.1"))
     return ping, sorted(store.get(Job, job_id).kind for job_id in jobs)
 
 
@@ -302,11 +304,13 @@ def test_pings_beyond_the_limits_are_still_held_and_judged(store):
     config = Config(text="OneHourMaxPings 1\nOneDayMaxPings 0\nGenerateTrackBackRSS 0\n")
     blog, item = weblog(store, hold_over_limit=True, email_new_pings=True, linkback_check="hold",
                         junk_words=["casino"])
-    receive(store, config, str(item.id), "", {"url": "http://a.example/"}, "198.51.100.1")
-    ping, jobs = receive(store, config, str(item.id), "", {"url": "http://b.example/", "title": "B"}, "198.51.100.2")
+    receive(store, config, incoming_ping(str(item.id), "", {"url": "http://a.example/"}, "198.51.100.1"))
+    ping, jobs = receive(store, config, incoming_ping(str(item.id), "",
+                                                      {"url": "http://b.example/", "title": "B"}, "198.51.100.2"))
     assert (ping_state(ping), jobs) == ("held", [])
     assert last_activity(store) == "Held ping from http://b.example/: B (beyond the weblog's limits)"
-    ping, jobs = receive(store, config, str(item.id), "", {"url": "http://casino.example/"}, "198.51.100.3")
+    ping, jobs = receive(store, config, incoming_ping(str(item.id), "",
+                                                      {"url": "http://casino.example/"}, "198.51.100.3"))
     assert (ping_state(ping), jobs) == ("junk", [])
 
 
@@ -337,11 +341,11 @@ def test_disabled_comes_after_the_item_and_before_the_passphrase(store):
     category = Category(blog_id=blog.id, label="C", allow_pings=True, passphrase="secret")
     store.save(category)
     with pytest.raises(PingRejected) as refused:
-        receive(store, Config(text=CONFIG), str(store.trackback_for(category=category).id), "wrong",
-                {"url": "http://a.example/"}, "198.51.100.1")
+        receive(store, Config(text=CONFIG), incoming_ping(
+            str(store.trackback_for(category=category).id), "wrong", {"url": "http://a.example/"}, "198.51.100.1"))
     assert refused.value.message == DISABLED
     with pytest.raises(PingRejected) as refused:
-        receive(store, Config(text=CONFIG), "99999", "", {"url": "http://a.example/"}, "198.51.100.1")
+        receive(store, Config(text=CONFIG), incoming_ping("99999", "", {"url": "http://a.example/"}, "198.51.100.1"))
     assert refused.value.message == "Invalid TrackBack ID '99999'"
 
 
