@@ -414,7 +414,10 @@ def measure(tree, phase, args):
 
 
 def checkout(revision, folder):
-    """The files of `revision` in `folder` (git archive): the tree measured alongside."""
+    """The files of `revision` in `folder` (git archive): the tree measured
+    alongside. A folder given instead is that tree as it is."""
+    if os.path.isdir(revision):
+        return os.path.abspath(revision)
     os.makedirs(folder)
     archive = subprocess.run(["git", "-C", ROOT, "archive", revision], stdout=subprocess.PIPE, check=True).stdout
     subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
@@ -471,7 +474,8 @@ def rows_of(f, target_notes=True):
 def main():
     parser = argument_parser(__doc__)
     parser.add_argument("--against", metavar="REV",
-                        help="also measure this commit's code (e.g. 1f07e27), phase by phase, taking turns")
+                        help="also measure this commit's code (e.g. 1f07e27), or a tree's folder, phase by phase, "
+                             "taking turns")
     parser.add_argument("--phases", default=",".join(PHASES), help="which phases (default: all)")
     parser.add_argument("--tree", help=argparse.SUPPRESS)       # a phase's process: the tree it measures
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
