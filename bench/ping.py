@@ -285,11 +285,12 @@ def phase_cgi(folder, args):
         floor_path = "/cgi-bin/floor.cgi"
         latencies(sqlite, 20)                                   # warm caches and .pyc files
         latencies(sqlite, 20, floor_path, ping=False)
-        # Taking turns, so that a change in the machine's load falls on both.
+        # Taking turns, five requests at a time, so that a change in the
+        # machine's load falls on both.
         floor, pings = [], []
-        for _ in range(4):
-            floor += latencies(sqlite, args.count // 4, floor_path, ping=False)
-            pings += latencies(sqlite, args.count // 4)
+        for _ in range(max(1, args.count // 5)):
+            floor += latencies(sqlite, 5, floor_path, ping=False)
+            pings += latencies(sqlite, 5)
         figures = {"floor_ms": 1000 * statistics.median(floor), "ping_ms": 1000 * statistics.median(pings),
                    "ping_p99_ms": 1000 * p99(pings)}
         figures["memory_mib"] = max(ping_memory(sqlite) for _ in range(3))
@@ -300,10 +301,10 @@ def phase_cgi(folder, args):
         figures["floor_rate"] = throughput(sqlite, 4, args.seconds, floor_path, ping=False)
         latencies(sqlite, 5, "/cgi-bin/store-only.cgi", ping=False)
         store_only, rate = [], []
-        for _ in range(2):
-            store_only.append(throughput(sqlite, 4, args.seconds / 2, "/cgi-bin/store-only.cgi", ping=False))
-            rate.append(throughput(sqlite, 4, args.seconds / 2))
-        figures["store_only_rate"], figures["ping_rate"] = sum(store_only) / 2, sum(rate) / 2
+        for _ in range(4):      # taking turns, as above
+            store_only.append(throughput(sqlite, 4, args.seconds / 4, "/cgi-bin/store-only.cgi", ping=False))
+            rate.append(throughput(sqlite, 4, args.seconds / 4))
+        figures["store_only_rate"], figures["ping_rate"] = sum(store_only) / 4, sum(rate) / 4
         flat = Target(folder, "flat")
         targets.append(flat)
         figures["flat_rate"] = throughput(flat, 4, args.seconds)
@@ -331,19 +332,26 @@ def phase_cpu(folder, args):
 
 
 def phase_flatness(folder, args):
-    """A ping and `__mode=rss` with 0, 10,000 and 100,000 pings stored."""
-    pings, rss = [], []
-    for level in (0, 10000, 100000):
-        fresh = Target(folder + "/flatness-%d" % level, "sqlite")
-        try:
+    """A ping and `__mode=rss` with 0, 10,000 and 100,000 pings stored: the
+    three sites answer in turns, a few requests each, so that a change in the
+    machine's load falls on all three."""
+    levels = (0, 10000, 100000)
+    targets = []
+    try:
+        for level in levels:
+            fresh = Target(folder + "/flatness-%d" % level, "sqlite")
+            targets.append(fresh)
             fresh.fill(level)
             latencies(fresh, 10)
-            pings.append(1000 * statistics.median(latencies(fresh, args.count // 2)))
-            rss_path = fresh.ping_path() + "?__mode=rss"
-            rss.append(1000 * statistics.median(latencies(fresh, 40, rss_path, ping=False)))
-        finally:
-            fresh.stop()
-    return {"flat_ping_ms": pings, "flat_rss_ms": rss}
+        pings, rss = [[] for _ in levels], [[] for _ in levels]
+        for _ in range(max(1, args.count // 10)):
+            for number, fresh in enumerate(targets):
+                pings[number] += latencies(fresh, 5)
+                rss[number] += latencies(fresh, 2, fresh.ping_path() + "?__mode=rss", ping=False)
+    finally:
+        stop_all(targets)
+    return {"flat_ping_ms": [1000 * statistics.median(each) for each in pings],
+            "flat_rss_ms": [1000 * statistics.median(each) for each in rss]}
 
 
 def phase_wsgi(folder, args):
@@ -471,12 +479,26 @@ def rows_of(f, target_notes=True):
     return rows
 
 
+def median_rows(rounds):
+    """One tree's rows from several rounds' rows: for each row, the round
+    whose ratio (or figure, for a row without one) is the median."""
+    rows = []
+    for row in rounds[0]:
+        same = [next(each for each in rows_of_round if each[0] == row[0])
+                for rows_of_round in rounds if any(each[0] == row[0] for each in rows_of_round)]
+        # By its ratio, else by its figure's first number.
+        same.sort(key=lambda each: each[2] if each[2] is not None else float(each[1].split()[0]))
+        rows.append(same[(len(same) - 1) // 2])
+    return rows
+
+
 def main():
     parser = argument_parser(__doc__)
     parser.add_argument("--against", metavar="REV",
                         help="also measure this commit's code (e.g. 1f07e27), or a tree's folder, phase by phase, "
                              "taking turns")
     parser.add_argument("--phases", default=",".join(PHASES), help="which phases (default: all)")
+    parser.add_argument("--rounds", type=int, default=1, help="measure every phase this many times, in turns")
     parser.add_argument("--tree", help=argparse.SUPPRESS)       # a phase's process: the tree it measures
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -487,18 +509,25 @@ def main():
     try:
         if args.against:
             trees.append((args.against, checkout(args.against, os.path.join(scratch, "against"))))
-        figures = {name: {} for name, _ in trees}
-        for number, phase in enumerate(args.phases.split(",")):
-            # The trees take turns going first: the machine's load drifts.
-            for name, tree in (trees if number % 2 == 0 else trees[::-1]):
-                figures[name].update(measure(tree, phase, args))
+        rounds = {name: [] for name, _ in trees}     # each tree's figures, a dict a round
+        for number in range(args.rounds):
+            figures = {name: {} for name, _ in trees}
+            for phase in args.phases.split(","):
+                # The trees take turns going first: the machine's load drifts.
+                order = trees if number % 2 == 0 else trees[::-1]
+                for name, tree in order:
+                    figures[name].update(measure(tree, phase, args))
+            for name, _ in trees:
+                rounds[name].append(figures[name])
     finally:
         subprocess.run(["rm", "-rf", scratch])
     with open("/proc/loadavg") if os.path.exists("/proc/loadavg") else open(os.devnull) as handle:
         load = " ".join(handle.read().split()[:3]) or "unknown"
     print("Ping benchmark (Python %s, %d cores, load average at the end %s)" % (
         sys.version.split()[0], os.cpu_count() or 1, load))
-    columns = [rows_of(figures[name]) for name, _ in trees]
+    if args.rounds > 1:
+        print("  (each figure: the median of %d rounds; a ratio: the median of the rounds' ratios)" % args.rounds)
+    columns = [median_rows([rows_of(figures) for figures in rounds[name]]) for name, _ in trees]
     width = max(len(row[0]) for row in columns[0])
     print("  %-*s  %-26s  %s" % (width, "", "   |   ".join(name for name, _ in trees), ""))
     for number, (name, figure, ratio, note) in enumerate(columns[0]):
