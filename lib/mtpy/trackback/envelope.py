@@ -63,8 +63,8 @@ def rss_window(fields, default):
 def write_feed(store, blog, item):
     """Replace `<archive path>/<id>.xml` with the item's newest pings, newest first.
 
-    Call inside a store transaction (mtpy.actions.pings writes it in one of its
-    own, after the commit that changed the pings), so that concurrent pings
+    Call inside a store transaction (mtpy.actions.pings writes it in the one
+    that changed the pings, just before its commit), so that concurrent pings
     cannot finish in the wrong order and leave an older list."""
     import os
     from mtpy.fileutil import write_atomic

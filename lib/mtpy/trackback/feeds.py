@@ -32,9 +32,9 @@ def unwritten(config):
 
 
 def write_feed(store, config, blog, item):
-    """envelope.write_feed, once the transaction that changed the item's pings
-    has committed; a failure is logged and listed rather than raised. Once a
-    feed is written, the listed ones are written again."""
+    """envelope.write_feed, in the transaction that changed the item's pings,
+    just before its commit; a failure is logged and listed rather than raised.
+    Once a feed is written, the listed ones are written again."""
     from mtpy.trackback.envelope import write_feed as write
     listed = unwritten(config)
     try:
