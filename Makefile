@@ -102,9 +102,12 @@ test-pythons: test-system-packages
 	done; \
 	exit $$failed
 
+# bench/ping.py measures the code before issue 21 (BENCH_AGAINST) alongside, in the same run;
+# BENCH_AGAINST= measures this tree alone.
+BENCH_AGAINST ?= 1f07e27
 bench: $(VENV)/.installed-test test-system-packages
 	$(VENV)/bin/python bench/rebuild.py
-	$(VENV)/bin/python bench/ping.py
+	$(VENV)/bin/python bench/ping.py $(if $(BENCH_AGAINST),--against $(BENCH_AGAINST))
 	$(VENV)/bin/python bench/fastcgi.py
 	$(VENV)/bin/python bench/cms.py
 

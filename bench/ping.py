@@ -1,7 +1,12 @@
 """Ping benchmark (make bench): mt-tb.cgi under lighttpd (mod_cgi) against the
 floor, a CGI that only starts Python (`python -S`); flatness as pings pile up;
-`mtpy serve --wsgi`; memory of one CGI ping; the popup. Ratios are measured in one
-run: figures vary by about 25% from run to run on these machines.
+`mtpy serve --wsgi`; memory of one CGI ping; the popup.
+
+`--against REV` measures the code of another commit (git archive, in a
+temporary folder) in the same run, phase by phase, the two trees taking turns:
+figures vary by about 25% from run to run on these machines (more when the
+machine is shared), ratios between the two columns much less. Each phase runs
+in a process of its own, with that tree's lib/ and tests/ first on its path.
 
 Uses the test suite's installation helpers (tests/conftest.py): the scripts are
 installed into a temporary folder with this venv's Python in their `#!` line.
@@ -9,6 +14,7 @@ installed into a temporary folder with this venv's Python in their `#!` line.
 
 import argparse
 import http.client
+import json
 import os
 import signal
 import statistics
@@ -19,7 +25,18 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[0:0] = [os.path.join(ROOT, "lib"), os.path.join(ROOT, "tests")]
+
+
+def _tree_from_argv():
+    """The tree a phase measures (--tree), read before anything of mtpy is
+    imported: its lib/ and tests/ come first on the path."""
+    if "--tree" in sys.argv:
+        return os.path.abspath(sys.argv[sys.argv.index("--tree") + 1])
+    return ROOT
+
+
+TREE = _tree_from_argv()
+sys.path[0:0] = [os.path.join(TREE, "lib"), os.path.join(TREE, "tests")]
 
 from conftest import Site, start_lighttpd, start_wsgi_server  # noqa: E402
 from mtpy.models import Ping  # noqa: E402
@@ -256,122 +273,275 @@ def argument_parser(description):
     return parser
 
 
-def main():
-    parser = argument_parser(__doc__)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers for --wsgi")
-    args = parser.parse_args()
-    rows = []
-    folder = tempfile.mkdtemp(prefix="mtpy-pingbench-")
-    targets = []
+# -- the phases: each runs in a process of its own (--tree, --phase) -----------------
+
+def phase_cgi(folder, args):
+    """mt-tb.cgi under lighttpd: a cold ping against the floor, throughput of
+    4 clients against the floor and a CGI that only commits one row, flat
+    files, a flood on a publishing weblog, the memory of one ping."""
+    sqlite = Target(folder, "sqlite")
+    targets = [sqlite]
     try:
-        sqlite = Target(folder, "sqlite")
-        targets.append(sqlite)
         floor_path = "/cgi-bin/floor.cgi"
         latencies(sqlite, 20)                                   # warm caches and .pyc files
         latencies(sqlite, 20, floor_path, ping=False)
-        floor = latencies(sqlite, args.count, floor_path, ping=False)
-        pings = latencies(sqlite, args.count)
-        floor_median = statistics.median(floor)
-        rows.append(("1. cold CGI ping, 1 client (median / p99)",
-                     "%.1f / %.1f ms" % (1000 * statistics.median(pings), 1000 * p99(pings)),
-                     "floor %.1f ms; ratio %.2f (target <= 2.5)" % (1000 * floor_median,
-                                                                    statistics.median(pings) / floor_median)))
+        # Taking turns, five requests at a time, so that a change in the
+        # machine's load falls on both.
+        floor, pings = [], []
+        for _ in range(max(1, args.count // 5)):
+            floor += latencies(sqlite, 5, floor_path, ping=False)
+            pings += latencies(sqlite, 5)
+        figures = {"floor_ms": 1000 * statistics.median(floor), "ping_ms": 1000 * statistics.median(pings),
+                   "ping_p99_ms": 1000 * p99(pings)}
+        figures["memory_mib"] = max(ping_memory(sqlite) for _ in range(3))
         published = Target(folder, "sqlite", publish=True)
         targets.append(published)
         latencies(published, 10)
-        with_pages = latencies(published, args.count // 2)
-        rows.append(("   the same, republishing pages after each answer",
-                     "%.1f ms" % (1000 * statistics.median(with_pages)),
-                     "ratio %.2f" % (statistics.median(with_pages) / floor_median)))
-
-        floor_rate = throughput(sqlite, 4, args.seconds, floor_path, ping=False)
+        figures["publish_ms"] = 1000 * statistics.median(latencies(published, args.count // 2))
+        figures["floor_rate"] = throughput(sqlite, 4, args.seconds, floor_path, ping=False)
         latencies(sqlite, 5, "/cgi-bin/store-only.cgi", ping=False)
-        store_only_rate = throughput(sqlite, 4, args.seconds, "/cgi-bin/store-only.cgi", ping=False)
-        ping_rate = throughput(sqlite, 4, args.seconds)
+        store_only, rate = [], []
+        for _ in range(4):      # taking turns, as above
+            store_only.append(throughput(sqlite, 4, args.seconds / 4, "/cgi-bin/store-only.cgi", ping=False))
+            rate.append(throughput(sqlite, 4, args.seconds / 4))
+        figures["store_only_rate"], figures["ping_rate"] = sum(store_only) / 4, sum(rate) / 4
         flat = Target(folder, "flat")
         targets.append(flat)
-        flat_rate = throughput(flat, 4, args.seconds)
-        rows.append(("2. throughput, 4 clients (pings stored/s)", "%.0f /s" % ping_rate,
-                     "floor %.0f /s; ratio %.2f (target >= 0.6); flat files %.0f /s" % (
-                         floor_rate, ping_rate / floor_rate, flat_rate)))
-        rows.append(("   a CGI that only commits one row with sqlite3", "%.0f /s" % store_only_rate,
-                     "ratio %.2f: the most a ping stored in SQLite can reach here" % (store_only_rate / floor_rate)))
-
+        figures["flat_rate"] = throughput(flat, 4, args.seconds)
         # A flood on a publishing weblog: each ping's republish waits RepublishDelay
         # (0.5 s) and covers every ping stored by then.
-        flood_rate = throughput(published, 4, args.seconds)
-        time.sleep(2)           # let the last republishes finish before the next figure
-        rows.append(("   a flood on a publishing weblog, 4 clients", "%.0f /s" % flood_rate,
-                     "ratio %.2f to the floor (target >= 0.5)" % (flood_rate / floor_rate)))
+        figures["flood_rate"] = throughput(published, 4, args.seconds)
+        time.sleep(2)           # let the last republishes finish
+        return figures
+    finally:
+        stop_all(targets)
 
-        try:
-            import ctypes
-            subreaper = ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0     # PR_SET_CHILD_SUBREAPER
-        except (OSError, AttributeError):
-            subreaper = False
-        if subreaper:
-            cpu = [cpu_per_request(folder + "/cpu-%d" % n, **kind) for n, kind in enumerate((
-                {"floor": True}, {}, {"publish": True, "delay": 0.5}, {"publish": True, "delay": 0}))]
-            rows.append(("   CPU per stored ping, 4 clients", "%.1f ms" % (1000 * cpu[2]),
-                         "publishing (RepublishDelay 0.5); floor %.1f, not publishing %.1f, "
-                         "RepublishDelay 0 %.1f ms" % (1000 * cpu[0], 1000 * cpu[1], 1000 * cpu[3])))
 
-        level_medians, rss_medians = [], []
-        stored = sqlite.stored()
-        for level in (0, 10000, 100000):
+def phase_cpu(folder, args):
+    """CPU per stored ping of lighttpd, the scripts and their deferred work."""
+    try:
+        import ctypes
+        if ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) != 0:     # PR_SET_CHILD_SUBREAPER
+            return {}
+    except (OSError, AttributeError):
+        return {}
+    cpu = [cpu_per_request(folder + "/cpu-%d" % n, **kind) for n, kind in enumerate((
+        {"floor": True}, {}, {"publish": True, "delay": 0.5}, {"publish": True, "delay": 0}))]
+    return {"cpu_floor_ms": 1000 * cpu[0], "cpu_ping_ms": 1000 * cpu[1], "cpu_flood_ms": 1000 * cpu[2],
+            "cpu_flood_no_delay_ms": 1000 * cpu[3]}
+
+
+def phase_flatness(folder, args):
+    """A ping and `__mode=rss` with 0, 10,000 and 100,000 pings stored: the
+    three sites answer in turns, a few requests each, so that a change in the
+    machine's load falls on all three."""
+    levels = (0, 10000, 100000)
+    targets = []
+    try:
+        for level in levels:
             fresh = Target(folder + "/flatness-%d" % level, "sqlite")
             targets.append(fresh)
             fresh.fill(level)
             latencies(fresh, 10)
-            level_medians.append(statistics.median(latencies(fresh, args.count // 2)))
-            rss_path = fresh.ping_path() + "?__mode=rss"
-            rss_medians.append(statistics.median(latencies(fresh, 20, rss_path, ping=False)))
-            fresh.stop()
-        rows.append(("3. flatness: median at 0 / 10,000 / 100,000 pings",
-                     " / ".join("%.1f" % (1000 * m) for m in level_medians) + " ms",
-                     "ratio 100k/0 %.2f (target <= 1.2)" % (level_medians[2] / level_medians[0])))
-        rows.append(("   __mode=rss at 0 / 10,000 / 100,000 pings",
-                     " / ".join("%.1f" % (1000 * m) for m in rss_medians) + " ms",
-                     "ratio 100k/0 %.2f (the newest PingsPerPage, 50)" % (rss_medians[2] / rss_medians[0])))
-        del stored
+        pings, rss = [[] for _ in levels], [[] for _ in levels]
+        for _ in range(max(1, args.count // 10)):
+            for number, fresh in enumerate(targets):
+                pings[number] += latencies(fresh, 5)
+                rss[number] += latencies(fresh, 2, fresh.ping_path() + "?__mode=rss", ping=False)
+    finally:
+        stop_all(targets)
+    return {"flat_ping_ms": [1000 * statistics.median(each) for each in pings],
+            "flat_rss_ms": [1000 * statistics.median(each) for each in rss]}
 
-        wsgi = Target(folder, "sqlite", server="wsgi")
-        targets.append(wsgi)
+
+def phase_wsgi(folder, args):
+    """`mtpy serve --wsgi` (gunicorn), 4 clients."""
+    wsgi = Target(folder, "sqlite", server="wsgi")
+    try:
         latencies(wsgi, 20)
-        wsgi_rate = throughput(wsgi, 4, args.seconds)
-        rows.append(("4. mtpy serve --wsgi, 4 clients (pings stored/s)", "%.0f /s" % wsgi_rate,
-                     "target >= 1,500 /s (WordPress 6.1: about 140 /s)"))
+        return {"wsgi_rate": throughput(wsgi, 4, args.seconds)}
+    finally:
+        wsgi.stop()
 
-        memory = max(ping_memory(sqlite) for _ in range(3))
-        rows.append(("5. peak memory of one CGI ping", "%.1f MiB" % memory, "target < 25 MiB"))
 
+def phase_popup(folder, args):
+    """The popup (`__mode=view`) kept rendered, and the first view after a ping."""
+    sqlite = Target(folder, "sqlite")
+    try:
         view_path = "/cgi-bin/mt-tb.cgi?__mode=view&entry_id=%d" % sqlite.site.entry.id
         latencies(sqlite, 5, view_path, ping=False)
         views = latencies(sqlite, args.count // 4, view_path, ping=False)
-        rows.append(("6. popup (__mode=view), cold CGI (median)", "%.1f ms" % (1000 * statistics.median(views)),
-                     "ratio %.2f to the floor (target <= 4); kept rendered" % (
-                         statistics.median(views) / floor_median)))
         rendered = []
         for _ in range(10):     # a weblog that does not publish renders on the first view after a ping
             latencies(sqlite, 1)
             rendered += latencies(sqlite, 1, view_path, ping=False)
-        rows.append(("   the first view after a ping, not rendered ahead", "%.1f ms" % (
-            1000 * statistics.median(rendered)), "ratio %.2f (a publishing weblog renders it ahead)" % (
-            statistics.median(rendered) / floor_median)))
-        nothing_due, runner_at_work = due_check_cost(folder)
-        rows.append(("7. a request's look for due work (CPU)", "%.1f us" % (1e6 * nothing_due),
-                     "nothing due (target < 1 ms); %.1f us while a runner is at work" % (1e6 * runner_at_work)))
+        return {"view_ms": 1000 * statistics.median(views), "view_rendered_ms": 1000 * statistics.median(rendered)}
     finally:
-        for target in targets:
-            try:
-                target.stop()
-            except Exception:
-                pass
+        sqlite.stop()
+
+
+def phase_due(folder, args):
+    """The look for due work each answer makes (none before the code had it)."""
+    try:
+        nothing_due, runner_at_work = due_check_cost(folder)
+    except (ImportError, AttributeError):
+        return {}
+    return {"due_us": 1e6 * nothing_due, "due_runner_us": 1e6 * runner_at_work}
+
+
+PHASES = {"cgi": phase_cgi, "cpu": phase_cpu, "flatness": phase_flatness, "wsgi": phase_wsgi,
+          "popup": phase_popup, "due": phase_due}
+
+
+def stop_all(targets):
+    for target in targets:
+        try:
+            target.stop()
+        except Exception:
+            pass
+
+
+def run_phase(args):
+    """In the phase's own process: print its figures as JSON on the last line."""
+    folder = tempfile.mkdtemp(prefix="mtpy-pingbench-")
+    try:
+        figures = PHASES[args.phase](folder, args)
+    finally:
         subprocess.run(["rm", "-rf", folder])
-    width = max(len(row[0]) for row in rows)
-    print("Ping benchmark (Python %s, %d cores)" % (sys.version.split()[0], os.cpu_count() or 1))
-    for name, figure, note in rows:
-        print("  %-*s  %16s  %s" % (width, name, figure, note))
+    print(json.dumps(figures))
+
+
+def measure(tree, phase, args):
+    """A phase's figures for a tree, from a process of its own."""
+    command = [sys.executable, os.path.abspath(__file__), "--tree", tree, "--phase", phase,
+               "--count", str(args.count), "--seconds", str(args.seconds)]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, timeout=3600)
+    if done.returncode != 0:
+        raise RuntimeError("phase %s of %s failed (status %d)" % (phase, tree, done.returncode))
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def checkout(revision, folder):
+    """The files of `revision` in `folder` (git archive): the tree measured
+    alongside. A folder given instead is that tree as it is."""
+    if os.path.isdir(revision):
+        return os.path.abspath(revision)
+    os.makedirs(folder)
+    archive = subprocess.run(["git", "-C", ROOT, "archive", revision], stdout=subprocess.PIPE, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+    return folder
+
+
+def rows_of(f, target_notes=True):
+    """[(row name, figure text, ratio or None, note)] of one tree's figures."""
+    rows = []
+
+    def add(name, figure, ratio=None, note=""):
+        rows.append((name, figure, ratio, note))
+
+    if "ping_ms" in f:
+        add("1. cold CGI ping, 1 client (median / p99)", "%.1f / %.1f ms" % (f["ping_ms"], f["ping_p99_ms"]),
+            f["ping_ms"] / f["floor_ms"], "x the floor (%.1f ms); target <= 2.5" % f["floor_ms"])
+        add("   the same, republishing pages after each answer", "%.1f ms" % f["publish_ms"],
+            f["publish_ms"] / f["floor_ms"], "x the floor")
+        add("2. throughput, 4 clients (pings stored/s)", "%.0f /s" % f["ping_rate"],
+            f["ping_rate"] / f["store_only_rate"], "x the sqlite3-commit CGI; target >= 0.8")
+        add("   a CGI that only commits one row with sqlite3", "%.0f /s" % f["store_only_rate"],
+            f["store_only_rate"] / f["floor_rate"], "x the floor (%.0f /s)" % f["floor_rate"])
+        add("   flat files, 4 clients", "%.0f /s" % f["flat_rate"])
+        add("   a flood on a publishing weblog, 4 clients", "%.0f /s" % f["flood_rate"],
+            f["flood_rate"] / f["floor_rate"], "x the floor")
+    if "cpu_ping_ms" in f:
+        add("   CPU per stored ping, 4 clients, not publishing", "%.1f ms" % f["cpu_ping_ms"],
+            f["cpu_ping_ms"] / f["cpu_floor_ms"], "x the floor's (%.1f ms)" % f["cpu_floor_ms"])
+        add("   the same, a flood on a publishing weblog", "%.1f ms" % f["cpu_flood_ms"], None,
+            "RepublishDelay 0: %.1f ms" % f["cpu_flood_no_delay_ms"])
+    if "flat_ping_ms" in f:
+        levels = f["flat_ping_ms"]
+        add("3. flatness: ping at 0 / 10,000 / 100,000 pings", " / ".join("%.1f" % m for m in levels) + " ms",
+            levels[2] / levels[0], "100k / 0; target <= 1.2")
+        rss = f["flat_rss_ms"]
+        add("   __mode=rss at 0 / 10,000 / 100,000 pings", " / ".join("%.1f" % m for m in rss) + " ms",
+            rss[2] / rss[0], "100k / 0; target <= 1.2")
+    if "wsgi_rate" in f:
+        add("4. mtpy serve --wsgi, 4 clients (pings stored/s)", "%.0f /s" % f["wsgi_rate"], None,
+            "target >= 1,500 /s")
+    if "memory_mib" in f:
+        add("5. peak memory of one CGI ping", "%.1f MiB" % f["memory_mib"], None, "target < 25 MiB")
+    if "view_ms" in f and "floor_ms" in f:
+        add("6. popup (__mode=view), cold CGI, kept rendered", "%.1f ms" % f["view_ms"],
+            f["view_ms"] / f["floor_ms"], "x the floor; target <= 4")
+        add("   the first view after a ping, not rendered ahead", "%.1f ms" % f["view_rendered_ms"],
+            f["view_rendered_ms"] / f["floor_ms"], "x the floor")
+    if "due_us" in f:
+        add("7. a request's look for due work (CPU)", "%.1f us" % f["due_us"], None,
+            "target < 1 ms; %.1f us while a runner is at work" % f["due_runner_us"])
+    return rows
+
+
+def median_rows(rounds):
+    """One tree's rows from several rounds' rows: for each row, the round
+    whose ratio (or figure, for a row without one) is the median."""
+    rows = []
+    for row in rounds[0]:
+        same = [next(each for each in rows_of_round if each[0] == row[0])
+                for rows_of_round in rounds if any(each[0] == row[0] for each in rows_of_round)]
+        # By its ratio, else by its figure's first number.
+        same.sort(key=lambda each: each[2] if each[2] is not None else float(each[1].split()[0]))
+        rows.append(same[(len(same) - 1) // 2])
+    return rows
+
+
+def main():
+    parser = argument_parser(__doc__)
+    parser.add_argument("--against", metavar="REV",
+                        help="also measure this commit's code (e.g. 1f07e27), or a tree's folder, phase by phase, "
+                             "taking turns")
+    parser.add_argument("--phases", default=",".join(PHASES), help="which phases (default: all)")
+    parser.add_argument("--rounds", type=int, default=1, help="measure every phase this many times, in turns")
+    parser.add_argument("--tree", help=argparse.SUPPRESS)       # a phase's process: the tree it measures
+    parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        return run_phase(args)
+    trees = [("this tree", ROOT)]
+    scratch = tempfile.mkdtemp(prefix="mtpy-pingbench-trees-")
+    try:
+        if args.against:
+            trees.append((args.against, checkout(args.against, os.path.join(scratch, "against"))))
+        rounds = {name: [] for name, _ in trees}     # each tree's figures, a dict a round
+        for number in range(args.rounds):
+            figures = {name: {} for name, _ in trees}
+            for phase in args.phases.split(","):
+                # The trees take turns going first: the machine's load drifts.
+                order = trees if number % 2 == 0 else trees[::-1]
+                for name, tree in order:
+                    figures[name].update(measure(tree, phase, args))
+            for name, _ in trees:
+                rounds[name].append(figures[name])
+    finally:
+        subprocess.run(["rm", "-rf", scratch])
+    with open("/proc/loadavg") if os.path.exists("/proc/loadavg") else open(os.devnull) as handle:
+        load = " ".join(handle.read().split()[:3]) or "unknown"
+    print("Ping benchmark (Python %s, %d cores, load average at the end %s)" % (
+        sys.version.split()[0], os.cpu_count() or 1, load))
+    if args.rounds > 1:
+        print("  (each figure: the median of %d rounds; a ratio: the median of the rounds' ratios)" % args.rounds)
+    columns = [median_rows([rows_of(figures) for figures in rounds[name]]) for name, _ in trees]
+    width = max(len(row[0]) for row in columns[0])
+    print("  %-*s  %-26s  %s" % (width, "", "   |   ".join(name for name, _ in trees), ""))
+    for number, (name, figure, ratio, note) in enumerate(columns[0]):
+        cells = []
+        for column in columns:
+            same = [row for row in column if row[0] == name]
+            if not same:
+                cells.append("-")
+                continue
+            cell = same[0][1]
+            if same[0][2] is not None:
+                cell += " (%.2f)" % same[0][2]
+            cells.append(cell)
+        print("  %-*s  %s  %s" % (width, name, "   |   ".join("%-26s" % cell for cell in cells), note))
 
 
 if __name__ == "__main__":

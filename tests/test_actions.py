@@ -310,15 +310,17 @@ def test_release_and_ban_sender(published):
 
 def test_received_pings_and_bounded_refusals_are_logged(site):
     from mtpy.actions.receive import PingRejected, receive
+    from mtpy.apps.trackback import incoming_ping
     site.update_config("OneHourMaxPingsPerIP 1\n")
     store = site.store()
-    ping, _ = receive(store, site.config, str(site.item.id), "", {"url": "http://a.example/", "title": "Hi"},
-                      "203.0.113.5")
+    ping, _ = receive(store, site.config, incoming_ping(str(site.item.id), "",
+                                                        {"url": "http://a.example/", "title": "Hi"}, "203.0.113.5"))
     for number in range(5):      # a flood over the throttle: one line
         with pytest.raises(PingRejected):
-            receive(store, site.config, str(site.item.id), "", {"url": "http://b%d.example/" % number}, "203.0.113.5")
+            receive(store, site.config, incoming_ping(str(site.item.id), "",
+                                                      {"url": "http://b%d.example/" % number}, "203.0.113.5"))
     with pytest.raises(PingRejected):
-        receive(store, site.config, "nonsense", "", {"url": "http://c.example/"}, "203.0.113.6")
+        receive(store, site.config, incoming_ping("nonsense", "", {"url": "http://c.example/"}, "203.0.113.6"))
     assert [(line.kind, line.ip, line.blog_id) for line in store.find(Activity)] == [
         ("ping", "203.0.113.5", site.blog.id), ("ping_refused", "203.0.113.5", site.blog.id),
         ("ping_refused", "203.0.113.6", None)]

@@ -276,9 +276,10 @@ def post_ping(site, fields):
     """A ping through the store's own receive(), as mt-tb.cgi takes it (no server yet)."""
     from mtpy.config import Config
     from mtpy.actions.receive import receive
+    from mtpy.apps.trackback import incoming_ping
     store = site.store()
     try:
-        ping, _ = receive(store, Config(site.config_path), str(site.item.id), "", fields, "127.0.0.1")
+        ping, _ = receive(store, Config(site.config_path), incoming_ping(str(site.item.id), "", fields, "127.0.0.1"))
     finally:
         store.close()
     return ping is not None

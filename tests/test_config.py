@@ -47,6 +47,8 @@ def unneeded_modules(site, loaded):
     # json and re: a ping queues its jobs without them (store/sql.py's _dump_json).
     unneeded = {"jinja2", "requests", "email", "smtplib", "urllib.request", "xml.sax",
                 "dataclasses", "tempfile", "http.client", "logging", "filelock", "psycopg", "json", "re",
+                # datetime: sqlite3.dbapi2 imports it for adapters the store never uses (store/sqlite.py).
+                "datetime",
                 # mt.cgi's web layer: the ping path reads its own form and has no logins.
                 "mtpy.request", "mtpy.apps.cms.base", "mtpy.sessions",
                 # the jobs a ping queues run after its answer, loaded by the worker (mtpy.work.HANDLERS)

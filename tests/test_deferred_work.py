@@ -107,6 +107,7 @@ def test_pings_stored_while_a_republish_waited_are_shown(tmp_path):
     from mtpy.actions.rebuild import rebuild_all
     from mtpy.models import Blog
     from mtpy.actions.receive import receive
+    from mtpy.apps.trackback import incoming_ping
     from mtpy.work import run_job
     site = Site(tmp_path / "site", "sqlite")
     store = site.store()
@@ -114,8 +115,8 @@ def test_pings_stored_while_a_republish_waited_are_shown(tmp_path):
         rebuild_all(store, site.config, store.get(Blog, site.blog.id))
 
         def ping(number):
-            return receive(store, site.config, str(site.item.id), "", {"url": "http://x.example/%d" % number},
-                           "127.0.0.1")[1]
+            return receive(store, site.config, incoming_ping(str(site.item.id), "",
+                                                             {"url": "http://x.example/%d" % number}, "127.0.0.1"))[1]
         [first_job] = ping(1)
         claimed_first = store.claim_job(job_id=first_job)
         [second_job] = ping(2)                 # the first job is claimed: this one queues its own

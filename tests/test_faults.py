@@ -199,17 +199,20 @@ def test_a_ping_that_fails_before_its_commit_never_reaches_its_feed(tmp_path, ba
     import mtpy.actions.pings
     from mtpy.actions.rebuild import rebuild_all
     from mtpy.actions.receive import receive
+    from mtpy.apps.trackback import incoming_ping
     site = Site(tmp_path / "site", backend)
     store = site.store()
     feed = os.path.join(site.archives, "%d.xml" % site.item.id)
     try:
-        receive(store, site.config, str(site.item.id), "", {"url": "http://a.example/stored"}, "192.0.2.1")
+        receive(store, site.config, incoming_ping(str(site.item.id), "",
+                                                  {"url": "http://a.example/stored"}, "192.0.2.1"))
 
         def broken(store, subject):
             raise OSError("the disk went away")
         monkeypatch.setattr(mtpy.actions.pings, "republish_waiting", broken)
         with pytest.raises(OSError):
-            receive(store, site.config, str(site.item.id), "", {"url": "http://a.example/lost"}, "192.0.2.1")
+            receive(store, site.config, incoming_ping(str(site.item.id), "",
+                                                      {"url": "http://a.example/lost"}, "192.0.2.1"))
         monkeypatch.undo()
         with open(feed, encoding="utf-8") as handle:
             written = handle.read()

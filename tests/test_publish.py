@@ -139,13 +139,14 @@ def test_a_burst_of_pings_republishes_only_what_is_not_shown_yet(weblog):
     own, and a job whose ping an earlier republish already showed renders nothing."""
     from mtpy.models import Job
     from mtpy.actions.receive import receive
+    from mtpy.apps.trackback import incoming_ping
     from mtpy.work import run_jobs
     store, config = weblog.store(), Config(weblog.config_path)
     page = os.path.join(weblog.archives, "000001.html")
 
     def ping(number):
-        _, job_ids = receive(store, config, str(weblog.item.id), "", {"url": "http://burst.example/%d" % number},
-                             "127.0.0.1")
+        _, job_ids = receive(store, config, incoming_ping(str(weblog.item.id), "",
+                                                          {"url": "http://burst.example/%d" % number}, "127.0.0.1"))
         return job_ids
 
     config.set("RepublishDelay", 0)

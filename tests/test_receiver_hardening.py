@@ -18,6 +18,7 @@ from mtpy import dates
 from mtpy.config import Config
 from mtpy.models import Blog, IPBan, Ping
 from mtpy.actions.receive import PingRejected, receive
+from mtpy.apps.trackback import incoming_ping
 from mtpy.addresses import ip_is_banned, normalize_address
 from mtpy.trackback.rules import normalize_url
 from mtpy.web import remote_address
@@ -285,7 +286,7 @@ def test_address_limits_count_within_their_windows(store, monkeypatch):
 
     def ping(n, ip="198.51.100.1"):
         try:
-            receive(store, config, str(item.id), "", {"url": "http://a.example/%d" % n}, ip)
+            receive(store, config, incoming_ping(str(item.id), "", {"url": "http://a.example/%d" % n}, ip))
             return "ok"
         except PingRejected as rejected:
             return dict(rejected.headers).get("Retry-After")
@@ -306,7 +307,7 @@ def pinger(store, config, item):
     """ping(url, ip, **fields): "ok", or the Retry-After of a throttle's 403."""
     def ping(url, ip, **fields):
         try:
-            receive(store, config, str(item.id), "", dict(fields, url=url), ip)
+            receive(store, config, incoming_ping(str(item.id), "", dict(fields, url=url), ip))
             return "ok"
         except PingRejected as rejected:
             return dict(rejected.headers).get("Retry-After") or rejected.message

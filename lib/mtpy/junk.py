@@ -46,11 +46,13 @@ def moderation_holds(blog, score):
     return blog.moderate_pings == "all" or (blog.moderate_pings == "suspicious" and score > 0)
 
 
-def judge(store, blog, ping, now=None):
-    """(score, reasons) for a ping already stored (it counts among the recent
-    pings); `now`: the stored UTC time the recent pings are counted back from
-    (default: the clock)."""
+def judge(store, blog, ping, now=None, stored=True):
+    """(score, reasons) for a ping: one already stored counts among the recent
+    pings; one about to be (`stored` False: a new ping is judged before its
+    INSERT, which then writes its verdict) is added to them. `now`: the stored
+    UTC time the recent pings are counted back from (default: the clock)."""
     since = dates.days_before(now, FLOOD_SECONDS / 86400.0) if now else dates.utc_now(-FLOOD_SECONDS)
+    itself = 0 if stored else 1
     score, reasons = 0.0, []
 
     def add(points, reason):
@@ -72,11 +74,11 @@ def judge(store, blog, ping, now=None):
         if word != domain and (word in text or "." not in word and word in url):
             add(BLOCKED_WORD_SCORE, "the block list has '%s'" % word)
     if ping.ip:
-        count = store.count_pings_since(blog.id, since, ip=ping.ip)
+        count = store.count_pings_since(blog.id, since, ip=ping.ip) + itself
         if count >= FLOOD_PINGS:
             add(FLOOD_SCORE, "%d pings from %s in the last hour" % (count, sender_name(ping.ip)))
     if host and host != ping.ip:     # an address as the host: counted just above
-        count = store.count_pings_from_host_since(blog.id, host, since)
+        count = store.count_pings_from_host_since(blog.id, host, since) + itself
         if count >= FLOOD_PINGS:
             add(FLOOD_SCORE, "%d pings from %s in the last hour" % (count, host))
     if store.junk_source_seen(blog.id, ping.source_url):

@@ -13,21 +13,25 @@ from mtpy.models import Blog, Ping, Trackback
 from mtpy.publish import republish_waiting
 
 
-def pings_changed(store, config, blog, item_ids, new_ping=None):
+def pings_changed(store, config, blog, item_ids, new_ping=None, items=None):
     """After the pings of these TrackBack items changed (inside the caller's
-    transaction): rewrite each item's ID.xml feed once it has committed, and queue the
-    `republish_pings` jobs that republish the pages showing their pings or
-    counts and render their listing popups ahead. Returns the queued job ids.
+    transaction): rewrite each item's ID.xml feed in that transaction, just
+    before it commits, and queue the `republish_pings` jobs that republish
+    the pages showing their pings or counts and render their listing popups
+    ahead. Returns the queued job ids. `items`: the Trackback records of
+    `item_ids`, where the caller has them already (a received ping's).
 
     `new_ping`: the ping just received. Its job carries the ping's id (a
     republish that already showed it does nothing), and none is queued while
     one for the same subject waits unclaimed: that one will read this ping too,
     so a flood costs a few republishes rather than one per ping."""
-    items = [item for item in (store.get(Trackback, item_id) for item_id in sorted(set(item_ids)))
-             if item is not None]
-    if config.get("GenerateTrackBackRSS"):   # a feed that cannot be written fails nothing
+    if items is None:
+        items = [item for item in (store.get(Trackback, item_id) for item_id in sorted(set(item_ids)))
+                 if item is not None]
+    if config.get("GenerateTrackBackRSS") and (blog.archive_path or blog.site_path):
         for item in items:
-            store.after_commit(lambda item=item: _write_feed_locked(store, config, blog, item))
+            store.before_commit(("feed", item.id), lambda item=item: _write_feed(store, config, blog, item),
+                                lambda item=item: _feed_not_committed(config, blog, item))
     job_ids = []
     if not blog.site_path:
         return job_ids
@@ -41,18 +45,28 @@ def pings_changed(store, config, blog, item_ids, new_ping=None):
     return job_ids
 
 
-def _write_feed_locked(store, config, blog, item):
-    """After the commit (a feed written before it would list a ping never
-    stored, should the process die in between), under the store's lock again:
-    each writer reads the pings as the last commit left them, so the last feed
-    written is never an older list."""
+def _write_feed(store, config, blog, item):
+    """In the transaction that changed the item's pings, under its lock, just
+    before its commit: concurrent writers write the feed in the order they
+    commit, so the last one written is never an older list, and the ping
+    costs no second transaction. A feed that cannot be written fails nothing:
+    the pings are stored, the feed waits for the next writer."""
     from mtpy.store import StoreError
     from mtpy.publish.feeds import note_unwritten, write_feed
     try:
-        with store.transaction():
-            write_feed(store, config, blog, item)
-    except (OSError, StoreError) as error:     # the pings are stored: the feed waits for the next writer
+        write_feed(store, config, blog, item)
+    except (OSError, StoreError) as error:
         note_unwritten(config, blog, item, error)
+
+
+def _feed_not_committed(config, blog, item):
+    """The feed was written but the commit failed: it may list a ping never
+    stored, so it is listed to be written again (by the next ping or rebuild)."""
+    from mtpy.publish.feeds import note_unwritten
+    try:
+        note_unwritten(config, blog, item, "the store did not commit the change it shows")
+    except Exception:
+        pass    # the commit's own error is what the caller sees
 
 
 def approve_pings(store, config, blog, ping_ids, author=None, ip=""):

@@ -3,11 +3,12 @@
 (mtpy.junk), moderate and what follows (mtpy.actions.pings.pings_changed:
 feed, republish; the notification; the link-back check).
 
-A front end parses its protocol and calls receive() with the target item,
-the source URL, title, excerpt, sender's name and address: TrackBack's is
-mtpy.apps.trackback with mtpy.trackback.form; a Pingback or Webmention front
-end would find the item of the page it names and call the same action, and so
-share every check, the store, moderation, verification and publishing.
+A front end parses its protocol and calls receive() with an Incoming: the
+target item, the source URL, title, excerpt, sender's name and address.
+TrackBack's is mtpy.apps.trackback with mtpy.trackback.form (incoming_ping); a
+Pingback or Webmention front end would find the item of the page it names and
+call the same action, and so share every check, the store, moderation,
+verification and publishing.
 
 Each check that fails stores nothing and raises PingRejected with MT's message.
 A ping judged junk is answered with success all the same: a spammer learns
@@ -39,8 +40,14 @@ class PingRejected(Exception):
 def find_item(store, tb_id_text):
     """The item a ping or listing may address: it exists and, for an entry, the
     entry is published. Returns (item, blog) or raises Invalid TrackBack ID."""
+    return _find_item(store, tb_id_text)[:2]
+
+
+def _find_item(store, tb_id_text):
+    """find_item's (item, blog), and the item's entry (None for a category's)."""
     item_id = record_id(tb_id_text)
     item = store.get(Trackback, item_id) if item_id is not None else None
+    entry = None
     if item is not None and item.entry_id is not None:
         entry = store.get(Entry, item.entry_id)
         if entry is None or entry.status != "Publish":
@@ -50,19 +57,41 @@ def find_item(store, tb_id_text):
     blog = store.get(Blog, item.blog_id) if item is not None else None
     if blog is None:
         raise PingRejected("Invalid TrackBack ID '%s'" % tb_id_text)
-    return item, blog
+    return item, blog, entry
 
 
-def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
-    """Check, store, judge and moderate one ping. `tb_id_text`: the target
-    item's id as the sender gave it; `passphrase`: the item's, if it has one
-    ("" from a protocol without); `fields`: "url" (the source), and "title",
-    "excerpt", "blog_name" (the sender's name) where given: absent and empty
-    differ (mtpy.trackback.rules.ping_fields); `remote_ip`: the sender's
-    address. Returns (the new Ping, ids of the jobs
-    queued for after the response); (None, []) for a repeated (item, source
-    url), which answers success and stores nothing, as does junk beyond the
-    weblog's limits (_over_junk_limit).
+class Incoming:
+    """A notification that a page links to one of ours, whichever protocol
+    brought it: `target` (the TrackBack item's id as the sender gave it),
+    `source_url` (the linking page), `title`, `excerpt` and `sender_name`
+    (the linking site's name) as given, None where the protocol or sender gave
+    none (absent and empty differ: mtpy.trackback.rules.ping_fields),
+    `remote_ip` (the sender's address), `passphrase` (the item's, "" from a
+    protocol without one) and `protocol` (its name, for the activity log)."""
+
+    def __init__(self, target, source_url, title=None, excerpt=None, sender_name=None, remote_ip="",
+                 passphrase="", protocol="TrackBack"):
+        self.target = target
+        self.source_url = source_url
+        self.title = title
+        self.excerpt = excerpt
+        self.sender_name = sender_name
+        self.remote_ip = remote_ip
+        self.passphrase = passphrase
+        self.protocol = protocol
+
+    def fields(self):
+        """The ping's fields by MT's names, those given only (ping_fields' input)."""
+        given = {"url": self.source_url, "title": self.title, "excerpt": self.excerpt,
+                 "blog_name": self.sender_name}
+        return {name: value for name, value in given.items() if value is not None}
+
+
+def receive(store, config, incoming):
+    """Check, store, judge and moderate one notification (an Incoming).
+    Returns (the new Ping, ids of the jobs queued for after the response);
+    (None, []) for a repeated (item, source url), which answers success and
+    stores nothing, as does junk beyond the weblog's limits (_over_junk_limit).
 
     The verdict: junk (stored hidden; nothing follows); held (stored hidden)
     when the weblog holds every ping, or suspicious ones and this one scored, or
@@ -72,15 +101,17 @@ def receive(store, config, tb_id_text, passphrase, fields, remote_ip):
     published ping and of one held for approval, once: where link-backs are
     checked, by the check, after it decides. Accepted pings and refusals go to
     the activity log (refusals bounded: see _record_refusal)."""
-    remote_ip = normalize_address(remote_ip or "")
+    remote_ip = normalize_address(incoming.remote_ip or "")
+    fields = incoming.fields()
     try:
-        return _receive(store, config, tb_id_text, passphrase, fields, remote_ip)
+        return _receive(store, config, incoming, fields, remote_ip)
     except PingRejected as refusal:
         _record_refusal(store, config, refusal, fields, remote_ip)
         raise
 
 
-def _receive(store, config, tb_id_text, passphrase, fields, remote_ip):
+def _receive(store, config, incoming, fields, remote_ip):
+    tb_id_text, passphrase = incoming.target, incoming.passphrase
     if not tb_id_text:
         raise PingRejected("Need a TrackBack ID (tb_id).")
     raw_url = fields.get("url") or ""
@@ -91,9 +122,14 @@ def _receive(store, config, tb_id_text, passphrase, fields, remote_ip):
     url = normalize_url(raw_url)
     if url is None:
         raise PingRejected("Invalid URL '%s'" % raw_url)
+    # One transaction, BEGIN IMMEDIATE: the checks (duplicates, throttles, the
+    # counts the verdict reads) cannot race with another process's ping, and
+    # the ping is judged before it is written, so one INSERT stores it with its
+    # verdict (tests/test_wsgi.py counts the statements).
     with store.transaction():
-        item, blog = find_item(store, tb_id_text)
-        if item.is_disabled or pings_closed(store, blog, item):
+        item, blog, entry = _find_item(store, tb_id_text)
+        now = dates.utc_now()
+        if item.is_disabled or rules.pings_closed(blog, entry, now):
             raise PingRejected("This TrackBack item is disabled.", blog_id=blog.id)
         if item.passphrase and passphrase != item.passphrase:
             raise PingRejected("This TrackBack item is protected by a passphrase.", blog_id=blog.id)
@@ -104,24 +140,19 @@ def _receive(store, config, tb_id_text, passphrase, fields, remote_ip):
             return None, []
         values = ping_fields(dict(fields, url=url))
         checks_linkback = blog.linkback_check != "off" and not over_limit
-        ping = Ping(blog_id=blog.id, tb_id=item.id, source_url=url, ip=remote_ip, created_on=dates.utc_now(),
-                    visible=not (over_limit or checks_linkback or moderation_holds(blog, 0)), **values)
-        store.insert(ping)
-        # Judged once stored: it counts among the recent pings of its sender.
-        score, reasons = judge(store, blog, ping)
+        ping = Ping(blog_id=blog.id, tb_id=item.id, source_url=url, ip=remote_ip, created_on=now, **values)
+        score, reasons = judge(store, blog, ping, stored=False)
         moderated = moderation_holds(blog, score)
-        if score:
-            ping.junk_score, ping.junk_reasons, ping.junk = score, reasons, is_junk(score)
-            ping.visible = ping.visible and not (ping.junk or moderated)
-            store.update(ping)
+        ping.junk_score, ping.junk_reasons, ping.junk = score, reasons, is_junk(score)
+        ping.visible = not (ping.junk or over_limit or checks_linkback or moderated)
         if ping.junk and _over_junk_limit(store, config, blog):
-            store.delete(Ping, ping.id)
             return None, []      # answered success all the same, as junk is
-        activity.record(store, "ping", _activity_line(ping, over_limit, moderated, checks_linkback),
+        store.insert(ping)
+        activity.record(store, "ping", _activity_line(ping, over_limit, moderated, checks_linkback, incoming.protocol),
                         blog.id, ip=remote_ip)
         if ping.junk or over_limit:
             return ping, []      # nothing shows it until the owner releases it
-        job_ids = pings_changed(store, config, blog, [item.id], new_ping=ping) if ping.visible else []
+        job_ids = pings_changed(store, config, blog, [item.id], new_ping=ping, items=[item]) if ping.visible else []
         if checks_linkback:      # it publishes, junks or keeps holding the ping, then mails
             job_ids.append(store.enqueue("check_linkback", {"ping_id": ping.id}).id)
         elif blog.email_new_pings:
@@ -135,14 +166,16 @@ def pings_closed(store, blog, item, now=None):
     return rules.pings_closed(blog, entry, now or dates.utc_now())
 
 
-def _activity_line(ping, over_limit, moderated, checks_linkback):
+def _activity_line(ping, over_limit, moderated, checks_linkback, protocol):
     """"Ping from URL: title", "Held ping from URL: title (why)", or "Junk
-    ping from URL: reasons"."""
+    ping from URL: reasons"; "Ping (Webmention) from..." for another protocol
+    than TrackBack."""
     reasons = "; ".join(ping.junk_reasons)
+    via = "" if protocol == "TrackBack" else " (%s)" % protocol
     if ping.junk:
-        return "Junk ping from %s: %s" % (ping.source_url, reasons)
-    line = "%s from %s%s" % ("Ping" if ping.visible else "Held ping", ping.source_url,
-                             ": " + ping.title if ping.title else "")
+        return "Junk ping%s from %s: %s" % (via, ping.source_url, reasons)
+    line = "%s%s from %s%s" % ("Ping" if ping.visible else "Held ping", via, ping.source_url,
+                               ": " + ping.title if ping.title else "")
     why = [reasons] if reasons else []
     if over_limit:
         why.append("beyond the weblog's limits")
@@ -204,10 +237,10 @@ def _check_throttle(store, config, blog, remote_ip):
 
 def _over_junk_limit(store, config, blog):
     """True when the weblog already stored as much junk in the last hour or
-    day as its limits allow clean pings (this ping, junk, included beyond
-    them): junk is counted apart, and what comes beyond is not kept."""
+    day as its limits allow clean pings: junk is counted apart, and what comes
+    beyond is not kept (asked before the junk ping is stored)."""
     for directive, seconds in PER_WEBLOG:
         limit = config.get(directive)
-        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), junk=True) > limit:
+        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), junk=True) >= limit:
             return True
     return False

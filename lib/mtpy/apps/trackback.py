@@ -8,7 +8,7 @@ what it shows has changed since it was last rendered (publish/listing.py).
 from mtpy import web, work
 from mtpy.store import NewerSchema, SchemaError
 from mtpy.trackback import envelope
-from mtpy.actions.receive import PingRejected, find_item, receive
+from mtpy.actions.receive import Incoming, PingRejected, find_item, receive
 
 POST_ONLY = "Trackback pings must use HTTP POST"
 # While the store is older (or newer) than this code: nothing is stored, and the
@@ -107,7 +107,7 @@ class TrackbackApp:
         except web.AmbiguousAddress as error:
             return _xml_error(str(error), web.STATUS_TEXT[400])
         try:
-            ping, job_ids = receive(self.store(), self.config, tb_id, passphrase, fields, remote_ip)
+            ping, job_ids = receive(self.store(), self.config, incoming_ping(tb_id, passphrase, fields, remote_ip))
         except PingRejected as rejected:
             return _xml_error(rejected.message, rejected.status, rejected.headers)
         response = web.Response(envelope.success(), envelope.CONTENT_TYPE)
@@ -162,6 +162,13 @@ class TrackbackApp:
             return _html_error("This listing cannot be shown right now. The site's log has details.",
                                web.STATUS_TEXT[500])
         return web.Response(html)
+
+
+def incoming_ping(tb_id, passphrase, fields, remote_ip):
+    """A TrackBack ping as the receive action takes any notification: `fields`
+    are the form's (url, title, excerpt, blog_name; absent ones stay None)."""
+    return Incoming(tb_id, fields.get("url"), fields.get("title"), fields.get("excerpt"), fields.get("blog_name"),
+                    remote_ip=remote_ip, passphrase=passphrase)
 
 
 def _item_address(path_info, fields):

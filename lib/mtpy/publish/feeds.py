@@ -38,8 +38,8 @@ def unwritten(config):
 def write_file(store, blog, item):
     """Replace `<archive path>/<id>.xml` with the item's newest pings, newest first.
 
-    Call inside a store transaction (mtpy.actions.pings writes it in one of its
-    own, after the commit that changed the pings), so that concurrent pings
+    Call inside a store transaction (mtpy.actions.pings writes it in the one
+    that changed the pings, just before its commit), so that concurrent pings
     cannot finish in the wrong order and leave an older list."""
     from mtpy.fileutil import write_atomic
     from mtpy.trackback.envelope import rss
@@ -53,9 +53,9 @@ def write_file(store, blog, item):
 
 
 def write_feed(store, config, blog, item):
-    """write_file, once the transaction that changed the item's pings has
-    committed; a failure is logged and listed rather than raised. Once a
-    feed is written, the listed ones are written again."""
+    """write_file, in the transaction that changed the item's pings, just
+    before its commit; a failure is logged and listed rather than raised.
+    Once a feed is written, the listed ones are written again."""
     listed = unwritten(config)
     try:
         write_file(store, blog, item)

@@ -40,6 +40,8 @@ SCHEMA_CHANGES = [
     "A weblog's auto-discovery of ping URLs and the update-ping services it notifies.",
     "Spam defences: a weblog's moderation, link-back check, block list and closing of old entries to pings; "
     "each ping's junk verdict and link-back check.",
+    "Faster junk checks of a new ping: each ping's source host is kept, to count a host's pings of the last "
+    "hour (pings received before the upgrade are not counted).",
 ]
 SCHEMA_VERSION = len(SCHEMA_CHANGES)
 
@@ -150,7 +152,7 @@ class Transaction:
         store = self.store
         if store.depth == 0:
             store._begin()
-            store._after_commit = []
+            store._before_commit = {}
         store.depth += 1
         return store
 
@@ -158,11 +160,23 @@ class Transaction:
         store = self.store
         store.depth -= 1
         if store.depth == 0:
-            callbacks, store._after_commit = store._after_commit, []
-            store._end(commit=error_type is None)
-            if error_type is None:
-                for callback in callbacks:
+            callbacks, store._before_commit = store._before_commit, {}
+            if error_type is not None:
+                store._end(commit=False)
+                return False
+            try:
+                for callback, _ in callbacks.values():
                     callback()
+            except BaseException:
+                store._end(commit=False)
+                raise
+            try:
+                store._end(commit=True)
+            except BaseException:
+                for _, failed in callbacks.values():
+                    if failed is not None:
+                        failed()
+                raise
         return False
 
 
@@ -170,7 +184,7 @@ class Store:
     """Base class of the backends. Records are mtpy.models instances."""
 
     depth = 0               # transactions under way, nested (Transaction)
-    _after_commit = ()
+    _before_commit = None    # key -> (callback, failed), while a transaction is under way
 
     # -- backend primitives -------------------------------------------------
 
@@ -206,15 +220,17 @@ class Store:
         `_begin()` and `_end(commit)` do the work; `depth` counts the nesting."""
         return Transaction(self)
 
-    def after_commit(self, callback):
-        """Call `callback()` once the transaction under way has committed (at
-        once outside one): files that copy the store (an item's ID.xml) are
-        written after what they copy is stored, never before. What is committed
-        stays so: the callback handles its own errors."""
-        if self.depth:
-            self._after_commit.append(callback)
-        else:
-            callback()
+    def before_commit(self, key, callback, failed=None):
+        """Call `callback()` once, however many times `key` is given, at the end
+        of the transaction under way, just before it commits and under its lock
+        (at once, in a transaction of its own, outside one): files that copy
+        what it stores (an item's ID.xml) are written in the same transaction,
+        and concurrent writers write them in the order they commit. Should the
+        commit then fail, `failed()` is called: the copy may show what was not
+        stored. The callback handles its own errors (one that raises rolls the
+        transaction back)."""
+        with self.transaction():
+            self._before_commit.setdefault(key, (callback, failed))
 
     def list_pings(self, tb_id=None, blog_id=None, visible_only=True,
                    newest_first=False, limit=None, offset=0):
@@ -285,14 +301,15 @@ class Store:
         only the others (junk False), when given.  (backend)"""
         raise NotImplementedError
 
-    # How many of the newest pings count_pings_from_host_since reads: a flood
-    # shows in them, and a ping's cost stays bounded however many came in the hour.
+    # How many of the newest pings a backend without an index of source hosts
+    # (flat files) reads in count_pings_from_host_since: a flood shows in them,
+    # and a ping's cost stays bounded however many came in the hour.
     HOST_SCAN_LIMIT = 500
 
     def count_pings_from_host_since(self, blog_id, host, since):
         """Pings the blog accepted at or after the UTC time `since` whose source
-        URL's host is `host` (as mtpy.junk.source_host gives it:
-        lower case, no port), among the newest HOST_SCAN_LIMIT.  (backend)"""
+        URL's host is `host` (as mtpy.junk.source_host gives it: lower case, no
+        port); flat files count among the newest HOST_SCAN_LIMIT.  (backend)"""
         raise NotImplementedError
 
     def junk_source_seen(self, blog_id, source_url):

@@ -135,6 +135,9 @@ MIGRATIONS = [
      'ALTER TABLE tbping ADD COLUMN "linkback" TEXT COLLATE "C"',
      # md5, as tbping_source: a btree row holds 2704 bytes at most, a source URL 4096.
      "CREATE INDEX tbping_blog_junk ON tbping (blog_id, junk, md5(source_url))"],
+    # 9: as in SQLite: each ping's source host, counted from an index.
+    ['ALTER TABLE tbping ADD COLUMN "source_host" TEXT COLLATE "C"',
+     "CREATE INDEX tbping_blog_host_time ON tbping (blog_id, source_host, created_on)"],
 ]
 
 
@@ -278,8 +281,7 @@ class PostgresStore(SQLStore):
 
     def insert(self, record):
         kind = type(record)
-        names = list(kind.FIELDS)
-        values = self._record_values(record)
+        names, values = self._columns(record)
         given_id = record.id is not None
         if not given_id:
             names, values = names[1:], values[1:]
