@@ -29,6 +29,8 @@ ACCEPTED = (200, "text/xml; charset=utf-8",
             '<?xml version="1.0" encoding="utf-8"?>\n<response>\n<error>0</error>\n</response>\n')
 HTML_500 = (500, "text/html", "<html><head><title>Oops</title></head><body>It broke</body></html>")
 SILENT_AT_MOST = 30        # seconds a silent answer waits for release()
+# How often a server looks for shutdown(): close() waits up to this (0.5 s by default).
+POLL_SECONDS = 0.02
 
 # One request as the server got it: fields are a POST's form fields ({} for a GET).
 Request = namedtuple("Request", "method path fields content_type user_agent")
@@ -45,7 +47,7 @@ class LocalWeb:
         self.released = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True)
         self.thread.start()
 
     def url(self, path, answer):
@@ -157,7 +159,7 @@ class Directory:
                                          allow_none=True)
         self.server.register_function(self.ping, "weblogUpdates.ping")
         self.url = "http://127.0.0.1:%d/RPC2" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True)
         self.thread.start()
 
     def ping(self, name, url):
