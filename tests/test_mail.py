@@ -10,6 +10,7 @@ import pytest
 
 from conftest import free_port, start_lighttpd
 from support.http import SUCCESS, post
+from support.sites import queued_jobs
 from support.waiting import wait_for
 
 
@@ -86,7 +87,10 @@ def test_failed_mail_stays_queued_for_mtpy_work(site, smtp):
     process = start_lighttpd(site)
     try:
         assert post(site.ping_url(), {"url": "http://a.example/"}).text == SUCCESS
-        assert wait_for(lambda: "Job" in site.log() and "failed" in site.log())
+        # the failure logged, then stored with its back-off (after-answer work
+        # that outlives the answer: the job is changed below only once it is done)
+        assert wait_for(lambda: "Job" in site.log() and "failed" in site.log()
+                        and any(job.last_error for job in queued_jobs(site)))
     finally:
         process.terminate()
         process.wait(timeout=10)

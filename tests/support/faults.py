@@ -66,5 +66,9 @@ def full_disk(folder, room=0):
         subprocess.run(["cp", "-a", folder + "/.", keep], check=True, timeout=30)
         unmount(folder)
         subprocess.run(["cp", "-a", folder + "/.", keep], check=True, timeout=30)
-        shutil.rmtree(folder)
+        # Renamed away rather than removed: a file that work still adds there
+        # cannot make the removal fail ("Directory not empty").
+        written_after = folder + ".written-after"
+        os.rename(folder, written_after)
         os.rename(keep, folder)
+        shutil.rmtree(written_after, ignore_errors=True)
