@@ -13,7 +13,7 @@ import pytest
 from conftest import http, start_lighttpd
 from mtpy import dates
 from mtpy.config import Config
-from mtpy.models import Activity, Author, Blog, Entry, Category, Job, Ping
+from mtpy.models import Activity, Blog, Entry, Category, Job, Ping
 from mtpy.store.flat import FlatStore
 from mtpy import junk
 from mtpy.junk import JUNK_SCORE, domain_listed, judge, ping_state, source_host

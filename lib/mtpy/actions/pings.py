@@ -10,7 +10,7 @@ as cheap as mtpy.models'; anything heavier is imported where it is used.
 from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
 from mtpy.models import Blog, Ping, Trackback
-from mtpy.publish import republish_waiting
+from mtpy.publish import feed_folder, republish_waiting
 
 
 def pings_changed(store, config, blog, item_ids, new_ping=None, items=None):
@@ -28,7 +28,7 @@ def pings_changed(store, config, blog, item_ids, new_ping=None, items=None):
     if items is None:
         items = [item for item in (store.get(Trackback, item_id) for item_id in sorted(set(item_ids)))
                  if item is not None]
-    if config.get("GenerateTrackBackRSS") and (blog.archive_path or blog.site_path):
+    if config.get("GenerateTrackBackRSS") and feed_folder(blog):
         for item in items:
             store.before_commit(("feed", item.id), lambda item=item: _write_feed(store, config, blog, item),
                                 lambda item=item: _feed_not_committed(config, blog, item))

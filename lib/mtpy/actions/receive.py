@@ -125,7 +125,7 @@ def _receive(store, config, incoming, fields, remote_ip):
     # One transaction, BEGIN IMMEDIATE: the checks (duplicates, throttles, the
     # counts the verdict reads) cannot race with another process's ping, and
     # the ping is judged before it is written, so one INSERT stores it with its
-    # verdict (tests/test_wsgi.py counts the statements).
+    # verdict (tests/test_ping_cost.py counts the statements).
     with store.transaction():
         item, blog, entry = _find_item(store, tb_id_text)
         now = dates.utc_now()

@@ -14,6 +14,7 @@ from mtpy.check.probes import (
     TemplatesCheck, filesystem_type, layout_urls, relative_inside)
 from mtpy.config import Config, ConfigError, is_absolute_url
 from mtpy.models import Author, Blog
+from mtpy.publish import feed_folder
 from mtpy.publish.feeds import unwritten
 
 
@@ -185,7 +186,7 @@ class Report:
             return [(self.where_folder(default), default)]
         found, seen = [], set()
         for blog in blogs:
-            folder = blog.archive_path or blog.site_path
+            folder = feed_folder(blog)
             if not folder or folder in seen:
                 continue
             seen.add(folder)

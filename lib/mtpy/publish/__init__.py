@@ -1,10 +1,11 @@
 """Publishing: the Jinja2 environment, views of records for templates, pages,
 `ID.xml` feeds, and the republishing jobs.
 
-Here, the two questions that decide whether a change republishes, which actions
-ask on the ping path too (so the package's face imports nothing heavier than
-mtpy.models): has the weblog been built (is_published), and does a republish
-already wait that will show the change (republish_waiting).
+Here, the questions that decide what a change publishes, which actions ask on
+the ping path too (so the package's face imports nothing heavier than
+mtpy.models): has the weblog been built (is_published), does a republish
+already wait that will show the change (republish_waiting), and where do its
+`ID.xml` feeds go (feed_folder).
 """
 
 import os
@@ -17,6 +18,12 @@ def is_published(blog):
     """A weblog is republished after a change only once it has been built:
     it has a site folder holding its index page (`mtpy rebuild` made it)."""
     return bool(blog.site_path) and os.path.exists(os.path.join(blog.site_path, "index.html"))
+
+
+def feed_folder(blog):
+    """Where a weblog's `ID.xml` feeds go: its archive folder, else its site
+    folder; "" when it has neither (no feeds)."""
+    return blog.archive_path or blog.site_path
 
 
 def republish_waiting(store, subject):

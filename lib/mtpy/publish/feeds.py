@@ -12,6 +12,8 @@ failure goes to the log and into `<DataSource>/unwritten-feeds.txt`, which
 
 import os
 
+from mtpy.publish import feed_folder
+
 RECORD = "unwritten-feeds.txt"
 FEED_SIZE = 10      # the newest pings a feed lists
 
@@ -35,6 +37,11 @@ def unwritten(config):
     return found
 
 
+def feed_path(blog, item):
+    """The item's `ID.xml` file."""
+    return os.path.join(feed_folder(blog), "%d.xml" % item.id)
+
+
 def write_file(store, blog, item):
     """Replace `<archive path>/<id>.xml` with the item's newest pings, newest first.
 
@@ -43,11 +50,10 @@ def write_file(store, blog, item):
     cannot finish in the wrong order and leave an older list."""
     from mtpy.fileutil import write_atomic
     from mtpy.trackback.envelope import rss
-    folder = blog.archive_path or blog.site_path
-    if not folder:
+    if not feed_folder(blog):
         return None
     pings = store.list_pings(tb_id=item.id, newest_first=True, limit=FEED_SIZE)
-    path = os.path.join(folder, "%d.xml" % item.id)
+    path = feed_path(blog, item)
     write_atomic(path, rss(item, pings, for_readers=True) + "\n", durable=False)  # rebuildable: no fsync on the ping path
     return path
 
@@ -70,8 +76,7 @@ def note_unwritten(config, blog, item, error, listed=None):
     """Log and list a feed that could not be written (mt-check.cgi shows the
     list; the next ping or rebuild writes it)."""
     from mtpy import dates, web
-    folder = blog.archive_path or blog.site_path
-    path = os.path.join(folder, "%d.xml" % item.id)
+    path = feed_path(blog, item)
     web.log_error(config.get("LogFile"), "The ping is stored, but its feed %s could not be written: %s"
                   % (path, error))
     reason = " ".join(str(error).split())
