@@ -103,6 +103,16 @@ def test_judge_counts_an_hour_of_pings_from_one_address_and_one_host(store):
     assert judge(store, blog, from_host, now=NOW) == (1.0, ["4 pings from flood.example in the last hour"])
 
 
+def test_a_flood_is_counted_up_to_a_hundred(store, monkeypatch):
+    blog, item = weblog(store)
+    monkeypatch.setattr(junk, "FLOOD_COUNTED", 6)
+    for n in range(8):
+        stored_ping(store, blog, item, "http://flood.example/%d" % n, ip="203.0.113.9")
+    last = stored_ping(store, blog, item, "http://flood.example/last", ip="203.0.113.9")
+    assert judge(store, blog, last, now=NOW) == (2.0, ["6 or more pings from 203.0.113.9 in the last hour",
+                                                        "6 or more pings from flood.example in the last hour"])
+
+
 def test_judge_knows_a_source_already_junked_here(store):
     blog, item = weblog(store)
     other_blog, other_item = weblog(store)

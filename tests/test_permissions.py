@@ -55,7 +55,7 @@ def test_owner_model_gives_0644_and_0755_whatever_the_process_umask(tmp_path):
         data = config.get("DataSource")
         assert mode(data) == 0o700          # others never read the store
         assert mode(os.path.join(data, "mtpy.db")) == 0o644
-        for name in ("mtpy.db-wal", "mtpy.db-shm"):
+        for name in ("mtpy.db-wal", "mtpy.db-shm", "mtpy.db-writers"):
             assert mode(os.path.join(data, name)) == 0o644, name
         with open(os.path.join(data, ".htaccess")) as handle:
             assert "Require all denied" in handle.read()
@@ -103,7 +103,7 @@ def test_scripts_running_as_another_user_than_cgi_bins_owner_share_what_they_mak
     try:
         data = config.get("DataSource")
         assert mode(data) == 0o777
-        for name in ("mtpy.db", "mtpy.db-wal", "mtpy.db-shm", ".htaccess"):
+        for name in ("mtpy.db", "mtpy.db-wal", "mtpy.db-shm", "mtpy.db-writers", ".htaccess"):
             assert mode(os.path.join(data, name)) == 0o666, name
     finally:
         store.close()

@@ -286,6 +286,28 @@ def test_pings_since_by_sender_and_verdict(store):
     assert store.count_pings_since(blog.id, utc_now(-4 * 86400), ip="2001:db8:0:1::", junk=True) == 1
 
 
+def test_pings_since_counted_no_further_than_asked(store):
+    """A throttle or the flood rule asks whether a limit is passed: counting
+    stops there (a flood of thousands in the hour costs a ping no more)."""
+    from mtpy.dates import utc_now
+    blog = make_blog(store)
+    entry = Entry(blog_id=blog.id, title="x")
+    store.save(entry)
+    item = store.trackback_for(entry=entry)
+    for n, ip in enumerate(["198.51.100.5"] * 5 + ["2001:db8:0:1::%d" % n for n in range(1, 5)]):
+        store.insert(Ping(blog_id=blog.id, tb_id=item.id, source_url="http://flood.example/%d" % n, ip=ip,
+                          created_on=utc_now(-60)))
+    since = utc_now(-3600)
+    assert store.count_pings_since(blog.id, since, at_most=3) == 3
+    assert store.count_pings_since(blog.id, since, at_most=100) == 9
+    assert store.count_pings_since(blog.id, since, ip="198.51.100.5", at_most=2) == 2
+    assert store.count_pings_since(blog.id, since, ip="2001:db8:0:1::9", at_most=3) == 3    # a /64, tested in Python
+    assert store.count_pings_since(blog.id, since, ip="2001:db8:0:1::9", at_most=10) == 4
+    assert store.count_pings_since(blog.id, since, junk=False, at_most=1) == 1
+    assert store.count_pings_from_host_since(blog.id, "flood.example", since, at_most=4) == 4
+    assert store.count_pings_from_host_since(blog.id, "flood.example", since, at_most=50) == 9
+
+
 def test_ping_updates_keep_queries_right(store):
     blog = make_blog(store)
     first, second = Entry(blog_id=blog.id, title="1"), Entry(blog_id=blog.id, title="2")
@@ -587,6 +609,59 @@ def test_transactions_exclude_each_other(tmp_path, backend):
     thread.join(30)
     assert happened == ["first", "second"]
     first.close()
+
+
+def _writers_lock_free(data_folder):
+    """Whether another process could take the SQLite store's writers' lock now."""
+    import fcntl
+    import os
+    descriptor = os.open(os.path.join(data_folder, "mtpy.db-writers"), os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(descriptor)
+    return True
+
+
+def test_sqlite_writers_queue_on_a_lock_beside_the_database_and_let_go_of_it(tmp_path):
+    """mtpy's writers wait for each other on a file lock (woken at once when it
+    is let go) instead of SQLite's sleeps of 1, 2, 5, 10 ms...: it is held for
+    exactly the transaction, whether it commits, rolls back or fails."""
+    config = Config(text="ObjectDriver sqlite\nDataSource %s\n" % (tmp_path / "d"))
+    store = open_store(config, create=True)
+    data = str(tmp_path / "d")
+    assert _writers_lock_free(data)
+    with store.transaction():
+        assert not _writers_lock_free(data)
+        with store.transaction():       # nested: one lock, let go by the outermost
+            make_blog(store)
+        assert not _writers_lock_free(data)
+    assert _writers_lock_free(data)
+    with pytest.raises(ZeroDivisionError):
+        with store.transaction():
+            make_blog(store)
+            1 / 0
+    assert _writers_lock_free(data) and len(store.find(Blog)) == 1
+    store.close()
+
+
+def test_sqlite_a_thread_never_waits_for_its_own_writers_lock(tmp_path):
+    """A second connection of the thread that holds the lock must not queue
+    behind itself (it would wait for ever): SQLite's own locking answers it."""
+    config = Config(text="ObjectDriver sqlite\nDataSource %s\n" % (tmp_path / "d"))
+    first = open_store(config, create=True)
+    second = open_store(config)
+    with first.transaction():
+        second._queue_for_writing()
+        assert second.writing is None
+    second._queue_for_writing()         # the lock is free now: taken
+    assert second.writing is not None
+    second._leave_writers()
+    assert _writers_lock_free(str(tmp_path / "d"))
+    first.close()
+    second.close()
 
 
 # -- the flat files themselves -------------------------------------------------

@@ -26,6 +26,9 @@ BLOCKED_DOMAIN_SCORE = JUNK_SCORE
 FLOOD_PINGS = 4
 FLOOD_SECONDS = 3600
 FLOOD_SCORE = 1.0
+# How far a flood is counted for its reason ("100 or more pings..."): a ping
+# in a flood of thousands costs no more to judge than one in a flood of 100.
+FLOOD_COUNTED = 100
 # A source URL the owner (or the checks) already junked on this weblog.
 JUNKED_SOURCE_SCORE = JUNK_SCORE
 
@@ -74,16 +77,22 @@ def judge(store, blog, ping, now=None, stored=True):
         if word != domain and (word in text or "." not in word and word in url):
             add(BLOCKED_WORD_SCORE, "the block list has '%s'" % word)
     if ping.ip:
-        count = store.count_pings_since(blog.id, since, ip=ping.ip) + itself
+        count = store.count_pings_since(blog.id, since, ip=ping.ip, at_most=FLOOD_COUNTED) + itself
         if count >= FLOOD_PINGS:
-            add(FLOOD_SCORE, "%d pings from %s in the last hour" % (count, sender_name(ping.ip)))
+            add(FLOOD_SCORE, _flood_reason(count, sender_name(ping.ip)))
     if host and host != ping.ip:     # an address as the host: counted just above
-        count = store.count_pings_from_host_since(blog.id, host, since) + itself
+        count = store.count_pings_from_host_since(blog.id, host, since, at_most=FLOOD_COUNTED) + itself
         if count >= FLOOD_PINGS:
-            add(FLOOD_SCORE, "%d pings from %s in the last hour" % (count, host))
+            add(FLOOD_SCORE, _flood_reason(count, host))
     if store.junk_source_seen(blog.id, ping.source_url):
         add(JUNKED_SOURCE_SCORE, "a source already marked junk on this weblog")
     return score, reasons
+
+
+def _flood_reason(count, sender):
+    if count >= FLOOD_COUNTED:
+        return "%d or more pings from %s in the last hour" % (FLOOD_COUNTED, sender)
+    return "%d pings from %s in the last hour" % (count, sender)
 
 
 def is_junk(score):

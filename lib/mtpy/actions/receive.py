@@ -224,11 +224,11 @@ def _check_throttle(store, config, blog, remote_ip):
     own limits (hold_over_limit) takes the ping to hold: returns True then."""
     for directive, seconds in PER_ADDRESS:
         limit = config.get(directive)
-        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), ip=remote_ip) >= limit:
+        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), ip=remote_ip, at_most=limit) >= limit:
             raise PingRejected(THROTTLE_MESSAGE, "403 Forbidden", [("Retry-After", str(seconds))], blog.id)
     for directive, seconds in PER_WEBLOG:
         limit = config.get(directive)
-        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), junk=False) >= limit:
+        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), junk=False, at_most=limit) >= limit:
             if blog.hold_over_limit:
                 return True
             raise PingRejected(THROTTLE_MESSAGE, "403 Forbidden", [("Retry-After", str(seconds))], blog.id)
@@ -241,6 +241,6 @@ def _over_junk_limit(store, config, blog):
     beyond is not kept (asked before the junk ping is stored)."""
     for directive, seconds in PER_WEBLOG:
         limit = config.get(directive)
-        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), junk=True) >= limit:
+        if limit and store.count_pings_since(blog.id, dates.utc_now(-seconds), junk=True, at_most=limit) >= limit:
             return True
     return False

@@ -294,11 +294,13 @@ class Store:
         """The item's ping from this source URL, or None.  (backend)"""
         raise NotImplementedError
 
-    def count_pings_since(self, blog_id, since, ip=None, junk=None):
+    def count_pings_since(self, blog_id, since, ip=None, junk=None, at_most=None):
         """Pings the blog accepted at or after the UTC time `since`: from the
         sender of the address `ip`, when given (the address; for IPv6 its /64:
         mtpy.addresses.sender_network); only junk ones (junk True) or
-        only the others (junk False), when given.  (backend)"""
+        only the others (junk False), when given. Counting stops at `at_most`,
+        when given: a limit is passed or not, and a flood of a hour's pings
+        costs the next ping no more than the limit does.  (backend)"""
         raise NotImplementedError
 
     # How many of the newest pings a backend without an index of source hosts
@@ -306,10 +308,11 @@ class Store:
     # and a ping's cost stays bounded however many came in the hour.
     HOST_SCAN_LIMIT = 500
 
-    def count_pings_from_host_since(self, blog_id, host, since):
+    def count_pings_from_host_since(self, blog_id, host, since, at_most=None):
         """Pings the blog accepted at or after the UTC time `since` whose source
         URL's host is `host` (as mtpy.junk.source_host gives it: lower case, no
-        port); flat files count among the newest HOST_SCAN_LIMIT.  (backend)"""
+        port); flat files count among the newest HOST_SCAN_LIMIT. Counting
+        stops at `at_most`, when given.  (backend)"""
         raise NotImplementedError
 
     def junk_source_seen(self, blog_id, source_url):

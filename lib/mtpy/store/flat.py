@@ -443,7 +443,7 @@ class FlatStore(Store):
                 return ping
         return None
 
-    def count_pings_since(self, blog_id, since, ip=None, junk=None):
+    def count_pings_since(self, blog_id, since, ip=None, junk=None, at_most=None):
         from mtpy.addresses import from_sender, sender_network
         network = sender_network(ip) if ip is not None else None
 
@@ -466,13 +466,16 @@ class FlatStore(Store):
                         continue
                     logged_ip, logged_junk = ping.ip, ping.junk
                 found += counted(logged_ip, logged_junk)
+                if found == at_most:
+                    break
             return found
         # Further back than the log goes: count the slow way.
-        return sum(1 for ping in self._all(Ping)
-                   if ping.blog_id == _number(blog_id) and ping.created_on >= since
-                   and counted(ping.ip, ping.junk))
+        found = sum(1 for ping in self._all(Ping)
+                    if ping.blog_id == _number(blog_id) and ping.created_on >= since
+                    and counted(ping.ip, ping.junk))
+        return found if at_most is None else min(found, at_most)
 
-    def count_pings_from_host_since(self, blog_id, host, since):
+    def count_pings_from_host_since(self, blog_id, host, since, at_most=None):
         from mtpy.junk import source_host
         logged_since, pings = self._recent(_number(blog_id))
         if since >= logged_since:
@@ -482,7 +485,8 @@ class FlatStore(Store):
             found = sorted((ping for ping in self._each(Ping)
                             if ping.blog_id == _number(blog_id) and ping.created_on >= since),
                            key=lambda ping: (ping.created_on, ping.id))[-self.HOST_SCAN_LIMIT:]
-        return sum(1 for ping in found if ping is not None and source_host(ping.source_url) == host)
+        found = sum(1 for ping in found if ping is not None and source_host(ping.source_url) == host)
+        return found if at_most is None else min(found, at_most)
 
     def junk_source_seen(self, blog_id, source_url):
         blog = _number(blog_id)

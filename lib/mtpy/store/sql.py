@@ -375,7 +375,7 @@ class SQLStore(Store):
                 [self.PARAM] * len(chunk)), chunk).fetchall())
         return counts
 
-    def count_pings_since(self, blog_id, since, ip=None, junk=None):
+    def count_pings_since(self, blog_id, since, ip=None, junk=None, at_most=None):
         from mtpy.addresses import from_sender, network_text_prefix, sender_network
         where, args = " FROM tbping WHERE blog_id = %s AND created_on >= %s" % (self.PARAM, self.PARAM), [blog_id, since]
         if junk is not None:
@@ -384,21 +384,34 @@ class SQLStore(Store):
         if network is None:
             if ip is not None:
                 where, args = where + " AND ip = " + self.PARAM, args + [ip]
-            return self.db.execute("SELECT COUNT(*)" + where, args).fetchone()[0]
+            return self._count(where, args, at_most)
         # An IPv6 sender is its /64: the rows whose text starts as the network's
         # do, each tested here (no SQL of the three backends compares networks).
         rows = self.db.execute("SELECT ip" + where + " AND ip LIKE " + self.PARAM,
                                args + [network_text_prefix(network) + "%"])
-        return sum(1 for (row_ip,) in rows if from_sender(row_ip, network))
+        found = 0
+        for (row_ip,) in rows:
+            if from_sender(row_ip, network):
+                found += 1
+                if found == at_most:
+                    break
+        return found
 
-    def count_pings_from_host_since(self, blog_id, host, since):
+    def count_pings_from_host_since(self, blog_id, host, since, at_most=None):
         # The source_host column, written with each ping by the one rule
-        # (mtpy.junk.source_host), counted through tbping_blog_host_time: the
-        # count is exact and costs the same however many pings the hour brought.
+        # (mtpy.junk.source_host), counted through tbping_blog_host_time.
         # Pings stored before the column (schema 9) have none: not counted.
-        return self.db.execute("SELECT COUNT(*) FROM tbping WHERE blog_id = %s AND source_host = %s "
-                               "AND created_on >= %s" % (self.PARAM, self.PARAM, self.PARAM),
-                               (blog_id, host[:HOST_COLUMN_LIMIT], since)).fetchone()[0]
+        return self._count(" FROM tbping WHERE blog_id = %s AND source_host = %s AND created_on >= %s"
+                           % (self.PARAM, self.PARAM, self.PARAM), [blog_id, host[:HOST_COLUMN_LIMIT], since], at_most)
+
+    def _count(self, where, args, at_most):
+        """COUNT(*) of `where` (" FROM ... WHERE ..."), read no further than
+        `at_most` rows when given (a LIMIT in a subquery: COUNT alone reads every
+        row an index gives)."""
+        if at_most is None:
+            return self.db.execute("SELECT COUNT(*)" + where, args).fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM (SELECT 1%s LIMIT %s) AS counted" % (where, self.PARAM),
+                               args + [at_most]).fetchone()[0]
 
     def junk_source_seen(self, blog_id, source_url):
         return self.db.execute("SELECT 1 FROM tbping WHERE blog_id = %s AND junk = %s AND source_url = %s LIMIT 1"

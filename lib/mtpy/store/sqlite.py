@@ -7,6 +7,7 @@ API), and a store newer than this code is refused. Each record kind is a table
 whose columns are its fields; lists and dicts are stored as JSON text.
 """
 
+import _thread
 import os
 
 try:
@@ -19,11 +20,20 @@ try:
 except ImportError:     # a Python whose sqlite3 is built otherwise
     import sqlite3
 
+try:
+    import fcntl
+except ImportError:     # not on Windows: SQLite's own waiting alone
+    fcntl = None
+
 from mtpy.models import Ping
 from mtpy.store import StoreError, NoStoreError, check_schema
 from mtpy.store.sql import SQLStore
 
 DB_NAME = "mtpy.db"
+# Writers queue on this file's lock before SQLite's own (SQLiteStore._queue_for_writing).
+WRITERS_LOCK_NAME = DB_NAME + "-writers"
+# (database path, thread) of the writers' locks this process holds.
+_WRITING = set()
 
 
 # Each migration takes the schema from version N to N+1: literal statements, so
@@ -143,6 +153,8 @@ class SQLiteStore(SQLStore):
         # isolation_level=None: we issue BEGIN/COMMIT ourselves.
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.pid = os.getpid()   # SQLite forbids using a connection across a fork
+        self.writers_lock = None   # the descriptor of WRITERS_LOCK_NAME, opened by the first write
+        self.writing = None        # its key in _WRITING while this connection holds it
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -189,6 +201,9 @@ class SQLiteStore(SQLStore):
         if os.getpid() != self.pid:
             return  # a forked child's copy: closing it would checkpoint and drop the parent's WAL
         self.db.close()
+        if self.writers_lock is not None:
+            os.close(self.writers_lock)
+            self.writers_lock = None
 
     def location(self):
         return self.path
@@ -200,10 +215,50 @@ class SQLiteStore(SQLStore):
         (duplicates, throttles) cannot race with another process's insert."""
         if os.getpid() != self.pid:
             raise StoreError("The store %s was opened before a fork: open it again in this process" % self.path)
-        self.db.execute("BEGIN IMMEDIATE")
+        self._queue_for_writing()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._leave_writers()
+            raise
 
     def _end(self, commit):
-        self.db.execute("COMMIT" if commit else "ROLLBACK")
+        try:
+            self.db.execute("COMMIT" if commit else "ROLLBACK")
+        finally:
+            self._leave_writers()
+
+    # A busy SQLite sleeps 1, 2, 5, 10 ms... before it tries again: long beside
+    # a ping's transaction (a few tenths of a ms), and two gunicorn workers
+    # spent a third of their time asleep so. mtpy's writers first queue on the
+    # lock of a file beside the database (flock: the next in line wakes as soon
+    # as it is let go, and a process that dies lets go of it), then BEGIN
+    # IMMEDIATE finds the database free. Another program's writer still meets
+    # SQLite's own waiting and timeout.
+
+    def _queue_for_writing(self):
+        """Wait for the writers' lock. Not taken (SQLite's locking decides alone)
+        without fcntl, when the lock file cannot be opened, or when this thread
+        holds it already through another connection: it would wait for itself."""
+        if fcntl is None or (self.path, _thread.get_ident()) in _WRITING:
+            return
+        if self.writers_lock is None:
+            path = os.path.join(self.folder, WRITERS_LOCK_NAME)
+            try:
+                from mtpy import fileutil
+                fileutil.create_file(path, fileutil.DATA)
+                self.writers_lock = os.open(path, os.O_RDONLY)   # flock needs no write access
+            except OSError:
+                return
+        fcntl.flock(self.writers_lock, fcntl.LOCK_EX)
+        self.writing = (self.path, _thread.get_ident())
+        _WRITING.add(self.writing)
+
+    def _leave_writers(self):
+        if self.writing is not None:
+            _WRITING.discard(self.writing)
+            self.writing = None
+            fcntl.flock(self.writers_lock, fcntl.LOCK_UN)
 
     # -- where SQLite differs ------------------------------------------------
 
