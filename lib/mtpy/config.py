@@ -110,6 +110,8 @@ DIRECTIVES = {
     "DBPassword": (_text, None),
     "TemplatePath": (_path, None),          # default: tmpl/ beside cgi-bin/
     "TrackbackScript": (_text, "mt-tb.cgi"),
+    "PingbackScript": (_text, "mt-pingback.cgi"),
+    "WebmentionScript": (_text, "mt-webmention.cgi"),
     "AdminScript": (_text, "mt.cgi"),
     "PublishCharset": (_text, "utf-8"),
     "GenerateTrackBackRSS": (_boolean, True),

@@ -64,6 +64,12 @@ Blog = _record("Blog", {
     "junk_words": [],
     "accept_pings": True,        # off: no entry or category of the weblog takes pings
     "close_pings_after_days": 0,  # entries older than this take no pings; 0: never closed
+    # Each protocol that brings links in can be switched off on its own
+    # (accept_pings off closes all three).
+    "accept_trackback": True, "accept_pingback": True, "accept_webmention": True,
+    # A link from a page of one of this installation's weblogs: "quiet" (shown,
+    # never held, never mailed about), "normal" (as any other), "ignore" (not kept).
+    "own_links": "quiet",
 }, "A weblog.")
 
 Author = _record("Author", {
@@ -103,6 +109,10 @@ Entry = _record("Entry", {
     # "attempts": n} after a failure (the URL stays to ping), "sending_since": UTC
     # while a job sends it (mtpy.actions.sending).
     "ping_failures": {},
+    # The pages this entry linked to and was told about by Pingback or
+    # Webmention: page URL -> {"protocol", "endpoint", "when"}; an edit or a
+    # deletion tells each of them again (a link since removed included).
+    "notified_links": {},
 }, "A weblog entry.")
 
 Category = _record("Category", {
@@ -128,7 +138,23 @@ Ping = _record("Ping", {
     # The source page's link back to the pinged entry: {} not checked yet, else
     # {"state": "ok" | "missing" | "unreachable", "reason": words, "when": UTC}.
     "linkback": {},
-}, "A TrackBack ping received by a TrackBack item.")
+    # How it came: "trackback", "pingback" or "webmention" (PROTOCOLS); what it
+    # is, as the source's microformats say: "mention", "reply", "like",
+    # "repost" or "bookmark" (KINDS); the page of ours it named (Pingback's and
+    # Webmention's target; "" for TrackBack); who wrote it, as the source says.
+    "protocol": "trackback",
+    "kind": "mention",
+    "target_url": "",
+    "author_name": "", "author_url": "", "author_photo": "",
+    "updated_on": "",                      # UTC: when the same source told us again
+    # The source now answers 410 Gone or no longer links here: kept for the
+    # owner, never shown again.
+    "withdrawn": False,
+}, "A notification that a page links to an entry or category: a TrackBack ping, a Pingback or a Webmention.")
+
+PROTOCOLS = ("trackback", "pingback", "webmention")
+PROTOCOL_NAMES = {"trackback": "TrackBack", "pingback": "Pingback", "webmention": "Webmention"}
+KINDS = ("mention", "reply", "like", "repost", "bookmark")
 
 IPBan = _record("IPBan", {
     "id": None, "blog_id": None, "ip": "",

@@ -1,6 +1,7 @@
 """Every public URL mtpy builds, in one place: the scripts (CGIPath and a
-script's name), an item's TrackBack ping URL, the listing popup, the archive
-pages of entries and categories, mt.cgi's held pings.
+script's name), an item's TrackBack ping URL, the Pingback server and the
+Webmention endpoint, the listing popup, the archive pages of entries and
+categories, mt.cgi's held pings.
 
 Pure functions of records and mt.cfg, on the standard library only: the ping
 path, mt-check.cgi and the publishing pipeline may all import it.
@@ -51,6 +52,16 @@ def popup_url(trackback_script_url, entry_id=None, category_id=None):
     if entry_id is not None:
         return "%s?__mode=view&entry_id=%d" % (trackback_script_url, entry_id)
     return "%s?__mode=view&category_id=%d" % (trackback_script_url, category_id)
+
+
+def pingback_url(config, blog):
+    """The Pingback server a weblog's pages announce (X-Pingback, <link rel="pingback">)."""
+    return script_url(config, "PingbackScript", site_url=blog.site_url)
+
+
+def webmention_url(config, blog):
+    """The Webmention endpoint a weblog's pages announce (<link rel="webmention">, Link:)."""
+    return script_url(config, "WebmentionScript", site_url=blog.site_url)
 
 
 def held_pings_url(config, blog):

@@ -202,6 +202,13 @@ def _without_comments(text):
     return re.sub(r"<!--.*?(?:-->|\Z)", " ", text, flags=re.S)
 
 
+def same_address(url, other):
+    """Whether two URLs are spellings of one http(s) address (see the module's
+    docstring): find_target's rule for a Pingback's or Webmention's target."""
+    spelling = _spelling(url)
+    return spelling is not None and spelling == _spelling(other)
+
+
 def _joined(base, href):
     """`href` resolved against `base` (tabs and line breaks inside it dropped,
     as browsers do), or None when it is no URL."""

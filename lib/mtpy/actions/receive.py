@@ -5,10 +5,12 @@ feed, republish; the notification; the link-back check).
 
 A front end parses its protocol and calls receive() with an Incoming: the
 target item, the source URL, title, excerpt, sender's name and address.
-TrackBack's is mtpy.apps.trackback with mtpy.trackback.form (incoming_ping); a
-Pingback or Webmention front end would find the item of the page it names and
-call the same action, and so share every check, the store, moderation,
-verification and publishing.
+TrackBack's is mtpy.apps.trackback with mtpy.trackback.form (incoming_ping);
+Pingback's and Webmention's find the item of the page they are told about
+(find_target) and call the same action, and so share every check, the store,
+moderation, verification and publishing. A Pingback or Webmention is stored
+hidden and shown only once its source is verified (the `check_linkback` job,
+mtpy.actions.linkback), whatever the weblog's link-back setting.
 
 Each check that fails stores nothing and raises PingRejected with MT's message.
 A ping judged junk is answered with success all the same: a spammer learns
@@ -20,7 +22,7 @@ from mtpy.actions import activity
 from mtpy.addresses import ip_is_banned, normalize_address
 from mtpy.actions.pings import pings_changed
 from mtpy.junk import is_junk, judge, moderation_holds
-from mtpy.models import Blog, Category, Entry, IPBan, Ping, Trackback
+from mtpy.models import PROTOCOL_NAMES, Blog, Category, Entry, IPBan, Ping, Trackback
 from mtpy.text import record_id
 from mtpy.trackback import rules
 from mtpy.trackback.rules import URL_LIMIT, normalize_url, ping_fields, url_too_long
@@ -62,15 +64,17 @@ def _find_item(store, tb_id_text):
 
 class Incoming:
     """A notification that a page links to one of ours, whichever protocol
-    brought it: `target` (the TrackBack item's id as the sender gave it),
-    `source_url` (the linking page), `title`, `excerpt` and `sender_name`
-    (the linking site's name) as given, None where the protocol or sender gave
-    none (absent and empty differ: mtpy.trackback.rules.ping_fields),
-    `remote_ip` (the sender's address), `passphrase` (the item's, "" from a
-    protocol without one) and `protocol` (its name, for the activity log)."""
+    brought it: `target` (the TrackBack item's id as the sender gave it, or as
+    find_target found it), `source_url` (the linking page), `title`, `excerpt`
+    and `sender_name` (the linking site's name) as given, None where the
+    protocol or sender gave none (absent and empty differ:
+    mtpy.trackback.rules.ping_fields), `remote_ip` (the sender's address),
+    `passphrase` (the item's, "" from a protocol without one), `protocol`
+    (mtpy.models.PROTOCOLS) and `target_url` (the page of ours the sender
+    named: Pingback's and Webmention's target)."""
 
     def __init__(self, target, source_url, title=None, excerpt=None, sender_name=None, remote_ip="",
-                 passphrase="", protocol="TrackBack"):
+                 passphrase="", protocol="trackback", target_url=""):
         self.target = target
         self.source_url = source_url
         self.title = title
@@ -79,6 +83,7 @@ class Incoming:
         self.remote_ip = remote_ip
         self.passphrase = passphrase
         self.protocol = protocol
+        self.target_url = target_url
 
     def fields(self):
         """The ping's fields by MT's names, those given only (ping_fields' input)."""
@@ -87,11 +92,17 @@ class Incoming:
         return {name: value for name, value in given.items() if value is not None}
 
 
+class AlreadyRegistered(Exception):
+    """A Pingback from a source already registered on that target (fault 48)."""
+
+
 def receive(store, config, incoming):
     """Check, store, judge and moderate one notification (an Incoming).
     Returns (the new Ping, ids of the jobs queued for after the response);
-    (None, []) for a repeated (item, source url), which answers success and
-    stores nothing, as does junk beyond the weblog's limits (_over_junk_limit).
+    (None, []) for a repeated TrackBack (item, source url), which answers
+    success and stores nothing, as does junk beyond the weblog's limits
+    (_over_junk_limit). A repeated Webmention is an update: (the stored Ping,
+    [its new check]); a repeated Pingback raises AlreadyRegistered.
 
     The verdict: junk (stored hidden; nothing follows); held (stored hidden)
     when the weblog holds every ping, or suspicious ones and this one scored, or
@@ -131,16 +142,22 @@ def _receive(store, config, incoming, fields, remote_ip):
         now = dates.utc_now()
         if item.is_disabled or rules.pings_closed(blog, entry, now):
             raise PingRejected("This TrackBack item is disabled.", blog_id=blog.id)
+        if not getattr(blog, "accept_" + incoming.protocol):
+            raise PingRejected("This weblog takes no %s." % _plural(incoming.protocol), blog_id=blog.id)
         if item.passphrase and passphrase != item.passphrase:
             raise PingRejected("This TrackBack item is protected by a passphrase.", blog_id=blog.id)
         if ip_is_banned(remote_ip, [ban.ip for ban in store.find(IPBan, blog_id=blog.id)]):
             raise PingRejected("You are not allowed to send TrackBack pings.", blog_id=blog.id)
         over_limit = _check_throttle(store, config, blog, remote_ip)
-        if store.find_ping(item.id, url) is not None:
-            return None, []
+        earlier = store.find_ping(item.id, url)
+        if earlier is not None:
+            return _repeated(store, incoming, earlier, now)
         values = ping_fields(dict(fields, url=url))
-        checks_linkback = blog.linkback_check != "off" and not over_limit
-        ping = Ping(blog_id=blog.id, tb_id=item.id, source_url=url, ip=remote_ip, created_on=now, **values)
+        # A Pingback or Webmention says no more than its source: shown only
+        # once that is read and links here (mtpy.actions.linkback).
+        checks_linkback = (blog.linkback_check != "off" or incoming.protocol != "trackback") and not over_limit
+        ping = Ping(blog_id=blog.id, tb_id=item.id, source_url=url, ip=remote_ip, created_on=now,
+                    protocol=incoming.protocol, target_url=incoming.target_url, **values)
         score, reasons = judge(store, blog, ping, stored=False)
         moderated = moderation_holds(blog, score)
         ping.junk_score, ping.junk_reasons, ping.junk = score, reasons, is_junk(score)
@@ -160,6 +177,67 @@ def _receive(store, config, incoming, fields, remote_ip):
     return ping, job_ids
 
 
+def _repeated(store, incoming, earlier, now):
+    """The same source on the same item again: nothing for TrackBack (MT
+    answered success), fault 48 for Pingback, and for Webmention an update:
+    its source is read again, and the check changes or withdraws it."""
+    if incoming.protocol == "pingback":
+        raise AlreadyRegistered("The pingback from %s has already been registered." % earlier.source_url)
+    if incoming.protocol != "webmention" or earlier.junk:
+        return None, []
+    earlier.updated_on = now
+    if incoming.target_url:
+        earlier.target_url = incoming.target_url
+    store.update(earlier)
+    return earlier, [store.enqueue("check_linkback", {"ping_id": earlier.id}).id]
+
+
+def _plural(protocol):
+    return {"trackback": "TrackBack pings"}.get(protocol, PROTOCOL_NAMES[protocol] + "s")
+
+
+def find_target(store, target_url):
+    """The TrackBack item of the page of ours a Pingback or Webmention names:
+    an entry's permalink (`.../000123.html`), or a category's archive page
+    (`.../cat_label.html`), in any spelling of its address that
+    mtpy.actions.linkback accepts. Returns the item's id; raises
+    TargetNotFound when no weblog here has that page, and TargetClosed when it
+    does not take pings (the item disabled, the weblog's pings off)."""
+    from urllib.parse import urlsplit
+    from mtpy.urls import category_archive_url, entry_permalink
+    from mtpy.actions.linkback import same_address
+    try:
+        name = urlsplit(target_url or "").path.rpartition("/")[2]
+    except ValueError:
+        name = ""
+    page = item = blog = None
+    if name.endswith(".html") and name[:-5].isdigit():
+        entry = store.get(Entry, int(name[:-5]))
+        blog = store.get(Blog, entry.blog_id) if entry is not None and entry.status == "Publish" else None
+        if blog is not None and same_address(target_url, entry_permalink(blog, entry)):
+            page, item = entry, store.trackback_for(entry=entry)
+    elif name.startswith("cat_"):
+        for blog in store.find(Blog):
+            found = [category for category in store.find(Category, blog_id=blog.id)
+                     if same_address(target_url, category_archive_url(blog, category))]
+            if found:
+                page, item = found[0], store.trackback_for(category=found[0])
+                break
+    if page is None:
+        raise TargetNotFound("The specified target URL does not exist on this weblog.")
+    if item is None or item.is_disabled or not blog.accept_pings:
+        raise TargetClosed("The specified target URL cannot be used as a target: it takes no pings.")
+    return item.id
+
+
+class TargetNotFound(PingRejected):
+    """No weblog here has the page (Pingback's fault 32, Webmention's 400)."""
+
+
+class TargetClosed(PingRejected):
+    """The page is here but takes no pings (Pingback's fault 33, Webmention's 400)."""
+
+
 def pings_closed(store, blog, item, now=None):
     """trackback.rules.pings_closed for an item (`now`: stored UTC, default the clock)."""
     entry = store.get(Entry, item.entry_id) if item.entry_id is not None else None
@@ -171,7 +249,7 @@ def _activity_line(ping, over_limit, moderated, checks_linkback, protocol):
     ping from URL: reasons"; "Ping (Webmention) from..." for another protocol
     than TrackBack."""
     reasons = "; ".join(ping.junk_reasons)
-    via = "" if protocol == "TrackBack" else " (%s)" % protocol
+    via = "" if protocol == "trackback" else " (%s)" % PROTOCOL_NAMES[protocol]
     if ping.junk:
         return "Junk ping%s from %s: %s" % (via, ping.source_url, reasons)
     line = "%s%s from %s%s" % ("Ping" if ping.visible else "Held ping", via, ping.source_url,

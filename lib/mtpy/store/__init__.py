@@ -42,6 +42,9 @@ SCHEMA_CHANGES = [
     "each ping's junk verdict and link-back check.",
     "Faster junk checks of a new ping: each ping's source host is kept, to count a host's pings of the last "
     "hour (pings received before the upgrade are not counted).",
+    "Pingback and Webmention: each ping's protocol, kind (mention, reply, like...), target page and author; "
+    "a weblog's switch for each protocol and its rule for links from its own weblogs; the pages each entry "
+    "told by Pingback or Webmention.",
 ]
 SCHEMA_VERSION = len(SCHEMA_CHANGES)
 

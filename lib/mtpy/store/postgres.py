@@ -138,6 +138,20 @@ MIGRATIONS = [
     # 9: as in SQLite: each ping's source host, counted from an index.
     ['ALTER TABLE tbping ADD COLUMN "source_host" TEXT COLLATE "C"',
      "CREATE INDEX tbping_blog_host_time ON tbping (blog_id, source_host, created_on)"],
+    # 10: as in SQLite: Pingback and Webmention.
+    ["ALTER TABLE tbping ADD COLUMN protocol TEXT COLLATE \"C\" NOT NULL DEFAULT 'trackback'",
+     "ALTER TABLE tbping ADD COLUMN kind TEXT COLLATE \"C\" NOT NULL DEFAULT 'mention'",
+     "ALTER TABLE tbping ADD COLUMN target_url TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+     "ALTER TABLE tbping ADD COLUMN author_name TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+     "ALTER TABLE tbping ADD COLUMN author_url TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+     "ALTER TABLE tbping ADD COLUMN author_photo TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+     "ALTER TABLE tbping ADD COLUMN updated_on TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+     "ALTER TABLE tbping ADD COLUMN withdrawn BOOLEAN NOT NULL DEFAULT FALSE",
+     "ALTER TABLE blog ADD COLUMN accept_trackback BOOLEAN NOT NULL DEFAULT TRUE",
+     "ALTER TABLE blog ADD COLUMN accept_pingback BOOLEAN NOT NULL DEFAULT TRUE",
+     "ALTER TABLE blog ADD COLUMN accept_webmention BOOLEAN NOT NULL DEFAULT TRUE",
+     "ALTER TABLE blog ADD COLUMN own_links TEXT COLLATE \"C\" NOT NULL DEFAULT 'quiet'",
+     'ALTER TABLE entry ADD COLUMN "notified_links" TEXT COLLATE "C"'],
 ]
 
 

@@ -131,6 +131,21 @@ MIGRATIONS = [
     # judged. Pings stored before have none (they are not counted).
     ["ALTER TABLE tbping ADD COLUMN source_host TEXT",
      "CREATE INDEX tbping_blog_host_time ON tbping (blog_id, source_host, created_on)"],
+    # 10: Pingback and Webmention (mtpy.models: Ping's protocol..withdrawn,
+    # Blog's accept_* and own_links, Entry's notified_links).
+    ["ALTER TABLE tbping ADD COLUMN protocol TEXT NOT NULL DEFAULT 'trackback'",
+     "ALTER TABLE tbping ADD COLUMN kind TEXT NOT NULL DEFAULT 'mention'",
+     "ALTER TABLE tbping ADD COLUMN target_url TEXT NOT NULL DEFAULT ''",
+     "ALTER TABLE tbping ADD COLUMN author_name TEXT NOT NULL DEFAULT ''",
+     "ALTER TABLE tbping ADD COLUMN author_url TEXT NOT NULL DEFAULT ''",
+     "ALTER TABLE tbping ADD COLUMN author_photo TEXT NOT NULL DEFAULT ''",
+     "ALTER TABLE tbping ADD COLUMN updated_on TEXT NOT NULL DEFAULT ''",
+     "ALTER TABLE tbping ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0",
+     "ALTER TABLE blog ADD COLUMN accept_trackback INTEGER NOT NULL DEFAULT 1",
+     "ALTER TABLE blog ADD COLUMN accept_pingback INTEGER NOT NULL DEFAULT 1",
+     "ALTER TABLE blog ADD COLUMN accept_webmention INTEGER NOT NULL DEFAULT 1",
+     "ALTER TABLE blog ADD COLUMN own_links TEXT NOT NULL DEFAULT 'quiet'",
+     "ALTER TABLE entry ADD COLUMN notified_links TEXT"],
 ]
 
 
