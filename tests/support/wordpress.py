@@ -230,7 +230,9 @@ class WordPress:
         answer = self.request("wp-admin/install.php?step=2", {
             "weblog_title": TITLE, "user_name": ADMIN, "admin_password": ADMIN_PASSWORD,
             "admin_password2": ADMIN_PASSWORD, "pw_weak": "1", "admin_email": "admin@example.com",
-            "blog_public": "0", "language": "", "Submit": "Install WordPress"}, timeout=self.timeout)
+            # "Discourage search engines" left unticked, as by default: ticked,
+            # WordPress's installer also turns its pingbacks off.
+            "blog_public": "1", "language": "", "Submit": "Install WordPress"}, timeout=self.timeout)
         if "Success!" not in answer:
             raise WordPressError("WordPress's installation did not succeed: %s" % answer[-2000:])
 
@@ -299,7 +301,8 @@ class WordPress:
 
     def pinged(self, post_id):
         """The URLs WordPress counts as told of the post (its `pinged` list)."""
-        rows = self.sql("SELECT pinged FROM wp_posts WHERE ID = %d" % int(post_id))
+        # One URL a line; the client would print the line breaks as "\\n".
+        rows = self.sql("SELECT REPLACE(pinged, '\\n', ' ') FROM wp_posts WHERE ID = %d" % int(post_id))
         return rows[0][0].split() if rows else []
 
     def comments(self, post_id):
