@@ -255,8 +255,11 @@ def main(argv=None):
             print("WordPress %s (Debian) on %s, started in %.1f s; mtpy on %s"
                   % (wordpress_version(), wordpress.base, wordpress.started_in, site.base), flush=True)
             fixture = Fixture(wordpress, site)
-            checks = (("harness", wordpress_pings), ("a", flow_a), ("b", flow_b), ("c", flow_c))
-            for name, run in checks:
+            checks = (("harness", "WordPress's own pingbacks reach 127.0.0.1", wordpress_pings),
+                      ("a", "TrackBack, mtpy -> WordPress", flow_a),
+                      ("b", "Pingback, WordPress -> mtpy", flow_b),
+                      ("c", "Pingback, mtpy -> WordPress", flow_c))
+            for name, title, run in checks:
                 if name not in flows and not (name == "harness" and "b" in flows):
                     continue
                 began = time.monotonic()
@@ -267,8 +270,7 @@ def main(argv=None):
                 except Exception as error:      # the flow broke: said as its outcome, the others still run
                     outcome, reason = "FAIL", "%s: %s" % (type(error).__name__, error)
                 results.append(outcome)
-                print("%s (%s) %s [%.1f s]: %s" % (outcome, name, run.__doc__.split(".")[0].split(" (")[0].strip(),
-                                                   time.monotonic() - began, reason), flush=True)
+                print("%s (%s) %s [%.1f s]: %s" % (outcome, name, title, time.monotonic() - began, reason), flush=True)
         except TimedOut:
             print("FAIL: not done within %d s" % args.timeout)
             results.append("FAIL")
