@@ -149,10 +149,13 @@ def flow_b(fixture):
         time.sleep(0.5)
     if pings[0].protocol != "pingback":
         raise Failed("entry %d lists %s as a %s, not a pingback" % (entry.id, source, pings[0].protocol))
-    page = _get(permalink)
-    shown = source in page
-    return "entry %d lists the pingback from WordPress post %d (%s)%s; server found by %s" % (
-        entry.id, post, source, "" if shown else " (its page does not show it yet)", advertised)
+    while source not in _get(permalink):       # the page is republished after the check
+        if time.monotonic() > deadline:
+            raise Failed("entry %d keeps the pingback from %s, shown, but its page %s does not show it after %d s"
+                         % (entry.id, source, permalink, LISTED_WITHIN))
+        time.sleep(0.5)
+    return "entry %d and its page list the pingback from WordPress post %d (%s); server found by %s" % (
+        entry.id, post, source, advertised)
 
 
 def flow_c(fixture):
@@ -170,6 +173,7 @@ def flow_c(fixture):
     entry, _, permalink = fixture.mtpy_entry("An mtpy entry linking to WordPress",
                                              '<p>Read <a href="%s">this WordPress post</a>.</p>' % target,
                                              published=False)
+    wordpress.wait_out_comment_flood()     # after (a)'s trackback, from the same 127.0.0.1
     done, entry = fixture.publish(entry)
     told = entry.notified_links.get(target)
     comments = [comment for comment in wordpress.comments(post) if comment["author_url"] == permalink]
@@ -225,12 +229,13 @@ def wordpress_version():
     return found.group(1) if found else "?"
 
 
-class TimedOut(BaseException):
-    """The whole check ran past --timeout."""
+class Stopped(BaseException):
+    """The whole check ran past --timeout, or was told to stop (SIGTERM): what
+    it started is still stopped and removed."""
 
 
-def _time_out(signum, frame):
-    raise TimedOut()
+def _stop(signum, frame):
+    raise Stopped("not done within the time given" if signum == signal.SIGALRM else "stopped by signal %d" % signum)
 
 
 def main(argv=None):
@@ -241,14 +246,15 @@ def main(argv=None):
     flows = [flow.strip() for flow in args.flows.split(",") if flow.strip()]
     if any(flow not in FLOWS for flow in flows):
         parser.error("flows are a, b and c")
-    signal.signal(signal.SIGALRM, _time_out)
+    signal.signal(signal.SIGALRM, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     signal.alarm(args.timeout)
     results = []
     with tempfile.TemporaryDirectory(prefix="wordpress-check-") as folder:
-        site = Site(os.path.join(folder, "mtpy"), "sqlite", extra_config="OutboundAllowAddresses 127.0.0.1\n")
-        wordpress = WordPress(folder)
-        server = None
+        server = wordpress = None
         try:
+            site = Site(os.path.join(folder, "mtpy"), "sqlite", extra_config="OutboundAllowAddresses 127.0.0.1\n")
+            wordpress = WordPress(folder)
             rebuild(site)
             server = start_lighttpd(site)
             wordpress.start()
@@ -271,8 +277,8 @@ def main(argv=None):
                     outcome, reason = "FAIL", "%s: %s" % (type(error).__name__, error)
                 results.append(outcome)
                 print("%s (%s) %s [%.1f s]: %s" % (outcome, name, title, time.monotonic() - began, reason), flush=True)
-        except TimedOut:
-            print("FAIL: not done within %d s" % args.timeout)
+        except Stopped as stopped:
+            print("FAIL: %s (--timeout %d)" % (stopped, args.timeout))
             results.append("FAIL")
         except WordPressError as error:
             print("FAIL: the WordPress site could not be set up: %s" % error)
@@ -281,7 +287,8 @@ def main(argv=None):
             signal.alarm(0)
             if server is not None:
                 stop(server)
-            wordpress.stop()
+            if wordpress is not None:
+                wordpress.stop()
     print("wordpress-check: %d passed, %d failed" % (results.count("PASS"), results.count("FAIL")))
     return 0 if results and "FAIL" not in results else 1
 

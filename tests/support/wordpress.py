@@ -23,6 +23,7 @@ checks included). Its own pingback and trackback code is what is tested.
 """
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -152,6 +153,7 @@ class WordPress:
                 raise WordPressError("%s is not installed (make wordpress-check installs it)" % program)
         if not os.path.exists(os.path.join(WORDPRESS, "wp-config.php")):
             raise WordPressError("Debian's wordpress package is not installed (make wordpress-check installs it)")
+        _remove_left_configs()
         try:
             self._start_database()
             self._write_site()
@@ -305,6 +307,17 @@ class WordPress:
         rows = self.sql("SELECT REPLACE(pinged, '\\n', ' ') FROM wp_posts WHERE ID = %d" % int(post_id))
         return rows[0][0].split() if rows else []
 
+    def wait_out_comment_flood(self, address="127.0.0.1", seconds=15):
+        """Wait until WordPress takes a comment from `address` again: it
+        refuses one (a trackback or pingback too: fault 429, "You are posting
+        comments too quickly") within 15 s of the last from the same address
+        (wp_check_comment_flood), and every peer here is 127.0.0.1."""
+        rows = self.sql("SELECT TIMESTAMPDIFF(SECOND, MAX(comment_date_gmt), UTC_TIMESTAMP()) FROM wp_comments "
+                        "WHERE comment_author_IP = '%s'" % address.replace("'", ""))
+        since = rows[0][0] if rows else "NULL"
+        if since != "NULL":
+            time.sleep(max(0, seconds + 1 - int(since)))
+
     def comments(self, post_id):
         """The post's comments, pingbacks and trackbacks, approved or held, as
         XML-RPC wp.getComments gives them (type, author, author_url, status,
@@ -321,14 +334,29 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
 
 
+def _remove_left_configs():
+    """The configs of earlier runs whose process is gone (killed before stop())."""
+    for name in os.listdir(CONFIG_FOLDER) if os.path.isdir(CONFIG_FOLDER) else ():
+        found = re.match(r"config-mtpy-check-(\d+)-\d+\.php$", name)
+        if found and not os.path.exists("/proc/%s" % found.group(1)):
+            os.remove(os.path.join(CONFIG_FOLDER, name))
+
+
 def _program(name):
     return shutil.which(name) or "/usr/sbin/" + name
 
 
-def _run(command, log):
+def _run(command, log, timeout=120):
+    """Run a set-up command to its end; stopped, its children too, if
+    interrupted (mariadb-install-db runs mariadbd)."""
     with open(log, "wb") as handle:
-        done = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, timeout=120)
-    if done.returncode != 0:
+        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        returncode = process.wait(timeout=timeout)
+    except BaseException:
+        _end(process)
+        raise
+    if returncode != 0:
         raise WordPressError("%s failed: %s" % (command[0], _tail(log)))
 
 
