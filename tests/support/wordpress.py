@@ -250,7 +250,7 @@ class WordPress:
             raise WordPressError("%s: HTTP %d %s" % (path, error.code, error.read()[:500]))
 
     def xmlrpc(self):
-        return xmlrpc.client.ServerProxy(self.base + "xmlrpc.php")
+        return xmlrpc.client.ServerProxy(self.base + "xmlrpc.php", transport=_BoundedTransport())
 
     def sql(self, statement):
         """The rows of one SQL statement in WordPress's database (tab-separated
@@ -323,6 +323,15 @@ class WordPress:
         XML-RPC wp.getComments gives them (type, author, author_url, status,
         content, link...)."""
         return self.xmlrpc().wp.getComments(1, ADMIN, ADMIN_PASSWORD, {"post_id": post_id, "number": 100})
+
+
+class _BoundedTransport(xmlrpc.client.Transport):
+    """XML-RPC calls that give up after 30 s (its own transport waits forever)."""
+
+    def make_connection(self, host):
+        connection = xmlrpc.client.Transport.make_connection(self, host)
+        connection.timeout = 30
+        return connection
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
