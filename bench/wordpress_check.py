@@ -17,7 +17,11 @@ the reason:
 (c) Pingback, mtpy -> WordPress: an mtpy entry linking to a WordPress post,
     published on a weblog that looks at its links (autodiscover_links): mtpy
     finds the post's X-Pingback and calls pingback.ping; WordPress lists a
-    pingback from the entry.
+    pingback from the entry. WordPress refuses a second trackback or pingback
+    from one address within 15 s (its comment flood check), and (a) came from
+    127.0.0.1 too: (c) waits that out first.
+Before (b), the harness checks that WordPress's pingbacks reach 127.0.0.1 at
+all (a stand-in page announcing a Pingback server), so a failing (b) is mtpy's.
 
 mtpy's outbound requests reach 127.0.0.1 only because its mt.cfg says
 `OutboundAllowAddresses 127.0.0.1` (as the tests' do). Every request stays on
