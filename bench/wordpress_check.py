@@ -51,8 +51,8 @@ from mtpy.urls import entry_permalink, pingback_url  # noqa: E402
 from support.cli import mtpy  # noqa: E402
 from support.publishing import rebuild  # noqa: E402
 from support.servers import start_lighttpd, stop  # noqa: E402
-from support.sites import Site, pings_of  # noqa: E402
 from support.local_web import LocalWeb  # noqa: E402
+from support.sites import Site, pings_of  # noqa: E402
 from support.wordpress import WORDPRESS, WordPress, WordPressError  # noqa: E402
 
 FLOWS = ("a", "b", "c")
@@ -74,7 +74,7 @@ class Fixture:
         self.wordpress, self.site = wordpress, site
 
     def mtpy_entry(self, title, body, to_ping_urls=(), published=True):
-        """A new entry of the mtpy weblog: (entry, its permalink)."""
+        """A new entry of the mtpy weblog: (entry, its TrackBack item, its permalink)."""
         entry, item = self.site.add_entry(title=title, body=body, status="Publish" if published else "Draft",
                                           to_ping_urls=list(to_ping_urls), created_on="2026-12-07 10:00:00")
         return entry, item, entry_permalink(self.site.blog, entry)
