@@ -38,7 +38,8 @@ FAKE_CLOCK_TESTS ?= tests/test_dates.py tests/test_mtml.py tests/test_default_te
 NEW_YEAR_TESTS ?= tests/test_dates.py tests/test_publish.py tests/test_ping_protocol.py::test_listing_popup
 FAKE_CLOCK = FAKETIME_DONT_RESET=1 faketime -f
 
-.PHONY: run test test-fast test-fake-clock test-clock-first-of-month test-clock-new-years-eve test-pythons test-system-packages venv clean bench screenshots stress dist
+.PHONY: run test test-fast test-fake-clock test-clock-first-of-month test-clock-new-years-eve test-pythons test-system-packages venv clean bench screenshots stress dist \
+	wordpress-check wordpress-system-packages
 
 run: $(VENV)/.installed
 	$(VENV)/bin/mtpy --config $(DEMO_CONFIG) demo --host $(HOST) --port $(PORT)
@@ -129,6 +130,18 @@ STRESS_ARGS ?=
 stress: $(VENV)/.installed-test test-system-packages
 	$(VENV)/bin/python bench/spam_run.py
 	$(VENV)/bin/python bench/stress.py $(STRESS_ARGS)
+
+# mtpy and stock WordPress 6.1 (Debian's, with its own MariaDB, lighttpd and
+# php-cgi on 127.0.0.1, all removed afterwards) telling each other of links by
+# TrackBack and Pingback: bench/wordpress_check.py, PASS or FAIL per flow.
+# Not part of make test (docs/development.md).
+WORDPRESS_SYSTEM_PACKAGES ?= wordpress mariadb-server php-cgi php-mysql php-curl php-xml php-mbstring lighttpd
+WORDPRESS_CHECK_ARGS ?=
+wordpress-check: $(VENV)/.installed-test wordpress-system-packages
+	$(VENV)/bin/python bench/wordpress_check.py $(WORDPRESS_CHECK_ARGS)
+
+wordpress-system-packages:
+	@$(MAKE) --no-print-directory test-system-packages TEST_SYSTEM_PACKAGES="$(WORDPRESS_SYSTEM_PACKAGES)"
 
 # The README's pictures of mt.cgi, taken from the running application.
 screenshots: $(VENV)/.installed-test test-system-packages
