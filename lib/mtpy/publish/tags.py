@@ -22,9 +22,10 @@ from urllib.parse import quote, urlsplit
 
 from mtpy import text
 from mtpy.dates import DEFAULT_FORMAT, format_date, format_local, iso8601, local_time, utc_offset
-from mtpy.publish.views import ArchiveView
+from mtpy.publish.views import REACTIONS, ArchiveView
 from mtpy.sanitize import clean_html
 from mtpy.text import dirify
+from mtpy.trackback.envelope import REACTION_VERBS, display_name
 from mtpy.trackback.rdf import rdf_block
 
 VERSION = "2.661-mtpy"
@@ -501,19 +502,6 @@ def advertise(page, links):
     return head + "".join(missing) + page[end.start():]
 
 
-def ping_name(ping):
-    """Who a ping is from, as plain text: its author, else its weblog's name,
-    else its title, else its source's host."""
-    for value in (ping.author_name, ping.blog_name, ping.title):
-        shown = plain(value).strip()
-        if shown:
-            return shown
-    return url_host(ping_url(ping.url))
-
-
-REACTION_WORDS = (("like", "liked"), ("repost", "reposted"), ("bookmark", "bookmarked"))
-
-
 def reaction_line(owner, names=10):
     """<$MTEntryReactions$>: the likes, reposts and bookmarks of an entry (or a
     category's listing) as one line: "Liked by A, B; reposted by C", at most
@@ -525,13 +513,14 @@ def reaction_line(owner, names=10):
     for ping in owner.reactions():
         by_kind.setdefault(ping.kind, []).append(ping)
     parts = []
-    for kind, verb in REACTION_WORDS:
+    for kind in REACTIONS:
+        verb = REACTION_VERBS[kind].lower()
         found = by_kind.get(kind)
         if not found:
             continue
         shown = []
         for ping in found[:names]:
-            name = text.escape_html(ping_name(ping))
+            name = text.escape_html(display_name(ping.author_name, ping.blog_name, ping.title, ping.url, plain))
             link = ping_url(ping.url)
             shown.append('<a href="%s" rel="nofollow">%s</a>' % (text.escape_html(link), name) if link else name)
         rest = len(found) - len(shown)

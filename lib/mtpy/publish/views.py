@@ -25,6 +25,7 @@ from types import MappingProxyType
 
 from mtpy import dates
 from mtpy.models import PROTOCOL_NAMES, Author, Category, Entry, Trackback
+from mtpy.publish import feed_folder
 from mtpy.store import entry_excerpt
 from mtpy.urls import (archive_base, category_basename, entry_basename, entry_permalink, item_ping_url,
                        pingback_url, popup_url, script_url, webmention_url)
@@ -135,7 +136,8 @@ class EntryView:
         "id", "title", "body", "extended", "excerpt", "auto_excerpt", "keywords", "status", "created_on",
         "timezone", "basename", "permalink", "author", "category_ids", "categories", "category",
         "allow_comments", "convert_breaks", "pinged_urls", "trackback_id", "accepts_pings", "allow_pings",
-        "ping_url", "popup_url", "ping_page", "ping_count", "pings", "reactions", "previous", "next", "month"))
+        "ping_url", "popup_url", "ping_page", "ping_count", "pings", "reactions", "pings_feed_url", "previous",
+        "next", "month"))
 
     def __init__(self, entry, site):
         self.site = site
@@ -164,6 +166,7 @@ class EntryView:
                               and not pings_closed(site.blog, entry, site.now))
         self.allow_pings = entry.allow_pings
         self.ping_url = site.ping_url(item) if self.accepts_pings else ""
+        self.pings_feed_url = site.pings_feed_url(item)
         self.popup_url = popup_url(site.script_url, entry_id=entry.id)
         self.ping_page = None       # in the listing popup: the page of pings it shows
 
@@ -421,6 +424,12 @@ class SiteView:
 
     def ping_url(self, item):
         return item_ping_url(self.script_url, item)
+
+    def pings_feed_url(self, item):
+        """The URL of an item's `ID.xml` (mtpy.publish.feeds), "" when none is written."""
+        if item is None or not self.config.get("GenerateTrackBackRSS") or not feed_folder(self.blog):
+            return ""
+        return "%s%d.xml" % (self.archive_base, item.id)
 
     def local_month(self, stored):
         # Called for every entry: only a date near a month's edge can move to

@@ -33,8 +33,9 @@ def rss(item, pings, for_readers=False):
              "<description>%s</description>\n" % escape_xml(item.description),
              "<language>en-us</language>\n"]
     for ping in pings:
+        title = reader_title(ping, shown) if for_readers else ping.title or ""
         parts.append("<item>\n<title>%s</title>\n<link>%s</link>\n" % (
-            escape_xml(shown(ping.title)), escape_xml(web_link(ping.source_url))))
+            escape_xml(title), escape_xml(web_link(ping.source_url))))
         excerpt = shown(ping.excerpt)
         if excerpt:
             parts.append("<description>%s</description>\n" % escape_xml(excerpt))
@@ -45,6 +46,39 @@ def rss(item, pings, for_readers=False):
 
 def _as_received(text):
     return text or ""
+
+
+# What a reader sees of a like, a repost or a bookmark, whose source seldom has
+# a title of its own ("Liked by Ann"); and of a reply or mention without one.
+REACTION_VERBS = {"like": "Liked", "repost": "Reposted", "bookmark": "Bookmarked"}
+UNTITLED = {"reply": "Reply", "mention": "Mention"}
+
+
+def reader_title(ping, shown=feed_text):
+    """An item's title in a feed people read: a reaction as "Liked by NAME",
+    anything else its title, else "Reply from NAME" (`shown`: the plain-text
+    view of a stranger's text)."""
+    verb = REACTION_VERBS.get(ping.kind)
+    if verb:
+        return "%s by %s" % (verb, display_name(ping.author_name, ping.blog_name, ping.title,
+                                                ping.source_url, shown))
+    title = shown(ping.title).strip()
+    if title:
+        return title
+    return "%s from %s" % (UNTITLED.get(ping.kind, "Ping"), display_name(
+        ping.author_name, ping.blog_name, "", ping.source_url, shown))
+
+
+def display_name(author_name, blog_name, title, source_url, shown):
+    """Who a ping is from, as plain text: its author, else its weblog's name,
+    else its title, else its source's host, else "someone"."""
+    for value in (author_name, blog_name, title):
+        name = shown(value).strip()
+        if name:
+            return name
+    link = web_link(source_url or "")
+    host = link.split("//", 1)[1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0] if link else ""
+    return host or "someone"
 
 
 RSS_MAX = 1000      # the most pings one `__mode=rss` answer gives (`limit=`)

@@ -309,6 +309,10 @@ function("EntryTrackbackLink", _of("entry", "ping_url"))
 function("EntryTrackbackID", lambda g, node, scope: "(%s.trackback_id or '')" % scope.entry)
 function("EntryTrackbackCount", _of("entry", "ping_count"))
 function("EntryTrackbackData", _trackback_data, comment_wrap=_flag)
+# Its pings as a feed (`ID.xml`, each ping an item) for the index feeds' wfw:commentRss
+# and Atom's rel="replies"; "" when the weblog writes no such feeds.
+function("EntryPingsFeedLink", _of("entry", "pings_feed_url"))
+conditional("EntryIfPingsFeed", _of("entry", "pings_feed_url"))
 # The Pingback and Webmention <link>s of an entry that takes pings (in <head>).
 function("EntryLinkbackLinks", lambda g, node, scope: "mt_linkback_links(site, %s)" % scope.entry)
 
