@@ -268,3 +268,76 @@ def test_id_xml_and_mode_rss_carry_the_new_pings(site):
         answer = ET.fromstring(http(site.ping_url() + "?__mode=rss").body)
     items = [(one.findtext("title"), one.findtext("link")) for one in answer.iter("item")]
     assert items == [("Re: <b>Hello</b>", "http://r.example/1"), ("", "http://l.example/2")]
+
+
+# -- what a visitor sees -------------------------------------------------------------------------------
+
+def photo_png(size=32):
+    """A small square PNG (blue), standing for an author's photo."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + b"\x33\x66\x99" * size for _ in range(size))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def serve_from_disk(site, photo):
+    """A Playwright route handler: the weblog's files from its folder, an
+    author's photo from `photo`, nothing from anywhere else (no network)."""
+    def handle(route):
+        url = route.request.url
+        if url.startswith(site.base):
+            path = os.path.join(site.archives, url[len(site.base):].split("?")[0] or "index.html")
+            if os.path.isfile(path):
+                with open(path, "rb") as handle:
+                    body = handle.read()
+                kind = "text/css" if path.endswith(".css") else "text/html; charset=utf-8"
+                return route.fulfill(status=200, body=body, headers={"Content-Type": kind})
+        elif url.endswith(".png"):
+            return route.fulfill(status=200, body=photo, headers={"Content-Type": "image/png"})
+        return route.fulfill(status=404, body=b"")
+    return handle
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_entry_page_with_replies_mention_and_likes_in_chromium(site, browser, tmp_path):
+    """Two replies (one with a photo), a mention and three likes on a published
+    entry page at 1280 and 360 pixels wide (screenshots in the test's folder)."""
+    store = site.store()
+    common = dict(blog_id=site.blog.id, tb_id=site.item.id, protocol="webmention", target_url=site.base)
+    store.insert(Ping(kind="reply", title="Re: Hello", excerpt="A thoughtful reply, long enough to wrap on a "
+                      "narrow screen: " + "words " * 30, source_url="https://ann.example/2026/11/re-hello",
+                      author_name="Ann Example", author_url="https://ann.example/",
+                      author_photo="https://ann.example/photo.png", created_on="2026-11-24 11:00:00", **common))
+    store.insert(Ping(kind="reply", title="Another view", excerpt="Short.", source_url="https://bo.example/view",
+                      author_name="Bo", created_on="2026-11-24 11:30:00", **common))
+    store.insert(Ping(kind="mention", title="Links of the week", excerpt="...Hello World &amp; Co...",
+                      source_url="http://wp.example/?p=12", blog_name="WP Weekly", created_on="2026-11-24 12:00:00",
+                      **dict(common, protocol="pingback")))
+    for number, name in enumerate(("Cy", "Di", "Ed")):
+        store.insert(Ping(kind="like", source_url="https://like%d.example/" % number, author_name=name,
+                          created_on="2026-11-24 12:3%d:00" % number, **common))
+    store.close()
+    rebuild(site)
+    page = browser.new_page()
+    page.route("**/*", serve_from_disk(site, photo_png()))
+    page.goto(site.base + "%06d.html" % site.entry.id, timeout=30000)
+    for width in (1280, 360):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.locator(".trackback").scroll_into_view_if_needed()
+        page.screenshot(path=str(tmp_path / ("entry-%d.png" % width)), full_page=True)
+        bodies = page.locator(".trackback-body")
+        assert bodies.count() == 3
+        photo = bodies.first.locator("img.ping-photo")
+        assert photo.get_attribute("alt") == "Ann Example"
+        assert photo.evaluate("image => [image.naturalWidth, image.width, image.height]") == [32, 32, 32]
+        assert bodies.first.locator(".ping-author").inner_text().strip() == "Ann Example"
+        assert bodies.nth(2).locator(".trackback-post").inner_text().startswith("Mentioned on ")
+        reactions = page.locator("p.reactions")
+        assert reactions.inner_text() == "Liked by Cy, Di, Ed"
+        assert reactions.locator("a").count() == 3
+        # Nothing wider than the window: no sideways scrolling on a phone.
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
