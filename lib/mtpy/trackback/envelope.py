@@ -62,8 +62,8 @@ def reader_title(ping, shown=feed_text):
     if verb:
         return "%s by %s" % (verb, display_name(ping.author_name, ping.blog_name, ping.title,
                                                 ping.source_url, shown))
-    title = shown(ping.title).strip()
-    if title:
+    title = shown(ping.title)
+    if title.strip():
         return title
     return "%s from %s" % (UNTITLED.get(ping.kind, "Ping"), display_name(
         ping.author_name, ping.blog_name, "", ping.source_url, shown))
