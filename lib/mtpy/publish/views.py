@@ -73,28 +73,17 @@ class PingView:
     """A shown ping of any protocol. Every text field came from a stranger: the
     tags show it as escaped plain text, its URLs only when http(s)."""
 
-    TEMPLATE_FIELDS = frozenset(("id", "tb_id", "title", "excerpt", "url", "blog_name", "ip", "created_on",
-                                 "timezone", "protocol", "protocol_name", "kind", "target_url", "author_name",
-                                 "author_url", "author_photo", "updated_on"))
+    # The ping's own fields, as stored.
+    COPIED = ("id", "tb_id", "title", "excerpt", "blog_name", "ip", "created_on", "protocol", "kind",
+              "target_url", "author_name", "author_url", "author_photo", "updated_on")
+    TEMPLATE_FIELDS = frozenset(COPIED + ("url", "timezone", "protocol_name"))
 
     def __init__(self, ping, site):
-        self.id = ping.id
-        self.tb_id = ping.tb_id
-        self.title = ping.title
-        self.excerpt = ping.excerpt
+        for name in self.COPIED:
+            setattr(self, name, getattr(ping, name))
         self.url = ping.source_url
-        self.blog_name = ping.blog_name
-        self.ip = ping.ip
-        self.created_on = ping.created_on
         self.timezone = site.blog.timezone
-        self.protocol = ping.protocol
         self.protocol_name = PROTOCOL_NAMES.get(ping.protocol, "TrackBack")
-        self.kind = ping.kind
-        self.target_url = ping.target_url
-        self.author_name = ping.author_name
-        self.author_url = ping.author_url
-        self.author_photo = ping.author_photo
-        self.updated_on = ping.updated_on
 
 
 class CategoryView:
