@@ -36,10 +36,14 @@ HOSTILE_TITLE = ('<script>alert("title")</script> & "double" \'single\' </h3>'
 OPEN_TRACKBACK = ("function OpenTrackback (c) {\n"
                   "    window.open(c, 'trackback', 'width=480,height=480,scrollbars=yes,status=yes');\n}")
 ONCLICK = "OpenTrackback(this.href); return false"
-# Elements the fixture's pages may hold: the templates' own, plus the <b> of
-# entry bodies and the <i> of the weblog's description.
+# Elements the fixture's pages may hold: the templates' own (the <img> of a
+# Webmention author's photo), plus the <b> of entry bodies and the <i> of the
+# weblog's description.
 ELEMENTS = {"html", "head", "meta", "title", "link", "script", "body", "div", "span", "h1", "h2",
-            "h3", "h4", "p", "a", "br", "ul", "li", "table", "caption", "tr", "th", "td", "b", "i"}
+            "h3", "h4", "p", "a", "br", "ul", "li", "table", "caption", "tr", "th", "td", "b", "i", "img"}
+PINGBACK = CGI + "mt-pingback.cgi"
+WEBMENTION = CGI + "mt-webmention.cgi"
+DISCOVERY = '<link rel="pingback" href="%s" />\n<link rel="webmention" href="%s" />\n' % (PINGBACK, WEBMENTION)
 
 
 class Weblog:
@@ -390,6 +394,109 @@ def test_date_archive(weblog):
     content = page.split('<div id="links">')[0]
     assert "Old news" in content and "Closed entry" not in content
     assert '<h2 class="archive-title">October 2026 Archives</h2>' in page
+
+
+def add_linkbacks(weblog):
+    """Two replies (one from a hostile author), a mention and three likes on
+    the entry "Old news", as the receiver leaves Pingbacks and Webmentions
+    once their sources are checked; and a withdrawn one and a held one."""
+    item = weblog.store.trackback_for(entry=weblog.old)
+    common = dict(protocol="webmention", target_url=SITE + "%06d.html" % weblog.old.id)
+    weblog.ping(item, kind="reply", title="Re: Old news", excerpt="I <b>agree</b>", source_url="https://ann.example/r",
+                author_name="Ann", author_url="https://ann.example/", author_photo="https://ann.example/ann.jpg",
+                created_on="2026-11-22 01:00:00", **common)
+    weblog.ping(item, kind="reply", title="Counterpoint", excerpt="Not so", source_url="http://bo.example/c",
+                author_name='<script>alert("bo")</script>Bo "B"', author_url="javascript:alert(5)",
+                author_photo='javascript:alert(6)" onerror="alert(7)', created_on="2026-11-22 02:00:00", **common)
+    weblog.ping(item, kind="mention", title="Weekly links", excerpt="...see Old news...",
+                source_url="http://wp.example/links", blog_name="WP Site", created_on="2026-11-22 03:00:00",
+                **dict(common, protocol="pingback"))
+    for number, name in enumerate(("Cy", "Di", "")):
+        weblog.ping(item, kind="like", source_url="https://like%d.example/" % number, author_name=name,
+                    created_on="2026-11-22 04:0%d:00" % number, **common)
+    weblog.ping(item, kind="like", source_url="https://gone.example/", author_name="Withdrawn", visible=False,
+                withdrawn=True, created_on="2026-11-22 05:00:00", **common)
+    weblog.ping(item, kind="reply", title="Held back", source_url="https://held.example/", visible=False,
+                created_on="2026-11-22 05:00:00", **common)
+    weblog.reload()
+
+
+REPLIES = [
+    '<p class="ping-author"><img class="ping-photo" src="https://ann.example/ann.jpg" alt="Ann" width="32" '
+    'height="32" /> <a href="https://ann.example/" rel="nofollow">Ann</a></p>\n'
+    '<p class="trackback-title"><a href="https://ann.example/r" rel="nofollow">Re: Old news</a></p>\n'
+    '<p class="trackback-excerpt">I agree</p>\n'
+    '<span class="trackback-post">Replied on November 22, 2026 10:00 AM via Webmention</span>\n',
+    '<p class="ping-author">alert(&quot;bo&quot;)Bo &quot;B&quot;</p>\n'
+    '<p class="trackback-title"><a href="http://bo.example/c" rel="nofollow">Counterpoint</a></p>\n'
+    '<p class="trackback-excerpt">Not so</p>\n'
+    '<span class="trackback-post">Replied on November 22, 2026 11:00 AM via Webmention</span>\n',
+    '<p class="trackback-title"><a href="http://wp.example/links" rel="nofollow">Weekly links</a></p>\n'
+    '<p class="trackback-excerpt">...see Old news...</p>\n'
+    '<span class="trackback-post">Mentioned on November 22, 2026 12:00 PM via Pingback</span>\n']
+LIKES = ('<p class="reactions">Liked by <a href="https://like0.example/" rel="nofollow">Cy</a>, '
+         '<a href="https://like1.example/" rel="nofollow">Di</a>, '
+         '<a href="https://like2.example/" rel="nofollow">like2.example</a></p>')
+
+
+def test_entry_page_shows_replies_and_mentions_and_a_line_of_likes(weblog):
+    add_linkbacks(weblog)
+    archive, page = weblog.page("Individual", weblog.old.id)
+    head = page.split("</head>")[0]
+    assert ('<link rel="alternate" type="application/atom+xml" title="Atom" href="%satom.xml" />\n%s<script'
+            % (SITE, DISCOVERY)) in head
+    assert re.findall(r'<link rel="pingback" href="([^"]+)" ?/?>', page) == [PINGBACK]   # WordPress's search
+    assert re.findall(r'<div class="trackback-body" id="ping-\d+">\n(.*?)</div>\n', page, re.S) == REPLIES
+    assert LIKES in page and page.index(LIKES) > page.index("via Pingback")
+    assert popup_link(weblog.old.id, 6) in page
+    for hidden in ("Withdrawn", "gone.example", "Held back"):
+        assert hidden not in page
+    assert_inert("entry page with replies", page)
+    # A page that takes no pings announces no endpoint.
+    _, closed = weblog.page("Individual", weblog.closed.id)
+    assert "rel=\"pingback\"" not in closed and "rel=\"webmention\"" not in closed
+
+
+def test_category_page_announces_the_endpoints_when_it_takes_pings(weblog):
+    _, page = weblog.page("Category", weblog.perl.id)
+    assert ('href="%satom.xml" />\n%s<script' % (SITE, DISCOVERY)) in page.split("</head>")[0]
+    _, page = weblog.page("Category", weblog.news.id)
+    assert "rel=\"pingback\"" not in page and "rel=\"webmention\"" not in page
+
+
+def test_popup_shows_replies_and_mentions_and_a_line_of_likes(weblog):
+    add_linkbacks(weblog)
+    page = weblog.popup(weblog.old)
+    bodies = re.findall(r'<div class="trackback-body" id="ping-\d+">\n(.*?)</div>\n', page, re.S)
+    assert bodies == REPLIES
+    assert LIKES in page and page.index(LIKES) < page.index("Re: Old news")
+    assert "rel=\"pingback\"" not in page          # the popup is no target
+    assert_inert("popup with replies", page)
+
+
+def test_index_feeds_point_to_each_entrys_pings_feed(weblog):
+    add_linkbacks(weblog)
+    feed = SITE + "%d.xml" % weblog.store.trackback_for(entry=weblog.old).id
+    wfw, slash, thr = ("{http://wellformedweb.org/CommentAPI/}", "{http://purl.org/rss/1.0/modules/slash/}",
+                       "{http://purl.org/syndication/thread/1.0}")
+    items = parse_xml(weblog.render("index-rss2.mtml")).find("channel").findall("item")
+    assert [(item.findtext(wfw + "commentRss"), item.findtext(slash + "comments")) for item in items] == [
+        (None, None), (weblog.site.entry_view(weblog.hostile.id).pings_feed_url, "3"), (feed, "6")]
+    items = parse_xml(weblog.render("index-rdf.mtml")).findall(RSS1 + "item")
+    assert [(item.find(wfw + "commentRss").get(RDF + "resource"), item.findtext(slash + "comments"))
+            for item in items[1:]] == [(SITE + "%d.xml" % weblog.store.trackback_for(entry=weblog.hostile).id, "3"),
+                                       (feed, "6")]
+    entries = parse_xml(weblog.render("atom.mtml")).findall(ATOM + "entry")
+    replies = [[(link.get("href"), link.get(thr + "count")) for link in entry.findall(ATOM + "link")
+                if link.get("rel") == "replies"] for entry in entries]
+    assert replies[0] == [] and replies[2] == [(feed, "6")]
+    # A weblog that writes no ID.xml feeds points to none.
+    weblog.config = Config(text="CGIPath %s\nDataSource %s\nGenerateTrackBackRSS 0\n"
+                           % (CGI, weblog.config.get("DataSource")))
+    weblog.site = SiteView(weblog.store, weblog.config, weblog.blog, now=NOW)
+    items = parse_xml(weblog.render("index-rss2.mtml")).find("channel").findall("item")
+    assert [item.findtext(wfw + "commentRss") for item in items] == [None, None, None]
+    assert items[2].findtext(slash + "comments") == "6"
 
 
 # -- the popup (set-up step 1, `__mode=view`) -------------------------------------------------------

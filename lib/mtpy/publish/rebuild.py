@@ -5,6 +5,11 @@ their bytes change).
 Pages: each index template's output under the site path; one page per published
 entry, category and month under the archive path, from the archive templates.
 
+A page that takes pings (an entry's, a category's that takes them) whose head
+lacks the Pingback and Webmention <link>s gets them inserted before </head>
+(mtpy.publish.tags.advertise): weblogs keep their own template copies, edits
+and all, and still announce both endpoints after an upgrade's rebuild.
+
 While rendering, each page notes the entries it lists and the entries whose pings
 or TrackBack count it shows. Those notes (kept in the data folder) say which
 pages a ping or an edited entry can change, so neither needs a full rebuild.
@@ -14,6 +19,7 @@ import os
 
 from mtpy.fileutil import keep, read_kept, write_atomic
 from mtpy.publish.environment import weblog_environment
+from mtpy.publish.tags import advertise, linkback_links
 from mtpy.publish.templates import TemplateSet
 from mtpy.publish.views import ArchiveView, SiteView, template_values
 
@@ -106,6 +112,8 @@ class Publisher:
             listed.add(archive.entry.id)
         text = self.environment.get_template(page.template.filename).render(context)
         self.site.listing_notes = self.site.ping_notes = None
+        if archive is not None and not context["mt_feed"]:
+            text = advertise(text, linkback_links(self.site, target_of(archive)))
         return text, (sorted(listed), sorted(pinged))
 
     def publish(self, pages, progress=None):
@@ -268,6 +276,16 @@ def _open_own_store():
 def _publish_chunk(number):
     publisher, chunks = _forked["job"]
     return publisher._publish_part(chunks[number])
+
+
+def target_of(archive):
+    """What a page is the Pingback/Webmention target of: an entry's page is its
+    entry's, a category's archive its category's; other pages none (None)."""
+    if archive.kind == "Individual":
+        return archive.entry
+    if archive.kind == "Category":
+        return archive.category
+    return None
 
 
 def archive_key(archive):

@@ -22,9 +22,10 @@ from urllib.parse import quote, urlsplit
 
 from mtpy import text
 from mtpy.dates import DEFAULT_FORMAT, format_date, format_local, iso8601, local_time, utc_offset
-from mtpy.publish.views import ArchiveView
+from mtpy.publish.views import REACTIONS, ArchiveView
 from mtpy.sanitize import clean_html
 from mtpy.text import dirify
+from mtpy.trackback.envelope import REACTION_VERBS, display_name
 from mtpy.trackback.rdf import rdf_block
 
 VERSION = "2.661-mtpy"
@@ -294,17 +295,18 @@ def entries(site, archive, source, now, lastn=None, offset=0, days=None, categor
     return chosen
 
 
-def pings(site, entry, category, lastn=None, offset=0, sort_order=None):
+def pings(site, entry, category, lastn=None, offset=0, sort_order=None, kind=None):
     """<MTPings>: the entry's, else the category's, else the weblog's; oldest
     first, or with lastn the N newest (after the `offset` newest), newest first;
-    sort_order turns either way. Only what is shown is read from the store; in
-    the listing popup, the page of pings it shows."""
+    sort_order turns either way; `kind` (a tuple): only pings of those kinds.
+    Only what is shown is read from the store; in the listing popup, the page
+    of pings it shows."""
     if entry:
-        found = entry.pings(lastn, offset)
+        found = entry.pings(lastn, offset, kind)
     elif category:
-        found = category.pings(lastn, offset)
+        found = category.pings(lastn, offset, kind)
     else:
-        found = site.blog_pings(lastn, offset)
+        found = site.blog_pings(lastn, offset, kind)
     newest_first = bool(lastn)
     if sort_order is not None and (sort_order == "descend") != newest_first:
         found = found[::-1]
@@ -453,6 +455,82 @@ def trackback_rdf(entry, archive, comment_wrap=True):
                      iso8601(entry.created_on, entry.timezone), comment_wrap)
 
 
+# -- Pingback and Webmention ----------------------------------------------------------------
+
+
+def linkback_links(site, subject):
+    """<$MTEntryLinkbackLinks$>/<$MTCategoryLinkbackLinks$>: the <link> elements
+    by which Pingback and Webmention senders find where to notify, for an entry
+    or category (`subject`) that takes pings, one per protocol the weblog
+    accepts. Written as the Pingback specification's pattern reads them
+    (`<link rel="pingback" href="([^"]+)" ?/?>`: rel first, double quotes),
+    which is also how WordPress searches a page's text."""
+    if not subject or not subject.accepts_pings:
+        return ""
+    links = []
+    for rel, url in (("pingback", site.pingback_url), ("webmention", site.webmention_url)):
+        if url:
+            links.append('<link rel="%s" href="%s" />' % (rel, text.escape_html(url)))
+    return "\n".join(links)
+
+
+_HEAD_END = re.compile(r"</head\s*>", re.I)
+
+
+def _announces(head, rel):
+    return re.search(r"""<link\b[^>]*\brel\s*=\s*["']?[^"'>]*\b%s\b""" % rel, head, re.I) is not None
+
+
+def advertise(page, links):
+    """A page whose template predates Pingback and Webmention, with the
+    `links` (linkback_links' text) it lacks inserted just before its </head>:
+    a weblog's own copies of the templates keep their edits and still
+    announce the endpoints. A page that already has a rel="pingback" or
+    rel="webmention" <link> in its head (the tag, or one written by hand) keeps
+    it and gets no second one; a page without </head> is left alone."""
+    if not links:
+        return page
+    end = _HEAD_END.search(page)
+    if end is None:
+        return page
+    head = page[:end.start()]
+    missing = [line + "\n" for line in links.splitlines() if not _announces(head, line.split('"')[1])]
+    if not missing:
+        return page
+    if not head.endswith("\n"):
+        missing.insert(0, "\n")
+    return head + "".join(missing) + page[end.start():]
+
+
+def reaction_line(owner, names=10):
+    """<$MTEntryReactions$>: the likes, reposts and bookmarks of an entry (or a
+    category's listing) as one line: "Liked by A, B; reposted by C", at most
+    `names` names of each kind ("and 3 others" for the rest), each linked to
+    its source page when that is http(s). Escaped: every name is a stranger's."""
+    if not owner:
+        return ""
+    by_kind = {}
+    for ping in owner.reactions():
+        by_kind.setdefault(ping.kind, []).append(ping)
+    parts = []
+    for kind in REACTIONS:
+        verb = REACTION_VERBS[kind].lower()
+        found = by_kind.get(kind)
+        if not found:
+            continue
+        shown = []
+        for ping in found[:names]:
+            name = text.escape_html(display_name(ping.author_name, ping.blog_name, ping.title, ping.url, plain))
+            link = ping_url(ping.url)
+            shown.append('<a href="%s" rel="nofollow">%s</a>' % (text.escape_html(link), name) if link else name)
+        rest = len(found) - len(shown)
+        if rest:
+            shown[-1:] = ["%s and %d other%s" % (shown[-1], rest, "" if rest == 1 else "s")]
+        parts.append("%s by %s" % (verb, ", ".join(shown)))
+    line = "; ".join(parts)
+    return line[:1].upper() + line[1:]
+
+
 # -- installation --------------------------------------------------------------------------
 
 FILTERS = {
@@ -464,13 +542,13 @@ FILTERS = {
     "mt_date": format_date, "mt_plain": plain, "mt_ping_url": ping_url,
     "mt_utc_offset": utc_offset, "mt_url_host": url_host, "mt_url_path": url_path,
     "mt_author_link": author_link, "mt_archive_count": archive_count,
-    "mt_archive_date": archive_date, "mt_cell_date": cell_date,
+    "mt_archive_date": archive_date, "mt_cell_date": cell_date, "mt_reactions": reaction_line,
 }
 
 GLOBALS = {
     "mt_none": NOTHING, "mt_entries": entries, "mt_pings": pings, "mt_archives": archives,
     "mt_archive_neighbour": archive_neighbour, "mt_calendar": calendar_cells,
-    "mt_trackback_rdf": trackback_rdf, "mt_day": local_day,
+    "mt_trackback_rdf": trackback_rdf, "mt_day": local_day, "mt_linkback_links": linkback_links,
 }
 
 

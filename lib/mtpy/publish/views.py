@@ -24,10 +24,11 @@ import os
 from types import MappingProxyType
 
 from mtpy import dates
-from mtpy.models import Author, Category, Entry, Trackback
+from mtpy.models import PROTOCOL_NAMES, Author, Category, Entry, Trackback
+from mtpy.publish import feed_folder
 from mtpy.store import entry_excerpt
 from mtpy.urls import (archive_base, category_basename, entry_basename, entry_permalink, item_ping_url,
-                       popup_url, script_url)
+                       pingback_url, popup_url, script_url, webmention_url)
 from mtpy.trackback.rules import pings_closed
 
 ARCHIVE_TYPES = ("Individual", "Category", "Monthly")
@@ -62,25 +63,32 @@ class AuthorView:
         self.email = author.email if author else ""
 
 
+# What a ping is, as its source's microformats say: replies and mentions are
+# shown with their text, reactions as a line of names.
+RESPONSES = ("reply", "mention")
+REACTIONS = ("like", "repost", "bookmark")
+
+
 class PingView:
-    TEMPLATE_FIELDS = frozenset(("id", "tb_id", "title", "excerpt", "url", "blog_name", "ip", "created_on",
-                                 "timezone"))
+    """A shown ping of any protocol. Every text field came from a stranger: the
+    tags show it as escaped plain text, its URLs only when http(s)."""
+
+    # The ping's own fields, as stored.
+    COPIED = ("id", "tb_id", "title", "excerpt", "blog_name", "ip", "created_on", "protocol", "kind",
+              "target_url", "author_name", "author_url", "author_photo", "updated_on")
+    TEMPLATE_FIELDS = frozenset(COPIED + ("url", "timezone", "protocol_name"))
 
     def __init__(self, ping, site):
-        self.id = ping.id
-        self.tb_id = ping.tb_id
-        self.title = ping.title
-        self.excerpt = ping.excerpt
+        for name in self.COPIED:
+            setattr(self, name, getattr(ping, name))
         self.url = ping.source_url
-        self.blog_name = ping.blog_name
-        self.ip = ping.ip
-        self.created_on = ping.created_on
         self.timezone = site.blog.timezone
+        self.protocol_name = PROTOCOL_NAMES.get(ping.protocol, "TrackBack")
 
 
 class CategoryView:
     TEMPLATE_FIELDS = frozenset(("id", "label", "description", "basename", "archive_url", "accepts_pings",
-                                 "trackback_id", "ping_url", "entries", "entry_count", "pings"))
+                                 "trackback_id", "ping_url", "entries", "entry_count", "pings", "reactions"))
 
     def __init__(self, category, site):
         self.site = site
@@ -105,8 +113,11 @@ class CategoryView:
     def entry_count(self):
         return len(self.site.entries_by_category.get(self.id, ()))
 
-    def pings(self, lastn=None, offset=0):
-        return self.site.pings_of(self.trackback_id, lastn, offset) if self.trackback_id else []
+    def pings(self, lastn=None, offset=0, kinds=None):
+        return self.site.pings_of(self.trackback_id, lastn, offset, kinds) if self.trackback_id else []
+
+    def reactions(self):
+        return self.pings(kinds=REACTIONS)
 
 
 class EntryView:
@@ -114,7 +125,8 @@ class EntryView:
         "id", "title", "body", "extended", "excerpt", "auto_excerpt", "keywords", "status", "created_on",
         "timezone", "basename", "permalink", "author", "category_ids", "categories", "category",
         "allow_comments", "convert_breaks", "pinged_urls", "trackback_id", "accepts_pings", "allow_pings",
-        "ping_url", "popup_url", "ping_page", "ping_count", "pings", "previous", "next", "month"))
+        "ping_url", "popup_url", "ping_page", "ping_count", "pings", "reactions", "pings_feed_url", "previous",
+        "next", "month"))
 
     def __init__(self, entry, site):
         self.site = site
@@ -143,6 +155,7 @@ class EntryView:
                               and not pings_closed(site.blog, entry, site.now))
         self.allow_pings = entry.allow_pings
         self.ping_url = site.ping_url(item) if self.accepts_pings else ""
+        self.pings_feed_url = site.pings_feed_url(item)
         self.popup_url = popup_url(site.script_url, entry_id=entry.id)
         self.ping_page = None       # in the listing popup: the page of pings it shows
 
@@ -168,13 +181,20 @@ class EntryView:
         self.site.note_pings(self.id)
         return self.site.ping_count(self.trackback_id) if self.accepts_pings else 0
 
-    def pings(self, lastn=None, offset=0):
+    def pings(self, lastn=None, offset=0, kinds=None):
         """Oldest first; with lastn the N newest (after skipping `offset`), newest
-        first. In the popup, without lastn: the page it shows (PingPage)."""
+        first; `kinds`: only pings of those kinds. In the popup, without lastn:
+        the page it shows (PingPage)."""
         self.site.note_pings(self.id)
         if self.ping_page is not None and not lastn:
-            return self.ping_page.pings
-        return self.site.pings_of(self.trackback_id, lastn, offset) if self.trackback_id else []
+            return of_kinds(self.ping_page.pings, kinds)
+        return self.site.pings_of(self.trackback_id, lastn, offset, kinds) if self.trackback_id else []
+
+    def reactions(self):
+        """Every shown like, repost and bookmark, oldest first (the popup's too:
+        a line of names is short whatever page of pings it shows)."""
+        self.site.note_pings(self.id)
+        return self.site.pings_of(self.trackback_id, kinds=REACTIONS) if self.trackback_id else []
 
     @property
     def previous(self):
@@ -273,7 +293,7 @@ class SiteView:
     templates get as `blog` and `config`."""
 
     TEMPLATE_FIELDS = frozenset(("now", "script_url", "cgi_path", "archive_base", "entries", "categories",
-                                 "archives", "blog_pings"))
+                                 "archives", "blog_pings", "pingback_url", "webmention_url"))
 
     def __init__(self, store, config, blog, preload=False, now=None):
         self.store = store
@@ -287,8 +307,13 @@ class SiteView:
         self.public_settings = MappingProxyType(dict({name: config.get(name) for name in PUBLIC_SETTINGS},
                                                      CGIPath=self.cgi_path))
         self.archive_base = archive_base(blog) or "/"
+        # The endpoints a page that takes pings announces: "" for a protocol
+        # the weblog has switched off.
+        self.pingback_url = pingback_url(config, blog) if blog.accept_pingback else ""
+        self.webmention_url = webmention_url(config, blog) if blog.accept_webmention else ""
         self.archive_folder = blog.archive_path or blog.site_path
         self._ping_counts = {}      # item id -> visible pings; all at once by preload()
+        self._all_pings = {}        # item id -> all its visible pings, when asked by kind
         self._authors = {}
         self._views = {}
         self._items = {}
@@ -389,6 +414,12 @@ class SiteView:
     def ping_url(self, item):
         return item_ping_url(self.script_url, item)
 
+    def pings_feed_url(self, item):
+        """The URL of an item's `ID.xml` (mtpy.publish.feeds), "" when none is written."""
+        if item is None or not self.config.get("GenerateTrackBackRSS") or not feed_folder(self.blog):
+            return ""
+        return "%s%d.xml" % (self.archive_base, item.id)
+
     def local_month(self, stored):
         # Called for every entry: only a date near a month's edge can move to
         # another month in the blog's time.
@@ -411,9 +442,14 @@ class SiteView:
         if self.ping_notes is not None:
             self.ping_notes.add(entry_id)
 
-    def pings_of(self, item_id, lastn=None, offset=0):
+    def pings_of(self, item_id, lastn=None, offset=0, kinds=None):
         """Visible pings of an item: oldest first, or the `lastn` newest (after
-        skipping the `offset` newest), newest first."""
+        skipping the `offset` newest), newest first; `kinds`: of those kinds only
+        (chosen from all the item's pings, read once per rebuild)."""
+        if kinds:
+            if item_id not in self._all_pings:
+                self._all_pings[item_id] = [PingView(ping, self) for ping in self.store.list_pings(tb_id=item_id)]
+            return newest_window(of_kinds(self._all_pings[item_id], kinds), lastn, offset)
         if lastn:
             pings = self.store.list_pings(tb_id=item_id, newest_first=True, limit=lastn, offset=offset)
         else:
@@ -464,10 +500,27 @@ class SiteView:
             return [ArchiveView("Monthly", self, month=month) for month in sorted(self.entries_by_month, reverse=True)]
         raise ValueError("unknown archive type %r" % kind)
 
-    def blog_pings(self, lastn=None, offset=0):
+    def blog_pings(self, lastn=None, offset=0, kinds=None):
+        if kinds:
+            pings = [PingView(ping, self) for ping in self.store.list_pings(blog_id=self.blog.id)]
+            return newest_window(of_kinds(pings, kinds), lastn, offset)
         pings = self.store.list_pings(blog_id=self.blog.id, newest_first=bool(lastn), limit=lastn,
                                       offset=offset if lastn else 0)
         return [PingView(ping, self) for ping in pings]
+
+
+def of_kinds(pings, kinds):
+    """The pings of those kinds (all of them when `kinds` is empty)."""
+    return [ping for ping in pings if ping.kind in kinds] if kinds else pings
+
+
+def newest_window(pings, lastn, offset):
+    """As the store lists them: `pings` oldest first, or with `lastn` the N
+    newest after skipping the `offset` newest, newest first."""
+    if not lastn:
+        return pings
+    newest = pings[::-1]
+    return newest[offset:offset + lastn]
 
 
 class PingPage:
@@ -501,7 +554,7 @@ class CategoryListingView:
     TEMPLATE_FIELDS = frozenset((
         "id", "title", "label", "body", "excerpt", "auto_excerpt", "extended", "permalink", "basename",
         "accepts_pings", "ping_url", "trackback_id", "category", "categories", "popup_url", "ping_page",
-        "ping_count", "pings"))
+        "ping_count", "pings", "reactions"))
 
     def __init__(self, category):
         self.id = category.id
@@ -524,7 +577,10 @@ class CategoryListingView:
     def ping_count(self):
         return self.site.ping_count(self.trackback_id) if self.trackback_id else 0
 
-    def pings(self, lastn=None, offset=0):
+    def pings(self, lastn=None, offset=0, kinds=None):
         if self.ping_page is not None and not lastn:
-            return self.ping_page.pings
-        return self._pings(lastn, offset)
+            return of_kinds(self.ping_page.pings, kinds)
+        return self._pings(lastn, offset, kinds)
+
+    def reactions(self):
+        return self._pings(kinds=REACTIONS)

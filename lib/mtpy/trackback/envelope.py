@@ -3,6 +3,8 @@ the RSS 0.91 listing of an item's pings (also the static `ID.xml` feed's,
 which mtpy.publish.feeds writes).
 
 Everything is escaped, so the documents are well-formed whatever the ping says.
+Pings of every protocol are items; in `ID.xml` a like, repost or bookmark reads
+"Liked by NAME" (reader_title).
 """
 
 from mtpy.text import escape_xml, feed_text, web_link
@@ -33,8 +35,9 @@ def rss(item, pings, for_readers=False):
              "<description>%s</description>\n" % escape_xml(item.description),
              "<language>en-us</language>\n"]
     for ping in pings:
+        title = reader_title(ping) if for_readers else _as_received(ping.title)
         parts.append("<item>\n<title>%s</title>\n<link>%s</link>\n" % (
-            escape_xml(shown(ping.title)), escape_xml(web_link(ping.source_url))))
+            escape_xml(title), escape_xml(web_link(ping.source_url))))
         excerpt = shown(ping.excerpt)
         if excerpt:
             parts.append("<description>%s</description>\n" % escape_xml(excerpt))
@@ -45,6 +48,42 @@ def rss(item, pings, for_readers=False):
 
 def _as_received(text):
     return text or ""
+
+
+# What a reader sees of a like, a repost or a bookmark, whose source seldom has
+# a title of its own ("Liked by Ann"); and of a reply or mention without one.
+REACTION_VERBS = {"like": "Liked", "repost": "Reposted", "bookmark": "Bookmarked"}
+UNTITLED = {"reply": "Reply", "mention": "Mention"}
+
+
+def reader_title(ping):
+    """An item's title in a feed people read (its plain-text view, feed_text):
+    a reaction as "Liked by NAME", anything else its title, else "Reply from
+    NAME"."""
+    verb = REACTION_VERBS.get(ping.kind)
+    if verb:
+        return "%s by %s" % (verb, display_name(ping.author_name, ping.blog_name, ping.title,
+                                                ping.source_url, feed_text))
+    title = feed_text(ping.title)
+    if title.strip():
+        return title
+    return "%s from %s" % (UNTITLED.get(ping.kind, "Ping"), display_name(
+        ping.author_name, ping.blog_name, "", ping.source_url, feed_text))
+
+
+def display_name(author_name, blog_name, title, source_url, shown):
+    """Who a ping is from, as plain text: its author, else its weblog's name,
+    else its title, else its source's host, else "someone"."""
+    for value in (author_name, blog_name, title):
+        name = shown(value).strip()
+        if name:
+            return name
+    link = web_link(source_url or "")
+    if link:    # the host, without urllib (the ping path writes ID.xml)
+        host = link.split("//", 1)[1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
+        if host:
+            return host
+    return "someone"
 
 
 RSS_MAX = 1000      # the most pings one `__mode=rss` answer gives (`limit=`)

@@ -11,6 +11,7 @@ The code a tag becomes calls the filters and functions of mtpy.publish.tags
 import re
 
 from mtpy.dates import DATE_CODES, DEFAULT_FORMAT
+from mtpy.models import KINDS, PROTOCOLS
 from mtpy.publish.tags import DEFAULT_LANGUAGE, VERSION
 
 
@@ -71,6 +72,18 @@ def _choice(*allowed):
             if value.strip().lower() == choice.lower():
                 return choice
         raise ValueError("must be one of: %s" % ", ".join(allowed))
+    return check
+
+
+def _choices(*allowed):
+    """A comma-separated list of some of `allowed` (kind="reply,mention"), as a tuple."""
+    one = _choice(*allowed)
+
+    def check(value):
+        chosen = tuple(one(part) for part in value.split(",") if part.strip())
+        if not chosen:
+            raise ValueError("must name at least one of: %s" % ", ".join(allowed))
+        return chosen
     return check
 
 
@@ -296,6 +309,12 @@ function("EntryTrackbackLink", _of("entry", "ping_url"))
 function("EntryTrackbackID", lambda g, node, scope: "(%s.trackback_id or '')" % scope.entry)
 function("EntryTrackbackCount", _of("entry", "ping_count"))
 function("EntryTrackbackData", _trackback_data, comment_wrap=_flag)
+# Its pings as a feed (`ID.xml`, each ping an item) for the index feeds' wfw:commentRss
+# and Atom's rel="replies"; "" when the weblog writes no such feeds.
+function("EntryPingsFeedLink", _of("entry", "pings_feed_url"))
+conditional("EntryIfPingsFeed", _of("entry", "pings_feed_url"))
+# The Pingback and Webmention <link>s of an entry that takes pings (in <head>).
+function("EntryLinkbackLinks", lambda g, node, scope: "mt_linkback_links(site, %s)" % scope.entry)
 
 # Pings ------------------------------------------------------------------------------------------
 
@@ -309,7 +328,7 @@ def _pings(g, node, scope):
         arguments = "site, %s, None" % owner[1]
     else:
         arguments = "site, None, %s" % owner[1]
-    for name in ("lastn", "offset", "sort_order"):
+    for name in ("lastn", "offset", "sort_order", "kind"):
         if name in node.attributes:
             arguments += ", %s=%s" % (name, jinja_literal(node.attributes[name]))
     return g.loop(node, scope, "pings", var, "mt_pings(%s)" % arguments, scope.but(ping=var))
@@ -339,7 +358,24 @@ def _pings_sent(g, node, scope):
     return g.loop(node, scope, "sent", var, scope.entry + ".pinged_urls", scope.but(sent_url=var))
 
 
-container("Pings", _pings, lastn=_number, offset=_number, sort_order=_choice("ascend", "descend"), glue=_text)
+def _ping_in(field, attribute):
+    """A conditional on a ping's protocol or kind: true when it is one of those
+    the attribute names."""
+    def build(g, node, scope):
+        if attribute not in node.attributes:
+            raise g.error(node, '<MT%s> needs %s="..."' % (node.tag.name, attribute))
+        return "%s.%s in %s" % (g.need(node, scope.ping, "Pings"), field, jinja_literal(node.attributes[attribute]))
+    return build
+
+
+def _reactions(g, node, scope):
+    return "%s|mt_reactions(%d)" % (_ping_owner(scope), node.attributes.get("names", 10))
+
+
+# kind="reply,mention": only those kinds (replies and mentions apart from
+# likes, reposts and bookmarks); without it, every shown ping, as MT listed them.
+container("Pings", _pings, lastn=_number, offset=_number, sort_order=_choice("ascend", "descend"), glue=_text,
+          kind=_choices(*KINDS))
 # mtpy's own (MT had no paging of pings): the popup shows a page of the newest
 # pings with links to older and newer pages; a page that shows <MTPings lastn="N">
 # links to the popup when there are more.
@@ -360,6 +396,25 @@ function("PingIP", _ping("ip"), value=TEXT)
 function("PingURL", _ping("url"), value=URL)
 function("PingDate", _date(lambda g, node, scope: g.need(node, scope.ping, "Pings"), "timezone"),
          format=_date_format)
+# Pingback and Webmention: how a ping came, what it is, who wrote it (as its
+# source says: a stranger's text, shown escaped; URLs only when http(s)).
+function("PingProtocol", _ping("protocol"), value=TEXT)
+function("PingProtocolName", _ping("protocol_name"), value=TEXT)
+function("PingKind", _ping("kind"), value=TEXT)
+function("PingAuthorName", _ping("author_name"), value=TEXT)
+function("PingAuthorURL", _ping("author_url"), value=URL)
+function("PingAuthorPhoto", _ping("author_photo"), value=URL)
+function("PingTargetURL", _ping("target_url"), value=URL)
+conditional("PingIfProtocol", _ping_in("protocol", "protocol"), protocol=_choices(*PROTOCOLS))
+conditional("PingIfKind", _ping_in("kind", "kind"), kind=_choices(*KINDS))
+conditional("PingIfAuthorName", lambda g, node, scope: "%s.author_name|mt_plain|trim"
+            % g.need(node, scope.ping, "Pings"))
+conditional("PingIfAuthorURL", lambda g, node, scope: "%s.author_url|mt_ping_url"
+            % g.need(node, scope.ping, "Pings"))
+conditional("PingIfAuthorPhoto", lambda g, node, scope: "%s.author_photo|mt_ping_url"
+            % g.need(node, scope.ping, "Pings"))
+conditional("EntryIfReactions", lambda g, node, scope: "%s.reactions()" % _ping_owner(scope))
+function("EntryReactions", _reactions, names=_number)
 container("PingsSent", _pings_sent, glue=_text)
 function("PingsSentURL", lambda g, node, scope: g.need(node, scope.sent_url, "PingsSent"))
 
@@ -382,6 +437,10 @@ function("BlogHost", _constant("blog.site_url|mt_url_host"))
 function("BlogRelativeURL", _constant("blog.site_url|mt_url_path"))
 function("CGIPath", _constant("site.cgi_path"))
 function("TrackbackScript", _constant("config.get('TrackbackScript')"))
+# The weblog's Pingback server and Webmention endpoint; "" when it has switched
+# that protocol off.
+function("PingbackURL", _constant("site.pingback_url"))
+function("WebmentionURL", _constant("site.webmention_url"))
 function("AdminScript", _constant("config.get('AdminScript')"))
 function("PublishCharset", _constant("config.get('PublishCharset')"))
 function("Date", lambda g, node, scope: "now|mt_date(blog.timezone, %s)"
@@ -428,6 +487,7 @@ function("CategoryCount", _of("category", "entry_count"))
 function("CategoryTrackbackLink", _of("category", "ping_url"))
 function("CategoryTrackbackCount", lambda g, node, scope: "%s.pings()|length" % scope.category)
 conditional("CategoryIfAllowPings", _of("category", "accepts_pings"))
+function("CategoryLinkbackLinks", lambda g, node, scope: "mt_linkback_links(site, %s)" % scope.category)
 
 # Archives -------------------------------------------------------------------------------------------------
 
