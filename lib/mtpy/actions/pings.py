@@ -59,6 +59,27 @@ def _write_feed(store, config, blog, item):
         note_unwritten(config, blog, item, error)
 
 
+# A ping's states in its owner's lists (mt.cgi's TrackBacks screen, `mtpy ping
+# list`), as Store.count_pings_by_state counts them: the store fields that
+# select each one.
+LISTED_STATES = {
+    "published": {"visible": True},
+    "held": {"visible": False, "junk": False, "withdrawn": False},
+    "junk": {"visible": False, "junk": True},
+    "withdrawn": {"visible": False, "junk": False, "withdrawn": True},
+}
+# Why a withdrawn ping is hidden, in the owner's words.
+WITHDRAWN = "withdrawn: the source is gone or no longer links here"
+
+
+def listed_state(ping):
+    """mtpy.junk.ping_state, but a hidden ping withdrawn by its source (gone,
+    or no longer linking) is "withdrawn" rather than held, unless it is junk."""
+    from mtpy.junk import ping_state
+    state = ping_state(ping)
+    return "withdrawn" if state == "held" and ping.withdrawn else state
+
+
 def _feed_not_committed(config, blog, item):
     """The feed was written but the commit failed: it may list a ping never
     stored, so it is listed to be written again (by the next ping or rebuild)."""
@@ -71,7 +92,8 @@ def _feed_not_committed(config, blog, item):
 
 def approve_pings(store, config, blog, ping_ids, author=None, ip=""):
     """Publish held or junk pings (visible, no longer junk); all or none: a
-    ping already published is refused."""
+    ping already published is refused, and so is a withdrawn one (its source
+    is gone or no longer links: never shown again)."""
     def approve(ping):
         store.update(ping.copy(visible=True, junk=False))
     return _change(store, config, blog, ping_ids, _not_published, approve, shows=lambda ping: True,
@@ -174,7 +196,9 @@ def source_domain(ping):
 
 # Why a ping cannot take a change (None: it can).
 def _not_published(ping):
-    return "is published already" if ping.visible else None
+    if ping.visible:
+        return "is published already"
+    return "is " + WITHDRAWN if ping.withdrawn else None
 
 
 def _not_junk(ping):
