@@ -389,7 +389,7 @@ def test_spam_settings_are_saved_and_refused_with_errors(cms):
     page = client.get("blog_settings", blog_id=site.blog.id).text
     for label in list(weblogs.MODERATION.values()) + list(weblogs.LINKBACK_CHECKS.values()):
         assert ">%s</option>" % label in page
-    assert "Accept TrackBack pings on this weblog" in page
+    assert "Accept pings on this weblog" in page
     fields = settings_fields(client, site.blog.id)
     assert (fields["moderate_pings"], fields["linkback_check"], fields["accept_pings"]) == ("none", "off", "1")
     fields.update(moderate_pings="all", linkback_check="junk", junk_words="Casino\r\nspam.example\r\n\r\ncasino",
