@@ -4,10 +4,14 @@ protocol, kind and author of each ping, its filters and the withdrawn state,
 the entry screen's count, and the weblog settings' switch per protocol and
 rule for the installation's own links."""
 
+import os
 import re
+
+import pytest
 
 from support.client import forms
 from support.linkbacks import add_mixed_pings
+from support.sites import ADMIN_PASSWORD
 from mtpy.models import Activity, Blog, Ping
 
 
@@ -92,7 +96,7 @@ def test_weblog_settings_switch_each_protocol_and_choose_the_own_links_rule(cms)
                   "Links from this installation&#39;s own weblogs"):
         assert label in page
     assert "WordPress and many other weblogs send one" in page and "replies, likes, reposts or bookmarks" in page
-    assert '<option value="quiet" selected>Show them at once: never held, never mailed about</option>' in page
+    assert '<option value="quiet" selected>Show them quietly</option>' in page
     fields = settings_form(client, site.blog.id)
     assert (fields["accept_trackback"], fields["accept_pingback"], fields["accept_webmention"]) == ("1", "1", "1")
     del fields["accept_pingback"]                                   # the box unchecked
@@ -103,7 +107,7 @@ def test_weblog_settings_switch_each_protocol_and_choose_the_own_links_rule(cms)
     assert (blog.accept_trackback, blog.accept_pingback, blog.accept_webmention, blog.own_links) == (
         True, False, True, "normal")
     assert _settings_log(site) == ["Pingback switched off; Links from this installation's own weblogs: "
-                                   "treat them like any other ping"]
+                                   "treat them like any other"]
     fields = settings_form(client, site.blog.id)
     assert "accept_pingback" not in fields and fields["own_links"] == "normal"
     fields.update(accept_pingback="1", own_links="everywhere")
@@ -130,3 +134,35 @@ def _settings_log(site):
         return [line.message for line in store.find(Activity, kind="settings", order_by="id", desc=True)]
     finally:
         store.close()
+
+
+# -- seen in Chromium ------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_pings_and_settings_screens_in_chromium_at_1280_and_360_pixels(cms, browser, tmp_path):
+    """The filter form works without script; both screens fit a phone's width.
+    The screenshots go to $MTPY_SCREENSHOTS (to look at them), else tmp_path."""
+    site, _ = cms
+    add_mixed_pings(site)
+    shots = os.environ.get("MTPY_SCREENSHOTS") or str(tmp_path)
+    script = site.base + "cgi-bin/mt.cgi"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(script + "?__mode=login")
+    page.locator("#username").fill(site.author.name)
+    page.locator("#password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(script + "?__mode=pings&blog_id=%d" % site.blog.id)
+    page.get_by_label("Protocol").select_option("webmention")
+    page.get_by_role("button", name="Filter").click()
+    assert "protocol=webmention" in page.url
+    assert page.locator(".ping-title").all_inner_texts() == ["A page since deleted", "Bo likes it", "Ana replies"]
+    assert "All (3)" in page.locator("nav.tabs").inner_text()
+    for width in (1280, 360):
+        page.set_viewport_size({"width": width, "height": 900})
+        for name, query in (("pings", "__mode=pings&blog_id=%d" % site.blog.id),
+                            ("pings-webmention", "__mode=pings&blog_id=%d&protocol=webmention" % site.blog.id),
+                            ("settings", "__mode=blog_settings&blog_id=%d" % site.blog.id)):
+            page.goto(script + "?" + query)
+            page.screenshot(path=os.path.join(shots, "%s-%d.png" % (name, width)), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
+    assert page.get_by_label("Accept Webmentions").is_checked()

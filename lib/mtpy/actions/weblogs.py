@@ -20,8 +20,7 @@ FLAGS = ("email_new_pings", "allow_pings_default", "hold_over_limit", "autodisco
 PROTOCOL_SWITCHES = {"accept_trackback": "TrackBack", "accept_pingback": "Pingback",
                      "accept_webmention": "Webmention"}
 # What becomes of a link from a page of one of this installation's own weblogs.
-OWN_LINKS = {"quiet": "Show them at once: never held, never mailed about",
-             "normal": "Treat them like any other ping", "ignore": "Do not keep them"}
+OWN_LINKS = {"quiet": "Show them quietly", "normal": "Treat them like any other", "ignore": "Do not keep them"}
 # The choices of the spam defences, in the words the settings screen shows.
 MODERATION = {"none": "Publish pings at once", "suspicious": "Hold suspicious pings for approval",
               "all": "Hold every ping for approval"}
