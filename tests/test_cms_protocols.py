@@ -11,7 +11,7 @@ import pytest
 
 from support.client import forms
 from support.linkbacks import add_mixed_pings
-from support.sites import ADMIN_PASSWORD
+from support.browsing import log_in
 from mtpy.models import Activity, Blog, Ping
 
 
@@ -145,12 +145,8 @@ def test_the_pings_and_settings_screens_in_chromium_at_1280_and_360_pixels(cms, 
     site, _ = cms
     add_mixed_pings(site)
     shots = os.environ.get("MTPY_SCREENSHOTS") or str(tmp_path)
-    script = site.base + "cgi-bin/mt.cgi"
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(script + "?__mode=login")
-    page.locator("#username").fill(site.author.name)
-    page.locator("#password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    script = log_in(page, site)
     page.goto(script + "?__mode=pings&blog_id=%d" % site.blog.id)
     page.get_by_label("Protocol").select_option("webmention")
     page.get_by_role("button", name="Filter").click()
