@@ -117,7 +117,8 @@ def test_weblog_settings_switch_each_protocol_and_choose_the_own_links_rule(cms)
     fields["own_links"] = "ignore"
     client.post("blog_settings", fields, blog_id=site.blog.id)
     assert _blog(site).own_links == "ignore" and _blog(site).accept_pingback is True
-    assert _settings_log(site)[0] == "Pingback switched on; Links from this installation's own weblogs: do not keep them"
+    assert _settings_log(site)[0] == ("Pingback switched on; "
+                                      "Links from this installation's own weblogs: do not keep them")
 
 
 def _blog(site):

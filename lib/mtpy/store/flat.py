@@ -421,7 +421,8 @@ class FlatStore(Store):
         blog_id = _number(blog_id) if blog_id is not None else None
         published = junk = hidden = withdrawn = 0
         for ping in pings:
-            if ((blog_id is not None and ping.blog_id != blog_id) or (protocol is not None and ping.protocol != protocol)
+            if ((blog_id is not None and ping.blog_id != blog_id)
+                    or (protocol is not None and ping.protocol != protocol)
                     or (kind is not None and ping.kind != kind)):
                 continue
             if ping.visible:
