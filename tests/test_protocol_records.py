@@ -166,3 +166,21 @@ def test_the_mail_headers_of_a_webmention_stay_one_line(site):
     body = message.get_content()
     assert body.startswith("A Webmention (a reply) from x Bcc: v@example.net links to your weblog")
     assert "Author: x Bcc: v@example.net <http://a.example/ Bcc: v@example.net>\n" in body
+
+
+def test_a_ping_its_source_withdrew_is_never_published_again(site):
+    from mtpy.actions import ActionError
+    from mtpy.actions.pings import approve_pings, junk_pings, listed_state, unjunk_pings
+    withdrawn = [ping for ping in add_mixed_pings(site) if ping.withdrawn][0]
+    store = site.store()
+    try:
+        blog = store.get(Blog, site.blog.id)
+        with pytest.raises(ActionError) as refused:
+            approve_pings(store, site.config, blog, [withdrawn.id])
+        assert "is withdrawn: the source is gone or no longer links here" in str(refused.value)
+        junk_pings(store, site.config, blog, [withdrawn.id])
+        assert listed_state(store.get(Ping, withdrawn.id)) == "junk"
+        unjunk_pings(store, site.config, blog, [withdrawn.id], publish=True)
+        assert listed_state(store.get(Ping, withdrawn.id)) == "withdrawn"
+    finally:
+        store.close()

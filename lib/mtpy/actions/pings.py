@@ -126,7 +126,8 @@ def junk_pings(store, config, blog, ping_ids, author=None, ip=""):
 
 def unjunk_pings(store, config, blog, ping_ids, publish=False, author=None, ip=""):
     """Mark junk pings not junk: held for approval, or published with
-    `publish`; all or none: a ping that is not junk is refused. Each source's
+    `publish` (but one its source withdrew: never shown again); all or none:
+    a ping that is not junk is refused. Each source's
     domain leaves the weblog's block list (junk_pings' undo); a parent domain
     the owner listed stays, and so do words. Returns Done(the domains
     removed, ping ids, jobs)."""
@@ -138,8 +139,8 @@ def unjunk_pings(store, config, blog, ping_ids, publish=False, author=None, ip="
         kept = [word for word in words if word not in domains]
         return kept, "block list forgot: " + ", ".join(removed) if removed else ""
 
-    def unjunk(ping):
-        store.update(ping.copy(visible=bool(publish), junk=False))
+    def unjunk(ping):       # one its source withdrew stays hidden, published or not
+        store.update(ping.copy(visible=bool(publish) and not ping.withdrawn, junk=False))
     done = _change(store, config, blog, ping_ids, _junk_only, unjunk, shows=lambda ping: bool(publish),
                    kind="unjunk", done="Marked %%d ping(s) as not junk, %s" % ("published" if publish else "held"),
                    undone="nothing changed", author=author, ip=ip, block_list=unlearn)
