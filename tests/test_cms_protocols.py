@@ -67,6 +67,8 @@ def test_pings_screen_shows_each_protocol_kind_and_author_and_filters_them(cms):
     refused = client.post("ping_approve", {"id": str(withdrawn.id)}, blog_id=site.blog.id, show="withdrawn")
     assert "withdrawn by their source" in refused.text
     assert not _pings(site, withdrawn.id).visible
+    confirm = client.post("ping_delete", {"id": str(withdrawn.id)}, blog_id=site.blog.id).text
+    assert '<span class="status withdrawn">Withdrawn</span>' in confirm and "Webmention · mention" in confirm
 
     # The entry screen counts as the list does
     entry_page = client.get("entry_edit", blog_id=site.blog.id, entry_id=site.entry.id).text

@@ -63,12 +63,13 @@ def ping_unjunk(screen):
 def ping_delete(screen):
     """The first POST (from the list) shows what will be deleted; the second,
     with `confirmed`, deletes."""
-    from mtpy.actions.pings import delete_pings
+    from mtpy.actions.pings import delete_pings, listed_state
     selected = _selected(screen)
     if not selected:
         return _list(screen, errors={None: NOTHING_SELECTED})
     if screen.request.form.get("confirmed") != "1":
         return screen.render("ping_delete.html", pings=selected, subject=_list_params(screen),
+                             states={ping.id: listed_state(ping) for ping in selected},
                              page=_page(screen), active="pings")
     _, refusal = _change(screen, delete_pings, lambda ping: True, NOTHING_SELECTED, selected=selected)
     return refusal or screen.redirect("pings", blog_id=screen.blog.id, saved=DELETED, **_list_params(screen))
