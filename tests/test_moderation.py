@@ -11,7 +11,8 @@ import urllib.parse
 
 import pytest
 
-from conftest import ADMIN_PASSWORD, http, wait_for
+from conftest import http, wait_for
+from support.browsing import log_in
 from support.client import forms
 from mtpy import dates
 from mtpy.actions import ActionError, pings
@@ -389,7 +390,7 @@ def test_spam_settings_are_saved_and_refused_with_errors(cms):
     page = client.get("blog_settings", blog_id=site.blog.id).text
     for label in list(weblogs.MODERATION.values()) + list(weblogs.LINKBACK_CHECKS.values()):
         assert ">%s</option>" % label in page
-    assert "Accept TrackBack pings on this weblog" in page
+    assert "Accept pings on this weblog" in page
     fields = settings_fields(client, site.blog.id)
     assert (fields["moderate_pings"], fields["linkback_check"], fields["accept_pings"]) == ("none", "off", "1")
     fields.update(moderate_pings="all", linkback_check="junk", junk_words="Casino\r\nspam.example\r\n\r\ncasino",
@@ -427,12 +428,8 @@ def test_spam_settings_are_saved_and_refused_with_errors(cms):
 @SCREEN
 def test_an_owner_moderates_every_ping_and_approves_one_in_chromium(cms, browser):
     site, _ = cms
-    script = site.base + "cgi-bin/mt.cgi"
     page = browser.new_page(viewport={"width": 1200, "height": 900})
-    page.goto(script + "?__mode=login")
-    page.locator("#username").fill(site.author.name)
-    page.locator("#password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    script = log_in(page, site)
 
     page.goto(script + "?__mode=blog_settings&blog_id=%d" % site.blog.id)
     page.get_by_label("New pings").select_option("all")

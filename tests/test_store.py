@@ -471,11 +471,36 @@ def test_pings_counted_by_state_of_a_blog_an_item_or_every_blog(store):
                           visible=visible, junk=junk))
     store.insert(Ping(blog_id=other.id, tb_id=store.trackback_for(entry=elsewhere).id, source_url="http://x/",
                       visible=False, junk=True))
-    assert store.count_pings_by_state(blog_id=blog.id) == {"all": 5, "published": 2, "held": 1, "junk": 2}
-    assert store.count_pings_by_state(tb_id=items[0].id) == {"all": 3, "published": 1, "held": 1, "junk": 1}
-    assert store.count_pings_by_state(tb_id=items[1].id) == {"all": 2, "published": 1, "held": 0, "junk": 1}
-    assert store.count_pings_by_state(blog_id=other.id) == {"all": 1, "published": 0, "held": 0, "junk": 1}
-    assert store.count_pings_by_state() == {"all": 6, "published": 2, "held": 1, "junk": 3}
+    assert store.count_pings_by_state(blog_id=blog.id) == {"all": 5, "published": 2, "held": 1, "junk": 2, "withdrawn": 0}
+    assert store.count_pings_by_state(tb_id=items[0].id) == {"all": 3, "published": 1, "held": 1, "junk": 1,
+                                                             "withdrawn": 0}
+    assert store.count_pings_by_state(tb_id=items[1].id) == {"all": 2, "published": 1, "held": 0, "junk": 1,
+                                                             "withdrawn": 0}
+    assert store.count_pings_by_state(blog_id=other.id) == {"all": 1, "published": 0, "held": 0, "junk": 1,
+                                                            "withdrawn": 0}
+    assert store.count_pings_by_state() == {"all": 6, "published": 2, "held": 1, "junk": 3, "withdrawn": 0}
+
+
+def test_pings_counted_by_protocol_kind_and_withdrawal(store):
+    """A withdrawn ping (its source gone or no longer linking) is a state of
+    its own, unless it is junk; protocol and kind narrow the count."""
+    blog = make_blog(store)
+    entry = Entry(blog_id=blog.id, title="e")
+    store.save(entry)
+    item = store.trackback_for(entry=entry)
+    for number, (protocol, kind, visible, junk, withdrawn) in enumerate([
+            ("trackback", "mention", True, False, False), ("pingback", "mention", False, False, True),
+            ("webmention", "reply", True, False, False), ("webmention", "like", False, False, True),
+            ("webmention", "like", False, True, True), ("webmention", "reply", False, False, False)]):
+        store.insert(Ping(blog_id=blog.id, tb_id=item.id, source_url="http://s/%d" % number, protocol=protocol,
+                          kind=kind, visible=visible, junk=junk, withdrawn=withdrawn))
+    assert store.count_pings_by_state(blog_id=blog.id) == {"all": 6, "published": 2, "held": 1, "junk": 1,
+                                                           "withdrawn": 2}
+    assert store.count_pings_by_state(tb_id=item.id, protocol="webmention") == {
+        "all": 4, "published": 1, "held": 1, "junk": 1, "withdrawn": 1}
+    assert store.count_pings_by_state(blog_id=blog.id, protocol="webmention", kind="reply") == {
+        "all": 2, "published": 1, "held": 1, "junk": 0, "withdrawn": 0}
+    assert store.count_pings_by_state(blog_id=blog.id, kind="like")["withdrawn"] == 1
 
 
 def test_blog_pings_newest_first_held_ones_included_and_counted(store):
@@ -494,9 +519,11 @@ def test_blog_pings_newest_first_held_ones_included_and_counted(store):
                           created_on="2026-01-01 00:00:0%d" % number))
     store.insert(Ping(blog_id=other.id, tb_id=store.trackback_for(entry=elsewhere).id, title="x",
                       source_url="http://x/"))
-    assert store.count_pings_by_state(blog_id=blog.id) == {"all": 6, "published": 5, "held": 1, "junk": 0}
+    assert store.count_pings_by_state(blog_id=blog.id) == {"all": 6, "published": 5, "held": 1, "junk": 0,
+                                                           "withdrawn": 0}
     assert store.count_pings_by_state(blog_id=other.id)["all"] == 1
-    assert store.count_pings_by_state(blog_id=9999) == {"all": 0, "published": 0, "held": 0, "junk": 0}
+    assert store.count_pings_by_state(blog_id=9999) == {"all": 0, "published": 0, "held": 0, "junk": 0,
+                                                         "withdrawn": 0}
 
     def titles(**asked):
         return [ping.title for ping in store.list_pings(newest_first=True, **asked)]

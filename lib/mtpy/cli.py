@@ -11,7 +11,8 @@ import sys
 
 from mtpy.actions import ActionError
 from mtpy.config import Config, ConfigError, find_config_path
-from mtpy.models import Author, Blog, Category, Entry, IPBan, Job
+from mtpy.actions.pings import LISTED_STATES
+from mtpy.models import KINDS, PROTOCOLS, Author, Blog, Category, Entry, IPBan, Job
 from mtpy.publish.templates import TemplateSetError
 from mtpy.store import StoreError, open_store
 from mtpy.urls import category_ping_url, ping_url
@@ -143,6 +144,8 @@ BLOG_OPTIONS = [  # (option, field, type)
     ("--moderate-pings", "moderate_pings", str), ("--linkback-check", "linkback_check", str),
     ("--junk-words", "junk_words", str), ("--accept-pings", "accept_pings", flag),
     ("--close-pings-after-days", "close_pings_after_days", int),
+    ("--accept-trackback", "accept_trackback", flag), ("--accept-pingback", "accept_pingback", flag),
+    ("--accept-webmention", "accept_webmention", flag), ("--own-links", "own_links", str),
 ]
 
 
@@ -282,20 +285,30 @@ def cmd_ipban(args):
 # -- pings -------------------------------------------------------------------------
 
 def cmd_ping_list(args):
+    """A line a ping, oldest first: id, item, date, ip, url, title, protocol,
+    kind and state (as mt.cgi's TrackBacks screen shows them); --state,
+    --protocol and --kind choose, as its filters do."""
+    from mtpy.actions.pings import LISTED_STATES, listed_state
     from mtpy.dates import format_date
+    from mtpy.models import Ping
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
+    where = {"blog_id": blog.id}
     if getattr(args, "entry", None) is not None:
         item = store.trackback_for(entry=get_entry(store, blog, args.entry))
-        pings = store.list_pings(tb_id=item.id, visible_only=False) if item else []
+        if item is None:
+            return      # an entry that never took pings
+        where = {"tb_id": item.id}
+    chosen = {name: getattr(args, name, None) for name in ("protocol", "kind")}
+    chosen = dict({name: value for name, value in chosen.items() if value}, **LISTED_STATES.get(args.state, {}))
+    if chosen:
+        pings = store.find(Ping, order_by="id", **dict(where, **chosen))
     else:
-        pings = store.list_pings(blog_id=blog.id, visible_only=False)
-    if args.state:
-        from mtpy.junk import ping_state
-        pings = [ping for ping in pings if ping_state(ping) == args.state]
+        pings = store.list_pings(visible_only=False, **where)
     for ping in pings:
         print("\t".join([str(ping.id), str(ping.tb_id), format_date(ping.created_on, blog.timezone, "%Y-%m-%d %H:%M:%S"),
-                         ping.ip, _one_line(ping.source_url), _one_line(ping.title)]))
+                         ping.ip, _one_line(ping.source_url), _one_line(ping.title), ping.protocol, ping.kind,
+                         listed_state(ping)]))
 
 
 def cmd_ping_delete(args):
@@ -579,9 +592,11 @@ def build_parser():
 
     ping = commands.add_parser("ping", help="list received pings, approve, junk or delete them").add_subparsers(
         metavar="ACTION")
-    sub = command(ping, "list", cmd_ping_list, "id, item, date, ip, url, title", blog=True)
+    sub = command(ping, "list", cmd_ping_list, "id, item, date, ip, url, title, protocol, kind, state", blog=True)
     sub.add_argument("--entry", type=int)
-    sub.add_argument("--state", choices=("published", "held", "junk"))
+    sub.add_argument("--state", choices=tuple(LISTED_STATES))
+    sub.add_argument("--protocol", choices=PROTOCOLS)
+    sub.add_argument("--kind", choices=KINDS)
     sub = command(ping, "held", cmd_ping_list, "pings held for approval", blog=True)
     sub.set_defaults(state="held")
     for name, handler, words in (

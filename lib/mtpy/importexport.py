@@ -41,9 +41,10 @@ Limits of the format itself, and what this module does about them:
 - Multi-line values lose leading and trailing blank lines (MT trimmed them too),
   and CR/CRLF become LF. Single-line values (titles, names) are trimmed, and a
   newline inside one is written as a space.
-- There is no place for a ping's moderation state in MT's format. mtpy writes
-  it in a section of its own after the ping's, written only for a ping that is
-  held, junk, scored or link-back checked:
+- There is no place in MT's format for a ping's moderation state, nor for a
+  Pingback's or a Webmention's own fields. mtpy writes them in a section of its
+  own after the ping's, written only for a ping that is held, junk, scored,
+  link-back checked, or other than a TrackBack ping's mention:
 
       PING STATE:
       MODERATION: held            (published, held or junk)
@@ -52,12 +53,21 @@ Limits of the format itself, and what this module does about them:
       LINK BACK: missing          (ok, missing or unreachable)
       LINK BACK REASON: words
       LINK BACK CHECKED: 2026-11-30 10:00:00   (UTC, as stored)
+      PROTOCOL: webmention        (trackback, pingback or webmention)
+      KIND: reply                 (mention, reply, like, repost or bookmark)
+      TARGET URL: the page of ours it named
+      AUTHOR NAME: who wrote it, as its source says
+      AUTHOR URL: http://...
+      AUTHOR PHOTO: http://...
+      UPDATED: 2026-12-01 09:00:00             (UTC, as stored: when the source told us again)
+      WITHDRAWN: 1                (the source is gone or no longer links: never shown)
       -----
 
   Readers that do not know the section skip it (MT's importer and WordPress's
   take their keys from the line's start, and none of these starts like one of
   theirs: a `STATUS:` line would change the entry's status in WordPress's); the
-  ping is then published, as every ping of a file without the section is.
+  ping is then a published TrackBack mention, as every ping of a file without
+  the section is.
 - The pings of category TrackBack items are not exported.
 """
 
@@ -66,7 +76,8 @@ import re
 from datetime import datetime
 
 from mtpy import dates
-from mtpy.models import Author, Category, Entry
+from mtpy.models import KINDS, PROTOCOLS, Author, Category, Entry
+from mtpy.text import web_link
 from mtpy.trackback.rules import URL_LIMIT, normalize_url, url_too_long
 
 ENTRY_END = "--------"
@@ -84,6 +95,15 @@ RECORD_SECTIONS = {
 PING_STATE = "PING STATE"
 PING_STATES = ("published", "held", "junk")
 LINKBACK_STATES = ("ok", "missing", "unreachable")
+# The PING STATE lines of a Pingback's or Webmention's fields: key -> Ping field.
+# Choices, web addresses, a stored time and a flag; the rest is one line of text.
+PING_FIELD_KEYS = {"PROTOCOL": "protocol", "KIND": "kind", "TARGET URL": "target_url",
+                   "AUTHOR NAME": "author_name", "AUTHOR URL": "author_url", "AUTHOR PHOTO": "author_photo",
+                   "UPDATED": "updated_on", "WITHDRAWN": "withdrawn"}
+PING_FIELD_CHOICES = {"protocol": PROTOCOLS, "kind": KINDS}
+PING_FIELD_DEFAULTS = {"protocol": "trackback", "kind": "mention"}     # a TrackBack ping's mention
+PING_FIELD_URLS = ("target_url", "author_url", "author_photo")
+_STORED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 SECTION_KEYS = set(TEXT_SECTIONS) | set(RECORD_SECTIONS) | {PING_STATE}
 
 # MT 3.x wrote "Future" for scheduled entries; mtpy has no scheduling, so Draft.
@@ -327,9 +347,10 @@ def _parse_record(lines, names, entry_number):
 
 def _parse_ping_state(lines, entry_number):
     """A PING STATE section's fields: {"moderation", "junk_score",
-    "junk_reasons", "linkback"}. Lines of other keys are skipped."""
+    "junk_reasons", "linkback", "fields": {Ping field: value} of
+    PING_FIELD_KEYS}. Lines of other keys are skipped."""
     fail = _failer(entry_number)
-    state = {"moderation": "published", "junk_score": 0.0, "junk_reasons": [], "linkback": {}}
+    state = {"moderation": "published", "junk_score": 0.0, "junk_reasons": [], "linkback": {}, "fields": {}}
     linkback = {}
     for number, line in lines:
         key, _, value = line.partition(":")
@@ -355,11 +376,30 @@ def _parse_ping_state(lines, entry_number):
             linkback["reason"] = value
         elif key == "LINK BACK CHECKED":
             linkback["when"] = value
+        elif key in PING_FIELD_KEYS:
+            state["fields"][PING_FIELD_KEYS[key]] = _ping_field(key, value, number, fail)
     if linkback:
         if "state" not in linkback:
             fail(lines[0][0] if lines else 0, "LINK BACK REASON or CHECKED without LINK BACK")
         state["linkback"] = dict({"reason": "", "when": ""}, **linkback)
     return state
+
+
+def _ping_field(key, value, number, fail):
+    """A Pingback's or Webmention's field from its PING STATE line, checked."""
+    name = PING_FIELD_KEYS[key]
+    if name in PING_FIELD_CHOICES:
+        if value.lower() not in PING_FIELD_CHOICES[name]:
+            fail(number, "unknown %s %r (expected %s)" % (key, value, ", ".join(PING_FIELD_CHOICES[name])))
+        return value.lower()
+    if name in PING_FIELD_URLS and value and (not web_link(value) or url_too_long(value)):
+        fail(number, "%s must be an http or https URL of at most %d characters: not %r"
+             % (key, URL_LIMIT, _shortened(value)))
+    if name == "updated_on" and value and not _STORED_TIME.match(value):
+        fail(number, "bad UPDATED %r (expected YYYY-MM-DD hh:mm:ss, UTC)" % value)
+    if name == "withdrawn":
+        return _flag(value, ("0", "1"), key, number, fail) == "1"
+    return value
 
 
 def _text(lines):
@@ -444,7 +484,8 @@ def _export_ping_state(ping):
     """The PING STATE section of a ping that is not simply published ("" for one that is)."""
     from mtpy.junk import ping_state
     moderation = ping_state(ping)
-    if moderation == "published" and not (ping.junk_score or ping.junk_reasons or ping.linkback):
+    fields = _ping_fields(ping)
+    if moderation == "published" and not (ping.junk_score or ping.junk_reasons or ping.linkback or fields):
         return ""
     lines = [PING_STATE + ":\n", _field("MODERATION", moderation)]
     if ping.junk_score:
@@ -456,7 +497,19 @@ def _export_ping_state(ping):
         for key, name in (("LINK BACK REASON", "reason"), ("LINK BACK CHECKED", "when")):
             if linkback.get(name):
                 lines.append(_field(key, linkback[name]))
+    lines.extend(_field(key, value) for key, value in fields)
     return "".join(lines) + SECTION_END + "\n"
+
+
+def _ping_fields(ping):
+    """[(PING STATE key, value)] of the ping's fields other than a TrackBack
+    ping's mention has (none for one)."""
+    fields = []
+    for key, name in PING_FIELD_KEYS.items():
+        value = getattr(ping, name)
+        if value and value != PING_FIELD_DEFAULTS.get(name):
+            fields.append((key, "1" if value is True else value))
+    return fields
 
 
 def _record_section(key, fields, text):

@@ -6,7 +6,8 @@ Ping text is untrusted: header values are forced onto one line and the message i
 built with the email package, so nothing a pinger sends can add a header.
 """
 
-from mtpy.models import Author, Blog, Category, Entry, Ping, Trackback
+from mtpy.junk import source_host
+from mtpy.models import PROTOCOL_NAMES, Author, Blog, Category, Entry, Ping, Trackback
 from mtpy.text import header_safe, plain_text
 from mtpy.urls import held_pings_url
 
@@ -28,12 +29,14 @@ def notify_ping(store, config, payload):
 
 def ping_notification(store, config, ping):
     """The message for a new ping, or None when nobody is to be told (nor of
-    junk). A ping held for approval says so and links to mt.cgi's held pings."""
-    from mtpy.junk import ping_state
+    junk, nor of one its source withdrew). A ping held for approval says so and
+    links to mt.cgi's held pings. A Pingback or Webmention says which it is,
+    its kind and its author, where the source named one."""
+    from mtpy.actions.pings import listed_state
     item = store.get(Trackback, ping.tb_id)
     blog = store.get(Blog, ping.blog_id)
-    state = ping_state(ping)
-    if item is None or blog is None or not blog.email_new_pings or state == "junk":
+    state = listed_state(ping)
+    if item is None or blog is None or not blog.email_new_pings or state in ("junk", "withdrawn"):
         return None
     if item.entry_id is not None:
         owner = store.get(Entry, item.entry_id)
@@ -46,16 +49,35 @@ def ping_notification(store, config, ping):
     author = store.get(Author, owner.author_id) if owner is not None and owner.author_id else None
     if author is None or not author.email:
         return None
-    subject = "[%s] New TrackBack Ping to %s %d (%s)" % (blog.name, kind, number, name)
-    body = ("A new TrackBack ping has been sent to your weblog, on %s %d (%s).\n\n"
-            "IP Address: %s\nURL: %s\nTitle: %s\nWeblog: %s\n\nExcerpt:\n%s\n") % (
-        where, number, header_safe(name), header_safe(ping.ip), header_safe(ping.source_url),
-        header_safe(plain_text(ping.title)), header_safe(plain_text(ping.blog_name)), plain_text(ping.excerpt))
+    if ping.protocol == "trackback":        # as Movable Type said it
+        subject = "[%s] New TrackBack Ping to %s %d (%s)" % (blog.name, kind, number, name)
+        body = "A new TrackBack ping has been sent to your weblog, on %s %d (%s).\n\n" % (
+            where, number, header_safe(name))
+    else:
+        what = what_arrived(ping)
+        subject = "[%s] New %s to %s %d (%s)" % (blog.name, what, kind, number, name)
+        body = "A %s from %s links to your weblog, on %s %d (%s).\n\n" % (
+            what, header_safe(plain_text(ping.author_name or ping.blog_name))
+            or source_host(ping.source_url) or "an unnamed page", where, number, header_safe(name))
+    body += "IP Address: %s\nURL: %s\nTitle: %s\nWeblog: %s\n" % (
+        header_safe(ping.ip), header_safe(ping.source_url), header_safe(plain_text(ping.title)),
+        header_safe(plain_text(ping.blog_name)))
+    if ping.author_name or ping.author_url:
+        body += "Author: %s\n" % " ".join(filter(None, (header_safe(plain_text(ping.author_name)),
+                                                          ping.author_url and "<%s>" % header_safe(ping.author_url))))
+    body += "\nExcerpt:\n%s\n" % plain_text(ping.excerpt)
     if state == "held":
         subject += " awaiting approval"
         body = held_notice(config, blog, ping) + "\n" + body
     sender = config.get("EmailAddressMain") or author.email
     return build_message(sender, author.email, subject, body)
+
+
+def what_arrived(ping):
+    """"Pingback", "Webmention (a reply)": the protocol's name, and the kind
+    when it is more than a mention."""
+    name = PROTOCOL_NAMES.get(ping.protocol, "ping")
+    return name if ping.kind == "mention" else "%s (a %s)" % (name, ping.kind)
 
 
 def held_notice(config, blog, ping):

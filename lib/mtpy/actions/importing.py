@@ -138,7 +138,7 @@ def _import_entry(store, blog, item, author_id, categories, result):
                 blog_name=ping["blog_name"], created_on=_stored_date(ping["date"], timezone),
                 visible=moderation == "published", junk=moderation == "junk",
                 junk_score=state.get("junk_score", 0.0), junk_reasons=state.get("junk_reasons", []),
-                linkback=state.get("linkback", {})))
+                linkback=state.get("linkback", {}), **state.get("fields", {})))
         if not allow_pings:
             entry.allow_pings = False
             store.save(entry)

@@ -59,6 +59,27 @@ def _write_feed(store, config, blog, item):
         note_unwritten(config, blog, item, error)
 
 
+# A ping's states in its owner's lists (mt.cgi's TrackBacks screen, `mtpy ping
+# list`), as Store.count_pings_by_state counts them: the store fields that
+# select each one.
+LISTED_STATES = {
+    "published": {"visible": True},
+    "held": {"visible": False, "junk": False, "withdrawn": False},
+    "junk": {"visible": False, "junk": True},
+    "withdrawn": {"visible": False, "junk": False, "withdrawn": True},
+}
+# Why a withdrawn ping is hidden, in the owner's words.
+WITHDRAWN = "withdrawn: the source is gone or no longer links here"
+
+
+def listed_state(ping):
+    """mtpy.junk.ping_state, but a hidden ping withdrawn by its source (gone,
+    or no longer linking) is "withdrawn" rather than held, unless it is junk."""
+    from mtpy.junk import ping_state
+    state = ping_state(ping)
+    return "withdrawn" if state == "held" and ping.withdrawn else state
+
+
 def _feed_not_committed(config, blog, item):
     """The feed was written but the commit failed: it may list a ping never
     stored, so it is listed to be written again (by the next ping or rebuild)."""
@@ -71,7 +92,8 @@ def _feed_not_committed(config, blog, item):
 
 def approve_pings(store, config, blog, ping_ids, author=None, ip=""):
     """Publish held or junk pings (visible, no longer junk); all or none: a
-    ping already published is refused."""
+    ping already published is refused, and so is a withdrawn one (its source
+    is gone or no longer links: never shown again)."""
     def approve(ping):
         store.update(ping.copy(visible=True, junk=False))
     return _change(store, config, blog, ping_ids, _not_published, approve, shows=lambda ping: True,
@@ -104,7 +126,8 @@ def junk_pings(store, config, blog, ping_ids, author=None, ip=""):
 
 def unjunk_pings(store, config, blog, ping_ids, publish=False, author=None, ip=""):
     """Mark junk pings not junk: held for approval, or published with
-    `publish`; all or none: a ping that is not junk is refused. Each source's
+    `publish` (but one its source withdrew: never shown again); all or none:
+    a ping that is not junk is refused. Each source's
     domain leaves the weblog's block list (junk_pings' undo); a parent domain
     the owner listed stays, and so do words. Returns Done(the domains
     removed, ping ids, jobs)."""
@@ -116,8 +139,8 @@ def unjunk_pings(store, config, blog, ping_ids, publish=False, author=None, ip="
         kept = [word for word in words if word not in domains]
         return kept, "block list forgot: " + ", ".join(removed) if removed else ""
 
-    def unjunk(ping):
-        store.update(ping.copy(visible=bool(publish), junk=False))
+    def unjunk(ping):       # one its source withdrew stays hidden, published or not
+        store.update(ping.copy(visible=bool(publish) and not ping.withdrawn, junk=False))
     done = _change(store, config, blog, ping_ids, _junk_only, unjunk, shows=lambda ping: bool(publish),
                    kind="unjunk", done="Marked %%d ping(s) as not junk, %s" % ("published" if publish else "held"),
                    undone="nothing changed", author=author, ip=ip, block_list=unlearn)
@@ -174,7 +197,9 @@ def source_domain(ping):
 
 # Why a ping cannot take a change (None: it can).
 def _not_published(ping):
-    return "is published already" if ping.visible else None
+    if ping.visible:
+        return "is published already"
+    return "is " + WITHDRAWN if ping.withdrawn else None
 
 
 def _not_junk(ping):

@@ -12,8 +12,15 @@ from mtpy.publish import is_published
 
 FIELDS = ("name", "description", "site_url", "site_path", "archive_url", "archive_path", "timezone",
           "email_new_pings", "allow_pings_default", "hold_over_limit", "autodiscover_links", "update_ping_urls",
-          "moderate_pings", "linkback_check", "junk_words", "accept_pings", "close_pings_after_days")
-FLAGS = ("email_new_pings", "allow_pings_default", "hold_over_limit", "autodiscover_links", "accept_pings")
+          "moderate_pings", "linkback_check", "junk_words", "accept_pings", "close_pings_after_days",
+          "accept_trackback", "accept_pingback", "accept_webmention", "own_links")
+FLAGS = ("email_new_pings", "allow_pings_default", "hold_over_limit", "autodiscover_links", "accept_pings",
+         "accept_trackback", "accept_pingback", "accept_webmention")
+# Each protocol's switch, by the protocol's name (the settings screen's and the log's words).
+PROTOCOL_SWITCHES = {"accept_trackback": "TrackBack", "accept_pingback": "Pingback",
+                     "accept_webmention": "Webmention"}
+# What becomes of a link from a page of one of this installation's own weblogs.
+OWN_LINKS = {"quiet": "Show them quietly", "normal": "Treat them like any other", "ignore": "Do not keep them"}
 # The choices of the spam defences, in the words the settings screen shows.
 MODERATION = {"none": "Publish pings at once", "suspicious": "Hold suspicious pings for approval",
               "all": "Hold every ping for approval"}
@@ -23,7 +30,7 @@ LINKBACK_CHECKS = {"off": "Do not check", "hold": "Hold the ping for approval", 
 HTML_FIELDS = ("name", "description")
 # What every page shows or where it links: a change republishes them all.
 SHOWN_ON_PAGES = ("name", "description", "site_url", "archive_url", "timezone", "accept_pings",
-                  "close_pings_after_days")
+                  "close_pings_after_days") + tuple(PROTOCOL_SWITCHES)
 # Where a weblog's pages are written: only a system administrator (or the owner's
 # `mtpy` command) chooses them, since publishing writes wherever they point.
 FOLDERS = ("site_path", "archive_path")
@@ -71,7 +78,7 @@ def change_weblog(store, config, blog, values, author=None, ip=""):
         if "archive_url" in changed or "site_url" in changed:
             for entry in store.find(Entry, blog_id=blog.id):
                 store.save(entry)  # item URLs follow a changed archive URL
-        record(store, "settings", "Changed %s" % ", ".join(changed), blog.id, author, ip)
+        record(store, "settings", _changes_in_words(blog, changed), blog.id, author, ip)
         if is_published(blog) and any(field in SHOWN_ON_PAGES for field in changed):
             job_ids.append(store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id)
     return Done(blog, changed, job_ids)
@@ -95,6 +102,8 @@ def checked_values(values):
             value = _choice(value, MODERATION, field)
         elif field == "linkback_check":
             value = _choice(value, LINKBACK_CHECKS, field)
+        elif field == "own_links":
+            value = _choice(value, OWN_LINKS, field)
         elif field == "junk_words":
             value = block_list(value)
         elif field == "close_pings_after_days":
@@ -109,6 +118,18 @@ def checked_values(values):
             value = value.strip()
         changes[field] = value
     return changes
+
+
+def _changes_in_words(blog, changed):
+    """The activity log's line for changed settings: the protocols' switches
+    and the own-links rule as the settings screen says them, the rest by name."""
+    words = ["Changed %s" % ", ".join(field for field in changed if field not in PROTOCOL_SWITCHES
+                                      and field != "own_links")]
+    words += ["%s %s" % (PROTOCOL_SWITCHES[field], "switched on" if getattr(blog, field) else "switched off")
+              for field in PROTOCOL_SWITCHES if field in changed]
+    if "own_links" in changed:
+        words.append("Links from this installation's own weblogs: %s" % OWN_LINKS[blog.own_links].lower())
+    return "; ".join(word for word in words if word != "Changed ")
 
 
 def check_folders(store, config, folders, blog=None, author=None):

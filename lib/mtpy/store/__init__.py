@@ -243,19 +243,21 @@ class Store:
         asked for.  (backend)"""
         raise NotImplementedError
 
-    def count_pings_by_state(self, blog_id=None, tb_id=None):
-        """{"all", "published", "held", "junk": how many} pings of the blog, of
-        the item, or (both None) of every blog, in the states of
-        mtpy.junk.ping_state (published when visible, whatever its
-        junk flag; else junk or held): the one count
-        behind the dashboard, the pings screen and the command line.  (backend)"""
+    def count_pings_by_state(self, blog_id=None, tb_id=None, protocol=None, kind=None):
+        """{"all", "published", "held", "junk", "withdrawn": how many} pings of
+        the blog, of the item, or (both None) of every blog, of one protocol
+        and one kind when given, in the states of mtpy.actions.pings.listed_state
+        (published when visible, whatever its junk flag; else junk, withdrawn or
+        held): the one count behind the dashboard, the pings and entry screens
+        and the command line.  (backend)"""
         raise NotImplementedError
 
     @classmethod
-    def _by_state(cls, published, junk, hidden):
-        """The counts' dict from the visible pings, the hidden junk ones and
-        every hidden one."""
-        return {"all": published + hidden, "published": published, "held": hidden - junk, "junk": junk}
+    def _by_state(cls, published, junk, hidden, withdrawn=0):
+        """The counts' dict from the visible pings, the hidden junk ones, every
+        hidden one and the hidden withdrawn ones that are not junk."""
+        return {"all": published + hidden, "published": published, "held": hidden - junk - withdrawn,
+                "junk": junk, "withdrawn": withdrawn}
 
     def list_entries(self, blog_id, title_contains=None, limit=None, offset=0):
         """The blog's entries, drafts included, newest first (created_on, then

@@ -415,20 +415,23 @@ class FlatStore(Store):
                 if ping is not None:  # else deleted since we read the index: readers take no lock
                     yield ping
 
-    def count_pings_by_state(self, blog_id=None, tb_id=None):
+    def count_pings_by_state(self, blog_id=None, tb_id=None, protocol=None, kind=None):
         # An item's pings through its index; a blog's: only admin pages ask, so scan.
         pings = self._item_pings(tb_id, False, False) if tb_id is not None else self._each(Ping)
         blog_id = _number(blog_id) if blog_id is not None else None
-        published = junk = hidden = 0
+        published = junk = hidden = withdrawn = 0
         for ping in pings:
-            if blog_id is not None and ping.blog_id != blog_id:
+            if ((blog_id is not None and ping.blog_id != blog_id)
+                    or (protocol is not None and ping.protocol != protocol)
+                    or (kind is not None and ping.kind != kind)):
                 continue
             if ping.visible:
                 published += 1
             else:
                 hidden += 1
                 junk += 1 if ping.junk else 0
-        return self._by_state(published, junk, hidden)
+                withdrawn += 1 if ping.withdrawn and not ping.junk else 0
+        return self._by_state(published, junk, hidden, withdrawn)
 
     def count_pings(self, tb_id, visible_only=True):
         return self._counts(_item_folder(tb_id))["visible" if visible_only else "pings"]

@@ -332,23 +332,25 @@ class SQLStore(Store):
         sql = " LIMIT %s" % (int(limit) if limit is not None else self.NO_LIMIT)
         return sql + (" OFFSET %d" % int(offset) if offset else "")
 
-    def count_pings_by_state(self, blog_id=None, tb_id=None):
+    def count_pings_by_state(self, blog_id=None, tb_id=None, protocol=None, kind=None):
         clauses, args = [], []
-        for name, value in (("blog_id", blog_id), ("tb_id", tb_id)):
+        for name, value in (("blog_id", blog_id), ("tb_id", tb_id), ("protocol", protocol), ("kind", kind)):
             if value is not None:
                 clauses.append("%s = %s" % (name, self.PARAM))
                 args.append(value)
-        sql = "SELECT visible, junk, COUNT(*) FROM tbping"
+        sql = "SELECT visible, junk, withdrawn, COUNT(*) FROM tbping"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        published = junk = hidden = 0
-        for visible, is_junk, count in self.db.execute(sql + " GROUP BY visible, junk", args).fetchall():
+        published = junk = hidden = withdrawn = 0
+        for visible, is_junk, is_withdrawn, count in self.db.execute(
+                sql + " GROUP BY visible, junk, withdrawn", args).fetchall():
             if visible:
                 published += count
             else:
                 hidden += count
                 junk += count if is_junk else 0
-        return self._by_state(published, junk, hidden)
+                withdrawn += count if is_withdrawn and not is_junk else 0
+        return self._by_state(published, junk, hidden, withdrawn)
 
     def count_pings(self, tb_id, visible_only=True):
         sql = "SELECT COUNT(*) FROM tbping WHERE tb_id = " + self.PARAM

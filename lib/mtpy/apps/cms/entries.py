@@ -124,21 +124,22 @@ def _categories(screen):
 def _trackback(screen, entry):
     """What the edit screen shows of a saved entry's TrackBack: the URL remote
     weblogs ping (None when pings are off), its permalink once published, its
-    newest pings and how many it has."""
+    newest pings and how many it has in each state (as the TrackBacks screen counts them)."""
+    from mtpy.actions.pings import listed_state
     from mtpy.urls import entry_permalink, ping_url
     if entry is None:
         return None
     store = screen.store
     item = store.trackback_for(entry=entry)
-    pings, count = [], 0
+    pings, counts = [], {"all": 0}
     if item is not None:
-        count = store.count_pings(item.id, visible_only=False)
-        pings = [{"ping": ping, "link": web_link(ping.source_url)} for ping in
+        counts = store.count_pings_by_state(tb_id=item.id)
+        pings = [{"ping": ping, "link": web_link(ping.source_url), "state": listed_state(ping)} for ping in
                  store.list_pings(tb_id=item.id, visible_only=False, newest_first=True, limit=PINGS_SHOWN)]
     accepts = item is not None and entry.allow_pings and not item.is_disabled
     return {"ping_url": ping_url(screen.config, item, screen.blog) if accepts else None,
             "permalink": entry_permalink(screen.blog, entry) if entry.status == "Publish" else None,
-            "pings": pings, "count": count, "sent": _sent(screen, entry)}
+            "pings": pings, "count": counts["all"], "counts": counts, "sent": _sent(screen, entry)}
 
 
 def _sent(screen, entry):

@@ -10,6 +10,8 @@ still could not run.
 import os
 
 from mtpy import web
+from mtpy.apps.cms.pings import KIND_NAMES
+from mtpy.models import PROTOCOL_NAMES
 from mtpy.text import web_link
 
 SHIPPED_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
@@ -31,6 +33,8 @@ def environment(config):
         env = make_environment(config, [folder for folder in folders if os.path.isdir(folder)])
         env.globals["plain"] = _plain
         env.globals["web_link"] = web_link
+        env.globals["protocol_names"] = PROTOCOL_NAMES
+        env.globals["kind_names"] = KIND_NAMES
         env.filters["local_time"] = _local_time
         _environments[key] = env
     return _environments[key]

@@ -1,16 +1,22 @@
-"""The TrackBack pings a weblog received: listed (all of the weblog's, or those
-of one entry or category; all of them or those in one state: published, held
-for approval, junk), approved, marked junk or not junk, deleted after a
+"""The pings a weblog received (TrackBack, Pingback, Webmention): listed (all
+of the weblog's, or those of one entry or category; all of them or those in one
+state: published, held for approval, junk, withdrawn by their source; of one
+protocol, of one kind), approved, marked junk or not junk, deleted after a
 confirmation, old junk deleted, and a ping's sender banned."""
 
 from mtpy.actions import ActionError
 from mtpy.apps.cms.base import HTTPError
 from mtpy.apps.cms.screen import mode
+from mtpy.models import KINDS, PROTOCOL_NAMES, PROTOCOLS
 
 PAGE_SIZE = 50
 NOTHING_SELECTED = "Select at least one ping first."
 # The list's filter: `show` -> its name in the list's tabs.
-SHOWN = {"all": "All", "published": "Published", "held": "Held", "junk": "Junk"}
+SHOWN = {"all": "All", "published": "Published", "held": "Held", "junk": "Junk", "withdrawn": "Withdrawn"}
+# The list's other filters (query parameters `protocol` and `kind`): value -> words.
+KIND_NAMES = {"mention": "Mention", "reply": "Reply", "like": "Like", "repost": "Repost", "bookmark": "Bookmark"}
+PROTOCOL_CHOICES = [("", "Every protocol")] + [(protocol, PROTOCOL_NAMES[protocol]) for protocol in PROTOCOLS]
+KIND_CHOICES = [("", "Every kind")] + [(kind, KIND_NAMES[kind]) for kind in KINDS]
 # Fixed notices of screen.NOTICES each change redirects with.
 APPROVED, JUNKED, UNJUNKED, DELETED = "released", "junked", "unjunked", "deleted"
 
@@ -23,10 +29,11 @@ def pings(screen):
 @mode("ping_release", permission="edit_all", methods=("POST",))    # its older name, in older forms
 @mode("ping_approve", permission="edit_all", methods=("POST",))
 def ping_approve(screen):
-    """Publish the selected pings that are held or junk."""
+    """Publish the selected pings that are held or junk (not those withdrawn by their source)."""
     from mtpy.actions.pings import approve_pings
-    _, refusal = _change(screen, approve_pings, lambda ping: not ping.visible,
-                         "None of the selected pings is held or junk: they are all published already.")
+    _, refusal = _change(screen, approve_pings, lambda ping: not ping.visible and not ping.withdrawn,
+                         "None of the selected pings is held or junk: they are published already, "
+                         "or withdrawn by their source.")
     return refusal or _back(screen, saved=APPROVED)
 
 
@@ -56,12 +63,13 @@ def ping_unjunk(screen):
 def ping_delete(screen):
     """The first POST (from the list) shows what will be deleted; the second,
     with `confirmed`, deletes."""
-    from mtpy.actions.pings import delete_pings
+    from mtpy.actions.pings import delete_pings, listed_state
     selected = _selected(screen)
     if not selected:
         return _list(screen, errors={None: NOTHING_SELECTED})
     if screen.request.form.get("confirmed") != "1":
         return screen.render("ping_delete.html", pings=selected, subject=_list_params(screen),
+                             states={ping.id: listed_state(ping) for ping in selected},
                              page=_page(screen), active="pings")
     _, refusal = _change(screen, delete_pings, lambda ping: True, NOTHING_SELECTED, selected=selected)
     return refusal or screen.redirect("pings", blog_id=screen.blog.id, saved=DELETED, **_list_params(screen))
@@ -129,8 +137,8 @@ def _is_junk(ping):
 
 def _list(screen, errors=None, days=None):
     """The list page (also answers a refused POST, with `errors`)."""
+    from mtpy.actions.pings import listed_state
     from mtpy.models import IPBan
-    from mtpy.junk import ping_state
     from mtpy.addresses import ip_is_banned
     store, blog = screen.store, screen.blog
     subject, item = _subject(screen)
@@ -138,11 +146,12 @@ def _list(screen, errors=None, days=None):
     counts, found, page, pages = _pings(screen, subject, item, show)
     bans = [ban.ip for ban in store.find(IPBan, blog_id=blog.id)]
     targets = _targets(screen, found)
-    rows = [{"ping": ping, "state": ping_state(ping), "target": targets.get(ping.tb_id),
+    rows = [{"ping": ping, "state": listed_state(ping), "target": targets.get(ping.tb_id),
              "banned": bool(ping.ip) and ip_is_banned(ping.ip, bans)}
             for ping in found]
     return screen.render("pings.html", rows=rows, subject=subject, params=_list_params(screen),
-                         subject_params=_subject_params(screen), page=page,
+                         subject_params=_subject_params(screen), filters=_filters(screen), page=page,
+                         protocols=PROTOCOL_CHOICES, kinds=KIND_CHOICES,
                          pages=pages, total=counts[show], show=show, shown=SHOWN, counts=counts,
                          undo=_undo(screen), deleted=_deleted(screen), days=days if days is not None else "30",
                          errors=errors or {}, active="pings")
@@ -150,22 +159,30 @@ def _list(screen, errors=None, days=None):
 
 def _pings(screen, subject, item, show):
     """({state: how many}, this page's pings in the state `show` newest
-    first, the page, how many pages)."""
+    first, the page, how many pages), of the protocol and kind asked for."""
+    from mtpy.actions.pings import LISTED_STATES
     from mtpy.models import Ping
     store = screen.store
     if subject is not None and item is None:    # an entry or category that never had a TrackBack item
         return dict.fromkeys(SHOWN, 0), [], 1, 1
     where = {"tb_id": item.id} if item is not None else {"blog_id": screen.blog.id}
-    counts = store.count_pings_by_state(**where)
+    filters = _filters(screen)
+    counts = store.count_pings_by_state(**dict(where, **filters))
     page, pages, offset = screen.paging(counts[show], PAGE_SIZE)
-    if show in ("junk", "held"):
-        found = store.find(Ping, order_by="id", desc=True, limit=PAGE_SIZE, offset=offset, visible=False,
-                           junk=show == "junk", **where)
-    else:
+    if show in ("all", "published") and not filters:    # through the item's index, on flat files
         found = store.list_pings(tb_id=where.get("tb_id"), blog_id=where.get("blog_id"),
                                  visible_only=show == "published", newest_first=True, limit=PAGE_SIZE,
                                  offset=offset)
+    else:
+        found = store.find(Ping, order_by="id", desc=True, limit=PAGE_SIZE, offset=offset,
+                           **dict(where, **filters, **LISTED_STATES.get(show, {})))
     return counts, found, page, pages
+
+
+def _filters(screen):
+    """The protocol and kind asked for ({field: value}; an unknown one is no filter)."""
+    chosen = {"protocol": screen.param("protocol"), "kind": screen.param("kind")}
+    return {name: value for name, value in chosen.items() if value in (PROTOCOLS if name == "protocol" else KINDS)}
 
 
 def _show(screen):
@@ -219,8 +236,8 @@ def _subject_params(screen):
 
 
 def _list_params(screen):
-    """The list's whole filter: its subject and the state shown."""
-    params = _subject_params(screen)
+    """The list's whole filter: its subject, protocol, kind and the state shown."""
+    params = dict(_subject_params(screen), **_filters(screen))
     if _show(screen) != "all":
         params["show"] = _show(screen)
     return params

@@ -9,16 +9,18 @@ TIMEZONES = [-12, -11, -10, -9.5, -9, -8, -7, -6, -5, -4, -3.5, -3, -2, -1, 0, 1
              5.75, 6, 6.5, 7, 8, 8.75, 9, 9.5, 10, 10.5, 11, 12, 12.75, 13, 14]
 
 TEXT_FIELDS = ("name", "description", "site_url", "site_path", "archive_url", "archive_path")
-FLAGS = ("allow_pings_default", "email_new_pings", "hold_over_limit", "autodiscover_links", "accept_pings")
+FLAGS = ("allow_pings_default", "email_new_pings", "hold_over_limit", "autodiscover_links", "accept_pings",
+         "accept_trackback", "accept_pingback", "accept_webmention")
 # The spam defences' settings, checked by actions.weblogs.checked_values.
-SPAM_FIELDS = ("moderate_pings", "linkback_check", "junk_words", "close_pings_after_days")
+SPAM_FIELDS = ("moderate_pings", "linkback_check", "junk_words", "close_pings_after_days", "own_links")
 
 
 def _choices():
-    """The settings' pull-down menus: time zones, moderation, link-back checks."""
-    from mtpy.actions.weblogs import LINKBACK_CHECKS, MODERATION
+    """The settings' pull-down menus: time zones, moderation, link-back checks,
+    links from this installation's own weblogs."""
+    from mtpy.actions.weblogs import LINKBACK_CHECKS, MODERATION, OWN_LINKS
     return {"timezones": timezone_options(), "moderation": list(MODERATION.items()),
-            "linkback_checks": list(LINKBACK_CHECKS.items())}
+            "linkback_checks": list(LINKBACK_CHECKS.items()), "own_links_rules": list(OWN_LINKS.items())}
 
 
 def timezone_options():
