@@ -16,7 +16,7 @@ never a 500. No jinja2, no requests on this path (tests/test_config.py).
 from mtpy import web
 from mtpy.actions.receive import (AlreadyRegistered, Incoming, PingRejected, TargetClosed, TargetNotFound,
                                   find_target, receive)
-from mtpy.apps.receiving import ReceivingApp, plain
+from mtpy.apps import ReceivingApp, plain
 from mtpy.pingback import xmlrpc
 
 METHODS = ("pingback.ping", "system.listMethods")
@@ -30,8 +30,8 @@ ABOUT = ("This is a Pingback server (XML-RPC). Send it a pingback.ping call by H
 
 
 class PingbackApp(ReceivingApp):
-    """WSGI application (mtpy.apps.receiving: the store, failures, the work
-    after the answer)."""
+    """WSGI application (mtpy.apps.ReceivingApp: the store, failures, the
+    work after the answer)."""
 
     script = "mt-pingback.cgi"
 

@@ -9,7 +9,7 @@ from mtpy import web
 from mtpy.store import SchemaError
 from mtpy.trackback import envelope
 from mtpy.actions.receive import Incoming, PingRejected, find_item, receive
-from mtpy.apps.receiving import BEING_UPGRADED, ReceivingApp
+from mtpy.apps import BEING_UPGRADED, ReceivingApp
 
 POST_ONLY = "Trackback pings must use HTTP POST"
 # What mt-tb.cgi answers: pings by POST (and GET while AllowGetPings is on), and
@@ -19,8 +19,8 @@ ALLOWED_METHODS = ("GET", "POST")
 
 
 class TrackbackApp(ReceivingApp):
-    """WSGI application (mtpy.apps.receiving: the store, failures, the work
-    after the answer)."""
+    """WSGI application (mtpy.apps.ReceivingApp: the store, failures, the
+    work after the answer)."""
 
     script = "mt-tb.cgi"
 

@@ -11,7 +11,7 @@ asks; no jinja2, no requests on this path (tests/test_config.py).
 
 from mtpy import web
 from mtpy.actions.receive import Incoming, PingRejected, find_target, receive
-from mtpy.apps.receiving import BEING_UPGRADED, ReceivingApp, plain
+from mtpy.apps import BEING_UPGRADED, ReceivingApp, plain
 from mtpy.webmention.form import FORM_TYPE, BadRequest, read_request
 
 ACCEPTED = "202 Accepted"
@@ -19,8 +19,8 @@ ABOUT = "This is a Webmention endpoint: send source and target by HTTP POST, as 
 
 
 class WebmentionApp(ReceivingApp):
-    """WSGI application (mtpy.apps.receiving: the store, failures, the work
-    after the answer)."""
+    """WSGI application (mtpy.apps.ReceivingApp: the store, failures, the
+    work after the answer)."""
 
     script = "mt-webmention.cgi"
 

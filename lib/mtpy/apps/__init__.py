@@ -1,15 +1,19 @@
-"""What the three receiving scripts share (mt-tb.cgi, mt-pingback.cgi,
-mt-webmention.cgi): the store kept per process and thread, the answer to a
+"""mtpy's WSGI applications, one a script (mt.cgi's in `cms`), and what the
+three receiving ones share (mt-tb.cgi, mt-pingback.cgi, mt-webmention.cgi):
+the store kept per process and thread, the answer to a
 failure or to a store being upgraded in the protocol's own terms, and the
 jobs a notification queued run after the answer (the sender never waits for
 a source to be fetched, a page republished or mail sent).
 
 Nothing here imports jinja2 or requests: every module of a CGI ping's path
-costs it start-up time (tests/test_config.py guards the import set).
+costs it start-up time (tests/test_config.py guards the import set), which is
+also why this lives in the package a ping loads anyway rather than in a
+module of its own (tests/test_ping_cost.py counts them). mt-check.cgi loads
+this package too, and must start on any Python to say what the host lacks:
+the store and the work queue are imported by the methods that use them.
 """
 
-from mtpy import web, work
-from mtpy.store import NewerSchema, SchemaError
+from mtpy import web
 
 # While the store is older (or newer) than this code: nothing is stored, and the
 # sender is asked to come back, in the protocol's terms.
@@ -31,6 +35,8 @@ class ReceivingApp:
         self.stores = {}     # (process, thread) -> its store
 
     def __call__(self, environ, start_response):
+        from mtpy import work
+        from mtpy.store import SchemaError
         try:
             response = self.handle(environ)
         except SchemaError as error:
@@ -65,6 +71,7 @@ class ReceivingApp:
     def log_schema(self, error):
         """A store newer than this code is the owner's mistake to hear about; an
         older one waits for its upgrade, which mt.cgi shows."""
+        from mtpy.store import NewerSchema
         if isinstance(error, NewerSchema):
             web.log_error(self.config.get("LogFile"), "%s: %s" % (self.script, error))
 
