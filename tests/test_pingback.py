@@ -256,3 +256,17 @@ def test_answers_escape_what_they_quote():
     with pytest.raises(xmlrpc.client.Fault) as raised:
         xmlrpc.client.loads(fault(0, "</string></value>&\x00"))
     assert raised.value.faultString == "</string></value>&"
+
+
+def test_a_broken_mt_cfg_is_answered_in_each_protocols_terms(site):
+    """No details for the sender (they go to the error log): a fault from the
+    Pingback server, plain text from the Webmention endpoint; 500 both."""
+    from support.http import post
+    from support.wsgi import serving
+    with serving(site):
+        site.update_config("OneHourMaxPings lots\n")
+        status, _, answer = ping(site)
+        assert status == 500 and fault_code(answer) == 0 and "misconfigured" in answer.faultString
+        assert "lots" not in answer.faultString
+        mentioned = post(site.base + "cgi-bin/mt-webmention.cgi", {"source": SOURCE, "target": permalink(site)})
+        assert mentioned.status == 500 and mentioned.text.startswith("The Webmention endpoint is misconfigured")

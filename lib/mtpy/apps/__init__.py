@@ -24,11 +24,19 @@ class ReceivingApp:
     """WSGI application of a receiving script. `config` is an mtpy.config.Config;
     the store is opened once per process and thread (a CGI process serves one
     request; a WSGI worker many). A subclass names its script (`script`, for the
-    log) and gives handle(environ) and refusal(message, status): its protocol's
-    error answer."""
+    log) and what it is (`title`, for visitors), and gives handle(environ) and
+    refusal(message, status): its protocol's error answer."""
 
-    script = None
+    script = title = None
     log_config_warnings = True      # mtpy.hosting.build logs mt.cfg's unknown directives
+
+    @classmethod
+    def misconfigured(cls, error):
+        """The answer while mt.cfg cannot be read, in the protocol's terms;
+        details go to the web server's error log."""
+        web.log_error(None, "%s cannot start: %s" % (cls.script, error))
+        return cls.refusal("%s is misconfigured; the site's error log has details." % cls.title,
+                           web.STATUS_TEXT[500])
 
     def __init__(self, config):
         self.config = config
@@ -80,6 +88,16 @@ class ReceivingApp:
         deferred work, so that no connection or lock is shared with the child."""
         while self.stores:
             self.stores.popitem()[1].close()
+
+    def receive_mention(self, protocol, source, target, remote_ip):
+        """A Pingback's or Webmention's way in: the page of ours it names
+        (find_target), then the receive action every protocol shares. Returns
+        receive()'s (ping, job ids); raises what they raise (PingRejected...)."""
+        from mtpy.actions.receive import Incoming, find_target, receive
+        store = self.store()
+        item_id = find_target(store, target)
+        return receive(store, self.config, Incoming(str(item_id), source, remote_ip=remote_ip, protocol=protocol,
+                                                    target_url=target))
 
     def run_after(self, response, job_ids):
         """Have the jobs a notification queued run once `response` is sent (in

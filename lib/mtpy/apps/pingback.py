@@ -14,8 +14,7 @@ never a 500. No jinja2, no requests on this path (tests/test_config.py).
 """
 
 from mtpy import web
-from mtpy.actions.receive import (AlreadyRegistered, Incoming, PingRejected, TargetClosed, TargetNotFound,
-                                  find_target, receive)
+from mtpy.actions.receive import AlreadyRegistered, PingRejected, TargetClosed, TargetNotFound
 from mtpy.apps import ReceivingApp, plain
 from mtpy.pingback import xmlrpc
 
@@ -33,13 +32,7 @@ class PingbackApp(ReceivingApp):
     """WSGI application (mtpy.apps.ReceivingApp: the store, failures, the
     work after the answer)."""
 
-    script = "mt-pingback.cgi"
-
-    @staticmethod
-    def misconfigured(error):
-        web.log_error(None, "mt-pingback.cgi cannot start: %s" % error)
-        return _fault(GENERIC, "The Pingback server is misconfigured; the site's error log has details.",
-                      web.STATUS_TEXT[500])
+    script, title = "mt-pingback.cgi", "The Pingback server"
 
     @staticmethod
     def refusal(message, status):
@@ -75,11 +68,8 @@ class PingbackApp(ReceivingApp):
             return _fault(GENERIC, str(error), web.STATUS_TEXT[400])
         if source == target:
             return _fault(GENERIC, "The source and the target are the same page.")
-        store = self.store()
         try:
-            item_id = find_target(store, target)
-            ping, job_ids = receive(store, self.config, Incoming(str(item_id), source, remote_ip=remote_ip,
-                                                                 protocol="pingback", target_url=target))
+            ping, job_ids = self.receive_mention("pingback", source, target, remote_ip)
         except AlreadyRegistered as error:
             return _fault(ALREADY_REGISTERED, str(error))
         except PingRejected as rejected:

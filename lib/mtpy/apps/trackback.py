@@ -22,15 +22,7 @@ class TrackbackApp(ReceivingApp):
     """WSGI application (mtpy.apps.ReceivingApp: the store, failures, the
     work after the answer)."""
 
-    script = "mt-tb.cgi"
-
-    @staticmethod
-    def misconfigured(error):
-        """The answer while mt.cfg cannot be read, in the protocol's terms: an
-        error document; details go to the web server's error log."""
-        web.log_error(None, "mt-tb.cgi cannot start: %s" % error)
-        return _xml_error("The TrackBack server is misconfigured; the site's error log has details.",
-                          web.STATUS_TEXT[500])
+    script, title = "mt-tb.cgi", "The TrackBack server"
 
     @staticmethod
     def refusal(message, status):

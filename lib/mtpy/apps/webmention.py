@@ -10,7 +10,7 @@ asks; no jinja2, no requests on this path (tests/test_config.py).
 """
 
 from mtpy import web
-from mtpy.actions.receive import Incoming, PingRejected, find_target, receive
+from mtpy.actions.receive import PingRejected
 from mtpy.apps import BEING_UPGRADED, ReceivingApp, plain
 from mtpy.webmention.form import FORM_TYPE, BadRequest, read_request
 
@@ -22,13 +22,7 @@ class WebmentionApp(ReceivingApp):
     """WSGI application (mtpy.apps.ReceivingApp: the store, failures, the
     work after the answer)."""
 
-    script = "mt-webmention.cgi"
-
-    @staticmethod
-    def misconfigured(error):
-        web.log_error(None, "mt-webmention.cgi cannot start: %s" % error)
-        return plain("The Webmention endpoint is misconfigured; the site's error log has details.",
-                     web.STATUS_TEXT[500])
+    script, title = "mt-webmention.cgi", "The Webmention endpoint"
 
     @staticmethod
     def refusal(message, status):
@@ -49,11 +43,8 @@ class WebmentionApp(ReceivingApp):
             remote_ip = web.remote_address(environ, self.config.get("TransparentProxyIPs"))
         except (BadRequest, web.AmbiguousAddress) as error:
             return plain(str(error), web.STATUS_TEXT[400])
-        store = self.store()
         try:
-            item_id = find_target(store, target)
-            ping, job_ids = receive(store, self.config, Incoming(str(item_id), source, remote_ip=remote_ip,
-                                                                 protocol="webmention", target_url=target))
+            ping, job_ids = self.receive_mention("webmention", source, target, remote_ip)
         except PingRejected as rejected:
             # receive()'s 403 is a throttle: the sender may come back (Retry-After).
             status = web.STATUS_TEXT[429 if rejected.status.startswith("403") else 400]
