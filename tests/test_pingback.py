@@ -12,9 +12,12 @@ import xmlrpc.client
 import pytest
 
 from conftest import SAMPLES, http, raw_request
+from support.http import post
 from support.sites import pings_of
+from support.wsgi import serving
 from mtpy.apps.pingback import PingbackApp
 from mtpy.hosting import build
+from mtpy.pingback.xmlrpc import PARSE_ERROR, CallError, fault, read_call, response
 from mtpy.models import IPBan, Job, Trackback
 from mtpy.urls import category_archive_url, entry_permalink
 
@@ -127,7 +130,6 @@ def test_every_fault_code(served):
 
 
 def test_a_weblog_that_switched_pingback_off_or_all_pings_answers_33(site):
-    from support.wsgi import serving
     store = site.store()
     site.blog.accept_pingback = False
     store.save(site.blog)
@@ -144,7 +146,6 @@ def test_a_weblog_that_switched_pingback_off_or_all_pings_answers_33(site):
 
 
 def test_a_throttled_sender_gets_49(site):
-    from support.wsgi import serving
     site.update_config("OneHourMaxPingsPerIP 1\n")
     with serving(site):
         assert ping(site)[2].startswith("Pingback from ")
@@ -216,6 +217,7 @@ def malformed_calls(site):
              b"<x:methodCall xmlns:x='urn:x'>" + call_body.encode()[len(b"<methodCall>"):].replace(
                  b"</methodCall>", b"</x:methodCall>"),
              strings("javascript:alert(1)", target), strings("", target), strings(SOURCE, ""), strings(target, target),
+             strings(target.replace("http://", "https://") + "#here", target),
              strings("http://user:password@source.example/", target), strings("ftp://source.example/", target),
              strings("http://source.example/" + "a" * 5000, target),
              b"<methodCall>" + b"x" * (65536 + 1) + b"</methodCall>"]
@@ -240,7 +242,6 @@ def test_fifty_malformed_calls_get_a_fault_never_a_500_and_store_nothing(served)
 def test_a_dtd_is_refused_before_any_entity_is_expanded():
     """Straight at the reader: the DOCTYPE alone refuses the call (expat's
     own billion-laughs limits never come into it) and no file is read."""
-    from mtpy.pingback.xmlrpc import PARSE_ERROR, CallError, read_call
     for body in (billion_laughs(), b'<!DOCTYPE m SYSTEM "file:///etc/passwd"><methodCall/>'):
         with pytest.raises(CallError) as raised:
             read_call(body)
@@ -251,7 +252,6 @@ def test_a_dtd_is_refused_before_any_entity_is_expanded():
 
 
 def test_answers_escape_what_they_quote():
-    from mtpy.pingback.xmlrpc import fault, response
     assert xmlrpc.client.loads(response("<a & b>\x01"))[0][0] == "<a & b>"
     with pytest.raises(xmlrpc.client.Fault) as raised:
         xmlrpc.client.loads(fault(0, "</string></value>&\x00"))
@@ -261,8 +261,6 @@ def test_answers_escape_what_they_quote():
 def test_a_broken_mt_cfg_is_answered_in_each_protocols_terms(site):
     """No details for the sender (they go to the error log): a fault from the
     Pingback server, plain text from the Webmention endpoint; 500 both."""
-    from support.http import post
-    from support.wsgi import serving
     with serving(site):
         site.update_config("OneHourMaxPings lots\n")
         status, _, answer = ping(site)
@@ -270,3 +268,16 @@ def test_a_broken_mt_cfg_is_answered_in_each_protocols_terms(site):
         assert "lots" not in answer.faultString
         mentioned = post(site.base + "cgi-bin/mt-webmention.cgi", {"source": SOURCE, "target": permalink(site)})
         assert mentioned.status == 500 and mentioned.text.startswith("The Webmention endpoint is misconfigured")
+
+
+def test_scripts_renamed_in_mt_cfg_answer_under_their_names(site):
+    """PingbackScript and WebmentionScript (the names pages announce) reach
+    their applications where one WSGI application serves the installation
+    (`mtpy serve --wsgi`, and the tests' in-process server)."""
+    site.update_config("PingbackScript xmlrpc.cgi\nWebmentionScript mention.cgi\n")
+    with serving(site):
+        answer = http(site.base + "cgi-bin/xmlrpc.cgi", data=xmlrpc.client.dumps((), "system.listMethods").encode())
+        assert xmlrpc.client.loads(answer.body)[0][0] == ["pingback.ping", "system.listMethods"]
+        mentioned = post(site.base + "cgi-bin/mention.cgi", {"source": SOURCE, "target": permalink(site)})
+        assert mentioned.status == 202
+        assert http(site.base + "cgi-bin/other.cgi").status == 404

@@ -14,6 +14,7 @@ never a 500. No jinja2, no requests on this path (tests/test_config.py).
 """
 
 from mtpy import web
+from mtpy.actions.linkback import same_address
 from mtpy.actions.receive import AlreadyRegistered, PingRejected, TargetClosed, TargetNotFound
 from mtpy.apps import ReceivingApp, plain
 from mtpy.pingback import xmlrpc
@@ -66,7 +67,7 @@ class PingbackApp(ReceivingApp):
             remote_ip = web.remote_address(environ, self.config.get("TransparentProxyIPs"))
         except web.AmbiguousAddress as error:
             return _fault(GENERIC, str(error), web.STATUS_TEXT[400])
-        if source == target:
+        if same_address(source, target):
             return _fault(GENERIC, "The source and the target are the same page.")
         try:
             ping, job_ids = self.receive_mention("pingback", source, target, remote_ip)
