@@ -327,9 +327,9 @@ def passenger_site():
         os.makedirs(os.path.join(run, "passenger"))
 
     def config(site, run):
-        return ("Define MTPY %s\nLoadModule passenger_module %s/mod_passenger.so\nPassengerRoot %s\n"
-                "PassengerDefaultRuby /usr/bin/ruby\nPassengerInstanceRegistryDir %s/passenger\n"
-                % (site.folder, MODULES, locations, run) + APACHE_PASSENGER)
+        return ("Define MTPY %s\nDefine MTPY_CGI_URL %scgi-bin/\nLoadModule passenger_module %s/mod_passenger.so\n"
+                "PassengerRoot %s\nPassengerDefaultRuby /usr/bin/ruby\nPassengerInstanceRegistryDir %s/passenger\n"
+                % (site.folder, site.base, MODULES, locations, run) + APACHE_PASSENGER)
     with apache_serving("mtpy-passenger-", config, prepare) as site:
         yield site
 
@@ -342,6 +342,11 @@ def test_apache_passenger_serves_the_scripts(passenger_site):
     assert wait_for(lambda: "Via Passenger" in http(site.base + "%d.xml" % site.item.id).text)
     assert "mtpy System Check" in http(site.base + "cgi-bin/mt-check.cgi").text
     assert_pingback_and_webmention_answer(site, "cgi")
+    with open(os.path.join(site.archives, "page.html"), "w") as handle:
+        handle.write("<p>A page</p>")
+    page = http(site.base + "page.html", method="HEAD")
+    assert (page.headers["X-Pingback"], page.headers["Link"]) == (
+        site.base + "cgi-bin/mt-pingback.cgi", '<%scgi-bin/mt-webmention.cgi>; rel="webmention"' % site.base)
     for path in ("cgi-bin/mt.cfg", "data/mtpy.db", "passenger_wsgi.py", "lib/mtpy/config.py"):
         assert http(site.base + path).status == 404, path
 
