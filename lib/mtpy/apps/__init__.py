@@ -1,9 +1,9 @@
 """mtpy's WSGI applications, one a script (mt.cgi's in `cms`), and what the
 three receiving ones share (mt-tb.cgi, mt-pingback.cgi, mt-webmention.cgi):
-the store kept per process and thread, the answer to a
-failure or to a store being upgraded in the protocol's own terms, and the
-jobs a notification queued run after the answer (the sender never waits for
-a source to be fetched, a page republished or mail sent).
+the store kept per process and thread, the answer to a failure or to a store
+being upgraded in the protocol's own terms, and the jobs a notification queued
+run after the answer (the sender never waits for a source to be fetched, a
+page republished or mail sent).
 
 Nothing here imports jinja2 or requests: every module of a CGI ping's path
 costs it start-up time (tests/test_config.py guards the import set), which is
