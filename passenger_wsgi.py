@@ -1,6 +1,7 @@
 """passenger_wsgi.py: mtpy under Phusion Passenger (and other servers that load
 a WSGI `application` from the installation's root). Requests for a path ending
-in mt.cgi, mt-tb.cgi or mt-check.cgi (with what follows it, as in a ping's
+in one of the scripts' names (mt.cgi, mt-tb.cgi, mt-pingback.cgi,
+mt-webmention.cgi, mt-check.cgi; with what follows it, as in a ping's
 `mt-tb.cgi/5`) go to that script's application, kept in memory and rebuilt when
 cgi-bin/mt.cfg changes; the weblog's pages are the web server's to serve."""
 

@@ -70,6 +70,26 @@ def test_ping_path_imports_neither_jinja2_nor_requests(site):
     assert not unneeded_modules(site, loaded)
 
 
+# urllib.parse (and with it re): how a Pingback's or Webmention's target is
+# matched with a page of the weblog (mtpy.actions.receive.find_target).
+FINDING_TARGETS = {"re"}
+
+
+@pytest.mark.parametrize("app, content_type, body", [
+    ("mtpy.apps.pingback:PingbackApp", "text/xml",
+     "<?xml version='1.0'?><methodCall><methodName>pingback.ping</methodName><params><param><value>"
+     "http://a.example/</value></param><param><value>%s</value></param></params></methodCall>"),
+    ("mtpy.apps.webmention:WebmentionApp", "application/x-www-form-urlencoded", "source=http://a.example/&target=%s")])
+def test_pingback_and_webmention_import_neither_jinja2_nor_requests(site, app, content_type, body):
+    from mtpy.urls import entry_permalink
+    body = (body % entry_permalink(site.blog, site.entry)).encode()
+    environ = {"REQUEST_METHOD": "POST", "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body))}
+    output, loaded = run_probe(site, environ, body, app)
+    assert "Status: 200" in output and "registered" in output or "Status: 202" in output, output
+    assert not set(unneeded_modules(site, loaded)) - FINDING_TARGETS
+    assert "xmlrpc.client" not in loaded and "xml.dom" not in loaded
+
+
 def test_popup_is_kept_rendered_until_what_it_shows_changes(site):
     """The listing popup imports jinja2 only when something it shows changed
     since it was last rendered: a ping, a hidden ping, a template, the entry."""

@@ -32,7 +32,7 @@ def read_doc(name):
         return "\n" + handle.read()
 
 
-FCGI_SCRIPTS = ("mt.fcgi", "mt-tb.fcgi", "mt-check.fcgi")
+FCGI_SCRIPTS = ("mt.fcgi", "mt-tb.fcgi", "mt-check.fcgi", "mt-pingback.fcgi", "mt-webmention.fcgi")
 LIGHTTPD_FASTCGI = read_doc("lighttpd-fastcgi.conf")
 APACHE_FCGID = read_doc("apache-fcgid.conf")
 APACHE_PASSENGER = read_doc("apache-passenger.conf")
@@ -170,6 +170,22 @@ def test_one_process_stores_pings_and_shows_the_popup(fcgi_site):
     login = http(site.base + "cgi-bin/mt.fcgi")
     assert login.status == 200, login.text
     assert "mt.fcgi" in login.text and "Traceback" not in login.text
+    assert_pingback_and_webmention_answer(site, "fcgi")
+
+
+def assert_pingback_and_webmention_answer(site, suffix):
+    """mt-pingback.SUFFIX and mt-webmention.SUFFIX (kept running, or under
+    Passenger by their .cgi names) register a notification each."""
+    import xmlrpc.client
+    from mtpy.urls import entry_permalink
+    page = entry_permalink(site.blog, site.entry)
+    call = xmlrpc.client.dumps(("http://f.example/pingback", page), "pingback.ping").encode()
+    answer = http(site.base + "cgi-bin/mt-pingback." + suffix, data=call, headers={"Content-Type": "text/xml"})
+    assert "registered" in xmlrpc.client.loads(answer.body)[0][0]
+    answer = post(site.base + "cgi-bin/mt-webmention." + suffix, {"source": "http://f.example/mention", "target": page})
+    assert answer.status == 202, answer.text
+    assert {(ping.protocol, ping.source_url) for ping in pings_of(site)} >= {
+        ("pingback", "http://f.example/pingback"), ("webmention", "http://f.example/mention")}
 
 
 def test_malformed_records_close_their_connection_only(fcgi_site):
@@ -311,9 +327,9 @@ def passenger_site():
         os.makedirs(os.path.join(run, "passenger"))
 
     def config(site, run):
-        return ("Define MTPY %s\nLoadModule passenger_module %s/mod_passenger.so\nPassengerRoot %s\n"
-                "PassengerDefaultRuby /usr/bin/ruby\nPassengerInstanceRegistryDir %s/passenger\n"
-                % (site.folder, MODULES, locations, run) + APACHE_PASSENGER)
+        return ("Define MTPY %s\nDefine MTPY_CGI_URL %scgi-bin/\nLoadModule passenger_module %s/mod_passenger.so\n"
+                "PassengerRoot %s\nPassengerDefaultRuby /usr/bin/ruby\nPassengerInstanceRegistryDir %s/passenger\n"
+                % (site.folder, site.base, MODULES, locations, run) + APACHE_PASSENGER)
     with apache_serving("mtpy-passenger-", config, prepare) as site:
         yield site
 
@@ -325,6 +341,12 @@ def test_apache_passenger_serves_the_scripts(passenger_site):
     assert [ping.title for ping in pings_of(site)] == ["Via Passenger"]
     assert wait_for(lambda: "Via Passenger" in http(site.base + "%d.xml" % site.item.id).text)
     assert "mtpy System Check" in http(site.base + "cgi-bin/mt-check.cgi").text
+    assert_pingback_and_webmention_answer(site, "cgi")
+    with open(os.path.join(site.archives, "page.html"), "w") as handle:
+        handle.write("<p>A page</p>")
+    page = http(site.base + "page.html", method="HEAD")
+    assert (page.headers["X-Pingback"], page.headers["Link"]) == (
+        site.base + "cgi-bin/mt-pingback.cgi", '<%scgi-bin/mt-webmention.cgi>; rel="webmention"' % site.base)
     for path in ("cgi-bin/mt.cfg", "data/mtpy.db", "passenger_wsgi.py", "lib/mtpy/config.py"):
         assert http(site.base + path).status == 404, path
 
@@ -341,6 +363,7 @@ def test_apache_mod_fcgid_keeps_one_process(fcgid_site):
     assert script_pids(site, "mt-tb.fcgi") == [pid]
     for path in ("cgi-bin/mt.cfg", "cgi-bin/../data/mtpy.db", "data/mtpy.db"):
         assert http(site.base + path).status in (403, 404), path
+    assert_pingback_and_webmention_answer(site, "fcgi")
 
 
 def test_a_fcgi_script_started_as_cgi_answers_once(tmp_path):

@@ -173,7 +173,7 @@ def test_a_release_uploaded_over_ftp_installs_and_takes_pings(release, host, tmp
         ftp.login(FTP_USER, FTP_PASSWORD)
         upload(ftp, str(unpacked / tree), "mtpy")
         scripts = sorted(os.path.basename(name) for name in ftp.nlst("mtpy/cgi-bin") if name.endswith(".cgi"))
-        assert scripts == ["mt-check.cgi", "mt-tb.cgi", "mt.cgi"]
+        assert scripts == ["mt-check.cgi", "mt-pingback.cgi", "mt-tb.cgi", "mt-webmention.cgi", "mt.cgi"]
         assert not os.stat(os.path.join(host.folder, "cgi-bin", "mt.cgi")).st_mode & stat.S_IXUSR
         for name in scripts:
             assert ftp.sendcmd("SITE CHMOD 755 mtpy/cgi-bin/" + name).startswith("200")

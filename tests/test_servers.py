@@ -17,7 +17,7 @@ import pytest
 from conftest import (ROOT, Site, free_port, http, lighttpd_config, need, start_lighttpd, wait_for,
                       wait_for_port)
 from support.http import SUCCESS, error_doc, post
-from support.servers import DOCS, docs_file, run_apache
+from support.servers import CGI_URL_PLACEHOLDER, DOCS, docs_file, run_apache
 from support.http import SPOOFED_SPELLINGS, spoofed_ping
 from support.release import release_mtpy
 
@@ -124,7 +124,8 @@ class Installation:
 
 def serve_with_apache(installation):
     installation.processes.append(run_apache(installation.run, installation.port, docs_file(
-        "apache.conf", ("Define MTPY /home/you/mtpy", "Define MTPY %s" % installation.folder))))
+        "apache.conf", ("Define MTPY /home/you/mtpy", "Define MTPY %s" % installation.folder),
+        (CGI_URL_PLACEHOLDER, installation.cgi_url))))
 
 
 def serve_with_apache_htaccess(installation):
@@ -181,6 +182,7 @@ def serve_with_nginx(installation):
     with open(os.path.join(run, "mtpy.conf"), "w") as handle:
         handle.write(docs_file("nginx.conf", ("set $mtpy /home/you/mtpy;", "set $mtpy %s;" % installation.folder),
                                ("listen 127.0.0.1:8080;", "listen 127.0.0.1:%d;" % installation.port),
+                               (CGI_URL_PLACEHOLDER, installation.cgi_url),
                                ("unix:/run/fcgiwrap.socket", "unix:" + socket)))
     with open(os.path.join(run, "nginx.conf"), "w") as handle:
         handle.write(NGINX_MAIN.format(run=run))
@@ -230,8 +232,38 @@ def test_the_release_takes_pings_as_www_data_and_guards_its_files(release_tree, 
         too_big = http(installation.cgi_url + "mt-tb.cgi/1", data=b"url=http://other.example/&x=" + b"x" * BODY_LIMIT)
         assert too_big.status == 413, installation.log()
         assert_spoofed_spellings_are_dropped(installation)
+        assert_pingback_and_webmention_are_announced_and_taken(installation, server)
     finally:
         installation.close()
+
+
+# The layouts whose configuration sends the Pingback and Webmention headers on
+# the weblog's pages (a .htaccess cannot know CGIPath: its pages have their
+# <link> elements only).
+ANNOUNCING = ("apache", "lighttpd", "nginx-fcgiwrap")
+
+
+def assert_pingback_and_webmention_are_announced_and_taken(installation, server):
+    """The weblog's pages carry X-Pingback and Link rel="webmention" (for a
+    HEAD too, as WordPress asks), and mt-pingback.cgi and mt-webmention.cgi
+    run as CGI scripts beside mt-tb.cgi."""
+    import xmlrpc.client
+    page = installation.archives_url + "000001.html"
+    for answer in (http(page), http(page, method="HEAD"), http(installation.archives_url)):
+        assert answer.status == 200, (page, installation.log())
+        announced = (answer.headers.get("X-Pingback"), answer.headers.get("Link"))
+        if server in ANNOUNCING:
+            assert announced == (installation.cgi_url + "mt-pingback.cgi",
+                                 '<%smt-webmention.cgi>; rel="webmention"' % installation.cgi_url), announced
+        else:
+            assert announced == (None, None)
+    feed = http(installation.archives_url + "1.xml")        # a page, not a feed
+    assert feed.status == 200 and feed.headers.get("X-Pingback") is None
+    call = xmlrpc.client.dumps(("http://other.example/pingback", page), "pingback.ping").encode()
+    answer = http(installation.cgi_url + "mt-pingback.cgi", data=call, headers={"Content-Type": "text/xml"})
+    assert "registered" in xmlrpc.client.loads(answer.body)[0][0], installation.log()
+    answer = post(installation.cgi_url + "mt-webmention.cgi", {"source": "http://other.example/mention", "target": page})
+    assert answer.status == 202, (answer.text, installation.log())
 
 
 def assert_spoofed_spellings_are_dropped(installation):

@@ -1,4 +1,5 @@
-"""mt-tb.cgi's application run as CGI in a new process, reporting the modules it imported."""
+"""A receiving script's application (mt-tb.cgi's by default) run as CGI in a
+new process, reporting the modules it imported."""
 
 import os
 import subprocess
@@ -13,7 +14,7 @@ os.environ.update(%(environ)r, MT_CONFIG=%(config)r, REMOTE_ADDR="127.0.0.1")
 sys.stdin = io.TextIOWrapper(io.BytesIO(%(body)r))
 out = io.BytesIO()
 sys.stdout = io.TextIOWrapper(out)
-from mtpy.apps.trackback import TrackbackApp
+from %(module)s import %(app)s as Application
 from mtpy.hosting import load, run_cgi
 answering = os.getpid()
 leave = os._exit
@@ -26,7 +27,7 @@ def report_then_leave(code):   # run_cgi leaves with os._exit once it has answer
     leave(code)
 
 os._exit = report_then_leave
-run_cgi(load(TrackbackApp))
+run_cgi(load(Application))
 report_then_leave(0)
 """
 
@@ -35,11 +36,13 @@ PING = {"REQUEST_METHOD": "POST", "PATH_INFO": "/1", "CONTENT_TYPE": "applicatio
         "CONTENT_LENGTH": "30"}
 
 
-def run_probe(site, environ=PING, body=b"url=http://a.example/&title=hi"):
-    """mt-tb.cgi's application run as CGI in a new process: (its output, the
-    modules it imported)."""
+def run_probe(site, environ=PING, body=b"url=http://a.example/&title=hi", app="mtpy.apps.trackback:TrackbackApp"):
+    """The application (mt-tb.cgi's unless `app` names another, "module:class")
+    run as CGI in a new process: (its output, the modules it imported)."""
+    module, _, name = app.partition(":")
     done = subprocess.run([sys.executable, "-c", PROBE % {
-        "lib": os.path.join(ROOT, "lib"), "config": site.config_path, "environ": environ, "body": body}],
+        "lib": os.path.join(ROOT, "lib"), "config": site.config_path, "environ": environ, "body": body,
+        "module": module, "app": name}],
         capture_output=True, text=True, timeout=60)
     output, _, modules = done.stderr.rpartition("\nMODULES ")
     assert modules, done.stderr

@@ -39,7 +39,16 @@ def lighttpd_config(site):
     with open(os.path.join(ROOT, "docs", "lighttpd.conf")) as handle:
         text = handle.read()
     text = text.replace('var.mtpy = "/home/you/mtpy"', 'var.mtpy = "%s"' % site.folder)
+    text = text.replace(CGI_URL_PLACEHOLDER, local_cgi_url(site.port))
     return text.replace("var.port = 8080", "var.port = %d" % site.port)
+
+
+# Where docs/*.conf say the address of cgi-bin/ (the headers of the weblog's pages).
+CGI_URL_PLACEHOLDER = "http://www.example.com/cgi-bin/"
+
+
+def local_cgi_url(port):
+    return "http://127.0.0.1:%d/cgi-bin/" % port
 
 
 def start_lighttpd(site):
@@ -106,6 +115,7 @@ LoadModule mime_module {modules}/mod_mime.so
 LoadModule alias_module {modules}/mod_alias.so
 LoadModule cgid_module {modules}/mod_cgid.so
 LoadModule dir_module {modules}/mod_dir.so
+LoadModule headers_module {modules}/mod_headers.so
 TypesConfig /etc/mime.types
 {mtpy}
 """

@@ -5,54 +5,28 @@ republished after the response, and the popup renders a template only when
 what it shows has changed since it was last rendered (publish/listing.py).
 """
 
-from mtpy import web, work
-from mtpy.store import NewerSchema, SchemaError
+from mtpy import web
+from mtpy.store import SchemaError
 from mtpy.trackback import envelope
 from mtpy.actions.receive import Incoming, PingRejected, find_item, receive
+from mtpy.apps import BEING_UPGRADED, ReceivingApp
 
 POST_ONLY = "Trackback pings must use HTTP POST"
-# While the store is older (or newer) than this code: nothing is stored, and the
-# sender is asked to come back, in the protocol's terms (a 200 error document,
-# as for every refusal, whose message a sender shows).
-BEING_UPGRADED = "This weblog is being upgraded; please try again later."
 # What mt-tb.cgi answers: pings by POST (and GET while AllowGetPings is on), and
 # `__mode=rss`/`__mode=view` by GET. Anything else (HEAD, PUT, DELETE, OPTIONS,
 # PATCH...) is 405 and never stores a ping.
 ALLOWED_METHODS = ("GET", "POST")
 
 
-class TrackbackApp:
-    """WSGI application. `config` is an mtpy.config.Config; the store is opened
-    once per process and thread (a CGI process serves one request; a WSGI worker
-    many)."""
+class TrackbackApp(ReceivingApp):
+    """WSGI application (mtpy.apps.ReceivingApp: the store, failures, the
+    work after the answer)."""
 
-    log_config_warnings = True      # mtpy.hosting.build logs mt.cfg's unknown directives
-
-    def __init__(self, config):
-        self.config = config
-        self.stores = {}     # (process, thread) -> its store
+    script, title = "mt-tb.cgi", "The TrackBack server"
 
     @staticmethod
-    def misconfigured(error):
-        """The answer while mt.cfg cannot be read, in the protocol's terms: an
-        error document; details go to the web server's error log."""
-        web.log_error(None, "mt-tb.cgi cannot start: %s" % error)
-        return _xml_error("The TrackBack server is misconfigured; the site's error log has details.",
-                          web.STATUS_TEXT[500])
-
-    def __call__(self, environ, start_response):
-        try:
-            response = self.handle(environ)
-        except SchemaError as error:
-            self.log_schema(error)
-            response = _xml_error(BEING_UPGRADED)
-        except Exception:
-            web.log_error(self.config.get("LogFile"), "mt-tb.cgi failed on %s %s?%s" % (
-                environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), environ.get("QUERY_STRING")))
-            response = _xml_error("Internal error: the ping was not stored. The site's log has details.",
-                                  web.STATUS_TEXT[500])
-        work.run_due_work_after(response, self.config, self.close_store)     # retries, without cron
-        return response(environ, start_response)
+    def refusal(message, status):
+        return _xml_error(message, status)
 
     def handle(self, environ):
         method = environ.get("REQUEST_METHOD", "GET").upper()
@@ -82,25 +56,6 @@ class TrackbackApp:
                               "send it in UTF-8." % unusable)
         return self.ping(environ, tb_id, passphrase, fields)
 
-    def store(self):
-        """The store, opened once per process and thread and kept: a CGI process
-        leaves with its answer (mtpy.hosting.run_cgi), and a persistent worker serves many
-        requests. Closing SQLite's last connection would checkpoint the WAL, with
-        fsyncs, on every ping."""
-        import os
-        from _thread import get_ident   # not threading: a CGI ping pays for imports
-        key = (os.getpid(), get_ident())
-        if key not in self.stores:
-            from mtpy.store import open_store
-            self.stores[key] = open_store(self.config)
-        return self.stores[key]
-
-    def log_schema(self, error):
-        """A store newer than this code is the owner's mistake to hear about; an
-        older one waits for its upgrade, which mt.cgi shows."""
-        if isinstance(error, NewerSchema):
-            web.log_error(self.config.get("LogFile"), "mt-tb.cgi: %s" % error)
-
     def ping(self, environ, tb_id, passphrase, fields):
         try:
             remote_ip = web.remote_address(environ, self.config.get("TransparentProxyIPs"))
@@ -110,21 +65,7 @@ class TrackbackApp:
             ping, job_ids = receive(self.store(), self.config, incoming_ping(tb_id, passphrase, fields, remote_ip))
         except PingRejected as rejected:
             return _xml_error(rejected.message, rejected.status, rejected.headers)
-        response = web.Response(envelope.success(), envelope.CONTENT_TYPE)
-        if job_ids:
-            response.before_fork.append(self.close_store)   # the work opens its own (mtpy.hosting.run_cgi)
-            response.after.append(lambda: self.run_jobs(job_ids))
-        return response
-
-    def close_store(self):
-        """Close this process's stores: mtpy.hosting.run_cgi calls it before forking the
-        deferred work, so that no connection or lock is shared with the child."""
-        while self.stores:
-            self.stores.popitem()[1].close()
-
-    def run_jobs(self, job_ids):
-        from mtpy.work import run_jobs
-        run_jobs(self.store(), self.config, job_ids)
+        return self.run_after(web.Response(envelope.success(), envelope.CONTENT_TYPE), job_ids)
 
     def rss(self, tb_id, fields):
         """The newest pings (`PingsPerPage`, or `limit=` up to envelope.RSS_MAX),

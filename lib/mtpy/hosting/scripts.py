@@ -1,4 +1,4 @@
-"""mtpy's three scripts as applications that stay in memory and serve many
+"""mtpy's scripts as applications that stay in memory and serve many
 requests (FastCGI's .fcgi scripts, Passenger's passenger_wsgi.py, `mtpy serve
 --wsgi`), each rebuilt when its mt.cfg changes."""
 
@@ -8,9 +8,17 @@ from mtpy import web
 from mtpy.config import find_config_path
 from mtpy.hosting import build
 
+# Each script's application class ("module:class"), imported when its process
+# first builds it. (mt-check.cgi's is a function that reads mt.cfg itself; a
+# mt.cfg it cannot read is answered as mt-tb.cgi answers it.)
+APP_CLASSES = {"mt.cgi": "mtpy.apps.cms:CMSApp", "mt-tb.cgi": "mtpy.apps.trackback:TrackbackApp",
+               "mt-pingback.cgi": "mtpy.apps.pingback:PingbackApp",
+               "mt-webmention.cgi": "mtpy.apps.webmention:WebmentionApp"}
+
 
 class ScriptApplication:
-    """One script's application (`mt.cgi`, `mt-tb.cgi` or `mt-check.cgi`) in a
+    """One script's application (`mt.cgi`, `mt-tb.cgi`, `mt-pingback.cgi`,
+    `mt-webmention.cgi` or `mt-check.cgi`) in a
     process that serves many requests. It is built from mt.cfg found as the
     script finds it (MT_CONFIG, else beside the script) and built again when
     that file changes (its modification time, size or inode: one stat a
@@ -18,7 +26,7 @@ class ScriptApplication:
     as under CGI; the replaced one's store is closed. A mt.cfg that cannot be
     read is answered as the CGI script answers it, and read again next time."""
 
-    SCRIPTS = ("mt.cgi", "mt-tb.cgi", "mt-check.cgi")
+    SCRIPTS = ("mt.cgi", "mt-tb.cgi", "mt-pingback.cgi", "mt-webmention.cgi", "mt-check.cgi")
 
     def __init__(self, script, script_dir, config_path=None):
         if script not in self.SCRIPTS:
@@ -73,13 +81,10 @@ class ScriptApplication:
         return build(self.app_class(), path)
 
     def app_class(self):
-        """The class of mt.cgi's or mt-tb.cgi's application (imported only when
-        asked for: each process serves one script)."""
-        if self.script == "mt.cgi":
-            from mtpy.apps.cms import CMSApp
-            return CMSApp
-        from mtpy.apps.trackback import TrackbackApp
-        return TrackbackApp
+        """The class of the script's application but mt-check.cgi's (imported
+        only when asked for: each process serves one script)."""
+        module, _, name = APP_CLASSES.get(self.script, APP_CLASSES["mt-tb.cgi"]).partition(":")
+        return getattr(__import__(module, fromlist=[name]), name)
 
     def retire(self):
         close = getattr(self.app, "close_store", None)

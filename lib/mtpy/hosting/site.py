@@ -7,6 +7,10 @@ import os
 
 from mtpy import web
 
+# The scripts whose name mt.cfg may change: the directive, the script.
+RENAMED = (("TrackbackScript", "mt-tb.cgi"), ("PingbackScript", "mt-pingback.cgi"),
+           ("WebmentionScript", "mt-webmention.cgi"))
+
 
 class SiteApp:
     def __init__(self, config_path, mounts, cgi_dir):
@@ -17,8 +21,8 @@ class SiteApp:
         self.scripts = {name: ScriptApplication(name, cgi_dir, config_path) for name in ScriptApplication.SCRIPTS}
 
     def script(self, name):
-        """The application of /cgi-bin/NAME: one of the three scripts, or the
-        TrackbackScript that mt.cfg names."""
+        """The application of /cgi-bin/NAME: one of the scripts, or one that
+        mt.cfg names otherwise (TrackbackScript, PingbackScript, WebmentionScript)."""
         if name in self.scripts:
             return self.scripts[name]
         pings = self.scripts["mt-tb.cgi"]
@@ -26,7 +30,12 @@ class SiteApp:
             config = getattr(pings.current(), "config", None)
         except Exception:           # a broken mt.cfg: mt-tb.cgi's own answer says so
             return None
-        return pings if config is not None and name == config.get("TrackbackScript") else None
+        if config is None:
+            return None
+        for directive, script in RENAMED:
+            if name == config.get(directive):
+                return self.scripts[script]
+        return None
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "") or "/"
