@@ -247,12 +247,25 @@ def test_never_home_pages_own_pages_or_private_addresses(store, config, blog, we
         web.html("/", announcing)
         web.html("/other-weblog/post.html", announcing)
         store.save(Blog(name="Another weblog here", site_url=web.base + "/other-weblog/"))
+        # Endpoints a page announces on the host's own networks: never sent to.
+        to_private = web.url("/private.html", (200, {"Content-Type": "text/html", "Link": "<http://10.1.2.3/wm>; "
+                                                     "rel=webmention"}, page()))
+        to_metadata = web.url("/metadata.html", (200, {"Content-Type": "text/html",
+                                                       "X-Pingback": "http://169.254.169.254/xmlrpc"}, page()))
+        # The owner typed WordPress's TrackBack URL of a page it links to: told by TrackBack only.
+        typed = web.html("/wordpress/post/", announcing)
+        web.url("/wordpress/post/trackback/", ACCEPTED)
         links = [web.base + "/", web.base, web.base + "/other-weblog/post.html", "http://10.0.0.1/post.html",
-                 web.html("/?p=1", announcing)]
-        entry = publish(store, config, blog, *links).record
-        assert run_jobs(store, config) == (1, 0)
+                 web.html("/?p=1", announcing), to_private, to_metadata, typed]
+        entry = publish(store, config, blog, *links, to_ping_urls=[typed + "trackback/"]).record
+        assert run_jobs(store, config) == (0, 1)
         assert peer.calls == [(permalink(entry), web.base + "/?p=1")]      # a query is not a home page
         assert "/other-weblog/post.html" in web.paths()      # fetched for TrackBack only, as before
+        saved = store.get(Entry, entry.id)
+        assert {page: failure["error"] for page, failure in saved.ping_failures.items()} == {
+            to_private: "refused: 10.1.2.3 is a private address",
+            to_metadata: "refused: 169.254.169.254 is a link-local address"}
+        assert saved.pinged_urls == [typed + "trackback/"] and list(saved.notified_links) == [web.base + "/?p=1"]
 
 
 # -- edits and deletions -----------------------------------------------------------

@@ -117,7 +117,7 @@ def add_discovered(store, config, blog, entry_id, deadline_seconds=DEADLINE_SECO
             if ping_url:
                 if ping_url not in known and ping_url not in added:
                     added.append(ping_url)
-            elif not is_home_page(page) and not _is_own_page(own_bases, page):
+            elif not is_home_page(page) and not _is_own_page(own_bases, page) and not _pinged_under(entry, page):
                 for protocol in ("webmention", "pingback"):
                     endpoint = getattr(announced, protocol)
                     if _is_web_url(endpoint):
@@ -140,6 +140,17 @@ def _wait_to_tell(entry, waiting, page, protocol, endpoint):
         return
     kept = {key: value for key, value in earlier.items() if key in ("error", "when", "attempts")}
     waiting[page] = dict(kept, protocol=protocol, endpoint=endpoint)
+
+
+def _pinged_under(entry, page):
+    """Whether a URL the entry pings by TrackBack is under the page's own
+    (WordPress's `<permalink>trackback/`, typed by the owner): the page hears
+    of the entry that way, never twice."""
+    folder = page.split("#")[0]
+    if "?" in folder:
+        return False        # ?p=12 pages: nothing is under them
+    folder = folder if folder.endswith("/") else folder + "/"
+    return any(url.startswith(folder) for url in entry.to_ping_urls + entry.pinged_urls)
 
 
 def is_home_page(url):

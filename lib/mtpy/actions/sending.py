@@ -329,7 +329,7 @@ def webmention_ping(config, source, site_url):
             return error.reason
         if 200 <= response.status < 300:
             return None
-        said = "HTTP %d %s" % (response.status, response.reason)
+        said = ("HTTP %d %s" % (response.status, response.reason)).strip()
         words = _answer_words(response)
         if words:
             said += ": " + words
@@ -345,17 +345,16 @@ def pingback_ping(config, source, site_url):
     is no XML-RPC is final."""
     import xmlrpc.client
     from mtpy import outbound
-    from mtpy.pingback.client import NotAnAnswer, call_body, read_answer
+    from mtpy.pingback.client import NotAnAnswer, post_call, read_answer
     from mtpy.trackback.replies import REPLY_MAX_BYTES, clean_message
 
     def tell(page, server, timeout, deadline):
         try:
-            response = outbound.fetch(config, server, method="POST", data=call_body(PINGBACK_METHOD, (source, page)),
-                                      headers={"Content-Type": "text/xml"}, timeout=timeout, deadline=deadline,
-                                      max_bytes=REPLY_MAX_BYTES, site_url=site_url, any_status=True)
+            response = post_call(config, server, PINGBACK_METHOD, (source, page), timeout=timeout,
+                                 deadline=deadline, max_bytes=REPLY_MAX_BYTES, site_url=site_url)
         except outbound.OutboundError as error:
             return error.reason
-        status = "HTTP %d %s" % (response.status, response.reason)
+        status = ("HTTP %d %s" % (response.status, response.reason)).strip()
         try:
             read_answer(response.body, response.headers.get("Content-Type") or "")
         except xmlrpc.client.Fault as fault:

@@ -12,7 +12,7 @@ service is not tried again: the next published entry notifies it anyway.
 from mtpy.actions.activity import record
 from mtpy.actions.sending import JOB_DEADLINE_SECONDS, send_all
 from mtpy.models import Blog
-from mtpy.pingback.client import NOT_XML_RPC, NotAnAnswer, call_body, read_answer
+from mtpy.pingback.client import NOT_XML_RPC, NotAnAnswer, post_call, read_answer
 
 METHOD = "weblogUpdates.ping"
 REPLY_MAX_BYTES = 16 * 1024        # a service answers a struct of two members
@@ -45,12 +45,6 @@ def send_update_pings(store, config, payload, deadline_seconds=JOB_DEADLINE_SECO
     return outcomes
 
 
-def ping_request(blog):
-    """The body of the XML-RPC call (UTF-8 bytes): the name and URL escaped,
-    and without the characters XML 1.0 cannot carry."""
-    return call_body(METHOD, (blog.name, blog.site_url))
-
-
 def read_update_answer(body, content_type=""):
     """None when the service took the ping, else why not, in words: its
     `message` when it answers flerror true, a fault's faultString,
@@ -75,19 +69,17 @@ def update_ping(config, blog):
     """A send_one for sending.send_all: the XML-RPC call to one service; None
     when the service took it, else why not."""
     from mtpy import outbound
-    body = ping_request(blog)
 
     def ping(url, timeout, deadline):
         try:
-            response = outbound.fetch(config, url, method="POST", data=body, headers={"Content-Type": "text/xml"},
-                                      timeout=timeout, deadline=deadline, max_bytes=REPLY_MAX_BYTES,
-                                      site_url=blog.site_url)
+            response = post_call(config, url, METHOD, (blog.name, blog.site_url), timeout=timeout,
+                                 deadline=deadline, max_bytes=REPLY_MAX_BYTES, site_url=blog.site_url)
         except outbound.OutboundError as error:
-            if error.response is None:
-                return error.reason
-            # a fault some servers send with a 500: the status, and its words
-            said = read_update_answer(error.response.body, error.response.headers.get("Content-Type") or "")
-            return error.reason if said in (None, NOT_XML_RPC) else "%s: %s" % (error.reason, said)
-        return read_update_answer(response.body, response.headers.get("Content-Type") or "")
+            return error.reason
+        said = read_update_answer(response.body, response.headers.get("Content-Type") or "")
+        if 200 <= response.status < 300:
+            return said
+        # a fault some servers send with a 500: the status, and its words
+        status = ("HTTP %d %s" % (response.status, response.reason)).strip()
+        return status if said in (None, NOT_XML_RPC) else "%s: %s" % (status, said)
     return ping
-

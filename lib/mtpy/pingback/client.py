@@ -1,6 +1,6 @@
 """XML-RPC as mtpy's sender speaks it, for Pingback's `pingback.ping` and the
-update services' `weblogUpdates.ping` (mtpy.actions.updates): a call's body,
-and reading an answer safely. Whatever surrounds <methodResponse> (warnings a
+update services' `weblogUpdates.ping` (mtpy.actions.updates): a call sent
+through mtpy.outbound, and reading an answer safely. Whatever surrounds <methodResponse> (warnings a
 careless server prints before it) is ignored; a document declaring a DTD or
 entities is refused before any parser sees it."""
 
@@ -9,6 +9,16 @@ NOT_XML_RPC = "not an XML-RPC answer"
 
 class NotAnAnswer(ValueError):
     """An answer that is no XML-RPC response; its text says why, in words."""
+
+
+def post_call(config, url, method, params, **options):
+    """POST the XML-RPC call `method(*params)` to `url` through mtpy.outbound
+    (its address rules and limits; `options` are outbound.fetch's). Returns
+    the Response whatever its status (a fault may come with a 500); raises
+    outbound.OutboundError when there is no answer."""
+    from mtpy import outbound
+    return outbound.fetch(config, url, method="POST", data=call_body(method, params),
+                          headers={"Content-Type": "text/xml"}, any_status=True, **options)
 
 
 def call_body(method, params):
