@@ -12,7 +12,7 @@ import xmlrpc.client
 from socketserver import ThreadingMixIn
 from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
-from support.local_web import POLL_SECONDS
+from support.local_web import Served
 
 SLOW_SECONDS = 10       # a "slow" call's answer comes this late (the sender gives up sooner)
 
@@ -21,7 +21,7 @@ class _ThreadingServer(ThreadingMixIn, SimpleXMLRPCServer):
     daemon_threads = True
 
 
-class PingbackPeer:
+class PingbackPeer(Served):
     def __init__(self):
         self.answers = {}
         self.calls = []
@@ -33,12 +33,10 @@ class PingbackPeer:
             def log_message(self, *args):
                 pass
 
-        self.server = _ThreadingServer(("127.0.0.1", 0), requestHandler=Quiet, logRequests=False)
-        self.server.register_function(self.ping, "pingback.ping")
+        server = _ThreadingServer(("127.0.0.1", 0), requestHandler=Quiet, logRequests=False)
+        server.register_function(self.ping, "pingback.ping")
+        self.serve(server)
         self.url = "http://127.0.0.1:%d/xmlrpc.php" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": POLL_SECONDS},
-                                       daemon=True)
-        self.thread.start()
 
     def ping(self, source, target):
         self.calls.append((source, target))
@@ -54,11 +52,4 @@ class PingbackPeer:
 
     def close(self):
         self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exception):
-        self.close()
+        super().close()

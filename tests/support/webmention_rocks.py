@@ -18,7 +18,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
-from support.local_web import POLL_SECONDS
+from support.local_web import Served
 
 CASES = range(1, 24)
 PAGE = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Discovery Test #%d</title>%s</head>'
@@ -70,7 +70,7 @@ def case(number, base):
     return cases[number]
 
 
-class RocksServer:
+class RocksServer(Served):
     """The cases on a ThreadingHTTPServer on 127.0.0.1."""
 
     def __init__(self):
@@ -79,11 +79,8 @@ class RocksServer:
         self.lock = threading.Lock()
         self.used = set()           # case 23's one-time paths already served
         self.tokens = itertools.count(1000)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.serve(ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self)))
         self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": POLL_SECONDS}, daemon=True)
-        self.thread.start()
 
     def page_url(self, number):
         return self.base + ("/test/23/page" if number == 23 else "/test/%d" % number)
@@ -104,15 +101,6 @@ class RocksServer:
             self.used.add(path)
             return True
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exception):
-        self.close()
 
 
 def _case_of(path):
