@@ -10,13 +10,15 @@ told by Webmention or Pingback is kept in `ping_failures` under its own URL
 with its `protocol` and `endpoint` (and no error until one happens); once
 told, it moves to `notified_links`. An edit re-sends a Webmention to every
 page told so before (a link since removed included); a deletion does too
-(`tell_deleted` jobs, the targets in their payload). The pings are deferred work (`send_pings`
-jobs, queued by mtpy.actions.entries.save_entry and by `retry_pings`): several
-at once, each bounded by PingTimeout, the whole job by a deadline. Each URL's
-outcome is kept on the entry: a success moves it to `pinged_urls`; a failure
-keeps it to ping, with why and when in `ping_failures`, and is retried with the
-job's backoff until it has failed MAX_ATTEMPTS times; then only the owner's
-retry (`retry_pings`) sends it again. A job first claims the URLs it sends
+(`tell_deleted` jobs, the targets in their payload).
+
+The pings are deferred work (`send_pings` jobs, queued by
+mtpy.actions.entries.save_entry and by `retry_pings`): several at once, each
+bounded by PingTimeout, the whole job by a deadline. Each URL's outcome is kept
+on the entry: a success moves it to `pinged_urls`; a failure keeps it to ping,
+with why and when in `ping_failures`, and is retried with the job's backoff
+until it has failed MAX_ATTEMPTS times; then only the owner's retry
+(`retry_pings`) sends it again. A job first claims the URLs it sends
 (`sending_since`, in one transaction), so that two jobs of one entry (a second
 save, `mtpy work` beside mt.cgi) never ping a URL twice.
 
