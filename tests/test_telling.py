@@ -85,6 +85,19 @@ def test_the_document_order_and_what_is_not_an_element():
         assert found == (expected and "http://t.example" + expected), html_text
 
 
+@pytest.mark.parametrize("hostile", ["<a" * 250000, "<!" * 250000, "<![CDATA[" * 50000, "<" * 500000,
+                                     ('<a x="' + "y" * 60000) * 30, "<a " + "x=1 " * 200000, "<p>x</p>" * 60000])
+def test_a_hostile_page_is_read_in_one_pass(hostile):
+    """Half a megabyte built to make a parser go back over it (html.parser took
+    five minutes on the first) is read in well under a second."""
+    import time
+    started = time.monotonic()
+    assert webmention_endpoint("http://t.example/", {}, hostile + '<a rel="webmention" href="/e">') in (
+        None, "http://t.example/e")
+    assert pingback_server("http://t.example/", {}, hostile) is None
+    assert time.monotonic() - started < 3
+
+
 def test_pingback_discovery_on_a_stock_wordpress_61_post():
     with open(os.path.join(SAMPLES, "wordpress-6.1-stock-post-head.txt"), encoding="utf-8") as handle:
         head, _, text = handle.read().partition("\n\n")

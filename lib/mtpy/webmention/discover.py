@@ -12,7 +12,6 @@ The reading is pure (final URL, headers, text); `find_endpoint` fetches the
 page through mtpy.outbound (its address rules, limits and redirects) first.
 """
 
-from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 REL = "webmention"
@@ -107,45 +106,15 @@ def _parameters(value, position):
     return params, position
 
 
-class _Found(Exception):
-    pass
-
-
-class _FirstRel(HTMLParser):
-    """Reads start tags until the first of `tags` whose rel names `rel` and
-    which has an href."""
-
-    def __init__(self, rel, tags):
-        super().__init__(convert_charrefs=True)
-        self.rel = rel
-        self.tags = tags
-        self.href = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag not in self.tags:
-            return
-        values = {}
-        for name, value in attrs:
-            values.setdefault(name, value)
-        if self.rel in (values.get("rel") or "").lower().split() and values.get("href") is not None:
-            self.href = values["href"].strip()
-            raise _Found()
-
-
 def first_rel_href(html_text, rel, tags):
     """The href (character references decoded) of the first element among
     `tags` whose rel names `rel`, in document order; None when there is none.
-    Comments, scripts and escaped text hold no elements."""
-    if not html_text:
-        return None
-    parser = _FirstRel(rel, tags)
-    try:
-        parser.feed(html_text[:MAX_PAGE_CHARS])
-        parser.close()
-    except _Found:
-        return parser.href
-    except (AssertionError, ValueError):     # html.parser gives up on some broken markup
-        return parser.href
+    Comments, scripts and escaped text hold no elements (read by
+    mtpy.trackback.discover.document_start_tags, in one pass)."""
+    from mtpy.trackback.discover import document_start_tags
+    for _, attributes in document_start_tags((html_text or "")[:MAX_PAGE_CHARS], tags):
+        if rel in (attributes.get("rel") or "").lower().split() and "href" in attributes:
+            return attributes["href"].strip()
     return None
 
 
