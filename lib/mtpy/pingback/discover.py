@@ -3,11 +3,11 @@
 (read as HTML: comments and escaped text hold no elements, references are
 decoded), resolved against the page's final URL.
 
-The reading is pure (final URL, headers, text); `find_server` fetches the
-page through mtpy.outbound first.
+The reading is pure (final URL, headers, text): the page is fetched once, for
+every protocol, by mtpy.actions.discovery through mtpy.outbound.
 """
 
-from mtpy.webmention.discover import resolved, first_rel_href, header_values
+from mtpy.webmention.discover import first_rel_href, header_values, resolved
 
 REL = "pingback"
 
@@ -19,12 +19,3 @@ def pingback_server(page_url, headers, html_text):
             return resolved(page_url, value.strip())
     href = first_rel_href(html_text, REL, ("link",))
     return resolved(page_url, href) if href else None
-
-
-def find_server(config, url, **options):
-    """Fetch the page at `url` (mtpy.outbound.fetch_page's `options`) and
-    return its Pingback server, or None. Raises outbound.OutboundError when
-    the page cannot be fetched."""
-    from mtpy import outbound
-    page = outbound.fetch_page(config, url, **options)
-    return pingback_server(page.url, page.headers, page.text if page.is_page else "")

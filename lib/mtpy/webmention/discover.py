@@ -8,8 +8,9 @@ itself; anything inside an HTML comment, a script or escaped text is not an
 element. The endpoint is resolved against the page's final URL (after
 redirects), its query string kept.
 
-The reading is pure (final URL, headers, text); `find_endpoint` fetches the
-page through mtpy.outbound (its address rules, limits and redirects) first.
+The reading is pure (final URL, headers, text): the page is fetched once, for
+every protocol, by mtpy.actions.discovery through mtpy.outbound (its address
+rules, limits and redirects).
 """
 
 from urllib.parse import urljoin
@@ -28,15 +29,6 @@ def webmention_endpoint(page_url, headers, html_text):
                 return resolved(page_url, target)
     href = first_rel_href(html_text, REL, ("link", "a"))
     return resolved(page_url, href) if href is not None else None
-
-
-def find_endpoint(config, url, **options):
-    """Fetch the page at `url` (mtpy.outbound.fetch_page's `options`) and
-    return its endpoint, or None. Raises outbound.OutboundError when the page
-    cannot be fetched."""
-    from mtpy import outbound
-    page = outbound.fetch_page(config, url, **options)
-    return webmention_endpoint(page.url, page.headers, page.text if page.is_page else "")
 
 
 def header_values(headers, name):
