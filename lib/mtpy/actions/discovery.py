@@ -143,14 +143,17 @@ def _wait_to_tell(entry, waiting, page, protocol, endpoint):
 
 
 def _pinged_under(entry, page):
-    """Whether a URL the entry pings by TrackBack is under the page's own
-    (WordPress's `<permalink>trackback/`, typed by the owner): the page hears
-    of the entry that way, never twice."""
+    """Whether the entry pings the page itself by TrackBack, or a URL under
+    it (WordPress's `<permalink>trackback/`, typed by the owner): the page
+    hears of the entry that way, never twice."""
+    pinged = entry.to_ping_urls + entry.pinged_urls
     folder = page.split("#")[0]
+    if page in pinged:
+        return True
     if "?" in folder:
         return False        # ?p=12 pages: nothing is under them
     folder = folder if folder.endswith("/") else folder + "/"
-    return any(url.startswith(folder) for url in entry.to_ping_urls + entry.pinged_urls)
+    return any(url.startswith(folder) for url in pinged)
 
 
 def is_home_page(url):
