@@ -197,4 +197,4 @@ def test_pages_are_fetched_by_one_helper_and_no_screen():
             if os.path.relpath(path, library).startswith("apps") and re.search(r"\boutbound\b.*import|import.*\boutbound\b",
                                                                                    source):
                 networking.append(os.path.relpath(path, library))
-    assert (fetching, networking) == (["actions/updates.py"], [])     # update pings POST XML-RPC
+    assert (fetching, networking) == (["pingback/client.py"], [])     # Pingback and update pings POST XML-RPC

@@ -322,6 +322,11 @@ def linking_entry(*links, **values):
     return Entry(body=body, **values)
 
 
+def trackback_urls(found):
+    """discover()'s answer as {link: the TrackBack ping URL announced, or None}."""
+    return {link: announced and announced.trackback for link, announced in found.items()}
+
+
 def test_discover_maps_each_link_to_its_ping_url(pages, config):
     rdf = pages.rdf_page("/rdf.html", "/tb/rdf")
     # The captured Shift_JIS page, moved to a Japanese address: only read in
@@ -342,7 +347,7 @@ def test_discover_maps_each_link_to_its_ping_url(pages, config):
     huge = pages.html("/huge.html", page(block(pages.base + "/tb/huge", pages.base + "/huge.html"), "x" * 600 * 1024))
     refused = "http://10.0.0.1/private.html"       # not allowed by OutboundAllowAddresses
     entry = linking_entry(rdf, sjis, link_rel, plain, missing, moved, picture, huge, refused, id=3, blog_id=1)
-    assert discover(config, sender_blog(), entry, deadline_seconds=20) == {
+    assert trackback_urls(discover(config, sender_blog(), entry, deadline_seconds=20)) == {
         rdf: pages.base + "/tb/rdf", sjis: pages.base + "/tb/sjis", link_rel: pages.base + "/tb/link",
         plain: None, missing: None, moved: pages.base + "/tb/moved", picture: None, huge: None, refused: None}
     assert discover(config, sender_blog(), Entry(body="<p>no links</p>")) == {}
@@ -366,7 +371,7 @@ def test_discover_returns_by_its_deadline_whatever_a_fetch_does(monkeypatch, con
         monkeypatch.setattr(outbound, "fetch", fetch)
         try:
             entry = linking_entry("http://stuck.example/", found, id=4, blog_id=1)
-            assert discover(config, sender_blog(), entry, deadline_seconds=1) == {
+            assert trackback_urls(discover(config, sender_blog(), entry, deadline_seconds=1)) == {
                 "http://stuck.example/": None, found: pages.base + "/tb/found"}
             assert finished == []       # returned while that fetch was still stuck
         finally:

@@ -106,8 +106,11 @@ Entry = _record("Entry", {
     "category_ids": [],                    # the primary category first
     "comments": [],                        # kept from imports: list of dicts
     # Outbound pings not yet delivered: url -> {"error": why, "when": UTC,
-    # "attempts": n} after a failure (the URL stays to ping), "sending_since": UTC
-    # while a job sends it (mtpy.actions.sending).
+    # "attempts": n, "protocol", "final": true when only the owner's retry
+    # sends it} after a failure (the URL stays to ping), "sending_since": UTC
+    # while a job sends it; a linked page waiting for a Webmention or Pingback
+    # is kept here under its own URL with its "protocol" and "endpoint"
+    # (mtpy.actions.sending).
     "ping_failures": {},
     # The pages this entry linked to and was told about by Pingback or
     # Webmention: page URL -> {"protocol", "endpoint", "when"}; an edit or a

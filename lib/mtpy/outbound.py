@@ -170,11 +170,13 @@ def post_form(config, url, fields, charset="utf-8", **options):
 class Page:
     """A web page fetched to be read (fetch_page): `.text` (decoded, see
     decode_body), `.charset` (the Content-Type header's, or None), `.url`
-    (where it came from after redirects), `.content_type` and `.is_page`
+    (where it came from after redirects), `.headers` (the answer's, looked
+    up whatever the case: Link, X-Pingback), `.content_type` and `.is_page`
     (text worth reading, see Response.is_page)."""
 
     def __init__(self, response, url):
         self.url = response.url or url
+        self.headers = response.headers
         self.content_type = response.content_type
         self.is_page = response.is_page
         self.charset = response.charset

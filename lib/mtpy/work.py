@@ -23,7 +23,8 @@ RUNNER_LOCK_FILE = "work-runner.lock"
 NEXT_DUE_HORIZON = 600
 # Jobs whose failures an owner hears of in the activity log: mail and pings to
 # other sites, which fail for reasons outside mtpy (a missing sendmail, a site down).
-REPORTED_KINDS = {"notify_ping": "Notification mail", "send_pings": "Outbound ping"}
+REPORTED_KINDS = {"notify_ping": "Notification mail", "send_pings": "Outbound ping",
+                  "tell_deleted": "Webmention of a deleted entry"}
 JOB_NAMES = {"republish_pings": "Republishing after a ping", "rebuild_weblog": "Rebuilding a weblog",
              "republish_entry": "Republishing an entry", "update_pings": "Update pings",
              "check_linkback": "Link-back check"}
@@ -38,6 +39,7 @@ HANDLERS = {
     "republish_entry": "mtpy.publish.republish:republish_entry",
     "send_pings": "mtpy.actions.sending:send_pings",
     "update_pings": "mtpy.actions.updates:send_update_pings",
+    "tell_deleted": "mtpy.actions.sending:send_deletions",
     "check_linkback": "mtpy.actions.linkback:check_linkback",
 }
 

@@ -36,7 +36,28 @@ POLL_SECONDS = 0.02
 Request = namedtuple("Request", "method path fields content_type user_agent")
 
 
-class LocalWeb:
+class Served:
+    """A server run in a thread (serve()) until close(), or the end of a
+    `with` block."""
+
+    def serve(self, server):
+        self.server = server
+        self.thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS},
+                                       daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.close()
+
+
+class LocalWeb(Served):
     """A ThreadingHTTPServer on 127.0.0.1 answering from `answers`, {path:
     answer}. A path is looked up as requested (with its query string), then
     without the query: `url("/post", ...)` also answers "/post?2"."""
@@ -45,10 +66,8 @@ class LocalWeb:
         self.answers = {}
         self.requests = []
         self.released = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.serve(ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self)))
         self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True)
-        self.thread.start()
 
     def url(self, path, answer):
         """Answer `path` with `answer` from now on; its full URL."""
@@ -83,14 +102,7 @@ class LocalWeb:
 
     def close(self):
         self.release()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exception):
-        self.close()
+        super().close()
 
 
 def _handler_for(web):
@@ -141,7 +153,7 @@ def _handler_for(web):
     return Handler
 
 
-class Directory:
+class Directory(Served):
     """weblogUpdates.ping as a real XML-RPC server: records its arguments and
     answers as weblogs.com did."""
 
@@ -155,17 +167,11 @@ class Directory:
             def log_message(self, *args):
                 pass
 
-        self.server = SimpleXMLRPCServer(("127.0.0.1", 0), requestHandler=Quiet, logRequests=False,
-                                         allow_none=True)
-        self.server.register_function(self.ping, "weblogUpdates.ping")
+        server = SimpleXMLRPCServer(("127.0.0.1", 0), requestHandler=Quiet, logRequests=False, allow_none=True)
+        server.register_function(self.ping, "weblogUpdates.ping")
+        self.serve(server)
         self.url = "http://127.0.0.1:%d/RPC2" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True)
-        self.thread.start()
 
     def ping(self, name, url):
         self.calls.append((name, url))
         return self.answer
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()

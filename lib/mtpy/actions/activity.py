@@ -17,6 +17,7 @@ KINDS = {
     "import": "Imported",
     "settings": "Settings changed",
     "update_ping": "Update ping",
+    "notified": "Linked page told",
     "author": "Authors changed",
     "release": "Pings approved",
     "junk": "Pings marked as junk",

@@ -1,16 +1,27 @@
-"""TrackBack auto-discovery on publishing: the pages an entry links to are
-fetched, and the ping URLs they announce for themselves (mtpy.trackback.discover)
-join the entry's URLs to ping.
+"""Discovery on publishing: the pages an entry links to are fetched once
+each, and what they announce for themselves decides how each is told
+(mtpy.actions.sending): the TrackBack ping URL of its RDF block or `<link
+rel="trackback">` (mtpy.trackback.discover) joins the entry's URLs to ping;
+otherwise its Webmention endpoint (mtpy.webmention.discover), otherwise its
+Pingback server (mtpy.pingback.discover) is kept on the entry, the page
+waiting to be told. One notification per page: a page told by Pingback is
+never told again; one told by Webmention is told again on each edit (at the
+endpoint it announces then, or, once unlinked, at the one it had).
 
-Only the weblog's `autodiscover_links` switch turns it on. The weblog's own
-pages are never fetched; at most MAX_LINKS links, WORKERS at a time, each
-through mtpy.outbound (its address rules, PingTimeout, a small body), all of
-them within one deadline. A page that cannot be fetched or read announces
-nothing: discovery never fails the work it is part of.
+Only the weblog's `autodiscover_links` switch turns the fetching of links on.
+The weblog's own pages are never fetched; no page of any weblog of this
+installation, nor a home page (a URL without a path or query, as WordPress
+does), is told by Webmention or Pingback. At most MAX_LINKS links, WORKERS at
+a time, each through mtpy.outbound (its address rules: never a loopback or
+private address; PingTimeout, a small body), all of them within one deadline.
+A page that cannot be fetched or read announces nothing: discovery never fails
+the work it is part of.
 """
 
+from collections import namedtuple
+
 from mtpy.actions import ActionError
-from mtpy.models import Entry
+from mtpy.models import Blog, Entry
 
 MAX_LINKS = 20
 MAX_ANCHORS = 1000          # <a> tags read in each of the body and the extended text
@@ -18,6 +29,9 @@ WORKERS = 4
 DEADLINE_SECONDS = 30       # the send_pings job keeps the rest of its deadline for pinging
 GRACE_SECONDS = 1           # for the fetches ending at the deadline to say so
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# What a fetched page announces for itself: each an absolute URL, or None.
+Announced = namedtuple("Announced", "trackback webmention pingback")
 
 
 def links_of(blog, entry):
@@ -29,20 +43,19 @@ def links_of(blog, entry):
         for href in _hrefs(text or ""):
             if len(links) >= MAX_LINKS:
                 return links
-            if href not in links and _is_web_url(href) and not _is_own_page(blog, href):
+            if href not in links and _is_web_url(href) and not _is_own_page((blog.site_url, blog.archive_url), href):
                 links.append(href)
     return links
 
 
-def discover(config, blog, entry, deadline_seconds=DEADLINE_SECONDS):
-    """{link: the ping URL its page announces for itself, or None} for each of
-    links_of(blog, entry), fetched WORKERS at a time; returns by
-    `deadline_seconds` (and a moment's grace) whatever happens. A page not
-    fetched (an error, a refusal, not text, no time left) gives None; nothing
-    is raised."""
+def discover(config, blog, entry, deadline_seconds=DEADLINE_SECONDS, pages=None):
+    """{page: Announced, or None when the page was not fetched (an error, a
+    refusal, no time left)} for each of `pages` (default: links_of(blog,
+    entry)), fetched WORKERS at a time; returns by `deadline_seconds` (and a
+    moment's grace) whatever happens. Nothing is raised."""
     import time
     from concurrent.futures import ThreadPoolExecutor, wait
-    links = links_of(blog, entry)
+    links = links_of(blog, entry) if pages is None else list(pages)
     if not links:
         return {}
     deadline = time.monotonic() + deadline_seconds
@@ -52,7 +65,7 @@ def discover(config, blog, entry, deadline_seconds=DEADLINE_SECONDS):
         now = time.monotonic()
         if now >= deadline:
             return None
-        return _announced_ping_url(config, link, blog.site_url, timeout, min(deadline, now + timeout))
+        return _announced(config, link, blog.site_url, timeout, min(deadline, now + timeout))
 
     pool = ThreadPoolExecutor(max_workers=min(WORKERS, len(links)))
     try:
@@ -66,31 +79,100 @@ def discover(config, blog, entry, deadline_seconds=DEADLINE_SECONDS):
 
 
 def add_discovered(store, config, blog, entry_id, deadline_seconds=DEADLINE_SECONDS):
-    """When the weblog discovers links and the entry is published: add the
-    ping URLs its links' pages announce to the entry's URLs to ping (those not
-    already to ping or pinged), saved on the entry as it is then. Returns the
-    URLs added."""
+    """For a published entry: look at the pages its links point at (when the
+    weblog discovers links) and at the pages told by Webmention before, and
+    plan how each is told: the TrackBack ping URLs announced join the entry's
+    URLs to ping (those not already to ping or pinged); a page without one
+    waits to be told by Webmention or Pingback (see mtpy.actions.sending).
+    Saved on the entry as it is then. Returns the TrackBack URLs added."""
     entry = store.get(Entry, entry_id)
-    if not blog.autodiscover_links or entry is None or entry.blog_id != blog.id \
-            or entry.status != "Publish":
+    if entry is None or entry.blog_id != blog.id or entry.status != "Publish":
         return []
-    found = []
-    for ping_url in discover(config, blog, entry, deadline_seconds).values():
-        if ping_url and ping_url not in found and _is_web_url(ping_url):
-            found.append(ping_url)
-    if not found:
+    links = links_of(blog, entry) if blog.autodiscover_links else []
+    told_before = [url for url, told in entry.notified_links.items()
+                   if told.get("protocol") == "webmention" and url not in links]
+    if not links and not told_before:
         return []
+    # A page unlinked since is told again at the endpoint it had: it is not fetched again.
+    found = discover(config, blog, entry, deadline_seconds, pages=links) if links else {}
+    found.update((page, None) for page in told_before)
+    own_bases = installation_bases(store)
     with store.transaction():
         # Read again: the owner may have saved the entry, or pings been recorded, meanwhile.
         entry = store.get(Entry, entry_id)
         if entry is None:
             return []
         known = set(entry.to_ping_urls) | set(entry.pinged_urls)
-        added = [url for url in found if url not in known]
-        if added:
+        added, waiting = [], dict(entry.ping_failures)
+        for page, announced in found.items():
+            told = entry.notified_links.get(page)
+            if told is not None:
+                if told.get("protocol") == "webmention":
+                    endpoint = announced.webmention if announced and _is_web_url(announced.webmention) else None
+                    _wait_to_tell(entry, waiting, page, "webmention", endpoint or told.get("endpoint"))
+                continue        # told by Pingback already: never twice
+            if page not in links or announced is None:
+                continue
+            ping_url = announced.trackback if _is_web_url(announced.trackback) else None
+            if ping_url:
+                if ping_url not in known and ping_url not in added:
+                    added.append(ping_url)
+            elif not is_home_page(page) and not _is_own_page(own_bases, page) and not _pinged_under(entry, page):
+                for protocol in ("webmention", "pingback"):
+                    endpoint = getattr(announced, protocol)
+                    if _is_web_url(endpoint):
+                        _wait_to_tell(entry, waiting, page, protocol, endpoint)
+                        break
+        if added or waiting != entry.ping_failures:
             entry.to_ping_urls = entry.to_ping_urls + added
+            entry.ping_failures = waiting
             store.save(entry)
     return added
+
+
+def _wait_to_tell(entry, waiting, page, protocol, endpoint):
+    """Mark `page` to be told by `protocol` at `endpoint` (in `waiting`, the
+    entry's ping_failures to be): unless a job is sending it now, or its last
+    answer was final (only the owner's retry sends it again)."""
+    from mtpy.actions.sending import being_sent
+    earlier = waiting.get(page) or {}
+    if not endpoint or being_sent(entry, page) or earlier.get("final"):
+        return
+    kept = {key: value for key, value in earlier.items() if key in ("error", "when", "attempts")}
+    waiting[page] = dict(kept, protocol=protocol, endpoint=endpoint)
+
+
+def _pinged_under(entry, page):
+    """Whether the entry pings the page itself by TrackBack, or a URL under
+    it (WordPress's `<permalink>trackback/`, typed by the owner): the page
+    hears of the entry that way, never twice."""
+    pinged = entry.to_ping_urls + entry.pinged_urls
+    folder = page.split("#")[0]
+    if page in pinged:
+        return True
+    if "?" in folder:
+        return False        # ?p=12 pages: nothing is under them
+    folder = folder if folder.endswith("/") else folder + "/"
+    return any(url.startswith(folder) for url in pinged)
+
+
+def is_home_page(url):
+    """A URL with no path (or only "/") and no query: a site's home page,
+    never told of a link (as WordPress does)."""
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return True
+    return parts.path in ("", "/") and not parts.query
+
+
+def installation_bases(store):
+    """The site and archive URLs of every weblog of this installation."""
+    bases = []
+    for blog in store.find(Blog):
+        bases += [base for base in (blog.site_url, blog.archive_url) if base]
+    return bases
 
 
 def announced_items(config, blog, url, limit):
@@ -112,15 +194,18 @@ def announced_items(config, blog, url, limit):
     return items
 
 
-def _announced_ping_url(config, link, site_url, timeout, deadline):
-    """The ping URL the page at `link` announces for itself, or None."""
+def _announced(config, link, site_url, timeout, deadline):
+    """What the page at `link` announces for itself (Announced), or None."""
     from mtpy import outbound
+    from mtpy.pingback.discover import pingback_server
     from mtpy.trackback.discover import ping_url_for
+    from mtpy.webmention.discover import webmention_endpoint
     try:
         page = outbound.fetch_page(config, link, site_url=site_url, timeout=timeout, deadline=deadline)
-        if not page.is_page:
-            return None
-        return ping_url_for(page.text, link, page_url=page.url)
+        text = page.text if page.is_page else ""
+        return Announced(ping_url_for(text, link, page_url=page.url) if text else None,
+                         webmention_endpoint(page.url, page.headers, text),
+                         pingback_server(page.url, page.headers, text))
     except outbound.OutboundError:
         return None
     except Exception as error:      # never let one page take the others' outcomes down
@@ -149,11 +234,11 @@ def _is_web_url(url):
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
-def _is_own_page(blog, url):
-    """Whether `url` is under the weblog's site or archive URL (by either
-    scheme, any spelling of its host and port)."""
+def _is_own_page(bases, url):
+    """Whether `url` is under one of the `bases` (a weblog's site or archive
+    URL; by either scheme, any spelling of its host and port)."""
     where = _place(url)
-    for base in (blog.site_url, blog.archive_url):
+    for base in bases:
         own = _place(base)
         if own is None or where is None:
             continue

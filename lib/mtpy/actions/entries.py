@@ -63,6 +63,7 @@ def save_entry(store, config, blog, entry, values, author=None):
             stored = store.get(Entry, entry.id)
             if stored is not None:
                 entry.pinged_urls, entry.ping_failures = stored.pinged_urls, stored.ping_failures
+                entry.notified_links = stored.notified_links
         tidy_outbound(store, entry)
         changed = [field for field in FIELDS if getattr(entry, field) != before[field]]
         store.save(entry)
@@ -73,8 +74,13 @@ def save_entry(store, config, blog, entry, values, author=None):
             else:
                 job_ids.append(store.enqueue("republish_entry", {"entry_id": entry.id}).id)
         published = entry.status == "Publish" and (is_new or bool(changed))
-        discover = bool(published and blog.autodiscover_links and (
-            is_new or "body" in changed or "extended" in changed or "status" in changed) and links_of(blog, entry))
+        # Its links are looked at when they may have changed; the pages told
+        # by Webmention are told again on any change of what the entry says.
+        links_changed = is_new or "body" in changed or "extended" in changed or "status" in changed
+        retell = any(field in changed for field in TEXT_FIELDS + ("status",)) and any(
+            told.get("protocol") == "webmention" for told in entry.notified_links.values())
+        discover = bool(published and (retell or (
+            blog.autodiscover_links and links_changed and links_of(blog, entry))))
         for job_id in (queue_pings(store, entry, discover=discover),
                        queue_update_pings(store, blog) if published else None):
             if job_id is not None:
@@ -83,13 +89,27 @@ def save_entry(store, config, blog, entry, values, author=None):
 
 
 def delete_entry(store, config, blog, entry, author=None, ip=""):
-    """Delete an entry with its pings; the weblog's pages follow (full rebuild)."""
+    """Delete an entry with its pings; the weblog's pages follow (full rebuild).
+    Its page becomes a 410 tombstone (mtpy.publish.tombstone), and the pages
+    it told by Webmention are told again (mtpy.actions.sending)."""
+    from mtpy.actions.sending import queue_deletion_notices
+    from mtpy.publish.tombstone import write_tombstone
     if entry.blog_id != blog.id:
         raise ActionError("Entry %s is not in weblog %d" % (entry.id, blog.id))
     with store.transaction():
+        stored = store.get(Entry, entry.id) or entry     # the pages told: as the sending job recorded them
         store.delete_entry(entry.id)
         record(store, "delete", "Deleted entry %d: %s" % (entry.id, entry.title), blog.id, author, ip)
         job_ids = [store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id] if is_published(blog) else []
+        notices = queue_deletion_notices(store, blog, stored) if stored.status == "Publish" else None
+        if notices is not None:
+            job_ids.append(notices)
+    if stored.status == "Publish":
+        try:
+            write_tombstone(blog, stored)
+        except OSError as error:    # the entry is gone either way: the log says why its page is not
+            from mtpy import web
+            web.log_error(config.get("LogFile"), "No tombstone for deleted entry %d: %s" % (entry.id, error))
     return Done(entry, ["id"], job_ids)
 
 

@@ -12,10 +12,10 @@ service is not tried again: the next published entry notifies it anyway.
 from mtpy.actions.activity import record
 from mtpy.actions.sending import JOB_DEADLINE_SECONDS, send_all
 from mtpy.models import Blog
+from mtpy.pingback.client import NOT_XML_RPC, NotAnAnswer, post_call, read_answer
 
 METHOD = "weblogUpdates.ping"
 REPLY_MAX_BYTES = 16 * 1024        # a service answers a struct of two members
-NOT_XML_RPC = "not an XML-RPC answer"
 
 
 def queue_update_pings(store, blog):
@@ -45,41 +45,19 @@ def send_update_pings(store, config, payload, deadline_seconds=JOB_DEADLINE_SECO
     return outcomes
 
 
-def ping_request(blog):
-    """The body of the XML-RPC call (UTF-8 bytes): the name and URL escaped,
-    and without the characters XML 1.0 cannot carry."""
-    import xmlrpc.client
-    params = (_xml_characters(blog.name), _xml_characters(blog.site_url))
-    return xmlrpc.client.dumps(params, methodname=METHOD, encoding="utf-8").encode("utf-8")
-
-
 def read_update_answer(body, content_type=""):
     """None when the service took the ping, else why not, in words: its
     `message` when it answers flerror true, a fault's faultString,
-    "not an XML-RPC answer"... Whatever surrounds <methodResponse> (warnings
-    printed before it) is ignored; a document declaring a DTD or entities is
-    refused before any parser sees it."""
-    import re
+    "not an XML-RPC answer"... (read by mtpy.pingback.client.read_answer)."""
     import xmlrpc.client
-    from xml.parsers.expat import ExpatError
-    from mtpy.outbound import decode_body
     from mtpy.trackback.replies import clean_message
-    text = decode_body(body, content_type) if isinstance(body, bytes) else body
-    start = re.search(r"<methodResponse\b", text, re.I)
-    if start is None:
-        return NOT_XML_RPC
-    if re.search(r"<!(doctype|entity)", text, re.I):
-        return "the answer declares a DTD"
-    end = re.search(r"</methodResponse\s*>", text[start.start():], re.I)
-    fragment = text[start.start():start.start() + end.end()] if end else text[start.start():]
     try:
-        params, _ = xmlrpc.client.loads(fragment.encode("utf-8"))
+        answer = read_answer(body, content_type)
     except xmlrpc.client.Fault as fault:
         words = clean_message(str(fault.faultString or ""))
         return words or "the service answered a fault (code %s)" % clean_message(str(fault.faultCode))[:20]
-    except (ExpatError, xmlrpc.client.Error, ValueError, TypeError, IndexError, OverflowError):
-        return NOT_XML_RPC
-    answer = params[0] if params else None
+    except NotAnAnswer as error:
+        return str(error)
     if not isinstance(answer, dict) or "flerror" not in answer:
         return "the answer has no flerror"
     if answer["flerror"] in (False, 0, "0"):
@@ -91,25 +69,17 @@ def update_ping(config, blog):
     """A send_one for sending.send_all: the XML-RPC call to one service; None
     when the service took it, else why not."""
     from mtpy import outbound
-    body = ping_request(blog)
 
     def ping(url, timeout, deadline):
         try:
-            response = outbound.fetch(config, url, method="POST", data=body, headers={"Content-Type": "text/xml"},
-                                      timeout=timeout, deadline=deadline, max_bytes=REPLY_MAX_BYTES,
-                                      site_url=blog.site_url)
+            response = post_call(config, url, METHOD, (blog.name, blog.site_url), timeout=timeout,
+                                 deadline=deadline, max_bytes=REPLY_MAX_BYTES, site_url=blog.site_url)
         except outbound.OutboundError as error:
-            if error.response is None:
-                return error.reason
-            # a fault some servers send with a 500: the status, and its words
-            said = read_update_answer(error.response.body, error.response.headers.get("Content-Type") or "")
-            return error.reason if said in (None, NOT_XML_RPC) else "%s: %s" % (error.reason, said)
-        return read_update_answer(response.body, response.headers.get("Content-Type") or "")
+            return error.reason
+        said = read_update_answer(response.body, response.headers.get("Content-Type") or "")
+        if 200 <= response.status < 300:
+            return said
+        # a fault some servers send with a 500: the status, and its words
+        status = ("HTTP %d %s" % (response.status, response.reason)).strip()
+        return status if said in (None, NOT_XML_RPC) else "%s: %s" % (status, said)
     return ping
-
-
-def _xml_characters(text):
-    """`text` without what XML 1.0 cannot hold (most control characters, lone
-    surrogates, U+FFFE and U+FFFF)."""
-    return "".join(char for char in (text or "") if char in "\t\n\r" or (
-        " " <= char <= "\ud7ff" or "\ue000" <= char <= "\ufffd" or char >= "\U00010000"))

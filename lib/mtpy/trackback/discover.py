@@ -39,6 +39,10 @@ _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _HTML_ATTRIBUTE = re.compile(r"""[\s/]*([^\s/<>"'=][^\s/<>=]*)(?:\s*=\s*(?:"([^"<]*)"|'([^'<]*)'|([^\s<>"'][^\s<>]*)))?""")
 _HTML_TAG_END = re.compile(r"[\s/]*>")
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+# A start tag's name (document_start_tags), and the elements whose content is
+# text where no tag begins.
+_TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])")
+_RAW_TEXT = frozenset(("script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"))
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -293,25 +297,70 @@ def html_start_tags(html_text, name, limit=MAX_LINK_TAGS):
     tags of an HTML text, each a dict (names in lower case, the first of a
     name kept, values with their character references decoded). A tag with a
     `<` inside is skipped, so that no scan goes past the next tag."""
-    from html import unescape
     tag = re.compile(r"<%s(?=[\s/>])" % re.escape(name), re.I)
     position = 0
     for _ in range(limit):
         found = tag.search(html_text, position)
         if found is None:
             return
-        position = found.end()
-        end = min(len(html_text), position + MAX_TAG_CHARS)
-        attributes = {}
-        while True:
-            attribute = _HTML_ATTRIBUTE.match(html_text, position, end)
-            if attribute is None:
-                break
-            key, quoted, apostrophed, bare = attribute.groups()
-            value = next((part for part in (quoted, apostrophed, bare) if part is not None), "")
-            attributes.setdefault(key.lower(), unescape(value))
-            position = attribute.end()
-        closing = _HTML_TAG_END.match(html_text, position, end)
-        if closing is not None:
-            position = closing.end()
+        attributes, position = _attributes_at(html_text, found.end())
+        if attributes is not None:
             yield attributes
+
+
+def document_start_tags(html_text, names):
+    """(name, attributes) of each well-formed start tag among `names` (lower
+    case) in document order, read as html_start_tags reads one, but as a
+    browser sees elements: nothing inside a comment, a `<!...>` or `<?...>`
+    declaration, or the text of a raw-text element (script, style, textarea,
+    title...) is a tag. One pass forward: linear in the text, whatever it holds."""
+    position = 0
+    while True:
+        start = html_text.find("<", position)
+        if start < 0:
+            return
+        if html_text.startswith("<!--", start):
+            end = html_text.find("-->", start + 4)
+            if end < 0:
+                return
+            position = end + 3
+            continue
+        if html_text.startswith(("<!", "<?"), start):
+            end = html_text.find(">", start + 2)
+            if end < 0:
+                return
+            position = end + 1
+            continue
+        found = _TAG_NAME.match(html_text, start)
+        if found is None:
+            position = start + 1
+            continue
+        name = found.group(1).lower()
+        attributes, position = _attributes_at(html_text, found.end())
+        if name in _RAW_TEXT:
+            closing = re.compile(r"</%s(?=[\s/>])" % name, re.I).search(html_text, position)
+            if closing is None:
+                return
+            position = closing.start()
+        elif attributes is not None and name in names:
+            yield name, attributes
+
+
+def _attributes_at(html_text, position):
+    """(the attributes of the start tag whose name ends at `position`, or
+    None when it is not well formed; where the scan goes on)."""
+    from html import unescape
+    end = min(len(html_text), position + MAX_TAG_CHARS)
+    attributes = {}
+    while True:
+        attribute = _HTML_ATTRIBUTE.match(html_text, position, end)
+        if attribute is None:
+            break
+        key, quoted, apostrophed, bare = attribute.groups()
+        value = next((part for part in (quoted, apostrophed, bare) if part is not None), "")
+        attributes.setdefault(key.lower(), unescape(value))
+        position = attribute.end()
+    closing = _HTML_TAG_END.match(html_text, position, end)
+    if closing is None:
+        return None, position
+    return attributes, closing.end()
