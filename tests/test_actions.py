@@ -70,6 +70,17 @@ def test_create_weblog_normalises_and_refuses_bad_values(store, config, tmp_path
     assert done.job_ids == [] and activity(store, "settings") == ["Created weblog %d: Mine" % blog.id]
 
 
+def test_a_new_weblog_tells_the_pages_it_links_to_unless_asked_not(store, config, tmp_path, monkeypatch):
+    """As WordPress pings every page a post links to: on for a new weblog
+    (a weblog made before keeps its setting: the model's default is off)."""
+    monkeypatch.chdir(tmp_path)
+    told = weblogs.create_weblog(store, config, {"name": "Told", "site_url": "http://example.com/a/"}).record
+    quiet = weblogs.create_weblog(store, config, {"name": "Quiet", "site_url": "http://example.com/b/",
+                                                  "autodiscover_links": False}).record
+    assert store.get(Blog, told.id).autodiscover_links is True
+    assert store.get(Blog, quiet.id).autodiscover_links is False and Blog().autodiscover_links is False
+
+
 def test_create_weblog_without_templates_is_refused(store, tmp_path):
     config = Config(text="TemplatePath %s\n" % (tmp_path / "missing"))
     with pytest.raises(ActionError) as raised:

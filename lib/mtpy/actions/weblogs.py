@@ -38,8 +38,10 @@ FOLDERS = ("site_path", "archive_path")
 
 def create_weblog(store, config, values, author=None, ip="", build=False):
     """A new weblog from Blog field values; the archive URL and folder are the
-    site's when left empty. Refused (ActionError) when there are no default
-    templates to start it from. `build`: queue its first full build (mt.cgi;
+    site's when left empty. A new weblog tells the pages its entries link to
+    (autodiscover_links) unless `values` say not, as WordPress pings: the
+    model's default stays off for weblogs made before. Refused (ActionError)
+    when there are no default templates to start it from. `build`: queue its first full build (mt.cgi;
     `mtpy` leaves that to `mtpy rebuild`). Returns Done(blog, fields set, jobs)."""
     from mtpy.publish.templates import TemplateSetError, require_defaults
     try:
@@ -47,6 +49,7 @@ def create_weblog(store, config, values, author=None, ip="", build=False):
     except TemplateSetError as error:
         raise ActionError(str(error))
     changes = checked_values(clean_unless_trusted(store, author, None, values, HTML_FIELDS, None))
+    changes.setdefault("autodiscover_links", True)
     if not changes.get("archive_url"):
         changes["archive_url"] = changes.get("site_url", "")
     if not changes.get("archive_path"):

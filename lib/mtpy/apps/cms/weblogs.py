@@ -83,7 +83,7 @@ def _values_from(form):
 def blog_new(screen):
     from mtpy.actions.weblogs import create_weblog
     from mtpy.models import Blog
-    errors, blog = {}, Blog(name="", allow_pings_default=True, email_new_pings=True)
+    errors, blog = {}, Blog(name="", allow_pings_default=True, email_new_pings=True, autodiscover_links=True)
     if screen.request.method == "POST":
         try:
             values = _values_from(screen.request.form)
