@@ -74,8 +74,9 @@ def test_a_new_weblog_tells_the_pages_it_links_to_unless_asked_not(store, config
     """As WordPress pings every page a post links to: on for a new weblog
     (a weblog made before keeps its setting: the model's default is off)."""
     monkeypatch.chdir(tmp_path)
-    told = weblogs.create_weblog(store, config, {"name": "Told", "site_url": "http://example.com/a/"}).record
-    quiet = weblogs.create_weblog(store, config, {"name": "Quiet", "site_url": "http://example.com/b/",
+    told = weblogs.create_weblog(store, config, {"name": "Told", "site_url": "http://example.com/a/",
+                                                 "site_path": "a"}).record
+    quiet = weblogs.create_weblog(store, config, {"name": "Quiet", "site_url": "http://example.com/b/", "site_path": "b",
                                                   "autodiscover_links": False}).record
     assert store.get(Blog, told.id).autodiscover_links is True
     assert store.get(Blog, quiet.id).autodiscover_links is False and Blog().autodiscover_links is False
