@@ -144,10 +144,10 @@ def test_webmention_rocks_discovery_case(number, rocks, store, config, blog):
 def test_pingback_outcomes_done_final_and_retried(store, config, blog, web):
     """A stdlib XML-RPC Pingback server: a success and fault 48 are done; faults
     0/16/17/32/33/49 are final, said in words, never sent again by the job;
-    fault 50 and a timeout are tried again."""
+    fault 50, WordPress's 429 ("posting too quickly") and a timeout are tried again."""
     with PingbackPeer() as peer:
         answers = {"ok": "ok", "f48": 48, "f0": 0, "f16": 16, "f17": 17, "f32": 32, "f33": 33, "f49": 49,
-                   "f50": 50, "slow": "slow"}
+                   "f50": 50, "f429": 429, "slow": "slow"}
         pages = {}
         for name, answer in answers.items():
             # Half announce their server by header, half by <link> (the header's server wins).
@@ -171,19 +171,19 @@ def test_pingback_outcomes_done_final_and_retried(store, config, blog, web):
         finals = ["f0", "f16", "f17", "f32", "f33", "f49"]
         assert all(failures[pages[name]]["final"] and failures[pages[name]]["protocol"] == "pingback"
                    for name in finals)
-        assert "final" not in failures[pages["f50"]] and "final" not in failures[pages["slow"]]
+        assert all("final" not in failures[pages[name]] for name in ("f50", "f429", "slow"))
         assert failures[pages["slow"]]["error"].startswith("timed out after 1 s")
         assert all(source == permalink(entry) for source, _ in peer.calls)
         assert saved.to_ping_urls == [] and saved.pinged_urls == []       # no TrackBack anywhere
 
-        peer.answers[pages["f50"]] = peer.answers[pages["slow"]] = "ok"
+        peer.answers[pages["f50"]] = peer.answers[pages["f429"]] = peer.answers[pages["slow"]] = "ok"
         make_due(store)
         assert run_jobs(store, short) == (1, 0)
         saved = store.get(Entry, entry.id)
-        assert sorted(saved.notified_links) == sorted(pages[name] for name in ("ok", "f48", "f50", "slow"))
+        assert sorted(saved.notified_links) == sorted(pages[name] for name in ("ok", "f48", "f50", "f429", "slow"))
         assert sorted(saved.ping_failures) == sorted(pages[name] for name in finals)
         for name in answers:
-            assert len(peer.calls_to(pages[name])) == (2 if name in ("f50", "slow") else 1), name
+            assert len(peer.calls_to(pages[name])) == (2 if name in ("f50", "f429", "slow") else 1), name
         # An edit tells no page told by Pingback again, nor a final one; the owner's retry does.
         run_jobs(store, short, publish(store, short, blog, *pages.values(), entry=saved, title="Edited").job_ids)
         assert len(peer.calls) == len(answers) + 2

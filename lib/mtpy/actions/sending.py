@@ -51,8 +51,12 @@ PINGBACK_FAULTS = {
     33: "the receiver does not take Pingbacks for the linked page",
     49: "the receiver refused access",
     50: "the receiver could not reach a server it depends on",
+    # Not Pingback's: WordPress's "You are posting comments too quickly" (one
+    # comment, pingback or trackback from an address each 15 s).
+    429: "the receiver asks to wait before the next one",
 }
-ALREADY_REGISTERED, UPSTREAM_FAILED = 48, 50
+ALREADY_REGISTERED = 48
+TRIED_AGAIN = (50, 429)
 
 
 class FinalFailure(str):
@@ -342,8 +346,8 @@ def webmention_ping(config, source, site_url):
 def pingback_ping(config, source, site_url):
     """A teller for a page by Pingback: `(page, server, timeout, deadline)`
     calls pingback.ping(source, page) on the server (XML-RPC). None on success
-    or fault 48 (already registered); fault 50, a 5xx and a transport error
-    are tried again; any other fault (said in words), a 4xx or an answer that
+    or fault 48 (already registered); fault 50 (and WordPress's 429), a 5xx
+    and a transport error are tried again; any other fault (said in words), a 4xx or an answer that
     is no XML-RPC is final."""
     import xmlrpc.client
     from mtpy import outbound
@@ -372,7 +376,7 @@ def pingback_ping(config, source, site_url):
 
 
 def _pingback_fault(fault, words):
-    """A fault's outcome: None for 48, words (final unless 50) for the rest."""
+    """A fault's outcome: None for 48, words (final unless TRIED_AGAIN) for the rest."""
     try:
         code = int(fault.faultCode)
     except (TypeError, ValueError):
@@ -381,7 +385,7 @@ def _pingback_fault(fault, words):
         return None
     meaning = PINGBACK_FAULTS.get(code, "the receiver refused it")
     said = "%s (fault %s%s)" % (meaning, code if code is not None else "?", ": " + words if words else "")
-    return said if code == UPSTREAM_FAILED else FinalFailure(said)
+    return said if code in TRIED_AGAIN else FinalFailure(said)
 
 
 def _answer_words(response):
