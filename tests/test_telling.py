@@ -186,7 +186,7 @@ def test_pingback_outcomes_done_final_and_retried(store, config, blog, web):
             assert len(peer.calls_to(pages[name])) == (2 if name in ("f50", "f429", "slow") else 1), name
         # An edit tells no page told by Pingback again, nor a final one; the owner's retry does.
         run_jobs(store, short, publish(store, short, blog, *pages.values(), entry=saved, title="Edited").job_ids)
-        assert len(peer.calls) == len(answers) + 2
+        assert len(peer.calls) == len(answers) + 3
         for name in finals:
             peer.answers[pages[name]] = "ok"
         run_jobs(store, short, retry_pings(store, short, blog, store.get(Entry, entry.id)).job_ids)
