@@ -95,3 +95,59 @@ def category_basename(category):
 def category_archive_url(blog, category):
     """The category's archive page URL."""
     return "%s%s.html" % (archive_base(blog), category_basename(category))
+
+
+# -- is this URL one of ours? ---------------------------------------------------
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def same_address(url, other):
+    """Whether two URLs are spellings of one http(s) address (address_spelling):
+    the page a Pingback or Webmention names, and a source's link back to it."""
+    one = address_spelling(url)
+    return one is not None and one == address_spelling(other)
+
+
+def address_spelling(url):
+    """One spelling of an http(s) address for comparing: (host in lower case,
+    without a trailing dot or `www.`; port unless the default; path without a
+    trailing slash; query); the #fragment does not count. None for anything
+    else: another scheme, no host, a bad port, a user name or password in it.
+    Read with string methods, as urllib.parse.urlsplit reads it: a Pingback or
+    Webmention answer imports neither urllib.parse nor the `re` it loads."""
+    url = (url or "").strip()
+    scheme, separator, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not separator or scheme not in _DEFAULT_PORTS:
+        return None
+    rest = rest.partition("#")[0]
+    ends = [at for at in (rest.find("/"), rest.find("?")) if at >= 0]
+    netloc, rest = (rest[:min(ends)], rest[min(ends):]) if ends else (rest, "")
+    path, _, query = rest.partition("?")
+    if "@" in netloc:
+        return None
+    if netloc.startswith("["):          # an IPv6 address
+        host, bracket, after = netloc[1:].partition("]")
+        if not bracket or (after and not after.startswith(":")):
+            return None
+        port_text = after[1:] if after else None
+    else:
+        host, colon, port_text = netloc.partition(":")
+        port_text = port_text if colon else None
+    port = _DEFAULT_PORTS[scheme]
+    if port_text:
+        if not port_text.isdigit() or not port_text.isascii() or int(port_text) > 65535:
+            return None
+        port = int(port_text)
+    host = host.rstrip(".").lower()
+    if not host:
+        return None
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass
+    if host.startswith("www."):
+        host = host[4:]
+    return host, None if port == _DEFAULT_PORTS[scheme] else port, path.rstrip("/"), query
