@@ -21,8 +21,8 @@ from support.release import EPOCH, HOST_PYTHON, dist
 PYENV_VERSIONS = os.path.join(os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv"), "versions")
 OLDEST_AND_NEWEST = [sorted(glob.glob(os.path.join(PYENV_VERSIONS, version + ".*", "bin", "python3")))[-1:]
                      for version in ("3.9", "3.13")]
-EXTLIB_PACKAGES = ["certifi", "charset_normalizer", "filelock", "idna", "jinja2", "markupsafe", "requests",
-                   "urllib3"]
+EXTLIB_PACKAGES = ["bs4", "certifi", "charset_normalizer", "filelock", "html5lib", "idna", "jinja2", "markupsafe",
+                   "mf2py", "requests", "soupsieve", "urllib3", "webencodings"]
 
 
 def files_under(top):
