@@ -8,10 +8,10 @@ import mtpy.publish.republish
 import mtpy.work
 from support.local_web import SILENT, LocalWeb
 from mtpy import dates
-from mtpy.actions.linkback import (MISSING_CATEGORY, MISSING_ENTRY, address_mismatch,
-                                   check_linkback, links_back, targets_for)
+from mtpy.actions.linkback import MISSING_CATEGORY, MISSING_ENTRY, address_mismatch, check_linkback, targets_for
 from mtpy.config import Config
 from mtpy.models import Activity, Blog, Category, Entry, Job, Ping
+from mtpy.sources import links_back
 from mtpy.urls import category_archive_url, entry_permalink
 
 PERMALINK = "http://blog.example/archives/000007.html"

@@ -48,7 +48,6 @@ from mtpy import dates
 from mtpy.actions.activity import record
 from mtpy.junk import is_junk, judge, moderation_holds, own_page
 from mtpy.models import Blog, Category, Entry, Ping, Trackback
-from mtpy.sources import Source, links_back, read_source
 from mtpy.urls import category_archive_url, entry_permalink
 
 LOOKUP_SECONDS = 5          # at most, for the source host's addresses
@@ -58,9 +57,6 @@ MISSING_TARGET = "the source page does not link to the page it names"
 GONE = "the source page is gone (410)"
 FORWARDED_FOR = "X-Pingback-Forwarded-For"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-
-__all__ = ["links_back"]    # the check's rule for TrackBack too (mtpy.sources)
-
 
 def targets_for(store, blog, ping):
     """The URLs a link to which makes the ping's source link back: a
@@ -227,7 +223,10 @@ def fetch_and_check(config, blog, ping, targets, missing=MISSING_ENTRY):
     and read for a link to one of `targets`; `missing` says what a page
     without one lacks. A source answering 410 Gone, or saying so in a
     `<meta http-equiv="Status">`, is missing (GONE)."""
+    # Imported here, not at the top: a Pingback's or Webmention's answer
+    # (find_target's same_address) loads this module but never reads a page.
     from mtpy import outbound
+    from mtpy.sources import Source, read_source
     said = Source()
     try:
         page = outbound.fetch_page(config, ping.source_url, site_url=blog.site_url,
