@@ -264,6 +264,7 @@ def test_an_update_changes_it_in_place_and_a_410_or_a_lost_link_withdraws_it(sto
     ping, jobs = mention(store, config, item, source, target)
     assert ping.id == first.id and len(store.find(Ping)) == 1
     assert ping.visible and ping.kind == "like" and ping.author_name == "Bo" and ping.updated_on
+    assert ping.title == "Bo's site" and ping.excerpt == ""     # what the source says now, not what it said
     assert jobs == ["republish_pings"]
     # 410 Gone: withdrawn, kept for the owner, its pages republished without it.
     pages.url("/notes/1", (410, "text/html", "<p>Deleted</p>"))

@@ -58,6 +58,7 @@ GONE = "the source page is gone (410)"
 FORWARDED_FOR = "X-Pingback-Forwarded-For"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
+
 def targets_for(store, blog, ping):
     """The URLs a link to which makes the ping's source link back: a
     Pingback's or Webmention's target page; a TrackBack's entry permalink (and
@@ -185,12 +186,16 @@ def _mention_outcome(store, blog, ping, state, reason, said, first, quiet, misma
 
 
 def _take_what_the_source_says(ping, said):
-    """The ping's fields from its source (mtpy.sources: plain text, http(s) URLs)."""
+    """The ping's fields from its source (mtpy.sources: plain text, http(s)
+    URLs), all of them: a Pingback or Webmention brings nothing else, and an
+    update says what the source says now. Its weblog name (what TrackBack-era
+    templates show) is the author's, else the source's host."""
     from mtpy.junk import source_host
-    ping.title = said.title or ping.title or ping.source_url[:255]
-    ping.excerpt = said.excerpt or ping.excerpt
+    from mtpy.trackback.rules import FIELD_LIMIT
+    ping.title = said.title or ping.source_url[:FIELD_LIMIT]
+    ping.excerpt = said.excerpt
     ping.author_name, ping.author_url, ping.author_photo = said.author_name, said.author_url, said.author_photo
-    ping.blog_name = said.author_name or ping.blog_name or source_host(ping.source_url)
+    ping.blog_name = said.author_name or source_host(ping.source_url)[:FIELD_LIMIT]
     ping.kind = said.kind
     if said.published:
         ping.linkback["published"] = said.published
