@@ -10,7 +10,8 @@ as text. A page that says `<meta http-equiv="Status" content="410 Gone">`
 (a static site's deleted post) is gone.
 
 The rest comes from the page's h-entry, read with `mf2py` where it is
-installed (on a page of at most MICROFORMATS_MAX_TAGS elements): the author's name, URL and photo, the title, the text, the date
+installed (on a page of at most MICROFORMATS_MAX_BYTES and
+MICROFORMATS_MAX_TAGS elements): the author's name, URL and photo, the title, the text, the date
 and the kind (a reply when `in-reply-to` names the target; a like, repost or
 bookmark likewise; else a mention). Without mf2py, or without an h-entry:
 the page's `<title>` and about 100 characters each side of the first link
@@ -21,7 +22,7 @@ control characters dropped, cropped to the ping's columns), URLs only when
 they are http(s), never markup.
 """
 
-from html.parser import HTMLParser
+import re
 
 from mtpy.text import collapse_space, remove_tags, strip_controls
 from mtpy.trackback.rules import FIELD_LIMIT, URL_LIMIT, crop_excerpt, normalize_url
@@ -29,14 +30,30 @@ from mtpy.trackback.rules import FIELD_LIMIT, URL_LIMIT, crop_excerpt, normalize
 # Where a page links: element -> its attribute holding the address.
 LINK_ATTRIBUTES = {"a": "href", "img": "src", "video": "src", "audio": "src", "source": "src"}
 AROUND_LINK = 100           # characters of text kept each side of the link (WordPress's)
-# mf2py reads a page of at most this many elements (a weblog's page has a few
-# thousand): it takes about a second for 7,500, and a hostile page of 80,000
-# `<b>` would cost the check several seconds of CPU each time it is sent.
+WINDOW = 2000               # characters of markup read each side of it for those
+LINK_TEXT_CHARS = 2000      # the text of a link: as far as its </a>, within this
+MAX_TAGS_READ = 50000       # more than READ_PAGE_MAX_BYTES can hold well-formed
+# mf2py reads a page of at most this many elements and bytes (a weblog's page
+# has a few thousand elements): it takes about a second for 7,500, and a
+# hostile page of 80,000 `<b>` would cost every check several seconds of CPU.
 MICROFORMATS_MAX_TAGS = 10000
+MICROFORMATS_MAX_BYTES = 256 * 1024
+MICROFORMATS_MAX_DEPTH = 100
 # h-entry properties that make a response of a kind, when they name the target.
 KIND_PROPERTIES = (("in-reply-to", "reply"), ("like-of", "like"), ("repost-of", "repost"),
                    ("bookmark-of", "bookmark"))
-_UNREAD = ("script", "style", "template", "noscript")     # text no reader sees as the page's
+_TAGS_READ = tuple(LINK_ATTRIBUTES) + ("base", "meta")
+# Elements whose text holds no tags: what a script, a style, a template, a
+# textarea or the title holds is no link.
+_RAW_TEXT = re.compile(r"<(script|style|template|textarea|title)(?=[\s/>])")
+_TITLE = re.compile(r"<title(?:\s[^<>]*)?>", re.I)
+_TAG = re.compile(r"<[^<>]*(?:>|$)")
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+_START_OR_END = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+# Void elements, and those whose end tag may be left out: no depth of their own.
+_NOT_NESTING = frozenset((
+    "area base br col embed hr img input link meta param source track wbr "
+    "html head body p li dt dd tr td th thead tbody tfoot colgroup caption option optgroup rt rp").split())
 
 
 class Source:
@@ -54,20 +71,23 @@ class Source:
 
 def read_source(page_html, page_url, targets):
     """A Source for the page (its text, and the URL it came from) and the
-    URLs of ours a link to which counts (`targets`)."""
+    URLs of ours a link to which counts (`targets`). The page is read once,
+    by regular expressions that never look past the next `<` (mtpy's
+    discovery scanner): html.parser, and so BeautifulSoup's reading with it,
+    takes minutes on a page of unclosed tags."""
     from mtpy.actions.linkback import spelling
     wanted = {found for found in map(spelling, targets) if found is not None}
     source = Source()
-    reader = _Reader(page_url or "", wanted)
-    reader.read(_without_comments(page_html or ""))
-    source.links, source.gone = reader.link_at is not None, reader.gone
+    page_html = page_html or ""
+    text = _without_comments(page_html)
+    readable = _without_raw_text(text)
+    link, source.gone = _first_link(readable, page_url or "", wanted)
+    source.links = link is not None
     if not source.links:
         return source
-    source.title = plain(reader.title, FIELD_LIMIT)
-    source.excerpt = _around_link(reader)
-    entry = None
-    if reader.tags <= MICROFORMATS_MAX_TAGS and "h-entry" in page_html:
-        entry = _h_entry(page_html, page_url, wanted)
+    source.title = plain(_title(text), FIELD_LIMIT)
+    source.excerpt = _around(readable, *link)
+    entry = _h_entry(page_html, page_url, wanted) if _simple_enough(page_html) else None
     if entry is not None:
         _read_entry(source, entry, wanted)
     return source
@@ -93,99 +113,107 @@ def web_address(url):
     return normalize_url(url) or ""
 
 
-class _Reader(HTMLParser):
-    """One pass over the page: its base, title, text (for the words around
-    the link), the first link to a target and whether it says 410."""
-
-    def __init__(self, page_url, wanted):
-        from mtpy.actions.linkback import joined, spelling     # linkback imports this module
-        HTMLParser.__init__(self, convert_charrefs=True)
-        self.joined, self.spelling = joined, spelling
-        self.base, self.based, self.wanted = page_url, False, wanted
-        self.title, self.in_title, self.unread = "", False, 0
-        self.text, self.length = [], 0
-        self.link_at = self.link_end = None
-        self.open_link = False
-        self.gone = False
-        self.tags = 0
-
-    def read(self, text):
-        try:
-            self.feed(text)
-            self.close()
-        except (AssertionError, ValueError):     # markup too broken to read further: what was read counts
-            pass
-
-    def handle_starttag(self, tag, attributes):
-        joined, spelling = self.joined, self.spelling
-        self.tags += 1
-        values = dict((name, value or "") for name, value in reversed(attributes))
-        if tag in _UNREAD:
-            self.unread += 1
-        elif tag == "title":
-            self.in_title = True
-        elif tag == "base" and not self.based and values.get("href"):      # the first one counts
-            self.base, self.based = joined(self.base, values["href"]) or self.base, True
-        elif tag == "meta" and values.get("http-equiv", "").strip().lower() == "status":
-            self.gone = self.gone or values.get("content", "").strip().startswith("410")
-        elif tag in ("br", "p", "div", "li", "td", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"):
-            self._add(" ")
-        address = values.get(LINK_ATTRIBUTES.get(tag, ""), "")
-        if self.link_at is None and address.strip() and spelling(joined(self.base, address)) in self.wanted:
-            self.link_at = self.length
-            self.open_link = tag == "a"
-            if not self.open_link:
-                self.link_end = self.length
-
-    def handle_startendtag(self, tag, attributes):
-        self.handle_starttag(tag, attributes)
-        if tag in _UNREAD:
-            self.unread -= 1
-
-    def handle_endtag(self, tag):
-        if tag in _UNREAD:
-            self.unread = max(self.unread - 1, 0)
-        elif tag == "title":
-            self.in_title = False
-        elif tag == "a" and self.open_link:
-            self.open_link = False
-            self.link_end = self.length
-
-    def handle_data(self, data):
-        if self.in_title and len(self.title) < 4 * FIELD_LIMIT:
-            self.title += data
-        elif not self.unread:
-            self._add(data)
-
-    def _add(self, text):
-        # Text far past the link is never shown: not kept.
-        if self.link_end is None or self.length < self.link_end + 4 * AROUND_LINK:
-            self.text.append(text)
-            self.length += len(text)
+def _first_link(readable, page_url, wanted):
+    """((where the first link to a target starts, where its text ends) or
+    None, whether the page said 410 before it), in text without comments and
+    raw text."""
+    from mtpy.actions.linkback import joined, spelling
+    from mtpy.trackback.discover import html_tags
+    base, based, gone = page_url, False, False
+    for start, end, name, attributes in html_tags(readable, _TAGS_READ, MAX_TAGS_READ):
+        if name == "base" and not based and attributes.get("href"):      # the first one counts
+            base, based = joined(base, attributes["href"]) or base, True
+        elif name == "meta" and (attributes.get("http-equiv") or "").strip().lower() == "status":
+            gone = gone or (attributes.get("content") or "").strip().startswith("410")
+        address = attributes.get(LINK_ATTRIBUTES.get(name, ""), "")
+        if address.strip() and spelling(joined(base, address)) in wanted:
+            if name == "a":
+                closed = readable.lower().find("</a", end, end + LINK_TEXT_CHARS)
+                end = closed if closed >= 0 else end
+            return (start, end), gone
+    return None, gone
 
 
-def _around_link(reader):
+def _without_raw_text(text):
+    """The text with a script, style, template, textarea or title blanked out
+    as far as its end tag (no tag in there is one); one left open runs to the end.
+    Each search starts where the last ended: one pass."""
+    lower = text.lower()
+    parts, at = [], 0
+    while True:
+        found = _RAW_TEXT.search(lower, at)
+        if found is None:
+            break
+        parts.append(text[at:found.start()])
+        closed = lower.find("</" + found.group(1), found.end())
+        at = len(text) if closed < 0 else closed
+        parts.append(" ")
+    parts.append(text[at:])
+    return "".join(parts)
+
+
+def _title(text):
+    """The text of the page's first `<title>`, references decoded."""
+    from html import unescape
+    found = _TITLE.search(text)
+    if found is None:
+        return ""
+    closed = text.lower().find("</title", found.end(), found.end() + 4 * FIELD_LIMIT)
+    return unescape(text[found.end():closed if closed >= 0 else found.end() + FIELD_LIMIT])
+
+
+def _around(readable, start, end):
     """About AROUND_LINK characters of text each side of the link, and its
     own text, cut at words, `[…]` where cut (WordPress's excerpt)."""
-    text = "".join(reader.text)
-    start, end = reader.link_at, reader.link_end if reader.link_end is not None else reader.link_at
-    before = text[max(start - AROUND_LINK, 0):start]
-    after = text[end:end + AROUND_LINK]
-    if start > AROUND_LINK and " " in before.strip():
-        before = "[\u2026] " + before.lstrip().split(" ", 1)[1]
-    if len(text) > end + AROUND_LINK and " " in after.strip():
-        after = after.rstrip().rsplit(" ", 1)[0] + " [\u2026]"
-    return crop_excerpt(plain(before + text[start:end] + after, 4 * AROUND_LINK))
+    before = _words(readable[max(start - WINDOW, 0):start], leading=start > WINDOW)
+    own = _words(readable[start:end])
+    after = _words(readable[end:end + WINDOW])
+    cut_before, cut_after = len(before) > AROUND_LINK, len(after) > AROUND_LINK
+    before, after = before[-AROUND_LINK:], after[:AROUND_LINK]
+    if cut_before and " " in before:
+        before = "[\u2026] " + before.split(" ", 1)[1]
+    if cut_after and " " in after:
+        after = after.rsplit(" ", 1)[0] + " [\u2026]"
+    return crop_excerpt(" ".join(part for part in (before, own, after) if part))
+
+
+def _words(markup, leading=False):
+    """A piece of markup as plain words: tags as spaces (a tag cut at the
+    piece's start dropped), references decoded, then `plain`."""
+    from html import unescape
+    if leading and markup.find(">") >= 0 and (markup.find("<") < 0 or markup.find(">") < markup.find("<")):
+        markup = markup[markup.find(">") + 1:]
+    return plain(unescape(_TAG.sub(" ", markup)), 4 * WINDOW)
 
 
 def _without_comments(text):
     """The text without its HTML comments (one left open runs to the end, as
     browsers read it)."""
-    import re
-    return re.sub(r"<!--.*?(?:-->|\Z)", " ", text, flags=re.S)
+    return _COMMENT.sub(" ", text)
 
 
 # -- microformats ---------------------------------------------------------------
+
+def _simple_enough(page_html):
+    """Whether mf2py may read the page in bounded time: it has an h-entry, at
+    most MICROFORMATS_MAX_BYTES, MICROFORMATS_MAX_TAGS elements, and
+    elements nested at most MICROFORMATS_MAX_DEPTH deep (html5lib's tree
+    building takes time that grows with the square of the depth: 5,000
+    unclosed `<b>` cost 23 s), as counted by start and end tags (those
+    whose end tag may be left out, and void ones, not counted)."""
+    if "h-entry" not in page_html or len(page_html) > MICROFORMATS_MAX_BYTES \
+            or page_html.count("<") > 2 * MICROFORMATS_MAX_TAGS:
+        return False
+    depth = 0
+    for closing, name in _START_OR_END.findall(_without_raw_text(_without_comments(page_html))):
+        name = name.lower()
+        if name in _NOT_NESTING:
+            continue
+        depth = max(depth - 1, 0) if closing else depth + 1
+        if depth > MICROFORMATS_MAX_DEPTH:
+            return False
+    return True
+
 
 def _h_entry(page_html, page_url, wanted):
     """The page's h-entry (mf2py's parse of it, a dict) that speaks of the
@@ -195,7 +223,8 @@ def _h_entry(page_html, page_url, wanted):
     except ImportError:
         return None
     try:
-        parsed = mf2py.parse(doc=page_html, url=page_url, html_parser="html.parser", metaformats=False)
+        # html5lib (mf2py's own choice): html.parser is quadratic on unclosed tags.
+        parsed = mf2py.parse(doc=page_html, url=page_url, html_parser="html5lib", metaformats=False)
     except Exception:       # whatever hostile markup makes a parser do, the page has no h-entry
         return None
     entries = []
@@ -223,6 +252,8 @@ def _read_entry(source, entry, wanted):
         source.title = name
     if summary or text:
         source.excerpt = crop_excerpt(plain(summary or text, 4 * FIELD_LIMIT))
+    elif source.kind in ("like", "repost", "bookmark"):
+        source.excerpt = ""         # a reaction says nothing: not the words around its link
     source.published = _stored_time(_text(_first(properties, "published") or _first(properties, "updated")))
     author = _first(properties, "author")
     if isinstance(author, dict):
@@ -251,13 +282,8 @@ def _kind(entry, wanted):
 
 def _content_links(entry, wanted):
     """Whether the entry's content links to a target (mf2py has resolved its URLs)."""
-    for content in (entry.get("properties") or {}).get("content") or []:
-        if isinstance(content, dict):
-            reader = _Reader("", wanted)
-            reader.read(content.get("html") or "")
-            if reader.link_at is not None:
-                return True
-    return False
+    return any(isinstance(content, dict) and _first_link(content.get("html") or "", "", wanted)[0] is not None
+               for content in (entry.get("properties") or {}).get("content") or [])
 
 
 def _first(properties, name):

@@ -290,11 +290,20 @@ def _link_items(text, page_url):
 
 def html_start_tags(html_text, name, limit=MAX_LINK_TAGS):
     """The attributes of the first `limit` well-formed `<name ...>` start
-    tags of an HTML text, each a dict (names in lower case, the first of a
+    tags of an HTML text, each a dict (see html_tags)."""
+    for _, _, _, attributes in html_tags(html_text, (name,), limit):
+        yield attributes
+
+
+def html_tags(html_text, names, limit=MAX_LINK_TAGS):
+    """The first `limit` well-formed start tags of any of `names` in an HTML
+    text, in document order: (where it starts, where it ends, its name in
+    lower case, its attributes: a dict, names in lower case, the first of a
     name kept, values with their character references decoded). A tag with a
-    `<` inside is skipped, so that no scan goes past the next tag."""
+    `<` inside is skipped, so that no scan goes past the next tag: the text is
+    read once, whatever it holds."""
     from html import unescape
-    tag = re.compile(r"<%s(?=[\s/>])" % re.escape(name), re.I)
+    tag = re.compile(r"<(%s)(?=[\s/>])" % "|".join(map(re.escape, names)), re.I)
     position = 0
     for _ in range(limit):
         found = tag.search(html_text, position)
@@ -314,4 +323,4 @@ def html_start_tags(html_text, name, limit=MAX_LINK_TAGS):
         closing = _HTML_TAG_END.match(html_text, position, end)
         if closing is not None:
             position = closing.end()
-            yield attributes
+            yield found.start(), position, found.group(1).lower(), attributes
