@@ -90,8 +90,8 @@ MENTION = """<html><head><title>Cy's weblog</title></head><body><article class="
   <a class="p-author h-card" href="https://cy.example/">Cy</a></article></body></html>"""
 
 PLAIN = """<html><head><title>  Dee's
-  diary  </title><style>p {{ color: red }}</style></head><body><p>It was a cold and rainy morning in the town. Yesterday I went to the market and bought
-some apples, pears and a big loaf of bread, then I read <a href="{target}">this entry</a> about
+  diary  </title><style>p {{ color: red }}</style></head><body><p>It was a cold and rainy morning in the town.
+Yesterday I went to the market and bought some apples, pears and a big loaf of bread, then I read <a href="{target}">this entry</a> about
 TrackBack, which reminded me of the old days of weblogs and of the many friends made through them over the
 years, and of the rest.</p><script>var x = "<a href='{target}'>";</script></body></html>"""
 

@@ -10,9 +10,9 @@ as text. A page that says `<meta http-equiv="Status" content="410 Gone">`
 (a static site's deleted post) is gone.
 
 The rest comes from the page's h-entry, read with `mf2py` where it is
-installed (on a page of at most MICROFORMATS_MAX_BYTES and
-MICROFORMATS_MAX_TAGS elements): the author's name, URL and photo, the title, the text, the date
-and the kind (a reply when `in-reply-to` names the target; a like, repost or
+installed and the page is simple enough to read in bounded time
+(_simple_enough): the author's name, URL and photo, the title, the text, the
+date and the kind (a reply when `in-reply-to` names the target; a like, repost or
 bookmark likewise; else a mention). Without mf2py, or without an h-entry:
 the page's `<title>` and about 100 characters each side of the first link
 to the target, as WordPress does.
