@@ -225,6 +225,24 @@ def test_a_source_without_the_link_is_junk(store, config, pages, tmp_path, case)
     assert ping.junk_reasons[-1] == ping.linkback["reason"] == expected.get(case, MISSING_TARGET)
 
 
+def test_a_webmention_sent_again_once_its_source_links_is_shown(store, config, pages, tmp_path):
+    """A sender may notify before its page carries the link: junked by its
+    check, it is checked again when sent again. Junk the owner marked, or the
+    score made, stays junk."""
+    blog, item, target = published(store, tmp_path)
+    source = pages.url("/early", (200, "text/html", "<p>Soon: %s</p>" % target))
+    early, _ = mention(store, config, item, source, target)
+    assert early.junk and early.junk_reasons == [MISSING_TARGET]
+    pages.html("/early", MENTION.format(target=target))
+    ping, jobs = mention(store, config, item, source, target)
+    assert ping.id == early.id and ping.visible and not ping.junk and ping.junk_reasons == []
+    assert jobs == ["republish_pings", "notify_ping"]
+    store.update(ping.copy(visible=False, junk=True))            # the owner says junk
+    again = receive(store, config, Incoming(str(item.id), source, remote_ip=SENDER, protocol="webmention",
+                                            target_url=target))
+    assert again == (None, []) and store.get(Ping, ping.id).junk
+
+
 def test_a_weblog_that_holds_rather_than_junks(store, config, pages, tmp_path):
     blog, item, target = published(store, tmp_path, linkback_check="hold")
     ping, jobs = mention(store, config, item, pages.url("/s", SHOWN_NEVER["only as text"]), target)

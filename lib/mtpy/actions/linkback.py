@@ -46,7 +46,7 @@ the source's host not resolving to the address the ping came from.
 
 from mtpy import dates
 from mtpy.actions.activity import record
-from mtpy.junk import is_junk, judge, moderation_holds, own_page
+from mtpy.junk import JUNK_SCORE, is_junk, judge, moderation_holds, own_page
 from mtpy.models import Blog, Category, Entry, Ping, Trackback
 from mtpy.urls import category_archive_url, entry_permalink
 
@@ -109,6 +109,13 @@ def check_linkback(store, config, payload):
         quiet = blog.own_links == "quiet" and own_page(ping.source_url, store.find(Blog)) is not None
         first = ping.protocol == "trackback" or not (ping.withdrawn or ping.linkback.get("state") == "ok")
         shown = ping.visible
+        if ping.protocol != "trackback" and junked_by_check(ping):
+            # Checked again (sent again): its last check's verdict is no longer the
+            # owner's to keep; undone first, so that judging it again does not
+            # count it as a junked source.
+            ping.junk = False
+            ping.junk_reasons = [why for why in ping.junk_reasons if why != ping.linkback["reason"]]
+            store.save(ping)
         ping.linkback = {"state": state, "reason": reason, "when": dates.utc_now()}
         if mismatch and not (ping.visible or ping.junk) and mismatch not in ping.junk_reasons:
             ping.junk_reasons = ping.junk_reasons + [mismatch]
@@ -132,6 +139,13 @@ def check_linkback(store, config, payload):
         record(store, "ping", "Link back checked for ping %d from %s: %s (%s)" % (
             ping.id, ping.source_url, words, outcome), blog.id)
     return job_ids
+
+
+def junked_by_check(ping):
+    """Whether a Pingback's or Webmention's junk mark is its link-back check's
+    (its source lacked the link), not the owner's nor the junk score's."""
+    return (ping.junk and ping.linkback.get("state") == "missing" and ping.junk_score < JUNK_SCORE
+            and ping.linkback.get("reason") in ping.junk_reasons)
 
 
 def _missing(store, ping):
