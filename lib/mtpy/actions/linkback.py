@@ -29,8 +29,8 @@ has decided meanwhile:
   on it (mtpy.junk: the block list reads it now), then published unless
   moderation holds it; missing (or gone, 410) -> junk, or held where the
   weblog's linkback_check is "hold"; unreachable -> held, with the reason,
-  and no mail (nothing is known of it yet: a Webmention sent again checks it
-  again).
+  and no mail (nothing is known of it yet). A Webmention sent again is
+  checked again, the one its check junked included (junked_by_check).
 - A later check of a mention verified before (the same source sent again):
   ok -> updated in place, republished if shown (and shown again if it had
   been withdrawn); gone (410) or no longer linking -> `withdrawn`: hidden,
