@@ -186,10 +186,12 @@ def _repeated(store, incoming, earlier, now):
     answered success), fault 48 for Pingback, and for Webmention an update:
     its source is read again, and the check changes or withdraws it (one
     its check junked for lacking the link too: the sender may have added it)."""
-    from mtpy.actions.linkback import junked_by_check
     if incoming.protocol == "pingback":
         raise AlreadyRegistered("The pingback from %s has already been registered." % earlier.source_url)
-    if incoming.protocol != "webmention" or earlier.junk and not junked_by_check(earlier):
+    if incoming.protocol != "webmention":
+        return None, []
+    from mtpy.actions.linkback import junked_by_check     # not on TrackBack's path: it loads urllib.parse
+    if earlier.junk and not junked_by_check(earlier):
         return None, []
     earlier.updated_on = now
     if incoming.target_url:
