@@ -21,8 +21,8 @@ from support.release import EPOCH, HOST_PYTHON, dist
 PYENV_VERSIONS = os.path.join(os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv"), "versions")
 OLDEST_AND_NEWEST = [sorted(glob.glob(os.path.join(PYENV_VERSIONS, version + ".*", "bin", "python3")))[-1:]
                      for version in ("3.9", "3.13")]
-EXTLIB_PACKAGES = ["certifi", "charset_normalizer", "filelock", "idna", "jinja2", "markupsafe", "requests",
-                   "urllib3"]
+EXTLIB_PACKAGES = ["bs4", "certifi", "charset_normalizer", "filelock", "html5lib", "idna", "jinja2", "markupsafe",
+                   "mf2py", "requests", "soupsieve", "urllib3", "webencodings"]
 
 
 def files_under(top):
@@ -81,25 +81,30 @@ def test_the_hosts_own_python_runs_it_from_lib_and_extlib_alone(release, python)
     probe = """
 import os, sys
 sys.path[0:0] = [os.path.join(sys.argv[1], "lib"), os.path.join(sys.argv[1], "extlib")]
-import jinja2, markupsafe, requests, urllib3, idna, charset_normalizer, certifi, filelock
+import jinja2, markupsafe, requests, urllib3, idna, charset_normalizer, certifi, filelock, mf2py, bs4
 import mtpy.apps.cms, mtpy.apps.check, mtpy.apps.trackback
 from charset_normalizer import md
-for module in (jinja2, markupsafe, requests, urllib3, idna, charset_normalizer, certifi, filelock, md, mtpy):
+from mtpy.sources import read_source
+for module in (jinja2, markupsafe, requests, urllib3, idna, charset_normalizer, certifi, filelock, md, mtpy,
+               mf2py, bs4):
     print(module.__file__)
 print(markupsafe._escape_inner.__module__)
 print(jinja2.Environment(autoescape=True).from_string("{{ x }}").render(x="<&>"))
 print(charset_normalizer.from_bytes("d\\u00e9j\\u00e0 vu, \\u00e7a va tr\\u00e8s bien".encode("utf-8")).best().encoding)
+print(read_source('<p class="h-entry"><a class="u-like-of" href="http://a.example/1">x</a></p>',
+                  "http://b.example/", ["http://a.example/1"]).kind)
 """
     done = subprocess.run([python, "-I", "-B", "-c", probe, release.tree], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0, done.stderr
-    *files, native, rendered, encoding = done.stdout.splitlines()
-    assert len(files) == 10
+    *files, native, rendered, encoding, kind = done.stdout.splitlines()
+    assert len(files) == 12
     for path in files:
         assert path.startswith(release.tree + os.sep) and path.endswith(".py"), path
     assert native == "markupsafe._native"
     assert rendered == "&lt;&amp;&gt;"
     assert encoding == "utf_8"
+    assert kind == "like"           # mf2py, with bs4 and its dependencies, from extlib/
 
 
 def test_mt_check_cgi_runs_as_shipped_on_the_hosts_python(release):

@@ -8,10 +8,10 @@ import mtpy.publish.republish
 import mtpy.work
 from support.local_web import SILENT, LocalWeb
 from mtpy import dates
-from mtpy.actions.linkback import (MISSING_CATEGORY, MISSING_ENTRY, address_mismatch,
-                                   check_linkback, links_back, targets_for)
+from mtpy.actions.linkback import MISSING_CATEGORY, MISSING_ENTRY, address_mismatch, check_linkback, targets_for
 from mtpy.config import Config
 from mtpy.models import Activity, Blog, Category, Entry, Job, Ping
+from mtpy.sources import links_back
 from mtpy.urls import category_archive_url, entry_permalink
 
 PERMALINK = "http://blog.example/archives/000007.html"
@@ -39,6 +39,11 @@ ELSEWHERE = "http://source.example/2026/12/a-post.html"
     ('<a href="000007.html">relative</a>', "https://blog.example/archives/000006.html"),
     ('<a href="../archives/000007.html">dot-dot</a>', "http://www.blog.example/x/post.html"),
     ('<base href="http://blog.example/archives/"><a href="000007.html">under a base</a>', ELSEWHERE),
+    # One rule for all three protocols: a page's media count as its links do.
+    ('<img alt="" src="http://blog.example/archives/000007.html">', ELSEWHERE),
+    ('<video src="https://blog.example/archives/000007.html"></video>', ELSEWHERE),
+    ('<audio controls src="http://blog.example/archives/000007.html"></audio>', ELSEWHERE),
+    ('<video><source src="http://blog.example/archives/000007.html"></video>', ELSEWHERE),
 ])
 def test_links_that_count(anchor, page_url):
     page = "<html><body><p>Read <b>this</b>:</p>\n%s\n</body></html>" % anchor
@@ -58,8 +63,11 @@ def test_links_that_count(anchor, page_url):
     '<a href="000007.html">relative to the source, not to the weblog</a>',
     # The address only as text, or in something that is not a link.
     "See http://blog.example/archives/000007.html for more.",
-    '<img src="http://blog.example/archives/000007.html">',
+    '<img alt="http://blog.example/archives/000007.html" src="/x.png">',
     '<a name="http://blog.example/archives/000007.html">no href</a>',
+    '<link rel="canonical" href="http://blog.example/archives/000007.html">',
+    '<iframe src="http://blog.example/archives/000007.html"></iframe>',
+    '<script>document.write(\'<a href="http://blog.example/archives/000007.html">x</a>\')</script>',
     # A comment shows nothing to readers, so its links do not count.
     '<!-- <a href="http://blog.example/archives/000007.html">hidden</a> -->',
     '<!-- left open <a href="http://blog.example/archives/000007.html">hidden</a>',

@@ -183,12 +183,13 @@ class Page:
         self.text = response.text("utf-8")
 
 
-def fetch_page(config, url, site_url=None, timeout=None, deadline=None):
+def fetch_page(config, url, site_url=None, timeout=None, deadline=None, extra_headers=None):
     """GET the web page at `url` to read it (auto-discovery, the bookmarklet,
     link-back checks): fetch's rules, at most READ_PAGE_MAX_BYTES. Returns a
-    Page; raises OutboundError as fetch does."""
+    Page; raises OutboundError as fetch does. `extra_headers` are sent too
+    (a link-back check's X-Pingback-Forwarded-For)."""
     response = fetch(config, url, timeout=timeout, deadline=deadline, max_bytes=READ_PAGE_MAX_BYTES,
-                     site_url=site_url, headers={"Accept": PAGE_ACCEPT})
+                     site_url=site_url, headers=dict(extra_headers or {}, Accept=PAGE_ACCEPT))
     return Page(response, url)
 
 

@@ -65,6 +65,7 @@ class LocalWeb(Served):
     def __init__(self):
         self.answers = {}
         self.requests = []
+        self.headers = []           # each request's headers (an email.message.Message), in order
         self.released = threading.Event()
         self.serve(ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self)))
         self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
@@ -117,6 +118,7 @@ def _handler_for(web):
         def record(self, method, fields):
             web.requests.append(Request(method, self.path, fields, self.headers.get("Content-Type"),
                                         self.headers.get("User-Agent")))
+            web.headers.append(self.headers)
             return web.answer_for(self.path)
 
         def answer(self, answer):

@@ -1,18 +1,43 @@
-"""Link-back verification: after a ping is answered, its source page is fetched
-and must link to what was pinged; the outcome decides a held ping's fate.
+"""Link-back verification, one for all three protocols: after a notification
+is answered, its source page is fetched and must link to what it names; the
+outcome decides the ping's fate.
 
-A link counts when an `<a href>` of the page (relative ones resolved against the
-page's URL, or its `<base href>`) points at one of the targets: the entry's
-permalink, or for a category's item its archive page or the weblog's URL. The
-spellings of one address all count: http or https, with `www.` or without, the
-host in any case, a default port written or not, a trailing slash or not, any
+Which links count (mtpy.sources): `<a href>`, `<img src>`, `<video>`,
+`<audio>` or `<source src>` of the page (relative ones resolved against the
+page's URL, or its `<base href>`) pointing at one of the targets: a
+TrackBack's entry permalink, or for a category's item its archive page or the
+weblog's URL; a Pingback's or Webmention's target page exactly. The spellings
+of one address all count: http or https, with `www.` or without, the host in
+any case, a default port written or not, a trailing slash or not, any
 #fragment. The query must match. A link inside an HTML comment does not count
 (no reader sees it), nor an address that is only text.
 
-The job (`check_linkback`, queued by the receiver when the weblog checks
-link-backs) records `ping.linkback` and then, unless the owner has decided
-meanwhile: ok -> the ping is published unless moderation holds it; missing ->
-junk (linkback_check "junk") or held; unreachable -> held, with the reason.
+The source is fetched through mtpy.outbound.fetch_page (its address rules,
+PingTimeout, READ_PAGE_MAX_BYTES, MAX_REDIRECTS), and the request names who
+asked: `X-Pingback-Forwarded-For: <the sender's address>`, as WordPress's
+does, so a page fetched at a stranger's request can tell whose it was.
+
+The job (`check_linkback`: queued by the receiver for every Pingback and
+Webmention, and for a TrackBack where the weblog checks link-backs) records
+`ping.linkback` ({"state", "reason", "when"}, and "published": the source's
+own date, for a mention whose h-entry gives one) and then, unless the owner
+has decided meanwhile:
+- TrackBack: ok -> published unless moderation holds it; missing -> junk
+  (linkback_check "junk") or held; unreachable -> held, with the reason.
+- Pingback and Webmention, a first check: ok -> the ping takes what its
+  source says (mtpy.sources: title, excerpt, author, kind), is judged again
+  on it (mtpy.junk: the block list reads it now), then published unless
+  moderation holds it; missing (or gone, 410) -> junk, or held where the
+  weblog's linkback_check is "hold"; unreachable -> held, with the reason,
+  and no mail (nothing is known of it yet). A Webmention sent again is
+  checked again, the one its check junked included (junked_by_check).
+- A later check of a mention verified before (the same source sent again):
+  ok -> updated in place, republished if shown (and shown again if it had
+  been withdrawn); gone (410) or no longer linking -> `withdrawn`: hidden,
+  kept for the owner, its pages republished; unreachable -> left as it was.
+The owner is mailed once, after the first decision: published, or held for
+approval. A page of this installation's own weblogs (mtpy.junk.own_page)
+with the weblog's own_links "quiet" is never held and never mailed about.
 A remote failure is an outcome, never an error: nothing is retried.
 
 Also noted, as a reason (+1 to the junk score) and never as a verdict by itself:
@@ -21,40 +46,26 @@ the source's host not resolving to the address the ping came from.
 
 from mtpy import dates
 from mtpy.actions.activity import record
+from mtpy.junk import JUNK_SCORE, is_junk, judge, moderation_holds, own_page
 from mtpy.models import Blog, Category, Entry, Ping, Trackback
 from mtpy.urls import category_archive_url, entry_permalink
-from mtpy.junk import moderation_holds
 
-MAX_ANCHORS = 20000         # `<a>` tags read on a page: more than outbound.READ_PAGE_MAX_BYTES can hold links to elsewhere
 LOOKUP_SECONDS = 5          # at most, for the source host's addresses
 MISSING_ENTRY = "the source page does not link to this entry"
 MISSING_CATEGORY = "the source page links neither to this category nor to the weblog"
+MISSING_TARGET = "the source page does not link to the page it names"
+GONE = "the source page is gone (410)"
+FORWARDED_FOR = "X-Pingback-Forwarded-For"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def links_back(page_html, page_url, targets):
-    """Whether the page (its text, and the URL it came from) has an `<a href>`
-    pointing at one of `targets`, in any spelling of the same address (see the
-    module's docstring)."""
-    from mtpy.trackback.discover import html_start_tags
-    wanted = {spelling for spelling in map(_spelling, targets) if spelling is not None}
-    if not wanted:
-        return False
-    text = _without_comments(page_html or "")
-    base = page_url or ""
-    for attributes in html_start_tags(text, "base", 1):
-        base = _joined(base, attributes.get("href") or "") or base
-    for attributes in html_start_tags(text, "a", MAX_ANCHORS):
-        href = attributes.get("href") or ""
-        if href.strip() and _spelling(_joined(base, href)) in wanted:
-            return True
-    return False
-
-
 def targets_for(store, blog, ping):
-    """The URLs a link to which makes the ping's source link back: the entry's
-    permalink (and its item's URL, when it was stored otherwise), or the
-    category's archive page and the weblog's URL."""
+    """The URLs a link to which makes the ping's source link back: a
+    Pingback's or Webmention's target page; a TrackBack's entry permalink (and
+    its item's URL, when it was stored otherwise), or the category's archive
+    page and the weblog's URL."""
+    if ping.protocol != "trackback" and ping.target_url:
+        return [ping.target_url]
     item = store.get(Trackback, ping.tb_id)
     if item is None:
         return []
@@ -78,46 +89,51 @@ def targets_for(store, blog, ping):
 
 def check_linkback(store, config, payload):
     """The `check_linkback` job (payload: ping_id): fetch the ping's source,
-    record `ping.linkback`, and publish, junk or keep holding the ping. A ping
-    deleted meanwhile is forgotten; one the owner approved or junked meanwhile
-    (visible, or junk) only gets the check recorded. Returns the ids of the
-    jobs it queued (republishing, the mail): the worker runs them next."""
+    record `ping.linkback`, and publish, junk, hold, update or withdraw the
+    ping (see the module's docstring). A ping deleted meanwhile is forgotten.
+    Returns the ids of the jobs it queued (republishing, the mail): the worker
+    runs them next."""
     ping = store.get(Ping, payload["ping_id"])
     blog = store.get(Blog, ping.blog_id) if ping is not None else None
     if blog is None:
         return []
     timeout = float(config.get("PingTimeout"))
     mismatch = address_mismatch(ping.source_url, ping.ip, min(timeout, LOOKUP_SECONDS))
-    item = store.get(Trackback, ping.tb_id)
-    missing = MISSING_CATEGORY if item is not None and item.entry_id is None else MISSING_ENTRY
-    state, reason = fetch_and_check(config, blog, ping, targets_for(store, blog, ping), missing)
-    job_ids = []
+    state, reason, said = fetch_and_check(config, blog, ping, targets_for(store, blog, ping),
+                                          _missing(store, ping))
     with store.transaction():
         ping = store.get(Ping, ping.id)
         blog = store.get(Blog, ping.blog_id) if ping is not None else None
         if blog is None:
             return []
+        quiet = blog.own_links == "quiet" and own_page(ping.source_url, store.find(Blog)) is not None
+        first = ping.protocol == "trackback" or not (ping.withdrawn or ping.linkback.get("state") == "ok")
+        shown = ping.visible
+        if ping.protocol != "trackback" and junked_by_check(ping):
+            # Checked again (sent again): its last check's verdict is no longer the
+            # owner's to keep; undone first, so that judging it again does not
+            # count it as a junked source.
+            ping.junk = False
+            ping.junk_reasons = [why for why in ping.junk_reasons if why != ping.linkback["reason"]]
+            store.save(ping)
         ping.linkback = {"state": state, "reason": reason, "when": dates.utc_now()}
-        outcome = "left as the owner decided"
-        if not (ping.visible or ping.junk):
-            if mismatch and mismatch not in ping.junk_reasons:
-                ping.junk_reasons = ping.junk_reasons + [mismatch]
-                ping.junk_score += 1
-            outcome = "held"
-            if state == "ok" and not moderation_holds(blog, ping.junk_score):
-                ping.visible = True
-                outcome = "published"
-            elif state == "missing" and blog.linkback_check == "junk":
-                ping.junk = True
-                if reason not in ping.junk_reasons:
-                    ping.junk_reasons = ping.junk_reasons + [reason]
-                outcome = "junk"
+        if mismatch and not (ping.visible or ping.junk) and mismatch not in ping.junk_reasons:
+            ping.junk_reasons = ping.junk_reasons + [mismatch]
+            ping.junk_score += 1
+        if ping.protocol == "trackback":
+            outcome = _trackback_outcome(blog, ping, state, reason, quiet)
+        else:
+            outcome = _mention_outcome(store, blog, ping, state, reason, said, first, quiet, mismatch)
         store.save(ping)
+        from mtpy.actions.pings import pings_changed
+        job_ids = []
         if outcome == "published":
-            from mtpy.actions.pings import pings_changed
             job_ids = pings_changed(store, config, blog, [ping.tb_id], new_ping=ping)
-        if outcome in ("published", "held") and blog.email_new_pings:
-            # The owner hears of the ping once, after its check: published, or awaiting approval.
+        elif outcome == "shown again" or shown and outcome in ("updated", "withdrawn", "junk"):
+            job_ids = pings_changed(store, config, blog, [ping.tb_id])
+        verified = ping.protocol == "trackback" or state == "ok"
+        if first and verified and outcome in ("published", "held") and blog.email_new_pings and not quiet:
+            # The owner hears of the ping once, after its first check: published, or awaiting approval.
             job_ids.append(store.enqueue("notify_ping", {"ping_id": ping.id}).id)
         words = "ok" if state == "ok" else ("unreachable: " + reason if state == "unreachable" else reason)
         record(store, "ping", "Link back checked for ping %d from %s: %s (%s)" % (
@@ -125,21 +141,128 @@ def check_linkback(store, config, payload):
     return job_ids
 
 
+def junked_by_check(ping):
+    """Whether a Pingback's or Webmention's junk mark is its link-back check's
+    (its source lacked the link), not the owner's nor the junk score's."""
+    return (ping.junk and ping.linkback.get("state") == "missing" and ping.junk_score < JUNK_SCORE
+            and ping.linkback.get("reason") in ping.junk_reasons)
+
+
+def _missing(store, ping):
+    """What a source without the link lacks, in words."""
+    if ping.protocol != "trackback" and ping.target_url:
+        return MISSING_TARGET
+    item = store.get(Trackback, ping.tb_id)
+    return MISSING_CATEGORY if item is not None and item.entry_id is None else MISSING_ENTRY
+
+
+def _trackback_outcome(blog, ping, state, reason, quiet):
+    """A TrackBack's fate after its check (its fields are its sender's)."""
+    if ping.visible or ping.junk:
+        return "left as the owner decided"
+    if state == "ok" and (quiet or not moderation_holds(blog, ping.junk_score)):
+        ping.visible = True
+        return "published"
+    if state == "missing" and blog.linkback_check == "junk":
+        _junk(ping, reason)
+        return "junk"
+    return "held"
+
+
+def _mention_outcome(store, blog, ping, state, reason, said, first, quiet, mismatch):
+    """A Pingback's or Webmention's fate after a check: see the module's docstring."""
+    if state == "ok":
+        _take_what_the_source_says(ping, said)
+        came_back, ping.withdrawn = ping.withdrawn, False
+        if ping.junk:
+            return "left as the owner decided"
+        if not (first or came_back or ping.visible):
+            return "held"           # updated, still awaiting the owner's approval
+        if _judged_junk(store, blog, ping, mismatch):
+            return "junk"
+        if ping.visible:
+            return "updated"
+        if quiet or not moderation_holds(blog, ping.junk_score):
+            ping.visible = True
+            return "shown again" if came_back else "published"
+        return "held"
+    if not first:
+        if state == "unreachable":
+            return "left as it was"
+        ping.withdrawn, ping.visible = True, False
+        return "withdrawn"
+    if ping.visible or ping.junk:
+        return "left as the owner decided"
+    if state == "missing" and blog.linkback_check != "hold":
+        _junk(ping, reason)
+        return "junk"
+    return "held"
+
+
+def _take_what_the_source_says(ping, said):
+    """The ping's fields from its source (mtpy.sources: plain text, http(s)
+    URLs), all of them: a Pingback or Webmention brings nothing else, and an
+    update says what the source says now. Its weblog name (what TrackBack-era
+    templates show) is the author's, else the source's host."""
+    from mtpy.junk import source_host
+    from mtpy.trackback.rules import FIELD_LIMIT
+    ping.title = said.title or ping.source_url[:FIELD_LIMIT]
+    ping.excerpt = said.excerpt
+    ping.author_name, ping.author_url, ping.author_photo = said.author_name, said.author_url, said.author_photo
+    ping.blog_name = said.author_name or source_host(ping.source_url)[:FIELD_LIMIT]
+    ping.kind = said.kind
+    if said.published:
+        ping.linkback["published"] = said.published
+
+
+def _judged_junk(store, blog, ping, mismatch):
+    """Judge the ping again on what its source said (the block list reads its
+    title and excerpt now; `mismatch`, a reason or None, counts as before);
+    True, and the ping junk and hidden, when it is."""
+    score, reasons = judge(store, blog, ping)
+    if mismatch:
+        score, reasons = score + 1, reasons + [mismatch]
+    ping.junk_score, ping.junk_reasons = score, reasons
+    if is_junk(score):
+        ping.junk, ping.visible = True, False
+        return True
+    return False
+
+
+def _junk(ping, reason):
+    ping.junk = True
+    if reason not in ping.junk_reasons:
+        ping.junk_reasons = ping.junk_reasons + [reason]
+
+
 def fetch_and_check(config, blog, ping, targets, missing=MISSING_ENTRY):
-    """("ok" | "missing" | "unreachable", reason in words): the source fetched
-    through mtpy.outbound.fetch_page (its address rules, PingTimeout, a bounded page) and
-    read for a link to one of `targets`; `missing` says what a page without
-    one lacks."""
+    """("ok" | "missing" | "unreachable", reason in words, a mtpy.sources.Source):
+    the source fetched through mtpy.outbound.fetch_page (its address rules,
+    PingTimeout, a bounded page; X-Pingback-Forwarded-For naming the sender)
+    and read for a link to one of `targets`; `missing` says what a page
+    without one lacks. A source answering 410 Gone, or saying so in a
+    `<meta http-equiv="Status">`, is missing (GONE)."""
+    # Imported here, not at the top: a Pingback's or Webmention's answer
+    # (find_target's same_address) loads this module but never reads a page.
     from mtpy import outbound
+    from mtpy.sources import Source, read_source
+    said = Source()
     try:
-        page = outbound.fetch_page(config, ping.source_url, site_url=blog.site_url)
+        page = outbound.fetch_page(config, ping.source_url, site_url=blog.site_url,
+                                   extra_headers={FORWARDED_FOR: ping.ip} if ping.ip else None)
     except outbound.OutboundError as error:
-        return "unreachable", error.reason
+        if error.response is not None and error.response.status == 410:
+            said.gone = True
+            return "missing", GONE, said
+        return "unreachable", error.reason, said
     if not page.is_page:
-        return "missing", "%s: it is not a web page (%s)" % (missing, page.content_type[:60])
-    if links_back(page.text, page.url, targets):
-        return "ok", "the source page links back"
-    return "missing", missing
+        return "missing", "%s: it is not a web page (%s)" % (missing, page.content_type[:60]), said
+    said = read_source(page.text, page.url, targets)
+    if said.gone:
+        return "missing", GONE, said
+    if said.links:
+        return "ok", "the source page links back", said
+    return "missing", missing, said
 
 
 def address_mismatch(source_url, sender_ip, seconds=LOOKUP_SECONDS):
@@ -195,21 +318,14 @@ def _plain_address(address):
     return address.ipv4_mapped or address if address.version == 6 else address
 
 
-def _without_comments(text):
-    """The text without its HTML comments (one left open runs to the end, as
-    browsers read it)."""
-    import re
-    return re.sub(r"<!--.*?(?:-->|\Z)", " ", text, flags=re.S)
-
-
 def same_address(url, other):
     """Whether two URLs are spellings of one http(s) address (see the module's
     docstring): find_target's rule for a Pingback's or Webmention's target."""
-    spelling = _spelling(url)
-    return spelling is not None and spelling == _spelling(other)
+    one = spelling(url)
+    return one is not None and one == spelling(other)
 
 
-def _joined(base, href):
+def joined(base, href):
     """`href` resolved against `base` (tabs and line breaks inside it dropped,
     as browsers do), or None when it is no URL."""
     from urllib.parse import urljoin
@@ -220,7 +336,7 @@ def _joined(base, href):
         return None
 
 
-def _spelling(url):
+def spelling(url):
     """One spelling of an http(s) address for comparing: (host without `www.`,
     port unless the default, path without a trailing slash, query); None for
     anything else."""

@@ -21,7 +21,7 @@ from mtpy import dates
 from mtpy.actions import activity
 from mtpy.addresses import ip_is_banned, normalize_address
 from mtpy.actions.pings import pings_changed
-from mtpy.junk import is_junk, judge, moderation_holds
+from mtpy.junk import is_junk, judge, moderation_holds, own_page
 from mtpy.models import PROTOCOL_NAMES, Blog, Category, Entry, IPBan, Ping, Trackback
 from mtpy.text import record_id
 from mtpy.trackback import rules
@@ -101,7 +101,9 @@ def receive(store, config, incoming):
     Returns (the new Ping, ids of the jobs queued for after the response);
     (None, []) for a repeated TrackBack (item, source url), which answers
     success and stores nothing, as does junk beyond the weblog's limits
-    (_over_junk_limit). A repeated Webmention is an update: (the stored Ping,
+    (_over_junk_limit) and, where the weblog's own_links is "ignore", a
+    notification from a page of one of this installation's weblogs
+    (mtpy.junk.own_page). A repeated Webmention is an update: (the stored Ping,
     [its new check]); a repeated Pingback raises AlreadyRegistered.
 
     The verdict: junk (stored hidden; nothing follows); held (stored hidden)
@@ -146,6 +148,8 @@ def _receive(store, config, incoming, fields, remote_ip):
             raise PingRejected("This weblog takes no %s." % _plural(incoming.protocol), blog_id=blog.id)
         if item.passphrase and passphrase != item.passphrase:
             raise PingRejected("This TrackBack item is protected by a passphrase.", blog_id=blog.id)
+        if blog.own_links == "ignore" and own_page(url, store.find(Blog)) is not None:
+            return None, []      # a link from one of this installation's weblogs: not kept, by the owner's choice
         if ip_is_banned(remote_ip, [ban.ip for ban in store.find(IPBan, blog_id=blog.id)]):
             raise PingRejected("You are not allowed to send TrackBack pings.", blog_id=blog.id)
         over_limit = _check_throttle(store, config, blog, remote_ip)
@@ -180,10 +184,14 @@ def _receive(store, config, incoming, fields, remote_ip):
 def _repeated(store, incoming, earlier, now):
     """The same source on the same item again: nothing for TrackBack (MT
     answered success), fault 48 for Pingback, and for Webmention an update:
-    its source is read again, and the check changes or withdraws it."""
+    its source is read again, and the check changes or withdraws it (one
+    its check junked for lacking the link too: the sender may have added it)."""
     if incoming.protocol == "pingback":
         raise AlreadyRegistered("The pingback from %s has already been registered." % earlier.source_url)
-    if incoming.protocol != "webmention" or earlier.junk:
+    if incoming.protocol != "webmention":
+        return None, []
+    from mtpy.actions.linkback import junked_by_check     # not on TrackBack's path: it loads urllib.parse
+    if earlier.junk and not junked_by_check(earlier):
         return None, []
     earlier.updated_on = now
     if incoming.target_url:

@@ -38,6 +38,9 @@ DATA_STORAGE = [  # at least one is needed
 OPTIONAL = [
     ("requests", "requests", "Needed to send TrackBack pings, for auto-discovery of ping URLs "
                              "and for the TrackBack bookmarklet."),
+    ("mf2py", "mf2py", "Reads who wrote a Pingback's or Webmention's source page, and whether it is a reply, "
+                       "like, repost or bookmark (its h-entry); without it such pings show the page's title "
+                       "and the words around its link."),
 ]
 
 

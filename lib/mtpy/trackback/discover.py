@@ -39,7 +39,7 @@ _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _HTML_ATTRIBUTE = re.compile(r"""[\s/]*([^\s/<>"'=][^\s/<>=]*)(?:\s*=\s*(?:"([^"<]*)"|'([^'<]*)'|([^\s<>"'][^\s<>]*)))?""")
 _HTML_TAG_END = re.compile(r"[\s/]*>")
 _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
-# A start tag's name (document_start_tags), and the elements whose content is
+# A start tag's name (document_tags), and the elements whose content is
 # text where no tag begins.
 _TAG_NAME = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])")
 _RAW_TEXT = frozenset(("script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"))
@@ -308,14 +308,15 @@ def html_start_tags(html_text, name, limit=MAX_LINK_TAGS):
             yield attributes
 
 
-def document_start_tags(html_text, names):
-    """(name, attributes) of each well-formed start tag among `names` (lower
-    case) in document order, read as html_start_tags reads one, but as a
-    browser sees elements: nothing inside a comment, a `<!...>` or `<?...>`
+def document_tags(html_text, names, limit=None):
+    """(where it starts, where it ends, its name in lower case, its
+    attributes) of each well-formed start tag among `names` (lower case), at
+    most `limit`, in document order, read as html_start_tags reads one, but as
+    a browser sees elements: nothing inside a comment, a `<!...>` or `<?...>`
     declaration, or the text of a raw-text element (script, style, textarea,
     title...) is a tag. One pass forward: linear in the text, whatever it holds."""
-    position = 0
-    while True:
+    position, found_tags = 0, 0
+    while limit is None or found_tags < limit:
         start = html_text.find("<", position)
         if start < 0:
             return
@@ -343,7 +344,8 @@ def document_start_tags(html_text, names):
                 return
             position = closing.start()
         elif attributes is not None and name in names:
-            yield name, attributes
+            found_tags += 1
+            yield start, position, name, attributes
 
 
 def _attributes_at(html_text, position):

@@ -102,9 +102,9 @@ def first_rel_href(html_text, rel, tags):
     """The href (character references decoded) of the first element among
     `tags` whose rel names `rel`, in document order; None when there is none.
     Comments, scripts and escaped text hold no elements (read by
-    mtpy.trackback.discover.document_start_tags, in one pass)."""
-    from mtpy.trackback.discover import document_start_tags
-    for _, attributes in document_start_tags((html_text or "")[:MAX_PAGE_CHARS], tags):
+    mtpy.trackback.discover.document_tags, in one pass)."""
+    from mtpy.trackback.discover import document_tags
+    for _, _, _, attributes in document_tags((html_text or "")[:MAX_PAGE_CHARS], tags):
         if rel in (attributes.get("rel") or "").lower().split() and "href" in attributes:
             return attributes["href"].strip()
     return None
