@@ -17,7 +17,7 @@ from mtpy import dates
 from mtpy.actions.linkback import FORWARDED_FOR, GONE, MISSING_TARGET, check_linkback
 from mtpy.actions.receive import Incoming, PingRejected, receive
 from mtpy.config import Config
-from mtpy.junk import own_page
+from mtpy.urls import own_weblog
 from mtpy.models import Blog, Entry, IPBan, Job, Ping
 from mtpy.sources import MICROFORMATS_MAX_TAGS, read_source
 from mtpy.urls import entry_permalink
@@ -329,16 +329,16 @@ def test_moderation_and_the_block_list_read_what_the_source_says(store, config, 
 
 # -- links from this installation's own weblogs -----------------------------------------
 
-def test_own_page():
+def test_own_weblog():
     blogs = [Blog(id=1, site_url="http://www.Blog.example/weblog/", archive_url="https://blog.example:8443/arch/"),
              Blog(id=2, site_url="http://other.example/")]
-    assert own_page("https://blog.example/weblog/archives/000001.html#c", blogs).id == 1
-    assert own_page("http://blog.example:80/weblog", blogs).id == 1
-    assert own_page("https://blog.example:8443/arch/cat_x.html", blogs).id == 1
-    assert own_page("http://OTHER.example./2026/x.html?y", blogs).id == 2
+    assert own_weblog("https://blog.example/weblog/archives/000001.html#c", blogs).id == 1
+    assert own_weblog("http://blog.example:80/weblog", blogs).id == 1
+    assert own_weblog("https://blog.example:8443/arch/cat_x.html", blogs).id == 1
+    assert own_weblog("http://OTHER.example./2026/x.html?y", blogs).id == 2
     for elsewhere in ("http://blog.example/weblogs/x.html", "http://blog.example/", "http://blog.example:8080/weblog/",
                       "http://evilblog.example/weblog/", "ftp://blog.example/weblog/", "not a url", "", None):
-        assert own_page(elsewhere, blogs) is None, elsewhere
+        assert own_weblog(elsewhere, blogs) is None, elsewhere
 
 
 @pytest.mark.parametrize("own_links", ["quiet", "normal", "ignore"])

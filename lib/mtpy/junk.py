@@ -132,49 +132,6 @@ def source_host(url):
     return host.lower().rstrip(".")
 
 
-def own_page(url, blogs):
-    """The weblog (of `blogs`: every weblog of the installation) one of whose
-    pages `url` is, or None: its host (with `www.` or without, any case) and
-    port are those of the weblog's site_url or archive_url, and its path lies
-    under theirs. A weblog's rule for such links is its own_links ("quiet":
-    shown, never held, never mailed about, once verified; "ignore": not
-    kept). String operations only, as the ping path needs."""
-    place = _place(url)
-    if place is None:
-        return None
-    for blog in blogs:
-        for home in (blog.site_url, blog.archive_url):
-            home_place = _place(home)
-            if home_place is not None and home_place[:2] == place[:2] and (
-                    (place[2] + "/").startswith(home_place[2].rstrip("/") + "/")):
-                return blog
-    return None
-
-
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-
-
-def _place(url):
-    """(host without `www.`, port or "" for the scheme's default, path) of an
-    http(s) URL; None for anything else."""
-    scheme, separator, rest = (url or "").strip().partition("://")
-    scheme = scheme.lower()
-    host = source_host(url)
-    if not separator or scheme not in _DEFAULT_PORTS or not host:
-        return None
-    if host.startswith("www."):
-        host = host[4:]
-    cut = len(rest)
-    for end in "/?#":
-        found = rest.find(end)
-        if 0 <= found < cut:
-            cut = found
-    netloc, path = rest[:cut].rpartition("@")[2], rest[cut:].split("#", 1)[0].split("?", 1)[0]
-    after_host = netloc.rpartition("]")[2] if netloc.startswith("[") else netloc
-    port = after_host.rpartition(":")[2] if ":" in after_host else ""
-    return host, "" if port == _DEFAULT_PORTS[scheme] else port, path
-
-
 def domain_listed(host, words):
     """The entry of the block list `words` that names this host or one of its
     parent domains (`spam.example` lists `www.spam.example`, never

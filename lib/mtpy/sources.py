@@ -4,7 +4,7 @@ mtpy.actions.linkback).
 
 A link counts in `<a href>`, `<img src>` and `<video>`/`<audio>`/`<source
 src>` (relative ones resolved against the page's URL, or its `<base href>`),
-in any spelling of the target's address that mtpy.actions.linkback's
+in any spelling of the target's address that mtpy.urls's
 same_address accepts; never inside an HTML comment, a script or a style, nor
 as text. A page that says `<meta http-equiv="Status" content="410 Gone">`
 (a static site's deleted post) is gone.
@@ -75,8 +75,8 @@ def read_source(page_html, page_url, targets):
     by regular expressions that never look past the next `<` (mtpy's
     discovery scanner): html.parser, and so BeautifulSoup's reading with it,
     takes minutes on a page of unclosed tags."""
-    from mtpy.actions.linkback import spelling
-    wanted = {found for found in map(spelling, targets) if found is not None}
+    from mtpy.urls import address_spelling
+    wanted = {found for found in map(address_spelling, targets) if found is not None}
     source = Source()
     page_html = page_html or ""
     text = _without_comments(page_html)
@@ -117,7 +117,8 @@ def _first_link(readable, page_url, wanted):
     """((where the first link to a target starts, where its text ends) or
     None, whether the page said 410 before it), in text without comments and
     raw text."""
-    from mtpy.actions.linkback import joined, spelling
+    from mtpy.actions.linkback import joined
+    from mtpy.urls import address_spelling
     from mtpy.trackback.discover import document_tags
     base, based, gone = page_url, False, False
     for start, end, name, attributes in document_tags(readable, _TAGS_READ, MAX_TAGS_READ):
@@ -126,7 +127,7 @@ def _first_link(readable, page_url, wanted):
         elif name == "meta" and (attributes.get("http-equiv") or "").strip().lower() == "status":
             gone = gone or (attributes.get("content") or "").strip().startswith("410")
         address = attributes.get(LINK_ATTRIBUTES.get(name, ""), "")
-        if address.strip() and spelling(joined(base, address)) in wanted:
+        if address.strip() and address_spelling(joined(base, address)) in wanted:
             if name == "a":
                 closed = readable.lower().find("</a", end, end + LINK_TEXT_CHARS)
                 end = closed if closed >= 0 else end
@@ -271,11 +272,11 @@ def _read_entry(source, entry, wanted):
 
 
 def _kind(entry, wanted):
-    from mtpy.actions.linkback import spelling
+    from mtpy.urls import address_spelling
     properties = entry.get("properties") or {}
     for name, kind in KIND_PROPERTIES:
         for value in properties.get(name) or []:
-            if spelling(_url(value)) in wanted:
+            if address_spelling(_url(value)) in wanted:
                 return kind
     return "mention"
 

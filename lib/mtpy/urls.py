@@ -7,8 +7,6 @@ Pure functions of records and mt.cfg, on the standard library only: the ping
 path, mt-check.cgi and the publishing pipeline may all import it.
 """
 
-from urllib.parse import quote
-
 from mtpy.config import is_absolute_url, on_origin_of
 from mtpy.text import dirify
 
@@ -43,6 +41,7 @@ def category_ping_url(config, item, category, blog):
     """The TrackBack URL of a category's item, with its passphrase as the last
     path segment when it has one: the URL its owner hands out (mt-tb.cgi reads
     the passphrase from there)."""
+    from urllib.parse import quote      # here: a Pingback's answer reads mtpy.urls without it
     url = ping_url(config, item, blog)
     return url + ("/" + quote(category.passphrase, safe="") if category.passphrase else "")
 
@@ -151,3 +150,21 @@ def address_spelling(url):
     if host.startswith("www."):
         host = host[4:]
     return host, None if port == _DEFAULT_PORTS[scheme] else port, path.rstrip("/"), query
+
+
+def is_under(url, base):
+    """Whether `url` is the page `base` or one under it: the same host (any
+    spelling, address_spelling) and port, its path within base's."""
+    place, home = address_spelling(url), address_spelling(base)
+    return (place is not None and home is not None and place[:2] == home[:2]
+            and (place[2] + "/").startswith(home[2] + "/"))
+
+
+def own_weblog(url, blogs):
+    """The weblog (of `blogs`: every weblog of the installation) one of whose
+    pages `url` is, or None: under its site_url or its archive_url. A
+    weblog's rule for such links is its own_links."""
+    for blog in blogs:
+        if any(home and is_under(url, home) for home in (blog.site_url, blog.archive_url)):
+            return blog
+    return None

@@ -28,7 +28,6 @@ MAX_ANCHORS = 1000          # <a> tags read in each of the body and the extended
 WORKERS = 4
 DEADLINE_SECONDS = 30       # the send_pings job keeps the rest of its deadline for pinging
 GRACE_SECONDS = 1           # for the fetches ending at the deadline to say so
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # What a fetched page announces for itself: each an absolute URL, or None.
 Announced = namedtuple("Announced", "trackback webmention pingback")
@@ -235,31 +234,6 @@ def _is_web_url(url):
 
 
 def _is_own_page(bases, url):
-    """Whether `url` is under one of the `bases` (a weblog's site or archive
-    URL; by either scheme, any spelling of its host and port)."""
-    where = _place(url)
-    for base in bases:
-        own = _place(base)
-        if own is None or where is None:
-            continue
-        host, path = own
-        folder = path if path.endswith("/") else path + "/"
-        if where[0] == host and (where[1].rstrip("/") == folder.rstrip("/") or where[1].startswith(folder)):
-            return True
-    return False
-
-
-def _place(url):
-    """(host[:port], path) of an http(s) URL in one spelling, or None."""
-    from urllib.parse import urlsplit
-    try:
-        parts = urlsplit((url or "").strip())
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    host = parts.hostname.lower().rstrip(".")
-    if port is not None and port != _DEFAULT_PORTS[parts.scheme.lower()]:
-        host += ":%d" % port
-    return host, parts.path or "/"
+    """Whether `url` is under one of the `bases` (a weblog's site or archive URL)."""
+    from mtpy.urls import is_under
+    return any(base and is_under(url, base) for base in bases)

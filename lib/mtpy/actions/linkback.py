@@ -36,7 +36,7 @@ has decided meanwhile:
   been withdrawn); gone (410) or no longer linking -> `withdrawn`: hidden,
   kept for the owner, its pages republished; unreachable -> left as it was.
 The owner is mailed once, after the first decision: published, or held for
-approval. A page of this installation's own weblogs (mtpy.junk.own_page)
+approval. A page of this installation's own weblogs (mtpy.urls.own_weblog)
 with the weblog's own_links "quiet" is never held and never mailed about.
 A remote failure is an outcome, never an error: nothing is retried.
 
@@ -46,9 +46,9 @@ the source's host not resolving to the address the ping came from.
 
 from mtpy import dates
 from mtpy.actions.activity import record
-from mtpy.junk import JUNK_SCORE, is_junk, judge, moderation_holds, own_page
+from mtpy.junk import JUNK_SCORE, is_junk, judge, moderation_holds
 from mtpy.models import Blog, Category, Entry, Ping, Trackback
-from mtpy.urls import category_archive_url, entry_permalink
+from mtpy.urls import category_archive_url, entry_permalink, own_weblog
 
 LOOKUP_SECONDS = 5          # at most, for the source host's addresses
 MISSING_ENTRY = "the source page does not link to this entry"
@@ -56,7 +56,6 @@ MISSING_CATEGORY = "the source page links neither to this category nor to the we
 MISSING_TARGET = "the source page does not link to the page it names"
 GONE = "the source page is gone (410)"
 FORWARDED_FOR = "X-Pingback-Forwarded-For"
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def targets_for(store, blog, ping):
@@ -106,7 +105,7 @@ def check_linkback(store, config, payload):
         blog = store.get(Blog, ping.blog_id) if ping is not None else None
         if blog is None:
             return []
-        quiet = blog.own_links == "quiet" and own_page(ping.source_url, store.find(Blog)) is not None
+        quiet = blog.own_links == "quiet" and own_weblog(ping.source_url, store.find(Blog)) is not None
         first = ping.protocol == "trackback" or not (ping.withdrawn or ping.linkback.get("state") == "ok")
         shown = ping.visible
         if ping.protocol != "trackback" and junked_by_check(ping):
@@ -318,13 +317,6 @@ def _plain_address(address):
     return address.ipv4_mapped or address if address.version == 6 else address
 
 
-def same_address(url, other):
-    """Whether two URLs are spellings of one http(s) address (see the module's
-    docstring): find_target's rule for a Pingback's or Webmention's target."""
-    one = spelling(url)
-    return one is not None and one == spelling(other)
-
-
 def joined(base, href):
     """`href` resolved against `base` (tabs and line breaks inside it dropped,
     as browsers do), or None when it is no URL."""
@@ -334,29 +326,3 @@ def joined(base, href):
         return urljoin(base, href)
     except ValueError:
         return None
-
-
-def spelling(url):
-    """One spelling of an http(s) address for comparing: (host without `www.`,
-    port unless the default, path without a trailing slash, query); None for
-    anything else."""
-    from urllib.parse import urlsplit
-    try:
-        parts = urlsplit((url or "").strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    host = parts.hostname.rstrip(".")
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass
-    host = host.lower()
-    if host.startswith("www."):
-        host = host[4:]
-    if port == _DEFAULT_PORTS[scheme]:
-        port = None
-    return host, port, parts.path.rstrip("/"), parts.query

@@ -21,7 +21,7 @@ from mtpy import dates
 from mtpy.actions import activity
 from mtpy.addresses import ip_is_banned, normalize_address
 from mtpy.actions.pings import pings_changed
-from mtpy.junk import is_junk, judge, moderation_holds, own_page
+from mtpy.junk import is_junk, judge, moderation_holds
 from mtpy.models import PROTOCOL_NAMES, Blog, Category, Entry, IPBan, Ping, Trackback
 from mtpy.text import record_id
 from mtpy.trackback import rules
@@ -103,7 +103,7 @@ def receive(store, config, incoming):
     success and stores nothing, as does junk beyond the weblog's limits
     (_over_junk_limit) and, where the weblog's own_links is "ignore", a
     notification from a page of one of this installation's weblogs
-    (mtpy.junk.own_page). A repeated Webmention is an update: (the stored Ping,
+    (mtpy.urls.own_weblog). A repeated Webmention is an update: (the stored Ping,
     [its new check]); a repeated Pingback raises AlreadyRegistered.
 
     The verdict: junk (stored hidden; nothing follows); held (stored hidden)
@@ -148,7 +148,7 @@ def _receive(store, config, incoming, fields, remote_ip):
             raise PingRejected("This weblog takes no %s." % _plural(incoming.protocol), blog_id=blog.id)
         if item.passphrase and passphrase != item.passphrase:
             raise PingRejected("This TrackBack item is protected by a passphrase.", blog_id=blog.id)
-        if blog.own_links == "ignore" and own_page(url, store.find(Blog)) is not None:
+        if blog.own_links == "ignore" and _from_own_weblog(store, url):
             return None, []      # a link from one of this installation's weblogs: not kept, by the owner's choice
         if ip_is_banned(remote_ip, [ban.ip for ban in store.find(IPBan, blog_id=blog.id)]):
             raise PingRejected("You are not allowed to send TrackBack pings.", blog_id=blog.id)
@@ -200,6 +200,14 @@ def _repeated(store, incoming, earlier, now):
     return earlier, [store.enqueue("check_linkback", {"ping_id": earlier.id}).id]
 
 
+def _from_own_weblog(store, url):
+    """Whether `url` is a page of one of this installation's weblogs (asked
+    only of a weblog that ignores such links: mtpy.urls is not otherwise on
+    TrackBack's path)."""
+    from mtpy.urls import own_weblog
+    return own_weblog(url, store.find(Blog)) is not None
+
+
 def _plural(protocol):
     return {"trackback": "TrackBack pings"}.get(protocol, PROTOCOL_NAMES[protocol] + "s")
 
@@ -213,7 +221,7 @@ def find_target(store, target_url):
     does not take pings (the item disabled, the weblog's pings off)."""
     from urllib.parse import urlsplit
     from mtpy.urls import category_archive_url, entry_permalink
-    from mtpy.actions.linkback import same_address
+    from mtpy.urls import same_address
     try:
         name = urlsplit(target_url or "").path.rpartition("/")[2]
     except ValueError:

@@ -14,7 +14,7 @@ never a 500. No jinja2, no requests on this path (tests/test_config.py).
 """
 
 from mtpy import web
-from mtpy.actions.linkback import same_address
+from mtpy.urls import same_address
 from mtpy.actions.receive import AlreadyRegistered, PingRejected, TargetClosed, TargetNotFound
 from mtpy.apps import ReceivingApp, plain
 from mtpy.pingback import xmlrpc

@@ -4,7 +4,7 @@ http(s) URLs, not the same page. Whether the target is a page here that takes
 mentions is mtpy.actions.receive.find_target's; reading the source is the
 check after the answer (mtpy.actions.linkback)."""
 
-from mtpy.actions.linkback import same_address
+from mtpy.urls import same_address
 from mtpy.trackback.form import decode_form
 from mtpy.trackback.rules import URL_LIMIT, normalize_url
 
