@@ -475,7 +475,13 @@ def test_saving_in_mt_cgi_discovers_pings_a_remote_mtpy_and_notifies_the_service
         [ping] = wait_for(remote_pings)
         assert ping.title == "About theirs" and ping.blog_name == site.blog.name
         [entry] = wait_for(lambda: [entry for entry in site.entries() if entry.pinged_urls])
-        assert entry.pinged_urls == [remote.ping_url()] and entry.ping_failures == {}
+        assert entry.pinged_urls == [remote.ping_url()]
+        # The remote's server announces its Webmention endpoint on every page
+        # (docs/lighttpd.conf): the plain page is told, and answers that it
+        # takes none; said once, final.
+        [(page, failure)] = entry.ping_failures.items()
+        assert page == remote.base + "plain.html" and failure["final"] and failure["protocol"] == "webmention"
+        assert failure["error"].startswith("HTTP 400 Bad Request: The specified target URL does not exist")
         assert wait_for(lambda: directory.calls) == [(site.blog.name, site.blog.site_url)]
         # The activity log shows the service's outcome.
         assert wait_for(lambda: "Update ping to %s: sent" % directory.url
