@@ -130,6 +130,7 @@ STRESS_ARGS ?=
 stress: $(VENV)/.installed-test test-system-packages
 	$(VENV)/bin/python bench/spam_run.py
 	$(VENV)/bin/python bench/stress.py $(STRESS_ARGS)
+	$(VENV)/bin/python bench/mention_stress.py $(MENTION_STRESS_ARGS)
 
 # mtpy and stock WordPress 6.1 (Debian's, with its own MariaDB, lighttpd and
 # php-cgi on 127.0.0.1, all removed afterwards) telling each other of links by

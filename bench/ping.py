@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -114,18 +115,18 @@ class Target:
         return ("url=http%%3A%%2F%%2Fbench.example%%2F%d&title=Ping+%d&excerpt=An+excerpt&blog_name=Bench"
                 % (number, number)).encode("ascii")
 
-    def request(self, path, body=None):
+    def request(self, path, body=None, content_type="application/x-www-form-urlencoded", ok=(200,)):
         connection = http.client.HTTPConnection("127.0.0.1", self.site.port, timeout=60)
         started = time.perf_counter()
         if body is None:
             connection.request("GET", path)
         else:
-            connection.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+            connection.request("POST", path, body, {"Content-Type": content_type})
         response = connection.getresponse()
         answer = response.read()
         elapsed = time.perf_counter() - started
         connection.close()
-        if response.status != 200:
+        if response.status not in ok:
             raise RuntimeError("%s answered %d: %r" % (path, response.status, answer[:200]))
         return elapsed
 
@@ -389,8 +390,42 @@ def phase_due(folder, args):
     return {"due_us": 1e6 * nothing_due, "due_runner_us": 1e6 * runner_at_work}
 
 
+def mention_body(protocol, target, number):
+    """A Pingback's XML-RPC call or a Webmention's form, its source a page on
+    127.0.0.1 that outbound refuses to fetch (no OutboundAllowAddresses): the
+    check after the answer ends at once, and nothing leaves the machine."""
+    import xmlrpc.client
+    source = "http://127.0.0.1:9/source-%d.html" % number
+    if protocol == "pingback":
+        return xmlrpc.client.dumps((source, target), "pingback.ping").encode("utf-8"), "text/xml"
+    return urllib.parse.urlencode({"source": source, "target": target}).encode("ascii"), \
+        "application/x-www-form-urlencoded"
+
+
+def phase_mentions(folder, args):
+    """A cold CGI Pingback and Webmention answer beside a TrackBack ping's, in
+    turns (five of each), to the same entry (none before the code had them)."""
+    target = Target(folder, "sqlite")
+    try:
+        if not os.path.exists(os.path.join(target.site.folder, "cgi-bin", "mt-pingback.cgi")):
+            return {}
+        from mtpy.urls import entry_permalink
+        permalink = entry_permalink(target.site.blog, target.site.entry)
+        times = {"trackback": [], "pingback": [], "webmention": []}
+        scripts = {"pingback": "/cgi-bin/mt-pingback.cgi", "webmention": "/cgi-bin/mt-webmention.cgi"}
+        for round_number in range(max(1, args.count // 5)):
+            times["trackback"] += latencies(target, 5)
+            for protocol, path in scripts.items():
+                for number in range(5):
+                    body, kind = mention_body(protocol, permalink, round_number * 10 + number)
+                    times[protocol].append(target.request(path, body, kind, ok=(200, 202)))
+    finally:
+        target.stop()
+    return {"mention_%s_ms" % protocol: 1000 * statistics.median(each) for protocol, each in times.items()}
+
+
 PHASES = {"cgi": phase_cgi, "cpu": phase_cpu, "flatness": phase_flatness, "wsgi": phase_wsgi,
-          "popup": phase_popup, "due": phase_due}
+          "popup": phase_popup, "due": phase_due, "mentions": phase_mentions}
 
 
 def stop_all(targets):
@@ -476,6 +511,13 @@ def rows_of(f, target_notes=True):
     if "due_us" in f:
         add("7. a request's look for due work (CPU)", "%.1f us" % f["due_us"], None,
             "target < 1 ms; %.1f us while a runner is at work" % f["due_runner_us"])
+    if "mention_trackback_ms" in f:
+        tb = f["mention_trackback_ms"]
+        add("8. cold CGI answer: a TrackBack ping", "%.1f ms" % tb)
+        for protocol in ("pingback", "webmention"):
+            ms = f["mention_%s_ms" % protocol]
+            add("   a %s (its source read after the answer)" % protocol.capitalize(), "%.1f ms" % ms, ms / tb,
+                "x the TrackBack ping's; target <= 1.2")
     return rows
 
 
