@@ -261,3 +261,18 @@ def keep(path, value):
         write_atomic(path, marshal.dumps(value), kind=DATA, durable=False)
     except OSError:
         pass
+
+
+def writable_error(folder):
+    """None when a file can be created and removed in `folder`, else why not.
+    A real file, not os.access: ACLs, read-only mounts and quotas say otherwise."""
+    probe = os.path.join(folder, ".mtpy-check-%d.tmp" % os.getpid())
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:
+        return error.strerror or str(error)
+    try:
+        os.unlink(probe)
+    except OSError as error:
+        return "a file could be created but not removed: %s" % (error.strerror or error)
+    return None

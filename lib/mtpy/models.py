@@ -158,6 +158,7 @@ Ping = _record("Ping", {
 PROTOCOLS = ("trackback", "pingback", "webmention")
 PROTOCOL_NAMES = {"trackback": "TrackBack", "pingback": "Pingback", "webmention": "Webmention"}
 KINDS = ("mention", "reply", "like", "repost", "bookmark")
+KIND_NAMES = {"mention": "Mention", "reply": "Reply", "like": "Like", "repost": "Repost", "bookmark": "Bookmark"}
 
 IPBan = _record("IPBan", {
     "id": None, "blog_id": None, "ip": "",

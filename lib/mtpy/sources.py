@@ -117,7 +117,6 @@ def _first_link(readable, page_url, wanted):
     """((where the first link to a target starts, where its text ends) or
     None, whether the page said 410 before it), in text without comments and
     raw text."""
-    from mtpy.actions.linkback import joined
     from mtpy.urls import address_spelling
     from mtpy.trackback.discover import document_tags
     base, based, gone = page_url, False, False
@@ -133,6 +132,17 @@ def _first_link(readable, page_url, wanted):
                 end = closed if closed >= 0 else end
             return (start, end), gone
     return None, gone
+
+
+def joined(base, href):
+    """`href` resolved against `base` (tabs and line breaks inside it dropped,
+    as browsers do), or None when it is no URL."""
+    from urllib.parse import urljoin
+    href = "".join(char for char in href.strip() if char not in "\t\r\n")
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
 
 
 def _without_raw_text(text):

@@ -20,6 +20,7 @@ the work it is part of.
 
 from collections import namedtuple
 
+from mtpy import dates
 from mtpy.actions import ActionError
 from mtpy.models import Blog, Entry
 
@@ -129,11 +130,21 @@ def add_discovered(store, config, blog, entry_id, deadline_seconds=DEADLINE_SECO
     return added
 
 
+# How long a sending job's claim on a URL holds (mtpy.actions.sending): past
+# it, the job is taken to have died and the URL is free to send again.
+CLAIM_SECONDS = 240
+
+
+def being_sent(entry, url):
+    """Whether a sending job has claimed the URL and not yet recorded its outcome."""
+    claimed = (entry.ping_failures.get(url) or {}).get("sending_since", "")
+    return bool(claimed) and claimed > dates.utc_now(-CLAIM_SECONDS)
+
+
 def _wait_to_tell(entry, waiting, page, protocol, endpoint):
     """Mark `page` to be told by `protocol` at `endpoint` (in `waiting`, the
     entry's ping_failures to be): unless a job is sending it now, or its last
     answer was final (only the owner's retry sends it again)."""
-    from mtpy.actions.sending import being_sent
     earlier = waiting.get(page) or {}
     if not endpoint or being_sent(entry, page) or earlier.get("final"):
         return

@@ -118,7 +118,7 @@ def check_set_up(config, setup_key, name, email, password, weblog_values):
 def unwritable_folder(path):
     """Why mtpy cannot publish into the folder `path` (created when missing),
     or None: a file is written and removed there, as mt-check.cgi does."""
-    from mtpy.check import writable_error
+    from mtpy.fileutil import writable_error
     from mtpy.fileutil import make_folders
     try:
         make_folders(path)

@@ -317,12 +317,3 @@ def _plain_address(address):
     return address.ipv4_mapped or address if address.version == 6 else address
 
 
-def joined(base, href):
-    """`href` resolved against `base` (tabs and line breaks inside it dropped,
-    as browsers do), or None when it is no URL."""
-    from urllib.parse import urljoin
-    href = "".join(char for char in href.strip() if char not in "\t\r\n")
-    try:
-        return urljoin(base, href)
-    except ValueError:
-        return None

@@ -30,6 +30,7 @@ are tried again as TrackBack failures are.
 
 from mtpy import dates
 from mtpy.actions import ActionError, Done
+from mtpy.actions.discovery import being_sent
 from mtpy.models import Blog, Category, Entry
 
 MAX_ATTEMPTS = 5
@@ -37,7 +38,6 @@ WORKERS = 4
 JOB_DEADLINE_SECONDS = 120      # well within the job's lease (work.py claims for 300 s)
 # A claim outlives the job's deadline, and has expired by the time its job's
 # lease has (a job that died is run again then, and sends the URLs again).
-CLAIM_SECONDS = 240
 OUT_OF_TIME = "not sent: the pings ran out of time"
 MENTIONS = ("webmention", "pingback")        # the protocols that tell a page by its own URL
 PINGBACK_METHOD = "pingback.ping"
@@ -103,12 +103,6 @@ def waiting_mentions(entry):
 
 def _may_retry(failure):
     return not failure.get("final") and failure.get("attempts", 0) < MAX_ATTEMPTS
-
-
-def being_sent(entry, url):
-    """Whether a job has claimed the URL and not yet recorded its outcome."""
-    claimed = (entry.ping_failures.get(url) or {}).get("sending_since", "")
-    return bool(claimed) and claimed > dates.utc_now(-CLAIM_SECONDS)
 
 
 def tidy_outbound(store, entry):

@@ -15,6 +15,7 @@ import sys
 from urllib.parse import quote
 
 from mtpy.publish.templates import DEFAULT_SET, TemplateSetError, require_defaults
+from mtpy.fileutil import writable_error
 
 # http.client, ssl and importlib.metadata are imported where they are used: mt.cgi
 # loads this package with every request (its system_check screen), and they cost
@@ -188,21 +189,6 @@ class FolderCheck:
     @property
     def ok(self):
         return self.problem is None
-
-
-def writable_error(folder):
-    """None when a file can be created and removed in `folder`, else why not.
-    A real file, not os.access: ACLs, read-only mounts and quotas say otherwise."""
-    probe = os.path.join(folder, ".mtpy-check-%d.tmp" % os.getpid())
-    try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except OSError as error:
-        return error.strerror or str(error)
-    try:
-        os.unlink(probe)
-    except OSError as error:
-        return "a file could be created but not removed: %s" % (error.strerror or error)
-    return None
 
 
 def _nearest_existing(path):

@@ -10,7 +10,7 @@ still could not run.
 import os
 
 from mtpy import web
-from mtpy.apps.cms.pings import KIND_NAMES
+from mtpy.models import KIND_NAMES
 from mtpy.models import PROTOCOL_NAMES
 from mtpy.text import web_link
 

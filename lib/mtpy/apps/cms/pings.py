@@ -7,14 +7,13 @@ confirmation, old junk deleted, and a ping's sender banned."""
 from mtpy.actions import ActionError
 from mtpy.apps.cms.base import HTTPError
 from mtpy.apps.cms.screen import mode
-from mtpy.models import KINDS, PROTOCOL_NAMES, PROTOCOLS
+from mtpy.models import KIND_NAMES, KINDS, PROTOCOL_NAMES, PROTOCOLS
 
 PAGE_SIZE = 50
 NOTHING_SELECTED = "Select at least one ping first."
 # The list's filter: `show` -> its name in the list's tabs.
 SHOWN = {"all": "All", "published": "Published", "held": "Held", "junk": "Junk", "withdrawn": "Withdrawn"}
 # The list's other filters (query parameters `protocol` and `kind`): value -> words.
-KIND_NAMES = {"mention": "Mention", "reply": "Reply", "like": "Like", "repost": "Repost", "bookmark": "Bookmark"}
 PROTOCOL_CHOICES = [("", "Every protocol")] + [(protocol, PROTOCOL_NAMES[protocol]) for protocol in PROTOCOLS]
 KIND_CHOICES = [("", "Every kind")] + [(kind, KIND_NAMES[kind]) for kind in KINDS]
 # Fixed notices of screen.NOTICES each change redirects with.
