@@ -130,6 +130,19 @@ class Target:
             raise RuntimeError("%s answered %d: %r" % (path, response.status, answer[:200]))
         return elapsed
 
+    def wait_for_work(self, bound=30):
+        """Until the queue is empty (the work after an answer is done)."""
+        from mtpy.models import Job
+        deadline = time.time() + bound
+        while time.time() < deadline:
+            store = self.site.store()
+            try:
+                if not store.find(Job):
+                    return
+            finally:
+                store.close()
+            time.sleep(0.01)
+
     def ping_path(self):
         return "/cgi-bin/mt-tb.cgi/%d" % self.site.item.id
 
@@ -404,7 +417,9 @@ def mention_body(protocol, target, number):
 
 def phase_mentions(folder, args):
     """A cold CGI Pingback and Webmention answer beside a TrackBack ping's, in
-    turns (five of each), to the same entry (none before the code had them)."""
+    turns (five of each), to the same entry (none before the code had them).
+    Each mention's check runs after its answer, in a process of its own: the
+    next request waits for it to end, so that each answer is measured alone."""
     target = Target(folder, "sqlite")
     try:
         if not os.path.exists(os.path.join(target.site.folder, "cgi-bin", "mt-pingback.cgi")):
@@ -419,6 +434,7 @@ def phase_mentions(folder, args):
                 for number in range(5):
                     body, kind = mention_body(protocol, permalink, round_number * 10 + number)
                     times[protocol].append(target.request(path, body, kind, ok=(200, 202)))
+                    target.wait_for_work()
     finally:
         target.stop()
     return {"mention_%s_ms" % protocol: 1000 * statistics.median(each) for protocol, each in times.items()}

@@ -216,16 +216,12 @@ def find_target(store, target_url):
     """The TrackBack item of the page of ours a Pingback or Webmention names:
     an entry's permalink (`.../000123.html`), or a category's archive page
     (`.../cat_label.html`), in any spelling of its address that
-    mtpy.actions.linkback accepts. Returns the item's id; raises
+    mtpy.urls.same_address accepts. Returns the item's id; raises
     TargetNotFound when no weblog here has that page, and TargetClosed when it
     does not take pings (the item disabled, the weblog's pings off)."""
-    from urllib.parse import urlsplit
-    from mtpy.urls import category_archive_url, entry_permalink
-    from mtpy.urls import same_address
-    try:
-        name = urlsplit(target_url or "").path.rpartition("/")[2]
-    except ValueError:
-        name = ""
+    from mtpy.urls import address_spelling, category_archive_url, entry_permalink, same_address
+    spelled = address_spelling(target_url)
+    name = spelled[2].rpartition("/")[2] if spelled else ""
     page = item = blog = None
     if name.endswith(".html") and name[:-5].isdigit():
         entry = store.get(Entry, int(name[:-5]))
