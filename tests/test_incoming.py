@@ -123,3 +123,16 @@ def test_the_new_fields_round_trip(store):
                                                       "when": "2026-12-07 10:00:00"}}
     store.save(entry)
     assert store.get(Entry, entry.id).notified_links == entry.notified_links
+
+
+def test_the_listing_fingerprint_changes_when_a_mention_is_updated_in_place(store):
+    """The popup's kept page is checked against it: a Webmention sent again and
+    rewritten by its check keeps its id, and must still be shown anew."""
+    blog, item, entry = published_weblog(store)
+    ping = Ping(blog_id=blog.id, tb_id=item.id, source_url="http://s.example/", protocol="webmention",
+                title="Before", visible=True)
+    store.insert(ping)
+    before = store.pings_fingerprint(item.id)
+    ping.title, ping.updated_on = "After", "2026-12-07 10:00:00"
+    store.update(ping)
+    assert store.pings_fingerprint(item.id) != before

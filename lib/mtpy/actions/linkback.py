@@ -180,6 +180,7 @@ def _mention_outcome(store, blog, ping, state, reason, said, first, quiet, misma
         if _judged_junk(store, blog, ping, mismatch):
             return "junk"
         if ping.visible:
+            ping.updated_on = dates.utc_now()     # what the popup's kept page is checked against
             return "updated"
         if quiet or not moderation_holds(blog, ping.junk_score):
             ping.visible = True

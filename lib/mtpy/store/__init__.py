@@ -345,11 +345,13 @@ class Store:
         return [(entry.id, entry.created_on, entry.category_ids) for entry in entries]
 
     def pings_fingerprint(self, tb_id):
-        """A value that changes whenever the item's visible pings change: pings
-        are added, hidden, shown again or deleted, never edited, so their ids
-        tell (a backend may do it in one query)."""
-        ids = [ping.id for ping in self.list_pings(tb_id=tb_id)]
-        return (len(ids), sum(ids), max(ids, default=0))
+        """A value that changes whenever the item's visible pings change: their
+        ids tell when pings are added, hidden, shown again or deleted, and the
+        newest `updated_on` when one is changed in place (a Webmention sent
+        again)."""
+        pings = self.list_pings(tb_id=tb_id, visible_only=False)
+        ids = [ping.id for ping in pings if ping.visible]
+        return (len(ids), sum(ids), max(ids, default=0), max((ping.updated_on for ping in pings), default=""))
 
     def ping_counts(self, blog_id, tb_ids=None):
         """{item id: visible ping count} for a blog's items, or for those of

@@ -151,7 +151,8 @@ MIGRATIONS = [
      "ALTER TABLE blog ADD COLUMN accept_pingback BOOLEAN NOT NULL DEFAULT TRUE",
      "ALTER TABLE blog ADD COLUMN accept_webmention BOOLEAN NOT NULL DEFAULT TRUE",
      "ALTER TABLE blog ADD COLUMN own_links TEXT COLLATE \"C\" NOT NULL DEFAULT 'quiet'",
-     'ALTER TABLE entry ADD COLUMN "notified_links" TEXT COLLATE "C"'],
+     'ALTER TABLE entry ADD COLUMN "notified_links" TEXT COLLATE "C"',
+     "CREATE INDEX tbping_item_updated ON tbping (tb_id, updated_on) WHERE updated_on <> ''"],
 ]
 
 

@@ -359,9 +359,11 @@ class SQLStore(Store):
         return self.db.execute(sql, (tb_id,)).fetchone()[0]
 
     def pings_fingerprint(self, tb_id):
-        return tuple(self.db.execute("SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(MAX(id), 0) FROM tbping "
-                                     "WHERE tb_id = %s AND visible = %s" % (self.PARAM, self.TRUE),
-                                     (tb_id,)).fetchone())
+        ids = self.db.execute("SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(MAX(id), 0) FROM tbping "
+                              "WHERE tb_id = %s AND visible = %s" % (self.PARAM, self.TRUE), (tb_id,)).fetchone()
+        updated = self.db.execute("SELECT MAX(updated_on) FROM tbping WHERE tb_id = %s AND updated_on <> ''"
+                                  % self.PARAM, (tb_id,)).fetchone()     # tbping_item_updated
+        return tuple(ids) + (updated[0] or "",)
 
     def ping_counts(self, blog_id, tb_ids=None):
         sql = "SELECT tb_id, COUNT(*) FROM tbping WHERE blog_id = %s AND visible = %s" % (self.PARAM, self.TRUE)

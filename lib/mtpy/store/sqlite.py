@@ -145,7 +145,10 @@ MIGRATIONS = [
      "ALTER TABLE blog ADD COLUMN accept_pingback INTEGER NOT NULL DEFAULT 1",
      "ALTER TABLE blog ADD COLUMN accept_webmention INTEGER NOT NULL DEFAULT 1",
      "ALTER TABLE blog ADD COLUMN own_links TEXT NOT NULL DEFAULT 'quiet'",
-     "ALTER TABLE entry ADD COLUMN notified_links TEXT"],
+     "ALTER TABLE entry ADD COLUMN notified_links TEXT",
+     # The pings updated in place (a Webmention sent again): few, so the
+     # listing's fingerprint reads their newest change from this index.
+     "CREATE INDEX tbping_item_updated ON tbping (tb_id, updated_on) WHERE updated_on <> ''"],
 ]
 
 
