@@ -27,7 +27,7 @@ for _path in (os.path.join(ROOT, "bench"), os.path.join(ROOT, "tests"), os.path.
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from stress import StressFailure, StressSite, check_files_whole, expect  # noqa: E402
+from stress import StressFailure, StressSite, check_files_whole, expect, tail  # noqa: E402
 from support.sites import queued_jobs  # noqa: E402
 from mtpy.models import Blog, Entry, Ping  # noqa: E402
 from mtpy.urls import entry_permalink  # noqa: E402
@@ -134,7 +134,9 @@ def run(folder, backend, each, clients):
         for thread in threads:
             thread.join()
         elapsed = time.time() - started
-        expect(not failures, "%d of %d not answered as accepted, e.g. %s", len(failures), total, failures[:3])
+        expect(not failures, "%d of %d not answered as accepted, e.g. %s\n    the site's log: %s\n    lighttpd's: %s",
+               len(failures), total, failures[:3], site.log()[-2000:],
+               tail(os.path.join(stress.folder, "lighttpd-error.log")))
         deadline, last, quiet_since = time.time() + 900, None, time.time()
         while time.time() < deadline:        # every check done, nothing changing for 5 s
             state = (len(queued_jobs(site)), sum(sources.fetches.values()))
