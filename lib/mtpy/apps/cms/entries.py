@@ -143,20 +143,28 @@ def _trackback(screen, entry):
 
 
 def _sent(screen, entry):
-    """The entry's outbound pings: the URLs pinged, and those not yet pinged
-    with what went wrong last, when, and whether only a retry sends them now."""
-    from mtpy.actions.sending import MAX_ATTEMPTS, being_sent, wanted_urls
+    """The entry's outbound notifications: the URLs pinged by TrackBack and
+    the pages told by Pingback or Webmention (with the protocol), and those
+    not yet sent with what went wrong last, when, and whether only a retry
+    sends them now."""
+    from mtpy.actions.sending import MAX_ATTEMPTS, being_sent, waiting_mentions, wanted_urls
+    from mtpy.models import PROTOCOL_NAMES
     pinged = set(entry.pinged_urls)
     waiting = []
+
+    def row(url, protocol, failure):
+        return {"url": url, "protocol": PROTOCOL_NAMES[protocol], "error": failure.get("error", ""),
+                "when": failure.get("when", ""), "attempts": failure.get("attempts", 0),
+                "final": bool(failure.get("final")), "given_up": failure.get("attempts", 0) >= MAX_ATTEMPTS,
+                "sending": being_sent(entry, url)}
     for url in wanted_urls(screen.store, entry):
-        if url in pinged:
-            continue
-        failure = entry.ping_failures.get(url) or {}
-        waiting.append({"url": url, "error": failure.get("error", ""), "when": failure.get("when", ""),
-                        "attempts": failure.get("attempts", 0),
-                        "given_up": failure.get("attempts", 0) >= MAX_ATTEMPTS,
-                        "sending": being_sent(entry, url)})
-    return {"pinged": list(entry.pinged_urls), "waiting": waiting}
+        if url not in pinged:
+            waiting.append(row(url, "trackback", entry.ping_failures.get(url) or {}))
+    for url, failure in waiting_mentions(entry):
+        waiting.append(row(url, failure["protocol"], failure))
+    told = [{"url": url, "protocol": PROTOCOL_NAMES.get((told or {}).get("protocol"), "")}
+            for url, told in sorted(entry.notified_links.items())]
+    return {"pinged": list(entry.pinged_urls), "told": told, "waiting": waiting}
 
 
 @mode("entry_ping_retry", permission="post", methods=("POST",))
