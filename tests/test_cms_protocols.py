@@ -12,7 +12,7 @@ import pytest
 from support.client import forms
 from support.linkbacks import add_mixed_pings
 from support.browsing import log_in
-from mtpy.models import Activity, Blog, Ping
+from mtpy.models import Activity, Blog, Entry, Ping
 
 
 def titles_listed(page):
@@ -147,6 +147,17 @@ def test_the_pings_and_settings_screens_in_chromium_at_1280_and_360_pixels(cms, 
     With $MTPY_SCREENSHOTS (a folder), each is photographed there to be looked at."""
     site, _ = cms
     add_mixed_pings(site)
+    store = site.store()
+    try:        # the entry screen's pages told and waiting, by protocol
+        entry = store.get(Entry, site.entry.id)
+        entry.notified_links = {"http://told.example/2026/12/a-rather-long-post-name-that-wraps/": {
+            "protocol": "webmention", "endpoint": "http://told.example/wm", "when": "2026-12-07 10:00:00"}}
+        entry.ping_failures = {"http://refused.example/?p=12": {
+            "protocol": "pingback", "endpoint": "http://refused.example/xmlrpc.php", "final": True, "attempts": 1,
+            "error": "the receiver refused access (fault 49)", "when": "2026-12-07 10:00:00"}}
+        store.save(entry)
+    finally:
+        store.close()
     shots = os.environ.get("MTPY_SCREENSHOTS")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     script = log_in(page, site)
@@ -160,6 +171,7 @@ def test_the_pings_and_settings_screens_in_chromium_at_1280_and_360_pixels(cms, 
         page.set_viewport_size({"width": width, "height": 900})
         for name, query in (("pings", "__mode=pings&blog_id=%d" % site.blog.id),
                             ("pings-webmention", "__mode=pings&blog_id=%d&protocol=webmention" % site.blog.id),
+                            ("entry", "__mode=entry_edit&blog_id=%d&entry_id=%d" % (site.blog.id, site.entry.id)),
                             ("settings", "__mode=blog_settings&blog_id=%d" % site.blog.id)):
             page.goto(script + "?" + query)
             if shots:

@@ -322,8 +322,8 @@ def test_the_entry_screen_shows_each_outcome_and_retries(cms, receivers):
     assert saved.pinged_urls == [good] and saved.to_ping_urls == [bad]
 
     page = client.get("entry_edit", blog_id=site.blog.id, entry_id=entry.id).text
-    assert "Pinged" in page and "Not yet pinged" in page
-    pinged, waiting = page.split("Not yet pinged", 1)
+    assert "Pinged" in page and "Not yet sent" in page
+    pinged, waiting = page.split("Not yet sent", 1)
     assert good in pinged.split("Pinged", 1)[1] and bad in waiting
     assert "<script>" not in page and "<img src=x" not in page
     assert "alert(1)" in waiting      # the receiver's words, tags removed, escaped
@@ -336,7 +336,7 @@ def test_the_entry_screen_shows_each_outcome_and_retries(cms, receivers):
     assert saved.pinged_urls == [good, bad] and saved.to_ping_urls == []
     assert len(receivers.posts_to("/good")) == 1 and len(receivers.posts_to("/hostile")) == 2
     page = client.get("entry_edit", blog_id=site.blog.id, entry_id=entry.id).text
-    assert "Not yet pinged" not in page and "Retry now" not in page
+    assert "Not yet sent" not in page and "Retry now" not in page
 
     # Retrying when nothing is left, or on GET, changes nothing.
     assert client.get("entry_ping_retry", blog_id=site.blog.id, entry_id=entry.id).status == 405
@@ -485,7 +485,7 @@ def test_the_entry_screen_names_the_protocol_of_each_page_told(cms):
     finally:
         store.close()
     page = client.get("entry_edit", blog_id=site.blog.id, entry_id=site.entry.id).text
-    told, waiting = page.split("Pages told of this entry", 1)[1].split("Not yet pinged", 1)
+    told, waiting = page.split("Pages told of this entry", 1)[1].split("Not yet sent", 1)
     assert "http://told.example/post" in told and "by Webmention" in told
     assert "http://refused.example/post" in waiting and "Pingback" in waiting
     assert "final: only Retry now sends it again" in waiting and "<b>no</b>" not in page
