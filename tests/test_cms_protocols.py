@@ -10,9 +10,9 @@ import re
 import pytest
 
 from support.client import forms
-from support.linkbacks import add_mixed_pings
+from support.linkbacks import add_mixed_pings, tell_and_be_refused
 from support.browsing import log_in
-from mtpy.models import Activity, Blog, Entry, Ping
+from mtpy.models import Activity, Blog, Ping
 
 
 def titles_listed(page):
@@ -147,17 +147,7 @@ def test_the_pings_and_settings_screens_in_chromium_at_1280_and_360_pixels(cms, 
     With $MTPY_SCREENSHOTS (a folder), each is photographed there to be looked at."""
     site, _ = cms
     add_mixed_pings(site)
-    store = site.store()
-    try:        # the entry screen's pages told and waiting, by protocol
-        entry = store.get(Entry, site.entry.id)
-        entry.notified_links = {"http://told.example/2026/12/a-rather-long-post-name-that-wraps/": {
-            "protocol": "webmention", "endpoint": "http://told.example/wm", "when": "2026-12-07 10:00:00"}}
-        entry.ping_failures = {"http://refused.example/?p=12": {
-            "protocol": "pingback", "endpoint": "http://refused.example/xmlrpc.php", "final": True, "attempts": 1,
-            "error": "the receiver refused access (fault 49)", "when": "2026-12-07 10:00:00"}}
-        store.save(entry)
-    finally:
-        store.close()
+    tell_and_be_refused(site)        # the entry screen's pages told and waiting, by protocol
     shots = os.environ.get("MTPY_SCREENSHOTS")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     script = log_in(page, site)

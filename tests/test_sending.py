@@ -472,20 +472,11 @@ def test_without_requests_the_entry_keeps_its_urls_and_the_screens_say_why(store
 def test_the_entry_screen_names_the_protocol_of_each_page_told(cms):
     """Pages told by Pingback or Webmention, and those waiting or refused, are
     on the entry screen with their protocol, the receiver's words as text."""
+    from support.linkbacks import REFUSED_PAGE, TOLD_PAGE, tell_and_be_refused
     site, client = cms
-    store = site.store()
-    try:
-        entry = store.get(Entry, site.entry.id)
-        entry.notified_links = {"http://told.example/post": {"protocol": "webmention", "endpoint": "http://told.example/wm",
-                                                            "when": "2026-12-07 10:00:00"}}
-        entry.ping_failures = {"http://refused.example/post": {
-            "protocol": "pingback", "endpoint": "http://refused.example/xmlrpc.php", "final": True, "attempts": 1,
-            "error": "the receiver refused access (fault 49: <b>no</b>)", "when": "2026-12-07 10:00:00"}}
-        store.save(entry)
-    finally:
-        store.close()
+    tell_and_be_refused(site)
     page = client.get("entry_edit", blog_id=site.blog.id, entry_id=site.entry.id).text
     told, waiting = page.split("Pages told of this entry", 1)[1].split("Not yet sent", 1)
-    assert "http://told.example/post" in told and "by Webmention" in told
-    assert "http://refused.example/post" in waiting and "Pingback" in waiting
+    assert TOLD_PAGE in told and "by Webmention" in told
+    assert REFUSED_PAGE.replace("&", "&amp;") in waiting and "Pingback" in waiting
     assert "final: only Retry now sends it again" in waiting and "<b>no</b>" not in page

@@ -37,3 +37,24 @@ def add_mixed_pings(site, item=None):
     finally:
         store.close()
     return pings
+
+
+TOLD_PAGE = "http://told.example/2026/12/a-rather-long-post-name-that-wraps/"
+REFUSED_PAGE = "http://refused.example/?p=12"
+
+
+def tell_and_be_refused(site):
+    """The site's entry has told one page by Webmention, and one page refused
+    its Pingback for good (fault 49, with markup in the receiver's words)."""
+    from mtpy.models import Entry
+    store = site.store()
+    try:
+        entry = store.get(Entry, site.entry.id)
+        entry.notified_links = {TOLD_PAGE: {"protocol": "webmention", "endpoint": "http://told.example/wm",
+                                            "when": "2026-12-07 10:00:00"}}
+        entry.ping_failures = {REFUSED_PAGE: {
+            "protocol": "pingback", "endpoint": "http://refused.example/xmlrpc.php", "final": True, "attempts": 1,
+            "error": "the receiver refused access (fault 49: <b>no</b>)", "when": "2026-12-07 10:00:00"}}
+        store.save(entry)
+    finally:
+        store.close()
