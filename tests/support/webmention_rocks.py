@@ -1,5 +1,5 @@
 """The 23 discovery cases of webmention.rocks, written from their list
-(/work/shared/reference/pingback-webmention.md §3) and served on 127.0.0.1.
+(the Webmention Recommendation §3.1.2 and the public webmention.rocks test list) and served on 127.0.0.1.
 
 Case N's page is /test/N. Its right endpoint answers 202 to a POST; every
 trap endpoint (the one a sender finds by a wrong rule) answers 400. Each POST
