@@ -241,6 +241,11 @@ def test_the_release_takes_pings_as_www_data_and_guards_its_files(release_tree, 
 # the weblog's pages (a .htaccess cannot know CGIPath: its pages have their
 # <link> elements only).
 ANNOUNCING = ("apache", "lighttpd", "nginx-fcgiwrap")
+# The layouts whose configuration answers 410 Gone for a deleted entry's page
+# (its tombstone has a marker beside it); lighttpd's modules cannot test for a
+# file, and a .htaccess layout leaves mod_rewrite to the host: the page itself
+# says 410 in a <meta http-equiv="Status">.
+ANSWERING_GONE = ("apache", "nginx-fcgiwrap")
 
 
 def assert_pingback_and_webmention_are_announced_and_taken(installation, server):
@@ -259,6 +264,14 @@ def assert_pingback_and_webmention_are_announced_and_taken(installation, server)
             assert announced == (None, None)
     feed = http(installation.archives_url + "1.xml")        # a page, not a feed
     assert feed.status == 200 and feed.headers.get("X-Pingback") is None
+    from mtpy.publish.tombstone import GONE_SUFFIX, TOMBSTONE
+    tombstone = os.path.join(installation.folder, "archives", "000009.html")
+    for path, text in ((tombstone, TOMBSTONE % "W"), (tombstone + GONE_SUFFIX, "")):
+        with open(path, "w") as handle:
+            handle.write(text)
+        os.chmod(path, 0o644)
+    gone = http(installation.archives_url + "000009.html")
+    assert gone.status == (410 if server in ANSWERING_GONE else 200), (server, gone.status)
     call = xmlrpc.client.dumps(("http://other.example/pingback", page), "pingback.ping").encode()
     answer = http(installation.cgi_url + "mt-pingback.cgi", data=call, headers={"Content-Type": "text/xml"})
     assert "registered" in xmlrpc.client.loads(answer.body)[0][0], installation.log()

@@ -332,6 +332,7 @@ def test_a_deletion_leaves_a_410_tombstone_and_tells_the_pages(store, config, bl
     with open(page_path, encoding="utf-8") as handle:
         tombstone = handle.read()
     assert '<meta http-equiv="Status" content="410 Gone">' in tombstone and "Sender" in tombstone
+    assert os.path.exists(page_path + ".gone")        # the servers' marker (docs/apache.conf, nginx.conf)
     [job] = store.find(Job, kind="tell_deleted")
     assert job.id in done.job_ids
     assert job.payload["targets"] == {first: web.base + "/wm"} and job.payload["source"] == permalink(told)
@@ -364,3 +365,21 @@ def test_a_mention_failing_every_attempt_waits_for_the_owner(store, config, blog
     assert store.get(Entry, entry.id).ping_failures[target]["attempts"] == MAX_ATTEMPTS
     send_pings(store, config, {"entry_id": entry.id})       # given up: nothing sent
     assert len(web.posts_to("/wm")) == MAX_ATTEMPTS
+
+
+def test_a_page_written_where_a_tombstone_was_takes_away_its_marker(tmp_path):
+    """An entry restored from a backup, its id the deleted one's: its page
+    is published again, and the servers stop answering 410 for it."""
+    from conftest import Site
+    from mtpy.actions.rebuild import rebuild_all
+    from mtpy.publish.tombstone import write_tombstone
+    site = Site(tmp_path / "site", "sqlite")
+    store = site.store()
+    try:
+        rebuild_all(store, site.config, store.get(Blog, site.blog.id))
+        page = os.path.join(site.archives, "%06d.html" % site.entry.id)
+        assert write_tombstone(site.blog, site.entry) and os.path.exists(page + ".gone")
+        rebuild_all(store, site.config, store.get(Blog, site.blog.id))
+        assert not os.path.exists(page + ".gone") and "410 Gone" not in open(page, encoding="utf-8").read()
+    finally:
+        store.close()

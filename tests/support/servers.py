@@ -116,6 +116,7 @@ LoadModule alias_module {modules}/mod_alias.so
 LoadModule cgid_module {modules}/mod_cgid.so
 LoadModule dir_module {modules}/mod_dir.so
 LoadModule headers_module {modules}/mod_headers.so
+LoadModule rewrite_module {modules}/mod_rewrite.so
 TypesConfig /etc/mime.types
 {mtpy}
 """

@@ -18,6 +18,7 @@ pages a ping or an edited entry can change, so neither needs a full rebuild.
 import os
 
 from mtpy.fileutil import keep, read_kept, write_atomic
+from mtpy.publish.tombstone import clear_tombstone
 from mtpy.publish.environment import weblog_environment
 from mtpy.publish.tags import advertise, linkback_links
 from mtpy.publish.templates import TemplateSet
@@ -139,6 +140,7 @@ class Publisher:
             text, notes[page.key] = self.render(page)
             if write_atomic(page.path, text, durable=False):
                 written.append(page.path)
+                clear_tombstone(page.path)
             else:
                 unchanged += 1
             if progress:

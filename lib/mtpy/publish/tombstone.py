@@ -4,8 +4,10 @@ Webmention (mtpy.actions.sending.send_deletions), find it gone when they look.
 
 A static file cannot set its own status: the page says it in
 `<meta http-equiv="Status" content="410 Gone">`, which Webmention receivers
-such as webmention.rocks accept, and the server configurations may answer 410
-for it (see docs/pings.md)."""
+such as webmention.rocks accept, and an empty marker beside it
+(`000123.html.gone`) lets a server configuration answer 410 Gone for it
+(docs/apache.conf, docs/nginx.conf). The publisher removes the marker when it
+writes a page there again (an entry restored from a backup)."""
 
 import os
 
@@ -13,6 +15,7 @@ from mtpy.fileutil import write_atomic
 from mtpy.text import escape_html
 from mtpy.urls import entry_basename
 
+GONE_SUFFIX = ".gone"     # the marker beside a tombstone, for the servers
 TOMBSTONE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8">
 <meta http-equiv="Status" content="410 Gone">
@@ -36,4 +39,13 @@ def write_tombstone(blog, entry):
     if not os.path.exists(path):
         return False
     write_atomic(path, TOMBSTONE % escape_html(blog.name))
+    write_atomic(path + GONE_SUFFIX, "", durable=False)
     return True
+
+
+def clear_tombstone(path):
+    """A page written at `path`: it is no tombstone (any more)."""
+    try:
+        os.unlink(path + GONE_SUFFIX)
+    except FileNotFoundError:
+        pass
