@@ -415,3 +415,34 @@ def test_bans_throttles_closed_entries_and_the_block_list_hold_for_every_protoco
     with pytest.raises(PingRejected, match="disabled"):
         send(open_config, 7, ip="198.51.100.8")
     assert len(store.find(Ping)) == 2
+
+
+def test_a_mention_held_beyond_the_limits_is_checked_when_approved(store, config, pages, tmp_path):
+    """Beyond the weblog's limits a Pingback or Webmention is kept unread (no
+    check, no mail: a flood costs nothing more); approving it queues its check,
+    and it shows once its source links here, with what the source says."""
+    from mtpy.actions.pings import approve_pings
+    blog, item, target = published(store, tmp_path, hold_over_limit=True)
+    first = pages.html("/first", MENTION.format(target=target))
+    second = pages.html("/second", REPLY.format(target=target))
+    absent = pages.html("/absent", "<html><head><title>No link</title></head><body>Nothing here.</body></html>")
+    mention(store, config, item, first, target)                  # under the limit: checked and shown
+    over = Config(text="OutboundAllowAddresses 127.0.0.1\nPingTimeout 5\nOneHourMaxPings 1\nOneDayMaxPings 0\n"
+                       "OneHourMaxPingsPerIP 0\nOneDayMaxPingsPerIP 0\n")
+    held = []
+    for source in (second, absent):
+        ping, queued = receive(store, over, Incoming(str(item.id), source, remote_ip=SENDER, protocol="webmention",
+                                                     target_url=target))
+        assert queued == [] and not ping.visible and ping.linkback == {}     # no check, no mail
+        held.append(ping)
+    done = approve_pings(store, config, blog, [ping.id for ping in held])
+    checks = [job for job in (store.get(Job, job_id) for job_id in done.job_ids) if job.kind == "check_linkback"]
+    assert sorted(job.payload["ping_id"] for job in checks) == sorted(ping.id for ping in held)
+    assert not any(store.get(Ping, ping.id).visible for ping in held)   # not before its check
+    followed = []
+    for job in checks:
+        followed += check_linkback(store, config, job.payload)
+    replied, unlinked = store.get(Ping, held[0].id), store.get(Ping, held[1].id)
+    assert replied.visible and replied.kind == "reply" and replied.author_name == "Ana Lima"
+    assert not unlinked.visible and unlinked.linkback["state"] == "missing"
+    assert "notify_ping" not in [store.get(Job, job_id).kind for job_id in followed]   # the owner chose: no mail

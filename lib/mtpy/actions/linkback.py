@@ -87,7 +87,9 @@ def targets_for(store, blog, ping):
 
 
 def check_linkback(store, config, payload):
-    """The `check_linkback` job (payload: ping_id): fetch the ping's source,
+    """The `check_linkback` job (payload: ping_id, and `approved` when the
+    owner approved a Pingback or Webmention never checked: shown once its
+    source links here, without moderation or mail): fetch the ping's source,
     record `ping.linkback`, and publish, junk, hold, update or withdraw the
     ping (see the module's docstring). A ping deleted meanwhile is forgotten.
     Returns the ids of the jobs it queued (republishing, the mail): the worker
@@ -122,7 +124,8 @@ def check_linkback(store, config, payload):
         if ping.protocol == "trackback":
             outcome = _trackback_outcome(blog, ping, state, reason, quiet)
         else:
-            outcome = _mention_outcome(store, blog, ping, state, reason, said, first, quiet, mismatch)
+            outcome = _mention_outcome(store, blog, ping, state, reason, said, first,
+                                       quiet or bool(payload.get("approved")), mismatch)
         store.save(ping)
         from mtpy.actions.pings import pings_changed
         job_ids = []
@@ -131,7 +134,8 @@ def check_linkback(store, config, payload):
         elif outcome == "shown again" or shown and outcome in ("updated", "withdrawn", "junk"):
             job_ids = pings_changed(store, config, blog, [ping.tb_id])
         verified = ping.protocol == "trackback" or state == "ok"
-        if first and verified and outcome in ("published", "held") and blog.email_new_pings and not quiet:
+        if first and verified and outcome in ("published", "held") and blog.email_new_pings and not quiet \
+                and not payload.get("approved"):
             # The owner hears of the ping once, after its first check: published, or awaiting approval.
             job_ids.append(store.enqueue("notify_ping", {"ping_id": ping.id}).id)
         words = "ok" if state == "ok" else ("unreachable: " + reason if state == "unreachable" else reason)

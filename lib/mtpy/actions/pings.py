@@ -93,11 +93,24 @@ def _feed_not_committed(config, blog, item):
 def approve_pings(store, config, blog, ping_ids, author=None, ip=""):
     """Publish held or junk pings (visible, no longer junk); all or none: a
     ping already published is refused, and so is a withdrawn one (its source
-    is gone or no longer links: never shown again)."""
+    is gone or no longer links: never shown again). A Pingback or Webmention
+    whose source was never read (held beyond the weblog's limits) is shown
+    once its check finds the link: approving queues that check."""
+    checks = []
+
+    def unread(ping):
+        return ping.protocol != "trackback" and not ping.linkback
+
     def approve(ping):
-        store.update(ping.copy(visible=True, junk=False))
-    return _change(store, config, blog, ping_ids, _not_published, approve, shows=lambda ping: True,
+        if unread(ping):
+            store.update(ping.copy(junk=False))
+            checks.append(store.enqueue("check_linkback", {"ping_id": ping.id, "approved": 1}).id)
+        else:
+            store.update(ping.copy(visible=True, junk=False))
+    done = _change(store, config, blog, ping_ids, _not_published, approve, shows=lambda ping: not unread(ping),
                    kind="release", done="Approved %d ping(s)", undone="nothing approved", author=author, ip=ip)
+    done.job_ids = done.job_ids + checks
+    return done
 
 
 def junk_pings(store, config, blog, ping_ids, author=None, ip=""):
