@@ -895,3 +895,18 @@ def test_postgres_directives():
     from mtpy.config import ConfigError
     with pytest.raises(ConfigError):
         Config(text="DBPort 70000\n")
+
+
+def test_sqlite_a_store_closed_inside_a_transaction_lets_go_of_the_writers_lock(tmp_path):
+    """Its thread may write through a new connection afterwards, queueing as usual."""
+    config = Config(text="ObjectDriver sqlite\nDataSource %s\n" % (tmp_path / "d"))
+    store = open_store(config, create=True)
+    transaction = store.transaction()
+    transaction.__enter__()
+    store.close()
+    assert _writers_lock_free(str(tmp_path / "d"))
+    again = open_store(config)
+    again._queue_for_writing()
+    assert again.writing is not None      # not taken for this thread's own, still held
+    again._leave_writers()
+    again.close()

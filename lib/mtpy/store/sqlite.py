@@ -220,6 +220,8 @@ class SQLiteStore(SQLStore):
             return  # a forked child's copy: closing it would checkpoint and drop the parent's WAL
         self.db.close()
         if self.writers_lock is not None:
+            _WRITING.discard(self.writing)      # closed inside a transaction: the lock goes with its file
+            self.writing = None
             os.close(self.writers_lock)
             self.writers_lock = None
 
