@@ -246,8 +246,8 @@ def fetch_and_check(config, blog, ping, targets, missing=MISSING_ENTRY):
     and read for a link to one of `targets`; `missing` says what a page
     without one lacks. A source answering 410 Gone, or saying so in a
     `<meta http-equiv="Status">`, is missing (GONE)."""
-    # Imported here, not at the top: a Pingback's or Webmention's answer
-    # (find_target's same_address) loads this module but never reads a page.
+    # Imported here, not at the top: a repeated Webmention's answer
+    # (receive's junked_by_check) loads this module but never reads a page.
     from mtpy import outbound
     from mtpy.sources import Source, read_source
     said = Source()

@@ -190,7 +190,7 @@ def _repeated(store, incoming, earlier, now):
         raise AlreadyRegistered("The pingback from %s has already been registered." % earlier.source_url)
     if incoming.protocol != "webmention":
         return None, []
-    from mtpy.actions.linkback import junked_by_check     # not on TrackBack's path: it loads urllib.parse
+    from mtpy.actions.linkback import junked_by_check     # here: TrackBack's path never loads the check
     if earlier.junk and not junked_by_check(earlier):
         return None, []
     earlier.updated_on = now
