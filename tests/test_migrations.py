@@ -113,7 +113,7 @@ def test_migrations_are_literal_sql(module_name):
     """Text in the source, not made from the models: a new field never changes
     what an old step creates."""
     module = pytest.importorskip("mtpy.store." + module_name)   # postgres: psycopg may be missing
-    assert len(module.MIGRATIONS) == 10 == SCHEMA_VERSION
+    assert len(module.MIGRATIONS) == 11 == SCHEMA_VERSION
     for step in module.MIGRATIONS:
         assert step and all(type(statement) is str for statement in step)
 
@@ -126,7 +126,8 @@ def test_every_schema_version_says_what_it_changes():
     assert len(postgres.MIGRATIONS) == SCHEMA_VERSION
     assert all(type(text) is str and len(text) > 20 and text.endswith(".") for text in SCHEMA_CHANGES)
     assert len(set(SCHEMA_CHANGES)) == SCHEMA_VERSION
-    assert upgrade_steps(6) == [(7, SCHEMA_CHANGES[6]), (8, SCHEMA_CHANGES[7]), (9, SCHEMA_CHANGES[8]), (10, SCHEMA_CHANGES[9])]
+    assert upgrade_steps(6) == [(7, SCHEMA_CHANGES[6]), (8, SCHEMA_CHANGES[7]), (9, SCHEMA_CHANGES[8]), (10, SCHEMA_CHANGES[9]),
+                                (11, SCHEMA_CHANGES[10])]
     assert upgrade_steps(SCHEMA_VERSION) == []
 
 

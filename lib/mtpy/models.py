@@ -75,6 +75,9 @@ Blog = _record("Blog", {
 Author = _record("Author", {
     "id": None, "name": "", "email": "", "password_hash": "",
     "is_admin": False,          # a system administrator: every weblog, authors, new weblogs
+    # A password reset asked for by e-mail: SHA-256 of the link's single-use
+    # token (the store never holds the token itself) and when it expires (UTC).
+    "reset_hash": "", "reset_expires": "",
 }, "Someone who writes entries; receives the ping notifications of their entries.")
 
 Permission = _record("Permission", {
@@ -162,6 +165,9 @@ KIND_NAMES = {"mention": "Mention", "reply": "Reply", "like": "Like", "repost": 
 
 IPBan = _record("IPBan", {
     "id": None, "blog_id": None, "ip": "",
+    "note": "",                 # why it was added, in the owner's words (or the rule's)
+    "created_on": "",           # UTC; "" for bans added before schema 11
+    "author_id": None,          # who added it; None: a rule, an import or `mtpy`
 }, "An address, MT-style prefix ('192.168.') or CIDR range that may not ping a blog.")
 
 Job = _record("Job", {

@@ -45,6 +45,8 @@ SCHEMA_CHANGES = [
     "Pingback and Webmention: each ping's protocol, kind (mention, reply, like...), target page and author; "
     "a weblog's switch for each protocol and its rule for links from its own weblogs; the pages each entry "
     "told by Pingback or Webmention.",
+    "Password resets by e-mail (an author's single-use reset link); when, why and by whom each IP ban was "
+    "added.",
 ]
 SCHEMA_VERSION = len(SCHEMA_CHANGES)
 

@@ -153,6 +153,12 @@ MIGRATIONS = [
      "ALTER TABLE blog ADD COLUMN own_links TEXT COLLATE \"C\" NOT NULL DEFAULT 'quiet'",
      'ALTER TABLE entry ADD COLUMN "notified_links" TEXT COLLATE "C"',
      "CREATE INDEX tbping_item_updated ON tbping (tb_id, updated_on) WHERE updated_on <> ''"],
+    # 11: as in SQLite: password resets; when, why and by whom an IP ban was added.
+    ["ALTER TABLE author ADD COLUMN reset_hash TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+     "ALTER TABLE author ADD COLUMN reset_expires TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+     "ALTER TABLE ipban ADD COLUMN note TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+     "ALTER TABLE ipban ADD COLUMN created_on TEXT COLLATE \"C\" NOT NULL DEFAULT ''",
+     "ALTER TABLE ipban ADD COLUMN \"author_id\" BIGINT"],
 ]
 
 

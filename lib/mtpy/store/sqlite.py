@@ -149,6 +149,12 @@ MIGRATIONS = [
      # The pings updated in place (a Webmention sent again): few, so the
      # listing's fingerprint reads their newest change from this index.
      "CREATE INDEX tbping_item_updated ON tbping (tb_id, updated_on) WHERE updated_on <> ''"],
+    # 11: password resets by e-mail; when, why and by whom an IP ban was added.
+    ["ALTER TABLE author ADD COLUMN reset_hash TEXT NOT NULL DEFAULT ''",
+     "ALTER TABLE author ADD COLUMN reset_expires TEXT NOT NULL DEFAULT ''",
+     "ALTER TABLE ipban ADD COLUMN note TEXT NOT NULL DEFAULT ''",
+     "ALTER TABLE ipban ADD COLUMN created_on TEXT NOT NULL DEFAULT ''",
+     "ALTER TABLE ipban ADD COLUMN author_id INTEGER"],
 ]
 
 
