@@ -155,6 +155,35 @@ def test_popup_failure_is_an_html_page(tmp_path, monkeypatch):
     assert "failed to show a listing" in site.log() and "No space left on device" in site.log()
 
 
+
+@pytest.mark.parametrize("app_name", ["trackback", "pingback", "webmention"])
+def test_a_receiving_script_whose_store_module_cannot_load_answers_in_its_terms(tmp_path, monkeypatch, app_name):
+    """A broken install (the store's module fails to import) is still answered
+    in the protocol's terms, with the reason in the log and no traceback sent."""
+    import importlib
+    import io
+    import sys
+    import urllib.parse
+    import xmlrpc.client
+    site = Site(tmp_path / "site", "sqlite")
+    app_class = {"trackback": "TrackbackApp", "pingback": "PingbackApp", "webmention": "WebmentionApp"}[app_name]
+    app = getattr(importlib.import_module("mtpy.apps." + app_name), app_class)(site.config)
+    monkeypatch.setitem(sys.modules, "mtpy.store", None)     # any import of it raises ImportError
+    source, target = "http://example.com/post", "http://example.org/archives/000001.html"
+    body, kind = {
+        "trackback": (b"url=" + source.encode(), "application/x-www-form-urlencoded"),
+        "pingback": (xmlrpc.client.dumps((source, target), "pingback.ping").encode(), "text/xml"),
+        "webmention": (urllib.parse.urlencode({"source": source, "target": target}).encode(),
+                       "application/x-www-form-urlencoded")}[app_name]
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/%d" % site.entry.id, "REMOTE_ADDR": "127.0.0.1",
+               "QUERY_STRING": "", "CONTENT_TYPE": kind,
+               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+    seen = []
+    body = b"".join(app(environ, lambda status, headers: seen.append((status, headers))))
+    [(status, headers)] = seen
+    assert status.startswith(("500", "400", "200")) and b"Traceback" not in body and b"ImportError" not in body
+    assert "failed on POST" in site.log() and "mtpy.store" in site.log()
+
 @pytest.fixture
 def flat_site(tmp_path):
     site = Site(tmp_path / "site", "flat")

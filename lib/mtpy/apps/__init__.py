@@ -43,20 +43,33 @@ class ReceivingApp:
         self.stores = {}     # (process, thread) -> its store
 
     def __call__(self, environ, start_response):
-        from mtpy import work
-        from mtpy.store import SchemaError
         try:
             response = self.handle(environ)
-        except SchemaError as error:
-            self.log_schema(error)
-            response = self.being_upgraded()
+        except Exception as error:
+            response = self.failure(environ, error)
+        try:
+            from mtpy import work
+            work.run_due_work_after(response, self.config, self.close_store)     # retries, without cron
         except Exception:
-            web.log_error(self.config.get("LogFile"), "%s failed on %s %s?%s" % (
-                self.script, environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), environ.get("QUERY_STRING")))
-            response = self.refusal("Internal error: the ping was not stored. The site's log has details.",
-                                    web.STATUS_TEXT[500])
-        work.run_due_work_after(response, self.config, self.close_store)     # retries, without cron
+            web.log_error(self.config.get("LogFile"), "%s could not look for due work" % self.script)
         return response(environ, start_response)
+
+    def failure(self, environ, error):
+        """The answer to what handle() raised: a store waiting for its upgrade is
+        said in the protocol's terms, anything else is logged and answered as an
+        internal error (never with a traceback). The store's module is imported
+        here, inside the guard, so that even a broken install answers."""
+        try:
+            from mtpy.store import SchemaError
+            if isinstance(error, SchemaError):
+                self.log_schema(error)
+                return self.being_upgraded()
+        except Exception:
+            pass
+        web.log_error(self.config.get("LogFile"), "%s failed on %s %s?%s" % (
+            self.script, environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), environ.get("QUERY_STRING")))
+        return self.refusal("Internal error: the ping was not stored. The site's log has details.",
+                            web.STATUS_TEXT[500])
 
     def being_upgraded(self):
         """The answer while the store waits for its upgrade: TrackBack's and
