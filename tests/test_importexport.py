@@ -396,7 +396,12 @@ def fill_blog(store, blog):
                    "ip": "192.0.2.9", "date": "2003-05-28 12:00:01",
                    "text": "Two lines\nof comment"},
                   {"author": "", "email": "", "url": "", "ip": "",
-                   "date": "2003-05-29 00:00:00", "text": "URL: looks like a field"}])
+                   "date": "2003-05-29 00:00:00", "text": "URL: looks like a field"}],
+        pinged_urls=["http://told.example/tb/7"],
+        notified_links={"http://told.example/post": {"protocol": "webmention", "endpoint": "http://told.example/wm",
+                                                      "when": "2003-05-28 11:20:00"},
+                        "https://wp.example/?p=1": {"protocol": "pingback", "endpoint": "https://wp.example/xmlrpc.php",
+                                                    "when": "2003-05-28 11:20:01"}})
     store.save(first)
     item = store.trackback_for(entry=first)
     for n, (title, excerpt, visible) in enumerate((
@@ -430,7 +435,8 @@ def snapshot(store, blog):
             "categories": [store.get(Category, cid).label for cid in entry.category_ids],
             "entry": {name: getattr(entry, name) for name in (
                 "title", "basename", "body", "extended", "excerpt", "keywords", "status",
-                "allow_comments", "allow_pings", "convert_breaks", "created_on", "comments")},
+                "allow_comments", "allow_pings", "convert_breaks", "created_on", "comments",
+                "pinged_urls", "notified_links")},
             "pings": [(p.title, p.source_url, p.ip, p.blog_name, p.excerpt, p.created_on)
                       for p in pings],
             "item_disabled": item.is_disabled if item else None,
@@ -441,6 +447,34 @@ def snapshot(store, blog):
 def open_other_store(tmp_path, backend):
     config = Config(text="ObjectDriver %s\nDataSource %s\n" % (backend, tmp_path / "other"))
     return open_store(config, create=True)
+
+
+def test_the_pages_an_entry_told_are_exported_in_sections_of_their_own(store):
+    """An imported entry neither pings a TrackBack URL again nor forgets whom to
+    tell by Pingback or Webmention when it is edited or deleted."""
+    blog = make_blog(store)
+    fill_blog(store, blog)
+    text = export_entries(store, blog)
+    assert ("LINK TOLD:\nPAGE: http://told.example/tb/7\nPROTOCOL: trackback\n-----\n"
+            "LINK TOLD:\nPAGE: http://told.example/post\nPROTOCOL: webmention\nENDPOINT: http://told.example/wm\n"
+            "WHEN: 2003-05-28 11:20:00\n-----\n") in text
+    [entry] = [item for item in parse(text) if item["title"] == "Café & <crème>"]
+    assert entry["pinged_urls"] == ["http://told.example/tb/7"]
+    assert entry["notified_links"]["https://wp.example/?p=1"] == {
+        "protocol": "pingback", "endpoint": "https://wp.example/xmlrpc.php", "when": "2003-05-28 11:20:01"}
+
+
+@pytest.mark.parametrize("section, words", [
+    ("LINK TOLD:\nPAGE: javascript:alert(1)\n", "PAGE that is an http or https URL"),
+    ("LINK TOLD:\nPROTOCOL: webmention\n", "PAGE that is an http or https URL"),
+    ("LINK TOLD:\nPAGE: http://a/\nPROTOCOL: carrier-pigeon\n", "unknown PROTOCOL"),
+    ("LINK TOLD:\nPAGE: http://a/\nPROTOCOL: pingback\nENDPOINT: file:///etc/passwd\n", "ENDPOINT must be"),
+    ("LINK TOLD:\nPAGE: http://a/\nPROTOCOL: pingback\nWHEN: yesterday\n", "bad WHEN"),
+])
+def test_a_bad_link_told_section_names_its_entry_and_line(section, words):
+    with pytest.raises(ImportFormatError) as raised:
+        parse("TITLE: t\n-----\nBODY:\nb\n-----\n" + section + "-----\n--------\n")
+    assert words in str(raised.value) and raised.value.entry_number == 1 and raised.value.line_number >= 6
 
 
 def test_round_trip(store, tmp_path, backend):

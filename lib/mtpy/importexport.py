@@ -68,6 +68,17 @@ Limits of the format itself, and what this module does about them:
   theirs: a `STATUS:` line would change the entry's status in WordPress's); the
   ping is then a published TrackBack mention, as every ping of a file without
   the section is.
+- Nor has it a place for the pages an entry has told of its links. mtpy writes
+  one section of its own per page, so that an imported entry neither pings a
+  TrackBack URL again nor forgets whom to tell when it is edited or deleted:
+
+      LINK TOLD:
+      PAGE: http://...            (a TrackBack URL pinged, or a page told)
+      PROTOCOL: pingback          (trackback, pingback or webmention)
+      ENDPOINT: http://...        (where a Pingback or Webmention was sent)
+      WHEN: 2026-12-01 09:00:00   (UTC, as stored)
+      -----
+
 - The pings of category TrackBack items are not exported.
 """
 
@@ -104,7 +115,9 @@ PING_FIELD_CHOICES = {"protocol": PROTOCOLS, "kind": KINDS}
 PING_FIELD_DEFAULTS = {"protocol": "trackback", "kind": "mention"}     # a TrackBack ping's mention
 PING_FIELD_URLS = ("target_url", "author_url", "author_photo")
 _STORED_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
-SECTION_KEYS = set(TEXT_SECTIONS) | set(RECORD_SECTIONS) | {PING_STATE}
+# mtpy's own section per page the entry told of its link (pinged_urls, notified_links).
+LINK_TOLD = "LINK TOLD"
+SECTION_KEYS = set(TEXT_SECTIONS) | set(RECORD_SECTIONS) | {PING_STATE, LINK_TOLD}
 
 # MT 3.x wrote "Future" for scheduled entries; mtpy has no scheduling, so Draft.
 STATUSES = {"PUBLISH": "Publish", "DRAFT": "Draft", "FUTURE": "Draft"}
@@ -170,6 +183,7 @@ def _new_entry(number, line):
         "date": None,
         "body": "", "extended": "", "excerpt": "", "keywords": "",
         "comments": [], "pings": [],
+        "pinged_urls": [], "notified_links": {},
     }
 
 
@@ -294,6 +308,9 @@ def _parse_section(entry, section):
             raise ImportFormatError("PING STATE without a PING before it", entry["number"], key_line)
         entry["pings"][-1]["state"] = _parse_ping_state(lines, entry["number"])
         return
+    if key == LINK_TOLD:
+        _parse_link_told(entry, lines)
+        return
     fields, text, field_lines = _parse_record(lines, RECORD_SECTIONS[key], entry["number"])
     if key == "COMMENT":
         fields["text"] = text
@@ -385,6 +402,37 @@ def _parse_ping_state(lines, entry_number):
     return state
 
 
+def _parse_link_told(entry, lines):
+    """A LINK TOLD section: a TrackBack URL joins the entry's pinged URLs, a
+    page told by Pingback or Webmention its notified links."""
+    fail = _failer(entry["number"])
+    told = {}
+    for number, line in lines:
+        key, _, value = line.partition(":")
+        told[key.strip()] = (number, value.strip())
+    first = lines[0][0] if lines else 0
+    number, page = told.get("PAGE", (first, ""))
+    if not web_link(page) or url_too_long(page):
+        fail(number, "a LINK TOLD needs a PAGE that is an http or https URL of at most %d characters: not %r"
+             % (URL_LIMIT, _shortened(page)))
+    number, protocol = told.get("PROTOCOL", (first, "trackback"))
+    if protocol.lower() not in PROTOCOLS:
+        fail(number, "unknown PROTOCOL %r (expected %s)" % (protocol, ", ".join(PROTOCOLS)))
+    protocol = protocol.lower()
+    if protocol == "trackback":
+        if page not in entry["pinged_urls"]:
+            entry["pinged_urls"].append(page)
+        return
+    number, endpoint = told.get("ENDPOINT", (first, ""))
+    if endpoint and (not web_link(endpoint) or url_too_long(endpoint)):
+        fail(number, "ENDPOINT must be an http or https URL of at most %d characters: not %r"
+             % (URL_LIMIT, _shortened(endpoint)))
+    number, when = told.get("WHEN", (first, ""))
+    if when and not _STORED_TIME.match(when):
+        fail(number, "bad WHEN %r (expected YYYY-MM-DD hh:mm:ss, UTC)" % when)
+    entry["notified_links"][page] = {"protocol": protocol, "endpoint": endpoint, "when": when}
+
+
 def _ping_field(key, value, number, fail):
     """A Pingback's or Webmention's field from its PING STATE line, checked."""
     name = PING_FIELD_KEYS[key]
@@ -454,6 +502,7 @@ def _export_entry(store, entry, timezone):
     if item is not None:
         for ping in store.list_pings(tb_id=item.id, visible_only=False):
             out.append(_export_ping(ping, timezone))
+    out.extend(_export_links_told(entry))
     out.append(ENTRY_END + "\n")
     return "".join(out)
 
@@ -472,6 +521,16 @@ def _export_comment(comment, timezone):
               ("URL", comment.get("url", "")), ("IP", comment.get("ip", "")),
               ("DATE", _local_date(comment.get("date", ""), timezone))]
     return _record_section("COMMENT", fields, comment.get("text", ""))
+
+
+def _export_links_told(entry):
+    """A LINK TOLD section per TrackBack URL pinged and per page told."""
+    told = [(url, "trackback", "", "") for url in entry.pinged_urls or []]
+    told += [(page, link.get("protocol", ""), link.get("endpoint", ""), link.get("when", ""))
+             for page, link in sorted((entry.notified_links or {}).items())]
+    return ["".join([LINK_TOLD + ":\n", _field("PAGE", page), _field("PROTOCOL", protocol)]
+                    + [_field(key, value) for key, value in (("ENDPOINT", endpoint), ("WHEN", when)) if value])
+            + SECTION_END + "\n" for page, protocol, endpoint, when in told]
 
 
 def _export_ping(ping, timezone):

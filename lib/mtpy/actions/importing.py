@@ -119,6 +119,7 @@ def _import_entry(store, blog, item, author_id, categories, result):
         category_ids=[_category_id(store, blog, label, categories, result)
                       for label in item["categories"]],
         comments=[_stored_comment(comment, timezone) for comment in item["comments"]],
+        pinged_urls=list(item["pinged_urls"]), notified_links=dict(item["notified_links"]),
     )
     allow_pings = item["allow_pings"]
     if allow_pings is None:
