@@ -370,11 +370,13 @@ def recovery_code_problem(config, typed, now=None):
         descriptor = os.open(recovery_path(config), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return "no recovery file"
-    with os.fdopen(descriptor, "rb") as handle:
-        status = os.fstat(handle.fileno())
-        data = handle.read(RECOVERY_FILE_LIMIT)
-    if not stat.S_ISREG(status.st_mode):
-        return "the recovery file is not a file"
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            return "the recovery file is not a file"
+        data = os.read(descriptor, RECOVERY_FILE_LIMIT)
+    finally:
+        os.close(descriptor)
     if (now if now is not None else time.time()) - status.st_ctime > RECOVERY_LIFETIME:
         return "the recovery file is older than an hour"
     code = data.decode("utf-8", "replace").lstrip("\ufeff").strip()
