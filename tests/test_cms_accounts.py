@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from support.client import CMSClient, logged_in_admin
+from support.client import CMSClient, forms, logged_in_admin
 from support.servers import start_lighttpd, stop
 from support.sites import ADMIN_PASSWORD, Site, make_admin
 from support.waiting import wait_for
@@ -93,6 +93,7 @@ def test_forgotten_password_reset_through_smtp(mail_cms):
     form = visitor.request(link)
     assert form.status == 200 and "For <strong>Melody</strong>" in form.text
     assert form.headers["Referrer-Policy"] == "no-referrer"
+    assert [fields["token"] for _, fields in forms(form.text)] == [[token]]      # the form carries it on
     assert visitor.post("reset", {"token": token, "password": NEW_PASSWORD,
                                   "password_again": "not the same"}).status == 200
     assert "The two passwords differ." in visitor.last.text
@@ -299,6 +300,8 @@ def test_the_recovery_file_gives_back_an_administrator_once(cms):
     assert [refused.status for refused in refusals] == [403, 403]
     assert the_page(refusals[0], "x") == the_page(refusals[1], "x")          # a file or none: the same answer
     assert "Nothing was changed" in refusals[0].text
+    melody.get("recover")                       # a browser logged in as someone posts it as well
+    assert "Nothing was changed" in melody.post("recover", recovery_fields("wrong code entirely")).text
     short = stranger.post("recover", recovery_fields(password="short"))
     assert 'id="password-error">A password needs at least 8 characters' in short.text and os.path.exists(path)
     done = stranger.post("recover", recovery_fields())

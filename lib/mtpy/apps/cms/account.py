@@ -136,6 +136,13 @@ def wait_message(wait):
     return "Too many failed logins. Try again in %s." % wait_duration(wait)
 
 
+def as_logged_out(screen):
+    """A page for whoever cannot log in is shown as before a login, even to a
+    browser logged in as someone: its form then carries the token of the form
+    cookie, which the application checks for the modes that need no login."""
+    screen.session = screen.author = None
+
+
 def wait_duration(wait):
     """"15 seconds", "12 minutes": how long a refused form must wait."""
     if wait < 120:
@@ -208,6 +215,7 @@ def forgot(screen):
     from mtpy.actions.activity import record
     from mtpy.actions.authors import RESET_LIFETIME, authors_to_reset, start_reset
     request, store = screen.request, screen.store
+    as_logged_out(screen)
     if request.method != "POST":
         return screen.render("forgot.html", typed="", errors={})
     typed = request.form.get("name").strip()
@@ -280,10 +288,11 @@ def reset(screen):
     spent and every other login of the author ends."""
     from mtpy.actions.authors import author_for_reset, set_password
     request = screen.request
+    as_logged_out(screen)
     token = screen.param("token")
     author, problem = author_for_reset(screen.store, token)
     if author is None:
-        response = screen.render("reset.html", status=410, problem=RESET_PROBLEMS[problem], errors={}, token="")
+        response = screen.render("reset.html", status=410, problem=RESET_PROBLEMS[problem], errors={})
     elif request.method == "POST":
         errors = {}
         new = request.form.get("password")
@@ -299,9 +308,9 @@ def reset(screen):
                 response = log_in(screen, done.record, screen.url("dashboard", saved="password"))
                 response.headers.append(("Referrer-Policy", "no-referrer"))
                 return response
-        response = screen.render("reset.html", status=200, subject=author, errors=errors, token=token)
+        response = screen.render("reset.html", status=200, subject=author, errors=errors, reset_token=token)
     else:
-        response = screen.render("reset.html", subject=author, errors={}, token=token)
+        response = screen.render("reset.html", subject=author, errors={}, reset_token=token)
     response.headers.append(("Referrer-Policy", "no-referrer"))     # the token stays out of other logs
     return response
 
@@ -321,6 +330,7 @@ def recover(screen):
     from mtpy.actions.activity import record
     from mtpy.actions.authors import RECOVERY_LIFETIME, recover_admin, recovery_code_problem, recovery_path
     request, store = screen.request, screen.store
+    as_logged_out(screen)
     values, errors, status = {"username": "", "email": ""}, {}, 200
     shown = dict(file=_shown_path(screen, recovery_path(screen.config)), minutes=RECOVERY_LIFETIME // 60)
     if request.method == "POST":
