@@ -159,7 +159,10 @@ def test_reset_requests_are_limited_per_address_and_per_author(mail_cms):
     site, _, collector = mail_cms
     visitor = CMSClient(site.base)
     visitor.get("forgot")
-    answers = [visitor.post("forgot", {"name": "Melody"}) for _ in range(5)]
+    token = visitor.token()
+    forged = visitor.request(visitor.url("forgot"), data=b"name=Melody&magic_token=" + token.encode(),
+                             headers={"Host": "evil.example", "Content-Type": "application/x-www-form-urlencoded"})
+    answers = [forged] + [visitor.post("forgot", {"name": "Melody"}) for _ in range(4)]
     assert {answer.status for answer in answers} == {200}
     assert len({the_page(answer, "Melody") for answer in answers}) == 1     # mailed or not: the same page
     wait_for(lambda: len(collector.messages) >= 3)
@@ -168,8 +171,9 @@ def test_reset_requests_are_limited_per_address_and_per_author(mail_cms):
     assert sixth.status == 429 and int(sixth.headers["Retry-After"]) > 0
     assert "Too many requests for a new password from your address" in sixth.text
     assert any("not mailed to Melody, who was sent 3 links in the last hour" in line for line in activity(site))
-    # only the newest link works
+    # only the newest link works; each is on the site's own address, whatever Host the request named
     _, first = reset_link(collector, 0)
+    assert first.startswith(site.base + "cgi-bin/mt.cgi?__mode=reset&token=")
     _, newest = reset_link(collector, 2)
     assert CMSClient(site.base).request(first).status == 410
     assert CMSClient(site.base).request(newest).status == 200
