@@ -1,8 +1,17 @@
-"""Authors: accounts, passwords, what each may do in which weblog."""
+"""Authors: accounts, passwords, what each may do in which weblog; the ways
+back into an account (a reset link by mail, the recovery file)."""
 
+import hmac
+import os
+import stat
+import time
+from datetime import timedelta
+
+from mtpy import dates
 from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
 from mtpy.models import Author, Blog, Category, Entry, Permission
+from mtpy.sessions import random_token, token_digest
 
 # (name, label), in the order a screen lists them
 PERMISSIONS = (
@@ -187,9 +196,6 @@ def authors_to_reset(store, typed):
 def start_reset(store, author, now=None):
     """A new single-use reset link's token for `author` (only the newest link
     works): the store keeps its SHA-256 and when it expires, never the token."""
-    from datetime import timedelta
-    from mtpy import dates
-    from mtpy.sessions import random_token, token_digest
     token = random_token()
     expires = (dates.local_time(now or dates.utc_now(), 0.0) + timedelta(seconds=RESET_LIFETIME)).strftime(
         dates.STORED_FORMAT)
@@ -202,8 +208,6 @@ def author_for_reset(store, token, now=None):
     """(author, None) for a reset link that works; (None, "expired") for one
     whose hour is over; (None, "unknown") for one used already, replaced by a
     newer one or never sent."""
-    from mtpy import dates
-    from mtpy.sessions import token_digest
     if not token or len(token) > 100 or not token.isascii():
         return None, "unknown"
     found = store.find(Author, reset_hash=token_digest(token), limit=1)
@@ -350,7 +354,6 @@ RECOVERY_FILE_LIMIT = 1024        # bytes read of it
 
 
 def recovery_path(config):
-    import os
     return os.path.join(config.get("DataSource"), RECOVERY_FILE)
 
 
@@ -362,10 +365,6 @@ def recovery_code_problem(config, typed, now=None):
     server when the file is written; an FTP client that keeps a file's time
     sets only its mtime), of RECOVERY_CODE_LENGTH characters or more.
     Compared in constant time. `now`: seconds since the epoch (the clock)."""
-    import hmac
-    import os
-    import stat
-    import time
     try:
         descriptor = os.open(recovery_path(config), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -393,7 +392,6 @@ def recover_admin(store, config, name, email, password, ip=""):
     no author has that name, with `email`). The file is deleted first, so that
     it works once (of two requests at once, one deletes it, the other is
     refused); ActionError when it cannot be, and then nothing changes."""
-    import os
     name = (name or "").strip()
     found = store.find(Author, name=name) if name else []
     if found:
