@@ -230,14 +230,14 @@ def forgot(screen):
         response.headers.append(("Retry-After", str(wait)))
         return response
     mails, said = [], []
-    for author in authors_to_reset(store, typed):
-        if not sessions.reset_mails_left(store, author.name):
-            said.append("not mailed to %s, who was sent %d links in the last hour" % (
-                author.name, sessions.RESET_MAILS_PER_AUTHOR))
-            continue
-        mails.append((author, start_reset(store, author)))
-        said.append("a link was mailed to %s" % author.name)
-    with store.transaction():
+    with store.transaction():       # one commit, whether anyone was found or not
+        for author in authors_to_reset(store, typed):
+            if not sessions.reset_mails_left(store, author.name):
+                said.append("not mailed to %s, who was sent %d links in the last hour" % (
+                    author.name, sessions.RESET_MAILS_PER_AUTHOR))
+                continue
+            mails.append((author, start_reset(store, author)))
+            said.append("a link was mailed to %s" % author.name)
         record(store, "reset_asked", "New password asked for %s: %s" % (
             sessions.login_name(typed), "; ".join(said) or "no author of that name or e-mail address "
                                                            "has an e-mail address, nothing was sent"),
