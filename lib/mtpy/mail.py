@@ -88,6 +88,17 @@ def held_notice(config, blog, ping):
         "Why it looks suspicious:\n" + why if why else "", held_pings_url(config, blog))
 
 
+def password_reset_message(config, author, link, ip, hours, now=None):
+    """The mail with an author's password reset link (`link`, valid `hours`)."""
+    body = ("Someone, probably you, asked for a new password for the author %s in mt.cgi\n"
+            "(from the address %s).\n\n"
+            "To choose a new password, open this link within %s. It works once:\n\n%s\n\n"
+            "If you did not ask for it, ignore this mail: your password stays as it is.\n") % (
+        header_safe(author.name), header_safe(ip), "an hour" if hours == 1 else "%d hours" % hours, link)
+    return build_message(config.get("EmailAddressMain") or author.email, author.email,
+                         "Your password for %s" % author.name, body, now)
+
+
 def build_message(sender, recipient, subject, body, now=None):
     """A plain-text message; dated `now` (stored UTC; default: the clock), in UTC."""
     from email.message import EmailMessage

@@ -130,6 +130,12 @@ def _token_hash(token):
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
+def token_digest(token):
+    """What the store keeps of a single-use token sent to someone (a password
+    reset link's): its SHA-256, as of a session's token."""
+    return _token_hash(token)
+
+
 def _seconds_between(earlier, later):
     """Seconds from one stored UTC time to another."""
     return (dates.local_time(later, 0.0) - dates.local_time(earlier, 0.0)).total_seconds()
@@ -288,12 +294,42 @@ def login_wait(store, ip, name, now=None):
     for fields, allowed, longest in LOGIN_RULES:
         if failures[fields] < allowed or (fields == ("author_name",) and not failures[("ip",)]):
             continue
-        newest = store.find(Activity, order_by="created_on", desc=True, limit=1, kind="login_failed",
-                            **{field: values[field] for field in fields})
-        delay = min(longest, FIRST_WAIT * 2 ** min(failures[fields] - allowed, 16))
-        left = delay - _seconds_between(newest[0].created_on, now)
-        wait = max(wait, math.ceil(left))
+        wait = max(wait, _wait_after(store, "login_failed", {field: values[field] for field in fields},
+                                     failures[fields] - allowed, longest, now))
     return wait
+
+
+def _wait_after(store, kind, match, beyond, longest, now):
+    """Seconds left to wait after the newest line of `kind` matching `match`,
+    `beyond` lines past the allowance: FIRST_WAIT, doubling, up to `longest`."""
+    newest = store.find(Activity, order_by="created_on", desc=True, limit=1, kind=kind, **match)
+    delay = min(longest, FIRST_WAIT * 2 ** min(beyond, 16))
+    return math.ceil(delay - _seconds_between(newest[0].created_on, now))
+
+
+# Asking for a password reset by e-mail: RESETS_PER_ADDRESS an hour from one
+# address (then waits as after failed logins, up to a quarter of an hour), and
+# RESET_MAILS_PER_AUTHOR mails an hour to one author whoever asks (more are
+# not sent, and the page says the same), so nobody fills an inbox with them.
+RESETS_PER_ADDRESS = 5
+RESET_MAILS_PER_AUTHOR = 3
+
+
+def reset_wait(store, ip, now=None):
+    """Seconds for which `ip` may not ask for another reset mail; 0: it may.
+    Counted from the activity log's "reset_asked" lines of the last hour."""
+    now = now or dates.utc_now()
+    match = {"ip": login_sender(ip)}
+    asked = store.count_activity_since("reset_asked", _stored_before(now, LOGIN_WINDOW), **match)
+    if asked < RESETS_PER_ADDRESS:
+        return 0
+    return max(0, _wait_after(store, "reset_asked", match, asked - RESETS_PER_ADDRESS, 15 * 60, now))
+
+
+def reset_mails_left(store, author_name, now=None):
+    """How many more reset mails an author may be sent this hour."""
+    since = _stored_before(now or dates.utc_now(), LOGIN_WINDOW)
+    return max(0, RESET_MAILS_PER_AUTHOR - store.count_activity_since("reset_mailed", since, author_name=author_name))
 
 
 def _stored_before(stored, seconds):

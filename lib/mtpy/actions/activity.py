@@ -24,6 +24,9 @@ KINDS = {
     "unjunk": "Pings marked as not junk",
     "upgrade": "Upgraded",
     "work_failed": "Mail or ping failed",
+    "reset_asked": "New password asked",
+    "reset_mailed": "Reset link mailed",
+    "password_reset": "Password reset",
 }
 # Kinds whose message names an address (the one banned): an author who is not a
 # system administrator sees no one's address, in the message or beside it.

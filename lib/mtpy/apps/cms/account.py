@@ -133,9 +133,21 @@ def too_many_failures(screen, template, wait, **values):
 
 
 def wait_message(wait):
+    return "Too many failed logins. Try again in %s." % wait_duration(wait)
+
+
+def as_logged_out(screen):
+    """A page for whoever cannot log in is shown as before a login, even to a
+    browser logged in as someone: its form then carries the token of the form
+    cookie, which the application checks for the modes that need no login."""
+    screen.session = screen.author = None
+
+
+def wait_duration(wait):
+    """"15 seconds", "12 minutes": how long a refused form must wait."""
     if wait < 120:
-        return "Too many failed logins. Try again in %d second%s." % (wait, "" if wait == 1 else "s")
-    return "Too many failed logins. Try again in %d minutes." % ((wait + 59) // 60)
+        return "%d second%s" % (wait, "" if wait == 1 else "s")
+    return "%d minutes" % ((wait + 59) // 60)
 
 
 def log_in(screen, author, target):
@@ -189,3 +201,158 @@ def profile(screen):
         else:
             return screen.redirect("profile", saved=notice)
     return screen.render("profile.html", email=email, errors=errors)
+
+
+# -- a way back in: a reset link by e-mail, and the recovery file ---------------------
+
+@mode("forgot", login=False, methods=("GET", "POST"))
+def forgot(screen):
+    """"Forgot your password?": a single-use link mailed to the author named
+    (or to those with the e-mail address typed). The page says the same, with
+    the same status, whether or not anyone was found or mailed, and the mail
+    goes out after the answer (its time tells nothing either)."""
+    from mtpy import sessions
+    from mtpy.actions.activity import record
+    from mtpy.actions.authors import RESET_LIFETIME, authors_to_reset, start_reset
+    request, store = screen.request, screen.store
+    as_logged_out(screen)
+    if request.method != "POST":
+        return screen.render("forgot.html", typed="", errors={})
+    typed = request.form.get("name").strip()
+    if not typed:
+        return screen.render("forgot.html", typed="", errors={"name": "Type your name or your e-mail address."})
+    ip = request.remote_addr
+    wait = sessions.reset_wait(store, ip)
+    if wait:
+        response = screen.render("forgot.html", status=429, typed=typed, errors={None: (
+            "Too many requests for a new password from your address. Try again in %s."
+            % wait_duration(wait))})
+        response.headers.append(("Retry-After", str(wait)))
+        return response
+    mails, said = [], []
+    with store.transaction():       # one commit, whether anyone was found or not
+        for author in authors_to_reset(store, typed):
+            if not sessions.reset_mails_left(store, author.name):
+                said.append("not mailed to %s, who was sent %d links in the last hour" % (
+                    author.name, sessions.RESET_MAILS_PER_AUTHOR))
+                continue
+            mails.append((author, start_reset(store, author)))
+            said.append("a link was mailed to %s" % author.name)
+        record(store, "reset_asked", "New password asked for %s: %s" % (
+            sessions.login_name(typed), "; ".join(said) or "no author of that name or e-mail address "
+                                                           "has an e-mail address, nothing was sent"),
+               ip=sessions.login_sender(ip), author_name=sessions.login_name(typed))
+        for author, _ in mails:
+            record(store, "reset_mailed", "Mailed a password reset link to %s" % author.name, author=author,
+                   ip=sessions.login_sender(ip))
+    response = screen.render("forgot.html", typed=typed, errors={}, sent=True)
+    if mails:
+        link = _reset_link(screen)
+        hours = RESET_LIFETIME // 3600
+        response.after.append(lambda: _send_reset_mails(screen.config, mails, link, ip, hours))
+    return response
+
+
+def _reset_link(screen):
+    """mt.cgi's reset page as a whole URL, from mt.cfg's CGIPath (or the one
+    set-up learnt), else on the first weblog's host: never from the request's
+    Host header, which whoever asks for the mail chooses."""
+    from mtpy.models import Blog
+    from mtpy.urls import script_url
+    blogs = screen.store.find(Blog, limit=1)
+    return script_url(screen.config, "AdminScript", site_url=blogs[0].site_url if blogs else None) + \
+        "?__mode=reset&token="
+
+
+def _send_reset_mails(config, mails, link, ip, hours):
+    from mtpy import web
+    from mtpy.mail import MailError, password_reset_message, send
+    for author, token in mails:
+        try:
+            send(config, password_reset_message(config, author, link + token, ip, hours))
+        except MailError as error:
+            web.log_error(config.get("LogFile"), "The password reset mail to %s was not sent: %s" % (
+                author.name, error))
+
+
+RESET_PROBLEMS = {
+    "expired": "This link has expired: a reset link works for an hour. Ask for a new one below.",
+    "unknown": ("This link does not work any more: it was used already, or a newer one was sent "
+                "(only the newest works). Ask for a new one below."),
+}
+
+
+@mode("reset", login=False, methods=("GET", "POST"))
+def reset(screen):
+    """The page of a reset link: a new password, then logged in; the link is
+    spent and every other login of the author ends."""
+    from mtpy.actions.authors import author_for_reset, set_password
+    request = screen.request
+    as_logged_out(screen)
+    token = screen.param("token")
+    author, problem = author_for_reset(screen.store, token)
+    if author is None:
+        response = screen.render("reset.html", status=410, problem=RESET_PROBLEMS[problem], errors={})
+    elif request.method == "POST":
+        errors = {}
+        new = request.form.get("password")
+        if new != request.form.get("password_again"):
+            errors["password_again"] = PASSWORD_MISMATCH
+        else:
+            try:
+                done = set_password(screen.store, author, new, by=author, ip=request.remote_addr,
+                                    kind="password_reset", message="Password reset for %s" % author.name)
+            except ActionError as error:
+                errors[error.field] = error.message
+            else:
+                response = log_in(screen, done.record, screen.url("dashboard", saved="password"))
+                response.headers.append(("Referrer-Policy", "no-referrer"))
+                return response
+        response = screen.render("reset.html", status=200, subject=author, errors=errors, reset_token=token)
+    else:
+        response = screen.render("reset.html", subject=author, errors={}, reset_token=token)
+    response.headers.append(("Referrer-Policy", "no-referrer"))     # the token stays out of other logs
+    return response
+
+
+RECOVERY_NAME = "(recovery page)"   # the name the recovery page's failures are counted under
+RECOVERY_REFUSED = ("Nothing was changed: that is not the code of a recovery file uploaded in the last hour. "
+                    "Check the file's name and folder, upload it again, and type the code exactly.")
+
+
+@mode("recover", login=False, methods=("GET", "POST"))
+def recover(screen):
+    """The last resort, with FTP only: the code the owner put in the data
+    folder's recover.txt (actions.authors.recovery_code_problem) gives a
+    system administrator a new password, once. A wrong code counts as a failed
+    login (sessions.login_wait), and every refusal reads the same."""
+    from mtpy import sessions
+    from mtpy.actions.activity import record
+    from mtpy.actions.authors import RECOVERY_LIFETIME, recover_admin, recovery_code_problem, recovery_path
+    request, store = screen.request, screen.store
+    as_logged_out(screen)
+    values, errors, status = {"username": "", "email": ""}, {}, 200
+    shown = dict(file=_shown_path(screen, recovery_path(screen.config)), minutes=RECOVERY_LIFETIME // 60)
+    if request.method == "POST":
+        form, ip = request.form, request.remote_addr
+        values = {"username": form.get("username").strip(), "email": form.get("email").strip()}
+        wait = sessions.login_wait(store, ip, RECOVERY_NAME)
+        if wait:
+            return too_many_failures(screen, "recover.html", wait, values=values, **shown)
+        problem = recovery_code_problem(screen.config, form.get("code"))
+        if problem is not None:
+            with store.transaction():
+                record(store, "login_failed", "Wrong code on the recovery page (%s)" % problem,
+                       ip=sessions.login_sender(ip), author_name=RECOVERY_NAME)
+            errors[None], status = RECOVERY_REFUSED, 403
+        elif form.get("password") != form.get("password_again"):
+            errors["password_again"] = PASSWORD_MISMATCH
+        else:
+            try:
+                author = recover_admin(store, screen.config, values["username"], values["email"],
+                                       form.get("password"), ip=ip)
+            except ActionError as error:
+                errors["username" if error.field == "name" else error.field] = error.message
+            else:
+                return log_in(screen, author, screen.url("dashboard", saved="password"))
+    return screen.render("recover.html", status=status, values=values, errors=errors, **shown)

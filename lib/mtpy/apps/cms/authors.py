@@ -51,39 +51,95 @@ def _list(screen, errors, values):
 
 @mode("author_edit", admin=True, methods=("GET", "POST"))
 def author_edit(screen):
-    """What an author may do in each weblog, and whether they are a system
-    administrator (never one's own rights: someone else has to remove them).
-    Saving asks for the administrator's password again, as adding an author does."""
-    from mtpy.actions.authors import PERMISSIONS, PERMISSION_NAMES, set_admin, set_permissions
-    from mtpy.models import Author, Blog
+    """An author's name, e-mail address and password (set by the administrator:
+    how an imported author, who has neither, is given a login), what they may
+    do in each weblog, and whether they are a system administrator (never
+    one's own rights: someone else has to remove them). Saving asks for the
+    administrator's password again, as adding an author does."""
+    from mtpy.actions.authors import PERMISSIONS, PERMISSION_NAMES, edit_author, set_admin, set_password, set_permissions
+    from mtpy.apps.cms.account import PASSWORD_MISMATCH
+    from mtpy.models import Blog
     store, request = screen.store, screen.request
-    author_id = screen.int_param("id")
-    author = store.get(Author, author_id) if author_id is not None else None
-    if author is None:
-        raise HTTPError(404, "No such author.")
+    author = _author(screen)
     blogs = store.find(Blog, order_by="name")
     granted = _granted(store, author)
     errors = {}
     is_admin = author.is_admin
+    values = {"name": author.name, "email": author.email}
     if request.method == "POST":
         form = request.form
         is_admin = form.get("is_admin") == "1"
+        # A form of an earlier release, still open in a browser, has no name and e-mail: they stay.
+        values = {field: form.get(field, values[field]).strip() for field in values}
+        new_password = form.get("new_password")
         wanted = {blog.id: [name for name in PERMISSION_NAMES if name in form.getlist("can_%d" % blog.id)]
                   for blog in blogs}
         try:
+            if (new_password or form.get("new_password_again")) and new_password != form.get("new_password_again"):
+                raise ActionError(PASSWORD_MISMATCH, "new_password_again")
             screen.confirm_password()
             with store.transaction():
-                set_admin(store, author, is_admin, by=screen.author, ip=request.remote_addr)
+                done = edit_author(store, author, values["name"], values["email"], by=screen.author,
+                                   ip=request.remote_addr)
+                screen.jobs += done
+                subject = done.record
+                if new_password:
+                    keep = screen.session.id if subject.id == screen.author.id else None
+                    subject = set_password(store, subject, new_password, keep_session_id=keep, by=screen.author,
+                                           ip=request.remote_addr).record
+                set_admin(store, subject, is_admin, by=screen.author, ip=request.remote_addr)
                 for blog in blogs:
                     if wanted[blog.id] != granted.get(blog.id, []):
-                        set_permissions(store, author, blog, wanted[blog.id], by=screen.author, ip=request.remote_addr)
+                        set_permissions(store, subject, blog, wanted[blog.id], by=screen.author, ip=request.remote_addr)
         except ActionError as error:
-            errors[error.field if error.field in ("is_admin", "confirm_password") else None] = error.message
+            screen.jobs = []
+            field = {"password": "new_password"}.get(error.field, error.field)
+            errors[field if field in EDIT_FIELDS else None] = error.message
             granted = wanted
         else:
             return screen.redirect("author_edit", id=author.id, saved="saved")
-    return screen.render("author_edit.html", subject=author, is_admin=is_admin, blogs=blogs, granted=granted,
-                         permissions=PERMISSIONS, errors=errors)
+    return screen.render("author_edit.html", subject=author, values=values, is_admin=is_admin, blogs=blogs,
+                         granted=granted, permissions=PERMISSIONS, errors=errors)
+
+
+EDIT_FIELDS = ("name", "email", "new_password", "new_password_again", "is_admin", "confirm_password")
+
+
+@mode("author_delete", admin=True, methods=("GET", "POST"))
+def author_delete(screen):
+    """Deleting an author, on a page that says what happens to their entries
+    and categories and asks who gets them (actions.authors.delete_author says
+    who may not be deleted)."""
+    from mtpy.actions.authors import delete_author, owned_counts
+    from mtpy.models import Author
+    store, request = screen.store, screen.request
+    author = _author(screen)
+    others = [other for other in store.find(Author, order_by="name") if other.id != author.id]
+    heir_id = screen.author.id if screen.author.id != author.id else (others[0].id if others else None)
+    errors = {}
+    if request.method == "POST":
+        heir_id = screen.int_param("heir_id")
+        heir = next((other for other in others if other.id == heir_id), None)
+        try:
+            screen.confirm_password()
+            screen.jobs += delete_author(store, author, heir, by=screen.author, ip=request.remote_addr)
+        except ActionError as error:
+            errors[error.field if error.field in ("heir_id", "confirm_password") else None] = error.message
+        else:
+            return screen.redirect("authors", saved="deleted")
+    entries, categories = owned_counts(store, author)
+    return screen.render("author_delete.html", subject=author, others=others, heir_id=heir_id, errors=errors,
+                         entries=entries, categories=categories)
+
+
+def _author(screen):
+    """The author of the `id` parameter; 404 when there is none."""
+    from mtpy.models import Author
+    author_id = screen.int_param("id")
+    author = screen.store.get(Author, author_id) if author_id is not None else None
+    if author is None:
+        raise HTTPError(404, "No such author.")
+    return author
 
 
 def _granted(store, author):
