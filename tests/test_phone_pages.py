@@ -54,3 +54,77 @@ def phone_weblog(site):
     store.close()
     rebuild(site)
     return entry, public, secret
+
+
+# Text a phone reads without zooming: the entries at 16 px, nothing under 14 px.
+BODY_TEXT_PX, SMALLEST_TEXT_PX = 16, 14
+# WCAG 2.2's minimum target size (2.5.8): links outside a sentence.
+TAP_TARGET_PX = 24
+
+# Each element that holds text directly, with its font size and, for links
+# outside the entries' own text (sidebar, calendar, navigation, the lines under
+# an entry; not the one in the sentence "Powered by mtpy, with TrackBack"),
+# their height.
+MEASURE = """() => {
+    const sizes = [], targets = [];
+    for (const element of document.body.querySelectorAll('*')) {
+        const own = [...element.childNodes].some(node => node.nodeType === 3 && node.textContent.trim());
+        const box = element.getBoundingClientRect();
+        if (own && box.width > 0) {
+            sizes.push([element.tagName + '.' + element.className, parseFloat(getComputedStyle(element).fontSize)]);
+        }
+        if (element.tagName === 'A' && box.width > 0 && element.closest('#links, .nav, .posted, .category-pings')
+                && !element.closest('.powered')) {
+            targets.push([element.textContent.trim(), box.height]);
+        }
+    }
+    return {sizes, targets};
+}"""
+
+
+def columns(page):
+    """The boxes of the entries' column and the sidebar."""
+    return [page.locator(selector).bounding_box() for selector in ("#content", "#links")]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_main_index_entry_page_and_popup_read_on_a_phone_and_keep_two_columns_on_a_desktop(site, browser):
+    """At 360 px (a phone): no sideways scrolling (a wide picture, a line of
+    code, long addresses), entries at 16 px and nothing under 14, the sidebar
+    below the entries, links a thumb can hit. At 1280 px: Movable Type's two
+    columns, entries on the left and links on the right, at MT's small size."""
+    entry, _, _ = phone_weblog(site)
+    server = start_lighttpd(site)
+    try:
+        urls = {"main index": site.base + "index.html", "entry page": site.base + "%06d.html" % entry.id,
+                "popup": site.base + "cgi-bin/mt-tb.cgi?__mode=view&entry_id=%d" % entry.id}
+        page = browser.new_page(viewport={"width": 360, "height": 740})
+        for name, url in urls.items():
+            page.goto(url, timeout=30000)
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= 360, name
+            measured = page.evaluate(MEASURE)
+            too_small = [(what, size) for what, size in measured["sizes"] if size < SMALLEST_TEXT_PX]
+            assert not too_small, (name, too_small)
+            if name == "popup":
+                assert "Re: the garden" in page.locator(".trackback-body").inner_text()
+                continue
+            text = page.locator(".blogbody p").first
+            assert float(text.evaluate("p => parseFloat(getComputedStyle(p).fontSize)")) >= BODY_TEXT_PX, name
+            picture = page.locator(".blogbody img").first.bounding_box()
+            assert 0 < picture["width"] <= 360 and picture["height"] < 120, name      # scaled, not cropped
+            content, links = columns(page)
+            assert links["y"] >= content["y"] + content["height"], name              # one column
+            small = [(what, height) for what, height in measured["targets"] if height < TAP_TARGET_PX]
+            assert len(measured["targets"]) > 10 and not small, (name, small)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        for name, url in urls.items():
+            page.goto(url, timeout=30000)
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= 1280, name
+            if name == "popup":
+                continue
+            content, links = columns(page)
+            assert links["x"] >= content["x"] + content["width"], name              # side by side
+            assert abs(links["y"] - content["y"]) < 20 and content["width"] > 2 * links["width"], name
+            assert page.locator(".blogbody p").first.evaluate("p => getComputedStyle(p).fontSize") == "13px"
+    finally:
+        stop(server)
