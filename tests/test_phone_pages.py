@@ -128,3 +128,35 @@ def test_main_index_entry_page_and_popup_read_on_a_phone_and_keep_two_columns_on
             assert page.locator(".blogbody p").first.evaluate("p => getComputedStyle(p).fontSize") == "13px"
     finally:
         stop(server)
+
+
+# -- a category's feed ----------------------------------------------------------------------------
+
+def feed_link(site, item):
+    with open(os.path.join(site.archives, "%d.xml" % item.id), encoding="utf-8") as handle:
+        return ET.fromstring(handle.read()).findtext("channel/link")
+
+
+def test_a_categorys_feed_links_to_its_archive_page(site):
+    """ID.xml of a category (written by a ping to it) links to the category's
+    archive page, as an entry's links to the entry's page; so does one of a
+    category saved before the store kept that address (its item's url empty)."""
+    from mtpy.models import Trackback
+    from mtpy.publish.feeds import write_file
+    from support.http import SUCCESS, http, post
+    from support.wsgi import serving
+    category, item = site.add_category(label="Perl & Friends", allow_pings=True)
+    with serving(site):
+        assert post(site.ping_url(item), {"url": "http://a.example/", "title": "On Perl"}).text == SUCCESS
+        assert post(site.ping_url(), {"url": "http://b.example/", "title": "On hello"}).text == SUCCESS
+        assert feed_link(site, item) == site.base + "cat_perl_friends.html"
+        assert feed_link(site, site.item) == site.base + "%06d.html" % site.entry.id
+        rss = ET.fromstring(http(site.ping_url(item) + "?__mode=rss").body)
+        assert rss.findtext("rss/channel/link") == site.base + "cat_perl_friends.html"
+    store = site.store()
+    older = store.get(Trackback, item.id)
+    older.url = ""
+    store.update(older)
+    write_file(store, store.get(type(site.blog), site.blog.id), store.get(Trackback, item.id))
+    store.close()
+    assert feed_link(site, item) == site.base + "cat_perl_friends.html"
