@@ -134,6 +134,10 @@ class Weblog:
     def popup(self, entry):
         return self.render("trackback-listing.mtml", entry=self.view(entry))
 
+    def category_popup(self, category):
+        shown = self.site.categories_by_id[category.id]
+        return self.render("trackback-listing.mtml", entry=CategoryListingView(shown), category=shown)
+
     def html_pages(self):
         """Every HTML page the defaults make of this weblog: name -> text."""
         pages = {"index.html": self.render("main-index.mtml")}
@@ -144,9 +148,7 @@ class Weblog:
                 pages[archive.url] = self.render(filename, archive, archive.entry, archive.category)
         for entry in self.site.all_entries:
             pages["popup %d" % entry.id] = self.render("trackback-listing.mtml", entry=entry)
-        category = self.site.categories_by_id[self.perl.id]
-        pages["popup category"] = self.render("trackback-listing.mtml", entry=CategoryListingView(category),
-                                              category=category)
+        pages["popup category"] = self.category_popup(self.perl)
         return pages
 
 
@@ -523,11 +525,15 @@ def test_trackback_listing_popup(weblog):
     assert 'class="trackback-url"' not in page and "Discussion on Closed entry" in page
     assert page.count('<div class="trackback-body"') == 1 and "Before closing" in page
 
-    category = weblog.site.categories_by_id[weblog.perl.id]
-    page = weblog.render("trackback-listing.mtml", entry=CategoryListingView(category), category=category)
+    page = weblog.category_popup(weblog.perl)
     assert "Discussion on Perl &amp; &lt;Friends&gt;</title>" in page
     assert "Category ping" in page and "A fine reply" not in page
     assert page.count('<span class="trackback-post">') == 1
+    # A category's URL is named as the category's.
+    category = weblog.site.categories_by_id[weblog.perl.id]
+    assert ('<div class="trackback-url">TrackBack URL for this category:<br />\n%s/%d</div>'
+            % (SCRIPT, category.trackback_id)) in page
+    assert "for this entry" not in page
 
 
 # -- feeds --------------------------------------------------------------------------------------------
@@ -631,7 +637,16 @@ def test_no_page_has_live_markup_from_pings_or_titles(weblog):
         assert "javascript:" not in page
 
 
-def test_a_category_passphrase_is_never_published(store, tmp_path):
+NEEDS_PASSPHRASE = ('<div class="trackback-url">TrackBack pings to this category need a passphrase, which the '
+                    "weblog's owner gives out with its TrackBack URL.</div>")
+
+
+def test_a_passphrase_protected_category_publishes_no_url_that_cannot_work(store, tmp_path):
+    """Every ping to a protected category without its passphrase is refused, and
+    the passphrase is the owner's to give: no page shows the category's ping
+    URL (bare, it cannot work) or announces a Pingback or Webmention endpoint
+    for it; its archive page and popup say pings need the passphrase; the list
+    of those who pinged it stays."""
     weblog = Weblog(store, tmp_path)
     weblog.perl.passphrase = "s3cret-words"
     store.save(weblog.perl)
@@ -639,8 +654,71 @@ def test_a_category_passphrase_is_never_published(store, tmp_path):
     pages = weblog.html_pages()
     for filename in ("index-rdf.mtml", "index-rss2.mtml", "atom.mtml"):
         pages[filename] = weblog.render(filename)
+    category_url = re.compile(r"%s/%d\b" % (re.escape(SCRIPT), weblog.store.trackback_for(category=weblog.perl).id))
     for name, page in pages.items():
         assert "s3cret-words" not in page, name
+        assert not category_url.search(page), name
+        assert "TrackBack URL for this category" not in page and "TrackBack URL: " not in page, name
+    _, page = weblog.page("Category", weblog.perl.id)
+    assert NEEDS_PASSPHRASE in page
+    assert "?__mode=view&amp;category_id=%d" % weblog.perl.id in page      # who pinged it
+    assert 'rel="pingback"' not in page and 'rel="webmention"' not in page
+    popup = weblog.category_popup(weblog.perl)
+    assert NEEDS_PASSPHRASE in popup and "Category ping" in popup
+    assert NEEDS_PASSPHRASE not in weblog.page("Category", weblog.news.id)[1]
+    assert NEEDS_PASSPHRASE not in weblog.popup(weblog.hostile)
+
+
+def test_a_weblogs_older_templates_publish_no_url_of_a_protected_category(store, tmp_path):
+    """A weblog's own copy of the templates is never rewritten, but what its
+    MT 2.x tags give changes with the data: <MTCategoryIfAllowPings> is false
+    for a protected category, so an older sidebar shows no URL for it."""
+    weblog = Weblog(store, tmp_path)
+    weblog.perl.passphrase = "s3cret-words"
+    store.save(weblog.perl)
+    weblog.reload()
+    older = ('<MTCategories><p><$MTCategoryLabel encode_html="1"$><MTCategoryIfAllowPings> TrackBack URL: '
+             '<$MTCategoryTrackbackLink$></MTCategoryIfAllowPings></p>\n</MTCategories>')
+    translated, warnings = translate(older, "sidebar.mtml")
+    assert warnings == []
+    page = weblog.environment.from_string(translated).render(template_values(weblog.site))
+    assert page == "<p>News</p>\n<p>Perl &amp; &lt;Friends&gt;</p>\n"
+
+
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1" />'
+
+
+def css_rules(css):
+    """{selector: declarations} of a stylesheet, the rules inside @media (max-width: ...) under "narrow "."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    rules = {}
+    narrow = re.search(r"@media \(max-width: \d+px\) \{(.*)\}\s*$", css, re.S)
+    for prefix, text in (("", css[:narrow.start()] if narrow else css), ("narrow ", narrow.group(1) if narrow else "")):
+        for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", text):
+            for selector in selectors.split(","):
+                rules.setdefault(prefix + " ".join(selector.split()), []).append(" ".join(body.split()))
+    return {selector: " ".join(bodies) for selector, bodies in rules.items()}
+
+
+def test_every_page_and_the_popup_are_laid_out_for_a_phone(weblog):
+    """The viewport on every HTML page (tests/test_phone_pages.py sees them at
+    360 px in Chromium); an author's pictures and code never wider than the
+    column; below 640 px one column and text at the phone's own size."""
+    for name, page in weblog.html_pages().items():
+        assert VIEWPORT in page.split("</head>")[0], name
+    rules = css_rules(weblog.render("styles-site.css"))
+    assert "max-width: 100%" in rules[".blogbody img"] and "height: auto" in rules[".blogbody img"]
+    assert "overflow-x: auto" in rules[".blogbody pre"]
+    assert "overflow-wrap: break-word" in rules[".blogbody"]
+    assert "float: none" in rules["narrow #links"] and "width: auto" in rules["narrow #content"]
+    assert "font-size: 100%" in rules["narrow body"]
+    # At desktop width, Movable Type's look: its class names, small text, two floated columns.
+    assert "font-size: small" in rules["body"] and "float: left" in rules["#content"]
+    assert "float: right" in rules["#links"]
+    for selector in ("#banner", ".blog", ".blogbody", ".date", ".title", ".posted", ".sidetitle", ".side",
+                     ".calendar", ".calendarhead", ".syndicate", ".powered", "#banner-popup", ".comments-head",
+                     ".trackback-url", ".trackback-body", ".trackback-post"):
+        assert selector in rules, selector
 
 
 def test_the_stylesheet_is_published_as_written(weblog):

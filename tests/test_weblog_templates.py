@@ -210,3 +210,30 @@ def test_large_rebuild_in_workers_matches_one_process(site):
     after = publisher(site, store).rebuild_pings_of(200)
     store.close()
     assert sorted(os.path.basename(p) for p in after.written) == ["000200.html", "2026_09.html"]  # number 198
+
+
+def test_a_weblogs_own_templates_stay_as_they_are_until_the_owner_restores_one(site):
+    """New default templates (the phone layout of issue 23) reach new weblogs
+    only: a weblog's own copies, edited or older, are never rewritten by a
+    rebuild; `mtpy template restore` (mt.cgi's "Restore the default") puts
+    the new default in place of one."""
+    from mtpy.publish.templates import SHIPPED_FOLDER
+    rebuild(site)                                   # the weblog's own copies are made
+    folder = os.path.join(site.config.get("DataSource"), "templates", "blog-%d" % site.blog.id)
+    older = {"styles-site.css": "body { font-size: small; }\n",
+             "main-index.mtml": "<html><head><title><$MTBlogName$></title></head><body>Mine</body></html>\n"}
+    for name, text in older.items():
+        with open(os.path.join(folder, name), "w", encoding="utf-8") as handle:
+            handle.write(text)
+    rebuild(site)
+    for name, text in older.items():
+        with open(os.path.join(folder, name), encoding="utf-8") as handle:
+            assert handle.read() == text, name
+    assert read(site, "styles-site.css") == older["styles-site.css"]
+    assert read(site, "index.html") == "<html><head><title>Test Weblog</title></head><body>Mine</body></html>\n"
+    mtpy(site, "template", "restore", "--blog", "1", "--name", "Stylesheet")
+    rebuild(site)
+    with open(os.path.join(SHIPPED_FOLDER, "styles-site.css"), encoding="utf-8") as handle:
+        assert read(site, "styles-site.css") == handle.read()
+    assert "@media (max-width: 640px)" in read(site, "styles-site.css")
+    assert "Mine" in read(site, "index.html")

@@ -54,8 +54,22 @@ def write_file(store, blog, item):
         return None
     pings = store.list_pings(tb_id=item.id, newest_first=True, limit=FEED_SIZE)
     path = feed_path(blog, item)
-    write_atomic(path, rss(item, pings, for_readers=True) + "\n", durable=False)  # rebuildable: no fsync on the ping path
+    write_atomic(path, rss(item, pings, for_readers=True, link=feed_link(store, blog, item)) + "\n",
+                 durable=False)  # rebuildable: no fsync on the ping path
     return path
+
+
+def feed_link(store, blog, item):
+    """The page a feed is about (its <link>): the item's url, which the store
+    keeps as the entry's or category's page when it saves one; for a category
+    last saved before the store kept it there, its archive page's URL, found
+    here (dirifying its label costs the ping path `re`: only for those)."""
+    if item.url or item.category_id is None:
+        return item.url
+    from mtpy.models import Category
+    from mtpy.urls import category_archive_url
+    category = store.get(Category, item.category_id)
+    return category_archive_url(blog, category) if category is not None else ""
 
 
 def write_feed(store, config, blog, item):

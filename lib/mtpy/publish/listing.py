@@ -19,7 +19,7 @@ import os
 from mtpy.models import Author, Blog, Category, Entry, Trackback
 from mtpy.text import record_id
 
-CACHE_FORMAT = "3"    # bump when what goes into the digest changes
+CACHE_FORMAT = "4"    # bump when what goes into the digest, or what a render makes of it, changes
 
 
 class ListingError(Exception):

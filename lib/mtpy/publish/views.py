@@ -88,7 +88,8 @@ class PingView:
 
 class CategoryView:
     TEMPLATE_FIELDS = frozenset(("id", "label", "description", "basename", "archive_url", "accepts_pings",
-                                 "trackback_id", "ping_url", "entries", "entry_count", "pings", "reactions"))
+                                 "needs_passphrase", "trackback_id", "ping_url", "entries", "entry_count",
+                                 "pings", "reactions"))
 
     def __init__(self, category, site):
         self.site = site
@@ -99,10 +100,17 @@ class CategoryView:
         self.archive_url = site.archive_base + self.basename + ".html"
         self.archive_path = os.path.join(site.archive_folder, self.basename + ".html")
         item = site.items_by_category.get(category.id)
-        self.accepts_pings = item is not None and not item.is_disabled and not pings_closed(site.blog, None, site.now)
+        takes_pings = item is not None and not item.is_disabled and not pings_closed(site.blog, None, site.now)
+        # The passphrase is handed by the owner to chosen senders only, so it is
+        # never published; and without it every ping is refused (by TrackBack,
+        # Pingback and Webmention alike). So a protected category takes no pings
+        # from the public: its pages show no ping URL and announce no endpoint
+        # (<MTCategoryIfAllowPings> is false, even in a weblog's older copy of
+        # the templates), and <MTCategoryIfPingsNeedPassphrase> says so instead.
+        # Only the owner's screens show the URL with the passphrase.
+        self.needs_passphrase = takes_pings and bool(item.passphrase)
+        self.accepts_pings = takes_pings and not self.needs_passphrase
         self.trackback_id = item.id if item is not None else None
-        # The public ping URL never carries the passphrase, which the owner hands only
-        # to chosen senders: only the owner's screens show the protected form.
         self.ping_url = site.ping_url(item) if self.accepts_pings else ""
 
     @property
@@ -553,8 +561,8 @@ class CategoryListingView:
 
     TEMPLATE_FIELDS = frozenset((
         "id", "title", "label", "body", "excerpt", "auto_excerpt", "extended", "permalink", "basename",
-        "accepts_pings", "ping_url", "trackback_id", "category", "categories", "popup_url", "ping_page",
-        "ping_count", "pings", "reactions"))
+        "accepts_pings", "needs_passphrase", "ping_url", "trackback_id", "category", "categories", "popup_url",
+        "ping_page", "ping_count", "pings", "reactions"))
 
     def __init__(self, category):
         self.id = category.id
@@ -564,6 +572,7 @@ class CategoryListingView:
         self.permalink = category.archive_url
         self.basename = category.basename
         self.accepts_pings = category.accepts_pings
+        self.needs_passphrase = category.needs_passphrase
         self.ping_url = category.ping_url
         self.trackback_id = category.trackback_id
         self.category = category

@@ -471,8 +471,8 @@ class Store:
             item = Trackback(blog_id=owner.blog_id, **{key: owner.id})
         before = item.as_dict()
         item.is_disabled = not owner.allow_pings
+        blog = self.get(Blog, owner.blog_id)
         if is_entry:
-            blog = self.get(Blog, owner.blog_id)
             item.title = owner.title
             item.description = entry_excerpt(owner)
             from mtpy.urls import entry_permalink
@@ -481,6 +481,8 @@ class Store:
         else:
             item.title = owner.label
             item.description = owner.description
+            from mtpy.urls import category_archive_url
+            item.url = category_archive_url(blog, owner) if blog else ""   # its feeds' <link>
             item.passphrase = owner.passphrase
         if item.id is None:
             self.insert(item)

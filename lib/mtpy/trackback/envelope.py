@@ -22,16 +22,17 @@ def error(message):
         PROLOG, escape_xml(message))
 
 
-def rss(item, pings, for_readers=False):
+def rss(item, pings, for_readers=False, link=None):
     """RSS 0.91 for an item and its pings (in the order given).
 
     For `__mode=rss` (read by programs) the ping fields are the text as received;
     `for_readers` (the `ID.xml` feed people subscribe to, whose descriptions
-    readers render as HTML) gives their plain-text view instead."""
+    readers render as HTML) gives their plain-text view instead. `link`: the
+    channel's page, when not the item's url."""
     shown = feed_text if for_readers else _as_received
     parts = ['<rss version="0.91"><channel>\n',
              "<title>%s</title>\n" % escape_xml(item.title),
-             "<link>%s</link>\n" % escape_xml(item.url),
+             "<link>%s</link>\n" % escape_xml(item.url if link is None else link),
              "<description>%s</description>\n" % escape_xml(item.description),
              "<language>en-us</language>\n"]
     for ping in pings:

@@ -486,7 +486,11 @@ function("CategoryArchiveLink", _of("category", "archive_url"))
 function("CategoryCount", _of("category", "entry_count"))
 function("CategoryTrackbackLink", _of("category", "ping_url"))
 function("CategoryTrackbackCount", lambda g, node, scope: "%s.pings()|length" % scope.category)
+# True when the category takes pings from anyone (and so shows its URL); one
+# protected by a passphrase takes them only from those its owner gave the URL
+# with the passphrase, and <MTCategoryIfPingsNeedPassphrase> (mtpy's own) is true.
 conditional("CategoryIfAllowPings", _of("category", "accepts_pings"))
+conditional("CategoryIfPingsNeedPassphrase", _of("category", "needs_passphrase"))
 function("CategoryLinkbackLinks", lambda g, node, scope: "mt_linkback_links(site, %s)" % scope.category)
 
 # Archives -------------------------------------------------------------------------------------------------
