@@ -246,6 +246,20 @@ def test_a_long_category_label_is_refused_and_a_stored_one_still_publishes(publi
     assert os.path.exists(os.path.join(site.archives, name)) and len(name) < 255
 
 
+
+def test_a_passphrase_or_the_pings_switch_of_a_category_republishes_its_pages(published):
+    """The sidebar and the archive show a category's ping URL only while it takes
+    pings without a passphrase: changing either queues a rebuild, as a new label does."""
+    site, store = published
+    category = categories.save_category(store, site.config, site.blog, None,
+                                        {"label": "Links", "allow_pings": "1"}).record
+    for values in ({"passphrase": "sesame"}, {"passphrase": ""}, {"allow_pings": "0"}):
+        done = categories.save_category(store, site.config, site.blog, store.get(Category, category.id), values)
+        assert [store.get(Job, job_id).kind for job_id in done.job_ids] == ["rebuild_weblog"], values
+    unchanged = categories.save_category(store, site.config, site.blog, store.get(Category, category.id),
+                                         {"allow_pings": "0"})
+    assert unchanged.job_ids == []
+
 # -- bans ---------------------------------------------------------------------------
 
 def test_bans_are_checked_and_logged(store):

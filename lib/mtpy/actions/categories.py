@@ -10,6 +10,9 @@ from mtpy.publish import is_published
 FIELDS = ("label", "description", "allow_pings", "passphrase", "ping_urls")
 # Shown on the pages of the entries filed in it, and its archive's.
 SHOWN_ON_PAGES = ("label", "description")
+# What changes the pages without being printed as typed: whether (and how) the
+# category's ping URL is published (a protected one shows none).
+CHANGES_PAGES = SHOWN_ON_PAGES + ("allow_pings", "passphrase")
 LABEL_LIMIT = 100      # Movable Type's too; the archive's file name is made from it
 
 
@@ -17,8 +20,9 @@ def save_category(store, config, blog, category, values, author=None):
     """Save a new category (`category` None, or without an id) or change one
     of `blog`: a label, unique in the weblog, is required; `ping_urls`
     (outbound, one per line or a list) are http(s). Returns Done(category,
-    changed fields, jobs): a changed label or description of an existing
-    category queues a full rebuild."""
+    changed fields, jobs): a change to what the pages show of an existing
+    category (label, description, whether and how it takes pings) queues a
+    full rebuild."""
     unknown_fields(values, FIELDS)
     is_new = category is None or category.id is None
     category = (category or Category(blog_id=blog.id)).copy()
@@ -52,7 +56,7 @@ def save_category(store, config, blog, category, values, author=None):
     with store.transaction():
         store.save(category)
         job_ids = []
-        if not is_new and is_published(blog) and any(field in SHOWN_ON_PAGES for field in changed):
+        if not is_new and is_published(blog) and any(field in CHANGES_PAGES for field in changed):
             job_ids.append(store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id)
     return Done(category, changed, job_ids)
 
