@@ -17,42 +17,14 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from conftest import free_port, http, install_files, start_lighttpd, wait_for
+from conftest import http, start_lighttpd, wait_for
 from support.http import SUCCESS, post
 from support.servers import start_apache
+from support.uploads import OWNER, PASSWORD, Upload, set_up_in_browser
 
-OWNER, PASSWORD = "Ada Owner", "correct horse battery"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 TRACKBACK = "{http://madskills.com/public/xml/rss/module/trackback/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
-
-
-class Upload:
-    """mtpy as uploaded: the scripts, lib/, tmpl/, an empty archives/ and an
-    mt.cfg naming CGIPath; no store yet."""
-
-    def __init__(self, folder, python, extlib=False):
-        self.folder = folder
-        self.port = free_port()
-        self.base = "http://127.0.0.1:%d/" % self.port
-        cgi_bin = install_files(folder, python, copy_lib=extlib)
-        self.archives = os.path.join(folder, "archives")
-        os.makedirs(self.archives)
-        if extlib:      # the pure-Python way a host without pip gets jinja2
-            import jinja2
-            import markupsafe
-            for package in (jinja2, markupsafe):
-                shutil.copytree(os.path.dirname(package.__file__),
-                                os.path.join(folder, "extlib", package.__name__),
-                                ignore=shutil.ignore_patterns("__pycache__", "*.so"))
-        self.config_path = os.path.join(cgi_bin, "mt.cfg")
-        with open(self.config_path, "w") as handle:
-            handle.write("CGIPath %scgi-bin/\nLogFile ../mtpy.log\nMailTransfer debug\n"
-                         "OneHourMaxPingsPerIP 0\nOneDayMaxPingsPerIP 0\n" % self.base)
-
-    def log(self):
-        path = os.path.join(self.folder, "mtpy.log")
-        return open(path).read() if os.path.exists(path) else ""
 
 
 @pytest.fixture(params=["lighttpd", "apache"])
@@ -96,19 +68,7 @@ def test_a_new_owner_walks_the_whole_path(uploaded, browser):
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
     # First visit: set-up, with the weblog's URL and folder proposed.
-    page.goto(script)
-    assert page.get_by_role("heading", name="Welcome to mtpy").is_visible()
-    assert page.locator("#site_url").input_value() == site.base
-    assert page.locator("#site_path").input_value() == site.archives
-    with open(os.path.join(site.folder, "data", "setup-key.txt")) as handle:    # as the owner downloads it
-        page.locator("#setup_key").fill(handle.read())
-    page.locator("#author_name").fill(OWNER)
-    page.locator("#email").fill("ada@example.com")
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#password_again").fill(PASSWORD)
-    page.locator("#blog_name").fill("Ada's Walk")
-    page.get_by_role("button", name="Create my weblog").click()
-    assert "Your weblog is ready" in page.content(), site.log()
+    set_up_in_browser(page, site)
 
     # Log out and in again through the form.
     page.get_by_role("button", name="Log out").click()

