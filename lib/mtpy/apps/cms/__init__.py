@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 from mtpy import web, work
 from mtpy.apps.cms.base import Application, HTTPError
-from mtpy.request import MultiDict, parse_urlencoded
 from mtpy.apps.cms.screen import (FORM_EXPIRED_RESUMED, MODES, SESSION_ENDED, SESSION_ENDED_KEPT,
                                   SESSION_ENDED_TOO_LONG, Screen, form_pairs, kept_fields, sent_from_this_site)
+from mtpy.request import MultiDict, parse_urlencoded
 
 # Importing a module of modes registers them.
 from mtpy.apps.cms import (account, activity, authors, backup, bans, bookmarklets, categories,  # noqa: F401
@@ -142,9 +142,9 @@ class CMSApp(Application):
             return None
         return self.safe_redirect_target(request, referer[len(host):], None)
 
-    def resume(self, screen, target, kept, notice, status=200):
+    def resume(self, screen, target, kept, warning, status=200):
         """The screen at `target` (a GET address of this script) with its form
-        filled in with `kept` (what a POST not done had typed) and `notice`
+        filled in with `kept` (what a POST not done had typed) and `warning`
         above it; a redirect to `target` where that screen is not `resumable`
         or this author may not use it."""
         query = urlencode(parse_urlencoded((target or "").partition("?")[2].encode("utf-8")))
@@ -154,12 +154,12 @@ class CMSApp(Application):
         registered = MODES.get(shown.param("__mode") or self.default_mode)
         if registered is None or not registered.resumable or not target:
             return web.redirect(target or screen.url(self.default_mode))
+        shown.resumed, shown.warning = MultiDict(kept), warning
         try:
             self._authorize(shown, registered)
-        except HTTPError:
+            response = registered.function(shown)
+        except HTTPError:       # said by the screen itself, after the login (whose cookie this answer carries)
             return web.redirect(target)
-        shown.resumed, shown.shown_notice = MultiDict(kept), notice
-        response = registered.function(shown)
         if response.status_code == 200:
             response.status = web.status_line(status)
         return response

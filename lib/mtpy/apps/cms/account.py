@@ -4,8 +4,7 @@ import os
 
 from mtpy import web
 from mtpy.actions import ActionError
-from mtpy.apps.cms.screen import (KEPT_PREFIX, RESUMED, SESSION_ENDED_GET, form_pairs, kept_fields,
-                                  mode)
+from mtpy.apps.cms.screen import KEPT_PREFIX, RESUMED, SESSION_ENDED_GET, form_pairs, kept_fields, mode
 
 PASSWORD_MISMATCH = "The two passwords differ."
 
@@ -101,9 +100,9 @@ def _proposals(screen):
 
 @mode("login", login=False, methods=("GET", "POST"))
 def login(screen):
-    """The login form; then back to `return_to` (an address of this script),
-    or with what a form not saved had typed (`typed.` fields) to that form
-    shown again."""
+    """The login form. After the login: back to `return_to` (an address of
+    this script), where a form that was not saved is shown again filled in
+    when the login form carries what it typed (`typed.` fields)."""
     from mtpy import sessions
     from mtpy.actions.authors import authenticate
     from mtpy.models import Author
@@ -135,7 +134,7 @@ def login(screen):
 def login_page(screen, status=200, name="", errors=None, return_to=None, kept=(), reason=None):
     """The login form, coming back to `return_to` and carrying `kept` (what a
     form not saved had typed) in hidden fields; `reason`: why it is shown."""
-    screen.shown_notice = reason
+    screen.warning = reason
     return screen.render("login.html", status=status, name=name, errors=errors or {}, return_to=return_to,
                          carried=_carried(kept))
 

@@ -132,7 +132,7 @@ class Screen:
         self.csp_nonce = None
         self.form_token = None  # (token, new) of a form shown before a login
         self.resumed = None     # MultiDict: what a POST not done typed, to show again (a `resumable` mode)
-        self.shown_notice = None    # the notice above the page, when not one of NOTICES
+        self.warning = None     # why what was asked was not done, above the page
 
     # -- addresses -----------------------------------------------------------
 
@@ -144,11 +144,12 @@ class Screen:
     @property
     def here(self):
         """This request's address to come back to: the script's path and the
-        query (none of the body), or None for the plain dashboard."""
-        query = self.request.query
+        query (none of the body, nor a notice shown once), or None for the
+        plain dashboard."""
+        query = [(name, value) for name, value in form_pairs(self.request.query) if name != "saved"]
         if not query:
             return None
-        return "%s?%s" % (self.request.script_name, urlencode(form_pairs(query)))
+        return "%s?%s" % (self.request.script_name, urlencode(query))
 
     @property
     def check_url(self):
@@ -234,7 +235,7 @@ class Screen:
             raise ActionError("Your password was not right: nothing was changed.", "confirm_password")
 
     def notice(self):
-        return self.shown_notice or NOTICES.get(self.request.query.get("saved"))
+        return NOTICES.get(self.request.query.get("saved"))
 
     # -- pages ---------------------------------------------------------------
 
