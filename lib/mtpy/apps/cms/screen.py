@@ -65,8 +65,8 @@ NOTICES = {
     "welcome": "Your weblog is ready. Write your first entry, then open the weblog.",
 }
 
-# Why a POST was not done and what became of what it typed (the login page's
-# reasons, then the notice above the form shown again).
+# Why a POST was not done and what became of what it typed (the warnings of
+# the login page, then of the form shown again).
 SESSION_ENDED = "Your session had ended, so nothing was changed. Log in to go on."
 SESSION_ENDED_KEPT = ("Your session had ended, so nothing was saved yet. Log in: what you typed is shown again, "
                       "to check and save.")
