@@ -139,6 +139,19 @@ class CMSClient:
         return self.request(self.url(mode, **params), data=body, headers={"Content-Type": content_type},
                             follow=follow)
 
+    def submit(self, page, changes=(), having=None, headers=None):
+        """Send a form of `page` as a browser would, with `changes` ({name: value
+        or [values]}) made to its fields: the first that has a field `having`,
+        else the one with the most fields (the screen's, not Log out's)."""
+        found = [(action, fields) for action, fields in forms(page.text) if having is None or having in fields]
+        assert found, page.text[:2000]
+        action, fields = max(found, key=lambda form: len(form[1])) if having is None else found[0]
+        for name, value in dict(changes).items():
+            fields[name] = value if isinstance(value, list) else [value]
+        body = urllib.parse.urlencode([(name, value) for name, values in fields.items() for value in values])
+        return self.request(urllib.parse.urljoin(page.url, action), data=body.encode("utf-8"),
+                            headers=dict({"Content-Type": "application/x-www-form-urlencoded"}, **(headers or {})))
+
     def log_in(self, name, password):
         self.get("login")
         result = self.post("login", {"username": name, "password": password})

@@ -9,9 +9,13 @@ show the result. Work an action queues (republishing) runs after the answer, as
 after a ping.
 """
 
+from urllib.parse import urlencode
+
 from mtpy import web, work
 from mtpy.apps.cms.base import Application, HTTPError
-from mtpy.apps.cms.screen import MODES, Screen
+from mtpy.apps.cms.screen import (FORM_EXPIRED_RESUMED, MODES, SESSION_ENDED, SESSION_ENDED_KEPT,
+                                  SESSION_ENDED_TOO_LONG, Screen, form_pairs, kept_fields, sent_from_this_site)
+from mtpy.request import MultiDict, parse_urlencoded
 
 # Importing a module of modes registers them.
 from mtpy.apps.cms import (account, activity, authors, backup, bans, bookmarklets, categories,  # noqa: F401
@@ -21,6 +25,9 @@ NEWER_STORE = ("This weblog's data was made by a newer version of mtpy than the 
                "cannot use it. Install that version of mtpy (or a newer one) again; the site's log has the details.")
 FORM_EXPIRED = ("This form has expired or did not come from this site, so nothing was changed. "
                 "Go back, reload the page and try again.")
+# A login page's address longer than this is not redirected to (web servers
+# refuse request lines over 8 KB): the page is shown at the address asked for.
+LOGIN_REDIRECT_MAX = 6000
 
 
 class CMSApp(Application):
@@ -76,17 +83,86 @@ class CMSApp(Application):
             return registered.function(screen)
         screen.session, screen.author = sessions.current(screen.store, self.config, request)
         if registered.login and screen.author is None:
-            return screen.redirect("login")
+            return self._log_in_first(screen, registered)
+        self._authorize(screen, registered)
+        if request.method == "POST" and registered.login:
+            if not sessions.check_csrf(self.config, screen.session, request.form.get("magic_token")):
+                kept = self._kept(screen, registered)
+                if kept:        # a form of a session that ended: shown again, not saved
+                    return self.resume(screen, screen.here, kept, FORM_EXPIRED_RESUMED, status=403)
+                raise HTTPError(403, FORM_EXPIRED)
+        return registered.function(screen)
+
+    def _authorize(self, screen, registered):
+        """HTTPError unless the logged-in author may use the mode (in its weblog)."""
         if registered.admin and not screen.author.is_admin:
             raise HTTPError(403, "Only a system administrator may do this.")
         if registered.blog:
             screen.blog = self._blog(screen)
             if registered.permission and not screen.may(registered.permission):
                 raise HTTPError(403, "You do not have permission to do this in %s." % screen.blog.name)
-        if request.method == "POST" and registered.login:
-            if not sessions.check_csrf(self.config, screen.session, request.form.get("magic_token")):
-                raise HTTPError(403, FORM_EXPIRED)
-        return registered.function(screen)
+
+    def _log_in_first(self, screen, registered):
+        """A screen asked for without a login (none yet, or a session that
+        ended): the login page, which comes back to it after the login. A GET
+        goes there by redirect (the login page shown here when the address
+        would be too long for a web server). A POST is not done: the login
+        page says so, and for a `resumable` form keeps what it typed to show
+        it again."""
+        request = screen.request
+        if request.method in ("GET", "HEAD"):
+            url = screen.url("login", return_to=screen.here)
+            if len(url) <= LOGIN_REDIRECT_MAX:
+                return web.redirect(url)
+            return account.login_page(screen, return_to=screen.here)
+        kept = self._kept(screen, registered)
+        if kept:
+            reason = SESSION_ENDED_KEPT
+        elif kept is None:
+            reason = SESSION_ENDED_TOO_LONG
+        else:
+            reason = SESSION_ENDED
+        target = screen.here if "GET" in registered.methods else self._referrer(request)
+        return account.login_page(screen, status=403, return_to=target, kept=kept or (), reason=reason)
+
+    @staticmethod
+    def _kept(screen, registered):
+        """What a refused POST typed, to show again: [] for a form that is not
+        `resumable` or that another site's page sent; None when it is too long."""
+        request = screen.request
+        if not registered.resumable or not sent_from_this_site(request):
+            return []
+        return kept_fields(form_pairs(request.form))
+
+    def _referrer(self, request):
+        """The page of this script a form was posted from (the Referer, which
+        the screens' referrer policy sends only to this site), or None."""
+        referer, host = request.environ.get("HTTP_REFERER", ""), request.host_url
+        if not referer.startswith(host + "/"):
+            return None
+        return self.safe_redirect_target(request, referer[len(host):], None)
+
+    def resume(self, screen, target, kept, warning, status=200):
+        """The screen at `target` (a GET address of this script) with its form
+        filled in with `kept` (what a POST not done had typed) and `warning`
+        above it; a redirect to `target` where that screen is not `resumable`
+        or this author may not use it."""
+        query = urlencode(parse_urlencoded((target or "").partition("?")[2].encode("utf-8")))
+        shown = Screen(self, self.request_for(dict(screen.request.environ, REQUEST_METHOD="GET", QUERY_STRING=query,
+                                                   CONTENT_LENGTH="", CONTENT_TYPE="")))
+        shown.store, shown.session, shown.author = screen.store, screen.session, screen.author
+        registered = MODES.get(shown.param("__mode") or self.default_mode)
+        if registered is None or not registered.resumable or not target:
+            return web.redirect(target or screen.url(self.default_mode))
+        shown.resumed, shown.warning = MultiDict(kept), warning
+        try:
+            self._authorize(shown, registered)
+            response = registered.function(shown)
+        except HTTPError:       # said by the screen itself, after the login (whose cookie this answer carries)
+            return web.redirect(target)
+        if response.status_code == 200:
+            response.status = web.status_line(status)
+        return response
 
     def _after(self, screen, response):
         """The work the mode's actions queued runs after the answer, in a

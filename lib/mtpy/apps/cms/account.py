@@ -4,7 +4,7 @@ import os
 
 from mtpy import web
 from mtpy.actions import ActionError
-from mtpy.apps.cms.screen import mode
+from mtpy.apps.cms.screen import KEPT_PREFIX, RESUMED, SESSION_ENDED_GET, form_pairs, kept_fields, mode
 
 PASSWORD_MISMATCH = "The two passwords differ."
 
@@ -100,28 +100,59 @@ def _proposals(screen):
 
 @mode("login", login=False, methods=("GET", "POST"))
 def login(screen):
+    """The login form. After the login: back to `return_to` (an address of
+    this script), where a form that was not saved is shown again filled in
+    when the login form carries what it typed (`typed.` fields)."""
     from mtpy import sessions
     from mtpy.actions.authors import authenticate
     from mtpy.models import Author
     if not screen.store.find(Author, limit=1):
         return screen.redirect("setup")
     request = screen.request
-    errors, name = {}, ""
+    return_to = screen.app.safe_redirect_target(request, request.param("return_to"), None)
+    kept = kept_fields(form_pairs(request.form, KEPT_PREFIX)) or ()
     if request.method == "POST":
         name = request.form.get("username").strip()
         wait = sessions.login_wait(screen.store, request.remote_addr, name)
         if wait:
-            return too_many_failures(screen, "login.html", wait, name=name)
+            return too_many_failures(screen, "login.html", wait, name=name, return_to=return_to,
+                                     carried=_carried(kept))
         author = authenticate(screen.store, name, request.form.get("password"), screen.config.get("LogFile"))
         if author is None:
             sessions.record_failed_login(screen.store, request.remote_addr, name)
-            errors[None] = "Invalid login: the name or the password is wrong."
-            return screen.render("login.html", status=403, name=name, errors=errors)
-        target = screen.app.safe_redirect_target(request, request.form.get("return_to"), screen.url("dashboard"))
-        return log_in(screen, author, target)
+            return login_page(screen, status=403, name=name, errors={None: "Invalid login: the name or the password "
+                                                                           "is wrong."}, return_to=return_to, kept=kept)
+        if kept and return_to:
+            return _log_in_to_resume(screen, author, return_to, kept)
+        return log_in(screen, author, return_to or screen.url("dashboard"))
     if screen.author is not None:
-        return screen.redirect("dashboard")
-    return screen.render("login.html", name=name, errors=errors)
+        return web.redirect(return_to or screen.url("dashboard"))
+    ended = return_to is not None and sessions.COOKIE in request.cookies    # the browser had a session
+    return login_page(screen, return_to=return_to, reason=SESSION_ENDED_GET if ended else None)
+
+
+def login_page(screen, status=200, name="", errors=None, return_to=None, kept=(), reason=None):
+    """The login form, coming back to `return_to` and carrying `kept` (what a
+    form not saved had typed) in hidden fields; `reason`: why it is shown."""
+    screen.warning = reason
+    return screen.render("login.html", status=status, name=name, errors=errors or {}, return_to=return_to,
+                         carried=_carried(kept))
+
+
+def _carried(kept):
+    """The hidden fields that carry `kept` through the login form."""
+    return [(KEPT_PREFIX + name, value) for name, value in kept]
+
+
+def _log_in_to_resume(screen, author, target, kept):
+    """Log in, and answer with the screen at `target` showing what was typed
+    again (CMSApp.resume), under the new session and its form token."""
+    from mtpy import sessions
+    screen.session, cookie = _start_session(screen, author)
+    screen.author = author
+    response = screen.app.resume(screen, target, kept, RESUMED)
+    sessions.set_cookie(response, screen.request, screen.config, cookie)
+    return response
 
 
 def too_many_failures(screen, template, wait, **values):
@@ -153,13 +184,20 @@ def wait_duration(wait):
 def log_in(screen, author, target):
     """Start a session for the author and go to `target` with its cookie."""
     from mtpy import sessions, web
+    _, cookie = _start_session(screen, author)
+    response = web.redirect(target)
+    sessions.set_cookie(response, screen.request, screen.config, cookie)
+    return response
+
+
+def _start_session(screen, author):
+    """(the new Session, its cookie's value), the login in the activity log."""
+    from mtpy import sessions
     from mtpy.actions.activity import record
     with screen.store.transaction():
         session, cookie = sessions.start(screen.store, screen.config, author, screen.request)
         record(screen.store, "login", "%s logged in" % author.name, author=author, ip=screen.request.remote_addr)
-    response = web.redirect(target)
-    sessions.set_cookie(response, screen.request, screen.config, cookie)
-    return response
+    return session, cookie
 
 
 @mode("logout", methods=("POST",))

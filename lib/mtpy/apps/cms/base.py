@@ -32,8 +32,7 @@ class Application:
         self.config = config
 
     def __call__(self, environ, start_response):
-        request = Request(environ, trusted_proxies=self.config.get("TransparentProxyIPs"),
-                          max_body=self.config.get("MaxUploadBytes"))
+        request = self.request_for(environ)
         try:
             response = self.dispatch(request)
         except (HTTPError, RequestError) as error:
@@ -48,6 +47,10 @@ class Application:
             response = self._error_response(request, 500, "Something went wrong on the server; "
                                                            "the site's log has the details.")
         return response(environ, start_response)
+
+    def request_for(self, environ):
+        return Request(environ, trusted_proxies=self.config.get("TransparentProxyIPs"),
+                       max_body=self.config.get("MaxUploadBytes"))
 
     @staticmethod
     def _mode_for_log(request):

@@ -109,10 +109,14 @@ def js_string(text):
 
 # -- the QuickPost window -----------------------------------------------------
 
-@mode("quickpost", permission="post", methods=("GET", "POST"))
+@mode("quickpost", permission="post", methods=("GET", "POST"), resumable=True)
 def quickpost(screen):
     """GET: the new-entry form, filled in from the visited page; POST: save it
     (with the chosen TrackBack ping) and show where it went."""
+    if screen.resumed is not None:      # a post that was not done: what it typed, to post again
+        shown = shown_fields(screen.resumed.get("bm_show"))
+        values, trackback = _typed_form(screen.resumed, shown)
+        return _form(screen, shown, values, trackback, {})
     shown = shown_fields(screen.param("bm_show"))
     if screen.request.method == "POST":
         return _post(screen, shown)
@@ -127,11 +131,9 @@ def _post(screen, shown):
     """Save the entry, the chosen ping URL (one of the page's) to ping; the
     form again with what went wrong when refused."""
     from mtpy.actions.entries import save_entry
-    form = screen.request.form
-    values = _typed_values(form, shown)
-    trackback = _carried_trackback(form)
+    values, trackback = _typed_form(screen.request.form, shown)
     offered = [item["ping_url"] for item in trackback["items"]] if trackback else []
-    values["ping_url"] = chosen = form.get("ping_url").strip()
+    chosen = values["ping_url"]
     try:
         if chosen and chosen not in offered:
             raise ActionError("Choose one of the TrackBack entries the page announces.", "ping_url")
@@ -148,6 +150,13 @@ def _post(screen, shown):
         return _form(screen, shown, values, trackback, {field: error.message})
     screen.jobs += done.job_ids
     return screen.redirect("quickpost_done", blog_id=screen.blog.id, entry_id=done.record.id)
+
+
+def _typed_form(form, shown):
+    """(the form's values as typed, the page's TrackBack entries it carries)."""
+    values = _typed_values(form, shown)
+    values["ping_url"] = form.get("ping_url").strip()
+    return values, _carried_trackback(form)
 
 
 def _form(screen, shown, values, trackback, errors):

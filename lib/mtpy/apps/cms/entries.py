@@ -88,13 +88,15 @@ def _typed_values(form):
     return typed, values
 
 
-@mode("entry_edit", permission="post", methods=("GET", "POST"))
+@mode("entry_edit", permission="post", methods=("GET", "POST"), resumable=True)
 def entry_edit(screen):
     from mtpy.actions.entries import save_entry
     entry = _entry(screen)
     errors = {}
     values = _form_values(screen, entry)
-    if screen.request.method == "POST":
+    if screen.resumed is not None:      # a save that was not done: what it typed, to save again
+        values = _typed_values(screen.resumed)[0]
+    elif screen.request.method == "POST":
         values, changes = _typed_values(screen.request.form)
         try:
             with screen.store.transaction():

@@ -7,6 +7,11 @@ administrator, a weblog and a permission in it. The application checks all of it
 on the server before the function runs, and checks the form's token on every
 POST (before a login, the token of the browser's form cookie): a screen never
 checks its own access.
+
+A form that must never lose what was typed (an entry, QuickPost, a template) is
+`resumable`: a POST of it that meets an ended session or an expired form token
+is not done, and what it typed comes back in the form (`screen.resumed`), after
+the login where one is needed, to be checked and saved again with a new token.
 """
 
 from urllib.parse import urlencode
@@ -18,21 +23,23 @@ MODES = {}
 
 
 class Mode:
-    def __init__(self, function, login, admin, blog, permission, methods):
+    def __init__(self, function, login, admin, blog, permission, methods, resumable):
         self.function = function
         self.login = login
         self.admin = admin
         self.blog = blog or permission is not None
         self.permission = permission
         self.methods = methods
+        self.resumable = resumable
 
 
-def mode(name, login=True, admin=False, blog=False, permission=None, methods=("GET",)):
+def mode(name, login=True, admin=False, blog=False, permission=None, methods=("GET",), resumable=False):
     """Register a mode. `permission` (a name of actions.authors.PERMISSIONS)
     implies a weblog; `methods` including POST makes the form token required
-    for POST."""
+    for POST. `resumable`: its GET shows the form filled in with
+    `screen.resumed` when that is set, and saves nothing."""
     def register(function):
-        MODES[name] = Mode(function, login, admin, blog, permission, methods)
+        MODES[name] = Mode(function, login, admin, blog, permission, methods, resumable)
         return function
     return register
 
@@ -58,6 +65,57 @@ NOTICES = {
     "welcome": "Your weblog is ready. Write your first entry, then open the weblog.",
 }
 
+# Why a POST was not done and what became of what it typed (the warnings of
+# the login page, then of the form shown again).
+SESSION_ENDED = "Your session had ended, so nothing was changed. Log in to go on."
+SESSION_ENDED_KEPT = ("Your session had ended, so nothing was saved yet. Log in: what you typed is shown again, "
+                      "to check and save.")
+SESSION_ENDED_TOO_LONG = ("Your session had ended, so nothing was saved, and what you typed is too long to keep "
+                          "here. Go back in your browser and copy it before you log in.")
+SESSION_ENDED_GET = "Your session has ended. Log in to go back to the page you were on."
+RESUMED = "Your session had ended; nothing was saved yet. Check and save again."
+FORM_EXPIRED_RESUMED = ("This form had expired (it was shown before your last login), so nothing was saved yet. "
+                        "Check and save again.")
+
+# What such a POST keeps: everything typed but its form token and passwords,
+# within these bounds (the login page carries it in hidden fields, so twice
+# through the browser).
+KEPT_PREFIX = "typed."
+KEPT_MAX_VALUES = 500
+KEPT_MAX_CHARACTERS = 1000000
+
+
+def kept_fields(pairs):
+    """[(name, value)] of a refused form's fields worth showing again, from
+    (name, value) pairs; None when they are over the bounds."""
+    kept, size = [], 0
+    for name, value in pairs:
+        if name == "magic_token" or "password" in name:
+            continue
+        kept.append((name, value))
+        size += len(name) + len(value)
+    if len(kept) > KEPT_MAX_VALUES or size > KEPT_MAX_CHARACTERS:
+        return None
+    return kept
+
+
+def form_pairs(form, prefix=""):
+    """Every (name, value) of a form whose name starts with `prefix`, which is
+    taken off, in the order of the names."""
+    return [(name[len(prefix):], value) for name in form if name.startswith(prefix) for value in form.getlist(name)]
+
+
+def sent_from_this_site(request):
+    """Whether the browser says this POST came from a page of this site: its
+    Sec-Fetch-Site, else the host of its Origin. A browser that sends neither
+    (an old one) is believed: only what was typed comes back from it, shown in
+    a form, never saved without a new token."""
+    site = request.environ.get("HTTP_SEC_FETCH_SITE")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.environ.get("HTTP_ORIGIN")
+    return origin is None or origin.partition("://")[2] == request.host_url.partition("://")[2]
+
 
 class Screen:
     """One request to mt.cgi, as the mode function sees it."""
@@ -73,12 +131,24 @@ class Screen:
         self.jobs = []          # ids of deferred work to run after the answer
         self.csp_nonce = None
         self.form_token = None  # (token, new) of a form shown before a login
+        self.resumed = None     # MultiDict: what a POST not done typed, to show again (a `resumable` mode)
+        self.warning = None     # why what was asked was not done, above the page
 
     # -- addresses -----------------------------------------------------------
 
     def url(self, mode_name, **params):
         """The relative URL of a mode: the script's own path and a query."""
         query = [("__mode", mode_name)] + [(name, value) for name, value in params.items() if value is not None]
+        return "%s?%s" % (self.request.script_name, urlencode(query))
+
+    @property
+    def here(self):
+        """This request's address to come back to: the script's path and the
+        query (none of the body, nor a notice shown once), or None for the
+        plain dashboard."""
+        query = [(name, value) for name, value in form_pairs(self.request.query) if name != "saved"]
+        if not query:
+            return None
         return "%s?%s" % (self.request.script_name, urlencode(query))
 
     @property

@@ -46,12 +46,14 @@ def template_list(screen):
     return screen.render("templates.html", rows=rows, active="templates")
 
 
-@mode("template_edit", permission="templates", methods=("GET", "POST"))
+@mode("template_edit", permission="templates", methods=("GET", "POST"), resumable=True)
 def template_edit(screen):
     templates = _template_set(screen)
     template = _chosen(screen, templates)
     errors = {}
-    if screen.request.method == "POST":
+    if screen.resumed is not None:      # a save that was not done: what it typed, to save again
+        text, warnings = screen.resumed.get("text"), []
+    elif screen.request.method == "POST":
         text = screen.request.form.get("text")
         try:
             screen.confirm_password()
