@@ -21,8 +21,8 @@ from mtpy.fileutil import keep, read_kept, write_atomic
 from mtpy.publish.tombstone import clear_tombstone
 from mtpy.publish.environment import weblog_environment
 from mtpy.publish.tags import advertise, linkback_links
-from mtpy.publish.templates import DEFAULT_OUTPUTS, TemplateSet, output_problem
-from mtpy.publish.views import ArchiveView, SiteView, template_values
+from mtpy.publish.templates import DEFAULT_OUTPUTS, TemplateSet, TemplateSetError, output_problem
+from mtpy.publish.views import ArchiveView, EntryView, SiteView, template_values
 
 
 # Pages written to these are feeds: ping text in them is the feed's plain-text view.
@@ -180,6 +180,18 @@ class Publisher:
         finally:
             _forked.clear()
         return results
+
+    def preview(self, entry):
+        """The page the weblog's Individual Entry Archive template makes of
+        `entry` (a record, saved or not: mt.cgi's Preview) as of now, written
+        nowhere. TemplateSetError when the weblog has no such template."""
+        templates = self.templates.of_kind("Individual")
+        if not templates:
+            raise TemplateSetError("This weblog has no Individual Entry Archive template to preview with.")
+        if entry.id is None:          # a new entry: no number, no pings, no neighbours yet
+            entry = entry.copy(id=0)
+        archive = ArchiveView("Individual", self.site, entry=EntryView(entry, self.site))
+        return self.render(Page("preview", templates[0], archive.path, archive))[0]
 
     # -- what to rebuild ---------------------------------------------------------
 
