@@ -28,9 +28,9 @@ def entries(screen):
     from mtpy.models import Author, Category, Trackback
     store, blog = screen.store, screen.blog
     query = screen.param("q").strip()[:200]
-    total = store.count_entries(blog.id, title_contains=query or None)
+    total = store.count_entries(blog.id, text_contains=query or None)
     page, pages, offset = screen.paging(total, PER_PAGE)
-    listed = store.list_entries(blog.id, title_contains=query or None, limit=PER_PAGE, offset=offset)
+    listed = store.list_entries(blog.id, text_contains=query or None, limit=PER_PAGE, offset=offset)
     categories = {category.id: category for category in store.find(Category, blog_id=blog.id)}
     authors = {author_id: store.get(Author, author_id) for author_id in {entry.author_id for entry in listed}
                if author_id is not None}
