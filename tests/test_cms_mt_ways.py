@@ -54,3 +54,60 @@ def test_the_entries_screen_searches_title_and_text(cms):
         assert ">%s</a>" % title in page.text
     assert 'placeholder="Words in the title or text"' in page.text and 'value="Bicycles"' in page.text
     assert "1 entry with" in client.get("entries", blog_id=site.blog.id, q="by the sea").text
+
+
+# -- IP Banning: who, when, why ---------------------------------------------------------
+
+def test_a_ban_keeps_its_note_its_moment_and_its_author(store):
+    from mtpy.actions import ActionError
+    from mtpy.actions.bans import add_ban
+    from mtpy.models import Author, IPBan
+    blog, author = Blog(name="B"), Author(name="Melody")
+    store.save(blog)
+    store.save(author)
+    done = add_ban(store, blog, " 203.0.113.0/24 ", author=author, note="  casino spam\non three entries ",
+                   now="2026-05-04 03:02:01")
+    ban = store.get(IPBan, done.record.id)
+    assert (ban.ip, ban.note, ban.created_on, ban.author_id) == (
+        "203.0.113.0/24", "casino spam on three entries", "2026-05-04 03:02:01", author.id)
+    assert add_ban(store, blog, "203.0.113.0/24", note="again").changed == []     # the first stays
+    assert store.get(IPBan, ban.id).note == "casino spam on three entries"
+    with pytest.raises(ActionError) as refused:
+        add_ban(store, blog, "198.51.100.7", note="x" * 501)
+    assert refused.value.field == "note" and len(store.find(IPBan, blog_id=blog.id)) == 1
+    plain = store.get(IPBan, add_ban(store, blog, "198.51.100.7").record.id)
+    assert plain.note == "" and plain.author_id is None and len(plain.created_on) == 19
+
+
+@SQLITE
+def test_the_ip_banning_screen_says_who_banned_when_and_why(cms):
+    from mtpy.models import IPBan
+    site, client = cms
+    store = site.store()
+    store.insert(IPBan(blog_id=site.blog.id, ip="192.0.2.1"))          # kept by an older version
+    client.get("bans", blog_id=site.blog.id)
+    page = client.post("ban_add", {"address": "198.51.100.7", "note": "Pharmacy <spam>"}, blog_id=site.blog.id)
+    assert page.status == 200 and "The address is banned" in page.text
+    ban = [ban for ban in site.store().find(IPBan, blog_id=site.blog.id) if ban.ip == "198.51.100.7"][0]
+    assert ban.note == "Pharmacy <spam>" and ban.author_id == site.author.id
+    from mtpy.dates import format_date
+    assert format_date(ban.created_on, site.blog.timezone, "%Y-%m-%d %H:%M") in page.text
+    assert "by %s</span>" % site.author.name in page.text and "Pharmacy &lt;spam&gt;" in page.text
+    assert "before this version" in page.text                             # the older ban
+    assert 'id="note"' in page.text and "Remove the ban<span class=\"sr-only\"> on 198.51.100.7" in page.text
+    refused = client.post("ban_add", {"address": "not an address", "note": "kept as typed"}, blog_id=site.blog.id)
+    assert 'value="kept as typed"' in refused.text
+
+
+@SQLITE
+def test_mtpy_ipban_add_takes_a_note_and_a_backup_keeps_it(site, tmp_path):
+    from support.cli import mtpy
+    from mtpy.models import IPBan
+    mtpy(site, "ipban", "add", "--blog", site.blog.id, "--note", "from the shell", "10.0.0.0/8")
+    ban, = site.store().find(IPBan, blog_id=site.blog.id)
+    assert ban.note == "from the shell" and ban.author_id is None and ban.created_on
+    mtpy(site, "backup", str(tmp_path / "b.zip"))
+    mtpy(site, "ipban", "remove", "--blog", site.blog.id, "10.0.0.0/8")
+    mtpy(site, "restore", "--yes", str(tmp_path / "b.zip"))
+    again, = site.store().find(IPBan, blog_id=site.blog.id)
+    assert (again.note, again.created_on, again.author_id) == (ban.note, ban.created_on, None)

@@ -300,7 +300,10 @@ def cmd_ipban(args):
         for ban in store.find(IPBan, blog_id=blog.id):
             print(ban.ip)
         return
-    (add_ban if args.action == "add" else remove_ban)(store, blog, args.address)
+    if args.action == "add":
+        add_ban(store, blog, args.address, note=args.note)
+    else:
+        remove_ban(store, blog, args.address)
 
 
 # -- pings -------------------------------------------------------------------------
@@ -610,6 +613,8 @@ def build_parser():
         sub.set_defaults(action=action, address=None)
         if action != "list":
             sub.add_argument("address", metavar="ADDRESS")
+        if action == "add":
+            sub.add_argument("--note", default="", help="why, shown on mt.cgi's IP Banning screen")
 
     ping = commands.add_parser("ping", help="list received pings, approve, junk or delete them").add_subparsers(
         metavar="ACTION")
