@@ -111,3 +111,29 @@ def test_mtpy_ipban_add_takes_a_note_and_a_backup_keeps_it(site, tmp_path):
     mtpy(site, "restore", "--yes", str(tmp_path / "b.zip"))
     again, = site.store().find(IPBan, blog_id=site.blog.id)
     assert (again.note, again.created_on, again.author_id) == (ban.note, ban.created_on, None)
+
+
+# -- "Create a weblog" -------------------------------------------------------------
+
+@SQLITE
+def test_create_a_weblog_proposes_a_folder_and_url_as_set_up_does(cms):
+    from support.client import forms
+    site, client = cms
+    root = os.path.dirname(site.config.folder)
+    page = client.get("blog_new")
+    assert page.status == 200 and "Proposed as set-up does" in page.text
+    [proposed] = [{name: values[0] for name, values in form.items()} for _, form in forms(page.text)
+                  if "site_path" in form]
+    # archives/ is the first weblog's: the next free folder beside cgi-bin/, served beside it.
+    assert proposed["site_path"] == os.path.join(root, "weblog-2")
+    assert proposed["site_url"] == site.base + "weblog-2/"
+    fields = dict(proposed, name="Second weblog", timezone="0")
+    made = client.post("blog_new", [(name, value) for name, value in fields.items() if name != "magic_token"])
+    assert made.status == 200 and "Created." in made.text
+    second = [blog for blog in site.store().find(Blog) if blog.name == "Second weblog"][0]
+    assert (second.site_path, second.site_url) == (os.path.join(root, "weblog-2"), site.base + "weblog-2/")
+    os.makedirs(os.path.join(root, "weblog-3"))
+    with open(os.path.join(root, "weblog-3", "index.html"), "w") as handle:
+        handle.write("someone's files")                     # a folder in use is never proposed
+    [again] = [form for _, form in forms(client.get("blog_new").text) if "site_path" in form]
+    assert again["site_path"] == [os.path.join(root, "weblog-4")]
