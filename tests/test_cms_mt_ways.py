@@ -137,3 +137,48 @@ def test_create_a_weblog_proposes_a_folder_and_url_as_set_up_does(cms):
         handle.write("someone's files")                     # a folder in use is never proposed
     [again] = [form for _, form in forms(client.get("blog_new").text) if "site_path" in form]
     assert again["site_path"] == [os.path.join(root, "weblog-4")]
+
+
+# -- seen in Chromium ------------------------------------------------------------------
+
+@SQLITE
+def test_the_changed_screens_in_chromium_at_1280_and_360_pixels(cms, browser):
+    """A new index template made and published through the browser; the
+    Templates, new template, Entries search, Create a weblog and IP Banning
+    screens fit a phone's width. With $MTPY_SCREENSHOTS (a folder), each is
+    photographed there to be looked at."""
+    from support.browsing import log_in
+    from support.sites import ADMIN_PASSWORD
+    from mtpy.actions.bans import add_ban
+    site, _ = cms
+    store = site.store()
+    add_ban(store, site.blog, "198.51.100.7", author=site.author, note="Casino spam on three entries, every hour")
+    site.add_entry(title="Walking the hills", body="A long walk over the hills and far away")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    script = log_in(page, site)
+    page.goto(script + "?__mode=templates&blog_id=%d" % site.blog.id)
+    page.get_by_role("link", name="New index template").click()
+    page.get_by_label("Template name").fill("About page")
+    page.get_by_label("Output file").fill("about.html")
+    page.get_by_label("Template text").fill("<p>About <$MTBlogName$></p>\n")
+    page.get_by_label("Your password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Create template").click()
+    assert page.get_by_role("heading", name="Edit template: About page").is_visible()
+    page.get_by_label("Your password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Save and rebuild").click()
+    page.wait_for_selector("text=Rebuilt", timeout=20000)
+    with open(os.path.join(site.archives, "about.html")) as handle:
+        assert handle.read() == "<p>About Test Weblog</p>\n"
+    shots = os.environ.get("MTPY_SCREENSHOTS")
+    b = site.blog.id
+    for width in (1280, 360):
+        page.set_viewport_size({"width": width, "height": 900})
+        for name, query in (("templates", "__mode=templates&blog_id=%d" % b),
+                            ("template-new", "__mode=template_new&blog_id=%d&kind=index" % b),
+                            ("entries-search", "__mode=entries&blog_id=%d&q=hills" % b),
+                            ("blog-new", "__mode=blog_new"),
+                            ("bans", "__mode=bans&blog_id=%d" % b)):
+            page.goto(script + "?" + query)
+            if shots:
+                page.screenshot(path=os.path.join(shots, "%s-%d.png" % (name, width)), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
