@@ -198,3 +198,18 @@ def test_a_backup_carries_the_made_templates(site, tmp_path):
     mtpy(site, "template", "delete", "--blog", site.blog.id, "--name", "Footer")
     mtpy(site, "restore", "--yes", str(backup))
     assert "Footer\tmodule\t" in mtpy(site, "template", "list", "--blog", site.blog.id).stdout
+
+
+def test_a_hand_edited_manifest_names_no_file_outside_the_set(tmp_path):
+    from mtpy.publish.templates import read_manifest
+    (tmp_path / "user-1.mtml").write_text("x")
+    (tmp_path / "templates.json").write_text(json.dumps({"made": [
+        {"name": "Fine", "kind": "index", "filename": "user-1.mtml", "output": "fine.html"},
+        {"name": "Config", "kind": "module", "filename": "../../mt.cfg"},
+        {"name": "Script", "kind": "index", "filename": "user-\u00b2.mtml"},
+        {"name": "Popup", "kind": "popup", "filename": "user-3.mtml"},
+        "not a template"], "outputs": {"Main Index": 7}}))
+    kept = read_manifest(str(tmp_path))
+    assert [made["name"] for made in kept["made"]] == ["Fine"] and kept["outputs"] == {}
+    (tmp_path / "templates.json").write_text("{broken")
+    assert read_manifest(str(tmp_path)) == {"made": [], "outputs": {}}

@@ -19,9 +19,7 @@ which backups carry with the folder. A made template's file is named by mtpy
 (output_problem) when it is set and again when a page is written.
 """
 
-import json
 import os
-import re
 
 from mtpy.fileutil import DATA, make_folders, write_atomic
 
@@ -58,33 +56,48 @@ class TemplateSetError(Exception):
 
 MANIFEST = "templates.json"
 MADE_KINDS = ("index", "module")             # what an author may make
-MADE_FILE = re.compile(r"^user-[0-9]{1,9}\.mtml$")
 # Output files a web server could run, or that configure it: a template's text
 # is anyone's with the "templates" permission, the server's is the owner's.
 SERVER_SUFFIXES = (".cgi", ".fcgi", ".pl", ".pm", ".py", ".php", ".php3", ".php4", ".php5", ".php7", ".phtml",
                    ".phar", ".sh", ".shtml", ".stm", ".shtm", ".asp", ".aspx", ".jsp", ".exe", ".so")
 
 
+def made_file_name(name):
+    """Whether `name` is a file name mtpy gives a made template: user-<n>.mtml."""
+    number = name[len("user-"):-len(".mtml")]
+    return name.startswith("user-") and name.endswith(".mtml") and number.isdigit() and len(number) < 10 \
+        and number.isascii()
+
+
 def read_manifest(folder):
     """{"made": [{name, kind, filename, output}], "outputs": {name: output}}
     of a weblog's template folder; what does not look like mtpy's own entries
-    (a hand-edited or damaged file) is left out."""
+    (a hand-edited or damaged file) is left out. (json is imported only when
+    there is a manifest: the TrackBack popup's quick path comes here.)"""
     try:
         with open(os.path.join(folder, MANIFEST), encoding="utf-8") as handle:
-            kept = json.load(handle)
+            text = handle.read()
     except (OSError, ValueError):
-        kept = {}
+        text = ""
+    kept = {}
+    if text:
+        import json
+        try:
+            kept = json.loads(text)
+        except ValueError:
+            pass
     kept = kept if isinstance(kept, dict) else {}
     made = [entry for entry in kept.get("made") or [] if isinstance(entry, dict)
             and isinstance(entry.get("name"), str) and entry["name"].strip()
             and entry.get("kind") in MADE_KINDS and isinstance(entry.get("filename"), str)
-            and MADE_FILE.match(entry["filename"]) and isinstance(entry.get("output") or "", str)]
+            and made_file_name(entry["filename"]) and isinstance(entry.get("output") or "", str)]
     outputs = kept.get("outputs") if isinstance(kept.get("outputs"), dict) else {}
     return {"made": made, "outputs": {name: output for name, output in outputs.items()
                                       if isinstance(name, str) and isinstance(output, str) and output}}
 
 
 def write_manifest(folder, manifest):
+    import json
     make_folders(folder)
     write_atomic(os.path.join(folder, MANIFEST), json.dumps(manifest, indent=1, sort_keys=True) + "\n", kind=DATA)
 
