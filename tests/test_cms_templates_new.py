@@ -79,7 +79,7 @@ def test_a_new_module_and_index_template_are_published_by_a_rebuild(cms):
     # A name that is taken, a text that does not compile, a wrong password: nothing made.
     for name, text, password, said in (
             ("main index", "x", ADMIN_PASSWORD, "already has a template named main index"),
-            ("Broken", "<MTEntries>no end", ADMIN_PASSWORD, "does not compile"),
+            ("Broken", "<MTEntries>no end", ADMIN_PASSWORD, "Broken does not compile"),
             ("Other", "x", "wrong", "Your password was not right")):
         refused = new_template(client, site, "module", name, text, password=password)
         assert said in refused.text, refused.text[:3000]

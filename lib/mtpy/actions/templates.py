@@ -112,7 +112,8 @@ def replace_template(store, config, blog, name, text, author=None, ip="", restor
         template, warnings = templates.replace(
             template.name, text, lambda filename, source: check_template(config, templates, filename, source))
     except TemplateSetError as error:
-        raise ActionError(str(error), "text")
+        raise ActionError(str(error).replace(template.filename, template.name)
+                          if templates.is_made(template) else str(error), "text")
     if not unchanged:
         message = "Restored template %s to the default" if restoring else "Changed template %s"
         record(store, "settings", message % template.name, blog.id, author, ip)
@@ -207,8 +208,8 @@ def create_template(store, config, blog, name, kind, output="", text=None, autho
     templates.templates.append(template)
     try:
         warnings = check_template(config, templates, template.filename, text)
-    except TemplateSetError as error:
-        raise ActionError(str(error), "text")
+    except TemplateSetError as error:     # said with the name the author gave, not mtpy's file name
+        raise ActionError(str(error).replace(template.filename, name), "text")
     templates.ensure_copy()
     write_atomic(templates.path(template), text, kind=DATA)
     manifest["made"].append({"name": name, "kind": kind, "filename": template.filename, "output": output or ""})
