@@ -107,7 +107,7 @@ def test_output_files_stay_in_the_weblogs_folder(cms, tmp_path):
         assert said in page.text and 'id="output-error"' in page.text, output
     assert not os.path.exists(os.path.join(template_folder(site), "templates.json"))
     # The data folder and cgi-bin/ inside the site folder are refused as well.
-    inner = Blog_with_site(site, site.folder)
+    inner = site.blog.copy(site_path=site.folder)
     from mtpy.publish.templates import output_problem
     assert "mtpy's data folder" in output_problem(site.config, inner, "data/x.html")
     assert "scripts" in output_problem(site.config, inner, "cgi-bin/x.html")
@@ -133,10 +133,6 @@ def test_output_files_stay_in_the_weblogs_folder(cms, tmp_path):
         json.dump(kept, handle)
     rebuild_indexes(client, site, "Main Index")
     assert not os.path.exists(os.path.join(str(tmp_path), "index.xml"))
-
-
-def Blog_with_site(site, path):
-    return site.blog.copy(site_path=path)
 
 
 @SQLITE
