@@ -125,7 +125,7 @@ def test_the_list_searches_and_pages(cms):
     assert "Page 1 of 2" in found.text
     assert "q=entry" in found.text and "page=2" in found.text       # the pager keeps the search
     nothing = client.get("entries", blog_id=site.blog.id, q="absent")
-    assert "No entry title holds this text." in nothing.text
+    assert "No entry holds this text in its title, body, extended entry, excerpt or keywords." in nothing.text
 
 
 def test_a_draft_is_not_published_and_a_published_entry_is(cms):

@@ -227,6 +227,19 @@ def test_the_template_editor_keeps_its_text_but_never_the_password(cms):
 
 
 @ONE_BACKEND
+def test_a_new_template_typed_while_the_session_ended_is_kept(cms):
+    site, client = cms
+    form = client.get("template_new", blog_id=site.blog.id, kind="module")
+    text = "<p>Ein Modul: Grüße ☃</p>\n"
+    end_sessions(site)
+    login = client.submit(form, {"name": "Greeting", "text": text, "confirm_password": ADMIN_PASSWORD})
+    assert hidden(login, "typed.text") == [text] and ADMIN_PASSWORD not in login.text
+    shown = log_in_on(client, login, site.author.name)
+    assert textarea(shown, "text") == text and "New template module" in shown.text
+    created = client.submit(shown, {"confirm_password": ADMIN_PASSWORD})
+    assert "Edit template: Greeting" in created.text, created.text[:2000]
+
+@ONE_BACKEND
 def test_a_form_of_an_earlier_session_is_shown_again_not_saved(cms):
     """Logged in again in another tab: the old tab's form token is of the
     session that ended. Its save is refused and shown again, with the token of

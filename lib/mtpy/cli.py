@@ -227,6 +227,27 @@ def cmd_template_restore(args):
                            "Restored")
 
 
+def cmd_template_new(args):
+    from mtpy.actions.templates import create_template
+    config, store = store_for(args)
+    text = read_text(args.file) if args.file else None
+    _print_template_change(create_template(store, config, get_blog(store, args.blog), args.name, args.kind,
+                                           args.output, text).record, "Created")
+
+
+def cmd_template_output(args):
+    from mtpy.actions.templates import set_output
+    config, store = store_for(args)
+    template = set_output(store, config, get_blog(store, args.blog), args.name, args.output).record
+    print("%s publishes %s (at the next rebuild)" % (template.name, template.output))
+
+
+def cmd_template_delete(args):
+    from mtpy.actions.templates import delete_template
+    config, store = store_for(args)
+    print("Deleted %s" % delete_template(store, config, get_blog(store, args.blog), args.name).record.name)
+
+
 def _print_template_change(change, done):
     for warning in change.warnings:
         sys.stderr.write("mtpy: warning: %s\n" % warning)
@@ -279,7 +300,10 @@ def cmd_ipban(args):
         for ban in store.find(IPBan, blog_id=blog.id):
             print(ban.ip)
         return
-    (add_ban if args.action == "add" else remove_ban)(store, blog, args.address)
+    if args.action == "add":
+        add_ban(store, blog, args.address, note=args.note)
+    else:
+        remove_ban(store, blog, args.address)
 
 
 # -- pings -------------------------------------------------------------------------
@@ -589,6 +613,8 @@ def build_parser():
         sub.set_defaults(action=action, address=None)
         if action != "list":
             sub.add_argument("address", metavar="ADDRESS")
+        if action == "add":
+            sub.add_argument("--note", default="", help="why, shown on mt.cgi's IP Banning screen")
 
     ping = commands.add_parser("ping", help="list received pings, approve, junk or delete them").add_subparsers(
         metavar="ACTION")
@@ -639,6 +665,16 @@ def build_parser():
     sub.add_argument("--name", required=True)
     sub.add_argument("file")
     sub = command(template, "restore", cmd_template_restore, "put a template's default text back", blog=True)
+    sub.add_argument("--name", required=True)
+    sub = command(template, "new", cmd_template_new, "make an index template or a template module", blog=True)
+    sub.add_argument("--name", required=True)
+    sub.add_argument("--kind", choices=("index", "module"), required=True)
+    sub.add_argument("--output", default="", help="an index template's file in the weblog's site folder")
+    sub.add_argument("file", nargs="?", help="its text (default: a starting text)")
+    sub = command(template, "output", cmd_template_output, "publish an index template to another file", blog=True)
+    sub.add_argument("--name", required=True)
+    sub.add_argument("output", metavar="FILE", help="a file name in the weblog's site folder, e.g. about.html")
+    sub = command(template, "delete", cmd_template_delete, "delete a template made with `new`", blog=True)
     sub.add_argument("--name", required=True)
 
     sub = command(commands, "rebuild", cmd_rebuild, "publish the weblog's pages", blog=True)

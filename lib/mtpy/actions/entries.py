@@ -34,28 +34,9 @@ def save_entry(store, config, blog, entry, values, author=None):
     from mtpy.actions.discovery import links_of
     from mtpy.actions.sending import queue_pings, tidy_outbound
     from mtpy.actions.updates import queue_update_pings
-    unknown_fields(values, FIELDS)
     is_new = entry is None or entry.id is None
-    entry = (entry or Entry(blog_id=blog.id)).copy()
-    if entry.blog_id != blog.id:
-        raise ActionError("Entry %s is not in weblog %d" % (entry.id, blog.id))
-    values = clean_unless_trusted(store, author, blog, values, HTML_FIELDS, None if is_new else entry)
-    changes = _checked(store, blog, values)
-    title = changes.get("title", entry.title)
-    if not (title or "").strip():
-        raise ActionError("An entry needs a title", "title")
-    before = entry.as_dict()
-    for field, value in changes.items():
-        setattr(entry, field, value)
-    if is_new:
-        entry.id = None
-        entry.blog_id = blog.id
-        if author is not None and entry.author_id is None:
-            entry.author_id = author.id
-        if "created_on" not in changes:
-            entry.created_on = dates.utc_now()
-        if "allow_pings" not in changes:
-            entry.allow_pings = blog.allow_pings_default
+    before = (entry or Entry(blog_id=blog.id)).as_dict()
+    entry = entry_as_typed(store, blog, entry, values, author)
     with store.transaction():
         if not is_new:
             # What was sent is the sending job's to record, perhaps since the
@@ -86,6 +67,34 @@ def save_entry(store, config, blog, entry, values, author=None):
             if job_id is not None:
                 job_ids.append(job_id)
     return Done(entry, changed, job_ids)
+
+
+def entry_as_typed(store, blog, entry, values, author=None):
+    """A copy of `entry` (None: a new one) with `values` as save_entry takes
+    them, checked and cleaned as saving does, stored nowhere (save_entry saves
+    it; mt.cgi's Preview renders it). ActionError for the first bad value."""
+    unknown_fields(values, FIELDS)
+    is_new = entry is None or entry.id is None
+    entry = (entry or Entry(blog_id=blog.id)).copy()
+    if entry.blog_id != blog.id:
+        raise ActionError("Entry %s is not in weblog %d" % (entry.id, blog.id))
+    values = clean_unless_trusted(store, author, blog, values, HTML_FIELDS, None if is_new else entry)
+    changes = _checked(store, blog, values)
+    title = changes.get("title", entry.title)
+    if not (title or "").strip():
+        raise ActionError("An entry needs a title", "title")
+    for field, value in changes.items():
+        setattr(entry, field, value)
+    if is_new:
+        entry.id = None
+        entry.blog_id = blog.id
+        if author is not None and entry.author_id is None:
+            entry.author_id = author.id
+        if "created_on" not in changes:
+            entry.created_on = dates.utc_now()
+        if "allow_pings" not in changes:
+            entry.allow_pings = blog.allow_pings_default
+    return entry
 
 
 def delete_entry(store, config, blog, entry, author=None, ip=""):

@@ -21,8 +21,8 @@ from mtpy.fileutil import keep, read_kept, write_atomic
 from mtpy.publish.tombstone import clear_tombstone
 from mtpy.publish.environment import weblog_environment
 from mtpy.publish.tags import advertise, linkback_links
-from mtpy.publish.templates import TemplateSet
-from mtpy.publish.views import ArchiveView, SiteView, template_values
+from mtpy.publish.templates import DEFAULT_OUTPUTS, TemplateSet, TemplateSetError, output_problem
+from mtpy.publish.views import ArchiveView, EntryView, SiteView, template_values
 
 
 # Pages written to these are feeds: ping text in them is the feed's plain-text view.
@@ -57,8 +57,22 @@ class Publisher:
     # -- plan -------------------------------------------------------------------
 
     def index_pages(self):
-        return [Page("index:" + t.name, t, os.path.join(self.blog.site_path, t.output))
-                for t in self.templates.of_kind("index")]
+        """The index templates' pages. An output file name that went wrong since
+        it was set (a symbolic link made since, a hand-edited manifest) is not
+        written, and the log says why (the default set's own names are not
+        checked again: every ping's rebuild comes here)."""
+        pages = []
+        for template in self.templates.of_kind("index"):
+            problem = template.output != DEFAULT_OUTPUTS.get(template.name) and \
+                output_problem(self.config, self.blog, template.output)
+            if problem:
+                from mtpy import web
+                web.log_error(self.config.get("LogFile"), "Weblog %d's template %s is not published: %s"
+                              % (self.blog.id, template.name, problem))
+                continue
+            pages.append(Page("index:" + template.name, template,
+                              os.path.join(self.blog.site_path, *template.output.split("/"))))
+        return pages
 
     def archive_pages(self, kind, archives=None):
         pages = []
@@ -166,6 +180,18 @@ class Publisher:
         finally:
             _forked.clear()
         return results
+
+    def preview(self, entry):
+        """The page the weblog's Individual Entry Archive template makes of
+        `entry` (a record, saved or not: mt.cgi's Preview) as of now, written
+        nowhere. TemplateSetError when the weblog has no such template."""
+        templates = self.templates.of_kind("Individual")
+        if not templates:
+            raise TemplateSetError("This weblog has no Individual Entry Archive template to preview with.")
+        if entry.id is None:          # a new entry: no number, no pings, no neighbours yet
+            entry = entry.copy(id=0)
+        archive = ArchiveView("Individual", self.site, entry=EntryView(entry, self.site))
+        return self.render(Page("preview", templates[0], archive.path, archive))[0]
 
     # -- what to rebuild ---------------------------------------------------------
 

@@ -261,14 +261,16 @@ class Store:
         return {"all": published + hidden, "published": published, "held": hidden - junk - withdrawn,
                 "junk": junk, "withdrawn": withdrawn}
 
-    def list_entries(self, blog_id, title_contains=None, limit=None, offset=0):
+    def list_entries(self, blog_id, title_contains=None, limit=None, offset=0, text_contains=None):
         """The blog's entries, drafts included, newest first (created_on, then
         id, descending); `title_contains`: only those whose title holds this
         text, ASCII letters in either case, every other character as it is
-        (% and _ too). `limit` and `offset` make pages.  (backend)"""
+        (% and _ too); `text_contains` likewise in any of SEARCHED_FIELDS
+        (title, body, extended entry, excerpt, keywords). `limit` and `offset`
+        make pages.  (backend)"""
         raise NotImplementedError
 
-    def count_entries(self, blog_id, title_contains=None):
+    def count_entries(self, blog_id, title_contains=None, text_contains=None):
         """How many entries list_entries would list without a limit.  (backend)"""
         raise NotImplementedError
 
@@ -541,6 +543,10 @@ class Store:
 
 
 _ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
+
+
+# The entry fields mt.cgi's Entries search looks in (store.list_entries' text_contains).
+SEARCHED_FIELDS = ("title", "body", "extended", "excerpt", "keywords")
 
 
 def ascii_lower(text):

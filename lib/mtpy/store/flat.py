@@ -40,7 +40,7 @@ import zlib
 from mtpy import dates
 from mtpy import fileutil
 from mtpy.models import Author, Entry, Ping, Job, Session, Activity
-from mtpy.store import Store, StoreError, NoStoreError, SCHEMA_VERSION, ascii_lower, check_schema
+from mtpy.store import Store, StoreError, NoStoreError, SCHEMA_VERSION, SEARCHED_FIELDS, ascii_lower, check_schema
 
 MARKER = "mtpy-store.txt"
 MARKER_TEXT = """mtpy flat-file store, version 1
@@ -503,19 +503,24 @@ class FlatStore(Store):
 
     # -- mt.cgi ---------------------------------------------------------------
 
-    def _entries(self, blog_id, title_contains):
+    def _entries(self, blog_id, title_contains, text_contains=None):
         blog_id = _number(blog_id)
-        wanted = ascii_lower(title_contains) if title_contains else None
-        return [entry for entry in self._each(Entry) if entry.blog_id == blog_id and (
-            wanted is None or isinstance(entry.title, str) and wanted in ascii_lower(entry.title))]
+        searches = [(ascii_lower(wanted), fields) for wanted, fields in
+                    ((title_contains, ("title",)), (text_contains, SEARCHED_FIELDS)) if wanted]
 
-    def list_entries(self, blog_id, title_contains=None, limit=None, offset=0):
-        found = self._entries(blog_id, title_contains)
+        def holds(entry, wanted, fields):
+            return any(isinstance(getattr(entry, field), str) and wanted in ascii_lower(getattr(entry, field))
+                       for field in fields)
+        return [entry for entry in self._each(Entry) if entry.blog_id == blog_id
+                and all(holds(entry, wanted, fields) for wanted, fields in searches)]
+
+    def list_entries(self, blog_id, title_contains=None, limit=None, offset=0, text_contains=None):
+        found = self._entries(blog_id, title_contains, text_contains)
         found.sort(key=lambda entry: (_order_key(entry.created_on), entry.id), reverse=True)
         return _page(found, limit, offset)
 
-    def count_entries(self, blog_id, title_contains=None):
-        return len(self._entries(blog_id, title_contains))
+    def count_entries(self, blog_id, title_contains=None, text_contains=None):
+        return len(self._entries(blog_id, title_contains, text_contains))
 
     def _activity(self, blog_ids):
         lines = self._each(Activity, newest_first=True)

@@ -9,7 +9,7 @@ the connection (`self.db`), `transaction()`, `insert()`, `find_in()` and
 """
 
 from mtpy.models import Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job, Permission, Session, Activity
-from mtpy.store import Store, ascii_lower
+from mtpy.store import SEARCHED_FIELDS, Store, ascii_lower
 
 TABLES = {Blog: "blog", Author: "author", Entry: "entry", Category: "category",
           Trackback: "trackback", Ping: "tbping", IPBan: "ipban", Job: "job",
@@ -423,22 +423,24 @@ class SQLStore(Store):
 
     # -- mt.cgi ---------------------------------------------------------------
 
-    def _entries_where(self, blog_id, title_contains):
+    def _entries_where(self, blog_id, title_contains, text_contains=None):
         sql, args = " WHERE blog_id = " + self.PARAM, [blog_id]
-        if title_contains:
-            # lower() of both sides: ASCII only in SQLite, and in PostgreSQL under
-            # the "C" collation, as ascii_lower does for the pattern.
-            sql += " AND lower(title) LIKE %s ESCAPE '\\'" % self.PARAM
-            args.append("%" + _like_escaped(ascii_lower(title_contains)) + "%")
+        for wanted, fields in ((title_contains, ("title",)), (text_contains, SEARCHED_FIELDS)):
+            if wanted:
+                # lower() of both sides: ASCII only in SQLite, and in PostgreSQL under
+                # the "C" collation, as ascii_lower does for the pattern.
+                sql += " AND (%s)" % " OR ".join("lower(%s) LIKE %s ESCAPE '\\'" % (field, self.PARAM)
+                                                for field in fields)
+                args += ["%" + _like_escaped(ascii_lower(wanted)) + "%"] * len(fields)
         return sql, args
 
-    def list_entries(self, blog_id, title_contains=None, limit=None, offset=0):
-        where, args = self._entries_where(blog_id, title_contains)
+    def list_entries(self, blog_id, title_contains=None, limit=None, offset=0, text_contains=None):
+        where, args = self._entries_where(blog_id, title_contains, text_contains)
         return self._rows(Entry, self._select(Entry) + where + " ORDER BY created_on DESC%s, id DESC%s"
                           % (self.NULLS_DESCENDING, self._page(limit, offset)), args)
 
-    def count_entries(self, blog_id, title_contains=None):
-        where, args = self._entries_where(blog_id, title_contains)
+    def count_entries(self, blog_id, title_contains=None, text_contains=None):
+        where, args = self._entries_where(blog_id, title_contains, text_contains)
         return self.db.execute("SELECT COUNT(*) FROM entry" + where, args).fetchone()[0]
 
     def _activity_where(self, blog_ids):

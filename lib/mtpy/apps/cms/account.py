@@ -76,26 +76,9 @@ def _shown_path(screen, path):
 
 
 def _proposals(screen):
-    """The first weblog's name, URL and folder, proposed from where the scripts
-    live: `archives/` beside `cgi-bin/`. Its URL: from the web server's document
-    root when the folder is inside it (Apache); where the document root is the
-    scripts' own folder (lighttpd's alias for cgi-bin/), the shipped server
-    configurations serve `archives/` at the root; otherwise beside cgi-bin/."""
-    root = os.path.dirname(screen.config.folder)
-    site_path = os.path.join(root, "archives")
-    real = os.path.realpath(site_path)
-    document_root = screen.request.environ.get("DOCUMENT_ROOT")
-    document_root = os.path.realpath(document_root) if document_root else None
-    host = screen.request.host_url
-    if document_root == os.path.realpath(screen.config.folder):
-        site_url = host + "/"
-    elif document_root and (real == document_root or real.startswith(document_root.rstrip("/") + "/")):
-        relative = real[len(document_root):].strip("/")
-        site_url = host + "/" + (relative + "/" if relative else "")
-    else:
-        above = screen.request.script_name.rsplit("/", 2)[0]    # /~you/cgi-bin/mt.cgi -> /~you
-        site_url = host + above + "/archives/"
-    return {"blog_name": "My Weblog", "site_url": site_url, "site_path": site_path}
+    """The first weblog's name, URL and folder (`archives/` beside `cgi-bin/`)."""
+    from mtpy.apps.cms.weblogs import proposed_place
+    return dict(proposed_place(screen, "archives"), blog_name="My Weblog")
 
 
 @mode("login", login=False, methods=("GET", "POST"))

@@ -15,12 +15,13 @@ def bans(screen):
 @mode("ban_add", permission="bans", methods=("POST",))
 def ban_add(screen):
     from mtpy.actions.bans import add_ban
-    address = screen.request.form.get("address")
+    address, note = screen.request.form.get("address"), screen.request.form.get("note")
     try:
         with screen.store.transaction():
-            add_ban(screen.store, screen.blog, address, author=screen.author, ip=screen.request.remote_addr)
+            add_ban(screen.store, screen.blog, address, author=screen.author, ip=screen.request.remote_addr,
+                    note=note)
     except ActionError as error:
-        return _list(screen, errors={error.field: error.message}, address=address)
+        return _list(screen, errors={error.field: error.message}, address=address, note=note)
     return screen.redirect("bans", blog_id=screen.blog.id, saved="banned")
 
 
@@ -36,9 +37,15 @@ def ban_remove(screen):
     return screen.redirect("bans", blog_id=screen.blog.id, saved="unbanned")
 
 
-def _list(screen, errors=None, address=""):
-    from mtpy.models import IPBan
+def _list(screen, errors=None, address="", note=""):
+    """The weblog's bans, newest first, each with who added it (None: `mtpy`,
+    a rule or an import), when ("" before schema 11 kept it) and the note."""
+    from mtpy.models import Author, IPBan
     found = screen.store.find(IPBan, blog_id=screen.blog.id, order_by="id", desc=True)
     page, pages, offset = screen.paging(len(found), PAGE_SIZE)
-    return screen.render("bans.html", bans=found[offset:offset + PAGE_SIZE], total=len(found),
-                         page=page, pages=pages, errors=errors or {}, address=address, active="bans")
+    shown = found[offset:offset + PAGE_SIZE]
+    authors = {author_id: screen.store.get(Author, author_id)
+               for author_id in {ban.author_id for ban in shown} if author_id is not None}
+    rows = [{"ban": ban, "author": authors.get(ban.author_id)} for ban in shown]
+    return screen.render("bans.html", rows=rows, total=len(found), page=page, pages=pages, errors=errors or {},
+                         address=address, note=note, active="bans")

@@ -2,6 +2,10 @@
 
 Anyone with "post" in a weblog sees all its entries; only an author who may
 also edit_all opens the entries of others (Movable Type 2.x's rule).
+
+"Preview" shows the entry as typed, rendered with the weblog's Individual Entry
+Archive template and written nowhere, in a sandboxed frame (see
+preview_response); "Back to the form" shows the form again with what was typed.
 """
 
 from mtpy.actions import ActionError
@@ -24,9 +28,9 @@ def entries(screen):
     from mtpy.models import Author, Category, Trackback
     store, blog = screen.store, screen.blog
     query = screen.param("q").strip()[:200]
-    total = store.count_entries(blog.id, title_contains=query or None)
+    total = store.count_entries(blog.id, text_contains=query or None)
     page, pages, offset = screen.paging(total, PER_PAGE)
-    listed = store.list_entries(blog.id, title_contains=query or None, limit=PER_PAGE, offset=offset)
+    listed = store.list_entries(blog.id, text_contains=query or None, limit=PER_PAGE, offset=offset)
     categories = {category.id: category for category in store.find(Category, blog_id=blog.id)}
     authors = {author_id: store.get(Author, author_id) for author_id in {entry.author_id for entry in listed}
                if author_id is not None}
@@ -98,6 +102,15 @@ def entry_edit(screen):
         values = _typed_values(screen.resumed)[0]
     elif screen.request.method == "POST":
         values, changes = _typed_values(screen.request.form)
+        if "preview" in screen.request.form:
+            try:
+                return _preview(screen, entry, values, changes)
+            except ActionError as error:
+                errors[error.field] = error.message
+        if errors or "back" in screen.request.form:
+            return screen.render("entry_edit.html", entry=entry, values=values, errors=errors,
+                                 categories=_categories(screen), trackback=_trackback(screen, entry),
+                                 active="entries")
         try:
             with screen.store.transaction():
                 done = save_entry(screen.store, screen.config, screen.blog, entry, changes, author=screen.author)
@@ -109,6 +122,45 @@ def entry_edit(screen):
             return screen.redirect("entry_edit", blog_id=screen.blog.id, entry_id=done.record.id, saved=notice)
     return screen.render("entry_edit.html", entry=entry, values=values, errors=errors,
                          categories=_categories(screen), trackback=_trackback(screen, entry), active="entries")
+
+
+def _preview(screen, entry, values, changes):
+    """The preview screen of the entry as typed (checked and cleaned as saving
+    would, stored nowhere); ActionError as saving refuses it."""
+    from mtpy.actions.entries import entry_as_typed
+    from mtpy.publish.rebuild import Publisher
+    from mtpy.publish.templates import TemplateSetError
+    typed = entry_as_typed(screen.store, screen.blog, entry, changes, screen.author)
+    try:
+        page = Publisher(screen.store, screen.config, screen.blog).preview(typed)
+    except TemplateSetError as error:
+        raise ActionError(str(error))
+    except Exception as error:   # the template's own mistake (a Jinja2 error while rendering)
+        from mtpy import web
+        web.log_error(screen.config.get("LogFile"), "Preview of an entry of weblog %d: %r" % (screen.blog.id, error))
+        raise ActionError("The Individual Entry Archive template could not render this entry: %s" % error)
+    form = screen.request.form
+    hidden = [(name, value) for name in form.keys() if name not in ("preview", "magic_token")
+              for value in form.getlist(name)]
+    return preview_response(screen, screen.render("entry_preview.html", entry=entry, page=page, hidden=hidden,
+                                                  title=typed.title, active="entries"))
+
+
+def preview_response(screen, response):
+    """The preview screen is mt.cgi's own page; the entry's page inside it is
+    the author's HTML, shown in an <iframe sandbox srcdoc> (no script, an
+    origin of its own: nothing in it can act in mt.cgi), whose policy is the
+    screen's, with the weblog's own site allowed for styles and any images."""
+    from mtpy.apps.cms.pages import CSP
+    from mtpy.config import is_absolute_url, on_origin_of
+    url = screen.blog.site_url or ""
+    site = on_origin_of(url, "") if is_absolute_url(url) and not any(c in url for c in " ;,'\"\\") else ""
+    policy = (CSP % screen.csp_nonce).replace("style-src 'nonce-%s'" % screen.csp_nonce,
+                                              "style-src 'nonce-%s' %s" % (screen.csp_nonce, site)).replace(
+        "img-src 'self' data:", "img-src * data:")
+    response.headers = [(name, value) for name, value in response.headers if name != "Content-Security-Policy"]
+    response.headers.append(("Content-Security-Policy", policy.replace("  ", " ")))
+    return response
 
 
 def _republishes(screen, done):

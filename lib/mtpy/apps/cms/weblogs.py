@@ -1,5 +1,7 @@
 """The weblogs: the list an author starts from, a new weblog, its settings."""
 
+import os
+
 from mtpy import work
 from mtpy.actions import ActionError
 from mtpy.apps.cms.screen import mode
@@ -55,7 +57,6 @@ def run_work(screen):
 
 def _check_left_on(screen):
     """Whether to tell a system administrator that mt-check.cgi still answers."""
-    import os
     if not (screen.author.is_admin and screen.config.get("SystemCheck")):
         return False
     script = screen.request.environ.get("SCRIPT_FILENAME")
@@ -79,11 +80,57 @@ def _values_from(form):
     return values
 
 
+def proposed_place(screen, name):
+    """{site_url, site_path} of a weblog published in the folder `name` beside
+    `cgi-bin/` (set-up's first weblog: `archives/`). Its URL: from the web
+    server's document root when the folder is inside it (Apache); where the
+    document root is the scripts' own folder (lighttpd's alias for cgi-bin/),
+    the shipped server configurations serve `archives/` at the root (another
+    folder: at /NAME/ once the owner serves it there); otherwise beside cgi-bin/."""
+    root = os.path.dirname(screen.config.folder)
+    site_path = os.path.join(root, name)
+    real = os.path.realpath(site_path)
+    document_root = screen.request.environ.get("DOCUMENT_ROOT")
+    document_root = os.path.realpath(document_root) if document_root else None
+    host = screen.request.host_url
+    if document_root == os.path.realpath(screen.config.folder):
+        site_url = host + "/" + ("" if name == "archives" else name + "/")
+    elif document_root and (real == document_root or real.startswith(document_root.rstrip("/") + "/")):
+        relative = real[len(document_root):].strip("/")
+        site_url = host + "/" + (relative + "/" if relative else "")
+    else:
+        above = screen.request.script_name.rsplit("/", 2)[0]    # /~you/cgi-bin/mt.cgi -> /~you
+        site_url = host + above + "/" + name + "/"
+    return {"site_url": site_url, "site_path": site_path}
+
+
+def _free_folder_name(screen):
+    """`archives` while no weblog is published there and it holds nothing,
+    else the first `weblog-N` (N from 2) that neither a weblog nor a file uses."""
+    from mtpy.models import Blog
+    root = os.path.dirname(screen.config.folder)
+    used = {os.path.realpath(path) for blog in screen.store.find(Blog)
+            for path in (blog.site_path, blog.archive_path) if path}
+
+    def free(name):
+        path = os.path.join(root, name)
+        if os.path.realpath(path) in used:
+            return False
+        return not os.path.exists(path) or os.path.isdir(path) and not os.listdir(path)
+    if free("archives"):
+        return "archives"
+    number = 2
+    while not free("weblog-%d" % number):
+        number += 1
+    return "weblog-%d" % number
+
+
 @mode("blog_new", admin=True, methods=("GET", "POST"))
 def blog_new(screen):
     from mtpy.actions.weblogs import create_weblog
     from mtpy.models import Blog
-    errors, blog = {}, Blog(name="", allow_pings_default=True, email_new_pings=True, autodiscover_links=True)
+    errors, blog = {}, Blog(name="", allow_pings_default=True, email_new_pings=True, autodiscover_links=True,
+                            **proposed_place(screen, _free_folder_name(screen)))
     if screen.request.method == "POST":
         try:
             values = _values_from(screen.request.form)
