@@ -111,15 +111,62 @@ def test_a_new_owner_walks_through_a_day_without_a_shell(walk, browser):
     log_in(page, site, NEW_PASSWORD)
     assert "Ada's Walk" in page.locator("main").inner_text()
 
-    # -- An entry, published ------------------------------------------------------
+    # -- An entry, previewed then published --------------------------------------------
     page.goto(site.script + "?__mode=entry_edit&blog_id=1")
     page.locator("#title").fill("A day without a shell")
     page.locator("#body").fill("Everything from the browser, even a forgotten password.")
     page.locator("#status").select_option("Publish")
+    page.get_by_role("button", name="Preview").click()
+    assert "Preview — not published." in page.content()
+    frame = page.frame_locator("iframe.preview")
+    assert "Everything from the browser" in frame.locator("body").inner_text()
+    camera.shoot(page, "entry-preview")
+    assert "A day without a shell" not in http(site.base).text          # nothing written by a preview
     page.get_by_role("button", name="Save entry").click()
     index = wait_for(lambda: "A day without a shell" in http(site.base).text and http(site.base).text)
     assert index, "the entry was not published: %s" % site.log()
     permalink = re.search(r'href="(%s[^"]+\.html)"' % re.escape(site.base), index).group(1)
+
+    # -- A long entry saved after the session ended: nothing lost -------------------
+    long_text = "\n\n".join("Paragraph %d of a long entry, with é and ☃." % number for number in range(300))
+    page.goto(site.script + "?__mode=entry_edit&blog_id=1")
+    page.locator("#title").fill("Written while the session ended")
+    page.locator("#body").fill(long_text)
+    page.locator("#status").select_option("Publish")
+    page.context.clear_cookies()                                       # the session ends meanwhile
+    page.get_by_role("button", name="Save entry").click()
+    assert page.get_by_role("heading", name="Log in to mtpy").is_visible()
+    assert "Your session had ended" in page.locator("main p.warning").inner_text()
+    camera.shoot(page, "login-after-ended-session")
+    page.locator("#username").fill(OWNER)
+    page.locator("#password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    assert "Check and save again." in page.content()
+    assert page.locator("#body").input_value() == long_text
+    assert page.locator("#title").input_value() == "Written while the session ended"
+    assert page.locator("#status").input_value() == "Publish"
+    camera.shoot(page, "entry-kept-after-login")
+    page.get_by_role("button", name="Save entry").click()
+    page.wait_for_load_state()
+    assert re.search(r"entry_id=2&saved=(created|published)", page.url), page.url
+    assert wait_for(lambda: "Paragraph 299 of a long entry" in http(site.base).text), site.log()
+
+    # -- A new index template, published by a rebuild ------------------------------------
+    page.goto(site.script + "?__mode=templates&blog_id=1")
+    page.get_by_role("link", name="New index template").click()
+    page.get_by_label("Template name").fill("About")
+    page.get_by_label("Output file").fill("about.html")
+    page.get_by_label("Template text").fill("<html><body><h1>About <$MTBlogName$></h1></body></html>")
+    page.get_by_label("Your password").fill(NEW_PASSWORD)
+    camera.shoot(page, "template-new")
+    page.get_by_role("button", name="Create template").click()
+    assert "Edit template: About" in page.content()
+    page.get_by_label("Your password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Save and rebuild").click()
+    assert wait_for(lambda: "About Ada&#39;s Walk" in http(site.base + "about.html").text
+                    or "About Ada's Walk" in http(site.base + "about.html").text, seconds=60), site.log()
+    page.goto(site.script + "?__mode=templates&blog_id=1")
+    camera.shoot(page, "templates")
 
     # -- The weblog read at 360 px --------------------------------------------------
     phone = browser.new_page(viewport={"width": 360, "height": 740})
