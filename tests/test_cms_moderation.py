@@ -16,11 +16,15 @@ from mtpy.models import Blog, Ping
 
 
 def buttons(page):
-    """[(accessible name, visible text, form attribute, formaction, name, value)] of a page's buttons."""
+    """[(accessible name, visible text, form attribute, formaction, name, value)]
+    of a page's buttons: the name is what a screen reader says (the text with
+    what only it reads, or an aria-label)."""
     found = []
-    for attrs, text in re.findall(r"<button([^>]*)>([^<]*)</button>", page):
+    for attrs, inner in re.findall(r"<button([^>]*)>(.*?)</button>", page, re.S):
         values = dict((name, html.unescape(value)) for name, value in re.findall(r'([\w-]+)="([^"]*)"', attrs))
-        found.append((values.get("aria-label", text.strip()), text.strip(), values.get("form"),
+        spoken = html.unescape(" ".join(re.sub(r"<[^>]*>", "", inner).split()))
+        shown = html.unescape(" ".join(re.sub(r'<span class="sr-only">.*?</span>', "", inner).split()))
+        found.append((values.get("aria-label", spoken), shown, values.get("form"),
                       values.get("formaction"), values.get("name"), values.get("value")))
     return found
 
@@ -57,10 +61,12 @@ def test_each_row_has_its_own_approve_junk_delete_named_apart(cms):
     names = [button[0] for button in row_buttons]
     assert len(names) == len(set(names)) + _repeated_bans(row_buttons)   # no two read alike (but one address's ban)
     assert "Approve the ping “Held 1” from Weblog 1" in names
-    assert "Mark as junk the ping “Shown 0” from Weblog 0" in names
+    assert "Junk the ping “Shown 0” from Weblog 0" in names
     assert "Delete the ping “Junk 2” from Weblog 2" in names
     assert "Ban 198.51.100.7" in names and "Ban this IP" not in names
-    assert not [name for name in names if name in ("Approve", "Junk", "Delete")]
+    assert not [name for name in names if name in ("Approve", "Junk", "Delete", "Ban")]
+    for name, shown in [button[:2] for button in row_buttons]:      # what is seen is what is said, first
+        assert name.startswith(shown), (name, shown)
     # Approve on a held row publishes that ping alone, though other boxes were checked
     approve = next(button for button in found if button[0] == "Approve the ping “Held 1” from Weblog 1")
     done = row_post(client, page, approve)
@@ -69,7 +75,7 @@ def test_each_row_has_its_own_approve_junk_delete_named_apart(cms):
     assert after["Held 1"] == "published" and after["Held 4"] == "held"
     # Junk on a published row, then Delete on a junk row asks first, then deletes
     page = client.get("pings", blog_id=site.blog.id).text
-    junk = next(button for button in buttons(page) if button[0] == "Mark as junk the ping “Shown 0” from Weblog 0")
+    junk = next(button for button in buttons(page) if button[0] == "Junk the ping “Shown 0” from Weblog 0")
     assert "Marked 1 ping as junk" in row_post(client, page, junk).text
     assert states(site)["Shown 0"] == "junk"
     page = client.get("pings", blog_id=site.blog.id).text
@@ -198,7 +204,7 @@ def test_approve_all_from_one_sender_asks_first(cms):
     store_ping(site, site.item, title="Gone", ip="198.51.100.23", visible=False, withdrawn=True,
                source_url="http://s.example/gone")
     page = client.get("pings", blog_id=site.blog.id).text
-    assert "Approve every held or junk ping from 198.51.100.23" in [button[0] for button in buttons(page)]
+    assert "Approve all from this sender (198.51.100.23)" in [button[0] for button in buttons(page)]
     confirm = client.post("ping_approve_sender", {"ip": "198.51.100.23"}, blog_id=site.blog.id)
     assert "Approve 3 pings from 198.51.100.23?" in confirm.text
     assert all(title in confirm.text for title in ("Spammy 0", "Spammy 1", "Spammy 2"))
