@@ -236,10 +236,11 @@ def test_the_mails_links_open_a_confirmation_and_a_get_changes_nothing(cms):
     assert "__mode=pings&blog_id=%d&show=held" % site.blog.id in held_mail       # its old link too
     for words, link in list(links.items()) + list(held_links.items()):
         page = client.request(link)
-        assert page.status == 200 and "this ping?" in page.text
+        assert page.status == 200 and "this ping?" in page.text and words in page.text    # its button
     assert states(site) == {"Shown ping": "published", "Held ping": "held"}     # the GETs changed nothing
     page = client.request(links["Mark it as junk"])
-    assert "Mark as junk this ping?" in page.text and "Shown ping" in page.text
+    assert "Mark this ping as junk?" in page.text and "It is shown on the weblog now." in page.text
+    assert "Shown ping" in page.text
     (action, fields), = [form for form in forms(page.text) if "confirmed" in form[1]]
     assert "__mode=ping_junk" in action and fields["id"] == [str(shown.id)]
     client.request(urllib.parse.urljoin(client.script_url, html.unescape(action)),

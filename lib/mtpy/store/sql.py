@@ -335,7 +335,8 @@ class SQLStore(Store):
     def _pings_where(self, blog_id, tb_id, protocol, kind, contains, state=None):
         """find_pings' and count_pings_by_state's WHERE clause, and its arguments."""
         equals = {"blog_id": blog_id, "tb_id": tb_id, "protocol": protocol, "kind": kind}
-        equals = dict({name: value for name, value in equals.items() if value is not None}, **PING_STATES.get(state, {}))
+        equals = dict({name: value for name, value in equals.items() if value is not None},
+                      **PING_STATES.get(state, {}))
         where, args = self._where(Ping, equals)
         if contains:
             # lower() of both sides: ASCII only, as _entries_where matches titles.

@@ -22,11 +22,14 @@ KIND_CHOICES = [("", "Every kind")] + [(kind, KIND_NAMES[kind]) for kind in KIND
 # Fixed notices of screen.NOTICES each change redirects with.
 APPROVED, JUNKED, UNJUNKED, DELETED = "released", "junked", "unjunked", "deleted"
 # What a notification mail's links ask (`do`): the mode the confirmation posts
-# to, its words, and the states of a ping it applies to.
+# to, the states of a ping it applies to, its question, what follows, its button.
 CONFIRMED_CHANGES = {
-    "approve": ("ping_approve", "Approve", ("held", "junk")),
-    "junk": ("ping_junk", "Mark as junk", ("published", "held", "withdrawn")),
-    "delete": ("ping_delete", "Delete", ("published", "held", "junk", "withdrawn")),
+    "approve": ("ping_approve", ("held", "junk"), "Approve this ping?",
+                "Approving shows it on the weblog.", "Approve it"),
+    "junk": ("ping_junk", ("published", "held", "withdrawn"), "Mark this ping as junk?",
+             "Junk is never shown, and the weblog's block list learns its source's domain.", "Mark it as junk"),
+    "delete": ("ping_delete", ("published", "held", "junk", "withdrawn"), "Delete this ping? This cannot be undone.",
+               "It is removed from the weblog's pages, the TrackBack listings and feeds.", "Delete it"),
 }
 
 
@@ -78,8 +81,8 @@ def ping_delete(screen):
         return _list(screen, errors={None: NOTHING_SELECTED})
     if screen.request.form.get("confirmed") != "1":
         count = len(selected)
-        return _confirm(screen, selected, "ping_delete", "Delete", danger=True,
-                        heading="Delete %d ping%s? This cannot be undone." % (count, "" if count == 1 else "s"),
+        return _confirm(screen, selected, "ping_delete", "Delete %s" % _pings_in_words(count), danger=True,
+                        heading="Delete %s? This cannot be undone." % _pings_in_words(count),
                         explanation="%s will be removed from the weblog's pages, the TrackBack listings and feeds:"
                         % ("This ping" if count == 1 else "These pings"))
     _, refusal = _change(screen, delete_pings, lambda ping: True, NOTHING_SELECTED, selected=selected)
@@ -127,8 +130,9 @@ def ping_approve_sender(screen):
         return _list(screen, errors={None: "No held or junk pings from that address."})
     if screen.request.form.get("confirmed") != "1":
         count = len(waiting)
-        return _confirm(screen, waiting, "ping_approve_sender", "Approve", fields={"ip": ip}, ids=False,
-                        heading="Approve %d ping%s from %s?" % (count, "" if count == 1 else "s", ip),
+        return _confirm(screen, waiting, "ping_approve_sender", "Approve %s" % _pings_in_words(count),
+                        fields={"ip": ip}, ids=False,
+                        heading="Approve %s from %s?" % (_pings_in_words(count), ip),
                         explanation="Every held or junk ping of this weblog from %s is published: %s"
                         % (ip, "it is" if count == 1 else "they are"))
     _, refusal = _change(screen, approve_pings, lambda ping: True, NOTHING_SELECTED, selected=waiting)
@@ -146,14 +150,17 @@ def ping_confirm(screen):
     from mtpy.actions.pings import listed_state
     if screen.param("do") not in CONFIRMED_CHANGES:
         raise HTTPError(404, "No such change of a ping.")
-    target, verb, states = CONFIRMED_CHANGES[screen.param("do")]
-    state = listed_state(ping)
-    if state not in states:
-        return _confirm(screen, [ping], None, verb, heading="Nothing to do: this ping is %s already." % _state_words(ping),
+    target, states, question, effect, button = CONFIRMED_CHANGES[screen.param("do")]
+    if listed_state(ping) not in states:
+        return _confirm(screen, [ping], None, None,
+                        heading="Nothing to do: this ping is %s already." % _state_words(ping),
                         explanation="It is listed on the TrackBacks screen, with what else you can do:")
-    return _confirm(screen, [ping], target, verb, danger=target == "ping_delete", fields={"confirmed": "1"},
-                    heading="%s this ping?%s" % (verb, " This cannot be undone." if target == "ping_delete" else ""),
-                    explanation="It is %s now:" % _state_words(ping))
+    return _confirm(screen, [ping], target, button, heading=question, danger=target == "ping_delete",
+                    explanation="It is %s now. %s" % (_state_words(ping), effect))
+
+
+def _pings_in_words(count):
+    return "%d ping%s" % (count, "" if count == 1 else "s")
 
 
 def _state_words(ping):
@@ -162,16 +169,14 @@ def _state_words(ping):
             "withdrawn": "withdrawn by its source (hidden)"}[listed_state(ping)]
 
 
-def _confirm(screen, pings, target, verb, heading, explanation, danger=False, fields=None, ids=True):
+def _confirm(screen, pings, target, button, heading, explanation, danger=False, fields=None, ids=True):
     """A page that shows pings and asks before a change: its button posts
-    `fields` (and the pings' ids unless `ids` is False) to the mode `target`;
-    no button without a target."""
+    `fields` and `confirmed` (and the pings' ids unless `ids` is False) to the
+    mode `target`; no button without a target."""
     from mtpy.actions.pings import listed_state
-    fields = dict({"confirmed": "1"}, **(fields or {}))
-    count = len(pings)
     return screen.render("ping_confirm.html", pings=pings, states={ping.id: listed_state(ping) for ping in pings},
-                         heading=heading, explanation=explanation, target=target, danger=danger, fields=fields,
-                         ids=ids, button="%s %d ping%s" % (verb, count, "" if count == 1 else "s"),
+                         heading=heading, explanation=explanation, target=target, danger=danger,
+                         fields=dict({"confirmed": "1"}, **(fields or {})), ids=ids, button=button,
                          params=dict(_list_params(screen), page=_page(screen)), active="pings")
 
 
