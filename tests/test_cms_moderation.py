@@ -10,6 +10,9 @@ import html
 import re
 import urllib.parse
 
+import pytest
+
+from support.browsing import log_in
 from support.client import forms
 from support.moderation import store_ping, stored_pings, thirty_pings
 from mtpy.models import Blog, Ping
@@ -316,3 +319,33 @@ def test_a_new_weblogs_ping_with_two_links_is_held(tmp_path):
     score, reasons = judge(Quiet(), blog, ping, now="2026-12-01 00:00:00", stored=False)
     assert reasons == ["2 links in the excerpt"] and moderation_holds(blog, score)
     assert not moderation_holds(Blog(id=2), score)                      # the model's default: published
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])      # about the browser: one backend
+def test_moderating_thirty_pings_at_360_px_in_chromium(cms, browser):
+    """The steps of the new-owner walk: row buttons found by their names, the
+    whole page selected by a link, a bulk action above the list."""
+    site, _ = cms
+    thirty_pings(site)
+    page = browser.new_page(viewport={"width": 360, "height": 800})
+    script = log_in(page, site)
+    page.goto(script + "?__mode=pings&blog_id=%d" % site.blog.id)
+    assert page.get_by_role("link", name="TrackBacks (9 held)").count() == 1
+    page.get_by_role("button", name="Approve the ping “Held 1” from Weblog 1").click()
+    assert "The pings are visible now." in page.content()
+    page.get_by_role("button", name="Junk the ping “Shown 3” from Weblog 3").click()
+    assert "Marked 1 ping as junk" in page.content()
+    page.get_by_role("button", name="Delete the ping “Junk 5” from Weblog 5").click()
+    page.get_by_role("button", name="Delete 1 ping").click()
+    assert "Deleted." in page.content()
+    page.get_by_label("Search").fill("198.51.100.7")
+    page.get_by_role("button", name="Filter").click()
+    assert page.locator("table.pings tbody tr").count() == 5       # every fifth ping but Junk 5, deleted
+    page.goto(script + "?__mode=pings&blog_id=%d&show=held" % site.blog.id)
+    page.get_by_role("link", name="Select all on this page").first.click()
+    assert page.locator("input[name=id]:checked").count() == 8
+    page.get_by_role("button", name="Approve selected").first.click()
+    assert "The pings are visible now." in page.content()
+    assert page.get_by_role("link", name="TrackBacks", exact=True).count() == 1    # none held now
+    assert "held" not in states(site).values() and states(site)["Shown 3"] == "junk"
+    page.close()
