@@ -6,31 +6,13 @@ import os
 import re
 
 from support.client import CMSClient, forms
+from support.moderation import store_ping, stored_pings
 from support.http import http
 from support.sites import ADMIN_PASSWORD, add_author
 from support.waiting import wait_for
-from mtpy.models import IPBan, Ping
+from mtpy.models import IPBan
 from support.http import SUCCESS, post
 from support.publishing import rebuild, wait_for_text
-
-
-
-def store_ping(site, item, **values):
-    """A ping put straight into the store (any address, held or not, any text)."""
-    store = site.store()
-    values.setdefault("created_on", "2026-11-25 08:00:00")
-    ping = Ping(blog_id=site.blog.id, tb_id=item.id, **values)
-    store.insert(ping)
-    store.close()
-    return ping
-
-
-def stored_pings(site):
-    store = site.store()
-    try:
-        return store.list_pings(blog_id=site.blog.id, visible_only=False)
-    finally:
-        store.close()
 
 
 def titles_listed(page):
