@@ -13,6 +13,7 @@ import urllib.parse
 import pytest
 
 from support.browsing import log_in
+from support.cli import mtpy
 from support.client import forms
 from support.moderation import store_ping, stored_pings, thirty_pings
 from mtpy.models import Blog, Ping
@@ -280,6 +281,9 @@ def test_entry_screen_names_each_state_and_agrees_with_the_lists(cms):
         assert label in listed
     dashboard = client.get("dashboard").text
     assert "2 held</a>" in dashboard and "1 junk</a>" in dashboard
+    for state, count in (("published", 3), ("held", 2), ("junk", 1), ("withdrawn", 1)):
+        listed = mtpy(site, "ping", "list", "--blog", site.blog.id, "--state", state).stdout.splitlines()
+        assert len(listed) == count and all(line.endswith("\t" + state) for line in listed)
 
 
 def test_a_new_weblog_holds_suspicious_pings_and_the_settings_say_what_each_does(cms):
