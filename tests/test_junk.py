@@ -365,7 +365,7 @@ def test_held_ping_mail_awaits_approval_and_links_to_mt_cgi(store):
     assert "  - 2 links in the excerpt\n" in body and "not shown on your weblog until you approve it" in body
     published = stored_ping(store, blog, item, "http://b.example/", title="T")
     message = mail.ping_notification(store, config, published)
-    assert "awaiting" not in message["Subject"] and "mt.cgi" not in message.get_content()
+    assert "awaiting" not in message["Subject"] and "show=held" not in message.get_content()
     spam = stored_ping(store, blog, item, "http://c.example/", visible=False, junk=True)
     assert mail.ping_notification(store, config, spam) is None
 

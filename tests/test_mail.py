@@ -43,7 +43,10 @@ def test_notification_reaches_smtp_server(mail_site):
     assert body == (
         "A new TrackBack ping has been sent to your weblog, on the entry %d (Hello <World> & Co).\n\n"
         "IP Address: 127.0.0.1\nURL: http://other.example/post\nTitle: Their title\n"
-        "Weblog: Their weblog\n\nExcerpt:\nTheir excerpt & more\n" % site.entry.id)
+        "Weblog: Their weblog\n\nExcerpt:\nTheir excerpt & more\n\n"
+        "Mark it as junk: %scgi-bin/mt.cgi?__mode=ping_confirm&blog_id=1&id=1&do=junk\n"
+        "Delete it: %scgi-bin/mt.cgi?__mode=ping_confirm&blog_id=1&id=1&do=delete\n"
+        % (site.entry.id, site.base, site.base))
     store = site.store()
     assert store.claim_job() is None            # the queue is empty again
     store.close()

@@ -445,7 +445,7 @@ def test_an_owner_moderates_every_ping_and_approves_one_in_chromium(cms, browser
     row = page.locator("tr", has_text="A friendly reply")
     assert row.locator(".status").inner_text() == "Held"
     row.get_by_role("checkbox").check()
-    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Approve selected").first.click()
     assert "The pings are visible now." in page.content()
     assert "Held (0)" in page.locator("nav.tabs").inner_text()
     assert wait_for(lambda: "A friendly reply" in http(popup).text)

@@ -9,7 +9,7 @@ built with the email package, so nothing a pinger sends can add a header.
 from mtpy.junk import source_host
 from mtpy.models import PROTOCOL_NAMES, Author, Blog, Category, Entry, Ping, Trackback
 from mtpy.text import header_safe, plain_text
-from mtpy.urls import held_pings_url
+from mtpy.urls import held_pings_url, script_url
 
 
 class MailError(Exception):
@@ -66,6 +66,7 @@ def ping_notification(store, config, ping):
         body += "Author: %s\n" % " ".join(filter(None, (header_safe(plain_text(ping.author_name)),
                                                           ping.author_url and "<%s>" % header_safe(ping.author_url))))
     body += "\nExcerpt:\n%s\n" % plain_text(ping.excerpt)
+    body += "\n" + action_links(config, blog, ping, state)
     if state == "held":
         subject += " awaiting approval"
         body = held_notice(config, blog, ping) + "\n" + body
@@ -78,6 +79,23 @@ def what_arrived(ping):
     when it is more than a mention."""
     name = PROTOCOL_NAMES.get(ping.protocol, "ping")
     return name if ping.kind == "mention" else "%s (a %s)" % (name, ping.kind)
+
+
+# What a mail's links offer for a ping in each state it is mailed in: `do`
+# of mt.cgi's ping_confirm, and the words.
+MAIL_ACTIONS = {
+    "held": (("approve", "Approve it"), ("junk", "Mark it as junk"), ("delete", "Delete it")),
+    "published": (("junk", "Mark it as junk"), ("delete", "Delete it")),
+}
+
+
+def action_links(config, blog, ping, state):
+    """The mail's links to mt.cgi's confirmation of each change the ping can
+    take: a page that asks first (a GET changes nothing, so neither a mail
+    scanner following links nor a stray click does)."""
+    base = "%s?__mode=ping_confirm&blog_id=%d&id=%d" % (script_url(config, "AdminScript", blog.site_url),
+                                                      blog.id, ping.id)
+    return "".join("%s: %s&do=%s\n" % (words, base, do) for do, words in MAIL_ACTIONS.get(state, ()))
 
 
 def held_notice(config, blog, ping):

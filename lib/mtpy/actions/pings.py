@@ -11,6 +11,7 @@ from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
 from mtpy.models import Blog, Ping, Trackback
 from mtpy.publish import feed_folder, republish_waiting
+from mtpy.store import PING_STATES
 
 
 def pings_changed(store, config, blog, item_ids, new_ping=None, items=None):
@@ -60,14 +61,8 @@ def _write_feed(store, config, blog, item):
 
 
 # A ping's states in its owner's lists (mt.cgi's TrackBacks screen, `mtpy ping
-# list`), as Store.count_pings_by_state counts them: the store fields that
-# select each one.
-LISTED_STATES = {
-    "published": {"visible": True},
-    "held": {"visible": False, "junk": False, "withdrawn": False},
-    "junk": {"visible": False, "junk": True},
-    "withdrawn": {"visible": False, "junk": False, "withdrawn": True},
-}
+# list`): the store fields that select each one, as the store counts them.
+LISTED_STATES = PING_STATES
 # Why a withdrawn ping is hidden, in the owner's words.
 WITHDRAWN = "withdrawn: the source is gone or no longer links here"
 

@@ -3,6 +3,7 @@
 import os
 
 import mtpy
+from mtpy import junk
 from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
 from mtpy.actions.authors import clean_unless_trusted
@@ -24,6 +25,21 @@ OWN_LINKS = {"quiet": "Show them quietly", "normal": "Treat them like any other"
 # The choices of the spam defences, in the words the settings screen shows.
 MODERATION = {"none": "Publish pings at once", "suspicious": "Hold suspicious pings for approval",
               "all": "Hold every ping for approval"}
+# What each choice does, in words (the settings screen's), from mtpy.junk's numbers.
+MODERATION_DOES = {
+    "none": "Every ping that is not junk is shown as soon as it arrives.",
+    "suspicious": ("A ping the junk checks find something in waits for your approval: %d to %d links in its excerpt "
+                   "(more are junk), or %d or more pings from one sender or one site within an hour. The others are "
+                   "shown at once. New weblogs start with this, as WordPress holds a comment with two links."
+                   % (junk.FREE_LINKS + 1, junk.FREE_LINKS + int(junk.JUNK_SCORE / junk.LINK_SCORE) - 1,
+                      junk.FLOOD_PINGS)),
+    "all": "No ping is shown until you approve it.",
+}
+# A new weblog's settings where its creator gives none (the model's defaults
+# stay those of the weblogs made before): it tells the pages its entries link
+# to, as WordPress pings, and holds suspicious pings (two links or more), as
+# WordPress holds comments.
+NEW_WEBLOG = {"autodiscover_links": True, "moderate_pings": "suspicious"}
 LINKBACK_CHECKS = {"off": "Do not check", "hold": "Hold the ping for approval", "junk": "Mark the ping as junk"}
 # What the weblog's templates print raw: mtpy.sanitize cleans them (see
 # actions.authors.clean_unless_trusted).
@@ -38,9 +54,8 @@ FOLDERS = ("site_path", "archive_path")
 
 def create_weblog(store, config, values, author=None, ip="", build=False):
     """A new weblog from Blog field values; the archive URL and folder are the
-    site's when left empty. A new weblog tells the pages its entries link to
-    (autodiscover_links) unless `values` say not, as WordPress pings: the
-    model's default stays off for weblogs made before. Refused (ActionError)
+    site's when left empty, the settings of NEW_WEBLOG those it starts with
+    unless `values` say otherwise. Refused (ActionError)
     when there are no default templates to start it from. `build`: queue its first full build (mt.cgi;
     `mtpy` leaves that to `mtpy rebuild`). Returns Done(blog, fields set, jobs)."""
     from mtpy.publish.templates import TemplateSetError, require_defaults
@@ -49,7 +64,8 @@ def create_weblog(store, config, values, author=None, ip="", build=False):
     except TemplateSetError as error:
         raise ActionError(str(error))
     changes = checked_values(clean_unless_trusted(store, author, None, values, HTML_FIELDS, None))
-    changes.setdefault("autodiscover_links", True)
+    for field, value in NEW_WEBLOG.items():
+        changes.setdefault(field, value)
     if not changes.get("archive_url"):
         changes["archive_url"] = changes.get("site_url", "")
     if not changes.get("archive_path"):

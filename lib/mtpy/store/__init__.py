@@ -245,13 +245,25 @@ class Store:
         asked for.  (backend)"""
         raise NotImplementedError
 
-    def count_pings_by_state(self, blog_id=None, tb_id=None, protocol=None, kind=None):
+    def count_pings_by_state(self, blog_id=None, tb_id=None, protocol=None, kind=None, contains=None):
         """{"all", "published", "held", "junk", "withdrawn": how many} pings of
         the blog, of the item, or (both None) of every blog, of one protocol
         and one kind when given, in the states of mtpy.actions.pings.listed_state
         (published when visible, whatever its junk flag; else junk, withdrawn or
         held): the one count behind the dashboard, the pings and entry screens
-        and the command line.  (backend)"""
+        and the command line. `contains`: only the pings find_pings finds by
+        that text.  (backend)"""
+        raise NotImplementedError
+
+    def find_pings(self, blog_id=None, tb_id=None, state=None, protocol=None, kind=None, contains=None,
+                   limit=None, offset=0):
+        """Pings of the blog, of the item, or (both None) of every blog, newest
+        first (by id): in one state of PING_STATES, of one protocol and of one
+        kind, when given; with `contains`, only those whose sender address,
+        source URL, weblog name or pinged entry's (or category's) title holds
+        that text, ASCII letters in either case and every other character as
+        it is (% and _ too), as list_entries matches titles. `limit` and
+        `offset` make pages.  (backend)"""
         raise NotImplementedError
 
     @classmethod
@@ -540,6 +552,23 @@ class Store:
         job.last_error = error
         job.not_before = dates.utc_now(delay_seconds)
         self.update(job)
+
+
+# A ping's states in its owner's lists (mtpy.actions.pings.listed_state), as
+# count_pings_by_state counts them: the stored fields that select each one.
+PING_STATES = {
+    "published": {"visible": True},
+    "held": {"visible": False, "junk": False, "withdrawn": False},
+    "junk": {"visible": False, "junk": True},
+    "withdrawn": {"visible": False, "junk": False, "withdrawn": True},
+}
+
+
+def ping_holds(ping, wanted, item_titles):
+    """Whether find_pings' `contains` finds a ping: `wanted` lowered by
+    ascii_lower; `item_titles`: {TrackBack item id: its title}."""
+    return any(isinstance(text, str) and wanted in ascii_lower(text)
+               for text in (ping.ip, ping.source_url, ping.blog_name, item_titles.get(ping.tb_id)))
 
 
 _ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}

@@ -39,8 +39,9 @@ import zlib
 
 from mtpy import dates
 from mtpy import fileutil
-from mtpy.models import Author, Entry, Ping, Job, Session, Activity
-from mtpy.store import Store, StoreError, NoStoreError, SCHEMA_VERSION, SEARCHED_FIELDS, ascii_lower, check_schema
+from mtpy.models import Author, Entry, Ping, Job, Session, Activity, Trackback
+from mtpy.store import (PING_STATES, SEARCHED_FIELDS, Store, StoreError, NoStoreError, SCHEMA_VERSION, ascii_lower,
+                        check_schema, ping_holds)
 
 MARKER = "mtpy-store.txt"
 MARKER_TEXT = """mtpy flat-file store, version 1
@@ -415,16 +416,35 @@ class FlatStore(Store):
                 if ping is not None:  # else deleted since we read the index: readers take no lock
                     yield ping
 
-    def count_pings_by_state(self, blog_id=None, tb_id=None, protocol=None, kind=None):
-        # An item's pings through its index; a blog's: only admin pages ask, so scan.
-        pings = self._item_pings(tb_id, False, False) if tb_id is not None else self._each(Ping)
+    def _pings_matching(self, blog_id, tb_id, protocol, kind, contains, state=None, newest_first=False):
+        """find_pings' pings, in id order (newest first if asked): an item's
+        through its index; a blog's: only admin pages ask, so scan."""
+        pings = self._item_pings(tb_id, False, newest_first) if tb_id is not None else self._each(Ping, newest_first)
         blog_id = _number(blog_id) if blog_id is not None else None
-        published = junk = hidden = withdrawn = 0
+        fields = dict({name: value for name, value in (("protocol", protocol), ("kind", kind)) if value is not None},
+                      **PING_STATES.get(state, {}))
+        wanted = ascii_lower(contains) if contains else None
+        titles = None
         for ping in pings:
             if ((blog_id is not None and ping.blog_id != blog_id)
-                    or (protocol is not None and ping.protocol != protocol)
-                    or (kind is not None and ping.kind != kind)):
+                    or any(getattr(ping, name) != value for name, value in fields.items())):
                 continue
+            if wanted is not None:
+                if titles is None:      # read once, when a ping needs them
+                    titles = {item.id: item.title for item in self._each(Trackback)}
+                if not ping_holds(ping, wanted, titles):
+                    continue
+            yield ping
+
+    def find_pings(self, blog_id=None, tb_id=None, state=None, protocol=None, kind=None, contains=None,
+                   limit=None, offset=0):
+        found = self._pings_matching(blog_id, tb_id, protocol, kind, contains, state, newest_first=True)
+        end = None if limit is None else int(offset) + int(limit)
+        return list(itertools.islice(found, int(offset), end))
+
+    def count_pings_by_state(self, blog_id=None, tb_id=None, protocol=None, kind=None, contains=None):
+        published = junk = hidden = withdrawn = 0
+        for ping in self._pings_matching(blog_id, tb_id, protocol, kind, contains):
             if ping.visible:
                 published += 1
             else:

@@ -9,7 +9,7 @@ the connection (`self.db`), `transaction()`, `insert()`, `find_in()` and
 """
 
 from mtpy.models import Blog, Author, Entry, Category, Trackback, Ping, IPBan, Job, Permission, Session, Activity
-from mtpy.store import SEARCHED_FIELDS, Store, ascii_lower
+from mtpy.store import PING_STATES, SEARCHED_FIELDS, Store, ascii_lower
 
 TABLES = {Blog: "blog", Author: "author", Entry: "entry", Category: "category",
           Trackback: "trackback", Ping: "tbping", IPBan: "ipban", Job: "job",
@@ -332,15 +332,29 @@ class SQLStore(Store):
         sql = " LIMIT %s" % (int(limit) if limit is not None else self.NO_LIMIT)
         return sql + (" OFFSET %d" % int(offset) if offset else "")
 
-    def count_pings_by_state(self, blog_id=None, tb_id=None, protocol=None, kind=None):
-        clauses, args = [], []
-        for name, value in (("blog_id", blog_id), ("tb_id", tb_id), ("protocol", protocol), ("kind", kind)):
-            if value is not None:
-                clauses.append("%s = %s" % (name, self.PARAM))
-                args.append(value)
-        sql = "SELECT visible, junk, withdrawn, COUNT(*) FROM tbping"
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
+    def _pings_where(self, blog_id, tb_id, protocol, kind, contains, state=None):
+        """find_pings' and count_pings_by_state's WHERE clause, and its arguments."""
+        equals = {"blog_id": blog_id, "tb_id": tb_id, "protocol": protocol, "kind": kind}
+        equals = dict({name: value for name, value in equals.items() if value is not None},
+                      **PING_STATES.get(state, {}))
+        where, args = self._where(Ping, equals)
+        if contains:
+            # lower() of both sides: ASCII only, as _entries_where matches titles.
+            like = [("lower(%s) LIKE " % column) + self.PARAM + " ESCAPE '\\'"
+                    for column in ("ip", "source_url", "blog_name", "title")]
+            clause = "(%s OR tb_id IN (SELECT id FROM trackback WHERE %s))" % (" OR ".join(like[:3]), like[3])
+            where += (" AND " if where else " WHERE ") + clause
+            args += ["%" + _like_escaped(ascii_lower(contains)) + "%"] * 4
+        return where, args
+
+    def find_pings(self, blog_id=None, tb_id=None, state=None, protocol=None, kind=None, contains=None,
+                   limit=None, offset=0):
+        where, args = self._pings_where(blog_id, tb_id, protocol, kind, contains, state)
+        return self._rows(Ping, self._select(Ping) + where + " ORDER BY id DESC" + self._page(limit, offset), args)
+
+    def count_pings_by_state(self, blog_id=None, tb_id=None, protocol=None, kind=None, contains=None):
+        where, args = self._pings_where(blog_id, tb_id, protocol, kind, contains)
+        sql = "SELECT visible, junk, withdrawn, COUNT(*) FROM tbping" + where
         published = junk = hidden = withdrawn = 0
         for visible, is_junk, is_withdrawn, count in self.db.execute(
                 sql + " GROUP BY visible, junk, withdrawn", args).fetchall():

@@ -1,8 +1,10 @@
 """The pings a weblog received (TrackBack, Pingback, Webmention): listed (all
 of the weblog's, or those of one entry or category; all of them or those in one
 state: published, held for approval, junk, withdrawn by their source; of one
-protocol, of one kind), approved, marked junk or not junk, deleted after a
-confirmation, old junk deleted, and a ping's sender banned."""
+protocol, of one kind; found by sender address, URL, weblog name or pinged
+entry), approved, marked junk or not junk, deleted after a confirmation, old
+junk deleted, a sender's pings all approved and a ping's sender banned; the
+confirmation a notification mail's links open (nothing changes on a GET)."""
 
 from mtpy.actions import ActionError
 from mtpy.apps.cms.base import HTTPError
@@ -10,6 +12,7 @@ from mtpy.apps.cms.screen import mode
 from mtpy.models import KIND_NAMES, KINDS, PROTOCOL_NAMES, PROTOCOLS
 
 PAGE_SIZE = 50
+QUERY_LENGTH = 200      # the longest search text kept
 NOTHING_SELECTED = "Select at least one ping first."
 # The list's filter: `show` -> its name in the list's tabs.
 SHOWN = {"all": "All", "published": "Published", "held": "Held", "junk": "Junk", "withdrawn": "Withdrawn"}
@@ -18,6 +21,16 @@ PROTOCOL_CHOICES = [("", "Every protocol")] + [(protocol, PROTOCOL_NAMES[protoco
 KIND_CHOICES = [("", "Every kind")] + [(kind, KIND_NAMES[kind]) for kind in KINDS]
 # Fixed notices of screen.NOTICES each change redirects with.
 APPROVED, JUNKED, UNJUNKED, DELETED = "released", "junked", "unjunked", "deleted"
+# What a notification mail's links ask (`do`): the mode the confirmation posts
+# to, the states of a ping it applies to, its question, what follows, its button.
+CONFIRMED_CHANGES = {
+    "approve": ("ping_approve", ("held", "junk"), "Approve this ping?",
+                "Approving shows it on the weblog.", "Approve it"),
+    "junk": ("ping_junk", ("published", "held", "withdrawn"), "Mark this ping as junk?",
+             "Junk is never shown, and the weblog's block list learns its source's domain.", "Mark it as junk"),
+    "delete": ("ping_delete", ("published", "held", "junk", "withdrawn"), "Delete this ping? This cannot be undone.",
+               "It is removed from the weblog's pages, the TrackBack listings and feeds.", "Delete it"),
+}
 
 
 @mode("pings", permission="edit_all")
@@ -62,14 +75,16 @@ def ping_unjunk(screen):
 def ping_delete(screen):
     """The first POST (from the list) shows what will be deleted; the second,
     with `confirmed`, deletes."""
-    from mtpy.actions.pings import delete_pings, listed_state
+    from mtpy.actions.pings import delete_pings
     selected = _selected(screen)
     if not selected:
         return _list(screen, errors={None: NOTHING_SELECTED})
     if screen.request.form.get("confirmed") != "1":
-        return screen.render("ping_delete.html", pings=selected, subject=_list_params(screen),
-                             states={ping.id: listed_state(ping) for ping in selected},
-                             page=_page(screen), active="pings")
+        count = len(selected)
+        return _confirm(screen, selected, "ping_delete", "Delete %s" % _pings_in_words(count), danger=True,
+                        heading="Delete %s? This cannot be undone." % _pings_in_words(count),
+                        explanation="%s will be removed from the weblog's pages, the TrackBack listings and feeds:"
+                        % ("This ping" if count == 1 else "These pings"))
     _, refusal = _change(screen, delete_pings, lambda ping: True, NOTHING_SELECTED, selected=selected)
     return refusal or screen.redirect("pings", blog_id=screen.blog.id, saved=DELETED, **_list_params(screen))
 
@@ -102,6 +117,77 @@ def ping_ban(screen):
     except ActionError as error:
         return _list(screen, errors={None: error.message})
     return _back(screen, saved="banned")
+
+
+@mode("ping_approve_sender", permission="edit_all", methods=("POST",))
+def ping_approve_sender(screen):
+    """Approve every held or junk ping of the weblog from one sender address
+    (`ip`): the first POST lists them, the second (`confirmed`) approves."""
+    from mtpy.actions.pings import approve_pings
+    ip = screen.request.form.get("ip", "").strip()
+    waiting = _waiting_from(screen, ip) if ip else []
+    if not waiting:
+        return _list(screen, errors={None: "No held or junk pings from that address."})
+    if screen.request.form.get("confirmed") != "1":
+        count = len(waiting)
+        return _confirm(screen, waiting, "ping_approve_sender", "Approve %s" % _pings_in_words(count),
+                        fields={"ip": ip}, ids=False,
+                        heading="Approve %s from %s?" % (_pings_in_words(count), ip),
+                        explanation="Every held or junk ping of this weblog from %s is published: %s"
+                        % (ip, "it is" if count == 1 else "they are"))
+    _, refusal = _change(screen, approve_pings, lambda ping: True, NOTHING_SELECTED, selected=waiting)
+    return refusal or _back(screen, saved=APPROVED)
+
+
+@mode("ping_confirm", permission="edit_all")
+def ping_confirm(screen):
+    """Where a notification mail's Approve, Junk and Delete links lead (`id`,
+    `do`): the ping and one button that posts the change. A GET never changes
+    anything: a link followed by a mail scanner or a prefetch does nothing."""
+    ping = _ping(screen, screen.param("id"))
+    if ping is None:
+        raise HTTPError(404, "No such ping in this weblog: it may have been deleted already.")
+    from mtpy.actions.pings import listed_state
+    if screen.param("do") not in CONFIRMED_CHANGES:
+        raise HTTPError(404, "No such change of a ping.")
+    target, states, question, effect, button = CONFIRMED_CHANGES[screen.param("do")]
+    if listed_state(ping) not in states:
+        return _confirm(screen, [ping], None, None,
+                        heading="Nothing to do: this ping is %s already." % _state_words(ping),
+                        explanation="It is listed on the TrackBacks screen, with what else you can do:")
+    return _confirm(screen, [ping], target, button, heading=question, danger=target == "ping_delete",
+                    explanation="It is %s now. %s" % (_state_words(ping), effect))
+
+
+def _pings_in_words(count):
+    return "%d ping%s" % (count, "" if count == 1 else "s")
+
+
+def _state_words(ping):
+    from mtpy.actions.pings import listed_state
+    return {"published": "shown on the weblog", "held": "held for your approval", "junk": "junk (hidden)",
+            "withdrawn": "withdrawn by its source (hidden)"}[listed_state(ping)]
+
+
+def _confirm(screen, pings, target, button, heading, explanation, danger=False, fields=None, ids=True):
+    """A page that shows pings and asks before a change: its button posts
+    `fields` and `confirmed` (and the pings' ids unless `ids` is False) to the
+    mode `target`; no button without a target."""
+    from mtpy.actions.pings import listed_state
+    return screen.render("ping_confirm.html", pings=pings, states={ping.id: listed_state(ping) for ping in pings},
+                         heading=heading, explanation=explanation, target=target, danger=danger,
+                         fields=dict({"confirmed": "1"}, **(fields or {})), ids=ids, button=button,
+                         params=dict(_list_params(screen), page=_page(screen)), active="pings")
+
+
+def _waiting_from(screen, ip):
+    """The weblog's held and junk pings from this sender address, newest first
+    (not those their source withdrew: approving cannot show them)."""
+    from mtpy.actions.pings import listed_state
+    from mtpy.models import Ping
+    return [ping for ping in screen.store.find(Ping, blog_id=screen.blog.id, ip=ip, visible=False, order_by="id",
+                                               desc=True)
+            if listed_state(ping) in ("held", "junk")]
 
 
 def _change(screen, action, eligible, none_eligible, selected=None, **options):
@@ -146,9 +232,10 @@ def _list(screen, errors=None, days=None):
     bans = [ban.ip for ban in store.find(IPBan, blog_id=blog.id)]
     targets = _targets(screen, found)
     rows = [{"ping": ping, "state": listed_state(ping), "target": targets.get(ping.tb_id),
-             "banned": bool(ping.ip) and ip_is_banned(ping.ip, bans)}
+             "banned": bool(ping.ip) and ip_is_banned(ping.ip, bans), "name": _ping_name(ping)}
             for ping in found]
     return screen.render("pings.html", rows=rows, subject=subject, params=_list_params(screen),
+                         query=_query(screen), select_all=screen.param("select") == "all",
                          subject_params=_subject_params(screen), filters=_filters(screen), page=page,
                          protocols=PROTOCOL_CHOICES, kinds=KIND_CHOICES,
                          pages=pages, total=counts[show], show=show, shown=SHOWN, counts=counts,
@@ -158,24 +245,32 @@ def _list(screen, errors=None, days=None):
 
 def _pings(screen, subject, item, show):
     """({state: how many}, this page's pings in the state `show` newest
-    first, the page, how many pages), of the protocol and kind asked for."""
-    from mtpy.actions.pings import LISTED_STATES
-    from mtpy.models import Ping
+    first, the page, how many pages), of the protocol and kind asked for,
+    found by the search text (`q`) when given."""
     store = screen.store
     if subject is not None and item is None:    # an entry or category that never had a TrackBack item
         return dict.fromkeys(SHOWN, 0), [], 1, 1
     where = {"tb_id": item.id} if item is not None else {"blog_id": screen.blog.id}
-    filters = _filters(screen)
-    counts = store.count_pings_by_state(**dict(where, **filters))
+    where.update(_filters(screen), contains=_query(screen) or None)
+    counts = store.count_pings_by_state(**where)
     page, pages, offset = screen.paging(counts[show], PAGE_SIZE)
-    if show in ("all", "published") and not filters:    # through the item's index, on flat files
-        found = store.list_pings(tb_id=where.get("tb_id"), blog_id=where.get("blog_id"),
-                                 visible_only=show == "published", newest_first=True, limit=PAGE_SIZE,
-                                 offset=offset)
-    else:
-        found = store.find(Ping, order_by="id", desc=True, limit=PAGE_SIZE, offset=offset,
-                           **dict(where, **filters, **LISTED_STATES.get(show, {})))
+    found = store.find_pings(state=None if show == "all" else show, limit=PAGE_SIZE, offset=offset, **where)
     return counts, found, page, pages
+
+
+def _query(screen):
+    """The search text: found in a ping's sender address, source URL, weblog name or pinged entry's title."""
+    return " ".join(screen.param("q").split())[:QUERY_LENGTH]
+
+
+def _ping_name(ping):
+    """How a row's buttons name their ping for a screen reader, so that no two
+    read alike: "the ping “Title” from Example Blog"."""
+    from mtpy.junk import source_host
+    from mtpy.text import feed_text
+    title = " ".join(feed_text(ping.title or "").split())[:80] or ping.source_url[:80]
+    sender = " ".join(feed_text(ping.blog_name or ping.author_name or "").split())[:60]
+    return "the ping “%s” from %s" % (title, sender or source_host(ping.source_url) or ping.ip or "an unknown sender")
 
 
 def _filters(screen):
@@ -235,8 +330,10 @@ def _subject_params(screen):
 
 
 def _list_params(screen):
-    """The list's whole filter: its subject, protocol, kind and the state shown."""
+    """The list's whole filter: its subject, protocol, kind, search text and the state shown."""
     params = dict(_subject_params(screen), **_filters(screen))
+    if _query(screen):
+        params["q"] = _query(screen)
     if _show(screen) != "all":
         params["show"] = _show(screen)
     return params

@@ -20,8 +20,9 @@ SPAM_FIELDS = ("moderate_pings", "linkback_check", "junk_words", "close_pings_af
 def _choices():
     """The settings' pull-down menus: time zones, moderation, link-back checks,
     links from this installation's own weblogs."""
-    from mtpy.actions.weblogs import LINKBACK_CHECKS, MODERATION, OWN_LINKS
+    from mtpy.actions.weblogs import LINKBACK_CHECKS, MODERATION, MODERATION_DOES, OWN_LINKS
     return {"timezones": timezone_options(), "moderation": list(MODERATION.items()),
+            "moderation_does": [(MODERATION[name], does) for name, does in MODERATION_DOES.items()],
             "linkback_checks": list(LINKBACK_CHECKS.items()), "own_links_rules": list(OWN_LINKS.items())}
 
 
@@ -129,8 +130,9 @@ def _free_folder_name(screen):
 def blog_new(screen):
     from mtpy.actions.weblogs import create_weblog
     from mtpy.models import Blog
-    errors, blog = {}, Blog(name="", allow_pings_default=True, email_new_pings=True, autodiscover_links=True,
-                            **proposed_place(screen, _free_folder_name(screen)))
+    from mtpy.actions.weblogs import NEW_WEBLOG
+    errors, blog = {}, Blog(name="", allow_pings_default=True, email_new_pings=True,
+                            **dict(NEW_WEBLOG, **proposed_place(screen, _free_folder_name(screen))))
     if screen.request.method == "POST":
         try:
             values = _values_from(screen.request.form)
