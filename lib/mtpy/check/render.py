@@ -114,6 +114,8 @@ def render_text(report, system_only=False):
         for check in checks:
             if check.installed:
                 lines.append("  %s: installed (%s). %s" % (check.name, check.version, check.why))
+            elif check.optional and not check.version:
+                lines.append("  %s: %s %s" % (check.name, not_installed(check), check.why))
             else:
                 lines.append("  %s: %s. %s" % (check.name, "TOO OLD" if check.version else "MISSING", check.why))
                 if check.package:
@@ -147,7 +149,7 @@ def render_text(report, system_only=False):
 
 STYLE = ("body{font-family:sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.4;"
          "overflow-wrap:anywhere} code{background:#eee} li{margin:.2em 0}"
-         " .missing{color:#a00} .ok{color:#070} .warn{color:#8a5a00}"
+         " .missing{color:#a00} .ok{color:#070} .warn{color:#8a5a00} .optional{color:#555}"
          " #summary a{color:inherit;font-weight:bold} #verdict{border:2px solid #070;padding:0 1em;margin:1.5em 0}"
          " #verdict.not-ready{border-color:#a00}")
 
@@ -216,14 +218,24 @@ def _verdict_html(report, e):
     return html + "</section>\n"
 
 
+def not_installed(check):
+    """What the report says of an optional module that is not installed."""
+    if check.needed_with:
+        return "Not installed; optional: needed only with ObjectDriver %s in mt.cfg." % check.needed_with
+    return "Not installed; optional: mtpy runs without it."
+
+
 def _check_html(check, install, e):
     """`install`: (extlib/, the Python) for the install commands."""
     if check.installed:
         return '<h3>%s</h3>\n<p class="ok">Your server has %s installed (%s).</p>\n<p>%s</p>\n' % (
             e(check.name), e(check.name), e(check.version), e(check.why))
     if check.version:   # installed, but too old
-        html = '<h3>%s</h3>\n<p class="missing">Your server has %s %s, which is too old: mtpy needs %s or later. %s</p>\n' % (
-            e(check.name), e(check.name), e(check.version), e(check.minimum_text), e(check.why))
+        html = ('<h3>%s</h3>\n<p class="%s">Your server has %s %s, which is too old: mtpy needs %s or later. %s</p>\n'
+                % (e(check.name), "optional" if check.optional else "missing", e(check.name), e(check.version),
+                   e(check.minimum_text), e(check.why)))
+    elif check.optional:
+        html = '<h3>%s</h3>\n<p class="optional">%s %s</p>\n' % (e(check.name), e(not_installed(check)), e(check.why))
     else:
         html = '<h3>%s</h3>\n<p class="missing">Your server does not have %s installed. %s</p>\n' % (
             e(check.name), e(check.name), e(check.why))
