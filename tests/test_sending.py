@@ -95,7 +95,7 @@ def test_publishing_pings_a_remote_mtpy_and_keeps_each_failure(tmp_path, store, 
         assert ping.title == "A title to announce"
         assert ping.source_url == "http://sender.example/archives/%06d.html" % entry.id
         assert ping.blog_name == "Sender & Sons"
-        assert ping.excerpt == "Some bold words..."
+        assert ping.excerpt == "Some bold words"     # all of it: no "..."
 
         [(_, fields, content_type, agent)] = [post for post in receivers.received if post[0] == "/refuses"]
         assert content_type == "application/x-www-form-urlencoded; charset=utf-8"

@@ -6,6 +6,7 @@ from mtpy.check.probes import UNRELIABLE_LOCKING
 from mtpy.check.report import CGI_PATH_FIX, RELATIVE_CGI_PATH
 from mtpy.config import is_absolute_url
 from mtpy.text import escape_html
+from mtpy.web import ICON_LINK
 
 
 TEMPLATES_INTRO = "A new weblog is published with these; without them it would publish nothing."
@@ -159,8 +160,8 @@ def render_html(report, system_only=False):
     parts = ['<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
              '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
              '<meta name="robots" content="noindex">\n'
-             "<title>mtpy System Check</title>\n<style>%s</style>\n</head>\n<body>\n<h1>mtpy System Check</h1>\n"
-             % STYLE]
+             "<title>mtpy System Check</title>\n%s\n<style>%s</style>\n</head>\n<body>\n<h1>mtpy System Check</h1>\n"
+             % (ICON_LINK, STYLE)]
     if not system_only:
         count = len(report.problems())
         parts.append('<p id="summary" class="%s"><a href="#verdict">%s</a></p>\n' % (
