@@ -216,3 +216,12 @@ def test_the_python_executable_is_found_when_sys_executable_is_empty(tmp_path, m
     monkeypatch.setattr(sys, "argv", [str(tmp_path / "missing.cgi")])
     assert python_executable(str(tmp_path / "missing.cgi")) == python_executable() == ""
     assert ("Python executable", "(not found)") in Report(str(tmp_path), str(script.parent / "mt.cfg")).system()
+
+
+def test_unwritten_feeds_are_counted_in_the_plural_they_take(tmp_path):
+    from mtpy.check import Report
+    report = Report(str(tmp_path))
+    for count, said in ((1, "1 TrackBack feed could not be written."), (2, "2 TrackBack feeds could not be written.")):
+        report.unwritten_feeds = [(number, "archives/%d.xml" % number, "2026-12-07 10:00:00", "Permission denied")
+                                  for number in range(1, count + 1)]
+        assert said in [finding.what for finding in report.warnings()]

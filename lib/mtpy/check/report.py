@@ -16,6 +16,7 @@ from mtpy.config import Config, ConfigError, is_absolute_url
 from mtpy.models import Author, Blog
 from mtpy.publish import feed_folder
 from mtpy.publish.feeds import unwritten
+from mtpy.text import counted
 
 
 MIN_PYTHON = (3, 9)
@@ -284,7 +285,7 @@ class Report:
                                  "set SendMailPath (or MailTransfer smtp and SMTPServer) in mt.cfg as your host "
                                  "says", blocks=False))
         if self.unwritten_feeds:
-            found.append(Finding("%d TrackBack feed(s) could not be written." % len(self.unwritten_feeds),
+            found.append(Finding("%s could not be written." % counted(len(self.unwritten_feeds), "TrackBack feed"),
                                  "make their archive folders writable (see TRACKBACK FEEDS)", blocks=False))
         return found
 
