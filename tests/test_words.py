@@ -20,7 +20,7 @@ from mtpy import web
 from mtpy.actions.activity import record
 from mtpy.actions.importing import imported_words
 from mtpy.actions.rebuild import finish
-from mtpy.actions.weblogs import SETTING_LABELS
+from mtpy.actions.weblogs import FIELDS, SETTING_LABELS
 from mtpy.models import Blog, Category, Entry
 from mtpy.store import entry_excerpt
 from mtpy.text import counted, escape_html
@@ -86,6 +86,7 @@ def test_the_entry_screen_names_the_category_an_outbound_url_came_from(words_cms
 def test_settings_changes_are_logged_in_the_settings_screens_words(words_cms):
     site, client = words_cms
     page = client.get("blog_settings", blog_id=site.blog.id).text
+    assert set(SETTING_LABELS) == set(FIELDS)         # every setting has its label
     for label in SETTING_LABELS.values():      # the log's names are the screen's labels
         assert escape_html(label) in page, label
     fields = settings_form(client, site.blog.id)

@@ -142,8 +142,9 @@ def _changes_in_words(before, blog, changed):
     """The activity log's line for changed settings: each field named as the
     settings screen labels it, its new value in words ("New pings: hold every
     ping for approval", "Accept Pingbacks: off"), in the screen's order."""
-    return "; ".join("%s: %s" % (SETTING_LABELS[field], _setting_in_words(before, blog, field))
-                     for field in SETTING_LABELS if field in changed)
+    ordered = list(SETTING_LABELS) + [field for field in FIELDS if field not in SETTING_LABELS]
+    return "; ".join("%s: %s" % (SETTING_LABELS.get(field, field), _setting_in_words(before, blog, field))
+                     for field in ordered if field in changed)
 
 
 def _setting_in_words(before, blog, field):

@@ -107,7 +107,7 @@ def _shebang_python(script):
         return ""
     if os.path.basename(words[0]) == "env":
         named = [word for word in words[1:] if not word.startswith("-")]
-        return shutil.which(named[0]) or "" if named else ""
+        return (shutil.which(named[0]) or "") if named else ""
     return words[0] if os.path.isfile(words[0]) and os.access(words[0], os.X_OK) else ""
 
 
