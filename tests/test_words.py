@@ -21,7 +21,7 @@ from mtpy.actions.activity import record
 from mtpy.actions.importing import imported_words
 from mtpy.actions.rebuild import finish
 from mtpy.actions.weblogs import FIELDS, SETTING_LABELS
-from mtpy.models import Blog, Category, Entry
+from mtpy.models import Blog, Entry
 from mtpy.store import entry_excerpt
 from mtpy.text import counted, escape_html
 
