@@ -102,7 +102,8 @@ def test_change_weblog_items_follow_and_rebuild_is_queued(published):
     assert queued(store) == [("rebuild_weblog", (("blog_id", site.blog.id),))]
     assert run_jobs(store, site.config, moved.job_ids) == (1, 0)
     assert "Renamed" in read(os.path.join(site.archives, "index.html"))
-    assert activity(store, "settings") == ["Changed email_new_pings", "Changed archive_url, name"]
+    assert activity(store, "settings") == ["E-mail me when a new ping arrives: on",
+                                           "Weblog name: Renamed; Archive URL: http://moved.example/a/"]
 
 
 def test_weblog_folders_are_an_administrators_and_apart_from_every_other(store, tmp_path):

@@ -233,7 +233,7 @@ def test_backup_and_restore_commands(tmp_path, capsys):
     store.close()
     target = str(tmp_path / "site.zip")
     assert cli.main(["--config", str(config_path), "backup", target]) == 0
-    assert "1 blog" in capsys.readouterr().err
+    assert "Backed up Weblogs: 1; Authors: " in capsys.readouterr().err
     store = open_store(config)
     store.save(Entry(blog_id=blog.id, title="After the backup"))
     store.close()

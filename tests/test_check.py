@@ -58,8 +58,15 @@ def test_bare_python_names_what_is_missing(tmp_path, bare_python):
     page = result.text
     assert "<h1>mtpy System Check</h1>" in page
     assert bare_python in page                                   # the Python that runs the scripts
+    assert "Your server does not have jinja2 installed." in page
+    # Unused by this installation's ObjectDriver (sqlite), or only adding features: optional, not red.
+    assert ('<h3>filelock</h3>\n<p class="optional">Not installed; optional: needed only with ObjectDriver flat '
+            'in mt.cfg.') in page
+    assert ('<h3>psycopg</h3>\n<p class="optional">Not installed; optional: needed only with ObjectDriver postgres '
+            'in mt.cfg.') in page
+    assert '<h3>requests</h3>\n<p class="optional">Not installed; optional: mtpy runs without it.' in page
+    assert page.count("does not have") == page.count('class="missing">Your server') == 1
     for module, package in (("jinja2", "'Jinja2>=3.1.6'"), ("filelock", "filelock"), ("requests", "requests")):
-        assert "Your server does not have %s installed." % module in page
         assert "%s -m pip install --user %s" % (bare_python, package) in html.unescape(page)
         assert "%s -m pip install --target %s %s" % (bare_python, os.path.join(site.folder, "extlib"),
                                                      package) in html.unescape(page)
@@ -79,10 +86,10 @@ def test_everything_installed_says_ready(tmp_path):
     if importlib.util.find_spec("psycopg") is not None:
         assert "Your server has psycopg installed (3." in page and "does not have" not in page
     else:
-        assert "Your server does not have psycopg installed." in page
+        assert "Not installed; optional: needed only with ObjectDriver postgres in mt.cfg." in page
         # Set up, the public page is a stranger's: it does not say where Python is.
         assert "python3 -m pip install --user 'psycopg[binary]'" in html.unescape(page)
-        assert page.count("does not have") == 1
+        assert "does not have" not in page
     assert READY in page and 'id="ready"' in page
     # docs/lighttpd.conf keeps the config and the store from the web: asked for, they are refused.
     assert "The config cgi-bin/mt.cfg is not handed out: /cgi-bin/mt.cfg answered 403." in page
@@ -159,3 +166,62 @@ def test_mtpy_check_flat_files_without_filelock(tmp_path, bare_python):
     assert ("Not ready: fix these, in this order.\n  1. Missing required modules: jinja2, filelock (for ObjectDriver "
             "flat). Fix: install them as each one above says" in done.stdout)
     assert READY not in done.stdout
+
+
+@pytest.mark.parametrize("driver", ["sqlite", "flat", "postgres"])
+def test_a_storage_module_is_needed_only_by_its_object_driver(tmp_path, monkeypatch, driver):
+    """psycopg on a SQLite install (or filelock) is optional, not missing:
+    only the module of the configured ObjectDriver is required."""
+    from mtpy.check import Report, render_html, render_text
+    for module in ("filelock", "psycopg"):
+        monkeypatch.setitem(sys.modules, module, None)          # as if not installed
+    config = tmp_path / "cgi-bin" / "mt.cfg"
+    config.parent.mkdir()
+    config.write_text("ObjectDriver %s\n" % driver)
+    report = Report(str(tmp_path), str(config))
+    page, text = render_html(report), render_text(report)
+    for module, used_by in (("filelock", "flat"), ("psycopg", "postgres")):
+        if driver == used_by:
+            assert '<h3>%s</h3>\n<p class="missing">Your server does not have %s installed.' % (module, module) in page
+            assert "  %s: MISSING." % module in text
+            assert "Missing required modules: %s (for ObjectDriver %s)" % (module, driver) in text
+        else:
+            said = "Not installed; optional: needed only with ObjectDriver %s in mt.cfg." % used_by
+            assert '<h3>%s</h3>\n<p class="optional">%s' % (module, said) in page
+            assert "  %s: %s" % (module, said) in text
+    assert ("Missing required modules" in text) == (driver != "sqlite")
+
+
+def test_the_python_executable_is_found_when_sys_executable_is_empty(tmp_path, monkeypatch):
+    """Under CGI sys.executable can be empty: the script's #! line names the
+    Python (a venv's, as installed), else the python3 on the PATH."""
+    from mtpy.check import Report
+    from mtpy.check.probes import python_executable
+    python = sys.executable
+    script = tmp_path / "cgi-bin" / "mt-check.cgi"
+    script.parent.mkdir()
+    script.write_text("#!%s -S\nimport sys\n" % python)
+    monkeypatch.setattr(sys, "executable", "")
+    monkeypatch.setattr(sys, "_base_executable", "", raising=False)
+    assert python_executable(str(script)) == python
+    environ = {"SCRIPT_FILENAME": str(script), "REQUEST_METHOD": "GET", "SERVER_NAME": "127.0.0.1",
+               "SERVER_PORT": "9", "HTTP_HOST": "127.0.0.1:9"}
+    report = Report(str(tmp_path), str(script.parent / "mt.cfg"), environ=environ)
+    assert ("Python executable", python) in report.system()
+    script.write_text("#!/usr/bin/env python3\n")
+    assert python_executable(str(script)) == shutil.which("python3")
+    script.write_text("#!/no/such/python\n")
+    assert python_executable(str(script)) == shutil.which("python3")       # the PATH's, as a last resort
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(sys, "argv", [str(tmp_path / "missing.cgi")])
+    assert python_executable(str(tmp_path / "missing.cgi")) == python_executable() == ""
+    assert ("Python executable", "(not found)") in Report(str(tmp_path), str(script.parent / "mt.cfg")).system()
+
+
+def test_unwritten_feeds_are_counted_in_the_plural_they_take(tmp_path):
+    from mtpy.check import Report
+    report = Report(str(tmp_path))
+    for count, said in ((1, "1 TrackBack feed could not be written."), (2, "2 TrackBack feeds could not be written.")):
+        report.unwritten_feeds = [(number, "archives/%d.xml" % number, "2026-12-07 10:00:00", "Permission denied")
+                                  for number in range(1, count + 1)]
+        assert said in [finding.what for finding in report.warnings()]

@@ -108,7 +108,7 @@ def test_weblog_settings_switch_each_protocol_and_choose_the_own_links_rule(cms)
     blog = _blog(site)
     assert (blog.accept_trackback, blog.accept_pingback, blog.accept_webmention, blog.own_links) == (
         True, False, True, "normal")
-    assert _settings_log(site) == ["Pingback switched off; Links from this installation's own weblogs: "
+    assert _settings_log(site) == ["Accept Pingbacks: off; Links from this installation's own weblogs: "
                                    "treat them like any other"]
     fields = settings_form(client, site.blog.id)
     assert "accept_pingback" not in fields and fields["own_links"] == "normal"
@@ -119,7 +119,7 @@ def test_weblog_settings_switch_each_protocol_and_choose_the_own_links_rule(cms)
     fields["own_links"] = "ignore"
     client.post("blog_settings", fields, blog_id=site.blog.id)
     assert _blog(site).own_links == "ignore" and _blog(site).accept_pingback is True
-    assert _settings_log(site)[0] == ("Pingback switched on; "
+    assert _settings_log(site)[0] == ("Accept Pingbacks: on; "
                                       "Links from this installation's own weblogs: do not keep them")
 
 

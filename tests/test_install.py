@@ -119,7 +119,7 @@ def test_a_wheel_install_publishes_with_its_shipped_templates(tmp_path, wheel):
     listed = install.mtpy("template", "list", "--blog", blog_id).stdout.splitlines()
     assert len(listed) == 10 and listed[0].startswith("Main Index\tindex\tindex.html\t")
     rebuilt = install.mtpy("rebuild", "--blog", blog_id).stdout
-    assert "Rebuilt weblog %s: 0 file(s)" % blog_id not in rebuilt
+    assert "Rebuilt weblog %s: 0 files" % blog_id not in rebuilt
 
     site = install.site / "weblog"
     with open(str(site / "index.html"), encoding="utf-8") as handle:
@@ -155,7 +155,7 @@ def test_without_its_templates_commands_fail_naming_the_folder(tmp_path, wheel):
         assert shipped in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert len(install.mtpy("blog", "list").stdout.splitlines()) == 2      # nothing half-created
 
-    assert "file(s) written" in install.mtpy("rebuild", "--blog", published).stdout
+    assert " written, " in install.mtpy("rebuild", "--blog", published).stdout
     check = install.mtpy("check", check=False)
     assert check.returncode == 1
     assert "WEBLOG TEMPLATES" in check.stdout and "MISSING. No weblog templates in" in check.stdout

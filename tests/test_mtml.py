@@ -178,7 +178,7 @@ def test_entry_tags_on_the_entry_page(weblog):
               "<$MTEntryLink archive_type=\"Monthly\"$>|<$MTEntryLink archive_type=\"Category\"$>|"
               "<$MTEntryCategory$>|<$MTEntryTrackbackLink$>|<$MTEntryTrackbackID$>|<$MTEntryTrackbackCount$>")
     assert weblog.render(source, page="entry", entry=second).split("|") == [
-        "Perl & <Python>", "<p>Code <b>here</b></p>", "More <i>text</i>", "Code here...", "perl, python",
+        "Perl & <Python>", "<p>Code <b>here</b></p>", "More <i>text</i>", "Code here", "perl, python",
         "2", "000002", "000002", "November  2, 2026 10:30 AM", "Melody", "melody@example.com",
         '<a href="mailto:melody@example.com">Melody</a>', ARCHIVES + "000002.html",
         ARCHIVES + "000002.html", ARCHIVES + "2026_11.html", ARCHIVES + "cat_perl.html", "Perl",
@@ -518,8 +518,8 @@ def test_calendar_cells(weblog):
 # -- TrackBack data -------------------------------------------------------------------------------------
 
 # (primary category, excerpt, dc:date) of the entries that take pings, by id
-RDF_FIELDS = {1: ("Travel Notes", "Hello world Second paragraph...", "2026-10-31T05:00:00+09:00"),
-              2: ("Perl", "Code here...", "2026-11-02T10:30:00+09:00"),
+RDF_FIELDS = {1: ("Travel Notes", "Hello world Second paragraph", "2026-10-31T05:00:00+09:00"),
+              2: ("Perl", "Code here", "2026-11-02T10:30:00+09:00"),
               5: ("", "Own excerpt", "2026-11-05T12:00:00+09:00")}
 
 

@@ -67,7 +67,7 @@ def test_rebuild_writes_index_and_entry_pages(weblog):
         '    dc:title="Quotes &quot;and&quot; it&apos;s - dashes"\n'
         '    dc:identifier="%(base)s000002.html"\n'
         '    dc:subject=""\n'
-        '    dc:description="Second entry body..."\n'
+        '    dc:description="Second entry body"\n'
         '    dc:creator="Melody"\n'
         '    dc:date="2026-11-24T12:00:00+00:00" />\n'
         "</rdf:RDF>" % {"base": weblog.base})

@@ -391,7 +391,7 @@ def test_weblog_may_hold_pings_beyond_its_limit(served):
     assert listed.split("\t")[0] == str(held.id) and "http://a.example/2" in listed and listed.count("\n") == 1
     assert "Ping %d is published already" % pings[0].id in mtpy(
         "ping", "release", "--blog", blog, str(pings[0].id), config=site.config_path, check=False).stderr
-    assert "Approved 1 ping(s)" in mtpy("ping", "release", "--blog", blog, str(held.id),
+    assert "Approved 1 ping\n" in mtpy("ping", "release", "--blog", blog, str(held.id),
                                         config=site.config_path).stdout
     three = two + ["http://a.example/2"]
     assert shown() == (three, three, three)

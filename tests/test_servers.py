@@ -221,6 +221,8 @@ def test_the_release_takes_pings_as_www_data_and_guards_its_files(release_tree, 
         assert title in http(installation.archives_url + "1.xml").text
         feed = os.stat(os.path.join(installation.folder, "archives", "1.xml"))
         assert feed.st_uid == pwd.getpwnam("www-data").pw_uid and feed.st_mode & 0o777 == 0o666
+        rdf = http(installation.archives_url + "index.rdf")      # RSS 1.0 as RDF, not a download
+        assert rdf.status == 200 and rdf.headers["Content-Type"].split(";")[0] == "application/rdf+xml", rdf.headers
         check = http(installation.cgi_url + "mt-check.cgi")
         assert check.status == 200 and "mtpy System Check" in check.text, installation.log()
         store = os.path.join(installation.folder, "data", "mtpy.db")

@@ -15,6 +15,7 @@ from mtpy.actions.pings import LISTED_STATES
 from mtpy.models import KINDS, PROTOCOLS, Author, Blog, Category, Entry, IPBan, Job
 from mtpy.publish.templates import TemplateSetError
 from mtpy.store import StoreError, open_store
+from mtpy.text import counted
 from mtpy.urls import category_ping_url, ping_url
 
 INSTALL_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -99,7 +100,8 @@ def run_now(store, config, done):
         from mtpy.work import run_jobs
         _, failed = run_jobs(store, config, done.job_ids)
         if failed:
-            sys.stderr.write("mtpy: warning: %d job(s) failed and stay queued (mtpy work --list; the log)\n" % failed)
+            sys.stderr.write("mtpy: warning: %s failed and stay%s queued (mtpy work --list; the log)\n"
+                             % (counted(failed, "job"), "s" if failed == 1 else ""))
     return done
 
 
@@ -265,8 +267,8 @@ def cmd_rebuild(args):
     for warnings in publisher.environment.loader.warnings.values():
         for warning in warnings:
             sys.stderr.write("mtpy: warning: %s\n" % warning)
-    print("Rebuilt weblog %d: %d file(s) written, %d unchanged" % (
-        blog.id, len(publisher.written), publisher.unchanged))
+    print("Rebuilt weblog %d: %s written, %d unchanged" % (
+        blog.id, counted(len(publisher.written), "file"), publisher.unchanged))
 
 
 def _progress_bar(done, total):
@@ -364,21 +366,21 @@ def cmd_ping_unjunk(args):
 def cmd_ping_delete_junk(args):
     from mtpy.actions.pings import delete_junk_older_than
     config, store = store_for(args)
-    print("Deleted %d junk ping(s)" % delete_junk_older_than(store, config, get_blog(store, args.blog),
-                                                             args.older_than))
+    print("Deleted %s" % counted(delete_junk_older_than(store, config, get_blog(store, args.blog), args.older_than),
+                                 "junk ping"))
 
 
 def _change_pings(args, action, done):
     config, store = store_for(args)
     result = run_now(store, config, action(store, config, get_blog(store, args.blog), args.ping_ids))
-    print("%s %d ping(s)" % (done, len(args.ping_ids)))
+    print("%s %s" % (done, counted(len(args.ping_ids), "ping")))
     return result
 
 
 # -- import / export ----------------------------------------------------------------
 
 def cmd_import(args):
-    from mtpy.actions.importing import import_entries
+    from mtpy.actions.importing import import_entries, imported_words
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
     text = read_text(args.file)
@@ -387,7 +389,7 @@ def cmd_import(args):
                                                        send_pings=args.send_pings)).record
     except ActionError as error:
         raise CommandError("%s: %s" % (args.file, error))
-    print("Imported %d entries, %d pings, %d comments" % (result.entries, result.pings, result.comments))
+    print("Imported %s" % imported_words(result))
 
 
 # -- authors -------------------------------------------------------------------------
@@ -459,15 +461,17 @@ def cmd_upgrade(args):
 
 
 def cmd_backup(args):
-    from mtpy.backup import write_backup
+    from mtpy.backup import KIND_LABELS, write_backup
     config, store = store_for(args)
     if args.file == "-":
         manifest = write_backup(store, config, sys.stdout.buffer)
     else:
         with open(args.file, "wb") as handle:
             manifest = write_backup(store, config, handle)
-    sys.stderr.write("Backed up %s and %d template file(s)\n" % (", ".join(
-        "%d %s" % (count, name) for name, count in manifest["records"].items()), manifest["templates"]))
+    labels = {name.lower(): label for name, label in KIND_LABELS.items()}
+    sys.stderr.write("Backed up %s; template files: %d\n" % ("; ".join(
+        "%s: %d" % (labels.get(name, name), count) for name, count in manifest["records"].items()),
+        manifest["templates"]))
 
 
 def cmd_restore(args):
@@ -501,7 +505,7 @@ def cmd_work(args):
             print("\t".join([str(job.id), job.kind, str(job.attempts), job.not_before, _one_line(job.last_error)]))
         return
     done, failed = run_jobs(store, config)
-    print("%d job(s) done, %d failed" % (done, failed))
+    print("%s done, %d failed" % (counted(done, "job"), failed))
     return 1 if failed else 0
 
 

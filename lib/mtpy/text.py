@@ -175,3 +175,9 @@ def dirify(text):
     text = _pattern("dirify_symbols", r"[^\w\s-]").sub("", text)
     return _pattern("dirify_spaces", r"\s+").sub("_", text.strip())
 
+
+
+def counted(count, singular, plural=None):
+    """A count and its noun, in the number it takes: "1 file", "2 files",
+    "0 entries" (`plural` for a noun that does not add "s")."""
+    return "%d %s" % (count, singular if count == 1 else (plural or singular + "s"))

@@ -216,3 +216,10 @@ def entry_fields(**changes):
               "allow_pings": "1", "to_ping_urls": ""}
     fields.update(changes)
     return [(name, value) for name, value in fields.items() if value is not None]
+
+
+def settings_form(client, blog_id):
+    """The weblog settings form's fields as the screen fills them in: {name: value}."""
+    (_, fields), = [form for form in forms(client.get("blog_settings", blog_id=blog_id).text)
+                    if "own_links" in form[1]]
+    return {name: values[0] for name, values in fields.items() if name != "magic_token"}

@@ -14,6 +14,7 @@ from mtpy.actions.authors import trusted_with_html
 from mtpy.importexport import ImportFormatError, parse
 from mtpy.models import Author, Category, Entry, Ping
 from mtpy.publish import is_published
+from mtpy.text import counted
 
 
 def import_entries(store, config, blog, text, author=None, ip="", send_pings=False):
@@ -33,8 +34,7 @@ def import_entries(store, config, blog, text, author=None, ip="", send_pings=Fal
                                    clean=None if trusted_with_html(store, author, blog) else clean_html)
         except ImportFormatError as error:
             raise ActionError("%s (nothing imported)" % error, "file") from error
-        record(store, "import", "Imported %d entries, %d pings, %d comments" % (
-            result.entries, result.pings, result.comments), blog.id, author, ip)
+        record(store, "import", "Imported %s" % imported_words(result), blog.id, author, ip)
         job_ids = [store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id] if is_published(blog) else []
         if send_pings:
             for entry in store.find_in(Entry, "id", result.entry_ids):
@@ -184,3 +184,9 @@ def _category_id(store, blog, label, cache, result):
             cache[label] = store.save(Category(blog_id=blog.id, label=label))
             result.categories_created += 1
     return cache[label]
+
+
+def imported_words(result):
+    """What an import brought, in words: "3 entries, 1 ping, 0 comments"."""
+    return "%s, %s, %s" % (counted(result.entries, "entry", "entries"), counted(result.pings, "ping"),
+                           counted(result.comments, "comment"))

@@ -21,6 +21,8 @@ import time
 
 from mtpy.actions import ActionError
 from mtpy.actions.activity import record
+from mtpy.text import counted
+
 
 def rebuild_all(store, config, blog, progress=None, author=None, ip=""):
     """Publish every page of the weblog now, in one go (`mtpy rebuild`;
@@ -34,8 +36,8 @@ def rebuild_all(store, config, blog, progress=None, author=None, ip=""):
     with store.rebuild_lock():
         publisher = Publisher(store, config, blog).rebuild_all(progress)
     write_unwritten(store, config, blog)     # the ones still unwritten stay listed for mtpy check
-    record(store, "rebuild", "Rebuilt: %d file(s) written, %d unchanged" % (
-        len(publisher.written), publisher.unchanged), blog.id, author, ip)
+    record(store, "rebuild", "Rebuilt: %s written, %d unchanged" % (
+        counted(len(publisher.written), "file"), publisher.unchanged), blog.id, author, ip)
     return publisher
 
 
@@ -162,5 +164,5 @@ def finish(store, blog, what, written, unchanged, started, author=None, ip=""):
                             blog_id=blog.id, author_id=author.id)
         if latest and latest[0].created_on >= started:
             return None
-    return record(store, "rebuild", "Rebuilt %s: %d file(s) written, %d unchanged" % (
-        describe(what).lower(), written, unchanged), blog.id, author, ip)
+    return record(store, "rebuild", "Rebuilt %s: %s written, %d unchanged" % (
+        describe(what).lower(), counted(written, "file"), unchanged), blog.id, author, ip)

@@ -32,6 +32,7 @@ from mtpy import dates
 from mtpy.actions import ActionError, Done
 from mtpy.actions.discovery import being_sent
 from mtpy.models import Blog, Category, Entry
+from mtpy.text import counted
 
 MAX_ATTEMPTS = 5
 WORKERS = 4
@@ -71,13 +72,19 @@ class PingsFailed(Exception):
 def wanted_urls(store, entry):
     """Every URL the entry is to ping, in order, once: its own, then its
     categories' outbound URLs."""
-    urls = list(entry.to_ping_urls)
+    return list(dict.fromkeys(list(entry.to_ping_urls) + list(categories_pinging(store, entry))))
+
+
+def categories_pinging(store, entry):
+    """{outbound URL: label of the entry's first category that lists it}: the
+    URLs the entry pings because of its categories, in order."""
+    found = {}
     for category_id in entry.category_ids:
         category = store.get(Category, category_id)
         if category is not None:
-            urls.extend(category.ping_urls)
-    seen = set()
-    return [url for url in urls if not (url in seen or seen.add(url))]
+            for url in category.ping_urls:
+                found.setdefault(url, category.label)
+    return found
 
 
 def urls_to_ping(store, entry, again=False):
@@ -178,8 +185,8 @@ def send_pings(store, config, payload, deadline_seconds=JOB_DEADLINE_SECONDS):
     outcomes, retry = _send_and_record(store, config, blog, entry, bool(payload.get("again")),
                                        deadline_seconds)
     if retry:
-        raise PingsFailed("%d ping(s) of entry %d failed, retried later: %s" % (
-            len(retry), entry.id, "; ".join("%s: %s" % (url, outcomes[url]) for url in retry)))
+        raise PingsFailed("%s of entry %d failed, retried later: %s" % (
+            counted(len(retry), "ping"), entry.id, "; ".join("%s: %s" % (url, outcomes[url]) for url in retry)))
 
 
 def send_now(store, config, blog, entry, deadline_seconds=JOB_DEADLINE_SECONDS):
@@ -423,5 +430,5 @@ def send_deletions(store, config, payload, deadline_seconds=JOB_DEADLINE_SECONDS
     payload["targets"] = {url: targets[url] for url, error in outcomes.items()
                           if error is not None and not isinstance(error, FinalFailure)}
     if payload["targets"]:
-        raise PingsFailed("%d Webmention(s) of deleted entry %s failed, retried later" % (
-            len(payload["targets"]), payload.get("entry_id", "?")))
+        raise PingsFailed("%s of deleted entry %s failed, retried later" % (
+            counted(len(payload["targets"]), "Webmention"), payload.get("entry_id", "?")))

@@ -17,9 +17,6 @@ FIELDS = ("name", "description", "site_url", "site_path", "archive_url", "archiv
           "accept_trackback", "accept_pingback", "accept_webmention", "own_links")
 FLAGS = ("email_new_pings", "allow_pings_default", "hold_over_limit", "autodiscover_links", "accept_pings",
          "accept_trackback", "accept_pingback", "accept_webmention")
-# Each protocol's switch, by the protocol's name (the settings screen's and the log's words).
-PROTOCOL_SWITCHES = {"accept_trackback": "TrackBack", "accept_pingback": "Pingback",
-                     "accept_webmention": "Webmention"}
 # What becomes of a link from a page of one of this installation's own weblogs.
 OWN_LINKS = {"quiet": "Show them quietly", "normal": "Treat them like any other", "ignore": "Do not keep them"}
 # The choices of the spam defences, in the words the settings screen shows.
@@ -41,12 +38,30 @@ MODERATION_DOES = {
 # WordPress holds comments.
 NEW_WEBLOG = {"autodiscover_links": True, "moderate_pings": "suspicious"}
 LINKBACK_CHECKS = {"off": "Do not check", "hold": "Hold the ping for approval", "junk": "Mark the ping as junk"}
+CHOICES = {"moderate_pings": MODERATION, "linkback_check": LINKBACK_CHECKS, "own_links": OWN_LINKS}
+# Each setting as the settings screen labels it: the activity log names a
+# changed setting so, in the screen's order (tests/test_words.py holds the
+# screen to these words).
+SETTING_LABELS = {
+    "name": "Weblog name", "description": "Description", "site_url": "Weblog URL", "site_path": "Local site path",
+    "archive_url": "Archive URL", "archive_path": "Local archive path", "timezone": "Time zone",
+    "allow_pings_default": "Allow incoming TrackBack pings on new entries",
+    "email_new_pings": "E-mail me when a new ping arrives",
+    "hold_over_limit": "Hold pings beyond the weblog's limits for my approval, instead of refusing them",
+    "autodiscover_links": "Tell the pages an entry links to",
+    "update_ping_urls": "Notify these services of each published entry (weblogUpdates.ping)",
+    "accept_trackback": "Accept TrackBack pings", "accept_pingback": "Accept Pingbacks",
+    "accept_webmention": "Accept Webmentions", "own_links": "Links from this installation's own weblogs",
+    "accept_pings": "Accept pings on this weblog",
+    "close_pings_after_days": "Close pings on entries older than this many days",
+    "moderate_pings": "New pings", "linkback_check": "Link-back check", "junk_words": "Block list",
+}
 # What the weblog's templates print raw: mtpy.sanitize cleans them (see
 # actions.authors.clean_unless_trusted).
 HTML_FIELDS = ("name", "description")
 # What every page shows or where it links: a change republishes them all.
 SHOWN_ON_PAGES = ("name", "description", "site_url", "archive_url", "timezone", "accept_pings",
-                  "close_pings_after_days") + tuple(PROTOCOL_SWITCHES)
+                  "close_pings_after_days", "accept_trackback", "accept_pingback", "accept_webmention")
 # Where a weblog's pages are written: only a system administrator (or the owner's
 # `mtpy` command) chooses them, since publishing writes wherever they point.
 FOLDERS = ("site_path", "archive_path")
@@ -88,7 +103,7 @@ def change_weblog(store, config, blog, values, author=None, ip=""):
     changes = checked_values(clean_unless_trusted(store, author, blog, values, HTML_FIELDS, blog))
     changed = sorted(field for field, value in changes.items() if getattr(blog, field) != value)
     check_folders(store, config, {field: changes[field] for field in FOLDERS if field in changed}, blog, author)
-    blog = blog.copy(**changes)
+    before, blog = blog, blog.copy(**changes)
     job_ids = []
     if not changed:
         return Done(blog)
@@ -97,7 +112,7 @@ def change_weblog(store, config, blog, values, author=None, ip=""):
         if "archive_url" in changed or "site_url" in changed:
             for entry in store.find(Entry, blog_id=blog.id):
                 store.save(entry)  # item URLs follow a changed archive URL
-        record(store, "settings", _changes_in_words(blog, changed), blog.id, author, ip)
+        record(store, "settings", _changes_in_words(before, blog, changed), blog.id, author, ip)
         if is_published(blog) and any(field in SHOWN_ON_PAGES for field in changed):
             job_ids.append(store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id)
     return Done(blog, changed, job_ids)
@@ -139,16 +154,40 @@ def checked_values(values):
     return changes
 
 
-def _changes_in_words(blog, changed):
-    """The activity log's line for changed settings: the protocols' switches
-    and the own-links rule as the settings screen says them, the rest by name."""
-    words = ["Changed %s" % ", ".join(field for field in changed if field not in PROTOCOL_SWITCHES
-                                      and field != "own_links")]
-    words += ["%s %s" % (PROTOCOL_SWITCHES[field], "switched on" if getattr(blog, field) else "switched off")
-              for field in PROTOCOL_SWITCHES if field in changed]
-    if "own_links" in changed:
-        words.append("Links from this installation's own weblogs: %s" % OWN_LINKS[blog.own_links].lower())
-    return "; ".join(word for word in words if word != "Changed ")
+def _changes_in_words(before, blog, changed):
+    """The activity log's line for changed settings: each field named as the
+    settings screen labels it, its new value in words ("New pings: hold every
+    ping for approval", "Accept Pingbacks: off"), in the screen's order."""
+    ordered = list(SETTING_LABELS) + [field for field in FIELDS if field not in SETTING_LABELS]
+    return "; ".join("%s: %s" % (SETTING_LABELS.get(field, field), _setting_in_words(before, blog, field))
+                     for field in ordered if field in changed)
+
+
+def _setting_in_words(before, blog, field):
+    value = getattr(blog, field)
+    if field in FLAGS:
+        return "on" if value else "off"
+    if field in CHOICES:
+        return CHOICES[field][value].lower()
+    if field == "description":
+        return "changed"
+    if field == "timezone":
+        return timezone_name(value)
+    if field == "close_pings_after_days":
+        return str(value) if value else "0 (never)"
+    if field == "junk_words":
+        added, removed = len(set(value) - set(before.junk_words)), len(set(before.junk_words) - set(value))
+        changes = [words for count, words in ((added, "%d added" % added), (removed, "%d removed" % removed)) if count]
+        return "%s (%d in all)" % (", ".join(changes) or "reordered", len(value))
+    if field == "update_ping_urls":
+        return ", ".join(value) or "none"
+    return value or "(empty)"
+
+
+def timezone_name(hours):
+    """A time zone as the settings screen lists it: UTC+05:30."""
+    whole, minutes = int(abs(hours)), int(round(abs(hours) % 1 * 60))
+    return "UTC%s%02d:%02d" % ("-" if hours < 0 else "+", whole, minutes)
 
 
 def check_folders(store, config, folders, blog=None, author=None):

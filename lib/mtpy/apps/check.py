@@ -9,7 +9,8 @@ from mtpy import web
 from mtpy.check import Report, render_html
 from mtpy.config import find_config_path
 
-SWITCHED_OFF = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not Found</title></head>"
+SWITCHED_OFF = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not Found</title>"
+                + web.ICON_LINK + "</head>"
                 "<body><h1>Not Found</h1></body></html>\n")
 
 

@@ -11,6 +11,7 @@ import ipaddress
 import os
 import posixpath
 import re
+import shutil
 import sys
 from urllib.parse import quote
 
@@ -46,10 +47,16 @@ OPTIONAL = [
 
 
 class ModuleCheck:
+    """One module: installed (its version) or not (why). `needed_with`: when
+    the module matters only for one ObjectDriver, that driver (set by the
+    report); `optional`: a module mtpy runs without (the report says which)."""
+
     def __init__(self, name, package, why, minimum=None):
         self.name, self.package, self.why, self.minimum = name, package, why, minimum
         self.version = None
         self.error = None
+        self.optional = False
+        self.needed_with = None
         try:
             module = __import__(name)
         except Exception as error:  # a broken install is as missing as an absent one
@@ -68,11 +75,40 @@ class ModuleCheck:
         return ".".join(str(part) for part in self.minimum)
 
     def install_commands(self, extlib, python=None):
-        python = python or sys.executable or "python3"
+        python = python or python_executable() or "python3"
         package = self.package + (">=" + self.minimum_text if self.minimum else "")
         package = "'%s'" % package if "[" in package or ">" in package else package   # not a shell glob
         return ["%s -m pip install --user %s" % (python, package),
                 "%s -m pip install --target %s %s" % (python, extlib, package)]
+
+
+def python_executable(script=None):
+    """The path of the Python running this, or "" when nothing says. Under CGI
+    sys.executable can be empty (the web server gives no PATH for Python to
+    find itself by): then the interpreter the script's #! line names (a
+    virtualenv's, as installed), the base interpreter, or the python3 on the PATH."""
+    if sys.executable:
+        return sys.executable
+    named = _shebang_python(script if script is not None else (sys.argv[0] if sys.argv else ""))
+    return (named or getattr(sys, "_base_executable", "") or shutil.which("python3") or shutil.which("python")
+            or "")
+
+
+def _shebang_python(script):
+    """The interpreter a script's #! line runs ("/usr/bin/env python3": the
+    python3 on the PATH), when it exists; "" otherwise."""
+    try:
+        with open(script, "rb") as handle:
+            first = handle.readline(1024).decode("utf-8", "replace")
+    except (OSError, TypeError, ValueError):
+        return ""
+    words = first[2:].split() if first.startswith("#!") else []
+    if not words:
+        return ""
+    if os.path.basename(words[0]) == "env":
+        named = [word for word in words[1:] if not word.startswith("-")]
+        return (shutil.which(named[0]) or "") if named else ""
+    return words[0] if os.path.isfile(words[0]) and os.access(words[0], os.X_OK) else ""
 
 
 def _version(name, package, module):

@@ -6,6 +6,7 @@ from mtpy.check.probes import UNRELIABLE_LOCKING
 from mtpy.check.report import CGI_PATH_FIX, RELATIVE_CGI_PATH
 from mtpy.config import is_absolute_url
 from mtpy.text import escape_html
+from mtpy.web import ICON_LINK
 
 
 TEMPLATES_INTRO = "A new weblog is published with these; without them it would publish nothing."
@@ -114,6 +115,8 @@ def render_text(report, system_only=False):
         for check in checks:
             if check.installed:
                 lines.append("  %s: installed (%s). %s" % (check.name, check.version, check.why))
+            elif check.optional and not check.version:
+                lines.append("  %s: %s %s" % (check.name, not_installed(check), check.why))
             else:
                 lines.append("  %s: %s. %s" % (check.name, "TOO OLD" if check.version else "MISSING", check.why))
                 if check.package:
@@ -147,7 +150,7 @@ def render_text(report, system_only=False):
 
 STYLE = ("body{font-family:sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.4;"
          "overflow-wrap:anywhere} code{background:#eee} li{margin:.2em 0}"
-         " .missing{color:#a00} .ok{color:#070} .warn{color:#8a5a00}"
+         " .missing{color:#a00} .ok{color:#070} .warn{color:#8a5a00} .optional{color:#555}"
          " #summary a{color:inherit;font-weight:bold} #verdict{border:2px solid #070;padding:0 1em;margin:1.5em 0}"
          " #verdict.not-ready{border-color:#a00}")
 
@@ -157,8 +160,8 @@ def render_html(report, system_only=False):
     parts = ['<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
              '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
              '<meta name="robots" content="noindex">\n'
-             "<title>mtpy System Check</title>\n<style>%s</style>\n</head>\n<body>\n<h1>mtpy System Check</h1>\n"
-             % STYLE]
+             "<title>mtpy System Check</title>\n%s\n<style>%s</style>\n</head>\n<body>\n<h1>mtpy System Check</h1>\n"
+             % (ICON_LINK, STYLE)]
     if not system_only:
         count = len(report.problems())
         parts.append('<p id="summary" class="%s"><a href="#verdict">%s</a></p>\n' % (
@@ -216,14 +219,24 @@ def _verdict_html(report, e):
     return html + "</section>\n"
 
 
+def not_installed(check):
+    """What the report says of an optional module that is not installed."""
+    if check.needed_with:
+        return "Not installed; optional: needed only with ObjectDriver %s in mt.cfg." % check.needed_with
+    return "Not installed; optional: mtpy runs without it."
+
+
 def _check_html(check, install, e):
     """`install`: (extlib/, the Python) for the install commands."""
     if check.installed:
         return '<h3>%s</h3>\n<p class="ok">Your server has %s installed (%s).</p>\n<p>%s</p>\n' % (
             e(check.name), e(check.name), e(check.version), e(check.why))
     if check.version:   # installed, but too old
-        html = '<h3>%s</h3>\n<p class="missing">Your server has %s %s, which is too old: mtpy needs %s or later. %s</p>\n' % (
-            e(check.name), e(check.name), e(check.version), e(check.minimum_text), e(check.why))
+        html = ('<h3>%s</h3>\n<p class="%s">Your server has %s %s, which is too old: mtpy needs %s or later. %s</p>\n'
+                % (e(check.name), "optional" if check.optional else "missing", e(check.name), e(check.version),
+                   e(check.minimum_text), e(check.why)))
+    elif check.optional:
+        html = '<h3>%s</h3>\n<p class="optional">%s %s</p>\n' % (e(check.name), e(not_installed(check)), e(check.why))
     else:
         html = '<h3>%s</h3>\n<p class="missing">Your server does not have %s installed. %s</p>\n' % (
             e(check.name), e(check.name), e(check.why))

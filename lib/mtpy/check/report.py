@@ -11,11 +11,12 @@ from mtpy import __version__, fileutil, web
 from mtpy import store as stores
 from mtpy.check.probes import (
     DATA_STORAGE, OPTIONAL, REQUIRED, UNRELIABLE_LOCKING, DownloadCheck, Finding, FolderCheck, ModuleCheck,
-    TemplatesCheck, filesystem_type, layout_urls, relative_inside)
+    TemplatesCheck, filesystem_type, layout_urls, python_executable, relative_inside)
 from mtpy.config import Config, ConfigError, is_absolute_url
 from mtpy.models import Author, Blog
 from mtpy.publish import feed_folder
 from mtpy.publish.feeds import unwritten
+from mtpy.text import counted
 
 
 MIN_PYTHON = (3, 9)
@@ -52,6 +53,15 @@ class Report:
         self.required = [ModuleCheck(*spec) for spec in REQUIRED]
         self.storage = [ModuleCheck(*spec) for spec in DATA_STORAGE]
         self.optional = [ModuleCheck(*spec) for spec in OPTIONAL]
+        # A storage module is needed only by its ObjectDriver: the others are
+        # optional here (psycopg on a SQLite install is not a problem).
+        used = DRIVER_MODULES.get(self.config.get("ObjectDriver"))
+        drivers = {module: driver for driver, module in DRIVER_MODULES.items()}
+        for check in self.storage:
+            check.needed_with = drivers.get(check.name)
+            check.optional = check.name != used
+        for check in self.optional:
+            check.optional = True
         self.templates = TemplatesCheck(self.config)
         self.unwritten_feeds = unwritten(self.config)    # [(item id, path, time, error)]
         # While a required module is missing mt.cgi cannot show its own check:
@@ -275,7 +285,7 @@ class Report:
                                  "set SendMailPath (or MailTransfer smtp and SMTPServer) in mt.cfg as your host "
                                  "says", blocks=False))
         if self.unwritten_feeds:
-            found.append(Finding("%d TrackBack feed(s) could not be written." % len(self.unwritten_feeds),
+            found.append(Finding("%s could not be written." % counted(len(self.unwritten_feeds), "TrackBack feed"),
                                  "make their archive folders writable (see TRACKBACK FEEDS)", blocks=False))
         return found
 
@@ -292,6 +302,11 @@ class Report:
         return os.path.join(self.install_root, "extlib")
 
     @property
+    def script(self):
+        """The running script (mt-check.cgi's #! line names its Python)."""
+        return (self.environ or {}).get("SCRIPT_FILENAME") or None
+
+    @property
     def python(self):
         """The Python the install commands name: a stranger is not told where it is."""
         return "python3" if self.stranger else None
@@ -305,7 +320,7 @@ class Report:
                 ("Operating system", "%s %s" % (platform.system(), platform.release())),
                 ("Python version", _python_version() + ("" if self.python_ok else " (TOO OLD: mtpy needs %d.%d+)"
                                                         % MIN_PYTHON)),
-                ("Python executable", sys.executable or "(unknown)"),
+                ("Python executable", python_executable(self.script) or "(not found)"),
                 ("mtpy version", __version__),
                 ("mtpy library", os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                 ("Configuration", self.config_state),

@@ -585,14 +585,18 @@ def ascii_lower(text):
     return text.translate(_ASCII_LOWER)
 
 
+EXCERPT_WORDS = 40
+
+
 def entry_excerpt(entry):
     """The entry's excerpt, or Movable Type's automatic one: the first 40 words of
-    the body as plain text, followed by `...`."""
+    the body as plain text, followed by `...` when the body had more (a body
+    that fits whole is not marked as cut: "notes." never becomes "notes....")."""
     if entry.excerpt:
         return entry.excerpt
     from mtpy.text import plain_text
     words = plain_text(entry.body).split()
-    return " ".join(words[:40]) + "..." if words else ""
+    return " ".join(words[:EXCERPT_WORDS]) + ("..." if len(words) > EXCERPT_WORDS else "")
 
 
 class _FileLock:

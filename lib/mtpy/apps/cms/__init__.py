@@ -202,6 +202,6 @@ class CMSApp(Application):
 
 
 MISCONFIGURED = ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>mtpy is not configured</title>"
-                 "</head><body><h1>mtpy is not configured</h1><p>mt.cgi cannot read its configuration file "
-                 "(mt.cfg beside the scripts). Open mt-check.cgi for details; the web server's error log "
+                 + web.ICON_LINK + "</head><body><h1>mtpy is not configured</h1>"
+                 "<p>mt.cgi cannot read its configuration file (mt.cfg beside the scripts). Open mt-check.cgi for details; the web server's error log "
                  "has the reason.</p></body></html>\n")

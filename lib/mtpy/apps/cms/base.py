@@ -83,9 +83,9 @@ class Application:
         from mtpy.text import escape_html
         title = escape_html(web.status_line(status))
         return web.Response(
-            '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>%s</title></head>\n'
-            "<body><h1>%s</h1>\n<p>%s</p></body></html>\n" % (title, title, escape_html(message)),
-            status=status, csp="default-src 'none'")
+            '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>%s</title>%s</head>\n'
+            "<body><h1>%s</h1>\n<p>%s</p></body></html>\n" % (title, web.ICON_LINK, title, escape_html(message)),
+            status=status, csp="default-src 'none'; img-src data:")
 
     def safe_redirect_target(self, request, target, fallback):
         """`target` when it leads back to this script (`?query`, the script's

@@ -201,13 +201,18 @@ def _sent(screen, entry):
     the pages told by Pingback or Webmention (with the protocol), and those
     not yet sent with what went wrong last, when, and whether only a retry
     sends them now."""
-    from mtpy.actions.sending import MAX_ATTEMPTS, being_sent, waiting_mentions, wanted_urls
+    from mtpy.actions.sending import MAX_ATTEMPTS, being_sent, categories_pinging, waiting_mentions, wanted_urls
     from mtpy.models import PROTOCOL_NAMES
     pinged = set(entry.pinged_urls)
     waiting = []
+    # A category's outbound URL is marked with the category's name, unless the
+    # entry lists it too (then it is the entry's own).
+    own = set(entry.to_ping_urls)
+    from_category = {url: label for url, label in categories_pinging(screen.store, entry).items() if url not in own}
 
     def row(url, protocol, failure):
         return {"url": url, "protocol": PROTOCOL_NAMES[protocol], "error": failure.get("error", ""),
+                "category": from_category.get(url, "") if protocol == "trackback" else "",
                 "when": failure.get("when", ""), "attempts": failure.get("attempts", 0),
                 "final": bool(failure.get("final")), "given_up": failure.get("attempts", 0) >= MAX_ATTEMPTS,
                 "sending": being_sent(entry, url)}
@@ -218,7 +223,8 @@ def _sent(screen, entry):
         waiting.append(row(url, failure["protocol"], failure))
     told = [{"url": url, "protocol": PROTOCOL_NAMES.get((told or {}).get("protocol"), "")}
             for url, told in sorted(entry.notified_links.items())]
-    return {"pinged": list(entry.pinged_urls), "told": told, "waiting": waiting}
+    return {"pinged": [{"url": url, "category": from_category.get(url, "")} for url in entry.pinged_urls],
+            "told": told, "waiting": waiting}
 
 
 @mode("entry_ping_retry", permission="post", methods=("POST",))

@@ -35,6 +35,7 @@ def environment(config):
         env.globals["web_link"] = web_link
         env.globals["protocol_names"] = PROTOCOL_NAMES
         env.globals["kind_names"] = KIND_NAMES
+        env.globals["icon_link"] = web.ICON_LINK
         env.filters["local_time"] = _local_time
         _environments[key] = env
     return _environments[key]

@@ -4,6 +4,7 @@ import os
 
 from mtpy import work
 from mtpy.actions import ActionError
+from mtpy.actions.weblogs import timezone_name
 from mtpy.apps.cms.screen import mode
 
 # The offsets Movable Type offered, in hours from UTC.
@@ -27,12 +28,7 @@ def _choices():
 
 
 def timezone_options():
-    options = []
-    for hours in TIMEZONES:
-        whole, minutes = int(abs(hours)), int(round(abs(hours) % 1 * 60))
-        label = "UTC%s%02d:%02d" % ("-" if hours < 0 else "+", whole, minutes)
-        options.append((repr(float(hours)), label))
-    return options
+    return [(repr(float(hours)), timezone_name(hours)) for hours in TIMEZONES]
 
 
 @mode("dashboard")

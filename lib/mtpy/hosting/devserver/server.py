@@ -275,6 +275,11 @@ class DevRequestHandler(BaseHTTPRequestHandler):
         found, target = find_static_file(self.server.mounts, path)
         if found == "redirect":
             return self._redirect(location)
+        if found != "file" and path == "/favicon.ico":
+            # Browsers ask for it on every page of a site that has none: "no
+            # icon" (kept a day) rather than a 404 in the log each time. A
+            # weblog's own favicon.ico is served as any file.
+            return self._send_head(204, [("Cache-Control", "max-age=86400")], 0)
         if found != "file":
             return self._send_plain(404, "Not found.")
         try:
