@@ -166,14 +166,18 @@ def test_what_each_entry_save_queues(published):
     assert edit.changed == ["body"] and queued(store) == [("republish_entry", (("entry_id", entry.id),))]
     run_jobs(store, site.config, edit.job_ids)
     assert "Changed words" in read(os.path.join(site.archives, "%06d.html" % entry.id))
-    for values in ({"title": "Retitled"}, {"status": "Draft"}, {"created_on": "2026-11-26 10:00:00"},
-                   {"category_ids": []}):
+    for values in ({"title": "Retitled"}, {"created_on": "2026-11-26 10:00:00"}, {"category_ids": []},
+                   {"status": "Draft"}):
         entry = store.get(Entry, entry.id)
         done = entries.save_entry(store, site.config, blog, entry, values)
         assert [store.get(Job, job_id).kind for job_id in done.job_ids] == ["rebuild_weblog"], values
         run_jobs(store, site.config, done.job_ids)
     assert "Retitled" not in read(os.path.join(site.archives, "index.html"))      # a draft leaves the index
     assert entries.save_entry(store, site.config, blog, store.get(Entry, entry.id), {"title": "Retitled"}).job_ids == []
+    # A draft is on no page: changing it, or saving a new one, republishes nothing.
+    assert entries.save_entry(store, site.config, blog, store.get(Entry, entry.id),
+                              {"title": "Draft again", "category_ids": [str(mine.id)]}).job_ids == []
+    assert entries.save_entry(store, site.config, blog, None, {"title": "New draft", "status": "Draft"}).job_ids == []
 
 
 def test_urls_to_ping_are_one_a_line(site):
@@ -317,7 +321,7 @@ def test_deleted_ping_is_gone_from_every_place_that_showed_it(published):
     for text in (read(page), read(popup), trackback_get(site, "__mode=rss&tb_id=%d" % site.item.id),
                  trackback_get(site, "__mode=view&entry_id=%d" % site.entry.id)):
         assert "victim" not in text and "keeper" in text
-    assert activity(store, "delete") == ["Deleted 1 ping(s): http://victim.example/"]
+    assert activity(store, "delete") == ["Deleted 1 ping: http://victim.example/"]
 
 
 def test_release_and_ban_sender(published):
@@ -331,7 +335,8 @@ def test_release_and_ban_sender(published):
     run_jobs(store, site.config, done.job_ids)
     assert "held" in read(os.path.join(site.archives, "%06d.html" % site.entry.id))
     pings.ban_sender(store, site.blog, held)
-    assert [ban.ip for ban in store.find(IPBan, blog_id=site.blog.id)] == ["198.51.100.7"]
+    assert [(ban.ip, ban.note) for ban in store.find(IPBan, blog_id=site.blog.id)] == [
+        ("198.51.100.7", "Sent the ping \u201cheld\u201d")]
     assert [line.kind for line in store.find(Activity)] == ["rebuild", "release", "ban"]
 
 
@@ -402,7 +407,7 @@ def test_permissions(store):
     assert authors.may(store, admin, other, "templates") and len(authors.weblogs_of(store, admin)) == 2
     authors.set_permissions(store, ann, blog, [])
     assert authors.weblogs_of(store, ann) == [] and not authors.may(store, ann, blog, "post")
-    assert activity(store, "author")[-2:] == ["Ann may: post, bans", "Ann may: nothing"]
+    assert activity(store, "author")[-2:] == ["Ann may in this weblog: post entries and edit their own; ip bans", "Ann may in this weblog: nothing"]
     refused("is_admin", authors.set_admin, store, admin, False, by=admin)
     authors.set_admin(store, ann, True, by=admin)
     assert store.get(Author, ann.id).is_admin and authors.may(store, store.get(Author, ann.id), other, "bans")

@@ -133,6 +133,7 @@ def test_a_draft_is_not_published_and_a_published_entry_is(cms):
     rebuild(site)       # a built weblog is republished after each change
     draft = client.post("entry_edit", entry_fields(title="Secret draft"), blog_id=site.blog.id)
     draft_id = saved_id(draft, "entry_id")
+    assert "Created." in draft.text and "republished" not in draft.text     # a draft is on no page
     published = client.post("entry_edit", entry_fields(title="Out now", status="Publish"), blog_id=site.blog.id)
     assert "The pages are being republished." in published.text
     published_id = saved_id(published, "entry_id")

@@ -111,7 +111,7 @@ def test_deleting_pings_after_a_confirmation(cms):
                    for text in pages)
     assert wait_for(gone_everywhere, 10)
     lines = client.get("activity").text
-    assert "Deleted 2 ping(s): http://a.example/0, http://a.example/1" in lines
+    assert "Deleted 2 pings: http://a.example/0, http://a.example/1" in lines
 
 
 def test_delete_and_release_refuse_an_empty_or_foreign_selection(cms):
@@ -186,7 +186,7 @@ def test_activity_log_shows_what_happened_to_whom_it_may(cms):
     text = page.text
     assert "Melody logged in" in text and ">Logged in<" in text
     assert ">Address banned<" in text and "Banned 127.0.0.1" in text
-    assert ">Deleted<" in text and "Deleted 1 ping(s): http://a.example/1" in text
+    assert ">Deleted<" in text and "Deleted 1 ping: http://a.example/1" in text
     assert text.index("Deleted 1 ping") < text.index("Banned 127.0.0.1") < text.index("Melody logged in")
     assert " UTC</td>" in text and ">Test Weblog<" in text
     # Another author: the lines of their weblogs only, never someone's login
@@ -194,7 +194,7 @@ def test_activity_log_shows_what_happened_to_whom_it_may(cms):
     writer = CMSClient(site.base)
     writer.log_in("Writer", ADMIN_PASSWORD)
     theirs = writer.get("activity").text
-    assert ">Address banned<" in theirs and "Deleted 1 ping(s)" in theirs
+    assert ">Address banned<" in theirs and "Deleted 1 ping" in theirs
     assert "logged in" not in theirs and ">Logged in<" not in theirs
     assert "127.0.0.1" not in theirs        # whose address: administrators only
 

@@ -86,7 +86,7 @@ def test_approve_publishes_held_and_junk_pings_all_or_none(weblog):
     assert [state_of(store, ping) for ping in (held, junk, shown)] == ["published"] * 3
     assert not store.get(Ping, junk.id).junk and store.get(Ping, junk.id).junk_score == 3.0   # the verdict stays
     assert "Held title" in feed_of(blog, item) and "Junk title" in feed_of(blog, item)
-    assert log_lines(store, "release") == ["Approved 2 ping(s): http://held.example/1, http://junk.example/2"]
+    assert log_lines(store, "release") == ["Approved 2 pings: http://held.example/1, http://junk.example/2"]
 
 
 def test_junking_teaches_the_block_list_and_not_junk_undoes_it(weblog):
@@ -105,7 +105,7 @@ def test_junking_teaches_the_block_list_and_not_junk_undoes_it(weblog):
     assert store.get(Blog, blog.id).junk_words == ["casino", "listed.example", "spam.example"]
     assert {state_of(store, ping) for ping in (shown, held, under_listed, local)} == {"junk"}
     assert "Shown spam" not in feed_of(blog, item)              # hidden at once
-    message, = [line for line in log_lines(store) if line.startswith("Marked 4 ping(s) as junk")]
+    message, = [line for line in log_lines(store) if line.startswith("Marked 4 pings as junk")]
     assert message.endswith("; block list learnt: spam.example")
     refused("ping_ids", pings.junk_pings, store, config, blog, [shown.id])
 
@@ -127,8 +127,8 @@ def test_deleting_one_many_and_old_junk(weblog):
     pings.delete_pings(store, config, blog, [one.id])
     pings.delete_pings(store, config, blog, [two.id, three.id])
     assert store.list_pings(blog_id=blog.id, visible_only=False) == []
-    assert log_lines(store, "delete") == ["Deleted 1 ping(s): http://d.example/0",
-                                          "Deleted 2 ping(s): http://d.example/1, http://d.example/2"]
+    assert log_lines(store, "delete") == ["Deleted 1 ping: http://d.example/0",
+                                          "Deleted 2 pings: http://d.example/1, http://d.example/2"]
     old_junk = add_ping(store, blog, item, "http://old.example/", "Old junk", "junk",
                         created_on=dates.utc_now(-40 * 86400))
     new_junk = add_ping(store, blog, item, "http://new.example/", "New junk", "junk",
@@ -141,7 +141,7 @@ def test_deleting_one_many_and_old_junk(weblog):
     assert sorted(ping.id for ping in store.list_pings(blog_id=blog.id, visible_only=False)) == [
         new_junk.id, old_held.id]
     assert store.get(Ping, old_junk.id) is None
-    assert log_lines(store, "delete")[-1] == "Deleted 1 junk ping(s) older than 30 day(s)"
+    assert log_lines(store, "delete")[-1] == "Deleted 1 junk ping older than 30 days"
     assert pings.delete_junk_older_than(store, config, blog, "30") == 0
 
 
@@ -336,9 +336,9 @@ def test_bulk_approve_junk_with_undo_not_junk_and_delete(cms):
     client.post("ping_delete", [("id", held.id), ("id", junk.id), ("confirmed", "1")], blog_id=site.blog.id)
     assert sorted(stored(site)) == ["Shown one"]
     log = client.get("activity").text
-    assert "Approved 2 ping(s): http://held.example/1, http://junk.example/2" in log
-    assert "Marked 1 ping(s) as junk: http://Spam.example/3; block list learnt: spam.example" in log
-    assert "Marked 1 ping(s) as not junk, published: http://Spam.example/3; block list forgot: spam.example" in log
+    assert "Approved 2 pings: http://held.example/1, http://junk.example/2" in log
+    assert "Marked 1 ping as junk: http://Spam.example/3; block list learnt: spam.example" in log
+    assert "Marked 1 ping as not junk, published: http://Spam.example/3; block list forgot: spam.example" in log
 
 
 @SCREEN

@@ -240,8 +240,9 @@ def set_permissions(store, author, blog, names, by=None, ip=""):
     """What `author` may do in `blog`: exactly `names` (from PERMISSIONS)."""
     unknown = [name for name in names if name not in PERMISSION_NAMES]
     if unknown:
-        raise ActionError("Unknown permission(s) %s (known: %s)" % (
-            ", ".join(unknown), ", ".join(PERMISSION_NAMES)), "can")
+        raise ActionError("Unknown %s %s (known: %s)" % (
+            "permission" if len(unknown) == 1 else "permissions", ", ".join(unknown), ", ".join(PERMISSION_NAMES)),
+            "can")
     can = [name for name in PERMISSION_NAMES if name in names]
     with store.transaction():
         found = store.find(Permission, author_id=author.id, blog_id=blog.id)
@@ -250,7 +251,9 @@ def set_permissions(store, author, blog, names, by=None, ip=""):
             store.insert(permission)
         else:
             store.update(permission)
-        record(store, "author", "%s may: %s" % (author.name, ", ".join(can) or "nothing"), blog.id, by, ip)
+        labels = dict(PERMISSIONS)
+        record(store, "author", "%s may in this weblog: %s" % (
+            author.name, "; ".join(labels[name].split(" (")[0].lower() for name in can) or "nothing"), blog.id, by, ip)
     return Done(permission, ["can"])
 
 

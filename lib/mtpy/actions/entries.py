@@ -49,7 +49,9 @@ def save_entry(store, config, blog, entry, values, author=None):
         changed = [field for field in FIELDS if getattr(entry, field) != before[field]]
         store.save(entry)
         job_ids = []
-        if is_published(blog) and (is_new or changed):
+        # A draft is on no page: saving one changes none, unless it was shown until now.
+        on_pages = entry.status == "Publish" or (not is_new and before["status"] == "Publish")
+        if is_published(blog) and on_pages and (is_new or changed):
             if is_new or any(field in STRUCTURAL for field in changed):
                 job_ids.append(store.enqueue("rebuild_weblog", {"blog_id": blog.id}).id)
             else:

@@ -12,6 +12,7 @@ from mtpy.actions.activity import record
 from mtpy.models import Blog, Ping, Trackback
 from mtpy.publish import feed_folder, republish_waiting
 from mtpy.store import PING_STATES
+from mtpy.text import counted
 
 
 def pings_changed(store, config, blog, item_ids, new_ping=None, items=None):
@@ -103,7 +104,7 @@ def approve_pings(store, config, blog, ping_ids, author=None, ip=""):
         else:
             store.update(ping.copy(visible=True, junk=False))
     done = _change(store, config, blog, ping_ids, _not_published, approve, shows=lambda ping: not unread(ping),
-                   kind="release", done="Approved %d ping(s)", undone="nothing approved", author=author, ip=ip)
+                   kind="release", done="Approved %s", undone="nothing approved", author=author, ip=ip)
     done.job_ids = done.job_ids + checks
     return done
 
@@ -126,7 +127,7 @@ def junk_pings(store, config, blog, ping_ids, author=None, ip=""):
     def junk(ping):
         store.update(ping.copy(visible=False, junk=True))
     done = _change(store, config, blog, ping_ids, _not_junk, junk, shows=lambda ping: ping.visible,
-                   kind="junk", done="Marked %d ping(s) as junk", undone="nothing marked junk", author=author, ip=ip,
+                   kind="junk", done="Marked %s as junk", undone="nothing marked junk", author=author, ip=ip,
                    block_list=learn)
     done.record = added
     return done
@@ -150,7 +151,7 @@ def unjunk_pings(store, config, blog, ping_ids, publish=False, author=None, ip="
     def unjunk(ping):       # one its source withdrew stays hidden, published or not
         store.update(ping.copy(visible=bool(publish) and not ping.withdrawn, junk=False))
     done = _change(store, config, blog, ping_ids, _junk_only, unjunk, shows=lambda ping: bool(publish),
-                   kind="unjunk", done="Marked %%d ping(s) as not junk, %s" % ("published" if publish else "held"),
+                   kind="unjunk", done="Marked %%s as not junk, %s" % ("published" if publish else "held"),
                    undone="nothing changed", author=author, ip=ip, block_list=unlearn)
     done.record = removed
     return done
@@ -161,7 +162,7 @@ def delete_pings(store, config, blog, ping_ids, author=None, ip=""):
     def delete(ping):
         store.delete(Ping, ping.id)
     return _change(store, config, blog, ping_ids, None, delete, shows=lambda ping: ping.visible,
-                   kind="delete", done="Deleted %d ping(s)", undone="nothing deleted", author=author, ip=ip)
+                   kind="delete", done="Deleted %s", undone="nothing deleted", author=author, ip=ip)
 
 
 def delete_junk_older_than(store, config, blog, days, author=None, ip=""):
@@ -182,17 +183,19 @@ def delete_junk_older_than(store, config, blog, days, author=None, ip=""):
         for ping in doomed:
             store.delete(Ping, ping.id)
         if doomed:
-            record(store, "delete", "Deleted %d junk ping(s) older than %d day(s)" % (len(doomed), days),
+            record(store, "delete", "Deleted %s older than %s" % (counted(len(doomed), "junk ping"), counted(days, "day")),
                    blog.id, author, ip)
     return len(doomed)
 
 
 def ban_sender(store, blog, ping, author=None, ip=""):
-    """Ban the address a ping came from, in the ping's weblog."""
+    """Ban the address a ping came from, in the ping's weblog; the ban's note
+    names the ping (the IP Banning screen says why the address is there)."""
     from mtpy.actions.bans import add_ban
     if not ping.ip:
         raise ActionError("Ping %d has no sender address to ban" % ping.id, "ping_ids")
-    return add_ban(store, blog, ping.ip, author, ip)
+    what = ping.title or ping.source_url or "ping %d" % ping.id
+    return add_ban(store, blog, ping.ip, author, ip, note="Sent the ping \u201c%s\u201d" % what[:200])
 
 
 def source_domain(ping):
@@ -240,7 +243,7 @@ def _change(store, config, blog, ping_ids, refuse, change, shows, kind, done, un
         shown = [ping.tb_id for ping in pings if shows(ping)]
         for ping in pings:
             change(ping)
-        message = "%s: %s" % (done % len(pings), _sources(pings))
+        message = "%s: %s" % (done % counted(len(pings), "ping"), _sources(pings))
         if block_list is not None:
             stored = store.get(Blog, blog.id)
             words, changed = block_list(pings, list(stored.junk_words))
