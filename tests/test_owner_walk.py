@@ -28,6 +28,8 @@ class Camera:
     """Full-page screenshots at both widths into MTPY_SCREENSHOTS (nothing
     without it); the page is left at the width it had."""
 
+    TALLEST = 1800      # px of a long page: its top says what it is
+
     def __init__(self):
         self.folder = os.environ.get("MTPY_SCREENSHOTS")
         self.taken = []
@@ -40,7 +42,8 @@ class Camera:
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 800})
             path = os.path.join(self.folder, "%s-%d.png" % (name, width))
-            page.screenshot(path=path, full_page=True)
+            height = min(page.evaluate("document.scrollingElement.scrollHeight"), self.TALLEST)
+            page.screenshot(path=path, full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height})
             self.taken.append(path)
         page.set_viewport_size(size)
 
@@ -50,6 +53,7 @@ def walk(tmp_path, smtp):
     controller, collector = smtp
     upload = Upload(str(tmp_path / "site"), sys.executable,
                     extra_config="MailTransfer smtp\nSMTPServer 127.0.0.1:%d\nEmailAddressMain mt@example.com\n"
+                    "OneHourMaxPings 100\nOneDayMaxPings 100\n"
                     % controller.port)
     process = start_lighttpd(upload)
     upload.mail = collector
@@ -60,13 +64,15 @@ def walk(tmp_path, smtp):
         process.wait(timeout=10)
 
 
-def mail_to(collector, address, subject_words):
-    """The text of the newest message to `address` whose subject has the words."""
+def mail_to(collector, address, words):
+    """The text of the newest message to `address` with `words` in its subject
+    or its text."""
     def found():
         for sender, recipients, raw in reversed(collector.messages):
             message = email.message_from_bytes(raw, policy=email.policy.default)
-            if address in recipients and subject_words in message["Subject"]:
-                return message.get_content()
+            text = message.get_content().replace("\r\n", "\n")
+            if address in recipients and (words in message["Subject"] or words in text):
+                return text
         return None
     return wait_for(found)
 
@@ -127,6 +133,48 @@ def test_a_new_owner_walks_through_a_day_without_a_shell(walk, browser):
     assert index, "the entry was not published: %s" % site.log()
     permalink = re.search(r'href="(%s[^"]+\.html)"' % re.escape(site.base), index).group(1)
 
+    # -- 30 pings moderated by per-row and bulk actions ---------------------------------
+    ping_url = re.search(r'trackback:ping="([^"]+)"', http(permalink).text).group(1)
+    for number in range(30):
+        links = " See http://weblog%d.example/a and http://weblog%d.example/b." % (number, number) \
+            if number % 10 == 9 else ""
+        answer = post(ping_url, {"url": "http://weblog%d.example/post" % number, "title": "Ping %d" % number,
+                                 "blog_name": "Weblog %d" % number, "excerpt": "They wrote about it." + links})
+        assert answer.text == SUCCESS, answer.text
+    page.goto(site.script + "?__mode=pings&blog_id=1")
+    tab = page.get_by_role("link", name=re.compile(r"^TrackBacks \((\d+) held\)$"))
+    held = int(re.search(r"\((\d+) held\)", tab.inner_text()).group(1))
+    assert 20 <= held < 30          # a new weblog holds suspicious pings: floods, two links or more
+    camera.shoot(page, "pings")
+    page.get_by_role("button", name="Approve the ping \u201cPing 9\u201d from Weblog 9").click()
+    assert "The pings are visible now." in page.content()
+    page.get_by_role("button", name="Junk the ping \u201cPing 19\u201d from Weblog 19").click()
+    assert "Marked 1 ping as junk" in page.content()
+    page.get_by_role("button", name="Delete the ping \u201cPing 29\u201d from Weblog 29").click()
+    page.get_by_role("button", name="Delete 1 ping").click()
+    assert "Deleted." in page.content()
+    page.goto(site.script + "?__mode=pings&blog_id=1&show=held")
+    page.get_by_role("link", name="Select all on this page").first.click()
+    assert page.locator("input[name=id]:checked").count() == held - 3
+    camera.shoot(page, "pings-held-selected")
+    page.get_by_role("button", name="Approve selected").first.click()
+    assert "The pings are visible now." in page.content()
+    assert page.get_by_role("link", name="TrackBacks", exact=True).count() == 1     # none held now
+    assert wait_for(lambda: "Ping 28" in http(permalink).text and "Ping 9" in http(permalink).text)
+    assert "Ping 19" not in http(permalink).text and "Ping 29" not in http(permalink).text
+    # The mail of a published ping links to a confirmation; the GET itself changes nothing.
+    text = mail_to(site.mail, "ada@example.com", "Title: Ping 0\n")
+    assert text, "no notification mail for Ping 0"
+    junk_link = re.search(r"Mark it as junk:\s*(\S+)", text).group(1)
+    page.goto(junk_link)
+    assert "Ping 0" in http(permalink).text
+    camera.shoot(page, "ping-confirm")
+    page.get_by_role("button", name="Mark it as junk").click()
+    assert wait_for(lambda: "Ping 0" not in http(permalink).text)
+    page.goto(site.script + "?__mode=entry_edit&blog_id=1&entry_id=1")
+    assert page.locator(".ping-count").inner_text().startswith("27 published, 2 junk (29 in all)")
+    camera.shoot(page, "entry-edit")
+
     # -- A long entry saved after the session ended: nothing lost -------------------
     long_text = "\n\n".join("Paragraph %d of a long entry, with é and ☃." % number for number in range(300))
     page.goto(site.script + "?__mode=entry_edit&blog_id=1")
@@ -168,6 +216,19 @@ def test_a_new_owner_walks_through_a_day_without_a_shell(walk, browser):
     page.goto(site.script + "?__mode=templates&blog_id=1")
     camera.shoot(page, "templates")
 
+    # -- A ban from a ping's row says when and why ------------------------------------------
+    page.goto(site.script + "?__mode=pings&blog_id=1")
+    page.get_by_role("button", name="Ban 127.0.0.1").first.click()
+    page.goto(site.script + "?__mode=bans&blog_id=1")
+    row = page.locator("main table tbody tr").first.inner_text()
+    assert "127.0.0.1" in row and "Sent the ping" in row and OWNER in row
+    camera.shoot(page, "bans")
+    refused = post(ping_url, {"url": "http://weblog99.example/post", "title": "Banned"}).text
+    assert "<error>1</error>" in refused
+    page.goto(site.script + "?__mode=activity")
+    assert "Password reset for " + OWNER in page.locator("main").inner_text()
+    camera.shoot(page, "activity")
+
     # -- The weblog read at 360 px --------------------------------------------------
     phone = browser.new_page(viewport={"width": 360, "height": 740})
     for url in (site.base, permalink, site.base + "cgi-bin/mt-tb.cgi?__mode=view&entry_id=1"):
@@ -179,6 +240,11 @@ def test_a_new_owner_walks_through_a_day_without_a_shell(walk, browser):
         assert sizes and min(sizes) >= 14, (url, sizes)
     assert "TrackBack URL for this entry" in phone.content()
     phone.close()
+    for name, url in (("weblog-index", site.base), ("weblog-entry", permalink),
+                      ("weblog-popup", site.base + "cgi-bin/mt-tb.cgi?__mode=view&entry_id=1"),
+                      ("mt-check", site.base + "cgi-bin/mt-check.cgi")):
+        page.goto(url)
+        camera.shoot(page, name)
     camera.shoot(page, "dashboard")
     assert not dialogs
     assert "Traceback" not in site.log()
