@@ -382,6 +382,22 @@ def test_static_files_and_types(server):
     assert response.status == 200 and body == b"hello from root"
 
 
+def test_pages_announce_pingback_and_webmention_as_the_shipped_configurations_do(server):
+    """mtpy serve sends X-Pingback (absolute, as WordPress reads it on a HEAD)
+    and Link rel="webmention" with a weblog's pages, and with nothing else; a
+    Host that is no host name gets no headers."""
+    port = server.server_address[1]
+    scripts = "http://127.0.0.1:%d/cgi-bin/" % port
+    for method, url in (("GET", "/blog/sub/page.html"), ("HEAD", "/blog/sub/page.html"), ("GET", "/blog/")):
+        response, _ = request(server, method, url)
+        assert (response.getheader("X-Pingback"), response.getheader("Link")) == (
+            scripts + "mt-pingback.cgi", '<%smt-webmention.cgi>; rel="webmention"' % scripts), (method, url)
+    response, _ = request(server, "GET", "/blog/index.xml")
+    assert response.getheader("X-Pingback") is None and response.getheader("Link") is None
+    response, _ = request(server, "GET", "/blog/sub/page.html", headers={"Host": 'evil"><x'})
+    assert response.getheader("X-Pingback") is None and response.getheader("Link") is None
+
+
 def test_directory_index(server):
     response, body = request(server, "GET", "/blog/")
     assert response.status == 200 and b"blog home" in body

@@ -39,6 +39,9 @@ def test_pings_feeds_popup_and_pages(wsgi_site):
     # The deferred republish ran in the worker after the answer.
     assert wait_for_text(site.base, "TrackBack (1)</a>")
     assert "mtpy System Check" in http(site.base + "cgi-bin/mt-check.cgi").text
+    page = http(site.base)                  # announces where to send Pingbacks and Webmentions
+    assert (page.headers["X-Pingback"], page.headers["Link"]) == (
+        site.base + "cgi-bin/mt-pingback.cgi", '<%scgi-bin/mt-webmention.cgi>; rel="webmention"' % site.base)
 
 
 def test_config_changes_apply_without_restart(wsgi_site):

@@ -50,7 +50,7 @@ class SiteApp:
         return self.static(environ, start_response, path)
 
     def static(self, environ, start_response, path):
-        from mtpy.hosting.devserver import find_static_file, guess_type
+        from mtpy.hosting.devserver import find_static_file, guess_type, linkback_headers
         if environ.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
             return _plain(405, "Method not allowed.")(environ, start_response)
         found, target = find_static_file(self.mounts, path)
@@ -62,7 +62,7 @@ class SiteApp:
         with open(target, "rb") as handle:
             body = handle.read()
         start_response("200 OK", [("Content-Type", guess_type(target)), ("Content-Length", str(len(body))),
-                                  ("Cache-Control", "no-cache")])
+                                  ("Cache-Control", "no-cache")] + linkback_headers(target, environ.get("HTTP_HOST")))
         return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
 
 

@@ -20,8 +20,9 @@ hides the script's status line handling and forks inside the server) and the
 
 from mtpy.hosting.devserver.scripts import CGIOutputError, parse_cgi_output
 from mtpy.hosting.devserver.server import make_server, serve
-from mtpy.hosting.devserver.static import DENIED_ENDINGS, find_static_file, guess_type, normalize_mounts
+from mtpy.hosting.devserver.static import (DENIED_ENDINGS, find_static_file, guess_type, linkback_headers,
+                                           normalize_mounts)
 
 # What `mtpy serve`, `mtpy serve --wsgi` (mtpy.hosting.site) and the tests import.
 __all__ = ["CGIOutputError", "parse_cgi_output", "make_server", "serve", "DENIED_ENDINGS", "find_static_file",
-           "guess_type", "normalize_mounts"]
+           "guess_type", "linkback_headers", "normalize_mounts"]

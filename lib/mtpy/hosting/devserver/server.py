@@ -17,7 +17,7 @@ from mtpy import __version__
 from mtpy.hosting.devserver.log import log, printable
 from mtpy.hosting.devserver.scripts import (
     CGI_TIMEOUT, DEFERRED_TIMEOUT, MAX_OUTPUT, CGIError, CGIOutputTooLarge, CGITimeout, parse_cgi_output, run_cgi)
-from mtpy.hosting.devserver.static import find_static_file, guess_type, normalize_mounts
+from mtpy.hosting.devserver.static import find_static_file, guess_type, linkback_headers, normalize_mounts
 
 
 CGI_PREFIX = "/cgi-bin/"
@@ -295,7 +295,7 @@ class DevRequestHandler(BaseHTTPRequestHandler):
                 ("Content-Length", str(size)),
                 # Pages change on every rebuild; make browsers always ask.
                 ("Cache-Control", "no-cache"),
-            ], size)
+            ] + linkback_headers(target, self.headers.get("Host")), size)
             if self.command != "HEAD":
                 shutil.copyfileobj(handle, self.wfile)
 

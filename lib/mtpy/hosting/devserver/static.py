@@ -30,6 +30,23 @@ def guess_type(path):
     return content_type or "application/octet-stream"
 
 
+_HOST_CHARACTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]"
+
+
+def linkback_headers(target, host):
+    """The headers a weblog's page is served with, as the shipped server
+    configurations add them (docs/lighttpd.conf, nginx.conf, apache.conf):
+    where its Pingback server and Webmention endpoint are. Senders look there
+    first (WordPress makes a HEAD request and reads X-Pingback, which must be
+    an absolute URL). `host`: the request's Host; none (or one that is not a
+    host name, an address and a port), no headers."""
+    if not host or not target.lower().endswith((".html", ".htm")) or host.strip(_HOST_CHARACTERS):
+        return []
+    scripts = "http://%s/cgi-bin/" % host
+    return [("X-Pingback", scripts + "mt-pingback.cgi"),
+            ("Link", '<%smt-webmention.cgi>; rel="webmention"' % scripts)]
+
+
 # The one rule for files that are never served, wherever they are: configs,
 # databases, logs, editor backups (`index.html~`), half-written files, and (in
 # find_static_file) dot files. docs/lighttpd.conf's `url.access-deny` lists the
