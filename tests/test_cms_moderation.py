@@ -275,7 +275,7 @@ def test_entry_screen_names_each_state_and_agrees_with_the_lists(cms):
     entry_page = client.get("entry_edit", blog_id=site.blog.id, entry_id=site.entry.id).text
     assert re.search(r'<dd class="ping-count">3 published, 2 held, 1 junk, 1 withdrawn \(7 in all\)', entry_page)
     entries = client.get("entries", blog_id=site.blog.id).text
-    assert re.search(r'data-label="TrackBacks">3<', entries)
+    assert re.search(r'data-label="Pings published">3<', entries)
     listed = client.get("pings", blog_id=site.blog.id, entry_id=site.entry.id).text
     for label in ("All (7)", "Published (3)", "Held (2)", "Junk (1)", "Withdrawn (1)"):
         assert label in listed
