@@ -276,3 +276,20 @@ def writable_error(folder):
     except OSError as error:
         return "a file could be created but not removed: %s" % (error.strerror or error)
     return None
+
+
+def own_folders(config):
+    """[(what it is, folder)] of the folders mtpy itself reads or writes: no
+    weblog, and no file a template publishes, goes inside them."""
+    import mtpy
+    code = os.path.dirname(os.path.dirname(os.path.abspath(mtpy.__file__)))
+    folders = [("mtpy's data folder", config.get("DataSource")), ("mtpy's template folder", config.get("TemplatePath")),
+               ("mtpy's code", code), ("mtpy's packages", os.path.join(os.path.dirname(code), "extlib"))]
+    if config.path:
+        folders.insert(0, ("the folder of mtpy's scripts and mt.cfg", config.folder))
+    return folders
+
+
+def is_inside(path, folder):
+    """Whether `path` is `folder` or lies inside it (both real, absolute paths)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)

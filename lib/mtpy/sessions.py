@@ -13,7 +13,6 @@ double-submit token), which a page of another site can neither read nor send
 with its POST (SameSite=Lax).
 """
 
-import binascii
 import hashlib
 import hmac
 import math
@@ -21,6 +20,7 @@ import os
 
 from mtpy import dates
 from mtpy.models import Activity, Author, Session
+from mtpy.tokens import random_token, token_digest
 
 COOKIE = "mtpy_session"
 FORM_COOKIE = "mtpy_form"
@@ -112,28 +112,8 @@ def _create_secret(folder, path, replace=False):
     return found
 
 
-def random_token(size=32):
-    """secrets.token_urlsafe(size) without the imports of `secrets` (random) and
-    `base64` (re), which would cost a CGI process more than the rest of this."""
-    encoded = binascii.b2a_base64(os.urandom(size), newline=False)
-    return encoded.rstrip(b"=").translate(_URLSAFE).decode("ascii")
-
-
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
-
-
 def _sign(config, purpose, data):
     return hmac.new(secret(config), purpose + b":" + data.encode("ascii"), hashlib.sha256).hexdigest()
-
-
-def _token_hash(token):
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-def token_digest(token):
-    """What the store keeps of a single-use token sent to someone (a password
-    reset link's): its SHA-256, as of a session's token."""
-    return _token_hash(token)
 
 
 def _seconds_between(earlier, later):
@@ -148,7 +128,7 @@ def start(store, config, author, request, now=None):
     UTC time, for tests; the clock otherwise."""
     now = now or dates.utc_now()
     token = random_token()
-    session = Session(author_id=author.id, token_hash=_token_hash(token), created_on=now, seen_on=now)
+    session = Session(author_id=author.id, token_hash=token_digest(token), created_on=now, seen_on=now)
     store.insert(session)
     return session, "%s.%s" % (token, _sign(config, b"session", token))
 
@@ -162,7 +142,7 @@ def current(store, config, request, now=None):
         return None, None
     if not hmac.compare_digest(_sign(config, b"session", token), signature):
         return None, None
-    found = store.find(Session, token_hash=_token_hash(token), limit=1)
+    found = store.find(Session, token_hash=token_digest(token), limit=1)
     if not found:
         return None, None
     session = found[0]

@@ -11,7 +11,7 @@ from mtpy import dates
 from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
 from mtpy.models import Author, Blog, Category, Entry, Permission
-from mtpy.sessions import random_token, token_digest
+from mtpy.tokens import random_token, token_digest
 
 # (name, label), in the order a screen lists them
 PERMISSIONS = (

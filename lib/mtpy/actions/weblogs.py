@@ -2,8 +2,8 @@
 
 import os
 
-import mtpy
 from mtpy import junk
+from mtpy.fileutil import is_inside, own_folders
 from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
 from mtpy.actions.authors import clean_unless_trusted
@@ -208,35 +208,19 @@ def check_folders(store, config, folders, blog=None, author=None):
     others = [other for other in store.find(Blog) if blog is None or other.id != blog.id] if store is not None else []
     for field, path in folders:
         real = os.path.realpath(path)
-        if root and not _inside(real, os.path.realpath(root)):
+        if root and not is_inside(real, os.path.realpath(root)):
             raise ActionError("Weblogs are published inside %s (WeblogRoot in mt.cfg): %s is not." % (root, path),
                               field)
         for label, folder in own_folders(config):
-            if _inside(real, os.path.realpath(folder)):
+            if is_inside(real, os.path.realpath(folder)):
                 raise ActionError("%s is inside %s, %s: choose a folder of the weblog's own." % (path, label, folder),
                                   field)
         for other in others:
             for used in {other.site_path, other.archive_path} - {"", None}:
-                if _inside(real, os.path.realpath(used)) or _inside(os.path.realpath(used), real):
+                if is_inside(real, os.path.realpath(used)) or is_inside(os.path.realpath(used), real):
                     raise ActionError("%s would share files with weblog %d (%s), which is published in %s: "
                                       "each weblog needs a folder of its own, neither inside the other."
                                       % (path, other.id, other.name, used), field)
-
-
-def own_folders(config):
-    """[(what it is, folder)] of the folders mtpy itself reads or writes: no
-    weblog is published inside them."""
-    code = os.path.dirname(os.path.dirname(os.path.abspath(mtpy.__file__)))
-    folders = [("mtpy's data folder", config.get("DataSource")), ("mtpy's template folder", config.get("TemplatePath")),
-               ("mtpy's code", code), ("mtpy's packages", os.path.join(os.path.dirname(code), "extlib"))]
-    if config.path:
-        folders.insert(0, ("the folder of mtpy's scripts and mt.cfg", config.folder))
-    return folders
-
-
-def _inside(path, folder):
-    """Whether `path` is `folder` or lies inside it (both real, absolute paths)."""
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def block_list(value):

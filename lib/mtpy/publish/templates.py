@@ -21,7 +21,7 @@ which backups carry with the folder. A made template's file is named by mtpy
 
 import os
 
-from mtpy.fileutil import DATA, make_folders, write_atomic
+from mtpy.fileutil import DATA, is_inside, make_folders, own_folders, write_atomic
 
 SHIPPED_FOLDER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates", "weblog")
 
@@ -108,7 +108,6 @@ def output_problem(config, blog, output):
     folder once symbolic links are followed, outside mtpy's own folders (the
     data folder, cgi-bin/), and not a file a web server runs or reads as its
     configuration (a dot file such as .htaccess, .php, .cgi...)."""
-    from mtpy.actions.weblogs import _inside as inside, own_folders
     if not output or output != output.strip():
         return "Give the file name, e.g. about.html (no spaces around it)."
     if len(output) > 200 or any(ord(char) < 32 or char in "\\:*?\"<>|" for char in output):
@@ -127,10 +126,10 @@ def output_problem(config, blog, output):
         return "Set the weblog's local site path first: its index templates are published there."
     site = os.path.realpath(blog.site_path)
     real = os.path.realpath(os.path.join(site, *parts))
-    if not inside(real, site) or real == site:
+    if not is_inside(real, site) or real == site:
         return "%s leads outside the weblog's folder (a symbolic link): not allowed." % output
     for label, folder in own_folders(config):
-        if folder and inside(real, os.path.realpath(folder)):
+        if folder and is_inside(real, os.path.realpath(folder)):
             return "%s is inside %s: choose a file of the weblog's own." % (output, label)
     return None
 

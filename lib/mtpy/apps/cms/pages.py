@@ -42,7 +42,7 @@ def environment(config):
 
 
 def render(screen, template, status, values):
-    from mtpy.sessions import random_token
+    from mtpy.tokens import random_token
     screen.csp_nonce = random_token(16)
     values.setdefault("status", status)
     page = environment(screen.config).get_template(template).render(screen=screen, **values)
