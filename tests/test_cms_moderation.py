@@ -284,6 +284,11 @@ def test_entry_screen_names_each_state_and_agrees_with_the_lists(cms):
     for state, count in (("published", 3), ("held", 2), ("junk", 1), ("withdrawn", 1)):
         listed = mtpy(site, "ping", "list", "--blog", site.blog.id, "--state", state).stdout.splitlines()
         assert len(listed) == count and all(line.endswith("\t" + state) for line in listed)
+    # The command finds what the screen's search finds, oldest first.
+    found = mtpy(site, "ping", "list", "--blog", site.blog.id, "--contains", "E.EXAMPLE/").stdout.splitlines()
+    assert [line.split("\t")[5] for line in found] == ["P%d" % n for n in range(7)]
+    searched = client.get("pings", blog_id=site.blog.id, q="e.example/").text
+    assert all(">P%d<" % n in searched for n in range(7))
 
 
 def test_a_new_weblog_holds_suspicious_pings_and_the_settings_say_what_each_does(cms):

@@ -313,10 +313,9 @@ def cmd_ipban(args):
 def cmd_ping_list(args):
     """A line a ping, oldest first: id, item, date, ip, url, title, protocol,
     kind and state (as mt.cgi's TrackBacks screen shows them); --state,
-    --protocol and --kind choose, as its filters do."""
-    from mtpy.actions.pings import LISTED_STATES, listed_state
+    --protocol, --kind and --contains choose, as its filters and search do."""
+    from mtpy.actions.pings import listed_state
     from mtpy.dates import format_date
-    from mtpy.models import Ping
     config, store = store_for(args)
     blog = get_blog(store, args.blog)
     where = {"blog_id": blog.id}
@@ -325,12 +324,10 @@ def cmd_ping_list(args):
         if item is None:
             return      # an entry that never took pings
         where = {"tb_id": item.id}
-    chosen = {name: getattr(args, name, None) for name in ("protocol", "kind")}
-    chosen = dict({name: value for name, value in chosen.items() if value}, **LISTED_STATES.get(args.state, {}))
-    if chosen:
-        pings = store.find(Ping, order_by="id", **dict(where, **chosen))
-    else:
-        pings = store.list_pings(visible_only=False, **where)
+    # The TrackBacks screen's query (newest first), listed oldest first.
+    pings = store.find_pings(state=args.state or None, protocol=getattr(args, "protocol", None) or None,
+                             kind=getattr(args, "kind", None) or None,
+                             contains=getattr(args, "contains", None) or None, **where)[::-1]
     for ping in pings:
         print("\t".join([str(ping.id), str(ping.tb_id), format_date(ping.created_on, blog.timezone, "%Y-%m-%d %H:%M:%S"),
                          ping.ip, _one_line(ping.source_url), _one_line(ping.title), ping.protocol, ping.kind,
@@ -627,6 +624,8 @@ def build_parser():
     sub.add_argument("--state", choices=tuple(LISTED_STATES))
     sub.add_argument("--protocol", choices=PROTOCOLS)
     sub.add_argument("--kind", choices=KINDS)
+    sub.add_argument("--contains", metavar="TEXT",
+                     help="only pings whose sender address, URL, weblog name or entry title holds TEXT")
     sub = command(ping, "held", cmd_ping_list, "pings held for approval", blog=True)
     sub.set_defaults(state="held")
     for name, handler, words in (
