@@ -10,11 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from support.client import CMSClient, entry_fields
+from support.client import CMSClient
 from support.sites import ADMIN_PASSWORD
 
 from mtpy.apps.cms import screen as cms_screen
-from mtpy.models import Entry, Session
+from mtpy.models import Session
 from mtpy.urls import held_pings_url
 
 # Long, not ASCII, with markup and line breaks: what an owner loses most

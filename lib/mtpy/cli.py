@@ -11,10 +11,9 @@ import sys
 
 from mtpy.actions import ActionError
 from mtpy.config import Config, ConfigError, find_config_path
-from mtpy.actions.pings import LISTED_STATES
 from mtpy.models import KINDS, PROTOCOLS, Author, Blog, Category, Entry, IPBan, Job
 from mtpy.publish.templates import TemplateSetError
-from mtpy.store import StoreError, open_store
+from mtpy.store import PING_STATES, StoreError, open_store
 from mtpy.text import counted
 from mtpy.urls import category_ping_url, ping_url
 
@@ -621,7 +620,7 @@ def build_parser():
         metavar="ACTION")
     sub = command(ping, "list", cmd_ping_list, "id, item, date, ip, url, title, protocol, kind, state", blog=True)
     sub.add_argument("--entry", type=int)
-    sub.add_argument("--state", choices=tuple(LISTED_STATES))
+    sub.add_argument("--state", choices=tuple(PING_STATES))
     sub.add_argument("--protocol", choices=PROTOCOLS)
     sub.add_argument("--kind", choices=KINDS)
     sub.add_argument("--contains", metavar="TEXT",

@@ -11,7 +11,6 @@ from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
 from mtpy.models import Blog, Ping, Trackback
 from mtpy.publish import feed_folder, republish_waiting
-from mtpy.store import PING_STATES
 from mtpy.text import counted
 
 
@@ -61,9 +60,6 @@ def _write_feed(store, config, blog, item):
         note_unwritten(config, blog, item, error)
 
 
-# A ping's states in its owner's lists (mt.cgi's TrackBacks screen, `mtpy ping
-# list`): the store fields that select each one, as the store counts them.
-LISTED_STATES = PING_STATES
 # Why a withdrawn ping is hidden, in the owner's words.
 WITHDRAWN = "withdrawn: the source is gone or no longer links here"
 
