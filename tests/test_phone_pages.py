@@ -6,7 +6,6 @@ no URL that every ping to it would be refused at, and the popup names a
 category as a category; a category's ID.xml feed links to its archive page."""
 
 import os
-import re
 import struct
 import xml.etree.ElementTree as ET
 import zlib
