@@ -137,9 +137,9 @@ def feed_link(site, item):
 
 
 def test_a_categorys_feed_links_to_its_archive_page(site):
-    """ID.xml of a category (written by a ping to it) links to the category's
-    archive page, as an entry's links to the entry's page; so does one of a
-    category saved before the store kept that address (its item's url empty)."""
+    """ID.xml and __mode=rss of a category (written by a ping to it) link to the
+    category's archive page, as an entry's link to the entry's page; so do those
+    of a category saved before the store kept that address (its item's url empty)."""
     from mtpy.models import Trackback
     from mtpy.publish.feeds import write_file
     from support.http import SUCCESS, http, post
@@ -159,3 +159,6 @@ def test_a_categorys_feed_links_to_its_archive_page(site):
     write_file(store, store.get(type(site.blog), site.blog.id), store.get(Trackback, item.id))
     store.close()
     assert feed_link(site, item) == site.base + "cat_perl_friends.html"
+    with serving(site):         # __mode=rss of that category says the same
+        rss = ET.fromstring(http(site.ping_url(item) + "?__mode=rss").body)
+        assert rss.findtext("rss/channel/link") == site.base + "cat_perl_friends.html"

@@ -77,7 +77,9 @@ class TrackbackApp(ReceivingApp):
             return _xml_error(rejected.message)
         limit, offset = envelope.rss_window(fields, self.config.get("PingsPerPage"))
         pings = store.list_pings(tb_id=item.id, newest_first=True, limit=limit, offset=offset)[::-1]
-        return web.Response(envelope.success(envelope.rss(item, pings)), envelope.CONTENT_TYPE)
+        from mtpy.publish.feeds import feed_link     # as ID.xml says it (a category saved long ago too)
+        return web.Response(envelope.success(envelope.rss(item, pings, link=feed_link(store, blog, item))),
+                            envelope.CONTENT_TYPE)
 
     def view(self, fields):
         """The popup: an HTML page, errors included (never the ping protocol's XML)."""
