@@ -253,6 +253,8 @@ def _pings(screen, subject, item, show):
     where = {"tb_id": item.id} if item is not None else {"blog_id": screen.blog.id}
     where.update(_filters(screen), contains=_query(screen) or None)
     counts = store.count_pings_by_state(**where)
+    if where == {"blog_id": screen.blog.id, "contains": None}:
+        screen.weblog_counts = counts       # the tab's held count too: not counted twice
     page, pages, offset = screen.paging(counts[show], PAGE_SIZE)
     found = store.find_pings(state=None if show == "all" else show, limit=PAGE_SIZE, offset=offset, **where)
     return counts, found, page, pages

@@ -133,6 +133,15 @@ class Screen:
         self.form_token = None  # (token, new) of a form shown before a login
         self.resumed = None     # MultiDict: what a POST not done typed, to show again (a `resumable` mode)
         self.warning = None     # why what was asked was not done, above the page
+        self.weblog_counts = None   # the weblog's pings by state, counted once a request (held_pings)
+
+    def held_pings(self):
+        """How many of the weblog's pings wait for approval (the TrackBacks tab
+        says it on every page): counted once a request, or taken from the
+        TrackBacks screen's own count of the whole weblog."""
+        if self.weblog_counts is None:
+            self.weblog_counts = self.store.count_pings_by_state(blog_id=self.blog.id)
+        return self.weblog_counts["held"]
 
     # -- addresses -----------------------------------------------------------
 
