@@ -104,7 +104,7 @@ RECORD_SECTIONS = {
 }
 # mtpy's own section after a ping's: its moderation state and the checks' verdict.
 PING_STATE = "PING STATE"
-PING_STATES = ("published", "held", "junk")
+MODERATION_VALUES = ("published", "held", "junk")     # a PING STATE section's MODERATION
 LINKBACK_STATES = ("ok", "missing", "unreachable")
 # The PING STATE lines of a Pingback's or Webmention's fields: key -> Ping field.
 # Choices, web addresses, a stored time and a flag; the rest is one line of text.
@@ -373,8 +373,8 @@ def _parse_ping_state(lines, entry_number):
         key, _, value = line.partition(":")
         key, value = key.strip(), value.strip()
         if key == "MODERATION":
-            if value.lower() not in PING_STATES:
-                fail(number, "unknown MODERATION %r (expected %s)" % (value, ", ".join(PING_STATES)))
+            if value.lower() not in MODERATION_VALUES:
+                fail(number, "unknown MODERATION %r (expected %s)" % (value, ", ".join(MODERATION_VALUES)))
             state["moderation"] = value.lower()
         elif key == "JUNK SCORE":
             try:
