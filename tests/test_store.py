@@ -743,6 +743,41 @@ def test_flat_ping_path_reads_few_files(flat, monkeypatch):
     assert not [path for path in listed if os.path.basename(path) in ("ping", "urls")]
 
 
+def test_flat_counts_a_weblogs_pings_by_state_from_one_file(flat, tmp_path, monkeypatch):
+    """mt.cgi shows the held count on every screen: read from the blog's
+    states file, which a folder written before it gets on its first count and
+    which every change of a ping keeps equal to a count of the pings."""
+    import os
+    from mtpy.store import flat as module
+    blog, other = make_blog(flat), make_blog(flat)
+    entry = Entry(blog_id=blog.id, title="x")
+    flat.save(entry)
+    item = flat.trackback_for(entry=entry)
+    pings = [Ping(blog_id=blog.id, tb_id=item.id, source_url="http://s/%d" % n, visible=n % 3 == 0, junk=n % 3 == 1)
+             for n in range(9)]
+    for ping in pings:
+        flat.insert(ping)
+    states = tmp_path / "data" / "index" / ("blog-%06d-states.txt" % blog.id)
+    os.unlink(states)      # as a folder written before the file was kept
+    assert flat.count_pings_by_state(blog_id=blog.id) == {"all": 9, "published": 3, "held": 3, "junk": 3,
+                                                          "withdrawn": 0}
+    assert states.read_text() == "published: 3\nheld: 3\njunk: 3\nwithdrawn: 0\n"
+    pings[0].visible, pings[1].junk, pings[2].withdrawn = False, False, True    # published, junk, held: held thrice
+    for ping in pings[:3]:
+        flat.update(ping)
+    flat.delete(Ping, pings[3].id)
+    pings[4].blog_id = other.id
+    flat.update(pings[4])
+    monkeypatch.setattr(module.FlatStore, "_each", lambda *args: pytest.fail("a weblog's counts scanned the pings"))
+    assert flat.count_pings_by_state(blog_id=blog.id) == {"all": 7, "published": 1, "held": 4, "junk": 1,
+                                                          "withdrawn": 1}
+    monkeypatch.undo()
+    assert flat._count_states(blog.id) == {"published": 1, "held": 4, "junk": 1, "withdrawn": 1}
+    assert flat.count_pings_by_state(blog_id=other.id)["junk"] == 1
+    assert flat.count_pings_by_state(blog_id=9999)["all"] == 0
+    assert not (tmp_path / "data" / "index" / "blog-009999-states.txt").exists()
+
+
 def test_flat_interrupted_commit_is_completed(flat, tmp_path, monkeypatch):
     from mtpy.store import flat as module
     blog = make_blog(flat)

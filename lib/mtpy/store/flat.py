@@ -14,6 +14,9 @@ The DataSource folder holds:
     index/trackback-000007/urls/1a2b3c4d.txt   its pings from source URLs with this CRC-32
     index/blog-000001-recent.txt        every ping of blog 1 created since a given time (id, time, address)
     index/blog-000001-junk/1a2b3c4d.txt its junk pings from source URLs with this CRC-32
+    index/blog-000001-states.txt        how many of blog 1's pings are in each state (mt.cgi
+                                        shows the held count on every screen); made by
+                                        the first count of a folder written before it
 
 A record file has one `name: value` line per field, in the model's order. Text is
 written as it is, its further lines indented by two spaces. Other values (numbers,
@@ -39,7 +42,7 @@ import zlib
 
 from mtpy import dates
 from mtpy import fileutil
-from mtpy.models import Author, Entry, Ping, Job, Session, Activity, Trackback
+from mtpy.models import Author, Blog, Entry, Ping, Job, Session, Activity, Trackback
 from mtpy.store import (PING_STATES, SEARCHED_FIELDS, Store, StoreError, NoStoreError, SCHEMA_VERSION, ascii_lower,
                         check_schema, ping_holds)
 
@@ -270,6 +273,8 @@ class FlatStore(Store):
             self._write(_record_file(kind, record.id), _format(record))
             if kind is Ping:
                 self._index_ping(record, add=True)
+            elif kind is Blog and self._state_counts(record.id) is None:     # counted from its first ping
+                self._write_state_counts(record.id, dict.fromkeys(PING_STATES, 0))
         return record.id
 
     def _last_id(self, kind):
@@ -321,6 +326,7 @@ class FlatStore(Store):
         blog = _number(ping.blog_id)
         if blog is not None:
             self._log_recent(blog, ping, add)
+            self._count_state(blog, ping, add)
             if ping.junk:
                 self._put_id(_junk_file(blog, ping.source_url), ping.id, str(ping.id) if add else None)
 
@@ -336,6 +342,28 @@ class FlatStore(Store):
         if line is not None:
             lines.insert(at, line)
         self._write(name, "".join(text + "\n" for text in lines) if lines else None)
+
+    def _count_state(self, blog, ping, add):
+        """Add the ping to its blog's counts by state, or take it out; a blog
+        whose counts were never made is left for count_pings_by_state to count."""
+        counts = self._state_counts(blog)
+        if counts is not None:
+            counts[_state_of(ping)] += 1 if add else -1
+            self._write_state_counts(blog, counts)
+
+    def _state_counts(self, blog):
+        """The blog's counts by state (a dict), or None when never made."""
+        lines = self._lines(_states_file(blog))
+        if not lines:
+            return None
+        counts = dict.fromkeys(PING_STATES, 0)
+        for line in lines:
+            state, _, value = line.partition(": ")
+            counts[state] = int(value)
+        return counts
+
+    def _write_state_counts(self, blog, counts):
+        self._write(_states_file(blog), "".join("%s: %d\n" % (state, counts[state]) for state in PING_STATES))
 
     def _counts(self, folder):
         counts = {"pings": 0, "visible": 0}
@@ -443,6 +471,16 @@ class FlatStore(Store):
         return list(itertools.islice(found, int(offset), end))
 
     def count_pings_by_state(self, blog_id=None, tb_id=None, protocol=None, kind=None, contains=None):
+        blog = _number(blog_id) if blog_id is not None else None
+        if blog is not None and all(value is None for value in (tb_id, protocol, kind, contains)):
+            counts = self._state_counts(blog)
+            if counts is None:      # a folder written before the counts were kept
+                with self.transaction():    # the lock: no ping changes while they are counted
+                    counts = self._state_counts(blog) or self._count_states(blog)
+                    if self.get(Blog, blog) is not None:
+                        self._write_state_counts(blog, counts)
+            return self._by_state(counts["published"], counts["junk"],
+                                  counts["junk"] + counts["withdrawn"] + counts["held"], counts["withdrawn"])
         published = junk = hidden = withdrawn = 0
         for ping in self._pings_matching(blog_id, tb_id, protocol, kind, contains):
             if ping.visible:
@@ -452,6 +490,12 @@ class FlatStore(Store):
                 junk += 1 if ping.junk else 0
                 withdrawn += 1 if ping.withdrawn and not ping.junk else 0
         return self._by_state(published, junk, hidden, withdrawn)
+
+    def _count_states(self, blog):
+        counts = dict.fromkeys(PING_STATES, 0)
+        for ping in self._pings_matching(blog, None, None, None, None):
+            counts[_state_of(ping)] += 1
+        return counts
 
     def count_pings(self, tb_id, visible_only=True):
         return self._counts(_item_folder(tb_id))["visible" if visible_only else "pings"]
@@ -658,6 +702,19 @@ def _logged_ip(words):
 
 def _recent_file(blog):
     return "index/blog-%06d-recent.txt" % blog
+
+
+def _states_file(blog):
+    return "index/blog-%06d-states.txt" % blog
+
+
+def _state_of(ping):
+    """The ping's state, as PING_STATES names them."""
+    if ping.visible:
+        return "published"
+    if ping.junk:
+        return "junk"
+    return "withdrawn" if ping.withdrawn else "held"
 
 
 def _junk_file(blog, source_url):
