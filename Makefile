@@ -147,7 +147,6 @@ wordpress-system-packages:
 # The README's pictures of mt.cgi, taken from the running application, and the
 # new-owner walk's (tests/test_owner_walk.py), each screen at 1280 and 360 px.
 screenshots: $(VENV)/.installed-test test-system-packages
-	$(VENV)/bin/python docs/make_screenshots.py
 	MTPY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(VENV)/bin/python -m pytest -q -p no:xdist tests/test_owner_walk.py
 
 # The release to upload to a shared host (README: Installing over FTP):

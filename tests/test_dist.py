@@ -60,7 +60,7 @@ def test_the_tree_holds_what_a_host_needs_and_nothing_else(release):
                              if name.endswith(".conf") or "htaccess" in name)
     assert "lighttpd.conf" in shipped_configs
     docs = os.listdir(os.path.join(tree, "docs"))
-    assert set(shipped_configs) <= set(docs) and "servers.md" in docs and "make_screenshots.py" not in docs
+    assert set(shipped_configs) <= set(docs) and "servers.md" in docs
     assert os.listdir(os.path.join(tree, "docs", "screenshots")) and not os.path.exists(os.path.join(tree, "conf"))
     # Where the whole tree sits inside a web root, only .htaccess files guard it.
     for folder in ("cgi-bin", "lib", "tmpl"):

@@ -96,7 +96,7 @@ def test_a_new_owner_walks_through_a_day_without_a_shell(walk, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    set_up_in_browser(page, site)
+    set_up_in_browser(page, site, filled_in=lambda page: camera.shoot(page, "setup"))
 
     # -- A forgotten password, reset through the mail ---------------------------
     page.get_by_role("button", name="Log out").click()

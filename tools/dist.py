@@ -9,7 +9,7 @@ keeps the owner's), lib/, extlib/ (the dependencies pinned in tools/extlib.txt, 
 Python 3.9 and later, without any compiled extension: markupsafe and
 charset_normalizer fall back to their Python code), tmpl/, an empty archives/,
 docs/ as in the repository (the documentation the README links to, the tested
-server configurations, the screenshots; not the scripts that make them) and the
+server configurations, the screenshots) and the
 `.htaccess` files that keep everything but the scripts from being downloaded when
 the whole tree sits inside a web root.
 
@@ -90,12 +90,12 @@ def build_tree(dest):
 
 
 def _copy_docs(source, target):
-    """docs/ with its pictures, without the Python that makes them."""
+    """docs/ with its pictures."""
     for name in sorted(os.listdir(source)):
         path = os.path.join(source, name)
         if os.path.isdir(path) and not _skipped(name):
             _copy_docs(path, _folder(target, name))
-        elif os.path.isfile(path) and not name.endswith(".py") and not _skipped(name):
+        elif os.path.isfile(path) and not _skipped(name):
             _copy(path, os.path.join(target, name))
 
 

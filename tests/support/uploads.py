@@ -41,9 +41,10 @@ class Upload:
         return open(path).read() if os.path.exists(path) else ""
 
 
-def set_up_in_browser(page, upload, weblog="Ada's Walk", email="ada@example.com"):
+def set_up_in_browser(page, upload, weblog="Ada's Walk", email="ada@example.com", filled_in=None):
     """mt.cgi's first visit: the set-up form filled in as the owner would, with
-    the key they downloaded; ends on "Your weblog is ready"."""
+    the key they downloaded; ends on "Your weblog is ready". `filled_in(page)`
+    is called before the form is sent (to photograph it)."""
     page.goto(upload.script)
     assert page.get_by_role("heading", name="Welcome to mtpy").is_visible()
     assert page.locator("#site_url").input_value() == upload.base
@@ -55,5 +56,7 @@ def set_up_in_browser(page, upload, weblog="Ada's Walk", email="ada@example.com"
     page.locator("#password").fill(PASSWORD)
     page.locator("#password_again").fill(PASSWORD)
     page.locator("#blog_name").fill(weblog)
+    if filled_in is not None:
+        filled_in(page)
     page.get_by_role("button", name="Create my weblog").click()
     assert "Your weblog is ready" in page.content(), upload.log()
