@@ -68,7 +68,7 @@ def test_after_set_up_a_stranger_sees_nothing_that_maps_the_server(check_site, r
     # Set up: a stranger gets the checks and the verdict, without a map of the server.
     status, page = call(environ_for(check_site, refusing_server.port))
     assert status == "200 OK" and 'id="ready"' in verdict(page)
-    assert check.HIDDEN_FROM_STRANGERS in page and "<strong>Runs as:</strong>" not in page
+    assert "<p>%s</p>" % check.HIDDEN_FROM_STRANGERS in page and "<strong>Runs as:</strong>" not in page
     for revealing in mapping:
         assert revealing not in page, revealing
     # mt.cgi shows an administrator the whole page; anyone else is sent to log in.

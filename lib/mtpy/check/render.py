@@ -108,6 +108,8 @@ def _finding_text(finding):
 def render_text(report, system_only=False):
     lines = ["mtpy System Check", ""]
     lines += ["%s: %s" % row for row in report.system()]
+    if report.withheld:
+        lines.append(report.withheld)
     if system_only:
         return "\n".join(lines) + "\n"
     for title, intro, checks in report.sections():
@@ -171,6 +173,8 @@ def render_html(report, system_only=False):
     for label, value in report.system():
         parts.append("<li><strong>%s:</strong> <code>%s</code></li>\n" % (e(label), e(value)))
     parts.append("</ul>\n")
+    if report.withheld:
+        parts.append("<p>%s</p>\n" % e(report.withheld))
     if not system_only:
         for title, intro, checks in report.sections():
             parts.append("<h2>%s</h2>\n<p>%s</p>\n" % (e(title), e(intro)))

@@ -315,7 +315,7 @@ class Report:
         import platform     # here: 2 ms that mt.cgi, which loads this module, would pay on every request
         if self.stranger:
             return [("Python version", _python_version()), ("mtpy version", __version__),
-                    ("Configuration", self.config_state), ("More", HIDDEN_FROM_STRANGERS)]
+                    ("Configuration", self.config_state)]
         return [("Current working directory", os.getcwd()),
                 ("Operating system", "%s %s" % (platform.system(), platform.release())),
                 ("Python version", _python_version() + ("" if self.python_ok else " (TOO OLD: mtpy needs %d.%d+)"
@@ -325,6 +325,11 @@ class Report:
                 ("mtpy library", os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                 ("Configuration", self.config_state),
                 ("Runs as", self.user)]
+
+    @property
+    def withheld(self):
+        """What a stranger is told of the system facts left out, or None."""
+        return HIDDEN_FROM_STRANGERS if self.stranger else None
 
     def sections(self):
         return [("REQUIRED", "These modules are required to run mtpy.", self.required),
@@ -366,7 +371,7 @@ class Report:
 WEB_USER = "the web server's user"
 HIDDEN_FROM_STRANGERS = ("mtpy is set up: where it lives on this server, the operating system and the scripts' "
                          "user are shown only to its administrators (mt.cgi?__mode=system_check, logged in), "
-                         "and by mtpy check")
+                         "and by mtpy check.")
 
 
 def _is_set_up(config):
