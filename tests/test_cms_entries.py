@@ -344,4 +344,4 @@ def test_a_categorys_trackback_url_with_its_passphrase_takes_real_pings(cms):
     assert [found.title for found in store.list_pings(tb_id=item.id, visible_only=False)] == ["On guard"]
     store.close()
     listing = client.get("categories", blog_id=site.blog.id)
-    assert '<td class="num" data-label="TrackBacks">1</td>' in listing.text
+    assert '<td class="num" data-label="Pings published">1</td>' in listing.text

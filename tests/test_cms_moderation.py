@@ -287,6 +287,7 @@ def test_entry_screen_names_each_state_and_agrees_with_the_lists(cms):
         assert label in listed
     dashboard = client.get("dashboard").text
     assert "2 held</a>" in dashboard and "1 junk</a>" in dashboard
+    assert re.search(r'data-label="Pings published">3 <a', dashboard)
     for state, count in (("published", 3), ("held", 2), ("junk", 1), ("withdrawn", 1)):
         listed = mtpy(site, "ping", "list", "--blog", site.blog.id, "--state", state).stdout.splitlines()
         assert len(listed) == count and all(line.endswith("\t" + state) for line in listed)

@@ -252,6 +252,8 @@ def test_a_new_owner_walks_through_a_day_without_a_shell(walk, browser):
                       ("mt-check", site.base + "cgi-bin/mt-check.cgi")):
         page.goto(url)
         camera.shoot(page, name)
+    page.goto(site.script)
+    assert page.get_by_role("heading", name="Your weblogs").is_visible()
     camera.shoot(page, "dashboard")
     assert not dialogs
     assert "Traceback" not in site.log()
