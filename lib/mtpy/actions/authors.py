@@ -10,6 +10,7 @@ from datetime import timedelta
 from mtpy import dates
 from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
+from mtpy.actions.values import unknown_fields
 from mtpy.models import Author, Blog, Category, Entry, Permission
 from mtpy.tokens import random_token, token_digest
 
@@ -290,6 +291,19 @@ def clean_unless_trusted(store, author, blog, values, fields, stored):
         if isinstance(value, str) and (stored is None or value != getattr(stored, field)):
             values[field] = clean_html(value)
     return values
+
+
+def typed_copy(store, author, blog, kind, existing, values, known, html_fields):
+    """Where saving what `author` typed into `existing` (a record of `blog`)
+    starts: (a copy of it, or a new `kind` there when it is None or has no
+    id; `values` cleaned by clean_unless_trusted; whether it is new).
+    ActionError for a field not `known` or a record of another weblog."""
+    unknown_fields(values, known)
+    is_new = existing is None or existing.id is None
+    copy = (existing or kind(blog_id=blog.id)).copy()
+    if copy.blog_id != blog.id:
+        raise ActionError("%s %s is not in weblog %d" % (kind.__name__, copy.id, blog.id))
+    return copy, clean_unless_trusted(store, author, blog, values, html_fields, None if is_new else copy), is_new
 
 
 def weblogs_of(store, author):

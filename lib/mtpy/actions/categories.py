@@ -2,8 +2,8 @@
 
 from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
-from mtpy.actions.authors import clean_unless_trusted
-from mtpy.actions.values import flag, unknown_fields, url_list
+from mtpy.actions.authors import typed_copy
+from mtpy.actions.values import flag, url_list
 from mtpy.models import Category, Entry, Ping, Trackback
 from mtpy.publish import is_published
 
@@ -23,12 +23,7 @@ def save_category(store, config, blog, category, values, author=None):
     changed fields, jobs): a change to what the pages show of an existing
     category (label, description, whether and how it takes pings) queues a
     full rebuild."""
-    unknown_fields(values, FIELDS)
-    is_new = category is None or category.id is None
-    category = (category or Category(blog_id=blog.id)).copy()
-    if category.blog_id != blog.id:
-        raise ActionError("Category %s is not in weblog %d" % (category.id, blog.id))
-    values = clean_unless_trusted(store, author, blog, values, SHOWN_ON_PAGES, None if is_new else category)
+    category, values, is_new = typed_copy(store, author, blog, Category, category, values, FIELDS, SHOWN_ON_PAGES)
     before = category.as_dict()
     for field in ("label", "description", "passphrase"):
         if field in values:

@@ -3,8 +3,8 @@
 from mtpy import dates
 from mtpy.actions import ActionError, Done
 from mtpy.actions.activity import record
-from mtpy.actions.authors import clean_unless_trusted
-from mtpy.actions.values import flag, unknown_fields, url_list
+from mtpy.actions.authors import typed_copy
+from mtpy.actions.values import flag, url_list
 from mtpy.models import Category, Entry
 from mtpy.publish import is_published
 
@@ -75,12 +75,7 @@ def entry_as_typed(store, blog, entry, values, author=None):
     """A copy of `entry` (None: a new one) with `values` as save_entry takes
     them, checked and cleaned as saving does, stored nowhere (save_entry saves
     it; mt.cgi's Preview renders it). ActionError for the first bad value."""
-    unknown_fields(values, FIELDS)
-    is_new = entry is None or entry.id is None
-    entry = (entry or Entry(blog_id=blog.id)).copy()
-    if entry.blog_id != blog.id:
-        raise ActionError("Entry %s is not in weblog %d" % (entry.id, blog.id))
-    values = clean_unless_trusted(store, author, blog, values, HTML_FIELDS, None if is_new else entry)
+    entry, values, is_new = typed_copy(store, author, blog, Entry, entry, values, FIELDS, HTML_FIELDS)
     changes = _checked(store, blog, values)
     title = changes.get("title", entry.title)
     if not (title or "").strip():
