@@ -15,7 +15,7 @@ import pytest
 from support.browsing import log_in
 from support.cli import mtpy
 from support.client import forms
-from support.moderation import store_ping, stored_pings, thirty_pings
+from support.moderation import act_on_rows, store_ping, stored_pings, thirty_pings
 from mtpy.models import Blog, Ping
 
 
@@ -350,13 +350,7 @@ def test_moderating_thirty_pings_at_360_px_in_chromium(cms, browser):
     script = log_in(page, site)
     page.goto(script + "?__mode=pings&blog_id=%d" % site.blog.id)
     assert page.get_by_role("link", name="TrackBacks (9 held)").count() == 1
-    page.get_by_role("button", name="Approve the ping “Held 1” from Weblog 1").click()
-    assert "The pings are visible now." in page.content()
-    page.get_by_role("button", name="Junk the ping “Shown 3” from Weblog 3").click()
-    assert "Marked 1 ping as junk" in page.content()
-    page.get_by_role("button", name="Delete the ping “Junk 5” from Weblog 5").click()
-    page.get_by_role("button", name="Delete 1 ping").click()
-    assert "Deleted." in page.content()
+    act_on_rows(page, approve=("Held 1", "Weblog 1"), junk=("Shown 3", "Weblog 3"), delete=("Junk 5", "Weblog 5"))
     page.get_by_label("Search").fill("198.51.100.7")
     page.get_by_role("button", name="Filter").click()
     assert page.locator("table.pings tbody tr").count() == 5       # every fifth ping but Junk 5, deleted

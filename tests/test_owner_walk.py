@@ -18,6 +18,7 @@ import pytest
 
 from conftest import http, start_lighttpd, wait_for
 from support.http import SUCCESS, post
+from support.moderation import act_on_rows
 from support.uploads import OWNER, PASSWORD, Upload, set_up_in_browser
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -153,13 +154,7 @@ def test_a_new_owner_walks_through_a_day_without_a_shell(walk, browser):
     held = int(re.search(r"\((\d+) held\)", tab.inner_text()).group(1))
     assert 20 <= held < 30          # a new weblog holds suspicious pings: floods, two links or more
     camera.shoot(page, "pings")
-    page.get_by_role("button", name="Approve the ping \u201cPing 9\u201d from Weblog 9").click()
-    assert "The pings are visible now." in page.content()
-    page.get_by_role("button", name="Junk the ping \u201cPing 19\u201d from Weblog 19").click()
-    assert "Marked 1 ping as junk" in page.content()
-    page.get_by_role("button", name="Delete the ping \u201cPing 29\u201d from Weblog 29").click()
-    page.get_by_role("button", name="Delete 1 ping").click()
-    assert "Deleted." in page.content()
+    act_on_rows(page, approve=("Ping 9", "Weblog 9"), junk=("Ping 19", "Weblog 19"), delete=("Ping 29", "Weblog 29"))
     page.goto(site.script + "?__mode=pings&blog_id=1&show=held")
     page.get_by_role("link", name="Select all on this page").first.click()
     assert page.locator("input[name=id]:checked").count() == held - 3

@@ -45,3 +45,17 @@ def thirty_pings(site, item=None):
             junk_reasons=["2 links in the excerpt"] if state == "Held" else
             ["the block list has 'casino'"] if state == "Junk" else []))
     return made
+
+
+def act_on_rows(page, approve, junk, delete):
+    """Approve, junk and delete one ping each by its row's own button, found by
+    its accessible name ("Approve the ping “TITLE” from WEBLOG"): each a
+    (title, weblog) pair. Every step's message is checked."""
+    name = "%s the ping \u201c%s\u201d from %s"
+    page.get_by_role("button", name=name % (("Approve",) + approve)).click()
+    assert "The pings are visible now." in page.content()
+    page.get_by_role("button", name=name % (("Junk",) + junk)).click()
+    assert "Marked 1 ping as junk" in page.content()
+    page.get_by_role("button", name=name % (("Delete",) + delete)).click()
+    page.get_by_role("button", name="Delete 1 ping").click()
+    assert "Deleted." in page.content()

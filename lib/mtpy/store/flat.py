@@ -479,21 +479,15 @@ class FlatStore(Store):
                     counts = self._state_counts(blog) or self._count_states(blog)
                     if self.get(Blog, blog) is not None:
                         self._write_state_counts(blog, counts)
-            return self._by_state(counts["published"], counts["junk"],
-                                  counts["junk"] + counts["withdrawn"] + counts["held"], counts["withdrawn"])
-        published = junk = hidden = withdrawn = 0
-        for ping in self._pings_matching(blog_id, tb_id, protocol, kind, contains):
-            if ping.visible:
-                published += 1
-            else:
-                hidden += 1
-                junk += 1 if ping.junk else 0
-                withdrawn += 1 if ping.withdrawn and not ping.junk else 0
-        return self._by_state(published, junk, hidden, withdrawn)
+        else:
+            counts = self._count_states(blog_id, tb_id, protocol, kind, contains)
+        hidden = counts["held"] + counts["junk"] + counts["withdrawn"]
+        return self._by_state(counts["published"], counts["junk"], hidden, counts["withdrawn"])
 
-    def _count_states(self, blog):
+    def _count_states(self, blog_id, tb_id=None, protocol=None, kind=None, contains=None):
+        """{state: how many} of the pings find_pings would find, read one by one."""
         counts = dict.fromkeys(PING_STATES, 0)
-        for ping in self._pings_matching(blog, None, None, None, None):
+        for ping in self._pings_matching(blog_id, tb_id, protocol, kind, contains):
             counts[_state_of(ping)] += 1
         return counts
 
